@@ -1,0 +1,3 @@
+export * from './clock.ts';
+export * from './perceived.ts';
+export * from './wire.ts';

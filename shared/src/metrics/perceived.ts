@@ -1,0 +1,66 @@
+import { toClientTime } from './clock.ts';
+
+/**
+ * What a lane observed during one run, on the client's clock (epoch ms, sub-ms precision),
+ * except `serverAt`/`serverFinishedAt`, which are the server's clock as stamped on the events.
+ */
+export interface LaneObservation {
+  /** The user's action: when "Start" was pressed. */
+  actionAt: number;
+  /** First thing on screen that came from the server: an ack, a 202, an event, a final answer. */
+  firstFeedbackAt?: number;
+  /** Each progress value as it was put on screen. */
+  progressShown: ReadonlyArray<{ serverAt: number; shownAt: number }>;
+  /** Server time of the terminal event. */
+  serverFinishedAt?: number;
+  /** When the page showed the task as finished. */
+  finishedShownAt?: number;
+}
+
+export interface PerceivedMetrics {
+  /** Action → first feedback, ms. */
+  firstFeedbackMs?: number;
+  /** Action → finished on screen, ms. */
+  totalPerceivedMs?: number;
+  /** Server finished → page shows finished, ms, clocks corrected. */
+  completionLagMs?: number;
+  /** Age of each progress value when shown, ms, clocks corrected. */
+  staleness?: { meanMs: number; maxMs: number; count: number };
+}
+
+export function perceivedMetrics(obs: LaneObservation, clockOffsetMs: number): PerceivedMetrics {
+  const out: PerceivedMetrics = {};
+  if (obs.firstFeedbackAt !== undefined) out.firstFeedbackMs = obs.firstFeedbackAt - obs.actionAt;
+  if (obs.finishedShownAt !== undefined) out.totalPerceivedMs = obs.finishedShownAt - obs.actionAt;
+  if (obs.finishedShownAt !== undefined && obs.serverFinishedAt !== undefined) {
+    out.completionLagMs = obs.finishedShownAt - toClientTime(obs.serverFinishedAt, clockOffsetMs);
+  }
+  if (obs.progressShown.length > 0) {
+    let sum = 0;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const p of obs.progressShown) {
+      const age = p.shownAt - toClientTime(p.serverAt, clockOffsetMs);
+      sum += age;
+      if (age > max) max = age;
+    }
+    out.staleness = { meanMs: sum / obs.progressShown.length, maxMs: max, count: obs.progressShown.length };
+  }
+  return out;
+}
+
+/**
+ * Nielsen's response-time limits (Nielsen 1993, "Usability Engineering", ch. 5): 0.1 s feels
+ * instant, 1 s keeps the flow of thought, 10 s keeps attention; beyond that attention is lost.
+ */
+export const NIELSEN_BANDS = [
+  { id: 'instant', upToMs: 100, label: 'instant (≤ 0.1 s)' },
+  { id: 'flow', upToMs: 1_000, label: 'flow kept (≤ 1 s)' },
+  { id: 'attention', upToMs: 10_000, label: 'attention kept (≤ 10 s)' },
+  { id: 'lost', upToMs: Number.POSITIVE_INFINITY, label: 'attention lost (> 10 s)' },
+] as const;
+export type NielsenBand = (typeof NIELSEN_BANDS)[number]['id'];
+
+export function nielsenBand(ms: number): NielsenBand {
+  for (const band of NIELSEN_BANDS) if (ms <= band.upToMs) return band.id;
+  return 'lost';
+}

@@ -1,0 +1,24 @@
+/**
+ * Exact WebSocket framing overhead (RFC 6455 §5.2): a 2-byte header, plus 2 or 8 bytes of extended
+ * length for payloads of 126+ or 65 536+ bytes, plus a 4-byte masking key on client→server frames.
+ * With permessage-deflate off (socket.io's default), the frame on the wire is exactly this + payload.
+ */
+export function websocketFrameBytes(payloadBytes: number, fromClient: boolean): number {
+  const lengthBytes = payloadBytes < 126 ? 0 : payloadBytes < 65_536 ? 2 : 8;
+  return 2 + lengthBytes + (fromClient ? 4 : 0) + payloadBytes;
+}
+
+/** UTF-8 length of a string, in bytes, without allocating where TextEncoder is not needed. */
+export function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4; // a surrogate pair encodes one 4-byte code point
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/** Every error code the API answers with, and the HTTP status each one travels with. */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  NOT_FOUND: 404,
+  TASK_FINISHED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+  SYNC_TIMEOUT: 504,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ErrorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
+
+/** Why a task itself failed; carried by the `failed` event, not an HTTP status. */
+export const TASK_FAILURE_CODES = {
+  /** The spec's failAtStep was reached: the simulated job broke. */
+  STEP_FAILED: 'STEP_FAILED',
+} as const;
+
+export const ErrorBody = z.object({
+  code: z.string().min(1),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** The one error shape: `{ "error": { "code", "message", "details"? } }`. */
+export const ErrorEnvelope = z.object({ error: ErrorBody });
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;

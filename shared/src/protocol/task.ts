@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { ErrorBody } from './errors.ts';
+
+/** Bounds of a task, from the architecture: up to 2 minutes, 1 000 steps, 64 KiB of result. */
+export const TASK_LIMITS = {
+  maxDurationMs: 120_000,
+  maxSteps: 1_000,
+  maxResultBytes: 65_536,
+  defaultResultBytes: 64,
+} as const;
+
+export const TaskSpec = z
+  .strictObject({
+    /** Wall-clock time from `started` to the terminal event, spread evenly over the steps. */
+    durationMs: z.int().min(0).max(TASK_LIMITS.maxDurationMs),
+    steps: z.int().min(1).max(TASK_LIMITS.maxSteps),
+    /** The task fails when it reaches this step (1-based) instead of emitting its progress. */
+    failAtStep: z.int().min(1).optional(),
+    /** Size of the result payload in bytes, so that lanes can be compared on heavy answers too. */
+    resultBytes: z.int().min(0).max(TASK_LIMITS.maxResultBytes).optional(),
+  })
+  .refine((spec) => spec.failAtStep === undefined || spec.failAtStep <= spec.steps, {
+    message: 'failAtStep must not exceed steps',
+    path: ['failAtStep'],
+  });
+export type TaskSpec = z.infer<typeof TaskSpec>;
+
+export const TaskId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'not a task id');
+export type TaskId = z.infer<typeof TaskId>;
+
+export const TASK_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const TaskStatus = z.enum(TASK_STATUSES);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export const TaskResult = z.object({
+  /** Number of steps completed. */
+  steps: z.int().min(0),
+  /** Filler of exactly `resultBytes` ASCII characters. */
+  payload: z.string(),
+});
+export type TaskResult = z.infer<typeof TaskResult>;
+
+/** The task as the server knows it now; what `GET /api/tasks/{id}` and the acknowledgements carry. */
+export const TaskState = z.object({
+  id: TaskId,
+  spec: TaskSpec,
+  status: TaskStatus,
+  /** Steps completed so far. */
+  step: z.int().min(0),
+  steps: z.int().min(1),
+  percent: z.number().min(0).max(100),
+  /** Sequence number of the newest event; 0 before any. */
+  lastSeq: z.int().min(0),
+  /** Server clock, epoch milliseconds with sub-millisecond precision. */
+  createdAt: z.number(),
+  startedAt: z.number().optional(),
+  finishedAt: z.number().optional(),
+  result: TaskResult.optional(),
+  error: ErrorBody.optional(),
+});
+export type TaskState = z.infer<typeof TaskState>;
