@@ -1,0 +1,151 @@
+// `npm test`: the one command that takes a machine with only Node and npm to a full check of the project.
+// It installs the workspace, makes sure Chromium exists, then runs the stages below in order, stopping at
+// the first that fails (with its exit code). The last line is always `tests: N passed, N failed`
+// (`, N skipped` when some were), counted from vitest's and Playwright's JSON reports.
+//
+// Select stages by name after `--`, e.g. `npm test -- e2e` or `npm test -- typecheck lint`; they still run
+// in the order below. `e2e` brings `build` with it, because the specs load the built client/dist.
+// Stages: typecheck, lint, unit (vitest: shared, server, client), build, e2e (Playwright in test/).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { installWorkspace, root, runPnpm } from './pnpm.mjs';
+
+const artifacts = join(root, 'test', 'artifacts');
+const vitestReport = join(artifacts, 'vitest.json');
+// The same path is set for Playwright's JSON reporter in test/playwright.config.ts.
+const playwrightReport = join(artifacts, 'playwright.json');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+const STAGES = [
+  { name: 'typecheck', title: 'typecheck: pnpm -r run typecheck', args: ['-r', 'run', 'typecheck'] },
+  { name: 'lint', title: 'lint: biome check .', args: ['exec', 'biome', 'check', '.'] },
+  {
+    name: 'unit',
+    title: 'unit + integration: vitest run (shared, server, client)',
+    args: [
+      'exec',
+      'vitest',
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${vitestReport}`,
+    ],
+  },
+  {
+    name: 'build',
+    title: 'client build: vite build → client/dist',
+    args: ['--filter', '@transport-lab/client', 'run', 'build'],
+  },
+  {
+    name: 'e2e',
+    title: 'e2e: playwright test (test/, Debian Chromium)',
+    args: ['--filter', '@transport-lab/e2e', 'run', 'e2e'],
+  },
+];
+
+function selectStages(argv) {
+  const wanted = new Set(argv);
+  const unknown = [...wanted].filter((name) => !STAGES.some((stage) => stage.name === name));
+  if (unknown.length > 0) {
+    console.error(
+      `transport-lab: unknown stage ${unknown.join(', ')}; choose from ${STAGES.map((s) => s.name).join(', ')}.`,
+    );
+    process.exit(2);
+  }
+  if (wanted.size === 0) return STAGES;
+  if (wanted.has('e2e')) wanted.add('build');
+  return STAGES.filter((stage) => wanted.has(stage.name));
+}
+
+function header(text) {
+  console.log(`\n==> ${text}`);
+}
+
+/** Installs Debian's Chromium when we can (root with apt-get), else stops with what to do. */
+function ensureChromium() {
+  if (existsSync(chromiumPath)) return;
+  const canInstall =
+    !process.env.CHROMIUM_PATH &&
+    process.getuid?.() === 0 &&
+    spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (!canInstall) {
+    console.error(
+      `transport-lab: Chromium is missing at ${chromiumPath}; install it (Debian: sudo apt-get install -y chromium) or set CHROMIUM_PATH.`,
+    );
+    process.exit(1);
+  }
+  header('Chromium is missing: apt-get install -y chromium');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update'], ['install', '-y', 'chromium']]) {
+    const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (result.status !== 0) {
+      console.error(`transport-lab: apt-get ${args.join(' ')} failed.`);
+      process.exit(result.status ?? 1);
+    }
+  }
+  if (!existsSync(chromiumPath)) {
+    console.error(`transport-lab: apt-get installed chromium, but ${chromiumPath} still does not exist.`);
+    process.exit(1);
+  }
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Totals from the JSON reports of the runners that ran; a runner that wrote no report counts nothing. */
+function countTests() {
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  const vitest = readJson(vitestReport);
+  if (vitest) {
+    totals.passed += vitest.numPassedTests ?? 0;
+    totals.failed += vitest.numFailedTests ?? 0;
+    totals.skipped += (vitest.numPendingTests ?? 0) + (vitest.numTodoTests ?? 0);
+  }
+  const playwright = readJson(playwrightReport)?.stats;
+  if (playwright) {
+    // `flaky` passed on a retry; retries are off (test/playwright.config.ts), so it stays 0.
+    totals.passed += (playwright.expected ?? 0) + (playwright.flaky ?? 0);
+    totals.failed += playwright.unexpected ?? 0;
+    totals.skipped += playwright.skipped ?? 0;
+  }
+  return totals;
+}
+
+function summary() {
+  const { passed, failed, skipped } = countTests();
+  return `tests: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+}
+
+const stages = selectStages(process.argv.slice(2));
+
+header('install: pnpm install --frozen-lockfile');
+await installWorkspace();
+if (stages.some((stage) => stage.name === 'e2e')) ensureChromium();
+
+// Reports from an earlier run must not be counted as this run's.
+mkdirSync(artifacts, { recursive: true });
+rmSync(vitestReport, { force: true });
+rmSync(playwrightReport, { force: true });
+
+let exitCode = 0;
+for (const [index, stage] of stages.entries()) {
+  header(`[${index + 1}/${stages.length}] ${stage.title}`);
+  const started = performance.now();
+  const code = await runPnpm(stage.args, { env: { CHROMIUM_PATH: chromiumPath } });
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (code !== 0) {
+    console.log(`\n${stage.name} failed (exit code ${code}, ${seconds} s); later stages were not run.`);
+    exitCode = code;
+    break;
+  }
+  console.log(`${stage.name} passed (${seconds} s)`);
+}
+
+console.log(`\n${summary()}`);
+process.exit(exitCode);
