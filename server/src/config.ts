@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const port = z.coerce.number().pipe(z.int().min(0).max(65_535));
+const positiveMs = (max: number) => z.coerce.number().pipe(z.int().min(1).max(max));
+
+/**
+ * Every setting, parsed once from the environment. Names carry their units. `.env.example` lists
+ * them all; a wrong value stops the process at start-up with a message naming the variable.
+ */
+export const Config = z.object({
+  /** TCP port for the app, the API and socket.io; 0 picks a free one (tests). */
+  PORT: port.default(3000),
+  /** Interface to listen on. 127.0.0.1 keeps the app private; 0.0.0.0 lets phones on the LAN join. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Folder of the SQLite file (created if missing). */
+  DATA_DIR: z.string().min(1).default(join(repoRoot, 'data')),
+  /** How long `POST /api/tasks/run` holds the request before answering 504 with a Location. */
+  SYNC_TIMEOUT_MS: positiveMs(600_000).default(30_000),
+  /** Largest accepted request body; bigger ones answer 413. */
+  BODY_LIMIT_BYTES: z.coerce.number().pipe(z.int().min(256).max(10_485_760)).default(65_536),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The built client (vite build output), served with an SPA fallback; absent → API only. */
+  STATIC_DIR: z
+    .string()
+    .min(1)
+    .default(join(repoRoot, 'client', 'dist')),
+  /** How long socket.io keeps a dropped connection's state (rooms, missed packets) for recovery. */
+  SOCKET_RECOVERY_MS: positiveMs(3_600_000).default(120_000),
+});
+export type Config = z.infer<typeof Config>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the settings from `env`; throws a ConfigError listing every wrong variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(Config.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const parsed = Config.safeParse(known);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid settings in the environment:\n${lines.join('\n')}`);
+  }
+  return {
+    ...parsed.data,
+    DATA_DIR: resolve(parsed.data.DATA_DIR),
+    STATIC_DIR: resolve(parsed.data.STATIC_DIR),
+  };
+}
+
+export function staticDirIsBuilt(config: Config): boolean {
+  return existsSync(join(config.STATIC_DIR, 'index.html'));
+}

@@ -1,0 +1,140 @@
+import { rmSync } from 'node:fs';
+import { isTerminalEvent, type TaskEvent } from '@transport-lab/shared';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { streamBreaches, tempDataDir } from '../../test/harness.ts';
+import { openSqliteStore } from '../store/sqlite.ts';
+import type { TaskStore } from '../store/types.ts';
+import { TaskEngine } from './engine.ts';
+
+const logger = pino({ level: 'silent' });
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function setup(dir = tempDataDir()) {
+  const store = openSqliteStore(dir);
+  const engine = new TaskEngine({ store, logger });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(async () => {
+    await engine.stop();
+    await store.close().catch(() => undefined);
+  });
+  return { dir, store, engine };
+}
+
+function record(engine: TaskEngine, id: string) {
+  const events: TaskEvent[] = [];
+  engine.onTaskEvent(id, (event) => events.push(event));
+  return events;
+}
+
+describe('TaskEngine', () => {
+  it('yields to the event loop while a 0 ms task of 1 000 steps catches up', async () => {
+    const { engine } = setup();
+    const task = await engine.create({ durationMs: 0, steps: 1_000 });
+    const events = record(engine, task.id);
+    // A callback queued now must run before the task has emitted all of its steps.
+    const stepsWhenOthersRan = await new Promise<number>((resolve) => {
+      const poll = () => {
+        if (events.length > 0) resolve(events.filter((e) => e.type === 'progress').length);
+        else setImmediate(poll);
+      };
+      setImmediate(poll);
+    });
+    expect(stepsWhenOthersRan).toBeLessThan(1_000);
+    await engine.waitForEnd(task.id, 10_000);
+    expect(events.filter((e) => e.type === 'progress')).toHaveLength(1_000);
+  });
+
+  it('runs many tasks at once, each with its own gapless seq', async () => {
+    const { engine } = setup();
+    const tasks = await Promise.all(
+      Array.from({ length: 100 }, () => engine.create({ durationMs: 200, steps: 10 })),
+    );
+    const logs = new Map(tasks.map((t) => [t.id, [] as TaskEvent[]]));
+    engine.onEvent((event) => logs.get(event.taskId)?.push(event));
+    await Promise.all(tasks.map((t) => engine.waitForEnd(t.id, 20_000)));
+    for (const task of tasks) {
+      const events = await engine.eventsAfter(task.id, 0);
+      expect(streamBreaches(events, 10)).toEqual([]);
+      expect(logs.get(task.id)?.map((e) => e.seq)).toEqual(events.slice(1).map((e) => e.seq));
+    }
+  });
+
+  it('subscribes mid-run from afterSeq with every later event once, in order', async () => {
+    const { engine } = setup();
+    const task = await engine.create({ durationMs: 300, steps: 10 });
+    await new Promise<void>((resolve) => {
+      const off = engine.onTaskEvent(task.id, (event) => {
+        if (event.type === 'progress' && event.step === 4) {
+          off();
+          resolve();
+        }
+      });
+    });
+    const seen: TaskEvent[] = [];
+    const done = new Promise<void>((resolve) => {
+      void engine.subscribe(task.id, 3, (event) => {
+        seen.push(event);
+        if (isTerminalEvent(event)) resolve();
+      });
+    });
+    await done;
+    expect(seen.map((e) => e.seq)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+  });
+
+  it('refuses to cancel an ended task with TASK_FINISHED and an unknown one with NOT_FOUND', async () => {
+    const { engine } = setup();
+    const task = await engine.create({ durationMs: 0, steps: 1 });
+    await engine.waitForEnd(task.id, 5_000);
+    await expect(engine.cancel(task.id)).rejects.toMatchObject({ code: 'TASK_FINISHED', status: 409 });
+    await expect(engine.cancel('no-such-task')).rejects.toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  });
+
+  it('after a stop, a new engine on the same store resumes the task from its last step', async () => {
+    const first = setup();
+    const task = await first.engine.create({ durationMs: 400, steps: 8 });
+    await new Promise<void>((resolve) => {
+      first.engine.onTaskEvent(task.id, (event) => {
+        if (event.type === 'progress' && event.step === 3) resolve();
+      });
+    });
+    await first.engine.stop();
+    await first.store.close();
+    const stored = await openSqliteStore(first.dir).getTask(task.id);
+    expect(stored?.status).toBe('running');
+
+    const second = setup(first.dir);
+    const resumedEvents = record(second.engine, task.id);
+    expect(await second.engine.recover()).toBe(1);
+    const outcome = await second.engine.waitForEnd(task.id, 10_000);
+    expect(outcome).toMatchObject({ ended: true, task: { status: 'succeeded', step: 8 } });
+    expect(streamBreaches(await second.engine.eventsAfter(task.id, 0), 8)).toEqual([]);
+    // It went on from step (stored step + 1), not from the beginning.
+    const firstResumed = resumedEvents.find((e) => e.type === 'progress');
+    expect(firstResumed?.type === 'progress' && firstResumed.step).toBe((stored?.step ?? 0) + 1);
+  });
+
+  it('halts a run whose event cannot be stored, publishing nothing past the last stored event', async () => {
+    const { store } = setup();
+    let appends = 0;
+    const failing: TaskStore = {
+      ...store,
+      async appendEvent(event, next) {
+        if (++appends === 3) throw new Error('disk full');
+        return store.appendEvent(event, next);
+      },
+    };
+    const engine = new TaskEngine({ store: failing, logger });
+    const task = await engine.create({ durationMs: 100, steps: 5 });
+    const published = record(engine, task.id);
+    const outcome = await engine.waitForEnd(task.id, 400);
+    expect(outcome).toEqual({ ended: false, reason: 'timeout' });
+    // queued (create) + started + progress 1 stored; the third append failed and nothing followed.
+    expect(published.map((e) => e.seq)).toEqual([2, 3]);
+    expect((await store.eventsAfter(task.id, 0)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    await engine.stop();
+  });
+});

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import {
+  isTerminalEvent,
+  type TaskEvent,
+  type TaskSpec,
+  type TaskState,
+  TERMINAL_STATUSES,
+} from '@transport-lab/shared';
+import { AppError } from '../errors.ts';
+import { epochNow } from '../observability/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { TaskStore } from '../store/types.ts';
+import { TaskRun } from './run.ts';
+
+export type EventListener = (event: TaskEvent, state: TaskState) => void;
+export type Unsubscribe = () => void;
+
+export type WaitOutcome = { ended: true; task: TaskState } | { ended: false; reason: 'timeout' | 'aborted' };
+
+export interface EngineDeps {
+  store: TaskStore;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * Runs tasks in real time, numbers their events and stores them before anyone hears of them.
+ * It knows no transport: lanes create, cancel, wait and subscribe through this class alone.
+ */
+export class TaskEngine {
+  private readonly runs = new Map<string, TaskRun>();
+  private readonly taskListeners = new Map<string, Set<EventListener>>();
+  private readonly allListeners = new Set<EventListener>();
+  private readonly store: TaskStore;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private stopped = false;
+
+  constructor(deps: EngineDeps) {
+    this.store = deps.store;
+    this.logger = deps.logger;
+    this.now = deps.now ?? epochNow;
+  }
+
+  /** A fresh task id; a lane that must subscribe before the first event takes one and passes it in. */
+  newTaskId(): string {
+    return randomUUID();
+  }
+
+  /** Accepts a task: stores it with its `queued` event, then starts it on the next turn of the loop. */
+  async create(spec: TaskSpec, id = this.newTaskId()): Promise<TaskState> {
+    if (this.stopped) throw new AppError('UNAVAILABLE', 'The server is shutting down; try again shortly.');
+    const createdAt = this.now();
+    const state: TaskState = {
+      id,
+      spec,
+      status: 'queued',
+      step: 0,
+      steps: spec.steps,
+      percent: 0,
+      lastSeq: 1,
+      createdAt,
+    };
+    const queued: TaskEvent = { type: 'queued', taskId: id, seq: 1, at: createdAt, spec };
+    await this.store.createTask(state, queued);
+    const run = this.track(state);
+    this.publish(queued, state);
+    setImmediate(() => run.start());
+    return state;
+  }
+
+  async get(id: string): Promise<TaskState | undefined> {
+    return this.runs.get(id)?.state ?? (await this.store.getTask(id));
+  }
+
+  async getOrThrow(id: string): Promise<TaskState> {
+    const task = await this.get(id);
+    if (!task) throw new AppError('NOT_FOUND', `No task with id ${id}.`);
+    return task;
+  }
+
+  /** Stored events with seq > afterSeq, in order. */
+  async eventsAfter(id: string, afterSeq: number): Promise<TaskEvent[]> {
+    return this.store.eventsAfter(id, afterSeq);
+  }
+
+  async cancel(id: string): Promise<TaskState> {
+    const run = this.runs.get(id);
+    if (run && !run.isEnded) {
+      await run.cancel();
+      return run.state;
+    }
+    const task = await this.getOrThrow(id);
+    if (TERMINAL_STATUSES.has(task.status)) {
+      throw new AppError('TASK_FINISHED', `Task ${id} has already ${task.status}.`, { status: task.status });
+    }
+    throw new AppError('UNAVAILABLE', `Task ${id} is not running on this server.`);
+  }
+
+  /** Every event of every task, after it is stored. */
+  onEvent(listener: EventListener): Unsubscribe {
+    this.allListeners.add(listener);
+    return () => this.allListeners.delete(listener);
+  }
+
+  /** Live events of one task, from now on. */
+  onTaskEvent(id: string, listener: EventListener): Unsubscribe {
+    let set = this.taskListeners.get(id);
+    if (!set) {
+      set = new Set();
+      this.taskListeners.set(id, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.taskListeners.get(id) === set) this.taskListeners.delete(id);
+    };
+  }
+
+  /**
+   * Every event after `afterSeq`, stored ones first, then live ones: in order, none twice, none
+   * missed. Listening starts before the store is read; what arrives meanwhile waits in a buffer.
+   */
+  async subscribe(id: string, afterSeq: number, listener: EventListener): Promise<Unsubscribe> {
+    let lastSeq = afterSeq;
+    let replaying = true;
+    const buffered: Array<[TaskEvent, TaskState]> = [];
+    const deliver = (event: TaskEvent, state: TaskState) => {
+      if (event.seq <= lastSeq) return;
+      lastSeq = event.seq;
+      listener(event, state);
+    };
+    const off = this.onTaskEvent(id, (event, state) => {
+      if (replaying) buffered.push([event, state]);
+      else deliver(event, state);
+    });
+    try {
+      const task = await this.getOrThrow(id);
+      for (const event of await this.store.eventsAfter(id, afterSeq)) deliver(event, task);
+    } catch (error) {
+      off();
+      throw error;
+    }
+    replaying = false;
+    for (const [event, state] of buffered) deliver(event, state);
+    return off;
+  }
+
+  /** Resolves when the task has ended, or with `ended: false` after `timeoutMs` or on abort. */
+  waitForEnd(id: string, timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (outcome: WaitOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        off();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = () => finish({ ended: false, reason: 'aborted' });
+      const timer = setTimeout(() => finish({ ended: false, reason: 'timeout' }), timeoutMs);
+      const off = this.onTaskEvent(id, (event, state) => {
+        if (isTerminalEvent(event)) finish({ ended: true, task: state });
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      // Listening began first, so an end that happened before this read is seen here instead.
+      this.getOrThrow(id).then(
+        (task) => {
+          if (TERMINAL_STATUSES.has(task.status)) finish({ ended: true, task });
+        },
+        (error) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          off();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * After a restart: every task that was accepted and had not ended goes on from its last stored
+   * step (a queued one starts). Nothing accepted is lost. Returns how many were resumed.
+   */
+  async recover(): Promise<number> {
+    const unfinished = await this.store.unfinishedTasks();
+    for (const state of unfinished) {
+      if (this.runs.has(state.id)) continue;
+      const run = this.track(state);
+      run.resume();
+      this.logger.info(
+        { taskId: state.id, step: state.step, status: state.status },
+        'task resumed after restart',
+      );
+    }
+    return unfinished.length;
+  }
+
+  /** Stops every clock; running tasks stay unfinished in the store, to be resumed at next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.runs.values()].map((run) => run.halt()));
+  }
+
+  get runningCount(): number {
+    return this.runs.size;
+  }
+
+  private track(state: TaskState): TaskRun {
+    const run = new TaskRun(state, {
+      store: this.store,
+      now: this.now,
+      logger: this.logger,
+      publish: (event, next) => this.publish(event, next),
+      onSettled: (id) => this.runs.delete(id),
+    });
+    this.runs.set(state.id, run);
+    return run;
+  }
+
+  private publish(event: TaskEvent, state: TaskState): void {
+    const listeners = [...this.allListeners, ...(this.taskListeners.get(event.taskId) ?? [])];
+    for (const listener of listeners) {
+      try {
+        listener(event, state);
+      } catch (error) {
+        // One broken listener must not keep the event from the others.
+        this.logger.error({ err: error, taskId: event.taskId, seq: event.seq }, 'event listener threw');
+      }
+    }
+  }
+}

@@ -1,0 +1,200 @@
+import {
+  isTerminalEvent,
+  TASK_FAILURE_CODES,
+  TASK_LIMITS,
+  type TaskEvent,
+  type TaskResult,
+  type TaskState,
+} from '@transport-lab/shared';
+import type { Logger } from '../observability/logger.ts';
+import type { TaskStore } from '../store/types.ts';
+
+/** An event before the run numbers and stamps it. Distributive, so each variant keeps its fields. */
+type Unstamped<E> = E extends TaskEvent ? Omit<E, 'seq' | 'at' | 'taskId'> : never;
+export type EventDraft = Unstamped<TaskEvent>;
+
+/** At most this many overdue steps are emitted in one timer tick before yielding to the event loop,
+ *  so that a 0 ms task of 1 000 steps does not starve other tasks and sockets. */
+const MAX_STEPS_PER_TICK = 50;
+
+const FILLER = 'transport-lab ';
+
+export function resultPayload(bytes: number): string {
+  return FILLER.repeat(Math.ceil(bytes / FILLER.length)).slice(0, bytes);
+}
+
+export interface RunDeps {
+  store: TaskStore;
+  now: () => number;
+  logger: Logger;
+  /** Called with each event after it is durably stored, in seq order. */
+  publish: (event: TaskEvent, state: TaskState) => void;
+  /** Called once the run has ended and its last write is stored. */
+  onSettled: (id: string) => void;
+}
+
+/** Applies an event to the task state: the only place the state changes. */
+export function applyEvent(state: TaskState, event: TaskEvent): TaskState {
+  const next: TaskState = { ...state, lastSeq: event.seq };
+  switch (event.type) {
+    case 'queued':
+      return { ...next, status: 'queued' };
+    case 'started':
+      return { ...next, status: 'running', startedAt: event.at };
+    case 'progress':
+      return { ...next, step: event.step, percent: event.percent };
+    case 'succeeded':
+      return { ...next, status: 'succeeded', finishedAt: event.at, result: event.result };
+    case 'failed':
+      return { ...next, status: 'failed', finishedAt: event.at, error: event.error };
+    case 'cancelled':
+      return { ...next, status: 'cancelled', finishedAt: event.at };
+  }
+}
+
+/**
+ * One task in real time. Steps are due at `paceOriginAt + step × durationMs / steps`, measured
+ * against absolute time so that timer lateness never accumulates into drift.
+ */
+export class TaskRun {
+  private timer: NodeJS.Timeout | undefined;
+  /** Store writes and publications, in seq order: each waits for the one before. */
+  private writes: Promise<void> = Promise.resolve();
+  private ended = false;
+  /** Set on shutdown: the clock stops, queued writes still land. */
+  private halted = false;
+  /** Set when a write failed: later events would leave a gap in the log, so none is written. */
+  private broken = false;
+  private paceOriginAt = 0;
+
+  constructor(
+    public state: TaskState,
+    private readonly deps: RunDeps,
+  ) {}
+
+  get id(): string {
+    return this.state.id;
+  }
+
+  private get stepIntervalMs(): number {
+    return this.state.spec.durationMs / this.state.spec.steps;
+  }
+
+  /** Numbers, stamps and applies the event now; stores and publishes it in order. */
+  emit(draft: EventDraft): Promise<void> {
+    const event = {
+      ...draft,
+      taskId: this.state.id,
+      seq: this.state.lastSeq + 1,
+      at: this.deps.now(),
+    } as TaskEvent;
+    const next = applyEvent(this.state, event);
+    this.state = next;
+    if (isTerminalEvent(event)) this.ended = true;
+    this.writes = this.writes.then(async () => {
+      if (this.broken) return;
+      try {
+        await this.deps.store.appendEvent(event, next);
+      } catch (error) {
+        // The stored state stays at the last good event, so a restart resumes from there.
+        this.broken = true;
+        this.clearTimer();
+        this.deps.logger.error(
+          { err: error, taskId: this.id, seq: event.seq },
+          'task event not stored; run halted',
+        );
+        return;
+      }
+      this.deps.publish(event, next);
+      if (this.ended && event.seq === this.state.lastSeq) this.deps.onSettled(this.id);
+    });
+    return this.writes;
+  }
+
+  /** Starts a queued task: `started`, then the steps from 1. */
+  start(): void {
+    if (this.ended || this.halted || this.broken) return;
+    void this.emit({ type: 'started' });
+    this.paceOriginAt = this.deps.now();
+    this.scheduleNext();
+  }
+
+  /** Continues a task that was running when the server stopped, from its last completed step;
+   *  the remaining steps keep their pace from now (the downtime adds to the duration). */
+  resume(): void {
+    if (this.state.status === 'queued') {
+      this.start();
+      return;
+    }
+    this.paceOriginAt = this.deps.now() - this.state.step * this.stepIntervalMs;
+    this.scheduleNext();
+  }
+
+  cancel(): Promise<void> {
+    if (!this.ended) {
+      this.clearTimer();
+      void this.emit({ type: 'cancelled' });
+    }
+    return this.writes;
+  }
+
+  /** Stops the clock without ending the task (server shutdown): it stays resumable in the store. */
+  halt(): Promise<void> {
+    this.halted = true;
+    this.clearTimer();
+    return this.writes;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private dueAt(step: number): number {
+    return this.paceOriginAt + step * this.stepIntervalMs;
+  }
+
+  private scheduleNext(): void {
+    if (this.ended || this.halted || this.broken) return;
+    const delayMs = Math.max(0, Math.ceil(this.dueAt(this.state.step + 1) - this.deps.now()));
+    this.timer = setTimeout(() => this.tick(), delayMs);
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    for (let n = 0; n < MAX_STEPS_PER_TICK && !this.ended && !this.halted && !this.broken; n++) {
+      if (this.dueAt(this.state.step + 1) > this.deps.now()) break;
+      this.step();
+    }
+    this.scheduleNext();
+  }
+
+  private step(): void {
+    const { spec } = this.state;
+    const step = this.state.step + 1;
+    if (spec.failAtStep === step) {
+      void this.emit({
+        type: 'failed',
+        error: {
+          code: TASK_FAILURE_CODES.STEP_FAILED,
+          message: `The task failed at step ${step} of ${spec.steps}, as its spec asked.`,
+          details: { step },
+        },
+      });
+      return;
+    }
+    const percent = Math.round((step / spec.steps) * 10_000) / 100;
+    void this.emit({ type: 'progress', step, steps: spec.steps, percent });
+    if (step === spec.steps) {
+      const result: TaskResult = {
+        steps: step,
+        payload: resultPayload(spec.resultBytes ?? TASK_LIMITS.defaultResultBytes),
+      };
+      void this.emit({ type: 'succeeded', result });
+    }
+  }
+}

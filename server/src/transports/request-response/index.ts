@@ -1,0 +1,45 @@
+import { API_PATHS, type RunResponse, type SyncTimeoutDetails, TaskSpec } from '@transport-lab/shared';
+import type { Router } from 'express';
+import { AppError, parseOrThrow } from '../../errors.ts';
+import type { TaskEngine } from '../../tasks/engine.ts';
+
+export interface RequestResponseDeps {
+  router: Router;
+  engine: TaskEngine;
+  syncTimeoutMs: number;
+}
+
+/**
+ * `POST /api/tasks/run`: one request that blocks until the task ends, answering `200 {task}`
+ * (whatever the task's outcome: the request itself succeeded). Until the answer, the open
+ * connection is the only handle on the task, so a client that goes away cancels it; past
+ * SYNC_TIMEOUT_MS the 504 hands the task over to its Location and the work goes on.
+ */
+export function register({ router, engine, syncTimeoutMs }: RequestResponseDeps): void {
+  router.post(API_PATHS.run, async (req, res) => {
+    const spec = parseOrThrow(TaskSpec, req.body, 'task spec');
+    const task = await engine.create(spec);
+    const clientGone = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) clientGone.abort();
+    });
+
+    const outcome = await engine.waitForEnd(task.id, syncTimeoutMs, clientGone.signal);
+    if (outcome.ended) {
+      res.json({ task: outcome.task } satisfies RunResponse);
+      return;
+    }
+    if (outcome.reason === 'aborted') {
+      await engine.cancel(task.id).catch(() => undefined); // it may have ended meanwhile
+      req.log.info({ taskId: task.id }, 'client left a blocking request; task cancelled');
+      return;
+    }
+    const location = API_PATHS.task(task.id);
+    throw new AppError(
+      'SYNC_TIMEOUT',
+      `The task did not end within ${syncTimeoutMs} ms. It goes on: fetch ${location} for its state.`,
+      { taskId: task.id, location, waitedMs: syncTimeoutMs } satisfies SyncTimeoutDetails,
+      { Location: location },
+    );
+  });
+}

@@ -1,0 +1,117 @@
+import {
+  CancelRequest,
+  type ClientToServerEvents,
+  type ErrorBody,
+  isTerminalEvent,
+  type ServerToClientEvents,
+  SOCKET_EVENTS,
+  SubscribeRequest,
+  TaskSpec,
+  TERMINAL_STATUSES,
+} from '@transport-lab/shared';
+import type { Server, Socket } from 'socket.io';
+import type { z } from 'zod';
+import { errorBody, parseOrThrow } from '../../errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { TaskEngine } from '../../tasks/engine.ts';
+
+export type LabServer = Server<ClientToServerEvents, ServerToClientEvents>;
+type LabSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+export interface WebsocketDeps {
+  io: LabServer;
+  engine: TaskEngine;
+  logger: Logger;
+}
+
+export const taskRoom = (taskId: string) => `task:${taskId}`;
+
+/**
+ * Wraps a socket handler: the payload is parsed with its shared schema, the ack is called exactly
+ * once with `{ok: true, …}` or `{ok: false, error}`, and nothing a client sends can throw past here.
+ */
+function handle<S extends z.ZodType, R extends object>(
+  socket: LabSocket,
+  logger: Logger,
+  event: string,
+  schema: S,
+  run: (payload: z.output<S>) => Promise<R>,
+) {
+  return (payload: unknown, ack: unknown) => {
+    const reply = typeof ack === 'function' ? (ack as (res: unknown) => void) : undefined;
+    const fail = (error: ErrorBody) => reply?.({ ok: false, error });
+    void (async () => {
+      try {
+        const parsed = parseOrThrow(schema, payload, `${event} payload`);
+        const result = await run(parsed);
+        reply?.({ ok: true, ...result });
+      } catch (error) {
+        const body = errorBody(error);
+        if (body.code === 'INTERNAL')
+          logger.error({ err: error, event, socketId: socket.id }, 'socket handler failed');
+        fail(body);
+      }
+    })();
+  };
+}
+
+/**
+ * The websocket lane. Each task's events go to the room `task:<id>`; socket.io's connection state
+ * recovery stores packets sent to rooms, so a socket that comes back within SOCKET_RECOVERY_MS
+ * gets what it missed with no request of its own. When recovery is not possible (a server
+ * restart), the client sends `task:subscribe` with the last seq it applied and the ack carries
+ * the rest from the store. Clients drop duplicate seqs.
+ */
+export function register({ io, engine, logger }: WebsocketDeps): void {
+  /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
+   *  holds no other lane's traffic. */
+  const followed = new Set<string>();
+
+  engine.onEvent((event) => {
+    if (!followed.has(event.taskId)) return;
+    io.to(taskRoom(event.taskId)).emit(SOCKET_EVENTS.event, event);
+    if (isTerminalEvent(event)) followed.delete(event.taskId);
+  });
+
+  io.on('connection', (socket: LabSocket) => {
+    socket.on(
+      SOCKET_EVENTS.start,
+      handle(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
+        // Join the room before the task exists, so that its `queued` event reaches this socket.
+        const id = engine.newTaskId();
+        followed.add(id);
+        socket.join(taskRoom(id));
+        try {
+          return { task: await engine.create(spec, id) };
+        } catch (error) {
+          followed.delete(id);
+          socket.leave(taskRoom(id));
+          throw error;
+        }
+      }),
+    );
+
+    socket.on(
+      SOCKET_EVENTS.subscribe,
+      handle(socket, logger, SOCKET_EVENTS.subscribe, SubscribeRequest, async ({ taskId, afterSeq }) => {
+        // Join first, then read: an event stored in between comes both ways and the client
+        // drops the second copy; none can fall between the two.
+        const known = await engine.getOrThrow(taskId);
+        if (!TERMINAL_STATUSES.has(known.status)) {
+          followed.add(taskId);
+          socket.join(taskRoom(taskId));
+        }
+        const events = await engine.eventsAfter(taskId, afterSeq);
+        const task = await engine.getOrThrow(taskId);
+        return { task, events };
+      }),
+    );
+
+    socket.on(
+      SOCKET_EVENTS.cancel,
+      handle(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => ({
+        task: await engine.cancel(taskId),
+      })),
+    );
+  });
+}

@@ -1,0 +1,180 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import {
+  type ClientToServerEvents,
+  isTerminalEvent,
+  type ServerToClientEvents,
+  SOCKET_EVENTS,
+  type TaskEvent,
+} from '@transport-lab/shared';
+import { io as connect, type Socket } from 'socket.io-client';
+import { type AppHandle, createServer } from '../src/app.ts';
+import { type Config, loadConfig } from '../src/config.ts';
+
+export type LabClient = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export function tempDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'transport-lab-test-'));
+}
+
+export interface TestServer {
+  app: AppHandle;
+  baseUrl: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A real server in this process on a free port, with its own SQLite file. */
+export async function startTestServer(env: Partial<Record<keyof Config, string>> = {}): Promise<TestServer> {
+  const dataDir = env.DATA_DIR ?? tempDataDir();
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    STATIC_DIR: join(dataDir, 'no-client'),
+    ...env,
+    DATA_DIR: dataDir,
+    PORT: '0',
+  });
+  const app = await createServer(config);
+  await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
+  const { port } = app.httpServer.address() as AddressInfo;
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${port}`,
+    dataDir,
+    async close() {
+      await app.close();
+      if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A socket.io client on the websocket transport alone, connected. */
+export async function connectClient(baseUrl: string, reconnectionDelayMs = 50): Promise<LabClient> {
+  const socket: LabClient = connect(baseUrl, {
+    transports: ['websocket'],
+    reconnectionDelay: reconnectionDelayMs,
+    reconnectionDelayMax: reconnectionDelayMs * 4,
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+/** Collects `task:event`s per task in arrival order; `until` resolves once a condition holds. */
+export class EventCollector {
+  readonly byTask = new Map<string, TaskEvent[]>();
+  private readonly watchers = new Set<() => void>();
+
+  constructor(socket: LabClient) {
+    socket.on(SOCKET_EVENTS.event, (event) => this.add(event));
+  }
+
+  add(event: TaskEvent): void {
+    const list = this.byTask.get(event.taskId) ?? [];
+    list.push(event);
+    this.byTask.set(event.taskId, list);
+    for (const watcher of [...this.watchers]) watcher();
+  }
+
+  events(taskId: string): TaskEvent[] {
+    return this.byTask.get(taskId) ?? [];
+  }
+
+  /** Resolves once `predicate` holds for the task's events, checked now and on each arrival. */
+  until(taskId: string, predicate: (events: TaskEvent[]) => boolean): Promise<TaskEvent[]> {
+    return new Promise((resolve) => {
+      const watcher = () => {
+        const list = this.events(taskId);
+        if (!predicate(list)) return;
+        this.watchers.delete(watcher);
+        resolve(list);
+      };
+      this.watchers.add(watcher);
+      watcher();
+    });
+  }
+
+  terminal(taskId: string): Promise<TaskEvent[]> {
+    return this.until(taskId, (events) => events.some(isTerminalEvent));
+  }
+}
+
+export function emitAck<E extends keyof ClientToServerEvents>(
+  socket: LabClient,
+  event: E,
+  payload: Parameters<ClientToServerEvents[E]>[0],
+): Promise<Parameters<Parameters<ClientToServerEvents[E]>[1]>[0]> {
+  // socket.io's typed emit cannot see through the generic E; the shape is fixed by the parameters above.
+  const untyped = socket as unknown as { emit: (e: string, p: unknown, ack: (res: unknown) => void) => void };
+  return new Promise((resolve) => untyped.emit(event, payload, (res) => resolve(res as never)));
+}
+
+/** Checks the promises every lane makes about one task's event stream; returns a list of breaches. */
+export function streamBreaches(events: TaskEvent[], steps: number): string[] {
+  const breaches: string[] = [];
+  events.forEach((event, index) => {
+    if (event.seq !== index + 1) breaches.push(`event ${index} has seq ${event.seq}, expected ${index + 1}`);
+  });
+  const terminals = events.filter(isTerminalEvent);
+  if (terminals.length !== 1) breaches.push(`${terminals.length} terminal events`);
+  if (terminals[0] && events.at(-1) !== terminals[0]) breaches.push('terminal event is not the last');
+  if (events[0]?.type !== 'queued') breaches.push('first event is not queued');
+  if (events[1]?.type !== 'started') breaches.push('second event is not started');
+  const progress = events.filter((e) => e.type === 'progress');
+  progress.forEach((event, index) => {
+    if (event.step !== index + 1) breaches.push(`progress ${index} is step ${event.step}`);
+    if (event.steps !== steps) breaches.push(`progress ${index} says ${event.steps} steps`);
+  });
+  for (let i = 1; i < events.length; i++) {
+    const [prev, next] = [events[i - 1], events[i]];
+    if (prev && next && next.at < prev.at) breaches.push(`event ${i} is stamped before event ${i - 1}`);
+  }
+  return breaches;
+}
+
+/** The real entry point in a child process, so that it can be killed like a crashing server. */
+export async function spawnServer(dataDir: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: serverDir,
+    env: {
+      ...process.env,
+      PORT: '0',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      STATIC_DIR: join(dataDir, 'no-client'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const baseUrl = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      if (match?.[1]) resolve(match[1].replace('localhost', '127.0.0.1'));
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`server exited with ${code} before listening:\n${stderr}`)),
+    );
+  });
+  return { child, baseUrl };
+}
+
+export function killed(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}

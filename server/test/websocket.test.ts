@@ -1,0 +1,130 @@
+import { SOCKET_EVENTS, type TaskEvent } from '@transport-lab/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  connectClient,
+  EventCollector,
+  emitAck,
+  type LabClient,
+  startTestServer,
+  streamBreaches,
+  type TestServer,
+} from './harness.ts';
+
+let server: TestServer;
+const sockets: LabClient[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  for (const socket of sockets) socket.disconnect();
+  await server.close();
+});
+
+async function client(reconnectionDelayMs?: number) {
+  const socket = await connectClient(server.baseUrl, reconnectionDelayMs);
+  sockets.push(socket);
+  return { socket, events: new EventCollector(socket) };
+}
+
+/** Events merged by seq, as a client that drops duplicates would apply them. */
+function bySeq(...lists: TaskEvent[][]): TaskEvent[] {
+  const seen = new Map<number, TaskEvent>();
+  for (const list of lists) for (const event of list) if (!seen.has(event.seq)) seen.set(event.seq, event);
+  return [...seen.values()].sort((a, b) => a.seq - b.seq);
+}
+
+describe('task:subscribe', () => {
+  it('gives a second client every event after afterSeq, stored ones in the ack and live ones pushed', async () => {
+    const a = await client();
+    const ack = await emitAck(a.socket, SOCKET_EVENTS.start, { durationMs: 600, steps: 12 });
+    if (!ack.ok) throw new Error(ack.error.message);
+    const id = ack.task.id;
+    await a.events.until(id, (events) => events.filter((e) => e.type === 'progress').length >= 3);
+
+    const b = await client();
+    const sub = await emitAck(b.socket, SOCKET_EVENTS.subscribe, { taskId: id, afterSeq: 2 });
+    if (!sub.ok) throw new Error(sub.error.message);
+    expect(sub.events[0]?.seq).toBe(3);
+    const live = await b.events.terminal(id);
+    const seen = bySeq(sub.events, live);
+    expect(seen.map((e) => e.seq)).toEqual(Array.from({ length: 12 + 1 }, (_, i) => i + 3));
+    expect(seen).toEqual((await a.events.terminal(id)).slice(2));
+  });
+
+  it('answers a finished task with all of its events and an unknown one with NOT_FOUND', async () => {
+    const a = await client();
+    const ack = await emitAck(a.socket, SOCKET_EVENTS.start, { durationMs: 0, steps: 2 });
+    if (!ack.ok) throw new Error(ack.error.message);
+    await a.events.terminal(ack.task.id);
+    const sub = await emitAck(a.socket, SOCKET_EVENTS.subscribe, { taskId: ack.task.id, afterSeq: 0 });
+    expect(sub.ok && sub.events.map((e) => e.type)).toEqual([
+      'queued',
+      'started',
+      'progress',
+      'progress',
+      'succeeded',
+    ]);
+    const missing = await emitAck(a.socket, SOCKET_EVENTS.subscribe, {
+      taskId: 'no-such-task-here',
+      afterSeq: 0,
+    });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+});
+
+describe('connection state recovery', () => {
+  it('delivers what a dropped socket missed when it comes back, each event exactly once', async () => {
+    // Steps every 50 ms and at least 300 ms away: several events are emitted while it is gone.
+    const a = await client(300);
+    const ack = await emitAck(a.socket, SOCKET_EVENTS.start, { durationMs: 800, steps: 16 });
+    if (!ack.ok) throw new Error(ack.error.message);
+    const id = ack.task.id;
+    await a.events.until(id, (events) => events.filter((e) => e.type === 'progress').length >= 2);
+    let emittedWhileAway = 0;
+    const stopWatching = server.app.engine.onEvent((event) => {
+      if (event.taskId === id && !a.socket.connected) emittedWhileAway++;
+    });
+
+    const reconnected = new Promise<boolean>((resolve) =>
+      a.socket.once('connect', () => resolve(a.socket.recovered)),
+    );
+    a.socket.io.engine.close(); // the transport drops, as on a network change; the manager reconnects
+    expect(await reconnected).toBe(true);
+    stopWatching();
+    expect(emittedWhileAway).toBeGreaterThan(0);
+
+    const events = await a.events.terminal(id);
+    expect(streamBreaches(events, 16)).toEqual([]);
+    expect(events).toHaveLength(16 + 3);
+  });
+});
+
+describe('malformed socket payloads', () => {
+  it('are refused with an error ack, crash nothing, and leave another client’s task untouched', async () => {
+    const bystander = await client();
+    const ack = await emitAck(bystander.socket, SOCKET_EVENTS.start, { durationMs: 300, steps: 5 });
+    if (!ack.ok) throw new Error(ack.error.message);
+
+    const rogue = await client();
+    const raw = rogue.socket as unknown as { emit: (...args: unknown[]) => void };
+    raw.emit(SOCKET_EVENTS.start, { durationMs: 10 }); // no ack function at all
+    raw.emit(SOCKET_EVENTS.cancel, null, 'not a function');
+    raw.emit('no:such-event', { anything: true });
+    const garbage = await emitAck(rogue.socket, SOCKET_EVENTS.start, 'garbage' as never);
+    expect(garbage).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    const badCancel = await emitAck(rogue.socket, SOCKET_EVENTS.cancel, { taskId: 42 } as never);
+    expect(badCancel).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    const bigSeq = await emitAck(rogue.socket, SOCKET_EVENTS.subscribe, {
+      taskId: ack.task.id,
+      afterSeq: -1,
+    });
+    expect(bigSeq).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+
+    const events = await bystander.events.terminal(ack.task.id);
+    expect(events.at(-1)?.type).toBe('succeeded');
+    expect(streamBreaches(events, 5)).toEqual([]);
+    expect(rogue.socket.connected).toBe(true);
+  });
+});
