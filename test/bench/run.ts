@@ -1,0 +1,405 @@
+// `npm run bench [-- --runs N] [--duration-ms D] [--warmup N] [--json FILE]`
+//
+// How much latency does each lane add beyond the task's own duration, and how does that compare with the
+// bare transport underneath it? Four cases, all in this one process, on loopback:
+//   websocket lane         socket.io-client (websocket only, one connected socket): emit `task:start`
+//                          {durationMs: D, steps: 1} → receipt of the terminal `task:event`
+//   ws baseline            raw `ws` client → raw `ws` server that echoes after setTimeout(D)
+//   request/response lane  fetch POST /api/tasks/run → the full response body
+//   http baseline          fetch POST → raw `node:http` server that answers after setTimeout(D)
+// Each figure is (elapsed − D). The rounds are interleaved (each round runs every case once, in a rotated
+// order), so that whatever else the machine does hits all four alike. Percentiles come from HDR
+// histograms recorded in microseconds.
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, platform, release, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  API_PATHS,
+  type ClientToServerEvents,
+  isTerminalEvent,
+  RunResponse,
+  type ServerToClientEvents,
+  SOCKET_EVENTS,
+  type TaskEvent,
+  type TaskSpec,
+} from '@transport-lab/shared';
+import * as hdr from 'hdr-histogram-js';
+import { io, type Socket } from 'socket.io-client';
+import { WebSocket, WebSocketServer } from 'ws';
+import { type RunningServer, startServer } from '../fixtures/server.ts';
+
+const USAGE =
+  'usage: npm run bench -- [--runs N (default 200)] [--duration-ms D (default 20)] [--warmup N (default 20)] [--json FILE]';
+
+// ── Settings ────────────────────────────────────────────────────────────────────────────────────────
+
+// pnpm hands the script a literal `--` when it is called as `npm run bench -- …`.
+const argv = process.argv.slice(2).filter((arg) => arg !== '--');
+const { values } = parseArgs({
+  args: argv,
+  options: {
+    runs: { type: 'string', default: '200' },
+    'duration-ms': { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '20' },
+    json: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+function wholeNumber(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    console.error(
+      `--${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(raw)}\n${USAGE}`,
+    );
+    process.exit(2);
+  }
+  return value;
+}
+
+const RUNS = wholeNumber('runs', values.runs, 1, 1_000_000);
+const WARMUP = wholeNumber('warmup', values.warmup, 0, 1_000_000);
+// 60 s at most: longer tasks would only measure patience.
+const DURATION_MS = wholeNumber('duration-ms', values['duration-ms'], 0, 60_000);
+const SPEC: TaskSpec = { durationMs: DURATION_MS, steps: 1 };
+/** A case that has not answered by then has failed; this bounds a hang, it synchronises nothing. */
+const CASE_TIMEOUT_MS = DURATION_MS + 10_000;
+// pnpm runs the script in test/; a relative --json FILE means relative to where the command was typed.
+const jsonFile = values.json ? resolve(process.env.INIT_CWD ?? process.cwd(), values.json) : undefined;
+
+// ── The baselines: the bare transports, answering after D ms ───────────────────────────────────────
+
+async function startBaselines(): Promise<{ url: string; wsUrl: string; close(): Promise<void> }> {
+  const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      setTimeout(() => {
+        const body = JSON.stringify({ echo: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      }, DURATION_MS);
+    });
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket) => {
+    socket.on('message', (data, isBinary) => {
+      setTimeout(() => socket.send(data, { binary: isBinary }), DURATION_MS);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((done) => wss.close(() => done()));
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
+
+// ── One run of each case; each resolves with the elapsed time in ms ─────────────────────────────────
+
+function withTimeout<T>(label: string, work: (settle: (value: T) => void, fail: (e: Error) => void) => void) {
+  return new Promise<T>((resolvePromise, rejectPromise) => {
+    const timer = setTimeout(
+      () => rejectPromise(new Error(`${label}: no answer in ${CASE_TIMEOUT_MS} ms`)),
+      CASE_TIMEOUT_MS,
+    );
+    work(
+      (value) => {
+        clearTimeout(timer);
+        resolvePromise(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        rejectPromise(error);
+      },
+    );
+  });
+}
+
+type LabSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+function connected(socket: LabSocket): Promise<void> {
+  return new Promise((resolveConnect, rejectConnect) => {
+    socket.once('connect', () => resolveConnect());
+    socket.once('connect_error', rejectConnect);
+  });
+}
+
+function websocketLane(socket: LabSocket): Promise<number> {
+  return withTimeout('websocket lane', (settle, fail) => {
+    let taskId: string | undefined;
+    // A terminal event could in principle overtake the ack; keep it until the ack names the task.
+    const early = new Map<string, { event: TaskEvent; at: number }>();
+    const finish = (event: TaskEvent, at: number) => {
+      socket.off(SOCKET_EVENTS.event, onEvent);
+      if (event.type !== 'succeeded') fail(new Error(`websocket lane: task ended ${event.type}`));
+      else settle(at - started);
+    };
+    const onEvent = (event: TaskEvent) => {
+      const at = performance.now();
+      if (!isTerminalEvent(event)) return;
+      if (taskId === undefined) early.set(event.taskId, { event, at });
+      else if (event.taskId === taskId) finish(event, at);
+    };
+    socket.on(SOCKET_EVENTS.event, onEvent);
+    const started = performance.now();
+    socket.emit(SOCKET_EVENTS.start, SPEC, (ack) => {
+      if (!ack.ok) {
+        socket.off(SOCKET_EVENTS.event, onEvent);
+        fail(new Error(`websocket lane: start refused: ${ack.error.code} ${ack.error.message}`));
+        return;
+      }
+      taskId = ack.task.id;
+      const seen = early.get(taskId);
+      if (seen) finish(seen.event, seen.at);
+    });
+  });
+}
+
+function wsBaseline(client: WebSocket, seq: number): Promise<number> {
+  return withTimeout('ws baseline', (settle, fail) => {
+    const message = JSON.stringify({ seq, spec: SPEC });
+    const onMessage = (data: Buffer) => {
+      const at = performance.now();
+      client.off('message', onMessage);
+      if (data.toString('utf8') === message) settle(at - started);
+      else fail(new Error('ws baseline: the echo does not match what was sent'));
+    };
+    client.on('message', onMessage);
+    const started = performance.now();
+    client.send(message);
+  });
+}
+
+async function requestResponseLane(baseUrl: string): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}${API_PATHS.run}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(SPEC),
+    signal: AbortSignal.timeout(CASE_TIMEOUT_MS),
+  });
+  const body = await response.text();
+  const elapsed = performance.now() - started;
+  if (response.status !== 200) throw new Error(`request/response lane: ${response.status} ${body}`);
+  const { task } = RunResponse.parse(JSON.parse(body));
+  if (task.status !== 'succeeded') throw new Error(`request/response lane: task ended ${task.status}`);
+  return elapsed;
+}
+
+async function httpBaseline(baseUrl: string): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(SPEC),
+    signal: AbortSignal.timeout(CASE_TIMEOUT_MS),
+  });
+  const body = await response.text();
+  const elapsed = performance.now() - started;
+  if (response.status !== 200) throw new Error(`http baseline: ${response.status} ${body}`);
+  return elapsed;
+}
+
+// ── Running and reporting ───────────────────────────────────────────────────────────────────────────
+
+type CaseId = 'websocket' | 'ws-baseline' | 'request-response' | 'http-baseline';
+
+interface Case {
+  id: CaseId;
+  label: string;
+  /** The bare transport this lane is compared with; none for a baseline. */
+  baseline?: CaseId;
+  run(round: number): Promise<number>;
+  histogram: hdr.Histogram;
+}
+
+export interface CaseResult {
+  id: CaseId;
+  label: string;
+  runs: number;
+  /** Added latency beyond the task's duration, ms, with microsecond precision. */
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+  baseline?: CaseId;
+  /** Lane ÷ its baseline, on the added latency; undefined for a baseline itself. */
+  ratioP50?: number;
+  ratioP99?: number;
+}
+
+function newHistogram(): hdr.Histogram {
+  // Microseconds from 1 µs to 10 min, 3 significant digits.
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
+/** Added latency in ms from a histogram of elapsed µs: percentiles shift with the constant D. */
+function addedMs(elapsedUs: number): number {
+  return Math.round(elapsedUs - DURATION_MS * 1_000) / 1_000;
+}
+
+function results(cases: Case[]): CaseResult[] {
+  const base = cases.map((c) => ({
+    id: c.id,
+    label: c.label,
+    runs: c.histogram.totalCount,
+    // An HDR percentile is the top of its bucket, which can lie a few µs above the largest value seen.
+    p50Ms: addedMs(Math.min(c.histogram.getValueAtPercentile(50), c.histogram.maxValue)),
+    p99Ms: addedMs(Math.min(c.histogram.getValueAtPercentile(99), c.histogram.maxValue)),
+    maxMs: addedMs(c.histogram.maxValue),
+    meanMs: addedMs(c.histogram.mean),
+    baseline: c.baseline,
+  }));
+  return base.map((row) => {
+    const reference = base.find((other) => other.id === row.baseline);
+    if (!reference) return row;
+    return {
+      ...row,
+      ratioP50: ratio(row.p50Ms, reference.p50Ms),
+      ratioP99: ratio(row.p99Ms, reference.p99Ms),
+    };
+  });
+}
+
+function ratio(lane: number, baseline: number): number | undefined {
+  // A baseline that adds nothing measurable (timer granularity can even make it negative) has no ratio.
+  return baseline > 0 ? Math.round((lane / baseline) * 100) / 100 : undefined;
+}
+
+function table(rows: CaseResult[]): string {
+  const header = ['case', 'runs', 'p50 ms', 'p99 ms', '× baseline p50', '× baseline p99'];
+  const body = rows.map((row) => [
+    row.label,
+    String(row.runs),
+    row.p50Ms.toFixed(3),
+    row.p99Ms.toFixed(3),
+    row.baseline ? formatRatio(row.ratioP50) : '—',
+    row.baseline ? formatRatio(row.ratioP99) : '—',
+  ]);
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...body.map((cells) => cells[i]?.length ?? 0)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+function formatRatio(value: number | undefined): string {
+  return value === undefined ? 'n/a' : `${value.toFixed(2)}×`;
+}
+
+async function main(): Promise<void> {
+  let lab: RunningServer | undefined;
+  let baselines: Awaited<ReturnType<typeof startBaselines>> | undefined;
+  let socket: LabSocket | undefined;
+  let wsClient: WebSocket | undefined;
+  try {
+    lab = await startServer({ requireClient: false });
+    baselines = await startBaselines();
+    const labUrl = lab.url;
+    const baselineUrl = baselines.url;
+
+    socket = io(labUrl, { transports: ['websocket'], reconnection: false, forceNew: true });
+    await connected(socket);
+    wsClient = new WebSocket(baselines.wsUrl);
+    await once(wsClient, 'open');
+    const labSocket = socket;
+    const rawSocket = wsClient;
+
+    const cases: Case[] = [
+      {
+        id: 'websocket',
+        label: 'websocket lane (socket.io)',
+        baseline: 'ws-baseline',
+        run: () => websocketLane(labSocket),
+        histogram: newHistogram(),
+      },
+      {
+        id: 'ws-baseline',
+        label: 'ws baseline',
+        run: (round) => wsBaseline(rawSocket, round),
+        histogram: newHistogram(),
+      },
+      {
+        id: 'request-response',
+        label: 'request/response lane (HTTP)',
+        baseline: 'http-baseline',
+        run: () => requestResponseLane(labUrl),
+        histogram: newHistogram(),
+      },
+      {
+        id: 'http-baseline',
+        label: 'http baseline',
+        run: () => httpBaseline(baselineUrl),
+        histogram: newHistogram(),
+      },
+    ];
+
+    console.log(
+      `bench: ${RUNS} runs per case after ${WARMUP} warm-up rounds, task ${DURATION_MS} ms × 1 step, ` +
+        `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+    );
+    const rounds = WARMUP + RUNS;
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < cases.length; i++) {
+        // Rotate the order each round: no case always runs first, right after a quiet moment.
+        const c = cases[(round + i) % cases.length] as Case;
+        const elapsedMs = await c.run(round);
+        if (round >= WARMUP) c.histogram.recordValue(Math.round(elapsedMs * 1_000));
+      }
+    }
+
+    const rows = results(cases);
+    console.log(`\nadded latency beyond the task's ${DURATION_MS} ms (lower is better)\n`);
+    console.log(table(rows));
+
+    if (jsonFile) {
+      const report = {
+        date: new Date().toISOString(),
+        command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+        machine: {
+          cores: cpus().length,
+          cpuModel: cpus()[0]?.model ?? 'unknown',
+          node: process.version,
+          platform: `${platform()} ${release()}`,
+          memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+        },
+        settings: { runs: RUNS, warmupRounds: WARMUP, durationMs: DURATION_MS, steps: SPEC.steps },
+        unit: 'ms added beyond durationMs',
+        cases: rows,
+      };
+      writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(`\nwrote ${jsonFile}`);
+    }
+  } finally {
+    socket?.disconnect();
+    wsClient?.terminate();
+    await baselines?.close();
+    await lab?.close();
+  }
+}
+
+await main();
