@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const port = z.coerce.number().pipe(z.int().min(0).max(65_535));
 const positiveMs = (max: number) => z.coerce.number().pipe(z.int().min(1).max(max));

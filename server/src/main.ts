@@ -1,9 +1,13 @@
+import { existsSync } from 'node:fs';
 import { createServer } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, repoRoot } from './config.ts';
 import { createLogger } from './observability/logger.ts';
 
 /** Entry point: settings from the environment, listen, and shut down cleanly on a signal. */
 async function main(): Promise<void> {
+  // A .env beside the README fills in what the shell did not set (the shell wins).
+  const envFile = `${repoRoot}/.env`;
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
