@@ -5,5 +5,7 @@ export default defineProject({
     name: 'client',
     environment: 'jsdom',
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
+    // Stylesheets are read, not ignored: a test checks what the stylesheet promises (no easing).
+    css: true,
   },
 });

@@ -1,0 +1,233 @@
+import { type LaneInfo, nielsenBand, type PerceivedMetrics } from '@transport-lab/shared';
+import { type CSSProperties, type ReactNode, useEffect, useState } from 'react';
+import { clientNow } from '../../lib/time.ts';
+import type { MetricKey } from '../../store/metrics.ts';
+import type { LaneRunState } from '../../store/types.ts';
+import { bandLabel, formatBytes, formatMs, formatRequests, formatSeconds, UNMEASURED } from './format.ts';
+
+export interface LaneCardProps {
+  lane: LaneInfo;
+  run: LaneRunState;
+  metrics: PerceivedMetrics;
+  /** Metrics on which this lane did best among the lanes compared. */
+  best: ReadonlySet<MetricKey>;
+  actionAt?: number;
+  onRecover?: () => void;
+}
+
+/** One lane's card: the same component for every lane, so that lanes differ only in what they measured. */
+export function LaneCard({ lane, run, metrics, best, actionAt, onRecover }: LaneCardProps) {
+  const titleId = `lane-title-${lane.id}`;
+  const idle = run.status === 'idle';
+  const percent = Math.round(run.percent);
+  return (
+    <article
+      className="lane-card"
+      data-testid={`lane-card-${lane.id}`}
+      data-status={run.status}
+      aria-labelledby={titleId}
+      style={{ '--lane-color': lane.color } as CSSProperties}
+    >
+      <header className="lane-head">
+        <span className="lane-swatch" aria-hidden="true" />
+        <span className="lane-mark" aria-hidden="true">
+          {lane.mark}
+        </span>
+        <h2 id={titleId} className="lane-name">
+          {lane.name}
+        </h2>
+        <Elapsed run={run} actionAt={actionAt} />
+      </header>
+      <p className="lane-summary">{lane.summary}</p>
+
+      <div className="progress-row">
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label={`${lane.name} progress`}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={percent}
+        >
+          {/* Width follows the last event received: no transition, so a stalled lane looks stalled. */}
+          <div className="progress-fill" style={{ width: `${run.percent}%` }} />
+        </div>
+        <span className="progress-value num">{percent}%</span>
+      </div>
+      <p className="lane-status" data-testid="lane-status">
+        <span className="status-dot" aria-hidden="true" />
+        {run.detail}
+      </p>
+
+      <dl className="metrics">
+        <Metric
+          label="First feedback"
+          testId="metric-first-feedback"
+          value={formatMs(metrics.firstFeedbackMs)}
+          ms={metrics.firstFeedbackMs}
+          best={best.has('firstFeedback')}
+        />
+        <Metric
+          label="Total perceived"
+          testId="metric-total-perceived"
+          value={formatMs(metrics.totalPerceivedMs)}
+          ms={metrics.totalPerceivedMs}
+          best={best.has('totalPerceived')}
+        />
+        <Metric
+          label="Completion lag"
+          testId="metric-completion-lag"
+          value={formatMs(metrics.completionLagMs)}
+          ms={metrics.completionLagMs}
+          best={best.has('completionLag')}
+        />
+        <Metric
+          label="Progress age, mean"
+          testId="metric-staleness"
+          value={formatMs(metrics.staleness?.meanMs)}
+          extra={metrics.staleness ? `max ${formatMs(metrics.staleness.maxMs)}` : undefined}
+          best={best.has('staleness')}
+        />
+        <Metric
+          label="Requests"
+          testId="metric-requests"
+          value={idle ? UNMEASURED : formatRequests(run.wire.requests)}
+          best={best.has('requests')}
+        />
+        <Metric
+          label={
+            <>
+              Bytes <span aria-hidden="true">↓</span>
+              <span className="visually-hidden">down</span>
+            </>
+          }
+          testId="metric-bytes-down"
+          value={formatBytes(run.wire.bytesDown)}
+          best={best.has('bytesDown')}
+        />
+        <Metric
+          label={
+            <>
+              Bytes <span aria-hidden="true">↑</span>
+              <span className="visually-hidden">up</span>
+            </>
+          }
+          testId="metric-bytes-up"
+          value={formatBytes(run.wire.bytesUp)}
+          best={best.has('bytesUp')}
+        />
+      </dl>
+
+      {run.status === 'error' && run.error ? <LaneErrorBox run={run} onRecover={onRecover} /> : null}
+      {run.notes.length > 0 ? (
+        <ul className="lane-notes" aria-label={`${lane.name} measurement notes`}>
+          {run.notes.map((note) => (
+            <li key={note}>{note}</li>
+          ))}
+        </ul>
+      ) : null}
+    </article>
+  );
+}
+
+interface MetricProps {
+  label: ReactNode;
+  testId: string;
+  value: string;
+  /** A latency: its Nielsen band is shown beside it. */
+  ms?: number | undefined;
+  extra?: string | undefined;
+  best: boolean;
+}
+
+function Metric({ label, testId, value, ms, extra, best }: MetricProps) {
+  const band = ms === undefined ? undefined : nielsenBand(ms);
+  return (
+    <div className="metric" data-best={best || undefined}>
+      <dt>{label}</dt>
+      <dd className="metric-main">
+        <span className="num metric-value" data-testid={testId}>
+          {value}
+        </span>
+        {extra ? <span className="metric-extra num">{extra}</span> : null}
+      </dd>
+      {band !== undefined || best ? (
+        <dd className="metric-tags">
+          {ms !== undefined ? (
+            <span className="band" data-band={band}>
+              {bandLabel(ms)}
+            </span>
+          ) : null}
+          {best ? <span className="best-mark">★ best</span> : null}
+        </dd>
+      ) : null}
+    </div>
+  );
+}
+
+function LaneErrorBox({ run, onRecover }: { run: LaneRunState; onRecover?: (() => void) | undefined }) {
+  const error = run.error;
+  if (!error) return null;
+  return (
+    <div className="lane-error" data-testid="lane-error">
+      <p>
+        <strong>
+          {error.code}
+          {error.status ? ` (HTTP ${error.status})` : ''}
+        </strong>
+        : {error.message}
+      </p>
+      {error.taskId ? (
+        <p>
+          Task <code data-testid="lane-error-task-id">{error.taskId}</code> goes on at the server
+          {error.location ? (
+            <>
+              {' '}
+              and can be fetched at <code>{error.location}</code>
+            </>
+          ) : null}
+          .
+        </p>
+      ) : null}
+      {error.location && onRecover ? (
+        <button type="button" className="button secondary" onClick={onRecover}>
+          Fetch the task's state
+        </button>
+      ) : null}
+      {run.recovered ? (
+        <p data-testid="lane-recovered">
+          Fetched: {run.recovered.status}, step {run.recovered.step} of {run.recovered.steps} (
+          {Math.round(run.recovered.percent)}%).
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** Time since Start, ticking while the lane runs; fixed at the moment the lane stopped. */
+function Elapsed({ run, actionAt }: { run: LaneRunState; actionAt: number | undefined }) {
+  const running = run.status === 'running';
+  const now = useTicker(running);
+  if (actionAt === undefined || run.status === 'idle')
+    return <span className="lane-elapsed num">{UNMEASURED}</span>;
+  const end = run.endedAt ?? now;
+  return (
+    <span className="lane-elapsed num" data-testid="lane-elapsed" title="Elapsed since Start">
+      {formatSeconds(end - actionAt)}
+    </span>
+  );
+}
+
+/** Tenth-of-a-second readout: often enough to read as live, far below a frame's worth of renders. */
+const TICK_MS = 100;
+
+function useTicker(active: boolean): number {
+  const [now, setNow] = useState(clientNow);
+  useEffect(() => {
+    if (!active) return;
+    setNow(clientNow());
+    const timer = setInterval(() => setNow(clientNow()), TICK_MS);
+    return () => clearInterval(timer);
+  }, [active]);
+  return now;
+}

@@ -1,0 +1,48 @@
+import { LANES } from '@transport-lab/shared';
+import { type CSSProperties, useMemo } from 'react';
+import { useShallow } from 'zustand/shallow';
+import { appStore, useAppStore } from '../../store/index.ts';
+import { idleLane } from '../../store/lane-reducer.ts';
+import { bestLanes, bestMetricsOf, type LaneMeasurement, laneMetrics } from '../../store/metrics.ts';
+import { LaneCard } from './LaneCard.tsx';
+
+const IDLE = idleLane();
+
+/** One card per selected lane, side by side or stacked as the layout says. */
+export function RaceBoard() {
+  const selected = useAppStore(useShallow((s) => s.selectedLanes));
+  const lanes = useAppStore((s) => s.race.lanes);
+  const actionAt = useAppStore((s) => s.race.actionAt);
+  const estimate = useAppStore((s) => s.clock.estimate);
+  const recoverLane = appStore.getState().recoverLane;
+
+  const measurements = useMemo<LaneMeasurement[]>(
+    () =>
+      selected.map((id) => {
+        const lane = lanes[id] ?? IDLE;
+        return { id, lane, metrics: laneMetrics(lane, actionAt, estimate) };
+      }),
+    [selected, lanes, actionAt, estimate],
+  );
+  const best = useMemo(() => bestLanes(measurements), [measurements]);
+
+  return (
+    <section
+      className="lanes"
+      aria-label="Lane results"
+      style={{ '--lane-count': Math.max(1, measurements.length) } as CSSProperties}
+    >
+      {measurements.map(({ id, lane, metrics }) => (
+        <LaneCard
+          key={id}
+          lane={LANES[id]}
+          run={lane}
+          metrics={metrics}
+          best={bestMetricsOf(best, id)}
+          actionAt={actionAt}
+          onRecover={() => recoverLane(id)}
+        />
+      ))}
+    </section>
+  );
+}

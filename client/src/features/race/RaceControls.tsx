@@ -1,0 +1,127 @@
+import { LANES } from '@transport-lab/shared';
+import type { CSSProperties, FormEvent } from 'react';
+import { useShallow } from 'zustand/shallow';
+import { clientTimeOfEvent } from '../../lib/time.ts';
+import { appStore, useAppStore } from '../../store/index.ts';
+import { isRaceRunning } from '../../store/race-slice.ts';
+import { parseSpecInput } from '../../store/settings-slice.ts';
+import type { SpecField } from '../../store/types.ts';
+
+/** The task's shape, the lanes to race, Start and Cancel. */
+export function RaceControls() {
+  const specInput = useAppStore((s) => s.specInput);
+  const available = useAppStore((s) => s.availableLanes);
+  const selected = useAppStore(useShallow((s) => s.selectedLanes));
+  const running = useAppStore((s) => isRaceRunning(s.race.lanes));
+  const parsed = parseSpecInput(specInput);
+  const errors = parsed.ok ? {} : parsed.errors;
+  const { setSpecField, setLaneSelected, startRace, cancelRace } = appStore.getState();
+
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    // The press itself is the user's action: input delay before this handler is part of what they wait.
+    startRace(clientTimeOfEvent(event.timeStamp));
+  };
+
+  return (
+    <form className="controls" onSubmit={onSubmit} noValidate aria-label="Race settings">
+      <div className="fields">
+        <SpecInputField
+          field="durationMs"
+          label="Duration (ms)"
+          value={specInput.durationMs}
+          error={errors.durationMs}
+          disabled={running}
+          onChange={setSpecField}
+        />
+        <SpecInputField
+          field="steps"
+          label="Steps"
+          value={specInput.steps}
+          error={errors.steps}
+          disabled={running}
+          onChange={setSpecField}
+        />
+        <SpecInputField
+          field="failAtStep"
+          label="Fail at step (optional)"
+          value={specInput.failAtStep}
+          error={errors.failAtStep}
+          disabled={running}
+          onChange={setSpecField}
+        />
+      </div>
+
+      <fieldset className="lane-picker" disabled={running}>
+        <legend>Lanes</legend>
+        {available.map((id) => (
+          <label
+            key={id}
+            className="lane-choice"
+            style={{ '--lane-color': LANES[id].color } as CSSProperties}
+          >
+            <input
+              type="checkbox"
+              checked={selected.includes(id)}
+              onChange={(event) => setLaneSelected(id, event.currentTarget.checked)}
+            />
+            <span className="lane-swatch" aria-hidden="true" />
+            <span className="lane-mark" aria-hidden="true">
+              {LANES[id].mark}
+            </span>
+            <span>{LANES[id].name}</span>
+          </label>
+        ))}
+      </fieldset>
+
+      <div className="actions">
+        <button
+          type="submit"
+          className="button primary"
+          disabled={running || !parsed.ok || selected.length === 0}
+        >
+          Start
+        </button>
+        <button type="button" className="button" disabled={!running} onClick={cancelRace}>
+          Cancel
+        </button>
+        {selected.length === 0 ? <p className="hint">Choose at least one lane.</p> : null}
+      </div>
+    </form>
+  );
+}
+
+interface SpecInputFieldProps {
+  field: SpecField;
+  label: string;
+  value: string;
+  error: string | undefined;
+  disabled: boolean;
+  onChange(field: SpecField, value: string): void;
+}
+
+function SpecInputField({ field, label, value, error, disabled, onChange }: SpecInputFieldProps) {
+  const id = `spec-${field}`;
+  const errorId = `${id}-error`;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="text"
+        inputMode="numeric"
+        autoComplete="off"
+        value={value}
+        disabled={disabled}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? errorId : undefined}
+        onChange={(event) => onChange(field, event.currentTarget.value)}
+      />
+      {error ? (
+        <p id={errorId} className="field-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+import { useStore } from 'zustand';
+import { createStore } from 'zustand/vanilla';
+import { sampleServerClock } from '../clock/sample.ts';
+import { clientNow } from '../lib/time.ts';
+import { viewModeFromSearch } from '../lib/view-mode.ts';
+import { defaultRegistry } from '../transports/registry.ts';
+import { createClockSlice } from './clock-slice.ts';
+import { animationFrame } from './frame-batcher.ts';
+import { createRaceSlice } from './race-slice.ts';
+import { createSettingsSlice } from './settings-slice.ts';
+import type { AppState, StoreDeps } from './types.ts';
+
+export type * from './types.ts';
+
+/** One store from three slices; tests make their own with fake transports and a manual frame clock. */
+export function createAppStore(deps: StoreDeps) {
+  return createStore<AppState>()((...a) => ({
+    ...createSettingsSlice(deps)(...a),
+    ...createRaceSlice(deps)(...a),
+    ...createClockSlice(deps)(...a),
+  }));
+}
+
+export type AppStore = ReturnType<typeof createAppStore>;
+
+/** The page's store, with the browser's transports; `?view=` picks the first layout. */
+export const appStore: AppStore = createAppStore({
+  registry: defaultRegistry,
+  now: clientNow,
+  schedule: animationFrame,
+  sampleClock: () => sampleServerClock(),
+  initialViewMode: typeof location === 'undefined' ? undefined : viewModeFromSearch(location.search),
+});
+
+/** Reads the page's store with a selector; re-renders only when the selected value changes. */
+export function useAppStore<T>(selector: (state: AppState) => T): T {
+  return useStore(appStore, selector);
+}

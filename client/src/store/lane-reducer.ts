@@ -1,0 +1,181 @@
+import { LANES, type LaneId, type TaskEvent, type TaskState } from '@transport-lab/shared';
+import type { LaneError, LaneReport } from '../transports/types.ts';
+import { addWire } from '../transports/wire.ts';
+import type { LaneRunState, LaneStatus } from './types.ts';
+
+export function idleLane(): LaneRunState {
+  return { ...freshLane(), status: 'idle', detail: 'Ready' };
+}
+
+export function runningLane(): LaneRunState {
+  return { ...freshLane(), status: 'running', detail: 'Starting…' };
+}
+
+function freshLane(): Omit<LaneRunState, 'status' | 'detail'> {
+  return {
+    step: 0,
+    percent: 0,
+    lastSeq: 0,
+    eventsApplied: 0,
+    progressShown: [],
+    wire: { requests: 0 },
+    notes: [],
+  };
+}
+
+/** A copy safe to change in place while one batch is applied. */
+export function draftOf(lane: LaneRunState): LaneRunState {
+  return { ...lane, progressShown: [...lane.progressShown], notes: [...lane.notes], wire: { ...lane.wire } };
+}
+
+/**
+ * Applies one report to a lane draft, in place. `shownAt` is the frame that puts it on screen.
+ * Returns the server time of a progress value it put on screen, if any, so that the caller can keep
+ * only the last of a frame's progress values: the earlier ones were never painted.
+ */
+export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: number): number | undefined {
+  switch (report.type) {
+    case 'wire':
+      lane.wire = addWire(lane.wire, report.delta);
+      return undefined;
+    case 'note':
+      if (!lane.notes.includes(report.text)) lane.notes.push(report.text);
+      return undefined;
+    case 'link':
+      if (lane.status === 'running') lane.detail = report.detail;
+      return undefined;
+    case 'recovered':
+      lane.recovered = {
+        status: report.task.status,
+        step: report.task.step,
+        steps: report.task.steps,
+        percent: report.task.percent,
+        shownAt,
+      };
+      return undefined;
+    case 'error':
+      if (lane.status !== 'running') return undefined;
+      if (report.error.fromServer) lane.firstFeedbackAt ??= shownAt;
+      if (report.error.taskId) lane.taskId ??= report.error.taskId;
+      lane.status = 'error';
+      lane.error = report.error;
+      lane.detail = errorHeadline(report.error);
+      lane.endedAt = shownAt;
+      return undefined;
+    case 'aborted':
+      if (lane.status !== 'running') return undefined;
+      lane.status = 'cancelled';
+      lane.detail = 'Cancelled: request abandoned, no answer awaited';
+      lane.endedAt = shownAt;
+      return undefined;
+    case 'task':
+      if (lane.status !== 'running') return undefined;
+      lane.firstFeedbackAt ??= shownAt;
+      applyTaskState(lane, report.task, shownAt);
+      return undefined;
+    case 'event':
+      if (lane.status !== 'running') return undefined;
+      lane.firstFeedbackAt ??= shownAt;
+      return applyEvent(lane, report.event, shownAt);
+  }
+}
+
+function applyTaskState(lane: LaneRunState, task: TaskState, shownAt: number): void {
+  lane.taskId = task.id;
+  lane.step = task.step;
+  lane.steps = task.steps;
+  lane.percent = task.percent;
+  if (task.status === 'succeeded' || task.status === 'failed' || task.status === 'cancelled') {
+    if (task.error) lane.failure = { code: task.error.code, message: task.error.message };
+    finish(lane, task.status, task.finishedAt, shownAt);
+  } else {
+    lane.detail = task.status === 'queued' ? 'Queued' : `Running: step ${task.step} of ${task.steps}`;
+  }
+}
+
+function applyEvent(lane: LaneRunState, event: TaskEvent, shownAt: number): number | undefined {
+  lane.taskId ??= event.taskId;
+  lane.lastSeq = event.seq;
+  lane.eventsApplied += 1;
+  switch (event.type) {
+    case 'queued':
+      lane.steps = event.spec.steps;
+      lane.detail = 'Queued';
+      return undefined;
+    case 'started':
+      lane.detail = 'Started';
+      return undefined;
+    case 'progress':
+      lane.step = event.step;
+      lane.steps = event.steps;
+      lane.percent = event.percent;
+      lane.detail = `Step ${event.step} of ${event.steps}`;
+      return event.at;
+    case 'succeeded':
+      lane.step = event.result.steps;
+      lane.percent = 100;
+      finish(lane, 'succeeded', event.at, shownAt);
+      return undefined;
+    case 'failed':
+      lane.failure = { code: event.error.code, message: event.error.message };
+      finish(lane, 'failed', event.at, shownAt);
+      return undefined;
+    case 'cancelled':
+      finish(lane, 'cancelled', event.at, shownAt);
+      return undefined;
+  }
+}
+
+function finish(
+  lane: LaneRunState,
+  status: LaneStatus,
+  serverFinishedAt: number | undefined,
+  shownAt: number,
+) {
+  lane.status = status;
+  if (serverFinishedAt !== undefined) lane.serverFinishedAt = serverFinishedAt;
+  lane.finishedShownAt = shownAt;
+  lane.endedAt = shownAt;
+  lane.detail =
+    status === 'succeeded'
+      ? 'Succeeded'
+      : status === 'failed'
+        ? `Task failed: ${lane.failure?.message ?? 'no reason given'}`
+        : 'Cancelled, as the server confirmed';
+}
+
+/** Short words for the status line; the card's error box carries the server's full message. */
+const ERROR_HEADLINES: Record<string, string> = {
+  SYNC_TIMEOUT: 'the server stopped waiting',
+  NETWORK: 'network failure',
+  CONNECT_FAILED: 'could not connect',
+  ACK_TIMEOUT: 'no acknowledgement',
+  DISCONNECTED: 'disconnected by the server',
+  BAD_RESPONSE: 'answer outside the protocol',
+};
+
+export function errorHeadline(error: LaneError): string {
+  const what = ERROR_HEADLINES[error.code] ?? error.code;
+  return `Error: ${what}${error.status ? ` (HTTP ${error.status})` : ''}`;
+}
+
+/** The live region's sentence for a lane that has just stopped running. */
+export function completionMessage(id: LaneId, lane: LaneRunState, actionAt: number | undefined): string {
+  const name = LANES[id].name;
+  const took =
+    lane.endedAt !== undefined && actionAt !== undefined
+      ? ` after ${Math.round(lane.endedAt - actionAt)} milliseconds`
+      : '';
+  switch (lane.status) {
+    case 'succeeded':
+      return `${name} succeeded${took}.`;
+    case 'failed':
+      return `${name}: the task failed${took}.`;
+    case 'cancelled':
+      return `${name} cancelled${took}.`;
+    case 'error':
+      return `${name} error: ${lane.error?.message ?? 'unknown'}.`;
+    default:
+      return `${name} ${lane.status}.`;
+  }
+}

@@ -1,0 +1,95 @@
+import {
+  type ClockEstimate,
+  type LaneId,
+  type PerceivedMetrics,
+  perceivedMetrics,
+} from '@transport-lab/shared';
+import type { LaneRunState } from './types.ts';
+
+/**
+ * A lane's perceived-latency metrics, from the shared arithmetic. Metrics that compare a server time
+ * with a client time (completion lag, staleness) need the clock offset: without an estimate they are
+ * left out rather than computed against a guessed zero offset.
+ */
+export function laneMetrics(
+  lane: LaneRunState,
+  actionAt: number | undefined,
+  clock: ClockEstimate | undefined,
+): PerceivedMetrics {
+  if (actionAt === undefined) return {};
+  return perceivedMetrics(
+    {
+      actionAt,
+      firstFeedbackAt: lane.firstFeedbackAt,
+      finishedShownAt: lane.finishedShownAt,
+      serverFinishedAt: clock ? lane.serverFinishedAt : undefined,
+      progressShown: clock ? lane.progressShown : [],
+    },
+    clock?.offsetMs ?? 0,
+  );
+}
+
+export const METRIC_KEYS = [
+  'firstFeedback',
+  'totalPerceived',
+  'completionLag',
+  'staleness',
+  'requests',
+  'bytesDown',
+  'bytesUp',
+] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+
+export interface LaneMeasurement {
+  id: LaneId;
+  lane: LaneRunState;
+  metrics: PerceivedMetrics;
+}
+
+/** Every compared metric as a number where lower is better, or undefined where not measured. */
+export function metricValue(m: LaneMeasurement, key: MetricKey): number | undefined {
+  switch (key) {
+    case 'firstFeedback':
+      return m.metrics.firstFeedbackMs;
+    case 'totalPerceived':
+      return m.metrics.totalPerceivedMs;
+    case 'completionLag':
+      return m.metrics.completionLagMs;
+    case 'staleness':
+      return m.metrics.staleness?.meanMs;
+    case 'requests':
+      return m.lane.wire.requests;
+    case 'bytesDown':
+      return m.lane.wire.bytesDown;
+    case 'bytesUp':
+      return m.lane.wire.bytesUp;
+  }
+}
+
+/**
+ * The best lane(s) on each metric (lowest value). Only runs the server carried to their end
+ * (succeeded or failed) are compared, as they ran the same task to the same point; a metric is
+ * marked only when at least two lanes were measured on it and they differ. Ties share the mark.
+ */
+export function bestLanes(measurements: readonly LaneMeasurement[]): Record<MetricKey, ReadonlySet<LaneId>> {
+  const comparable = measurements.filter((m) => m.lane.status === 'succeeded' || m.lane.status === 'failed');
+  const best = {} as Record<MetricKey, ReadonlySet<LaneId>>;
+  for (const key of METRIC_KEYS) {
+    const values = comparable.flatMap((m) => {
+      const value = metricValue(m, key);
+      return value === undefined ? [] : [{ id: m.id, value }];
+    });
+    const min = Math.min(...values.map((v) => v.value));
+    const winners = values.filter((v) => v.value === min);
+    best[key] = new Set(values.length >= 2 && winners.length < values.length ? winners.map((v) => v.id) : []);
+  }
+  return best;
+}
+
+/** The metrics on which one lane is marked best. */
+export function bestMetricsOf(
+  best: Record<MetricKey, ReadonlySet<LaneId>>,
+  id: LaneId,
+): ReadonlySet<MetricKey> {
+  return new Set(METRIC_KEYS.filter((key) => best[key].has(id)));
+}

@@ -1,0 +1,276 @@
+import type { ClockSample, LaneId, TaskSpec } from '@transport-lab/shared';
+import { describe, expect, it } from 'vitest';
+import { finishedState, progress, queued, started, succeeded, taskState } from '../testing/fixtures.ts';
+import { createRegistry } from '../transports/registry.ts';
+import type { Report, TransportClient } from '../transports/types.ts';
+import { createAppStore } from './index.ts';
+import { laneMetrics } from './metrics.ts';
+
+/** A lane client that records its runs and lets the test speak for the server. */
+function fakeClient(id: LaneId) {
+  const runs: Array<{ spec: TaskSpec; report: Report; cancelled: number }> = [];
+  const client: TransportClient = {
+    id,
+    run(spec, report) {
+      const run = { spec, report, cancelled: 0 };
+      runs.push(run);
+      return {
+        done: Promise.resolve(),
+        cancel: () => {
+          run.cancelled += 1;
+        },
+      };
+    },
+  };
+  const last = () => {
+    const run = runs.at(-1);
+    if (!run) throw new Error(`${id} never ran`);
+    return run;
+  };
+  return { client, runs, last };
+}
+
+function setup(sample?: ClockSample) {
+  const rr = fakeClient('request-response');
+  const ws = fakeClient('websocket');
+  const frames: Array<() => void> = [];
+  let now = 0;
+  const store = createAppStore({
+    registry: createRegistry([rr.client, ws.client]),
+    now: () => now,
+    schedule: (callback) => frames.push(callback),
+    sampleClock: async () => sample ?? { t0: 0, t1: 0, t2: 0, t3: 0 },
+  });
+  /** Runs the pending animation frame at client time `at`. */
+  const frame = (at: number) => {
+    now = at;
+    for (const callback of frames.splice(0)) callback();
+  };
+  const lane = (id: LaneId) => {
+    const found = store.getState().race.lanes[id];
+    if (!found) throw new Error(`${id} has no run`);
+    return found;
+  };
+  return { store, rr, ws, frame, lane };
+}
+
+describe('race slice', () => {
+  it('starting marks every selected lane running and starts each with the parsed spec', () => {
+    const { store, rr, ws, lane } = setup();
+    store.getState().setSpecField('durationMs', '1500');
+    store.getState().setSpecField('steps', '5');
+    store.getState().startRace(1_000);
+    expect(lane('request-response').status).toBe('running');
+    expect(lane('websocket').status).toBe('running');
+    expect(store.getState().race.actionAt).toBe(1_000);
+    expect(rr.last().spec).toEqual({ durationMs: 1_500, steps: 5 });
+    expect(ws.last().spec).toEqual({ durationMs: 1_500, steps: 5 });
+  });
+
+  it('starts only the lanes that are selected', () => {
+    const { store, rr, ws } = setup();
+    store.getState().setLaneSelected('request-response', false);
+    store.getState().startRace(1_000);
+    expect(rr.runs).toHaveLength(0);
+    expect(ws.runs).toHaveLength(1);
+    expect(store.getState().race.lanes['request-response']).toBeUndefined();
+  });
+
+  it('does not start with a spec the shared schema refuses', () => {
+    const { store, ws } = setup();
+    store.getState().setSpecField('steps', '0');
+    store.getState().startRace(1_000);
+    expect(ws.runs).toHaveLength(0);
+    expect(store.getState().race.runId).toBe(0);
+  });
+
+  it('holds reports until the animation frame, then applies them all in one update', () => {
+    const { store, ws, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    let updates = 0;
+    store.subscribe(() => {
+      updates += 1;
+    });
+    const { report } = ws.last();
+    report({ type: 'task', task: taskState(), at: 1_010 });
+    report({ type: 'event', event: queued(), at: 1_011 });
+    report({ type: 'event', event: started(), at: 1_012 });
+    report({ type: 'event', event: progress(3, 1, 10_020), at: 1_013 });
+    expect(lane('websocket').percent).toBe(0);
+    expect(updates).toBe(0);
+    frame(1_020);
+    expect(updates).toBe(1);
+    expect(lane('websocket')).toMatchObject({
+      step: 1,
+      steps: 4,
+      percent: 25,
+      lastSeq: 3,
+      detail: 'Step 1 of 4',
+    });
+    expect(lane('websocket').firstFeedbackAt).toBe(1_020);
+  });
+
+  it('records as shown only the last progress value of a frame, at that frame’s time', () => {
+    const { store, ws, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    const { report } = ws.last();
+    report({ type: 'event', event: progress(3, 1, 10_020), at: 1_013 });
+    report({ type: 'event', event: progress(4, 2, 10_030), at: 1_014 });
+    frame(1_040);
+    report({ type: 'event', event: progress(5, 3, 10_050), at: 1_050 });
+    frame(1_060);
+    expect(lane('websocket').progressShown).toEqual([
+      { serverAt: 10_030, shownAt: 1_040 },
+      { serverAt: 10_050, shownAt: 1_060 },
+    ]);
+    expect(lane('websocket').percent).toBe(75);
+  });
+
+  it('computes first feedback, total perceived and completion lag with the measured clock offset', async () => {
+    // Server 5 000 ms ahead: a symmetric 20 ms round trip.
+    const { store, ws, rr, frame, lane } = setup({ t0: 0, t1: 5_010, t2: 5_010, t3: 20 });
+    await store.getState().measureClock();
+    expect(store.getState().clock.estimate).toMatchObject({ offsetMs: 5_000, uncertaintyMs: 10 });
+
+    store.getState().startRace(1_000);
+    ws.last().report({ type: 'task', task: taskState(), at: 1_025 });
+    frame(1_030);
+    ws.last().report({ type: 'event', event: succeeded(2, 8_000), at: 3_035 });
+    rr.last().report({ type: 'task', task: finishedState(7_900), at: 3_100 });
+    frame(3_040);
+
+    const { race, clock } = store.getState();
+    expect(laneMetrics(lane('websocket'), race.actionAt, clock.estimate)).toEqual({
+      firstFeedbackMs: 30,
+      totalPerceivedMs: 2_040,
+      completionLagMs: 40,
+    });
+    expect(laneMetrics(lane('request-response'), race.actionAt, clock.estimate)).toEqual({
+      firstFeedbackMs: 2_040,
+      totalPerceivedMs: 2_040,
+      completionLagMs: 140,
+    });
+    expect(lane('websocket').status).toBe('succeeded');
+    expect(lane('request-response').status).toBe('succeeded');
+  });
+
+  it('leaves completion lag unmeasured while the clock offset is unknown', () => {
+    const { store, ws, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    ws.last().report({ type: 'event', event: succeeded(1, 8_000), at: 1_990 });
+    frame(2_000);
+    const metrics = laneMetrics(lane('websocket'), 1_000, store.getState().clock.estimate);
+    expect(metrics.totalPerceivedMs).toBe(1_000);
+    expect(metrics.completionLagMs).toBeUndefined();
+  });
+
+  it('adds wire counts as they are reported', () => {
+    const { store, ws, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    const { report } = ws.last();
+    report({ type: 'wire', delta: { requests: 1 }, at: 1 });
+    report({ type: 'wire', delta: { bytesUp: 8 }, at: 2 });
+    report({ type: 'wire', delta: { bytesDown: 33 }, at: 3 });
+    report({ type: 'wire', delta: { bytesDown: 7 }, at: 4 });
+    frame(1_100);
+    expect(lane('websocket').wire).toEqual({ requests: 1, bytesUp: 8, bytesDown: 40 });
+  });
+
+  it('marks only the failing lane as error and announces its end', () => {
+    const { store, rr, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    rr.last().report({
+      type: 'error',
+      error: {
+        code: 'SYNC_TIMEOUT',
+        message: 'too slow',
+        status: 504,
+        taskId: 'task-0001',
+        fromServer: true,
+      },
+      at: 1_500,
+    });
+    frame(1_510);
+    expect(lane('request-response')).toMatchObject({ status: 'error', taskId: 'task-0001', endedAt: 1_510 });
+    expect(lane('websocket').status).toBe('running');
+    expect(store.getState().race.announcements.map((a) => a.text)).toEqual([
+      'Request/response error: too slow.',
+    ]);
+  });
+
+  it('announces each lane that ends, one line each, even when they end in the same frame', () => {
+    const { store, rr, ws, frame } = setup();
+    store.getState().startRace(1_000);
+    ws.last().report({ type: 'event', event: succeeded(1, 5), at: 2_000 });
+    rr.last().report({ type: 'task', task: finishedState(7_900), at: 2_001 });
+    frame(2_010);
+    expect(store.getState().race.announcements.map((a) => a.text)).toEqual([
+      'WebSocket succeeded after 1010 milliseconds.',
+      'Request/response succeeded after 1010 milliseconds.',
+    ]);
+  });
+
+  it('ignores reports from an earlier run', () => {
+    const { store, ws, rr, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    const first = ws.last().report;
+    first({ type: 'event', event: succeeded(1, 5), at: 1_100 });
+    rr.last().report({ type: 'aborted', at: 1_100 });
+    frame(1_100);
+    store.getState().startRace(2_000);
+    expect(store.getState().race.runId).toBe(2);
+    first({ type: 'event', event: progress(1, 3, 9), at: 2_010 });
+    frame(2_020);
+    expect(lane('websocket')).toMatchObject({ status: 'running', percent: 0, eventsApplied: 0 });
+  });
+
+  it('cancel asks each running lane to cancel, and an aborted lane ends cancelled', () => {
+    const { store, rr, ws, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    store.getState().cancelRace();
+    expect(rr.last().cancelled).toBe(1);
+    expect(ws.last().cancelled).toBe(1);
+    rr.last().report({ type: 'aborted', at: 1_200 });
+    frame(1_210);
+    expect(lane('request-response')).toMatchObject({ status: 'cancelled', endedAt: 1_210 });
+    expect(lane('request-response').finishedShownAt).toBeUndefined();
+  });
+
+  it('refuses a second start while a race runs', () => {
+    const { store, ws } = setup();
+    store.getState().startRace(1_000);
+    store.getState().startRace(1_001);
+    expect(ws.runs).toHaveLength(1);
+  });
+});
+
+describe('settings slice', () => {
+  it('keeps the registry order of lanes whatever the order of clicks', () => {
+    const { store } = setup();
+    store.getState().setLaneSelected('request-response', false);
+    store.getState().setLaneSelected('request-response', true);
+    expect(store.getState().selectedLanes).toEqual(['request-response', 'websocket']);
+  });
+
+  it('offers only lanes the registry implements', () => {
+    const { store } = setup();
+    store.getState().setLaneSelected('sse', true);
+    expect(store.getState().availableLanes).toEqual(['request-response', 'websocket']);
+    expect(store.getState().selectedLanes).not.toContain('sse');
+  });
+});
+
+describe('clock slice', () => {
+  it('reports an error when no ping is answered', async () => {
+    const store = createAppStore({
+      registry: createRegistry([]),
+      now: () => 0,
+      schedule: () => {},
+      sampleClock: async () => {
+        throw new Error('offline');
+      },
+    });
+    await store.getState().measureClock();
+    expect(store.getState().clock).toEqual({ status: 'error', error: 'offline' });
+  });
+});

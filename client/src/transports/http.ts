@@ -1,0 +1,143 @@
+import { REQUEST_BYTES_HEADER } from '@transport-lab/shared';
+import { clientNow } from '../lib/time.ts';
+import type { Report } from './types.ts';
+import { parseRequestBytes, pickResourceEntry, type ResourceEntryLike, transferBytes } from './wire.ts';
+
+/** Waits for one request's Resource Timing entry, started before the request so none is missed. */
+export interface ResourceWatch {
+  /** The entry, or undefined if none came within `timeoutMs`. */
+  entry(timeoutMs: number): Promise<ResourceEntryLike | undefined>;
+  stop(): void;
+}
+
+export interface HttpDeps {
+  fetch: typeof fetch;
+  now(): number;
+  /** Watches for the Resource Timing entry of a request to `url` sent at or after `notBefore` (perf ms). */
+  watchResource(url: string, notBefore: number): ResourceWatch;
+  /** `performance.now()`: Resource Timing's own clock. */
+  perfNow(): number;
+}
+
+/**
+ * Chromium adds a request's Resource Timing entry when the loader finishes, which can come a little
+ * after `response.text()` resolves; past this the size is reported as not measured.
+ */
+const RESOURCE_ENTRY_WAIT_MS = 2_000;
+
+/** Entries already matched to a request, so that two requests to one URL never share one. */
+const claimedEntries = new WeakSet<ResourceEntryLike>();
+
+export function browserWatchResource(url: string, notBefore: number): ResourceWatch {
+  const seen: ResourceEntryLike[] = [];
+  let wake: (() => void) | undefined;
+  const observer =
+    typeof PerformanceObserver === 'undefined'
+      ? undefined
+      : new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) {
+            if (entry.name === url) seen.push(entry as PerformanceResourceTiming);
+          }
+          wake?.();
+        });
+  observer?.observe({ type: 'resource' });
+  const find = () => {
+    const buffered = performance.getEntriesByName(url, 'resource') as PerformanceResourceTiming[];
+    const found = pickResourceEntry([...seen, ...buffered], url, notBefore, claimedEntries);
+    if (found) claimedEntries.add(found);
+    return found;
+  };
+  const stop = () => observer?.disconnect();
+  return {
+    stop,
+    entry(timeoutMs) {
+      return new Promise((resolve) => {
+        const finish = (entry: ResourceEntryLike | undefined) => {
+          wake = undefined;
+          clearTimeout(timer);
+          stop();
+          resolve(entry);
+        };
+        const timer = setTimeout(() => finish(find()), timeoutMs);
+        wake = () => {
+          const found = find();
+          if (found) finish(found);
+        };
+        wake();
+      });
+    },
+  };
+}
+
+export const browserHttpDeps: HttpDeps = {
+  fetch: (input, init) => fetch(input, init),
+  now: clientNow,
+  watchResource: browserWatchResource,
+  perfNow: () => performance.now(),
+};
+
+export interface MeteredAnswer {
+  response: Response;
+  /** The body as text, read whole. */
+  body: string;
+  /** When the whole answer had arrived, client clock (epoch ms). */
+  receivedAt: number;
+  /** Settles once the answer's bytes down have been reported (or reported as not measured). */
+  measured: Promise<void>;
+}
+
+/**
+ * `fetch` that reports its own cost on the wire: one request when sent, bytes up from the server's
+ * `x-request-bytes` once the answer comes, bytes down from the Resource Timing entry's `transferSize`
+ * (headers + encoded body). A rejected or aborted fetch reports its request and no bytes: nothing
+ * measured them.
+ */
+export async function meteredFetch(
+  deps: HttpDeps,
+  path: string,
+  init: RequestInit,
+  report: Report,
+): Promise<MeteredAnswer> {
+  const url = new URL(path, location.href).href;
+  const watch = deps.watchResource(url, deps.perfNow());
+  let response: Response;
+  try {
+    const pending = deps.fetch(url, init);
+    report({ type: 'wire', delta: { requests: 1 }, at: deps.now() });
+    response = await pending;
+  } catch (error) {
+    watch.stop();
+    throw error;
+  }
+  const bytesUp = parseRequestBytes(response.headers.get(REQUEST_BYTES_HEADER));
+  if (bytesUp === undefined) {
+    report({
+      type: 'note',
+      text: `No ${REQUEST_BYTES_HEADER} header: bytes up not measured.`,
+      at: deps.now(),
+    });
+  } else {
+    report({ type: 'wire', delta: { bytesUp }, at: deps.now() });
+  }
+  let body: string;
+  try {
+    body = await response.text();
+  } catch (error) {
+    watch.stop();
+    throw error;
+  }
+  const receivedAt = deps.now();
+  const measured = watch.entry(RESOURCE_ENTRY_WAIT_MS).then((entry) => {
+    const bytesDown = transferBytes(entry);
+    if (bytesDown === undefined) {
+      report({
+        type: 'note',
+        text: 'Resource Timing gave no transfer size for an answer: bytes down not measured.',
+        at: deps.now(),
+      });
+    } else {
+      report({ type: 'wire', delta: { bytesDown }, at: deps.now() });
+    }
+  });
+  return { response, body, receivedAt, measured };
+}

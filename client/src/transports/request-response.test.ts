@@ -1,0 +1,131 @@
+import { REQUEST_BYTES_HEADER } from '@transport-lab/shared';
+import { describe, expect, it } from 'vitest';
+import { finishedState, SPEC, TASK_ID, taskState } from '../testing/fixtures.ts';
+import type { HttpDeps } from './http.ts';
+import { createRequestResponseClient, errorFromAnswer } from './request-response.ts';
+import type { LaneReport } from './types.ts';
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', [REQUEST_BYTES_HEADER]: '290', ...headers },
+  });
+}
+
+function setup(answer: (url: string, init: RequestInit) => Promise<Response>) {
+  const requests: Array<{ url: string; init: RequestInit }> = [];
+  const deps: HttpDeps = {
+    now: () => 7,
+    perfNow: () => 100,
+    fetch: (input, init = {}) => {
+      requests.push({ url: String(input), init });
+      return answer(String(input), init);
+    },
+    watchResource: (url) => ({
+      stop: () => {},
+      entry: async () => ({ name: url, startTime: 100, transferSize: 512 }),
+    }),
+  };
+  const reports: LaneReport[] = [];
+  const run = createRequestResponseClient(deps).run(SPEC, (r) => reports.push(r));
+  const wire = () => reports.flatMap((r) => (r.type === 'wire' ? [r.delta] : []));
+  return { run, reports, requests, wire };
+}
+
+describe('request-response lane', () => {
+  it('POSTs the spec once and reports the final task with its request and bytes each way', async () => {
+    const done = finishedState(20_000);
+    const { run, reports, requests, wire } = setup(async () => json(200, { task: done }));
+    await run.done;
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.url).toMatch(/\/api\/tasks\/run$/);
+    expect(requests[0]?.init.method).toBe('POST');
+    expect(JSON.parse(String(requests[0]?.init.body))).toEqual(SPEC);
+    expect(reports).toContainEqual({ type: 'task', task: done, at: 7 });
+    expect(wire()).toEqual([{ requests: 1 }, { bytesUp: 290 }, { bytesDown: 512 }]);
+  });
+
+  it('turns a 504 into an error naming the task and its Location, and recover() fetches that once', async () => {
+    const location = `/api/tasks/${TASK_ID}`;
+    const { run, reports, requests } = setup(async (url) =>
+      url.endsWith('/run')
+        ? json(
+            504,
+            {
+              error: {
+                code: 'SYNC_TIMEOUT',
+                message: 'still running',
+                details: { taskId: TASK_ID, location, waitedMs: 30_000 },
+              },
+            },
+            { location },
+          )
+        : json(200, { task: taskState({ status: 'running', step: 2, percent: 50 }) }),
+    );
+    await run.done;
+    expect(reports.find((r) => r.type === 'error')).toEqual({
+      type: 'error',
+      error: {
+        code: 'SYNC_TIMEOUT',
+        message: 'still running',
+        status: 504,
+        taskId: TASK_ID,
+        location,
+        fromServer: true,
+      },
+      at: 7,
+    });
+    await run.recover?.();
+    expect(reports.find((r) => r.type === 'recovered')).toMatchObject({
+      task: { status: 'running', percent: 50 },
+    });
+    expect(requests.map((r) => new URL(r.url).pathname)).toEqual(['/api/tasks/run', location]);
+  });
+
+  it('reports an aborted run, not an error, when cancelled before the answer', async () => {
+    const { run, reports } = setup(
+      (_url, init) =>
+        new Promise((_resolve, reject) =>
+          init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+        ),
+    );
+    run.cancel();
+    await run.done;
+    expect(reports.map((r) => r.type)).toEqual(['link', 'wire', 'note', 'aborted']);
+  });
+
+  it('reports a network failure as a NETWORK error that the server never saw', async () => {
+    const { run, reports } = setup(async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    await run.done;
+    expect(reports.find((r) => r.type === 'error')).toMatchObject({
+      error: { code: 'NETWORK', message: 'Failed to fetch', fromServer: false },
+    });
+  });
+});
+
+describe('errorFromAnswer', () => {
+  it('keeps the code and message of a 400 envelope', () => {
+    expect(errorFromAnswer(400, { error: { code: 'VALIDATION_FAILED', message: 'steps' } }, null)).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'steps',
+      status: 400,
+      fromServer: true,
+    });
+  });
+
+  it('falls back to the Location in the details when the header is missing', () => {
+    const details = { taskId: TASK_ID, location: '/api/tasks/x', waitedMs: 1 };
+    expect(
+      errorFromAnswer(504, { error: { code: 'SYNC_TIMEOUT', message: 'm', details } }, null),
+    ).toMatchObject({
+      taskId: TASK_ID,
+      location: '/api/tasks/x',
+    });
+  });
+
+  it('calls a body outside the protocol a BAD_RESPONSE', () => {
+    expect(errorFromAnswer(502, '<html>', null).code).toBe('BAD_RESPONSE');
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addWire,
+  frameWireBytes,
+  parseRequestBytes,
+  payloadBytes,
+  pickResourceEntry,
+  transferBytes,
+  webSocketCompressionNote,
+} from './wire.ts';
+
+describe('payloadBytes', () => {
+  it('counts text as UTF-8 and binary by its byte length', () => {
+    expect(payloadBytes('42["task:event",{}]')).toBe(19);
+    expect(payloadBytes('→')).toBe(3);
+    expect(payloadBytes(new ArrayBuffer(7))).toBe(7);
+    expect(payloadBytes(new Uint8Array(new ArrayBuffer(16), 4, 5))).toBe(5);
+    expect(payloadBytes(new Blob(['abcd']))).toBe(4);
+  });
+});
+
+describe('frameWireBytes', () => {
+  it('adds the RFC 6455 header, extended length and the client mask to the payload', () => {
+    // engine.io pong "3": 1 byte payload + 2 header + 4 mask from the client.
+    expect(frameWireBytes('3', true)).toBe(7);
+    // Server ping "2": unmasked.
+    expect(frameWireBytes('2', false)).toBe(3);
+    // 200-byte message from the server: 16-bit extended length.
+    expect(frameWireBytes('x'.repeat(200), false)).toBe(204);
+    // 70 000 bytes from the client: 64-bit extended length and mask.
+    expect(frameWireBytes(new ArrayBuffer(70_000), true)).toBe(70_014);
+  });
+});
+
+describe('webSocketCompressionNote', () => {
+  it('says nothing without an extension and warns when one was negotiated', () => {
+    expect(webSocketCompressionNote('')).toBeUndefined();
+    expect(webSocketCompressionNote('permessage-deflate')).toMatch(/uncompressed/);
+  });
+});
+
+describe('parseRequestBytes', () => {
+  it('reads a non-negative integer header and refuses anything else', () => {
+    expect(parseRequestBytes('312')).toBe(312);
+    expect(parseRequestBytes(' 0 ')).toBe(0);
+    expect(parseRequestBytes(null)).toBeUndefined();
+    expect(parseRequestBytes('')).toBeUndefined();
+    expect(parseRequestBytes('-4')).toBeUndefined();
+    expect(parseRequestBytes('12.5')).toBeUndefined();
+    expect(parseRequestBytes('1e3')).toBeUndefined();
+  });
+});
+
+describe('pickResourceEntry', () => {
+  const url = 'http://localhost/api/tasks/run';
+  const entry = (name: string, startTime: number, transferSize = 500) => ({ name, startTime, transferSize });
+
+  it('picks the earliest entry for the URL that started no earlier than the fetch', () => {
+    const old = entry(url, 10);
+    const mine = entry(url, 100.2);
+    const later = entry(url, 250);
+    const other = entry('http://localhost/api/time', 101);
+    expect(pickResourceEntry([later, old, other, mine], url, 100)).toBe(mine);
+  });
+
+  it('tolerates a start coarsened a fraction of a millisecond before the fetch call', () => {
+    const mine = entry(url, 99.9);
+    expect(pickResourceEntry([mine], url, 100)).toBe(mine);
+  });
+
+  it('skips entries another request already claimed', () => {
+    const first = entry(url, 100);
+    const second = entry(url, 120);
+    expect(pickResourceEntry([first, second], url, 100, new Set([first]))).toBe(second);
+  });
+
+  it('finds nothing when no entry matches', () => {
+    expect(pickResourceEntry([entry(url, 10)], url, 100)).toBeUndefined();
+  });
+});
+
+describe('transferBytes', () => {
+  it('takes transferSize as bytes down, and 0 (cache hit, no Timing-Allow-Origin) as not measured', () => {
+    expect(transferBytes({ name: 'x', startTime: 0, transferSize: 1_234 })).toBe(1_234);
+    expect(transferBytes({ name: 'x', startTime: 0, transferSize: 0 })).toBeUndefined();
+    expect(transferBytes(undefined)).toBeUndefined();
+  });
+});
+
+describe('addWire', () => {
+  it('adds requests and bytes, and keeps bytes unmeasured until a delta measures them', () => {
+    let counts = addWire({ requests: 0 }, { requests: 1 });
+    expect(counts).toEqual({ requests: 1 });
+    counts = addWire(counts, { bytesUp: 300 });
+    counts = addWire(counts, { bytesDown: 40 });
+    counts = addWire(counts, { bytesDown: 60, bytesUp: 8 });
+    expect(counts).toEqual({ requests: 1, bytesUp: 308, bytesDown: 100 });
+  });
+});
