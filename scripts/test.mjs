@@ -140,7 +140,9 @@ for (const [index, stage] of stages.entries()) {
   const code = await runPnpm(stage.args, { env: { CHROMIUM_PATH: chromiumPath } });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (code !== 0) {
-    console.log(`\n${stage.name} failed (exit code ${code}, ${seconds} s); later stages were not run.`);
+    const skipped = stages.length - index - 1;
+    const rest = skipped > 0 ? `; ${skipped} later stage${skipped === 1 ? ' was' : 's were'} not run` : '';
+    console.log(`\n${stage.name} failed (exit code ${code}, ${seconds} s)${rest}.`);
     exitCode = code;
     break;
   }

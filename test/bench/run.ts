@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -307,6 +307,10 @@ function table(rows: CaseResult[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
 function formatRatio(value: number | undefined): string {
   return value === undefined ? 'n/a' : `${value.toFixed(2)}×`;
 }
@@ -362,6 +366,8 @@ async function main(): Promise<void> {
       `bench: ${RUNS} runs per case after ${WARMUP} warm-up rounds, task ${DURATION_MS} ms × 1 step, ` +
         `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
     );
+    // Other work on the machine shows up in every case alike, but it widens the tails: record it.
+    const loadBefore = loadavg()[0] ?? 0;
     const rounds = WARMUP + RUNS;
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < cases.length; i++) {
@@ -375,6 +381,7 @@ async function main(): Promise<void> {
     const rows = results(cases);
     console.log(`\nadded latency beyond the task's ${DURATION_MS} ms (lower is better)\n`);
     console.log(table(rows));
+    console.log(`\nload average (1 min): ${round2(loadBefore)} before, ${round2(loadavg()[0] ?? 0)} after`);
 
     if (jsonFile) {
       const report = {
@@ -386,6 +393,7 @@ async function main(): Promise<void> {
           node: process.version,
           platform: `${platform()} ${release()}`,
           memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+          loadAverage1m: { before: round2(loadBefore), after: round2(loadavg()[0] ?? 0) },
         },
         settings: { runs: RUNS, warmupRounds: WARMUP, durationMs: DURATION_MS, steps: SPEC.steps },
         unit: 'ms added beyond durationMs',
