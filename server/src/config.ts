@@ -32,6 +32,27 @@ export const Config = z.object({
     .default(join(repoRoot, 'client', 'dist')),
   /** How long socket.io keeps a dropped connection's state (rooms, missed packets) for recovery. */
   SOCKET_RECOVERY_MS: positiveMs(3_600_000).default(120_000),
+  /** Short-polling interval the server suggests with Retry-After (sent in whole seconds, rounded up). */
+  POLL_INTERVAL_MS: positiveMs(60_000).default(1_000),
+  /** Port of the built-in webhook receiver ("your backend"), its own HTTP listener; 0 picks one. */
+  RECEIVER_PORT: port.default(3001),
+  /** Multiplies the Standard Webhooks retry schedule: 1 is the real one (the 4th attempt 35 min
+   *  after the first), 0.01 suits demos (the 4th attempt ≈ 21 s after the first). */
+  WEBHOOK_SCHEDULE_SCALE: z.coerce.number().pipe(z.number().min(0).max(1)).default(0.01),
+  /** How long one delivery attempt may take before it counts as failed. */
+  WEBHOOK_ATTEMPT_TIMEOUT_MS: positiveMs(60_000).default(5_000),
+  /** Comma-separated `host` or `host:port` entries a webhook URL may name besides the built-in
+   *  receiver. Names are checked again at connect time: one resolving to a private address is refused. */
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase())
+        .filter((entry) => entry.length > 0),
+    )
+    .pipe(z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/, 'must be host or host:port'))),
 });
 export type Config = z.infer<typeof Config>;
 

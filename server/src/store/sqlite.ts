@@ -27,11 +27,28 @@ CREATE TABLE IF NOT EXISTS task_events (
  * a committed transaction survives a crash of the process (what a restart is here); only a power
  * loss may undo the last few, which a demo tool can accept for ~10× cheaper commits.
  */
-export function openSqliteStore(dataDir: string): TaskStore {
+export function openSqliteDatabase(dataDir: string): Database.Database {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(join(dataDir, SQLITE_FILE_NAME));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+/** Opens its own database: for tests and tools that need only the tasks. */
+export function openSqliteStore(dataDir: string): TaskStore {
+  const db = openSqliteDatabase(dataDir);
+  const store = sqliteTaskStore(db);
+  return {
+    ...store,
+    async close() {
+      db.close();
+    },
+  };
+}
+
+/** The task store on an open database; closing the database is its owner's job. */
+export function sqliteTaskStore(db: Database.Database): TaskStore {
   db.exec(SCHEMA);
 
   const insertTask = db.prepare('INSERT INTO tasks (id, status, created_at, state) VALUES (?, ?, ?, ?)');
@@ -76,8 +93,6 @@ export function openSqliteStore(dataDir: string): TaskStore {
     async unfinishedTasks() {
       return selectUnfinished.all().map((row) => readTask(row.state));
     },
-    async close() {
-      db.close();
-    },
+    async close() {},
   };
 }

@@ -6,8 +6,14 @@ export const ERROR_STATUS = {
   MALFORMED_JSON: 400,
   NOT_FOUND: 404,
   TASK_FINISHED: 409,
+  /** The Idempotency-Key's first request is still being handled (IETF httpapi-idempotency-key-header). */
+  IDEMPOTENCY_KEY_IN_USE: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** The Idempotency-Key was used before with a different body. */
+  IDEMPOTENCY_KEY_REUSED: 422,
+  /** A webhook URL the SSRF guard refuses: not the built-in receiver nor allow-listed, or private. */
+  WEBHOOK_URL_REFUSED: 422,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TaskEvent } from './events.ts';
 import { TaskId, TaskSpec, TaskState } from './task.ts';
+import { WebhookSubscription } from './webhooks.ts';
 
 /** Paths of the public HTTP API, written once; see docs/api in the README. */
 export const API_PATHS = {
@@ -12,6 +13,7 @@ export const API_PATHS = {
   cancel: (id: string) => `/api/tasks/${encodeURIComponent(id)}/cancel`,
   deliveries: (id: string) => `/api/tasks/${encodeURIComponent(id)}/deliveries`,
   time: '/api/time',
+  settings: '/api/settings',
   health: '/healthz',
   metrics: '/metrics',
 } as const;
@@ -38,17 +40,69 @@ export type SyncTimeoutDetails = z.infer<typeof SyncTimeoutDetails>;
 export const TaskResponse = z.object({ task: TaskState });
 export type TaskResponse = z.infer<typeof TaskResponse>;
 
-/** `POST /api/tasks` body. */
+/** `POST /api/tasks` body. A webhook secret, when given, must be a Standard Webhooks `whsec_` key. */
 export const CreateTaskBody = z.strictObject({
   spec: TaskSpec,
-  webhook: z.strictObject({ url: z.url(), secret: z.string().optional() }).optional(),
+  webhook: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }).max(2_048),
+      secret: z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by a base64 key of 24+ bytes')
+        .optional(),
+    })
+    .optional(),
 });
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
+
+/** `POST /api/tasks` answer (202, or 200 under `Prefer: wait`): the task, and the webhook
+ *  subscription with its secret when the server generated one (shown this once only). */
+export const CreateTaskResponse = z.object({ task: TaskState, webhook: WebhookSubscription.optional() });
+export type CreateTaskResponse = z.infer<typeof CreateTaskResponse>;
+
+/** Header names of the HTTP lanes, written once. */
+export const HTTP_HEADERS = {
+  idempotencyKey: 'idempotency-key',
+  prefer: 'prefer',
+  preferenceApplied: 'preference-applied',
+  retryAfter: 'retry-after',
+  lastEventId: 'last-event-id',
+  location: 'location',
+  etag: 'etag',
+  ifNoneMatch: 'if-none-match',
+} as const;
+
+/** An Idempotency-Key: 1–255 visible ASCII characters (IETF httpapi-idempotency-key-header). */
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters');
+
+/** The largest `wait=N` honoured for `Prefer: respond-async, wait=N`, in seconds. */
+export const MAX_PREFER_WAIT_S = 60;
+
+/** What the page needs to know of the server's settings: `GET /api/settings`. */
+export const PublicSettings = z.object({
+  protocolVersion: z.int(),
+  syncTimeoutMs: z.int(),
+  /** The short-polling interval the server suggests through Retry-After, ms. */
+  pollIntervalMs: z.int(),
+  /** Longest hold of a long poll, ms. */
+  maxLongPollWaitMs: z.int(),
+  receiver: z.object({
+    /** Port of the built-in webhook receiver ("your backend"), on the host the page came from. */
+    port: z.int(),
+    /** The URL the server delivers to; give it as `webhook.url` to use the built-in receiver. */
+    webhookUrl: z.string(),
+  }),
+  webhookScheduleScale: z.number(),
+});
+export type PublicSettings = z.infer<typeof PublicSettings>;
+
+/** Longest hold of a long poll, ms: under the 30–60 s idle timeouts of common proxies. */
+export const MAX_LONG_POLL_WAIT_MS = 30_000;
 
 /** `GET /api/tasks/{id}/events` query: every event after `after`, held up to `waitMs` if none yet. */
 export const EventsQuery = z.strictObject({
   after: z.coerce.number().pipe(z.int().min(0)).default(0),
-  waitMs: z.coerce.number().pipe(z.int().min(0).max(30_000)).default(25_000),
+  waitMs: z.coerce.number().pipe(z.int().min(0).max(MAX_LONG_POLL_WAIT_MS)).default(25_000),
 });
 export type EventsQuery = z.infer<typeof EventsQuery>;
 
@@ -67,3 +121,12 @@ export const HealthResponse = z.object({
   uptimeMs: z.number(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/** SSE framing of `GET /api/tasks/{id}/stream`: each event is a default `message` with
+ *  `id: <seq>` and `data: <TaskEvent JSON>`; comments are heartbeats. */
+export const SSE = {
+  /** Reconnection delay hinted to EventSource with `retry:`, ms. */
+  retryMs: 1_000,
+  /** A comment line at least this often keeps proxies from closing an idle stream, ms. */
+  heartbeatMs: 15_000,
+} as const;

@@ -5,3 +5,4 @@ export * from './lanes.ts';
 export * from './socket.ts';
 export * from './task.ts';
 export * from './version.ts';
+export * from './webhooks.ts';

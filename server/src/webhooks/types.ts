@@ -1,0 +1,17 @@
+import type { DeliveriesResponse, WebhookSubscription } from '@transport-lab/shared';
+
+/**
+ * The webhook side of the server as the rest of it sees it. `POST /api/tasks` calls `subscribe`
+ * with a fresh task id *before* the task is created, so that even its `queued` event is delivered.
+ */
+export interface WebhookService {
+  /**
+   * Checks the URL with the SSRF guard (refusal: AppError WEBHOOK_URL_REFUSED, nothing stored),
+   * then registers the subscriber for the task. Generates a `whsec_` secret when none is given;
+   * the answer carries the secret only then (it is shown once).
+   */
+  subscribe(taskId: string, webhook: { url: string; secret?: string }): Promise<WebhookSubscription>;
+  /** The delivery log of a task: every attempt, status, duration, next retry. */
+  deliveries(taskId: string): Promise<DeliveriesResponse>;
+  close(): Promise<void>;
+}
