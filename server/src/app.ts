@@ -1,18 +1,28 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
-import { API_PATHS } from '@transport-lab/shared';
+import {
+  API_PATHS,
+  MAX_LONG_POLL_WAIT_MS,
+  PROTOCOL_VERSION,
+  type PublicSettings,
+} from '@transport-lab/shared';
 import express, { Router } from 'express';
 import { Server } from 'socket.io';
 import { type Config, staticDirIsBuilt } from './config.ts';
+import { registerCreateTask } from './http/createTask.ts';
 import { apiNotFound, errorHandler, jsonBody, requestLogging, requireJsonBody } from './http/middleware.ts';
-import { taskRoutes } from './http/taskRoutes.ts';
+import { commonRoutes } from './http/taskRoutes.ts';
 import { requestWireBytes } from './http/wireBytes.ts';
 import { epochNow } from './observability/clock.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
-import { openStore, type TaskStore } from './store/index.ts';
+import { openStores, type TaskStore } from './store/index.ts';
 import { TaskEngine } from './tasks/engine.ts';
+import * as hybrid from './transports/hybrid/index.ts';
+import * as longPolling from './transports/long-polling/index.ts';
 import * as requestResponse from './transports/request-response/index.ts';
+import * as shortPolling from './transports/short-polling/index.ts';
+import * as sse from './transports/sse/index.ts';
 import type { LabServer } from './transports/websocket/index.ts';
 import * as websocket from './transports/websocket/index.ts';
 
@@ -36,7 +46,8 @@ export async function createServer(
   logger: Logger = createLogger(config.LOG_LEVEL),
 ): Promise<AppHandle> {
   const startedAt = epochNow();
-  const store = openStore(config);
+  const stores = openStores(config);
+  const store = stores.tasks;
   const engine = new TaskEngine({ store, logger });
   const metrics = createMetrics(engine);
 
@@ -53,7 +64,26 @@ export async function createServer(
     jsonBody(config.BODY_LIMIT_BYTES),
   );
   requestResponse.register({ router: api, engine, syncTimeoutMs: config.SYNC_TIMEOUT_MS });
-  api.use(taskRoutes(engine, store.kind, startedAt));
+  registerCreateTask({
+    router: api,
+    engine,
+    idempotency: stores.idempotency,
+    pollIntervalMs: config.POLL_INTERVAL_MS,
+    answer: hybrid.answer(engine),
+  });
+  shortPolling.register({ router: api, engine });
+  longPolling.register({ router: api, engine });
+  sse.register({ router: api, engine });
+  const settings = (): PublicSettings => ({
+    protocolVersion: PROTOCOL_VERSION,
+    syncTimeoutMs: config.SYNC_TIMEOUT_MS,
+    pollIntervalMs: config.POLL_INTERVAL_MS,
+    maxLongPollWaitMs: MAX_LONG_POLL_WAIT_MS,
+    // The receiver comes with the webhook lane; until it is wired, the configured port.
+    receiver: { port: config.RECEIVER_PORT, webhookUrl: `http://127.0.0.1:${config.RECEIVER_PORT}/webhooks` },
+    webhookScheduleScale: config.WEBHOOK_SCHEDULE_SCALE,
+  });
+  api.use(commonRoutes({ engine, storeKind: store.kind, startedAt, settings }));
   api.get(API_PATHS.metrics, async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
@@ -101,7 +131,7 @@ export async function createServer(
         httpServer.closeAllConnections();
       });
       metrics.close();
-      await store.close();
+      await stores.close();
     })();
     return closing;
   };

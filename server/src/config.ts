@@ -52,7 +52,9 @@ export const Config = z.object({
         .map((entry) => entry.trim().toLowerCase())
         .filter((entry) => entry.length > 0),
     )
-    .pipe(z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/, 'must be host or host:port'))),
+    .pipe(
+      z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/, 'must be host or host:port')),
+    ),
 });
 export type Config = z.infer<typeof Config>;
 

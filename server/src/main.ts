@@ -34,7 +34,11 @@ async function main(): Promise<void> {
     `Transport Lab listening on http://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${port}`,
   );
 
+  let shuttingDown = false;
   const shutdown = (signal: string) => {
+    // A terminal's Ctrl-C can arrive more than once (shell, npm, script): the first one counts.
+    if (shuttingDown) return;
+    shuttingDown = true;
     logger.info({ signal }, 'shutting down; running tasks will resume at the next start');
     app.close().then(
       () => process.exit(0),
@@ -44,8 +48,8 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 main().catch((error) => {

@@ -17,3 +17,28 @@ export interface TaskStore {
   unfinishedTasks(): Promise<TaskState[]>;
   close(): Promise<void>;
 }
+
+/** A stored answer, replayed verbatim for a repeated Idempotency-Key. */
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export type IdempotencyClaim =
+  /** First use: go ahead, then `complete` (or `release` on failure). */
+  | { kind: 'claimed' }
+  /** The first request with this key is still being handled: 409. */
+  | { kind: 'in-progress' }
+  /** The key was used with another request body: 422. */
+  | { kind: 'mismatch' }
+  /** The same key and body were answered before: send that answer again. */
+  | { kind: 'replay'; response: StoredResponse };
+
+/** Idempotency-Key records (IETF draft-ietf-httpapi-idempotency-key-header), durable. */
+export interface IdempotencyStore {
+  claim(key: string, fingerprint: string): Promise<IdempotencyClaim>;
+  complete(key: string, response: StoredResponse): Promise<void>;
+  /** Forgets a claim whose request failed, so the client may retry with the same key. */
+  release(key: string): Promise<void>;
+}

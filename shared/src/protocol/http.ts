@@ -18,6 +18,15 @@ export const API_PATHS = {
   metrics: '/metrics',
 } as const;
 
+/** The same paths as express route patterns, for the server's routers. */
+export const API_ROUTES = {
+  task: '/api/tasks/:id',
+  events: '/api/tasks/:id/events',
+  stream: '/api/tasks/:id/stream',
+  cancel: '/api/tasks/:id/cancel',
+  deliveries: '/api/tasks/:id/deliveries',
+} as const;
+
 /** Response header, on every API answer, with the size in bytes of the request as the server read it
  *  off the wire (request line + headers + body), so that a browser can count the bytes it sent. */
 export const REQUEST_BYTES_HEADER = 'x-request-bytes';
@@ -73,7 +82,9 @@ export const HTTP_HEADERS = {
 } as const;
 
 /** An Idempotency-Key: 1–255 visible ASCII characters (IETF httpapi-idempotency-key-header). */
-export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters');
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters');
 
 /** The largest `wait=N` honoured for `Prefer: respond-async, wait=N`, in seconds. */
 export const MAX_PREFER_WAIT_S = 60;

@@ -23,22 +23,16 @@ export const WEBHOOK_HEADERS = {
 /** Retry schedule of the Standard Webhooks specification, ms after the previous attempt
  *  (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h); scaled by WEBHOOK_SCHEDULE_SCALE. */
 export const WEBHOOK_RETRY_SCHEDULE_MS = [
-  0,
-  5_000,
-  300_000,
-  1_800_000,
-  7_200_000,
-  18_000_000,
-  36_000_000,
-  50_400_000,
-  72_000_000,
-  86_400_000,
+  0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000,
 ] as const;
 
 /** `secret` is returned once, when the server generated it; never again. */
 export const WebhookSubscription = z.object({
   url: z.string(),
-  secret: z.string().regex(/^whsec_/).optional(),
+  secret: z
+    .string()
+    .regex(/^whsec_/)
+    .optional(),
 });
 export type WebhookSubscription = z.infer<typeof WebhookSubscription>;
 
@@ -69,7 +63,9 @@ export type Delivery = z.infer<typeof Delivery>;
 /** `GET /api/tasks/{id}/deliveries`. */
 export const DeliveriesResponse = z.object({
   taskId: TaskId,
-  subscriber: z.object({ url: z.string(), disabled: z.boolean(), disabledReason: z.string().optional() }).nullable(),
+  subscriber: z
+    .object({ url: z.string(), disabled: z.boolean(), disabledReason: z.string().optional() })
+    .nullable(),
   deliveries: z.array(Delivery),
 });
 export type DeliveriesResponse = z.infer<typeof DeliveriesResponse>;

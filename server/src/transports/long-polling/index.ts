@@ -1,0 +1,62 @@
+import {
+  API_ROUTES,
+  EventsQuery,
+  type EventsResponse,
+  type TaskEvent,
+  TaskId,
+  TERMINAL_STATUSES,
+} from '@transport-lab/shared';
+import type { Router } from 'express';
+import { parseOrThrow } from '../../errors.ts';
+import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
+
+/**
+ * The long-polling lane: `GET /api/tasks/{id}/events?after=SEQ&waitMs=N` answers at once with
+ * every event after SEQ, or holds until one arrives or waitMs passes (then `events: []`). Events
+ * stored in the same turn of the event loop go out together. The client's cursor is `nextAfter`;
+ * since the engine replays from the store by seq, no reconnect can lose or repeat an event.
+ */
+export function register({ router, engine }: { router: Router; engine: TaskEngine }): void {
+  router.get(API_ROUTES.events, async (req, res) => {
+    const id = parseOrThrow(TaskId, req.params.id, 'task id');
+    const { after, waitMs } = parseOrThrow(EventsQuery, req.query, 'query');
+    const task = await engine.getOrThrow(id);
+    res.setHeader('Cache-Control', 'no-store');
+
+    const events: TaskEvent[] = [];
+    let answered = false;
+    let off: Unsubscribe | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const answer = () => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(timer);
+      off?.();
+      if (res.writableEnded || res.destroyed) return;
+      res.json({ events, nextAfter: events.at(-1)?.seq ?? after } satisfies EventsResponse);
+    };
+    res.on('close', () => {
+      answered = true;
+      clearTimeout(timer);
+      off?.();
+    });
+
+    const ended = TERMINAL_STATUSES.has(task.status) && after >= task.lastSeq;
+    if (ended || waitMs === 0) {
+      // Nothing more will ever come, or the client asked not to wait: answer with what there is.
+      events.push(...(await engine.eventsAfter(id, after)));
+      answer();
+      return;
+    }
+    let flushQueued = false;
+    off = await engine.subscribe(id, after, (event) => {
+      events.push(event);
+      if (!flushQueued) {
+        flushQueued = true;
+        setImmediate(answer);
+      }
+    });
+    if (answered) off();
+    else timer = setTimeout(answer, waitMs);
+  });
+}

@@ -1,0 +1,57 @@
+import {
+  API_ROUTES,
+  EventsQuery,
+  HTTP_HEADERS,
+  isTerminalEvent,
+  SSE,
+  TaskId,
+  TERMINAL_STATUSES,
+} from '@transport-lab/shared';
+import { createSession } from 'better-sse';
+import type { Router } from 'express';
+import { z } from 'zod';
+import { parseOrThrow } from '../../errors.ts';
+import type { TaskEngine } from '../../tasks/engine.ts';
+
+const LastEventId = z
+  .string()
+  .regex(/^\d{1,9}$/, 'must be a seq')
+  .transform(Number);
+
+/**
+ * The Server-Sent Events lane: `GET /api/tasks/{id}/stream`, one `message` per event with
+ * `id: <seq>`, so EventSource resumes with `Last-Event-ID` by itself (or `?after=SEQ` on a first
+ * connection). A `retry:` hint, comment heartbeats, `Cache-Control: no-cache, no-transform` and
+ * `X-Accel-Buffering: no` (so nginx-like proxies pass each event at once); never compressed.
+ * The stream ends after the terminal event; a reconnect after the end answers 204, which tells
+ * EventSource to stop (WHATWG HTML §9.2.3).
+ */
+export function register({ router, engine }: { router: Router; engine: TaskEngine }): void {
+  router.get(API_ROUTES.stream, async (req, res) => {
+    const id = parseOrThrow(TaskId, req.params.id, 'task id');
+    const header = req.headers[HTTP_HEADERS.lastEventId];
+    const from =
+      header !== undefined
+        ? parseOrThrow(LastEventId, header, 'Last-Event-ID header')
+        : parseOrThrow(EventsQuery.pick({ after: true }), { after: req.query.after }, 'query').after;
+    const task = await engine.getOrThrow(id);
+    if (TERMINAL_STATUSES.has(task.status) && from >= task.lastSeq) {
+      res.status(204).end();
+      return;
+    }
+
+    const session = await createSession(req, res, {
+      retry: SSE.retryMs,
+      keepAlive: SSE.heartbeatMs,
+      trustClientEventId: false, // read above, validated
+      headers: { 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' },
+    });
+    const off = await engine.subscribe(id, from, (event) => {
+      if (!session.isConnected) return;
+      session.push(event, 'message', String(event.seq));
+      if (isTerminalEvent(event)) res.end();
+    });
+    session.once('disconnected', off);
+    if (!session.isConnected) off();
+  });
+}

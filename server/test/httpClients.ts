@@ -1,0 +1,129 @@
+import {
+  API_PATHS,
+  type CreateTaskResponse,
+  CreateTaskResponse as CreateTaskResponseSchema,
+  EventsResponse,
+  HTTP_HEADERS,
+  isTerminalEvent,
+  TaskEvent,
+  TaskResponse,
+  type TaskState,
+} from '@transport-lab/shared';
+import { createParser } from 'eventsource-parser';
+
+/** Real HTTP clients of the asynchronous lanes, as a program (not a browser) would write them. */
+
+export async function createTask(
+  baseUrl: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ res: Response; json: CreateTaskResponse }> {
+  const res = await fetch(`${baseUrl}${API_PATHS.tasks}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const json = CreateTaskResponseSchema.parse(await res.json());
+  return { res, json };
+}
+
+/** Long polling from `after` until the terminal event; `onAnswer` may abort to force a disconnect. */
+export async function longPollToEnd(
+  baseUrl: string,
+  id: string,
+  after = 0,
+  waitMs = 5_000,
+): Promise<{ events: TaskEvent[]; polls: number; empty: number }> {
+  const events: TaskEvent[] = [];
+  let cursor = after;
+  let polls = 0;
+  let empty = 0;
+  while (!events.some(isTerminalEvent)) {
+    polls++;
+    const res = await fetch(`${baseUrl}${API_PATHS.events(id)}?after=${cursor}&waitMs=${waitMs}`);
+    if (res.status !== 200) throw new Error(`long poll answered ${res.status}`);
+    const answer = EventsResponse.parse(await res.json());
+    if (answer.events.length === 0) empty++;
+    events.push(...answer.events);
+    cursor = answer.nextAfter;
+  }
+  return { events, polls, empty };
+}
+
+export interface SseRead {
+  status: number;
+  headers: Headers;
+  events: TaskEvent[];
+  ids: string[];
+  retryMs?: number;
+  /** The stream ended on its own (the server closed it), rather than being aborted by us. */
+  endedByServer: boolean;
+}
+
+/**
+ * Reads `GET …/stream` with fetch and eventsource-parser. `stopAfter` aborts the connection once
+ * that many events arrived, as a dropped network would; `lastEventId` resumes like EventSource.
+ */
+export async function readSse(
+  baseUrl: string,
+  id: string,
+  options: { lastEventId?: string; after?: number; stopAfter?: number } = {},
+): Promise<SseRead> {
+  const abort = new AbortController();
+  const query = options.after !== undefined ? `?after=${options.after}` : '';
+  const res = await fetch(`${baseUrl}${API_PATHS.stream(id)}${query}`, {
+    headers: options.lastEventId ? { [HTTP_HEADERS.lastEventId]: options.lastEventId } : {},
+    signal: abort.signal,
+  });
+  const out: SseRead = {
+    status: res.status,
+    headers: res.headers,
+    events: [],
+    ids: [],
+    endedByServer: false,
+  };
+  if (res.status !== 200 || !res.body) return out;
+  const parser = createParser({
+    onEvent(message) {
+      out.events.push(TaskEvent.parse(JSON.parse(message.data)));
+      if (message.id !== undefined) out.ids.push(message.id);
+      if (options.stopAfter !== undefined && out.events.length >= options.stopAfter) abort.abort();
+    },
+    onRetry(ms) {
+      out.retryMs = ms;
+    },
+  });
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+    out.endedByServer = true;
+  } catch (error) {
+    if (!abort.signal.aborted) throw error;
+  }
+  return out;
+}
+
+/** Short polling with ETags every `intervalMs` until the task ends: every state seen, and the 304s. */
+export async function shortPollToEnd(
+  baseUrl: string,
+  location: string,
+  intervalMs: number,
+): Promise<{ states: TaskState[]; notModified: number }> {
+  const states: TaskState[] = [];
+  let etag: string | null = null;
+  let notModified = 0;
+  for (;;) {
+    const res = await fetch(`${baseUrl}${location}`, {
+      headers: etag ? { [HTTP_HEADERS.ifNoneMatch]: etag } : {},
+    });
+    if (res.status === 304) notModified++;
+    else {
+      etag = res.headers.get(HTTP_HEADERS.etag);
+      states.push(TaskResponse.parse(await res.json()).task);
+    }
+    const last = states.at(-1);
+    if (last && ['succeeded', 'failed', 'cancelled'].includes(last.status)) return { states, notModified };
+    // The interval is the protocol itself here (the client's polling period), not a wait for sync.
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
