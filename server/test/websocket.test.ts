@@ -1,4 +1,6 @@
-import { SOCKET_EVENTS, type TaskEvent } from '@transport-lab/shared';
+import { type AddressInfo, connect as connectTcp, createServer as createNetServer } from 'node:net';
+import { type HandshakeWire, SOCKET_EVENTS, type TaskEvent } from '@transport-lab/shared';
+import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectClient,
@@ -126,5 +128,42 @@ describe('malformed socket payloads', () => {
     expect(events.at(-1)?.type).toBe('succeeded');
     expect(streamBreaches(events, 5)).toEqual([]);
     expect(rogue.socket.connected).toBe(true);
+  });
+});
+
+describe('handshake wire accounting', () => {
+  it('reports the upgrade request and 101 answer sizes that a TCP proxy counts on the wire', async () => {
+    // An independent count: a TCP proxy between client and server notes the bytes the client sent
+    // before the server's first byte (the upgrade request), and the server's bytes up to the blank
+    // line that ends the 101 answer.
+    const target = new URL(server.baseUrl);
+    let requestBytes = 0;
+    let responseHead = Buffer.alloc(0);
+    let serverSpoke = false;
+    const proxy = createNetServer((downstream) => {
+      const upstream = connectTcp(Number(target.port), target.hostname);
+      downstream.on('data', (chunk) => {
+        if (!serverSpoke) requestBytes += chunk.length;
+        upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => {
+        serverSpoke = true;
+        if (!responseHead.includes('\r\n\r\n')) responseHead = Buffer.concat([responseHead, chunk]);
+        downstream.write(chunk);
+      });
+      downstream.on('close', () => upstream.destroy());
+      upstream.on('close', () => downstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as AddressInfo;
+
+    const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
+    const reported = await new Promise<HandshakeWire>((resolve) => socket.once(SOCKET_EVENTS.wire, resolve));
+    socket.disconnect();
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+
+    expect(reported.requestBytes).toBe(requestBytes);
+    expect(reported.responseBytes).toBe(responseHead.indexOf('\r\n\r\n') + 4);
+    expect(responseHead.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
   });
 });

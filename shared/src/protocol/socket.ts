@@ -9,7 +9,18 @@ export const SOCKET_EVENTS = {
   subscribe: 'task:subscribe',
   cancel: 'task:cancel',
   event: 'task:event',
+  wire: 'connection:wire',
 } as const;
+
+/** Sent once per connection (and per recovered reconnection): the bytes of the HTTP upgrade
+ *  handshake as the server saw them on the socket, which a browser page cannot see. */
+export const HandshakeWire = z.object({
+  /** The upgrade request, read off the TCP socket (request line, headers). */
+  requestBytes: z.int().min(0),
+  /** The `101 Switching Protocols` answer, as written. */
+  responseBytes: z.int().min(0),
+});
+export type HandshakeWire = z.infer<typeof HandshakeWire>;
 
 const failure = z.object({ ok: z.literal(false), error: ErrorBody });
 
@@ -48,4 +59,5 @@ export interface ClientToServerEvents {
 /** Server → client. */
 export interface ServerToClientEvents {
   [SOCKET_EVENTS.event]: (event: TaskEvent) => void;
+  [SOCKET_EVENTS.wire]: (wire: HandshakeWire) => void;
 }

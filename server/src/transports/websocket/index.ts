@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import { errorBody, parseOrThrow } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
+import { measureHandshakes } from './handshakeWire.ts';
 
 export type LabServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type LabSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -73,7 +74,12 @@ export function register({ io, engine, logger }: WebsocketDeps): void {
     if (isTerminalEvent(event)) followed.delete(event.taskId);
   });
 
+  const handshakeOf = measureHandshakes(io);
+
   io.on('connection', (socket: LabSocket) => {
+    const wire = handshakeOf(socket.request);
+    if (wire) socket.emit(SOCKET_EVENTS.wire, wire);
+
     socket.on(
       SOCKET_EVENTS.start,
       handle(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
