@@ -62,6 +62,15 @@ function setup() {
 }
 
 describe('websocket lane', () => {
+  it('adds the upgrade bytes the server measured, and drops a malformed report with a note', () => {
+    const { socket, reports } = setup();
+    socket.fire('connection:wire', { requestBytes: 512, responseBytes: 129 });
+    expect(reports).toContainEqual({ type: 'wire', delta: { bytesUp: 512, bytesDown: 129 }, at: 42 });
+    socket.fire('connection:wire', { requestBytes: -1 });
+    expect(reports.filter((r) => r.type === 'wire')).toHaveLength(1);
+    expect(reports.at(-1)).toMatchObject({ type: 'note' });
+  });
+
   it('emits task:start with the spec and reports the acknowledged task', () => {
     const { socket, reports, connectAndAck } = setup();
     expect(socket.last('task:start').payload).toEqual(SPEC);

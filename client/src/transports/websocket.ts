@@ -1,6 +1,7 @@
 import {
   CancelAck,
   type ClientToServerEvents,
+  HandshakeWire,
   isTerminalEvent,
   type ServerToClientEvents,
   StartAck,
@@ -178,6 +179,18 @@ function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report): Lane
     });
   };
 
+  // The HTTP upgrade is invisible to a page; the server measures it on its socket and says so.
+  socket.on('connection:wire', (raw) => {
+    const at = deps.now();
+    const wire = HandshakeWire.safeParse(raw);
+    if (wire.success) {
+      report({
+        type: 'wire',
+        delta: { bytesUp: wire.data.requestBytes, bytesDown: wire.data.responseBytes },
+        at,
+      });
+    } else report({ type: 'note', text: 'A malformed connection:wire report was dropped.', at });
+  });
   socket.on('task:event', (raw) => {
     const at = deps.now();
     const parsed = TaskEvent.safeParse(raw);

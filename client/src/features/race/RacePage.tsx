@@ -36,8 +36,9 @@ export function RacePage() {
             </li>
             <li>
               WebSocket: every frame sent and received on the socket, with its exact RFC 6455 framing; the
-              opening handshake counts as one request. Its HTTP upgrade bytes and the closing control frames
-              are not visible to a web page and are not counted.
+              opening handshake counts as one request, and its HTTP upgrade bytes (invisible to a web page)
+              are the ones the server read and wrote on its socket, reported back on each connection. The
+              closing control frames are not counted.
             </li>
             <li>Best marks compare lanes the server carried to the end of the same task; lower is better.</li>
           </ul>
