@@ -1,0 +1,357 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type DeliveriesResponse,
+  type Delivery,
+  isTerminalEvent,
+  type TaskEvent,
+  WEBHOOK_HEADERS,
+  type WebhookPayload,
+  type WebhookSubscription,
+} from '@transport-lab/shared';
+import type Database from 'better-sqlite3';
+import { Webhook } from 'standardwebhooks';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { epochNow } from '../observability/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import { type DeliveryRow, type SubscriberRow, sqliteDeliveryStore } from '../store/sqliteDeliveries.ts';
+import type { TaskEngine } from '../tasks/engine.ts';
+import { MAX_ATTEMPTS, parseRetryAfterMs, RETRY_AFTER_STATUSES, retryDelayMs } from './retry.ts';
+import { type SendResult, sendOnce } from './send.ts';
+import { type Resolve, UrlGuard, type WebhookTarget } from './ssrf.ts';
+import type { WebhookService } from './types.ts';
+
+/** Attempts in flight at once, over all tasks (each task has at most one: deliveries go in order). */
+export const MAX_CONCURRENT_ATTEMPTS = 8;
+
+/** A delivery to the built-in receiver before it listens (at start-up) waits this long, ms, and
+ *  is not counted as an attempt: the receiver is this process's own, not a failing endpoint. */
+const RECEIVER_NOT_LISTENING_WAIT_MS = 200;
+
+/** setTimeout's ceiling is 2^31 − 1 ms (≈ 24.8 days); a later due time is reached by re-arming. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export interface WebhooksDeps {
+  /** The database the task store uses (openSqliteDatabase); the webhook tables live beside it. */
+  db: Database.Database;
+  engine: TaskEngine;
+  config: Pick<Config, 'WEBHOOK_SCHEDULE_SCALE' | 'WEBHOOK_ATTEMPT_TIMEOUT_MS' | 'WEBHOOK_ALLOWED_HOSTS'>;
+  logger: Logger;
+  /** Where the built-in receiver listens now, e.g. `http://127.0.0.1:3001/webhooks`; undefined
+   *  until it listens. Asked at each subscribe and each attempt, since its port may change. */
+  builtInReceiverUrl: () => string | undefined;
+  /** DNS for the SSRF guard (tests give one that answers what they need). */
+  resolve?: Resolve;
+  /** [0, 1) for the retry jitter (tests may fix it). */
+  random?: () => number;
+}
+
+export interface Webhooks extends WebhookService {
+  /** The secret of a task's subscriber: what "your backend" (the built-in receiver) is configured with. */
+  secretForTask(taskId: string): string | undefined;
+  /** Settles once the deliveries that were pending at start-up are queued again and sending began. */
+  readonly ready: Promise<void>;
+}
+
+/** `whsec_` + base64 of 32 random bytes (256 bits, the size of the HMAC-SHA256 key). */
+export function generateSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/** The Standard Webhooks body of one task event. */
+export function webhookPayload(event: TaskEvent): WebhookPayload {
+  return { type: `task.${event.type}`, timestamp: new Date(event.at).toISOString(), data: event };
+}
+
+/**
+ * The webhook dispatcher: every event of a subscribed task becomes one durable delivery row
+ * (SQLite, before anything is sent), sent at least once, in seq order per task, signed with the
+ * `standardwebhooks` library, retried on the Standard Webhooks schedule × WEBHOOK_SCHEDULE_SCALE
+ * with ±10 % jitter, honouring Retry-After on 429/503, disabled by 410. See docs/webhooks.md.
+ */
+export function createWebhooks(deps: WebhooksDeps): Webhooks {
+  const { engine, config, logger } = deps;
+  const store = sqliteDeliveryStore(deps.db);
+  const guard = new UrlGuard({
+    allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+    builtInReceiverUrl: deps.builtInReceiverUrl,
+    ...(deps.resolve ? { resolve: deps.resolve } : {}),
+  });
+  const random = deps.random ?? Math.random;
+  const log = logger.child({ component: 'webhooks' });
+
+  /** Task id → its attempt in flight. One per task keeps its deliveries in seq order. */
+  const inFlight = new Map<string, Promise<void>>();
+  const shutdown = new AbortController();
+  let closed = false;
+  let started = false;
+  let timer: NodeJS.Timeout | undefined;
+  let pumpQueued = false;
+
+  function enqueue(event: TaskEvent): void {
+    const subscriber = store.subscriber(event.taskId);
+    if (!subscriber || subscriber.disabledAt !== undefined) return;
+    const queued = store.enqueue({
+      id: `msg_${randomUUID()}`,
+      taskId: event.taskId,
+      eventSeq: event.seq,
+      eventType: event.type,
+      body: JSON.stringify(webhookPayload(event)),
+      createdAt: epochNow(),
+      terminal: isTerminalEvent(event),
+    });
+    if (queued) schedulePump();
+  }
+
+  // Events are stored before they are published, and each is queued here as it is published.
+  const off = engine.onEvent((event) => enqueue(event));
+
+  // A crash between the engine storing an event and this listener queueing it would lose that
+  // delivery; so at start-up, every subscriber whose task had not ended gets the events after its
+  // last queued one from the task log. (The enqueue ignores a (task, seq) already queued.) The
+  // last queued seqs are read now, before any live event can be queued.
+  const gaps = store
+    .openSubscribers()
+    .map((s) => ({ taskId: s.taskId, after: store.lastQueuedSeq(s.taskId) }));
+  const ready = (async () => {
+    for (const { taskId, after } of gaps) {
+      const events = await engine.eventsAfter(taskId, after);
+      if (closed) return;
+      for (const event of events) enqueue(event);
+    }
+    started = true;
+    schedulePump();
+  })();
+  ready.catch((error) => log.error({ err: error }, 'could not re-queue deliveries at start-up'));
+
+  function schedulePump(): void {
+    if (pumpQueued || closed) return;
+    pumpQueued = true;
+    setImmediate(() => {
+      pumpQueued = false;
+      pump();
+    });
+  }
+
+  /** Starts every due head of a task's queue (up to the bound), then sleeps until the next one is due. */
+  function pump(): void {
+    if (closed || !started) return;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const now = epochNow();
+    let nextDue = Number.POSITIVE_INFINITY;
+    const heads = store.pendingHeads().sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
+    for (const head of heads) {
+      if (inFlight.has(head.taskId)) continue; // its attempt's end pumps again
+      const due = head.nextAttemptAt ?? now;
+      if (due > now) {
+        nextDue = Math.min(nextDue, due);
+        continue;
+      }
+      if (inFlight.size >= MAX_CONCURRENT_ATTEMPTS) return; // an attempt's end pumps again
+      start(head);
+    }
+    if (nextDue !== Number.POSITIVE_INFINITY) {
+      timer = setTimeout(pump, Math.min(nextDue - now, MAX_TIMER_MS));
+      timer.unref();
+    }
+  }
+
+  function start(delivery: DeliveryRow): void {
+    const run = attempt(delivery)
+      .catch((error) => log.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed to run'))
+      .finally(() => {
+        inFlight.delete(delivery.taskId);
+        schedulePump();
+      });
+    inFlight.set(delivery.taskId, run);
+  }
+
+  /** Where an attempt goes: a built-in subscriber follows the receiver to its current port. */
+  function targetOf(subscriber: SubscriberRow): WebhookTarget {
+    if (!subscriber.builtin) return guard.classify(subscriber.url);
+    const current = deps.builtInReceiverUrl();
+    if (current === undefined) throw new Error('the built-in receiver stopped listening');
+    const stored = new URL(subscriber.url);
+    return { url: new URL(`${stored.pathname}${stored.search}`, new URL(current).origin), kind: 'builtin' };
+  }
+
+  async function attempt(delivery: DeliveryRow): Promise<void> {
+    const subscriber = store.subscriber(delivery.taskId);
+    // A disabled subscriber's pending deliveries were disabled in the same transaction.
+    if (!subscriber || subscriber.disabledAt !== undefined) return;
+    if (subscriber.builtin && deps.builtInReceiverUrl() === undefined) {
+      store.postpone(delivery.id, epochNow() + RECEIVER_NOT_LISTENING_WAIT_MS);
+      return;
+    }
+    const number = delivery.attempts + 1;
+    const startedAt = epochNow();
+    let result: SendResult;
+    try {
+      const target = targetOf(subscriber);
+      // webhook-timestamp is the time of this attempt (Standard Webhooks), so that a retry hours
+      // later still passes the receiver's 5-minute tolerance; webhook-id stays the delivery's own.
+      const timestamp = new Date();
+      const signature = new Webhook(subscriber.secret).sign(delivery.id, timestamp, delivery.body);
+      result = await sendOnce(target.url, {
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'transport-lab-webhooks',
+          [WEBHOOK_HEADERS.id]: delivery.id,
+          [WEBHOOK_HEADERS.timestamp]: String(Math.floor(timestamp.getTime() / 1000)),
+          [WEBHOOK_HEADERS.signature]: signature,
+        },
+        body: delivery.body,
+        timeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS,
+        ...(target.kind === 'name' ? { lookup: guard.connectLookup() } : {}),
+        signal: shutdown.signal,
+      });
+    } catch (error) {
+      result = { error: error instanceof Error ? error.message : String(error) };
+    }
+    // Cut short by shutdown with no answer: not an attempt. It stays pending for the next start.
+    if (shutdown.signal.aborted && result.httpStatus === undefined) return;
+    const endedAt = epochNow();
+    const durationMs = Math.max(0, endedAt - startedAt);
+    const status = result.httpStatus;
+    const base = {
+      attempt: number,
+      startedAt,
+      durationMs,
+      ...(status === undefined ? {} : { httpStatus: status }),
+    };
+    const error =
+      result.error ??
+      (status !== undefined && (status < 200 || status >= 300) ? `HTTP ${status}` : undefined);
+    const fields = {
+      taskId: delivery.taskId,
+      seq: delivery.eventSeq,
+      webhookId: delivery.id,
+      attempt: number,
+      status,
+      durationMs,
+    };
+
+    if (status !== undefined && status >= 200 && status < 300) {
+      store.recordAttempt({
+        deliveryId: delivery.id,
+        attempt: { ...base, outcome: 'delivered' },
+        state: 'delivered',
+      });
+      log.debug(fields, 'webhook delivered');
+      return;
+    }
+    if (status === 410) {
+      const reason = `the receiver answered 410 Gone at ${new Date(endedAt).toISOString()}`;
+      store.recordAttempt({
+        deliveryId: delivery.id,
+        attempt: { ...base, outcome: 'disabled', ...(error ? { error } : {}) },
+        state: 'disabled',
+        disableSubscriber: { reason, at: endedAt },
+      });
+      log.warn(fields, 'webhook subscriber disabled: 410 Gone');
+      return;
+    }
+    const delay = retryDelayMs(number, config.WEBHOOK_SCHEDULE_SCALE, random);
+    if (delay === undefined) {
+      store.recordAttempt({
+        deliveryId: delivery.id,
+        attempt: { ...base, outcome: 'gave-up', ...(error ? { error } : {}) },
+        state: 'failed',
+      });
+      log.warn({ ...fields, error }, `webhook delivery failed after ${MAX_ATTEMPTS} attempts`);
+      return;
+    }
+    // Retry-After on 429/503 is a floor: the receiver asked for at least that long; the schedule
+    // may ask for longer, and then the schedule wins.
+    const asked =
+      status !== undefined && RETRY_AFTER_STATUSES.has(status)
+        ? parseRetryAfterMs(result.retryAfter)
+        : undefined;
+    const nextAttemptAt = epochNow() + Math.max(delay, asked ?? 0);
+    store.recordAttempt({
+      deliveryId: delivery.id,
+      attempt: { ...base, outcome: 'retry', ...(error ? { error } : {}) },
+      state: 'pending',
+      nextAttemptAt,
+    });
+    log.info(
+      { ...fields, error, retryInMs: Math.round(nextAttemptAt - endedAt) },
+      'webhook attempt failed; will retry',
+    );
+  }
+
+  return {
+    ready,
+
+    async subscribe(taskId, webhook): Promise<WebhookSubscription> {
+      if (closed) throw new AppError('UNAVAILABLE', 'The server is shutting down; try again shortly.');
+      const target = await guard.check(webhook.url);
+      let secret = webhook.secret;
+      if (secret !== undefined) {
+        try {
+          new Webhook(secret);
+        } catch (error) {
+          throw new AppError('VALIDATION_FAILED', `Invalid webhook secret: ${(error as Error).message}`);
+        }
+      }
+      const generated = secret === undefined;
+      secret ??= generateSecret();
+      const url = target.url.href;
+      store.insertSubscriber({
+        taskId,
+        url,
+        secret,
+        builtin: target.kind === 'builtin',
+        createdAt: epochNow(),
+      });
+      return generated ? { url, secret } : { url };
+    },
+
+    async deliveries(taskId): Promise<DeliveriesResponse> {
+      await engine.getOrThrow(taskId);
+      const subscriber = store.subscriber(taskId);
+      if (!subscriber) return { taskId, subscriber: null, deliveries: [] };
+      // A pending delivery waits for the ones before it: it goes no earlier than its queue's head.
+      let headDue: number | undefined;
+      const deliveries = store.deliveriesOf(taskId).map((row): Delivery => {
+        let nextAttemptAt: number | undefined;
+        if (row.state === 'pending') {
+          headDue ??= row.nextAttemptAt;
+          nextAttemptAt = Math.max(row.nextAttemptAt ?? 0, headDue ?? 0);
+        }
+        return {
+          id: row.id,
+          eventSeq: row.eventSeq,
+          eventType: row.eventType,
+          state: row.state,
+          attempts: row.attemptLog,
+          ...(nextAttemptAt === undefined ? {} : { nextAttemptAt }),
+        };
+      });
+      return {
+        taskId,
+        subscriber: {
+          url: subscriber.url,
+          disabled: subscriber.disabledAt !== undefined,
+          ...(subscriber.disabledReason === undefined ? {} : { disabledReason: subscriber.disabledReason }),
+        },
+        deliveries,
+      };
+    },
+
+    secretForTask(taskId) {
+      return store.subscriber(taskId)?.secret;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      off();
+      if (timer) clearTimeout(timer);
+      shutdown.abort();
+      await ready.catch(() => undefined);
+      await Promise.all(inFlight.values());
+    },
+  };
+}

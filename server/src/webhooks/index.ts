@@ -1,0 +1,9 @@
+export {
+  createWebhooks,
+  generateSecret,
+  type Webhooks,
+  type WebhooksDeps,
+  webhookPayload,
+} from './dispatcher.ts';
+export { createReceiver, RECEIVER_PATHS, type Receiver, type ReceiverDeps } from './receiver.ts';
+export type { WebhookService } from './types.ts';

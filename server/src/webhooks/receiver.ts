@@ -1,0 +1,290 @@
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type ErrorEnvelope,
+  type RelayMessage,
+  SSE,
+  TaskId,
+  WEBHOOK_HEADERS,
+  WebhookPayload,
+} from '@transport-lab/shared';
+import { createSession, type Session } from 'better-sse';
+import { Webhook } from 'standardwebhooks';
+import type { Config } from '../config.ts';
+import { epochNow } from '../observability/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+
+/** Paths of the built-in receiver, on its own port. */
+export const RECEIVER_PATHS = {
+  webhooks: '/webhooks',
+  relay: (taskId: string) => `/relay/tasks/${encodeURIComponent(taskId)}`,
+} as const;
+
+/**
+ * The receiver's own error codes and statuses. It plays a separate service ("your backend"), so
+ * its 401 is its own: the main API has no authentication and so no 401 in ERROR_STATUS.
+ */
+export const RECEIVER_ERROR_STATUS = {
+  WEBHOOK_SIGNATURE_INVALID: 401,
+  MALFORMED_WEBHOOK: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  NOT_FOUND: 404,
+  VALIDATION_FAILED: 400,
+} as const;
+type ReceiverErrorCode = keyof typeof RECEIVER_ERROR_STATUS;
+
+/** Accepted webhook-ids remembered for de-duplication, and tasks whose relay history is kept. */
+const MAX_REMEMBERED_IDS = 100_000;
+const MAX_RELAYED_TASKS = 1_000;
+
+export interface ReceiverDeps {
+  config: Pick<Config, 'BODY_LIMIT_BYTES'>;
+  logger: Logger;
+  /** The signing secret of a task's subscriber: in real life the backend is configured with it. */
+  secretForTask: (taskId: string) => string | undefined | Promise<string | undefined>;
+}
+
+export interface Receiver {
+  httpServer: HttpServer;
+  /** Port and delivery URL once listening (`http://127.0.0.1:PORT/webhooks`), else undefined. */
+  urls(): { port: number; webhookUrl: string } | undefined;
+  close(): Promise<void>;
+}
+
+/** An http URL's host part for a listening address: 0.0.0.0 and :: are reached via loopback. */
+function hostOf(address: AddressInfo): string {
+  if (address.address === '0.0.0.0' || address.address === '::') return '127.0.0.1';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
+}
+
+function sendError(res: ServerResponse, code: ReceiverErrorCode, message: string): void {
+  const body: ErrorEnvelope = { error: { code, message } };
+  res.writeHead(RECEIVER_ERROR_STATUS[code], { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+class BodyTooLarge extends Error {}
+
+/** The raw body, as bytes: the signature is over exactly what came on the wire. */
+function readRawBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        reject(new BodyTooLarge());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** The task a body names, read before verification only to find whose secret to verify with. */
+function claimedTaskId(raw: Buffer): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(raw.toString('utf8'));
+    const taskId = (parsed as { data?: { taskId?: unknown } })?.data?.taskId;
+    return typeof taskId === 'string' ? taskId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The built-in receiver: "your backend", on its own port. `POST /webhooks` verifies the Standard
+ * Webhooks signature on the raw body with the `standardwebhooks` library (which also refuses a
+ * timestamp more than 5 minutes old or ahead), answers 401 when that fails, answers 200 without
+ * processing again for a webhook-id it already accepted, 400 for a payload that is not a task
+ * event, and relays each accepted delivery to the page: `GET /relay/tasks/{id}` is an SSE stream
+ * of RelayMessages (what was accepted so far, then live), open to any origin since the page is
+ * served from the main port. Its memory (ids, relay history) is in-process and bounded.
+ */
+export function createReceiver({ config, logger, secretForTask }: ReceiverDeps): Receiver {
+  const log = logger.child({ component: 'receiver' });
+  /** webhook-id → how many verified arrivals it had, and whether it was accepted. */
+  const seen = new Map<string, { arrivals: number; accepted: boolean }>();
+  /** task id → relayed messages in order (an SSE event's id is its 1-based index here). */
+  const history = new Map<string, RelayMessage[]>();
+  const sessions = new Map<string, Set<Session>>();
+
+  const remember = <K, V>(map: Map<K, V>, key: K, value: V, max: number) => {
+    map.set(key, value);
+    // Maps iterate in insertion order: the first key is the oldest.
+    if (map.size > max) map.delete(map.keys().next().value as K);
+  };
+
+  function relay(taskId: string, message: Omit<RelayMessage, 'relayedAt'>): void {
+    const list = history.get(taskId) ?? [];
+    const stamped = { ...message, relayedAt: epochNow() };
+    list.push(stamped);
+    if (list.length === 1) remember(history, taskId, list, MAX_RELAYED_TASKS);
+    for (const session of sessions.get(taskId) ?? []) {
+      if (session.isConnected)
+        session.push({ ...stamped, relayedAt: epochNow() }, 'message', String(list.length));
+    }
+  }
+
+  async function receiveWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = epochNow();
+    let raw: Buffer;
+    try {
+      raw = await readRawBody(req, config.BODY_LIMIT_BYTES);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        sendError(res, 'PAYLOAD_TOO_LARGE', `Body larger than ${config.BODY_LIMIT_BYTES} bytes.`);
+      }
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const name of Object.values(WEBHOOK_HEADERS)) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const taskId = claimedTaskId(raw);
+    const secret = taskId === undefined ? undefined : await secretForTask(taskId);
+    if (secret === undefined) {
+      sendError(
+        res,
+        'WEBHOOK_SIGNATURE_INVALID',
+        'Cannot verify: the body names no task this backend has a secret for.',
+      );
+      return;
+    }
+    let verified: unknown;
+    try {
+      verified = new Webhook(secret).verify(raw, headers);
+    } catch (error) {
+      log.warn(
+        { taskId, webhookId: headers[WEBHOOK_HEADERS.id], reason: (error as Error).message },
+        'webhook refused',
+      );
+      sendError(
+        res,
+        'WEBHOOK_SIGNATURE_INVALID',
+        `Signature verification failed: ${(error as Error).message}.`,
+      );
+      return;
+    }
+    // verify() passed, so the id header is present.
+    const webhookId = headers[WEBHOOK_HEADERS.id] as string;
+    const record = seen.get(webhookId) ?? { arrivals: 0, accepted: false };
+    record.arrivals += 1;
+    remember(seen, webhookId, record, MAX_REMEMBERED_IDS);
+    if (record.accepted) {
+      // A redelivery (our 200 was lost, or the sender retried): acknowledged, not processed again.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, duplicate: true }));
+      return;
+    }
+    const payload = WebhookPayload.safeParse(verified);
+    if (!payload.success) {
+      sendError(
+        res,
+        'MALFORMED_WEBHOOK',
+        `Not a task event payload: ${payload.error.issues[0]?.message ?? ''}`,
+      );
+      return;
+    }
+    record.accepted = true;
+    relay(payload.data.data.taskId, {
+      webhookId,
+      receivedAt,
+      attempt: record.arrivals,
+      payload: payload.data,
+    });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ok: true }));
+  }
+
+  async function openRelay(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
+    const parsed = TaskId.safeParse(decodeURIComponent(rawId));
+    if (!parsed.success) {
+      res.setHeader('access-control-allow-origin', '*');
+      sendError(res, 'VALIDATION_FAILED', 'Invalid task id.');
+      return;
+    }
+    const taskId = parsed.data;
+    const session = await createSession(req, res, {
+      headers: { 'access-control-allow-origin': '*', 'x-accel-buffering': 'no' },
+      retry: SSE.retryMs,
+      keepAlive: SSE.heartbeatMs,
+    });
+    // Replay after the page's Last-Event-ID (an index into this task's relay history), then live.
+    const after = Number.parseInt(session.lastId, 10);
+    const list = history.get(taskId) ?? [];
+    for (let i = Number.isFinite(after) && after > 0 ? after : 0; i < list.length; i++) {
+      const message = list[i] as RelayMessage;
+      session.push({ ...message, relayedAt: epochNow() }, 'message', String(i + 1));
+    }
+    let set = sessions.get(taskId);
+    if (!set) {
+      set = new Set();
+      sessions.set(taskId, set);
+    }
+    set.add(session);
+    session.once('disconnected', () => {
+      set.delete(session);
+      if (set.size === 0 && sessions.get(taskId) === set) sessions.delete(taskId);
+    });
+  }
+
+  const httpServer = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const handle = async () => {
+      if (req.method === 'POST' && path === RECEIVER_PATHS.webhooks) return receiveWebhook(req, res);
+      const relayMatch = /^\/relay\/tasks\/([^/]+)$/.exec(path);
+      if (req.method === 'GET' && relayMatch?.[1]) return openRelay(req, res, relayMatch[1]);
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'access-control-allow-origin': '*',
+          'access-control-allow-methods': 'GET',
+          'access-control-allow-headers': 'last-event-id',
+        });
+        res.end();
+        return;
+      }
+      sendError(res, 'NOT_FOUND', `No route for ${req.method} ${path} on the receiver.`);
+    };
+    handle().catch((error) => {
+      log.error({ err: error }, 'receiver request failed');
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            error: { code: 'INTERNAL', message: 'The receiver failed; it has been logged.' },
+          }),
+        );
+      } else res.end();
+    });
+  });
+
+  return {
+    httpServer,
+    urls() {
+      const address = httpServer.address();
+      if (!address || typeof address === 'string') return undefined;
+      return {
+        port: address.port,
+        webhookUrl: `http://${hostOf(address)}:${address.port}${RECEIVER_PATHS.webhooks}`,
+      };
+    },
+    async close() {
+      if (!httpServer.listening) return;
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        // Relay streams never end by themselves; cut them and any idle keep-alive connection.
+        httpServer.closeAllConnections();
+      });
+    },
+  };
+}
