@@ -23,8 +23,10 @@ import * as longPolling from './transports/long-polling/index.ts';
 import * as requestResponse from './transports/request-response/index.ts';
 import * as shortPolling from './transports/short-polling/index.ts';
 import * as sse from './transports/sse/index.ts';
+import * as webhookLane from './transports/webhook/index.ts';
 import type { LabServer } from './transports/websocket/index.ts';
 import * as websocket from './transports/websocket/index.ts';
+import { createReceiver, createWebhooks, type Receiver, type Webhooks } from './webhooks/index.ts';
 
 export type { Config } from './config.ts';
 export { loadConfig } from './config.ts';
@@ -36,6 +38,10 @@ export interface AppHandle {
   engine: TaskEngine;
   store: TaskStore;
   logger: Logger;
+  webhooks: Webhooks;
+  /** The built-in webhook receiver ("your backend"): the caller listens its httpServer on
+   *  RECEIVER_PORT (tests on port 0), as it does the app's. */
+  receiver: Receiver;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -50,6 +56,20 @@ export async function createServer(
   const store = stores.tasks;
   const engine = new TaskEngine({ store, logger });
   const metrics = createMetrics(engine);
+  // The receiver asks for secrets only when a request comes, by when `webhooks` exists.
+  const receiver = createReceiver({
+    config,
+    logger,
+    secretForTask: (taskId) => webhooks.secretForTask(taskId),
+  });
+  // Before engine.recover() below, so that events of resumed tasks are queued for their subscribers.
+  const webhooks = createWebhooks({
+    db: stores.db,
+    engine,
+    config,
+    logger,
+    builtInReceiverUrl: () => receiver.urls()?.webhookUrl,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -68,19 +88,24 @@ export async function createServer(
     router: api,
     engine,
     idempotency: stores.idempotency,
+    webhooks,
     pollIntervalMs: config.POLL_INTERVAL_MS,
     answer: hybrid.answer(engine),
   });
   shortPolling.register({ router: api, engine });
   longPolling.register({ router: api, engine });
   sse.register({ router: api, engine });
+  webhookLane.register({ router: api, webhooks });
   const settings = (): PublicSettings => ({
     protocolVersion: PROTOCOL_VERSION,
     syncTimeoutMs: config.SYNC_TIMEOUT_MS,
     pollIntervalMs: config.POLL_INTERVAL_MS,
     maxLongPollWaitMs: MAX_LONG_POLL_WAIT_MS,
-    // The receiver comes with the webhook lane; until it is wired, the configured port.
-    receiver: { port: config.RECEIVER_PORT, webhookUrl: `http://127.0.0.1:${config.RECEIVER_PORT}/webhooks` },
+    // Where the receiver listens; before it does, where it is configured to.
+    receiver: receiver.urls() ?? {
+      port: config.RECEIVER_PORT,
+      webhookUrl: `http://127.0.0.1:${config.RECEIVER_PORT}/webhooks`,
+    },
     webhookScheduleScale: config.WEBHOOK_SCHEDULE_SCALE,
   });
   api.use(commonRoutes({ engine, storeKind: store.kind, startedAt, settings }));
@@ -126,6 +151,9 @@ export async function createServer(
   const close = () => {
     closing ??= (async () => {
       await engine.stop();
+      // No more events now; in-flight attempts end (or are cut and stay pending) before the db closes.
+      await webhooks.close();
+      await receiver.close();
       await new Promise<void>((resolve) => {
         io.close(() => resolve()); // closes the HTTP server too
         httpServer.closeAllConnections();
@@ -136,5 +164,5 @@ export async function createServer(
     return closing;
   };
 
-  return { httpServer, io, engine, store, logger, close };
+  return { httpServer, io, engine, store, logger, webhooks, receiver, close };
 }

@@ -25,6 +25,10 @@ async function main(): Promise<void> {
     app.httpServer.once('error', reject);
     app.httpServer.listen(config.PORT, config.HOST, resolve);
   });
+  await new Promise<void>((resolve, reject) => {
+    app.receiver.httpServer.once('error', reject);
+    app.receiver.httpServer.listen(config.RECEIVER_PORT, config.HOST, resolve);
+  });
   const address = app.httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
@@ -33,6 +37,9 @@ async function main(): Promise<void> {
   console.log(
     `Transport Lab listening on http://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${port}`,
   );
+  const receiver = app.receiver.urls();
+  logger.info({ ...receiver }, 'webhook receiver listening');
+  console.log(`Built-in webhook receiver ("your backend") at ${receiver?.webhookUrl ?? 'nowhere'}`);
 
   let shuttingDown = false;
   const shutdown = (signal: string) => {

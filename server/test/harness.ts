@@ -27,6 +27,8 @@ export function tempDataDir(): string {
 export interface TestServer {
   app: AppHandle;
   baseUrl: string;
+  /** Origin of the built-in webhook receiver; its delivery URL is app.receiver.urls().webhookUrl. */
+  receiverUrl: string;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -43,10 +45,12 @@ export async function startTestServer(env: Partial<Record<keyof Config, string>>
   });
   const app = await createServer(config);
   await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => app.receiver.httpServer.listen(0, '127.0.0.1', resolve));
   const { port } = app.httpServer.address() as AddressInfo;
   return {
     app,
     baseUrl: `http://127.0.0.1:${port}`,
+    receiverUrl: `http://127.0.0.1:${(app.receiver.httpServer.address() as AddressInfo).port}`,
     dataDir,
     async close() {
       await app.close();
@@ -148,6 +152,7 @@ export async function spawnServer(dataDir: string): Promise<{ child: ChildProces
     env: {
       ...process.env,
       PORT: '0',
+      RECEIVER_PORT: '0',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       STATIC_DIR: join(dataDir, 'no-client'),
