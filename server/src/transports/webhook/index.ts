@@ -1,4 +1,4 @@
-import { type DeliveriesResponse, TaskId } from '@transport-lab/shared';
+import { API_ROUTES, type DeliveriesResponse, TaskId } from '@transport-lab/shared';
 import type { Router } from 'express';
 import { parseOrThrow } from '../../errors.ts';
 import type { WebhookService } from '../../webhooks/types.ts';
@@ -14,8 +14,7 @@ export interface WebhookLaneDeps {
  * delivery log: every attempt with its status and duration, and when the next one is due.
  */
 export function register({ router, webhooks }: WebhookLaneDeps): void {
-  // API_PATHS.deliveries(id) builds this path; its ':id' would be percent-encoded there.
-  router.get('/api/tasks/:id/deliveries', async (req, res) => {
+  router.get(API_ROUTES.deliveries, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
     const log: DeliveriesResponse = await webhooks.deliveries(id);
     res.setHeader('Cache-Control', 'no-store');
