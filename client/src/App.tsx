@@ -16,6 +16,7 @@ export function App() {
 
   useEffect(() => {
     void appStore.getState().measureClock();
+    void appStore.getState().loadServerSettings();
   }, []);
 
   return <RacePage />;

@@ -3,6 +3,7 @@ import { createStore } from 'zustand/vanilla';
 import { sampleServerClock } from '../clock/sample.ts';
 import { clientNow } from '../lib/time.ts';
 import { viewModeFromSearch } from '../lib/view-mode.ts';
+import { browserAsyncDeps } from '../transports/async-task.ts';
 import { defaultRegistry } from '../transports/registry.ts';
 import { createClockSlice } from './clock-slice.ts';
 import { animationFrame } from './frame-batcher.ts';
@@ -29,6 +30,7 @@ export const appStore: AppStore = createAppStore({
   now: clientNow,
   schedule: animationFrame,
   sampleClock: () => sampleServerClock(),
+  loadSettings: () => browserAsyncDeps.loadSettings(),
   initialViewMode: typeof location === 'undefined' ? undefined : viewModeFromSearch(location.search),
 });
 

@@ -25,7 +25,15 @@ function freshLane(): Omit<LaneRunState, 'status' | 'detail'> {
 
 /** A copy safe to change in place while one batch is applied. */
 export function draftOf(lane: LaneRunState): LaneRunState {
-  return { ...lane, progressShown: [...lane.progressShown], notes: [...lane.notes], wire: { ...lane.wire } };
+  const draft = {
+    ...lane,
+    progressShown: [...lane.progressShown],
+    notes: [...lane.notes],
+    wire: { ...lane.wire },
+  };
+  if (lane.polls) draft.polls = [...lane.polls];
+  if (lane.hops) draft.hops = [...lane.hops];
+  return draft;
 }
 
 /**
@@ -72,6 +80,29 @@ export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: num
       if (lane.status !== 'running') return undefined;
       lane.firstFeedbackAt ??= shownAt;
       applyTaskState(lane, report.task, shownAt);
+      if (report.progress === undefined || lane.status !== 'running') return undefined;
+      if (!report.progress.exact) lane.progressAgeBound = 'upper';
+      return report.progress.serverAt;
+    // What follows describes the run and may arrive after it ended (the poll that brought the end, the
+    // last delivery's log): it is kept whatever the status.
+    case 'poll':
+      lane.polls ??= [];
+      lane.polls.push({ ...report.poll, shownAt });
+      lane.wastedPolls = (lane.wastedPolls ?? 0) + (report.poll.outcome === 'wasted' ? 1 : 0);
+      return undefined;
+    case 'reconnect':
+      lane.reconnects = (lane.reconnects ?? 0) + 1;
+      if (lane.status === 'running') lane.detail = 'Stream dropped; reconnecting…';
+      return undefined;
+    case 'path':
+      lane.path = report.path;
+      return undefined;
+    case 'relay':
+      lane.hops ??= [];
+      lane.hops.push({ ...report.hop, shownAt });
+      return undefined;
+    case 'deliveries':
+      lane.deliveries = report.log;
       return undefined;
     case 'event':
       if (lane.status !== 'running') return undefined;

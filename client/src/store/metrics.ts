@@ -46,7 +46,10 @@ export interface LaneMeasurement {
   metrics: PerceivedMetrics;
 }
 
-/** Every compared metric as a number where lower is better, or undefined where not measured. */
+/**
+ * Every compared metric as a number where lower is better, or undefined where not measured. A bound
+ * (an upper bound of progress age, a byte total missing some exchanges) is not a measurement to rank.
+ */
 export function metricValue(m: LaneMeasurement, key: MetricKey): number | undefined {
   switch (key) {
     case 'firstFeedback':
@@ -56,13 +59,13 @@ export function metricValue(m: LaneMeasurement, key: MetricKey): number | undefi
     case 'completionLag':
       return m.metrics.completionLagMs;
     case 'staleness':
-      return m.metrics.staleness?.meanMs;
+      return m.lane.progressAgeBound ? undefined : m.metrics.staleness?.meanMs;
     case 'requests':
       return m.lane.wire.requests;
     case 'bytesDown':
-      return m.lane.wire.bytesDown;
+      return m.lane.wire.unmeasuredDown ? undefined : m.lane.wire.bytesDown;
     case 'bytesUp':
-      return m.lane.wire.bytesUp;
+      return m.lane.wire.unmeasuredUp ? undefined : m.lane.wire.bytesUp;
   }
 }
 

@@ -2,7 +2,7 @@ import type { LaneId } from '@transport-lab/shared';
 import type { LaneRun, TransportClient } from '../transports/types.ts';
 import { createFrameBatcher } from './frame-batcher.ts';
 import { applyReport, completionMessage, draftOf, runningLane } from './lane-reducer.ts';
-import { parseSpecInput } from './settings-slice.ts';
+import { parseLaneSettings, parseSpecInput } from './settings-slice.ts';
 import type { LaneReportItem, LaneRunState, RaceSlice, SliceCreator, StoreDeps } from './types.ts';
 
 export function isRaceRunning(lanes: Partial<Record<LaneId, LaneRunState>>): boolean {
@@ -27,6 +27,10 @@ export const createRaceSlice =
         if (isRaceRunning(state.race.lanes)) return;
         const parsed = parseSpecInput(state.specInput);
         if (!parsed.ok) return;
+        const server = state.server.settings;
+        const laneSettings = parseLaneSettings(state.laneSettingsInput, server);
+        if (!laneSettings.ok) return;
+        const options = { settings: laneSettings.settings, ...(server ? { server } : {}) };
         const clients = state.selectedLanes
           .map((id) => deps.registry.get(id))
           .filter((client): client is TransportClient => client !== undefined);
@@ -42,7 +46,7 @@ export const createRaceSlice =
         for (const client of clients) {
           const report = (r: LaneReportItem['report']) => batcher.push({ runId, lane: client.id, report: r });
           try {
-            runs.set(client.id, client.run(parsed.spec, report));
+            runs.set(client.id, client.run(parsed.spec, report, options));
           } catch (error) {
             report({
               type: 'error',

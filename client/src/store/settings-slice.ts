@@ -1,5 +1,20 @@
-import { TASK_LIMITS, TaskSpec } from '@transport-lab/shared';
-import type { SettingsSlice, SliceCreator, SpecField, SpecInput, StoreDeps } from './types.ts';
+import {
+  MAX_LONG_POLL_WAIT_MS,
+  MAX_PREFER_WAIT_S,
+  type PublicSettings,
+  TASK_LIMITS,
+  TaskSpec,
+} from '@transport-lab/shared';
+import { DEFAULT_LANE_SETTINGS, type LaneSettings } from '../transports/types.ts';
+import type {
+  LaneSettingField,
+  LaneSettingsInput,
+  SettingsSlice,
+  SliceCreator,
+  SpecField,
+  SpecInput,
+  StoreDeps,
+} from './types.ts';
 
 export const DEFAULT_SPEC_INPUT: SpecInput = { durationMs: '3000', steps: '20', failAtStep: '' };
 
@@ -37,14 +52,87 @@ export function parseSpecInput(input: SpecInput): ParsedSpec {
   return { ok: false, errors };
 }
 
+export const DEFAULT_LANE_SETTINGS_INPUT: LaneSettingsInput = {
+  pollIntervalMs: '',
+  longPollWaitMs: String(DEFAULT_LANE_SETTINGS.longPollWaitMs),
+  hybridWaitS: String(DEFAULT_LANE_SETTINGS.hybridWaitS),
+  hybridPushLane: DEFAULT_LANE_SETTINGS.hybridPushLane,
+};
+
+/**
+ * Lower bounds that keep a demo from hammering a server other people share: a poll every 100 ms is
+ * already ten a second per viewer, and a long poll held under a second is short polling in disguise.
+ */
+export const LANE_SETTING_LIMITS = {
+  pollIntervalMs: { min: 100, max: 60_000 },
+  longPollWaitMs: { min: 1_000, max: MAX_LONG_POLL_WAIT_MS },
+  hybridWaitS: { min: 0, max: MAX_PREFER_WAIT_S },
+} as const;
+
+export type LaneSettingErrors = Partial<Record<LaneSettingField, string>>;
+export type ParsedLaneSettings =
+  | { ok: true; settings: LaneSettings }
+  | { ok: false; errors: LaneSettingErrors };
+
+function wholeNumberIn(text: string, min: number, max: number): number | undefined {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed)) return undefined;
+  const value = Number(trimmed);
+  return value >= min && value <= max ? value : undefined;
+}
+
+/** Validates the lane settings; the long-poll ceiling is the server's when known (it may be lower). */
+export function parseLaneSettings(input: LaneSettingsInput, server?: PublicSettings): ParsedLaneSettings {
+  const errors: LaneSettingErrors = {};
+  const { pollIntervalMs: poll, longPollWaitMs: hold, hybridWaitS: wait } = LANE_SETTING_LIMITS;
+  const holdMax = Math.min(hold.max, server?.maxLongPollWaitMs ?? hold.max);
+  let pollIntervalMs: number | undefined;
+  if (input.pollIntervalMs.trim() !== '') {
+    pollIntervalMs = wholeNumberIn(input.pollIntervalMs, poll.min, poll.max);
+    if (pollIntervalMs === undefined) {
+      errors.pollIntervalMs = `Poll interval must be empty (the server's Retry-After) or a whole number of milliseconds from ${poll.min} to ${poll.max}.`;
+    }
+  }
+  const longPollWaitMs = wholeNumberIn(input.longPollWaitMs, hold.min, holdMax);
+  if (longPollWaitMs === undefined) {
+    errors.longPollWaitMs = `Long-poll wait must be a whole number of milliseconds from ${hold.min} to ${holdMax}.`;
+  }
+  const hybridWaitS = wholeNumberIn(input.hybridWaitS, wait.min, wait.max);
+  if (hybridWaitS === undefined) {
+    errors.hybridWaitS = `Hybrid wait must be a whole number of seconds from ${wait.min} to ${wait.max}.`;
+  }
+  if (longPollWaitMs === undefined || hybridWaitS === undefined || Object.keys(errors).length > 0) {
+    return { ok: false, errors };
+  }
+  const settings: LaneSettings = { longPollWaitMs, hybridWaitS, hybridPushLane: input.hybridPushLane };
+  if (pollIntervalMs !== undefined) settings.pollIntervalMs = pollIntervalMs;
+  return { ok: true, settings };
+}
+
 export const createSettingsSlice =
   (deps: StoreDeps): SliceCreator<SettingsSlice> =>
-  (set) => ({
+  (set, get) => ({
     availableLanes: deps.registry.lanes,
     specInput: DEFAULT_SPEC_INPUT,
     selectedLanes: [...deps.registry.lanes],
     viewMode: deps.initialViewMode ?? 'auto',
+    laneSettingsInput: DEFAULT_LANE_SETTINGS_INPUT,
+    server: { status: 'idle' },
     setSpecField: (field, value) => set((state) => ({ specInput: { ...state.specInput, [field]: value } })),
+    setLaneSetting: (field, value) =>
+      set((state) => ({ laneSettingsInput: { ...state.laneSettingsInput, [field]: value } })),
+    setHybridPushLane: (lane) =>
+      set((state) => ({ laneSettingsInput: { ...state.laneSettingsInput, hybridPushLane: lane } })),
+    async loadServerSettings() {
+      const status = get().server.status;
+      if (!deps.loadSettings || status === 'loading' || status === 'ready') return;
+      set({ server: { status: 'loading' } });
+      try {
+        set({ server: { status: 'ready', settings: await deps.loadSettings() } });
+      } catch (error) {
+        set({ server: { status: 'error', error: error instanceof Error ? error.message : String(error) } });
+      }
+    },
     setLaneSelected: (id, selected) =>
       set((state) => {
         if (!deps.registry.get(id)) return {};

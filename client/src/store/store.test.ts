@@ -1,18 +1,28 @@
-import type { ClockSample, LaneId, TaskSpec } from '@transport-lab/shared';
+import type { ClockSample, LaneId, PublicSettings, TaskSpec } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import { finishedState, progress, queued, started, succeeded, taskState } from '../testing/fixtures.ts';
+import { SETTINGS } from '../testing/async-fakes.ts';
+import {
+  finishedState,
+  progress,
+  queued,
+  runningState,
+  started,
+  succeeded,
+  taskState,
+} from '../testing/fixtures.ts';
 import { createRegistry } from '../transports/registry.ts';
-import type { Report, TransportClient } from '../transports/types.ts';
+import type { Report, RunOptions, TransportClient } from '../transports/types.ts';
 import { createAppStore } from './index.ts';
-import { laneMetrics } from './metrics.ts';
+import { bestLanes, laneMetrics } from './metrics.ts';
 
 /** A lane client that records its runs and lets the test speak for the server. */
 function fakeClient(id: LaneId) {
-  const runs: Array<{ spec: TaskSpec; report: Report; cancelled: number }> = [];
+  const runs: Array<{ spec: TaskSpec; report: Report; options: RunOptions | undefined; cancelled: number }> =
+    [];
   const client: TransportClient = {
     id,
-    run(spec, report) {
-      const run = { spec, report, cancelled: 0 };
+    run(spec, report, options) {
+      const run = { spec, report, options, cancelled: 0 };
       runs.push(run);
       return {
         done: Promise.resolve(),
@@ -30,7 +40,7 @@ function fakeClient(id: LaneId) {
   return { client, runs, last };
 }
 
-function setup(sample?: ClockSample) {
+function setup(sample?: ClockSample, loadSettings?: () => Promise<PublicSettings>) {
   const rr = fakeClient('request-response');
   const ws = fakeClient('websocket');
   const frames: Array<() => void> = [];
@@ -40,6 +50,7 @@ function setup(sample?: ClockSample) {
     now: () => now,
     schedule: (callback) => frames.push(callback),
     sampleClock: async () => sample ?? { t0: 0, t1: 0, t2: 0, t3: 0 },
+    ...(loadSettings ? { loadSettings } : {}),
   });
   /** Runs the pending animation frame at client time `at`. */
   const frame = (at: number) => {
@@ -257,6 +268,116 @@ describe('settings slice', () => {
     store.getState().setLaneSelected('sse', true);
     expect(store.getState().availableLanes).toEqual(['request-response', 'websocket']);
     expect(store.getState().selectedLanes).not.toContain('sse');
+  });
+});
+
+describe('lane settings and server settings', () => {
+  it('hands each run the validated lane settings and the server’s settings', async () => {
+    const { store, ws } = setup(undefined, async () => SETTINGS);
+    await store.getState().loadServerSettings();
+    store.getState().setLaneSetting('pollIntervalMs', '750');
+    store.getState().setHybridPushLane('long-polling');
+    store.getState().startRace(1_000);
+    expect(ws.last().options).toEqual({
+      settings: {
+        pollIntervalMs: 750,
+        longPollWaitMs: 25_000,
+        hybridWaitS: 2,
+        hybridPushLane: 'long-polling',
+      },
+      server: SETTINGS,
+    });
+  });
+
+  it('does not start while a lane setting is invalid', () => {
+    const { store, ws } = setup();
+    store.getState().setLaneSetting('longPollWaitMs', '99');
+    store.getState().startRace(1_000);
+    expect(ws.runs).toHaveLength(0);
+  });
+
+  it('fetches the server’s settings once, and says why when it cannot', async () => {
+    let calls = 0;
+    const { store } = setup(undefined, async () => {
+      calls += 1;
+      throw new Error('offline');
+    });
+    await Promise.all([store.getState().loadServerSettings(), store.getState().loadServerSettings()]);
+    expect(calls).toBe(1);
+    expect(store.getState().server).toEqual({ status: 'error', error: 'offline' });
+  });
+});
+
+describe('lane reports beyond events', () => {
+  it('counts wasted polls and keeps every poll with the frame that showed it, the last one after the end', () => {
+    const { store, ws, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    const { report } = ws.last();
+    report({ type: 'poll', poll: { outcome: 'wasted', status: 304, label: '304 Not Modified' }, at: 1_100 });
+    frame(1_110);
+    report({ type: 'poll', poll: { outcome: 'error', label: 'network' }, at: 1_200 });
+    report({ type: 'poll', poll: { outcome: 'news', status: 200, label: '200' }, at: 1_300 });
+    report({ type: 'task', task: finishedState(11_000), at: 1_300 });
+    report({ type: 'poll', poll: { outcome: 'wasted', status: 304, label: 'late' }, at: 1_301 });
+    frame(1_310);
+    expect(lane('websocket').wastedPolls).toBe(2);
+    expect(lane('websocket').polls?.map((p) => [p.outcome, p.shownAt])).toEqual([
+      ['wasted', 1_110],
+      ['error', 1_310],
+      ['news', 1_310],
+      ['wasted', 1_310],
+    ]);
+  });
+
+  it('records a polled progress value’s age, and marks it as an upper bound that earns no best mark', () => {
+    const { store, ws, rr, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    ws.last().report({
+      type: 'task',
+      task: runningState(1, 3),
+      at: 1_500,
+      progress: { serverAt: 10_251, exact: false },
+    });
+    rr.last().report({ type: 'event', event: progress(3, 1, 10_300), at: 1_500 });
+    frame(1_520);
+    expect(lane('websocket').progressShown).toEqual([{ serverAt: 10_251, shownAt: 1_520 }]);
+    expect(lane('websocket').progressAgeBound).toBe('upper');
+    ws.last().report({ type: 'task', task: finishedState(11_000), at: 2_000 });
+    rr.last().report({ type: 'task', task: finishedState(11_000), at: 2_000 });
+    frame(2_010);
+    const { race } = store.getState();
+    const measured = (['websocket', 'request-response'] as const).map((id) => ({
+      id,
+      lane: lane(id),
+      metrics: laneMetrics(lane(id), race.actionAt, { offsetMs: 0, uncertaintyMs: 0, rttMs: 0, samples: 1 }),
+    }));
+    expect(measured[0]?.metrics.staleness?.meanMs).toBeGreaterThan(
+      measured[1]?.metrics.staleness?.meanMs ?? 0,
+    );
+    expect(bestLanes(measured).staleness.size).toBe(0);
+  });
+
+  it('keeps the path, reconnects, relay hops and the delivery log', () => {
+    const { store, ws, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    const { report } = ws.last();
+    report({ type: 'path', path: { kind: 'pushed', text: '202 → SSE' }, at: 1_010 });
+    report({ type: 'reconnect', at: 1_020 });
+    report({ type: 'event', event: succeeded(2, 10_100), at: 1_030 });
+    report({
+      type: 'relay',
+      hop: { seq: 2, eventAt: 10_100, receivedAt: 10_110, relayedAt: 10_111, attempt: 1 },
+      at: 1_030,
+    });
+    report({ type: 'deliveries', log: { taskId: 'task-0001', subscriber: null, deliveries: [] }, at: 1_040 });
+    frame(1_050);
+    expect(lane('websocket')).toMatchObject({
+      path: { kind: 'pushed', text: '202 → SSE' },
+      reconnects: 1,
+      hops: [{ seq: 2, eventAt: 10_100, receivedAt: 10_110, relayedAt: 10_111, attempt: 1, shownAt: 1_050 }],
+      deliveries: { taskId: 'task-0001', subscriber: null, deliveries: [] },
+      status: 'succeeded',
+    });
   });
 });
 

@@ -1,7 +1,20 @@
-import type { ClockEstimate, ClockSample, LaneId } from '@transport-lab/shared';
+import type {
+  ClockEstimate,
+  ClockSample,
+  DeliveriesResponse,
+  LaneId,
+  PublicSettings,
+} from '@transport-lab/shared';
 import type { StateCreator } from 'zustand';
 import type { TransportRegistry } from '../transports/registry.ts';
-import type { LaneError, LaneReport } from '../transports/types.ts';
+import type {
+  LaneError,
+  LanePath,
+  LaneReport,
+  PollRecord,
+  PushLaneId,
+  RelayHop,
+} from '../transports/types.ts';
 import type { WireCounts } from '../transports/wire.ts';
 import type { FrameScheduler } from './frame-batcher.ts';
 
@@ -17,13 +30,35 @@ export interface SpecInput {
 }
 export type SpecField = keyof SpecInput;
 
+/** The lane settings as typed; `hybridPushLane` comes from a select and is always one of the push lanes. */
+export interface LaneSettingsInput {
+  /** Empty: the server's Retry-After. */
+  pollIntervalMs: string;
+  longPollWaitMs: string;
+  hybridWaitS: string;
+  hybridPushLane: PushLaneId;
+}
+export type LaneSettingField = Exclude<keyof LaneSettingsInput, 'hybridPushLane'>;
+
+/** `GET /api/settings`, fetched once when the page opens. */
+export interface ServerSettingsState {
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  settings?: PublicSettings;
+  error?: string;
+}
+
 export interface SettingsSlice {
   /** Lanes this client implements (the registry's), in page order: the only ones offered. */
   availableLanes: readonly LaneId[];
   specInput: SpecInput;
   selectedLanes: LaneId[];
   viewMode: ViewMode;
+  laneSettingsInput: LaneSettingsInput;
+  server: ServerSettingsState;
   setSpecField(field: SpecField, value: string): void;
+  setLaneSetting(field: LaneSettingField, value: string): void;
+  setHybridPushLane(lane: PushLaneId): void;
+  loadServerSettings(): Promise<void>;
   setLaneSelected(id: LaneId, selected: boolean): void;
   setViewMode(mode: ViewMode): void;
 }
@@ -59,6 +94,20 @@ export interface LaneRunState {
   /** What a recovery fetch after an error found. */
   recovered?: { status: string; step: number; steps: number; percent: number; shownAt: number };
   notes: string[];
+  /** Set when progress ages were measured from a lower bound of the server time: upper bounds. */
+  progressAgeBound?: 'upper';
+  /** Every poll of a polling lane, in order, with the frame that showed it. */
+  polls?: Array<PollRecord & { shownAt: number }>;
+  /** Polls that brought nothing new. */
+  wastedPolls?: number;
+  /** Times a stream dropped and the browser reconnected. */
+  reconnects?: number;
+  /** The hybrid's path. */
+  path?: LanePath;
+  /** Each relayed webhook event's hop times, with the frame that showed the event. */
+  hops?: Array<RelayHop & { shownAt: number }>;
+  /** The webhook delivery log, as last fetched. */
+  deliveries?: DeliveriesResponse;
 }
 
 export interface RaceState {
@@ -108,5 +157,7 @@ export interface StoreDeps {
   /** When batched reports reach the state: once per animation frame in the browser. */
   schedule: FrameScheduler;
   sampleClock(): Promise<ClockSample>;
+  /** `GET /api/settings`; without it the page runs on the lanes' defaults. */
+  loadSettings?(): Promise<PublicSettings>;
   initialViewMode?: ViewMode;
 }

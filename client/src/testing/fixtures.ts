@@ -53,3 +53,18 @@ export function started(at = 10_001): TaskEvent {
 export function succeeded(seq: number, at: number): TaskEvent {
   return { type: 'succeeded', taskId: TASK_ID, seq, at, result: { steps: SPEC.steps, payload: 'xx' } };
 }
+
+export function runningState(step: number, lastSeq: number, overrides: Partial<TaskState> = {}): TaskState {
+  return taskState({
+    status: 'running',
+    step,
+    percent: (step / SPEC.steps) * 100,
+    lastSeq,
+    startedAt: 10_001,
+    ...overrides,
+  });
+}
+
+export function failedEvent(seq: number, at: number): TaskEvent {
+  return { type: 'failed', taskId: TASK_ID, seq, at, error: { code: 'STEP_FAILED', message: 'broke' } };
+}

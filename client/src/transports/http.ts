@@ -1,6 +1,6 @@
-import { REQUEST_BYTES_HEADER } from '@transport-lab/shared';
+import { ERROR_STATUS, ErrorEnvelope, REQUEST_BYTES_HEADER, SyncTimeoutDetails } from '@transport-lab/shared';
 import { clientNow } from '../lib/time.ts';
-import type { Report } from './types.ts';
+import type { LaneError, Report } from './types.ts';
 import { parseRequestBytes, pickResourceEntry, type ResourceEntryLike, transferBytes } from './wire.ts';
 
 /** Waits for one request's Resource Timing entry, started before the request so none is missed. */
@@ -23,7 +23,7 @@ export interface HttpDeps {
  * Chromium adds a request's Resource Timing entry when the loader finishes, which can come a little
  * after `response.text()` resolves; past this the size is reported as not measured.
  */
-const RESOURCE_ENTRY_WAIT_MS = 2_000;
+export const RESOURCE_ENTRY_WAIT_MS = 2_000;
 
 /** Entries already matched to a request, so that two requests to one URL never share one. */
 const claimedEntries = new WeakSet<ResourceEntryLike>();
@@ -116,6 +116,7 @@ export async function meteredFetch(
       text: `No ${REQUEST_BYTES_HEADER} header: bytes up not measured.`,
       at: deps.now(),
     });
+    report({ type: 'wire', delta: { unmeasuredUp: 1 }, at: deps.now() });
   } else {
     report({ type: 'wire', delta: { bytesUp }, at: deps.now() });
   }
@@ -135,9 +136,46 @@ export async function meteredFetch(
         text: 'Resource Timing gave no transfer size for an answer: bytes down not measured.',
         at: deps.now(),
       });
+      report({ type: 'wire', delta: { unmeasuredDown: 1 }, at: deps.now() });
     } else {
       report({ type: 'wire', delta: { bytesDown }, at: deps.now() });
     }
   });
   return { response, body, receivedAt, measured };
+}
+
+/** Turns a non-2xx answer into a lane error; a 504 SYNC_TIMEOUT carries the task id and where it lives. */
+export function errorFromAnswer(status: number, json: unknown, locationHeader: string | null): LaneError {
+  const envelope = ErrorEnvelope.safeParse(json);
+  if (!envelope.success) return badResponse(status);
+  const { code, message, details } = envelope.data.error;
+  const error: LaneError = { code, message, status, fromServer: true };
+  if (code === 'SYNC_TIMEOUT' && status === ERROR_STATUS.SYNC_TIMEOUT) {
+    const sync = SyncTimeoutDetails.safeParse(details);
+    if (sync.success) error.taskId = sync.data.taskId;
+    const location = locationHeader ?? (sync.success ? sync.data.location : undefined);
+    if (location) error.location = location;
+  }
+  return error;
+}
+
+export function badResponse(status: number): LaneError {
+  return {
+    code: 'BAD_RESPONSE',
+    message: `The server answered ${status} with a body that does not match the protocol.`,
+    status,
+    fromServer: true,
+  };
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

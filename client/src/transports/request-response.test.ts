@@ -1,8 +1,8 @@
 import { REQUEST_BYTES_HEADER } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import { finishedState, SPEC, TASK_ID, taskState } from '../testing/fixtures.ts';
-import type { HttpDeps } from './http.ts';
-import { createRequestResponseClient, errorFromAnswer } from './request-response.ts';
+import { errorFromAnswer, type HttpDeps } from './http.ts';
+import { createRequestResponseClient } from './request-response.ts';
 import type { LaneReport } from './types.ts';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}) {

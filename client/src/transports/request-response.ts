@@ -1,13 +1,13 @@
+import { API_PATHS, RunResponse, TaskResponse, type TaskSpec } from '@transport-lab/shared';
 import {
-  API_PATHS,
-  ERROR_STATUS,
-  ErrorEnvelope,
-  RunResponse,
-  SyncTimeoutDetails,
-  TaskResponse,
-  type TaskSpec,
-} from '@transport-lab/shared';
-import { browserHttpDeps, type HttpDeps, meteredFetch } from './http.ts';
+  badResponse,
+  browserHttpDeps,
+  errorFromAnswer,
+  type HttpDeps,
+  messageOf,
+  meteredFetch,
+  parseJson,
+} from './http.ts';
 import type { LaneError, LaneRun, Report, TransportClient } from './types.ts';
 
 /**
@@ -95,40 +95,4 @@ function runRequestResponse(deps: HttpDeps, spec: TaskSpec, report: Report): Lan
       }
     },
   };
-}
-
-/** Turns a non-2xx answer into a lane error; a 504 SYNC_TIMEOUT carries the task id and where it lives. */
-export function errorFromAnswer(status: number, json: unknown, locationHeader: string | null): LaneError {
-  const envelope = ErrorEnvelope.safeParse(json);
-  if (!envelope.success) return badResponse(status);
-  const { code, message, details } = envelope.data.error;
-  const error: LaneError = { code, message, status, fromServer: true };
-  if (code === 'SYNC_TIMEOUT' && status === ERROR_STATUS.SYNC_TIMEOUT) {
-    const sync = SyncTimeoutDetails.safeParse(details);
-    if (sync.success) error.taskId = sync.data.taskId;
-    const location = locationHeader ?? (sync.success ? sync.data.location : undefined);
-    if (location) error.location = location;
-  }
-  return error;
-}
-
-function badResponse(status: number): LaneError {
-  return {
-    code: 'BAD_RESPONSE',
-    message: `The server answered ${status} with a body that does not match the protocol.`,
-    status,
-    fromServer: true,
-  };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,11 @@
-import type { LaneId, TaskEvent, TaskSpec, TaskState } from '@transport-lab/shared';
+import type {
+  DeliveriesResponse,
+  LaneId,
+  PublicSettings,
+  TaskEvent,
+  TaskSpec,
+  TaskState,
+} from '@transport-lab/shared';
 
 /** What a lane put on the wire for one run, headers and framing included. */
 export interface WireDelta {
@@ -8,6 +15,43 @@ export interface WireDelta {
   bytesUp?: number;
   /** Bytes received, as on the wire; absent when this report did not measure them. */
   bytesDown?: number;
+  /**
+   * Exchanges whose bytes up could not be measured (an EventSource shows no answer headers, so no
+   * `x-request-bytes`): the lane's byte total is then a lower bound. Negative when a later measurement
+   * replaces an earlier count.
+   */
+  unmeasuredUp?: number;
+  /** Exchanges whose bytes down are counted only in part (a stream's frames before its end), or not at all. */
+  unmeasuredDown?: number;
+}
+
+/** One poll of a polling lane: a `GET` that brought news, brought nothing new (wasted), or failed. */
+export interface PollRecord {
+  outcome: 'news' | 'wasted' | 'error';
+  /** HTTP status of the answer; absent when none came. */
+  status?: number;
+  /** What the poll brought, in words: "304 Not Modified", "3 events", "network error". */
+  label: string;
+}
+
+/** Which way a hybrid run went: the answer itself, or a 202 and then a push lane. */
+export interface LanePath {
+  kind: 'answered' | 'pushed';
+  /** "Answered in 1 request", "202 → SSE". */
+  text: string;
+}
+
+/** A relayed webhook's times, for the delivery and relay hops (server and receiver share one clock). */
+export interface RelayHop {
+  seq: number;
+  /** The event's own time, server clock. */
+  eventAt: number;
+  /** When the receiver ("your backend") accepted the delivery, server clock. */
+  receivedAt: number;
+  /** When the receiver relayed it to the page, server clock. */
+  relayedAt: number;
+  /** Which delivery attempt got through. */
+  attempt: number;
 }
 
 /** Why a lane could not carry its task to the end (the task's own `failed` is not an error here). */
@@ -30,8 +74,12 @@ export interface LaneError {
  * (`clientNow()`, epoch ms). Events arrive de-duplicated and in seq order.
  */
 export type LaneReport =
-  /** A whole task state arrived: an acknowledgement, a final answer. */
-  | { type: 'task'; task: TaskState; at: number }
+  /**
+   * A whole task state arrived: an acknowledgement, a final answer, a poll. `progress` is the server
+   * time of the progress value it shows, when the lane knows one; `exact: false` says it is a lower
+   * bound of that time (so the age computed from it is an upper bound).
+   */
+  | { type: 'task'; task: TaskState; at: number; progress?: { serverAt: number; exact: boolean } }
   /** One task event, in seq order, each seq once. */
   | { type: 'event'; event: TaskEvent; at: number }
   | { type: 'wire'; delta: WireDelta; at: number }
@@ -43,7 +91,17 @@ export type LaneReport =
   /** The client gave up on the task before the server said it ended (an aborted request). */
   | { type: 'aborted'; at: number }
   /** The answer to a recovery fetch after an error: the task as the server knows it now. */
-  | { type: 'recovered'; task: TaskState; at: number };
+  | { type: 'recovered'; task: TaskState; at: number }
+  /** One poll answered (or failed): the card draws every poll and counts the wasted ones. */
+  | { type: 'poll'; poll: PollRecord; at: number }
+  /** A stream dropped and the browser is reconnecting. */
+  | { type: 'reconnect'; at: number }
+  /** Which path a hybrid run took. */
+  | { type: 'path'; path: LanePath; at: number }
+  /** A relayed webhook event was applied: its hop times. Reported right after its `event`. */
+  | { type: 'relay'; hop: RelayHop; at: number }
+  /** The webhook delivery log as the server keeps it (fetched by the lab, not the lane's cost). */
+  | { type: 'deliveries'; log: DeliveriesResponse; at: number };
 
 export type Report = (report: LaneReport) => void;
 
@@ -57,9 +115,38 @@ export interface LaneRun {
   readonly done: Promise<void>;
 }
 
+/** The lanes a hybrid run can continue on after a 202. */
+export const PUSH_LANES = ['sse', 'long-polling'] as const satisfies readonly LaneId[];
+export type PushLaneId = (typeof PUSH_LANES)[number];
+
+/** What a person can set per lane, validated by the settings form. */
+export interface LaneSettings {
+  /** Short-polling interval, ms; absent: the server's `Retry-After`. */
+  pollIntervalMs?: number;
+  /** How long each long poll may be held, ms. */
+  longPollWaitMs: number;
+  /** The hybrid's `Prefer: wait=N`, seconds. */
+  hybridWaitS: number;
+  /** Where a hybrid run continues after a 202. */
+  hybridPushLane: PushLaneId;
+}
+
+export const DEFAULT_LANE_SETTINGS: LaneSettings = {
+  longPollWaitMs: 25_000,
+  hybridWaitS: 2,
+  hybridPushLane: 'sse',
+};
+
+/** What a run may need beyond the task: the person's lane settings and the server's public settings. */
+export interface RunOptions {
+  settings: LaneSettings;
+  /** `GET /api/settings`, when the page has it; a lane that needs it and lacks it fetches it. */
+  server?: PublicSettings;
+}
+
 /** One interface for every lane, as tRPC's links: the page drives all of them the same way. */
 export interface TransportClient {
   readonly id: LaneId;
   /** Starts the task now (synchronously puts the first bytes on their way) and reports as it goes. */
-  run(spec: TaskSpec, report: Report): LaneRun;
+  run(spec: TaskSpec, report: Report, options?: RunOptions): LaneRun;
 }

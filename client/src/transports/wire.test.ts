@@ -5,6 +5,9 @@ import {
   parseRequestBytes,
   payloadBytes,
   pickResourceEntry,
+  SSE_PREAMBLE_BYTES,
+  sseMessageBytes,
+  streamBytesDown,
   transferBytes,
   webSocketCompressionNote,
 } from './wire.ts';
@@ -95,5 +98,50 @@ describe('addWire', () => {
     counts = addWire(counts, { bytesDown: 40 });
     counts = addWire(counts, { bytesDown: 60, bytesUp: 8 });
     expect(counts).toEqual({ requests: 1, bytesUp: 308, bytesDown: 100 });
+  });
+
+  it('counts exchanges left unmeasured, and drops the count once a later measurement replaces it', () => {
+    let counts = addWire({ requests: 0 }, { requests: 1, unmeasuredUp: 1, unmeasuredDown: 1, bytesDown: 50 });
+    expect(counts).toEqual({ requests: 1, bytesDown: 50, unmeasuredUp: 1, unmeasuredDown: 1 });
+    counts = addWire(counts, { bytesDown: 250, unmeasuredDown: -1 });
+    expect(counts).toEqual({ requests: 1, bytesDown: 300, unmeasuredUp: 1 });
+  });
+});
+
+describe('sseMessageBytes', () => {
+  it('rebuilds the server’s framing: event, id and data lines, then the blank line', () => {
+    // "event:message\nid:7\ndata:{\"n\":1}\n\n", as better-sse writes it (checked in Chromium: 3
+    // such messages after "retry:1000\n\n" made an encodedBodySize of 111).
+    expect(sseMessageBytes({ data: '{"n":1}', lastEventId: '7' })).toBe(14 + 5 + 13 + 1);
+    expect(SSE_PREAMBLE_BYTES).toBe(12);
+    expect(SSE_PREAMBLE_BYTES + 3 * sseMessageBytes({ data: '{"n":1}', lastEventId: '1' })).toBe(111);
+  });
+
+  it('writes one data line per line of data, and no id line without an id', () => {
+    expect(sseMessageBytes({ data: 'a\nb', lastEventId: '' })).toBe(14 + 7 + 7 + 1);
+    expect(sseMessageBytes({ data: '→', lastEventId: '1', type: 'x' })).toBe(8 + 5 + 9 + 1);
+  });
+});
+
+describe('streamBytesDown', () => {
+  const entry = (transferSize: number, encodedBodySize: number) => ({
+    name: 'u',
+    startTime: 0,
+    transferSize,
+    encodedBodySize,
+  });
+
+  it('takes the entry whole when it measured the body (the server ended the stream)', () => {
+    expect(streamBytesDown(entry(411, 111), 111)).toEqual({ bytes: 411, complete: true });
+  });
+
+  it('adds the frames to the headers when the page closed the stream first (empty body in the entry)', () => {
+    expect(streamBytesDown(entry(300, 0), 111)).toEqual({ bytes: 411, complete: false });
+    expect(streamBytesDown(entry(180, 0), 0)).toEqual({ bytes: 180, complete: true });
+  });
+
+  it('measures nothing without an entry or with a cross-origin zero', () => {
+    expect(streamBytesDown(undefined, 50)).toBeUndefined();
+    expect(streamBytesDown(entry(0, 0), 50)).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { utf8Bytes, websocketFrameBytes } from '@transport-lab/shared';
+import { SSE, utf8Bytes, websocketFrameBytes } from '@transport-lab/shared';
 
 /** What `WebSocket.send` accepts and what a `message` event's `data` can be. */
 export type FrameData = string | ArrayBuffer | ArrayBufferView | Blob;
@@ -42,6 +42,8 @@ export interface ResourceEntryLike {
   name: string;
   startTime: number;
   transferSize: number;
+  /** The body as it came, before content decoding; a stream the page closed may read 0 here. */
+  encodedBodySize?: number;
 }
 
 /**
@@ -84,19 +86,69 @@ export interface WireCounts {
   /** Undefined until something measured it. */
   bytesUp?: number;
   bytesDown?: number;
+  /** Exchanges whose bytes up are missing from `bytesUp`: above 0, the total is a lower bound. */
+  unmeasuredUp?: number;
+  /** Exchanges whose bytes down are missing from `bytesDown` in whole or part. */
+  unmeasuredDown?: number;
 }
 
 /** Adds a delta to running counts; a byte total stays unmeasured until a delta measures it. */
 export function addWire(
   counts: WireCounts,
-  delta: { requests?: number; bytesUp?: number; bytesDown?: number },
+  delta: {
+    requests?: number;
+    bytesUp?: number;
+    bytesDown?: number;
+    unmeasuredUp?: number;
+    unmeasuredDown?: number;
+  },
 ) {
   const next: WireCounts = { requests: counts.requests + (delta.requests ?? 0) };
   const up = sum(counts.bytesUp, delta.bytesUp);
   const down = sum(counts.bytesDown, delta.bytesDown);
+  const missingUp = sum(counts.unmeasuredUp, delta.unmeasuredUp);
+  const missingDown = sum(counts.unmeasuredDown, delta.unmeasuredDown);
   if (up !== undefined) next.bytesUp = up;
   if (down !== undefined) next.bytesDown = down;
+  if (missingUp) next.unmeasuredUp = missingUp;
+  if (missingDown) next.unmeasuredDown = missingDown;
   return next;
+}
+
+/**
+ * Bytes one Server-Sent Events message took in the response body, framed as the server writes it
+ * (better-sse's EventBuffer: `field:value\n`, no space after the colon): `event:message`, `id:<seq>`,
+ * one `data:` line per line of data, and the blank line that dispatches it. What EventSource hands
+ * the page is enough to rebuild it: the data, the last event id, and the event type.
+ */
+export function sseMessageBytes(message: { data: string; lastEventId: string; type?: string }): number {
+  const lines = message.data.split('\n');
+  let bytes = utf8Bytes(`event:${message.type ?? 'message'}\n`) + 1; // + the dispatching blank line
+  if (message.lastEventId !== '') bytes += utf8Bytes(`id:${message.lastEventId}\n`);
+  for (const line of lines) bytes += utf8Bytes(`data:${line}\n`);
+  return bytes;
+}
+
+/** The `retry:` hint the server writes first on every stream (`retry:1000` and a blank line). */
+export const SSE_PREAMBLE_BYTES = utf8Bytes(`retry:${SSE.retryMs}\n\n`);
+
+/**
+ * One stream's bytes down once it has ended, from its Resource Timing entry and what the page counted
+ * of its frames. Chromium's entry for a stream the server ended holds headers and the whole body; for
+ * one the page closed while the server still held it open, `encodedBodySize` reads 0 and
+ * `transferSize` holds the headers alone (checked in Chromium). Returns the bytes to count in place
+ * of the frames, and whether that count is now complete; undefined when the entry measures nothing
+ * (none came, or a cross-origin answer without Timing-Allow-Origin reads 0).
+ */
+export function streamBytesDown(
+  entry: ResourceEntryLike | undefined,
+  framedBytes: number,
+): { bytes: number; complete: boolean } | undefined {
+  if (!entry || entry.transferSize <= 0) return undefined;
+  const body = entry.encodedBodySize ?? 0;
+  if (body > 0 || framedBytes === 0) return { bytes: entry.transferSize, complete: true };
+  // Headers measured; the body only as counted from its frames (heartbeat comments not seen).
+  return { bytes: entry.transferSize + framedBytes, complete: false };
 }
 
 function sum(a: number | undefined, b: number | undefined): number | undefined {

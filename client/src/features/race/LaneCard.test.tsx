@@ -137,3 +137,108 @@ describe('LaneCard', () => {
     expect(onRecover).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('LaneCard, what only some lanes measure', () => {
+  it('counts wasted polls and draws every poll, each named in words as well as shape', () => {
+    const run: LaneRunState = {
+      ...runningLane(),
+      polls: [
+        { outcome: 'news', status: 200, label: '200, running 25%', shownAt: 1 },
+        { outcome: 'wasted', status: 304, label: '304 Not Modified', shownAt: 2 },
+        { outcome: 'error', label: 'network: Failed to fetch', shownAt: 3 },
+        { outcome: 'wasted', status: 304, label: '304 Not Modified', shownAt: 4 },
+      ],
+      wastedPolls: 2,
+    };
+    render(<LaneCard lane={LANES['short-polling']} run={run} metrics={{}} best={NONE} actionAt={0} />);
+    const el = card('short-polling');
+    expect(within(el).getByTestId('metric-wasted-polls').textContent).toBe('2');
+    expect(within(el).getByTestId('metric-wasted-polls').closest('.metric')?.textContent).toContain(
+      'of 4 polls',
+    );
+    const strip = within(el).getByRole('list', { name: /Short polling polls/ });
+    expect(strip.getAttribute('aria-label')).toContain('4 polls: 1 with news, 2 wasted, 1 failed');
+    const marks = within(strip).getAllByRole('listitem');
+    expect(marks.map((m) => m.dataset.outcome)).toEqual(['news', 'wasted', 'error', 'wasted']);
+    expect(marks[1]?.textContent).toBe('Poll 2, wasted: 304 Not Modified');
+    expect(marks[1]?.getAttribute('title')).toBe('Poll 2: 304 Not Modified (wasted)');
+  });
+
+  it('shows — for wasted polls on a lane that does not poll', () => {
+    render(<LaneCard lane={LANES.sse} run={runningLane()} metrics={{}} best={NONE} actionAt={0} />);
+    expect(within(card('sse')).getByTestId('metric-wasted-polls').textContent).toBe('—');
+    expect(within(card('sse')).queryByTestId('lane-polls')).toBeNull();
+  });
+
+  it('says which path a hybrid run took', () => {
+    const run: LaneRunState = { ...runningLane(), path: { kind: 'pushed', text: '202 → SSE' } };
+    render(<LaneCard lane={LANES.hybrid} run={run} metrics={{}} best={NONE} actionAt={0} />);
+    const path = within(card('hybrid')).getByTestId('lane-path');
+    expect(path.textContent).toBe('202 → SSE');
+    expect(path.dataset.path).toBe('pushed');
+  });
+
+  it('lists every delivery attempt with its status, and the hops apart', () => {
+    const run: LaneRunState = {
+      ...runningLane(),
+      deliveries: {
+        taskId: 'task-0001',
+        subscriber: { url: 'http://127.0.0.1:3997/webhooks', disabled: false },
+        deliveries: [
+          {
+            id: 'msg_1',
+            eventSeq: 1,
+            eventType: 'task.queued',
+            state: 'delivered',
+            attempts: [
+              { attempt: 1, startedAt: 100, durationMs: 3, httpStatus: 503, outcome: 'retry' },
+              { attempt: 2, startedAt: 160, durationMs: 2, httpStatus: 200, outcome: 'delivered' },
+            ],
+          },
+          {
+            id: 'msg_2',
+            eventSeq: 2,
+            eventType: 'task.started',
+            state: 'pending',
+            attempts: [{ attempt: 1, startedAt: 101, durationMs: 5_000, outcome: 'retry', error: 'timeout' }],
+            nextAttemptAt: 5_151,
+          },
+        ],
+      },
+    };
+    render(
+      <LaneCard
+        lane={LANES.webhook}
+        run={run}
+        metrics={{}}
+        best={NONE}
+        actionAt={0}
+        hops={{
+          delivery: { meanMs: 12.4, maxMs: 30, count: 2 },
+          held: { meanMs: 0.5, maxMs: 1, count: 2 },
+        }}
+      />,
+    );
+    const el = card('webhook');
+    const deliveries = within(el).getByTestId('lane-deliveries');
+    expect(deliveries.textContent).toContain('2 deliveries, 3 attempts, 1 retried, 1 pending');
+    const items = within(deliveries).getAllByRole('listitem');
+    expect(items[0]?.textContent).toContain('#1 HTTP 503 retry, 3 ms → #2 HTTP 200 delivered, 2 ms');
+    expect(items[1]?.textContent).toContain('#1 no answer retry, 5000 ms (timeout)');
+    expect(items[1]?.textContent).toContain('next attempt 50 ms after the last');
+    expect(within(el).getByTestId('metric-delivery-hop').textContent).toBe('12 ms');
+    expect(within(el).getByTestId('metric-relay-hop').textContent).toBe('—');
+    expect(el.textContent).toContain('needs the clock offset');
+  });
+
+  it('says "at least" beside a byte total that left an exchange unmeasured', () => {
+    const run: LaneRunState = {
+      ...succeededRun(),
+      wire: { requests: 2, bytesUp: 300, bytesDown: 900, unmeasuredUp: 1 },
+    };
+    render(<LaneCard lane={LANES.sse} run={run} metrics={{}} best={NONE} actionAt={1_000} />);
+    const up = screen.getByTestId('metric-bytes-up').closest('.metric');
+    expect(up?.textContent).toContain('at least');
+    expect(screen.getByTestId('metric-bytes-down').closest('.metric')?.textContent).not.toContain('at least');
+  });
+});

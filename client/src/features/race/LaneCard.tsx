@@ -3,7 +3,9 @@ import { type CSSProperties, type ReactNode, useEffect, useState } from 'react';
 import { clientNow } from '../../lib/time.ts';
 import type { MetricKey } from '../../store/metrics.ts';
 import type { LaneRunState } from '../../store/types.ts';
+import type { HopSummary } from '../../transports/webhook.ts';
 import { bandLabel, formatBytes, formatMs, formatRequests, formatSeconds, UNMEASURED } from './format.ts';
+import { LaneDetails } from './LaneDetails.tsx';
 
 export interface LaneCardProps {
   lane: LaneInfo;
@@ -13,10 +15,15 @@ export interface LaneCardProps {
   best: ReadonlySet<MetricKey>;
   actionAt?: number;
   onRecover?: () => void;
+  /** The webhook lane's hop times over the run, clocks corrected where they need it. */
+  hops?: HopSummary | undefined;
 }
 
+/** Shown beside a byte total that some exchange of the lane could not be measured for. */
+const LOWER_BOUND = 'at least';
+
 /** One lane's card: the same component for every lane, so that lanes differ only in what they measured. */
-export function LaneCard({ lane, run, metrics, best, actionAt, onRecover }: LaneCardProps) {
+export function LaneCard({ lane, run, metrics, best, actionAt, onRecover, hops }: LaneCardProps) {
   const titleId = `lane-title-${lane.id}`;
   const idle = run.status === 'idle';
   const percent = Math.round(run.percent);
@@ -85,7 +92,11 @@ export function LaneCard({ lane, run, metrics, best, actionAt, onRecover }: Lane
           label="Progress age, mean"
           testId="metric-staleness"
           value={formatMs(metrics.staleness?.meanMs)}
-          extra={metrics.staleness ? `max ${formatMs(metrics.staleness.maxMs)}` : undefined}
+          extra={
+            metrics.staleness
+              ? `max ${formatMs(metrics.staleness.maxMs)}${run.progressAgeBound ? ', upper bounds' : ''}`
+              : undefined
+          }
           best={best.has('staleness')}
         />
         <Metric
@@ -93,6 +104,15 @@ export function LaneCard({ lane, run, metrics, best, actionAt, onRecover }: Lane
           testId="metric-requests"
           value={idle ? UNMEASURED : formatRequests(run.wire.requests)}
           best={best.has('requests')}
+        />
+        <Metric
+          label="Wasted polls"
+          testId="metric-wasted-polls"
+          value={run.wastedPolls === undefined ? UNMEASURED : String(run.wastedPolls)}
+          extra={
+            run.polls ? `of ${run.polls.length} ${run.polls.length === 1 ? 'poll' : 'polls'}` : undefined
+          }
+          best={false}
         />
         <Metric
           label={
@@ -103,6 +123,7 @@ export function LaneCard({ lane, run, metrics, best, actionAt, onRecover }: Lane
           }
           testId="metric-bytes-down"
           value={formatBytes(run.wire.bytesDown)}
+          extra={run.wire.unmeasuredDown && run.wire.bytesDown !== undefined ? LOWER_BOUND : undefined}
           best={best.has('bytesDown')}
         />
         <Metric
@@ -114,9 +135,12 @@ export function LaneCard({ lane, run, metrics, best, actionAt, onRecover }: Lane
           }
           testId="metric-bytes-up"
           value={formatBytes(run.wire.bytesUp)}
+          extra={run.wire.unmeasuredUp && run.wire.bytesUp !== undefined ? LOWER_BOUND : undefined}
           best={best.has('bytesUp')}
         />
       </dl>
+
+      <LaneDetails lane={lane} run={run} hops={hops} />
 
       {run.status === 'error' && run.error ? <LaneErrorBox run={run} onRecover={onRecover} /> : null}
       {run.notes.length > 0 ? (

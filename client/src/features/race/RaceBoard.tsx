@@ -4,6 +4,7 @@ import { useShallow } from 'zustand/shallow';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { idleLane } from '../../store/lane-reducer.ts';
 import { bestLanes, bestMetricsOf, type LaneMeasurement, laneMetrics } from '../../store/metrics.ts';
+import { summarizeHops } from '../../transports/webhook.ts';
 import { LaneCard } from './LaneCard.tsx';
 
 const IDLE = idleLane();
@@ -41,6 +42,7 @@ export function RaceBoard() {
           best={bestMetricsOf(best, id)}
           actionAt={actionAt}
           onRecover={() => recoverLane(id)}
+          hops={summarizeHops(lane.hops, estimate?.offsetMs)}
         />
       ))}
     </section>

@@ -4,8 +4,10 @@ import { useShallow } from 'zustand/shallow';
 import { clientTimeOfEvent } from '../../lib/time.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
-import { parseSpecInput } from '../../store/settings-slice.ts';
+import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
 import type { SpecField } from '../../store/types.ts';
+import { LaneSettingsFields } from './LaneSettingsFields.tsx';
+import { TextField } from './TextField.tsx';
 
 /** The task's shape, the lanes to race, Start and Cancel. */
 export function RaceControls() {
@@ -13,8 +15,11 @@ export function RaceControls() {
   const available = useAppStore((s) => s.availableLanes);
   const selected = useAppStore(useShallow((s) => s.selectedLanes));
   const running = useAppStore((s) => isRaceRunning(s.race.lanes));
+  const laneSettingsInput = useAppStore((s) => s.laneSettingsInput);
+  const server = useAppStore((s) => s.server.settings);
   const parsed = parseSpecInput(specInput);
   const errors = parsed.ok ? {} : parsed.errors;
+  const laneSettings = parseLaneSettings(laneSettingsInput, server);
   const { setSpecField, setLaneSelected, startRace, cancelRace } = appStore.getState();
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
@@ -52,6 +57,13 @@ export function RaceControls() {
         />
       </div>
 
+      <LaneSettingsFields
+        input={laneSettingsInput}
+        errors={laneSettings.ok ? {} : laneSettings.errors}
+        server={server}
+        disabled={running}
+      />
+
       <fieldset className="lane-picker" disabled={running}>
         <legend>Lanes</legend>
         {available.map((id) => (
@@ -78,7 +90,7 @@ export function RaceControls() {
         <button
           type="submit"
           className="button primary"
-          disabled={running || !parsed.ok || selected.length === 0}
+          disabled={running || !parsed.ok || !laneSettings.ok || selected.length === 0}
         >
           Start
         </button>
@@ -101,27 +113,14 @@ interface SpecInputFieldProps {
 }
 
 function SpecInputField({ field, label, value, error, disabled, onChange }: SpecInputFieldProps) {
-  const id = `spec-${field}`;
-  const errorId = `${id}-error`;
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        type="text"
-        inputMode="numeric"
-        autoComplete="off"
-        value={value}
-        disabled={disabled}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? errorId : undefined}
-        onChange={(event) => onChange(field, event.currentTarget.value)}
-      />
-      {error ? (
-        <p id={errorId} className="field-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-    </div>
+    <TextField
+      id={`spec-${field}`}
+      label={label}
+      value={value}
+      error={error}
+      disabled={disabled}
+      onChange={(next) => onChange(field, next)}
+    />
   );
 }

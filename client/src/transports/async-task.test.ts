@@ -1,0 +1,103 @@
+import { HTTP_HEADERS } from '@transport-lab/shared';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeAsync, json } from '../testing/async-fakes.ts';
+import { SPEC, TASK_ID, taskState } from '../testing/fixtures.ts';
+import { createTask, newIdempotencyKey, parseRetryAfterMs, runAsyncLane } from './async-task.ts';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 100_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+const keyOf = (init: RequestInit | undefined) =>
+  (init?.headers as Record<string, string> | undefined)?.[HTTP_HEADERS.idempotencyKey];
+
+describe('createTask', () => {
+  it('retries a create lost on the network with the same Idempotency-Key', async () => {
+    let calls = 0;
+    const lab = fakeAsync(() => {
+      calls += 1;
+      if (calls === 1) throw new TypeError('Failed to fetch');
+      return json(202, { task: taskState() }, { location: `/api/tasks/${TASK_ID}`, 'retry-after': '2' });
+    });
+    const created = createTask(lab.deps, { spec: SPEC }, lab.report);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await created).toMatchObject({
+      kind: 'accepted',
+      retryAfterMs: 2_000,
+      location: `/api/tasks/${TASK_ID}`,
+    });
+    expect(lab.requests).toHaveLength(2);
+    expect(keyOf(lab.requests[0]?.init)).toBe('key-1');
+    expect(keyOf(lab.requests[1]?.init)).toBe('key-1');
+  });
+
+  it('asks again while the first request with its key is still being handled (409)', async () => {
+    let calls = 0;
+    const lab = fakeAsync(() => {
+      calls += 1;
+      return calls === 1
+        ? json(409, { error: { code: 'IDEMPOTENCY_KEY_IN_USE', message: 'busy' } })
+        : json(202, { task: taskState() }, { location: `/api/tasks/${TASK_ID}` });
+    });
+    const created = createTask(lab.deps, { spec: SPEC }, lab.report);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await created)?.kind).toBe('accepted');
+    expect(keyOf(lab.requests[1]?.init)).toBe('key-1');
+  });
+
+  it('reports a refused create in the error envelope’s words', async () => {
+    const lab = fakeAsync(() =>
+      json(422, { error: { code: 'WEBHOOK_URL_REFUSED', message: 'private address' } }),
+    );
+    expect(await createTask(lab.deps, { spec: SPEC }, lab.report)).toBeUndefined();
+    expect(lab.of('error')[0]?.error).toMatchObject({
+      code: 'WEBHOOK_URL_REFUSED',
+      status: 422,
+      fromServer: true,
+    });
+  });
+});
+
+describe('runAsyncLane', () => {
+  it('sends a cancel pressed before the create answered as soon as the task exists', async () => {
+    let answerCreate: (r: Response) => void = () => {};
+    const lab = fakeAsync((url, init) => {
+      if (url.pathname === '/api/tasks') return new Promise<Response>((resolve) => (answerCreate = resolve));
+      if (url.pathname.endsWith('/cancel') && init.method === 'POST') {
+        return json(200, { task: taskState({ status: 'cancelled', finishedAt: 10_500 }) });
+      }
+      throw new Error(`unexpected ${url.pathname}`);
+    });
+    const stop = vi.fn();
+    const run = runAsyncLane(lab.deps, SPEC, lab.report, {
+      follow: () => ({ stop, done: new Promise<void>((resolve) => stop.mockImplementation(resolve)) }),
+    });
+    run.cancel();
+    await vi.advanceTimersByTimeAsync(0);
+    answerCreate(json(202, { task: taskState() }, { location: `/api/tasks/${TASK_ID}` }));
+    await run.done;
+    expect(lab.paths()).toEqual(['POST /api/tasks', `POST /api/tasks/${TASK_ID}/cancel`]);
+    expect(lab.of('task').map((r) => r.task.status)).toEqual(['queued', 'cancelled']);
+    expect(stop).toHaveBeenCalled();
+  });
+});
+
+describe('parseRetryAfterMs', () => {
+  it('reads delay-seconds and HTTP-dates, and nothing else', () => {
+    expect(parseRetryAfterMs('3', 0)).toBe(3_000);
+    expect(parseRetryAfterMs('Thu, 01 Jan 1970 00:00:05 GMT', 1_000)).toBe(4_000);
+    expect(parseRetryAfterMs('soon', 0)).toBeUndefined();
+    expect(parseRetryAfterMs(null, 0)).toBeUndefined();
+  });
+});
+
+describe('newIdempotencyKey', () => {
+  it('makes a v4 UUID even where randomUUID is missing (plain http on a LAN address)', () => {
+    vi.stubGlobal('crypto', { getRandomValues: (a: Uint8Array) => a.fill(0xab) });
+    expect(newIdempotencyKey()).toMatch(/^abababab-abab-4bab-abab-abababababab$/);
+  });
+});

@@ -1,0 +1,161 @@
+import {
+  type AsyncDeps,
+  EVENT_SOURCE_CLOSED,
+  EVENT_SOURCE_CONNECTING,
+  type EventSourceLike,
+} from './async-task.ts';
+import { RESOURCE_ENTRY_WAIT_MS, type ResourceWatch } from './http.ts';
+import type { Report, WireDelta } from './types.ts';
+import { sseMessageBytes, streamBytesDown } from './wire.ts';
+
+/** Reconnection attempts in a row, none of which opened, before the lane stops trusting the stream. */
+export const MAX_STREAM_RETRIES = 10;
+
+export interface StreamHandlers {
+  /** One message, with the time it arrived. */
+  message(event: MessageEvent<string>, at: number): void;
+  /**
+   * The stream is over without the page closing it: the browser gave up (an error status, a 204 after
+   * the end, a wrong content type), or it failed to reconnect `MAX_STREAM_RETRIES` times in a row.
+   */
+  ended(reason: 'refused' | 'unreachable'): void;
+}
+
+export interface StreamOptions {
+  /** Bytes the server writes at the start of every connection, before any message (the `retry:` hint). */
+  preambleBytes: number;
+  /** Says on the card what the count could not see, once. */
+  what: string;
+}
+
+export interface MeteredStream {
+  close(): void;
+  /** Settles once every connection of the stream has ended and its bytes are counted. */
+  readonly measured: Promise<void>;
+}
+
+interface Connection {
+  watch: ResourceWatch;
+  /** Body bytes counted from the frames that arrived on it. */
+  framed: number;
+  /** Whether its request is in the counts (the first at once; a reconnection once it is seen to leave). */
+  counted: boolean;
+  ended: boolean;
+}
+
+/**
+ * An EventSource that reports its own cost. Requests: the first connection when it is made, each
+ * reconnection once the page can see that it reached the server (it opened, or Resource Timing has
+ * its answer). Bytes down: while a connection is open, each message as the server frames it; when it
+ * ends, its Resource Timing entry (headers included) replaces that count where the entry measures it.
+ * Bytes up: never, since an EventSource shows no answer headers, so no `x-request-bytes`.
+ */
+export function openMeteredStream(
+  deps: AsyncDeps,
+  path: string,
+  report: Report,
+  handlers: StreamHandlers,
+  options: StreamOptions,
+): MeteredStream {
+  const url = new URL(path, location.href).href;
+  const measuring: Array<Promise<void>> = [];
+  const wire = (delta: WireDelta) => report({ type: 'wire', delta, at: deps.now() });
+  let notedUnmeasured = false;
+  let failuresInARow = 0;
+  let closed = false;
+
+  const startConnection = (counted: boolean): Connection => {
+    const connection = { watch: deps.watchResource(url, deps.perfNow()), framed: 0, counted, ended: false };
+    if (counted) wire({ requests: 1, unmeasuredUp: 1, unmeasuredDown: 1 });
+    return connection;
+  };
+  const endConnection = (connection: Connection) => {
+    if (connection.ended) return;
+    connection.ended = true;
+    measuring.push(
+      connection.watch.entry(RESOURCE_ENTRY_WAIT_MS).then((entry) => {
+        const measured = streamBytesDown(entry, connection.framed);
+        const delta: WireDelta = {};
+        if (!connection.counted) {
+          // A reconnection that never opened: it reached the server only if an answer was timed (a 204).
+          if (!measured) return;
+          Object.assign(delta, { requests: 1, unmeasuredUp: 1, unmeasuredDown: 1 });
+        }
+        if (!measured?.complete) {
+          if (!notedUnmeasured) {
+            notedUnmeasured = true;
+            report({
+              type: 'note',
+              text: `${options.what}: bytes down counted from its messages as the server frames them${
+                measured ? ', plus the headers Resource Timing gave' : ''
+              }; heartbeat comments are invisible to the page, so the total is a lower bound.`,
+              at: deps.now(),
+            });
+          }
+        }
+        if (measured) {
+          delta.bytesDown = measured.bytes - connection.framed;
+          if (measured.complete) delta.unmeasuredDown = (delta.unmeasuredDown ?? 0) - 1;
+        }
+        if (Object.keys(delta).length > 0) wire(delta);
+      }),
+    );
+  };
+
+  let current = startConnection(true);
+  const source: EventSourceLike = deps.createEventSource(url);
+
+  source.addEventListener('open', () => {
+    failuresInARow = 0;
+    if (!current.counted) {
+      current.counted = true;
+      wire({ requests: 1, unmeasuredUp: 1, unmeasuredDown: 1 });
+    }
+    if (options.preambleBytes > 0) {
+      current.framed += options.preambleBytes;
+      wire({ bytesDown: options.preambleBytes });
+    }
+  });
+  source.addEventListener('message', (event) => {
+    if (closed) return;
+    const at = deps.now();
+    const bytes = sseMessageBytes({ data: event.data, lastEventId: event.lastEventId, type: event.type });
+    current.framed += bytes;
+    wire({ bytesDown: bytes });
+    handlers.message(event, at);
+  });
+  source.addEventListener('error', () => {
+    if (closed) return;
+    endConnection(current);
+    if (source.readyState === EVENT_SOURCE_CONNECTING && failuresInARow < MAX_STREAM_RETRIES) {
+      // The browser reconnects by itself after the server's `retry:` delay, sending Last-Event-ID.
+      failuresInARow += 1;
+      report({ type: 'reconnect', at: deps.now() });
+      current = startConnection(false);
+      return;
+    }
+    const reason = source.readyState === EVENT_SOURCE_CLOSED ? 'refused' : 'unreachable';
+    closed = true;
+    source.close();
+    handlers.ended(reason);
+  });
+
+  return {
+    close() {
+      if (closed) return;
+      closed = true;
+      source.close();
+      endConnection(current);
+    },
+    get measured() {
+      return (async () => {
+        let settled = 0;
+        while (settled < measuring.length) {
+          const batch = measuring.slice(settled);
+          settled = measuring.length;
+          await Promise.all(batch);
+        }
+      })();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { LANES, MAX_PREFER_WAIT_S } from '@transport-lab/shared';
+import { type AsyncDeps, browserAsyncDeps, runAsyncLane } from './async-task.ts';
+import { followLongPoll } from './long-polling.ts';
+import { followSse } from './sse.ts';
+import { DEFAULT_LANE_SETTINGS, type PushLaneId, type TransportClient } from './types.ts';
+
+/** How the card names a push lane in the path taken. */
+const PUSH_NAMES: Record<PushLaneId, string> = {
+  sse: 'SSE',
+  'long-polling': LANES['long-polling'].name.toLowerCase(),
+};
+
+/** RFC 7240: ask for the answer itself if it comes within `waitS` seconds, else for a 202 at once. */
+export function preferHeader(waitS: number): string {
+  return `respond-async, wait=${Math.min(Math.max(0, Math.floor(waitS)), MAX_PREFER_WAIT_S)}`;
+}
+
+/**
+ * The hybrid lane: one `POST /api/tasks` with `Prefer: respond-async, wait=N`. A task that ends within
+ * N s comes back as the answer itself (200, one request); a longer one answers 202 after N s, and the
+ * run goes on with the chosen push lane's follower (SSE by default, or long polling), the very code of
+ * those lanes. The card shows which path the run took.
+ */
+export function createHybridClient(deps: AsyncDeps = browserAsyncDeps): TransportClient {
+  return {
+    id: 'hybrid',
+    run(spec, report, options) {
+      const settings = options?.settings ?? DEFAULT_LANE_SETTINGS;
+      const push = settings.hybridPushLane;
+      const prefer = preferHeader(settings.hybridWaitS);
+      report({
+        type: 'link',
+        detail: `Waiting up to ${settings.hybridWaitS} s for the answer itself…`,
+        at: deps.now(),
+      });
+      if (push === 'sse') {
+        report({
+          type: 'note',
+          text: 'After a 202: an EventSource shows no answer headers, so the stream request’s bytes up are not measured.',
+          at: deps.now(),
+        });
+      }
+      return runAsyncLane(deps, spec, report, {
+        prefer,
+        follow(created) {
+          const at = deps.now();
+          const applied = created.preferenceApplied
+            ? ` (Preference-Applied: ${created.preferenceApplied})`
+            : '';
+          if (created.kind === 'final') {
+            report({ type: 'path', path: { kind: 'answered', text: `Answered in 1 request${applied}` }, at });
+            return undefined;
+          }
+          report({ type: 'path', path: { kind: 'pushed', text: `202 → ${PUSH_NAMES[push]}${applied}` }, at });
+          if (push === 'sse') return followSse(deps, created.task, report);
+          const serverMaxWaitMs = options?.server?.maxLongPollWaitMs;
+          return followLongPoll(deps, created.task, report, {
+            waitMs: settings.longPollWaitMs,
+            ...(serverMaxWaitMs !== undefined ? { serverMaxWaitMs } : {}),
+          });
+        },
+      });
+    },
+  };
+}

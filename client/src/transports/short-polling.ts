@@ -1,0 +1,189 @@
+import { HTTP_HEADERS, TaskResponse, type TaskState } from '@transport-lab/shared';
+import {
+  type AsyncDeps,
+  browserAsyncDeps,
+  type Created,
+  type Follower,
+  isRetryableStatus,
+  isTerminalState,
+  MAX_POLL_FAILURES,
+  parseRetryAfterMs,
+  runAsyncLane,
+  sleep,
+} from './async-task.ts';
+import { backoffDelayMs } from './backoff.ts';
+import {
+  badResponse,
+  errorFromAnswer,
+  type MeteredAnswer,
+  messageOf,
+  meteredFetch,
+  parseJson,
+} from './http.ts';
+import type { LaneError, Report, TransportClient } from './types.ts';
+
+/** The interval when neither the person nor the server (`Retry-After`) named one, ms. */
+const FALLBACK_INTERVAL_MS = 1_000;
+
+/**
+ * The server time of the progress value a polled state shows, as closely as the state allows.
+ *
+ * What staleness means for a polled lane: a pushed event carries its own time, so its age on screen is
+ * measured exactly. A polled state says which event it reflects (`lastSeq`) but not when that event
+ * happened; its age on screen is the wait for the next poll (up to one interval) plus the trip back.
+ * The state gives `startedAt`, and the engine emits step k no earlier than its scheduled time,
+ * `startedAt + k × durationMs / steps` (its timers can be late, never early; a restart only delays the
+ * rest). So that time is a lower bound of the event's, and the age computed from it is an upper bound,
+ * too high by the server's timer lateness: the card says so. A terminal state is exact
+ * (`finishedAt`), and feeds completion lag, not staleness.
+ */
+export function polledProgressAt(task: TaskState): { serverAt: number; exact: false } | undefined {
+  if (task.status !== 'running' || task.step < 1 || task.startedAt === undefined) return undefined;
+  return { serverAt: task.startedAt + (task.step * task.spec.durationMs) / task.steps, exact: false };
+}
+
+export interface ShortPollOptions {
+  /** The person's interval, ms; absent: the server's `Retry-After`. */
+  intervalMs?: number;
+}
+
+/**
+ * Polls the task's `Location` at an interval with `If-None-Match`. A 304, or a 200 whose state has
+ * not moved (same `lastSeq`), is a wasted poll. Polls keep a steady rate: each is sent one interval
+ * after the previous one was sent, or at once if that answer came later, so that polls never overlap.
+ */
+export function followShortPoll(
+  deps: AsyncDeps,
+  created: Extract<Created, { kind: 'accepted' }>,
+  report: Report,
+  options: ShortPollOptions,
+): Follower {
+  const stopped = new AbortController();
+  const intervalMs = options.intervalMs ?? created.retryAfterMs ?? FALLBACK_INTERVAL_MS;
+  const source =
+    options.intervalMs !== undefined
+      ? 'lane setting'
+      : created.retryAfterMs !== undefined
+        ? 'the server’s Retry-After'
+        : 'no Retry-After came: fallback';
+  report({ type: 'link', detail: `Polling every ${intervalMs} ms (${source})…`, at: deps.now() });
+
+  const done = (async () => {
+    const measuring: Array<Promise<void>> = [];
+    let etag: string | undefined;
+    let lastSeq = created.task.lastSeq;
+    let failures = 0;
+    let nextAt = created.receivedAt + intervalMs;
+    const fail = (error: LaneError) => report({ type: 'error', error, at: deps.now() });
+    const failed = (label: string, status?: number) => {
+      report({
+        type: 'poll',
+        poll: { outcome: 'error', label, ...(status !== undefined ? { status } : {}) },
+        at: deps.now(),
+      });
+      failures += 1;
+      return failures <= MAX_POLL_FAILURES;
+    };
+
+    while (!stopped.signal.aborted) {
+      await sleep(nextAt - deps.now(), stopped.signal);
+      if (stopped.signal.aborted) break;
+      const sentAt = deps.now();
+      nextAt = sentAt + intervalMs;
+      const headers: Record<string, string> = {};
+      if (etag) headers[HTTP_HEADERS.ifNoneMatch] = etag;
+      let answer: MeteredAnswer;
+      try {
+        answer = await meteredFetch(
+          deps,
+          created.location,
+          // With If-None-Match set by the page, fetch bypasses the HTTP cache (Fetch §4.5), and the 304
+          // reaches the page as a 304: the cheapest wasted poll, made visible.
+          { method: 'GET', headers, cache: 'no-store', signal: stopped.signal },
+          report,
+        );
+      } catch (error) {
+        if (stopped.signal.aborted) break;
+        if (failed(`network: ${messageOf(error)}`)) {
+          nextAt = Math.max(nextAt, deps.now() + backoffDelayMs(failures - 1, undefined, deps.random));
+          continue;
+        }
+        fail({ code: 'NETWORK', message: messageOf(error), fromServer: false });
+        break;
+      }
+      measuring.push(answer.measured);
+      const { response, receivedAt } = answer;
+      if (response.status === 304) {
+        failures = 0;
+        report({
+          type: 'poll',
+          poll: { outcome: 'wasted', status: 304, label: '304 Not Modified' },
+          at: receivedAt,
+        });
+        continue;
+      }
+      const json = parseJson(answer.body);
+      if (!response.ok) {
+        if (isRetryableStatus(response.status) && failed(`HTTP ${response.status}`, response.status)) {
+          const hint = parseRetryAfterMs(response.headers.get(HTTP_HEADERS.retryAfter), deps.now()) ?? 0;
+          nextAt = Math.max(
+            nextAt,
+            deps.now() + Math.max(hint, backoffDelayMs(failures - 1, undefined, deps.random)),
+          );
+          continue;
+        }
+        fail(errorFromAnswer(response.status, json, null));
+        break;
+      }
+      const parsed = TaskResponse.safeParse(json);
+      if (!parsed.success) {
+        fail(badResponse(response.status));
+        break;
+      }
+      failures = 0;
+      etag = response.headers.get(HTTP_HEADERS.etag) ?? undefined;
+      const { task } = parsed.data;
+      if (task.lastSeq === lastSeq) {
+        report({
+          type: 'poll',
+          poll: { outcome: 'wasted', status: 200, label: '200, unchanged' },
+          at: receivedAt,
+        });
+        continue;
+      }
+      lastSeq = task.lastSeq;
+      report({
+        type: 'poll',
+        poll: { outcome: 'news', status: 200, label: `200, ${task.status} ${Math.round(task.percent)}%` },
+        at: receivedAt,
+      });
+      const progress = polledProgressAt(task);
+      report({ type: 'task', task, at: receivedAt, ...(progress ? { progress } : {}) });
+      if (isTerminalState(task)) break;
+    }
+    await Promise.all(measuring);
+  })();
+
+  return { done, stop: () => stopped.abort() };
+}
+
+/** The short-polling lane: `POST /api/tasks` → 202 + Location + Retry-After, then `GET` at an interval. */
+export function createShortPollingClient(deps: AsyncDeps = browserAsyncDeps): TransportClient {
+  return {
+    id: 'short-polling',
+    run(spec, report, options) {
+      const intervalMs = options?.settings.pollIntervalMs;
+      report({
+        type: 'note',
+        text: 'Progress age is an upper bound here: a polled state does not say when its step happened, so it is timed from the step’s schedule, which the step can only follow.',
+        at: deps.now(),
+      });
+      return runAsyncLane(deps, spec, report, {
+        follow: (created) =>
+          created.kind === 'final'
+            ? undefined
+            : followShortPoll(deps, created, report, intervalMs !== undefined ? { intervalMs } : {}),
+      });
+    },
+  };
+}

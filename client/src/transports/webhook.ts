@@ -1,0 +1,270 @@
+import {
+  API_PATHS,
+  DeliveriesResponse,
+  isTerminalEvent,
+  type PublicSettings,
+  RelayMessage,
+  type TaskEvent,
+  type TaskState,
+  toClientTime,
+} from '@transport-lab/shared';
+import {
+  type AsyncDeps,
+  browserAsyncDeps,
+  type Follower,
+  isTerminalState,
+  runAsyncLane,
+  sleep,
+} from './async-task.ts';
+import { openMeteredStream } from './event-stream.ts';
+import { messageOf, parseJson } from './http.ts';
+import { createSeqOrderer } from './seq-orderer.ts';
+import type { RelayHop, Report, TransportClient } from './types.ts';
+import { SSE_PREAMBLE_BYTES } from './wire.ts';
+
+/**
+ * The built-in receiver's relay stream for one task, on the receiver's own port of the host the page
+ * came from. (The path is the receiver's; shared has no constant for it yet.)
+ */
+export function relayUrl(page: { protocol: string; hostname: string }, port: number, taskId: string): string {
+  const host =
+    page.hostname.includes(':') && !page.hostname.startsWith('[') ? `[${page.hostname}]` : page.hostname;
+  return `${page.protocol}//${host}:${port}/relay/tasks/${encodeURIComponent(taskId)}`;
+}
+
+/** One relayed event's way to the page, cut at the receiver, ms. */
+export interface HopTimes {
+  /** The event happened → your backend accepted its delivery (server and receiver share a clock). */
+  deliveryMs: number;
+  /** Accepted → relayed to the page: time it waited at your backend (until the page's stream was there). */
+  heldMs: number;
+  /** Relayed → shown on this page; needs the clock offset, undefined without it. */
+  relayMs?: number;
+}
+
+export function hopTimes(hop: RelayHop & { shownAt: number }, clockOffsetMs: number | undefined): HopTimes {
+  const times: HopTimes = {
+    deliveryMs: hop.receivedAt - hop.eventAt,
+    heldMs: hop.relayedAt - hop.receivedAt,
+  };
+  if (clockOffsetMs !== undefined) times.relayMs = hop.shownAt - toClientTime(hop.relayedAt, clockOffsetMs);
+  return times;
+}
+
+export interface HopStat {
+  meanMs: number;
+  maxMs: number;
+  count: number;
+}
+
+export interface HopSummary {
+  delivery: HopStat;
+  held: HopStat;
+  /** Undefined while the clock offset is unknown. */
+  relay?: HopStat;
+}
+
+function stat(values: readonly number[]): HopStat {
+  let sum = 0;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const value of values) {
+    sum += value;
+    if (value > max) max = value;
+  }
+  return { meanMs: sum / values.length, maxMs: max, count: values.length };
+}
+
+/** Mean and max of each hop over a run's relayed events; undefined before the first. */
+export function summarizeHops(
+  hops: ReadonlyArray<RelayHop & { shownAt: number }> | undefined,
+  clockOffsetMs: number | undefined,
+): HopSummary | undefined {
+  if (!hops || hops.length === 0) return undefined;
+  const times = hops.map((hop) => hopTimes(hop, clockOffsetMs));
+  const summary: HopSummary = {
+    delivery: stat(times.map((t) => t.deliveryMs)),
+    held: stat(times.map((t) => t.heldMs)),
+  };
+  if (clockOffsetMs !== undefined) summary.relay = stat(times.map((t) => t.relayMs ?? 0));
+  return summary;
+}
+
+/** After the terminal event, the log is fetched again while a delivery is still pending, this often. */
+const FINAL_REFRESHES = 20;
+const FINAL_REFRESH_MS = 1_000;
+/** While no relay comes, the log is still refreshed this often, so that failing attempts show. */
+const IDLE_REFRESH_MS = 2_000;
+
+/**
+ * Follows a task through the built-in receiver: the server POSTs each event to it, and it relays what
+ * it accepted (once per webhook-id) over an SSE stream, replaying what it had accepted before the page
+ * connected. Each applied event reports its hop times. The delivery log (`GET …/deliveries`) is fetched
+ * when a relay arrives, while none comes, and at the end: those fetches are the lab's own observation,
+ * not the lane's cost, so they are not metered.
+ */
+export function followWebhook(
+  deps: AsyncDeps,
+  task: TaskState,
+  settings: PublicSettings,
+  report: Report,
+): Follower {
+  const orderer = createSeqOrderer(0); // the relay replays from the first delivery: every hop is shown
+  const hops = new Map<number, RelayHop>();
+  const stopped = new AbortController();
+  let finished = false;
+  let settle: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+
+  let logInFlight: Promise<DeliveriesResponse | undefined> | undefined;
+  let logAgain = false;
+  let lastLogAt = Number.NEGATIVE_INFINITY;
+  const fetchLog = async (): Promise<DeliveriesResponse | undefined> => {
+    lastLogAt = deps.now();
+    try {
+      const response = await deps.fetch(new URL(API_PATHS.deliveries(task.id), location.href).href, {
+        cache: 'no-store',
+      });
+      const parsed = DeliveriesResponse.safeParse(await response.json());
+      if (!parsed.success) return undefined;
+      report({ type: 'deliveries', log: parsed.data, at: deps.now() });
+      return parsed.data;
+    } catch (error) {
+      report({ type: 'note', text: `Delivery log not fetched: ${messageOf(error)}`, at: deps.now() });
+      return undefined;
+    }
+  };
+  /** One fetch at a time; a request made meanwhile is served by one more fetch after it. */
+  const refreshLog = (): Promise<DeliveriesResponse | undefined> => {
+    if (logInFlight) {
+      logAgain = true;
+      return logInFlight;
+    }
+    logInFlight = (async () => {
+      let log = await fetchLog();
+      while (logAgain) {
+        logAgain = false;
+        log = await fetchLog();
+      }
+      logInFlight = undefined;
+      return log;
+    })();
+    return logInFlight;
+  };
+
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    stream.close();
+    settle();
+  };
+  const offer = (event: TaskEvent, hop: RelayHop, at: number) => {
+    if (finished || event.taskId !== task.id) return;
+    if (!hops.has(event.seq)) hops.set(event.seq, hop);
+    for (const next of orderer.push(event)) {
+      report({ type: 'event', event: next, at });
+      const applied = hops.get(next.seq);
+      if (applied) report({ type: 'relay', hop: applied, at });
+      if (isTerminalEvent(next)) {
+        finish();
+        return;
+      }
+    }
+  };
+
+  report({ type: 'link', detail: 'Waiting for your backend to relay deliveries…', at: deps.now() });
+  const stream = openMeteredStream(
+    deps,
+    relayUrl(location, settings.receiver.port, task.id),
+    report,
+    {
+      message(message, at) {
+        const parsed = RelayMessage.safeParse(parseJson(message.data));
+        if (!parsed.success) {
+          report({ type: 'note', text: 'A malformed relay message was dropped.', at });
+          return;
+        }
+        const { payload, receivedAt, relayedAt, attempt } = parsed.data;
+        const event = payload.data;
+        offer(event, { seq: event.seq, eventAt: event.at, receivedAt, relayedAt, attempt }, at);
+        if (!finished) void refreshLog();
+      },
+      ended(reason) {
+        if (finished) return;
+        report({
+          type: 'error',
+          error: {
+            code: 'RELAY_CLOSED',
+            message:
+              reason === 'refused'
+                ? 'Your backend refused the relay stream.'
+                : 'Your backend’s relay stream could not be reached.',
+            fromServer: reason === 'refused',
+          },
+          at: deps.now(),
+        });
+        finish();
+      },
+    },
+    { preambleBytes: SSE_PREAMBLE_BYTES, what: 'Relay stream' },
+  );
+
+  const idle = setInterval(() => {
+    if (!finished && deps.now() - lastLogAt >= IDLE_REFRESH_MS) void refreshLog();
+  }, IDLE_REFRESH_MS);
+
+  const done = (async () => {
+    await ended;
+    clearInterval(idle);
+    // The last delivery's attempt is logged once your backend has answered it, just after it relayed.
+    for (let i = 0; i < FINAL_REFRESHES && !stopped.signal.aborted; i++) {
+      const log = await refreshLog();
+      if (log && !log.deliveries.some((d) => d.state === 'pending')) break;
+      await sleep(i === 0 ? FINAL_REFRESH_MS / 4 : FINAL_REFRESH_MS, stopped.signal);
+    }
+    await stream.measured;
+  })();
+
+  return {
+    done,
+    stop() {
+      finish();
+      stopped.abort();
+    },
+  };
+}
+
+/**
+ * The webhook lane: `POST /api/tasks` with `webhook.url` naming the built-in receiver ("your backend"),
+ * which relays what it accepts to the page. The server's deliveries to the receiver are server-to-server
+ * traffic, not carried by the page; the page's own cost is the create and the relay stream.
+ */
+export function createWebhookClient(deps: AsyncDeps = browserAsyncDeps): TransportClient {
+  return {
+    id: 'webhook',
+    run(spec, report, options) {
+      let settings = options?.server;
+      report({
+        type: 'note',
+        text: 'Deliveries go from the server to your backend, not through this page, so they are not counted here. The delivery log shown is fetched by the lab and is not counted either.',
+        at: deps.now(),
+      });
+      report({
+        type: 'note',
+        text: 'Relay stream: another origin (your backend’s port) without Timing-Allow-Origin, so Resource Timing cannot size it, and an EventSource shows no answer headers: bytes up not measured.',
+        at: deps.now(),
+      });
+      return runAsyncLane(deps, spec, report, {
+        async prepare() {
+          settings ??= await deps.loadSettings();
+          return { webhook: { url: settings.receiver.webhookUrl } };
+        },
+        follow(created) {
+          if (isTerminalState(created.task) || !settings) return undefined;
+          return followWebhook(deps, created.task, settings, report);
+        },
+      });
+    },
+  };
+}
