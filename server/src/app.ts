@@ -1,4 +1,5 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   API_PATHS,
@@ -165,4 +166,32 @@ export async function createServer(
   };
 
   return { httpServer, io, engine, store, logger, webhooks, receiver, close };
+}
+
+/** Where a listening app answers: the page/API port and the built-in receiver's port. */
+export interface Listening {
+  port: number;
+  receiverPort: number;
+}
+
+function listenOne(server: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Listens the app and its built-in receiver (port 0 picks a free one): what main.ts and every
+ *  test harness do, written once. */
+export async function listen(
+  app: AppHandle,
+  { port, receiverPort, host }: { port: number; receiverPort: number; host: string },
+): Promise<Listening> {
+  return {
+    port: await listenOne(app.httpServer, port, host),
+    receiverPort: await listenOne(app.receiver.httpServer, receiverPort, host),
+  };
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createServer } from './app.ts';
+import { createServer, listen } from './app.ts';
 import { ConfigError, loadConfig, repoRoot } from './config.ts';
 import { createLogger } from './observability/logger.ts';
 
@@ -21,16 +21,11 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const app = await createServer(config, logger);
 
-  await new Promise<void>((resolve, reject) => {
-    app.httpServer.once('error', reject);
-    app.httpServer.listen(config.PORT, config.HOST, resolve);
+  const { port, receiverPort } = await listen(app, {
+    port: config.PORT,
+    receiverPort: config.RECEIVER_PORT,
+    host: config.HOST,
   });
-  await new Promise<void>((resolve, reject) => {
-    app.receiver.httpServer.once('error', reject);
-    app.receiver.httpServer.listen(config.RECEIVER_PORT, config.HOST, resolve);
-  });
-  const address = app.httpServer.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info({ port, host: config.HOST, dataDir: config.DATA_DIR }, 'listening');
   // A plain line a person (and the tests that spawn this process) can read.
@@ -38,7 +33,7 @@ async function main(): Promise<void> {
     `Transport Lab listening on http://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${port}`,
   );
   const receiver = app.receiver.urls();
-  logger.info({ ...receiver }, 'webhook receiver listening');
+  logger.info({ ...receiver, receiverPort }, 'webhook receiver listening');
   console.log(`Built-in webhook receiver ("your backend") at ${receiver?.webhookUrl ?? 'nowhere'}`);
 
   let shuttingDown = false;

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,7 +12,7 @@ import {
   type TaskEvent,
 } from '@transport-lab/shared';
 import { io as connect, type Socket } from 'socket.io-client';
-import { type AppHandle, createServer } from '../src/app.ts';
+import { type AppHandle, createServer, listen } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 
 export type LabClient = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -44,13 +43,11 @@ export async function startTestServer(env: Partial<Record<keyof Config, string>>
     PORT: '0',
   });
   const app = await createServer(config);
-  await new Promise<void>((resolve) => app.httpServer.listen(0, '127.0.0.1', resolve));
-  await new Promise<void>((resolve) => app.receiver.httpServer.listen(0, '127.0.0.1', resolve));
-  const { port } = app.httpServer.address() as AddressInfo;
+  const { port, receiverPort } = await listen(app, { port: 0, receiverPort: 0, host: '127.0.0.1' });
   return {
     app,
     baseUrl: `http://127.0.0.1:${port}`,
-    receiverUrl: `http://127.0.0.1:${(app.receiver.httpServer.address() as AddressInfo).port}`,
+    receiverUrl: `http://127.0.0.1:${receiverPort}`,
     dataDir,
     async close() {
       await app.close();
