@@ -63,7 +63,7 @@ describe('createTask', () => {
 });
 
 describe('runAsyncLane', () => {
-  it('sends a cancel pressed before the create answered as soon as the task exists', async () => {
+  it('sends a cancel pressed before the create answered as soon as the task exists, and follows nothing', async () => {
     let answerCreate: (r: Response) => void = () => {};
     const lab = fakeAsync((url, init) => {
       if (url.pathname === '/api/tasks') return new Promise<Response>((resolve) => (answerCreate = resolve));
@@ -72,17 +72,16 @@ describe('runAsyncLane', () => {
       }
       throw new Error(`unexpected ${url.pathname}`);
     });
-    const stop = vi.fn();
-    const run = runAsyncLane(lab.deps, SPEC, lab.report, {
-      follow: () => ({ stop, done: new Promise<void>((resolve) => stop.mockImplementation(resolve)) }),
-    });
+    const follow = vi.fn(() => ({ stop: () => {}, done: Promise.resolve() }));
+    const run = runAsyncLane(lab.deps, SPEC, lab.report, { follow });
     run.cancel();
     await vi.advanceTimersByTimeAsync(0);
     answerCreate(json(202, { task: taskState() }, { location: `/api/tasks/${TASK_ID}` }));
     await run.done;
     expect(lab.paths()).toEqual(['POST /api/tasks', `POST /api/tasks/${TASK_ID}/cancel`]);
     expect(lab.of('task').map((r) => r.task.status)).toEqual(['queued', 'cancelled']);
-    expect(stop).toHaveBeenCalled();
+    // The cancel's answer already shows the end: there is nothing left to follow.
+    expect(follow).not.toHaveBeenCalled();
   });
 });
 
@@ -99,5 +98,25 @@ describe('newIdempotencyKey', () => {
   it('makes a v4 UUID even where randomUUID is missing (plain http on a LAN address)', () => {
     vi.stubGlobal('crypto', { getRandomValues: (a: Uint8Array) => a.fill(0xab) });
     expect(newIdempotencyKey()).toMatch(/^abababab-abab-4bab-abab-abababababab$/);
+  });
+});
+
+describe('runAsyncLane, cancelling a task that is being followed', () => {
+  it('asks the server, shows its answer, and stops the follower', async () => {
+    const lab = fakeAsync((url) =>
+      url.pathname.endsWith('/cancel')
+        ? json(200, { task: taskState({ status: 'cancelled', finishedAt: 10_500 }) })
+        : json(202, { task: taskState() }, { location: `/api/tasks/${TASK_ID}` }),
+    );
+    let stopFollowing: () => void = () => {};
+    const stop = vi.fn(() => stopFollowing());
+    const run = runAsyncLane(lab.deps, SPEC, lab.report, {
+      follow: () => ({ stop, done: new Promise<void>((resolve) => (stopFollowing = resolve)) }),
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    run.cancel();
+    await run.done;
+    expect(lab.paths()).toEqual(['POST /api/tasks', `POST /api/tasks/${TASK_ID}/cancel`]);
+    expect(stop).toHaveBeenCalledTimes(1);
   });
 });

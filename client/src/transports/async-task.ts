@@ -238,6 +238,8 @@ export interface Follower {
 export interface AsyncLanePlan {
   /** `Prefer` header of the create (the hybrid's `respond-async, wait=N`). */
   prefer?: string;
+  /** The status line while the create is on its way. */
+  creating?: string;
   /** Fields of the create body beyond the spec, found before the POST (the webhook's receiver URL). */
   prepare?(): Promise<Omit<CreateTaskBody, 'spec'>>;
   /** Given the create's answer (already reported), follows the task; undefined when there is nothing to follow. */
@@ -258,32 +260,37 @@ export function runAsyncLane(deps: AsyncDeps, spec: TaskSpec, report: Report, pl
   /** Cancels sent and byte counts still to come: the run is done only once they are in. */
   const pending: Array<Promise<void>> = [];
 
-  const sendCancel = (id: string) => {
-    pending.push(
-      (async () => {
-        try {
-          const answer = await meteredFetch(deps, API_PATHS.cancel(id), { method: 'POST' }, report);
-          const json = parseJson(answer.body);
-          const parsed = TaskResponse.safeParse(json);
-          if (answer.response.ok && parsed.success) {
-            report({ type: 'task', task: parsed.data.task, at: answer.receivedAt });
-            if (isTerminalState(parsed.data.task)) follower?.stop();
-          } else {
-            const error = errorFromAnswer(answer.response.status, json, null);
-            // A task that ended first says TASK_FINISHED: its terminal event is on its way.
-            if (error.code !== 'TASK_FINISHED') {
-              report({ type: 'note', text: `Cancel refused: ${error.message}`, at: answer.receivedAt });
-            }
+  /** Asks the server to cancel; settles true when its answer shows the task ended. */
+  const sendCancel = (id: string): Promise<boolean> => {
+    const sent = (async () => {
+      try {
+        const answer = await meteredFetch(deps, API_PATHS.cancel(id), { method: 'POST' }, report);
+        const json = parseJson(answer.body);
+        const parsed = TaskResponse.safeParse(json);
+        let ended = false;
+        if (answer.response.ok && parsed.success) {
+          report({ type: 'task', task: parsed.data.task, at: answer.receivedAt });
+          ended = isTerminalState(parsed.data.task);
+          if (ended) follower?.stop();
+        } else {
+          const error = errorFromAnswer(answer.response.status, json, null);
+          // A task that ended first says TASK_FINISHED: its terminal event is on its way.
+          if (error.code !== 'TASK_FINISHED') {
+            report({ type: 'note', text: `Cancel refused: ${error.message}`, at: answer.receivedAt });
           }
-          await answer.measured;
-        } catch (error) {
-          report({ type: 'note', text: `Cancel failed: ${messageOf(error)}`, at: deps.now() });
         }
-      })(),
-    );
+        pending.push(answer.measured);
+        return ended;
+      } catch (error) {
+        report({ type: 'note', text: `Cancel failed: ${messageOf(error)}`, at: deps.now() });
+        return false;
+      }
+    })();
+    pending.push(sent.then(() => {}));
+    return sent;
   };
 
-  report({ type: 'link', detail: 'Creating the task…', at: deps.now() });
+  report({ type: 'link', detail: plan.creating ?? 'Creating the task…', at: deps.now() });
   const done = (async () => {
     let extras: Omit<CreateTaskBody, 'spec'> = {};
     if (plan.prepare) {
@@ -311,9 +318,12 @@ export function runAsyncLane(deps: AsyncDeps, spec: TaskSpec, report: Report, pl
     if (!created) return;
     taskId = created.task.id;
     report({ type: 'task', task: created.task, at: created.receivedAt });
-    follower = plan.follow(created);
-    if (cancelWanted && created.kind === 'accepted') sendCancel(created.task.id);
-    await follower?.done;
+    // Cancel pressed while the create was on its way: ask first, and follow only if the task goes on.
+    const cancelled = cancelWanted && created.kind === 'accepted' && (await sendCancel(created.task.id));
+    if (!cancelled) {
+      follower = plan.follow(created);
+      await follower?.done;
+    }
     ended = true;
     // Cancels may add more while these settle.
     let settled = 0;
@@ -328,7 +338,7 @@ export function runAsyncLane(deps: AsyncDeps, spec: TaskSpec, report: Report, pl
     done,
     cancel() {
       if (ended) return;
-      if (taskId !== undefined) sendCancel(taskId);
+      if (taskId !== undefined) void sendCancel(taskId);
       else cancelWanted = true;
     },
   };

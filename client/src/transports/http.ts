@@ -1,7 +1,13 @@
 import { ERROR_STATUS, ErrorEnvelope, REQUEST_BYTES_HEADER, SyncTimeoutDetails } from '@transport-lab/shared';
 import { clientNow } from '../lib/time.ts';
 import type { LaneError, Report } from './types.ts';
-import { parseRequestBytes, pickResourceEntry, type ResourceEntryLike, transferBytes } from './wire.ts';
+import {
+  parseRequestBytes,
+  pickResourceEntry,
+  queuedMs,
+  type ResourceEntryLike,
+  transferBytes,
+} from './wire.ts';
 
 /** Waits for one request's Resource Timing entry, started before the request so none is missed. */
 export interface ResourceWatch {
@@ -24,6 +30,12 @@ export interface HttpDeps {
  * after `response.text()` resolves; past this the size is reported as not measured.
  */
 export const RESOURCE_ENTRY_WAIT_MS = 2_000;
+
+/** A wait before sending above this is a queue for a connection, not the ordinary cost of a fetch. */
+export const QUEUED_NOTE_MS = 100;
+
+export const QUEUED_NOTE =
+  'Some requests waited for a free connection (over HTTP/1.1 a browser opens 6 per origin, shared with other tabs of this page): the times include that wait.';
 
 /** Entries already matched to a request, so that two requests to one URL never share one. */
 const claimedEntries = new WeakSet<ResourceEntryLike>();
@@ -129,6 +141,7 @@ export async function meteredFetch(
   }
   const receivedAt = deps.now();
   const measured = watch.entry(RESOURCE_ENTRY_WAIT_MS).then((entry) => {
+    if ((queuedMs(entry) ?? 0) > QUEUED_NOTE_MS) report({ type: 'note', text: QUEUED_NOTE, at: deps.now() });
     const bytesDown = transferBytes(entry);
     if (bytesDown === undefined) {
       report({

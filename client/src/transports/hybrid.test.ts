@@ -42,7 +42,8 @@ describe('hybrid lane', () => {
     expect(lab.sources).toHaveLength(0);
     expect(lab.of('path')[0]?.path).toEqual({
       kind: 'answered',
-      text: 'Answered in 1 request (Preference-Applied: wait=2)',
+      text: 'Answered in 1 request',
+      detail: 'Preference-Applied: wait=2',
     });
     expect(lab.of('task')[0]?.task.status).toBe('succeeded');
   });
@@ -59,7 +60,8 @@ describe('hybrid lane', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(lab.of('path')[0]?.path).toEqual({
       kind: 'pushed',
-      text: '202 → SSE (Preference-Applied: respond-async)',
+      text: '202 → SSE',
+      detail: 'Preference-Applied: respond-async',
     });
     const source = lab.lastSource();
     expect(source.url).toContain(`/api/tasks/${TASK_ID}/stream?after=1`);

@@ -28,11 +28,6 @@ export function createHybridClient(deps: AsyncDeps = browserAsyncDeps): Transpor
       const settings = options?.settings ?? DEFAULT_LANE_SETTINGS;
       const push = settings.hybridPushLane;
       const prefer = preferHeader(settings.hybridWaitS);
-      report({
-        type: 'link',
-        detail: `Waiting up to ${settings.hybridWaitS} s for the answer itself…`,
-        at: deps.now(),
-      });
       if (push === 'sse') {
         report({
           type: 'note',
@@ -42,16 +37,25 @@ export function createHybridClient(deps: AsyncDeps = browserAsyncDeps): Transpor
       }
       return runAsyncLane(deps, spec, report, {
         prefer,
+        creating: `Waiting up to ${settings.hybridWaitS} s for the answer itself…`,
         follow(created) {
           const at = deps.now();
-          const applied = created.preferenceApplied
-            ? ` (Preference-Applied: ${created.preferenceApplied})`
-            : '';
+          const detail = created.preferenceApplied
+            ? { detail: `Preference-Applied: ${created.preferenceApplied}` }
+            : {};
           if (created.kind === 'final') {
-            report({ type: 'path', path: { kind: 'answered', text: `Answered in 1 request${applied}` }, at });
+            report({
+              type: 'path',
+              path: { kind: 'answered', text: 'Answered in 1 request', ...detail },
+              at,
+            });
             return undefined;
           }
-          report({ type: 'path', path: { kind: 'pushed', text: `202 → ${PUSH_NAMES[push]}${applied}` }, at });
+          report({
+            type: 'path',
+            path: { kind: 'pushed', text: `202 → ${PUSH_NAMES[push]}`, ...detail },
+            at,
+          });
           if (push === 'sse') return followSse(deps, created.task, report);
           const serverMaxWaitMs = options?.server?.maxLongPollWaitMs;
           return followLongPoll(deps, created.task, report, {

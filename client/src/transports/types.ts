@@ -39,6 +39,8 @@ export interface LanePath {
   kind: 'answered' | 'pushed';
   /** "Answered in 1 request", "202 → SSE". */
   text: string;
+  /** What the server said it did: its `Preference-Applied`. */
+  detail?: string;
 }
 
 /** A relayed webhook's times, for the delivery and relay hops (server and receiver share one clock). */

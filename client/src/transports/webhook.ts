@@ -247,12 +247,12 @@ export function createWebhookClient(deps: AsyncDeps = browserAsyncDeps): Transpo
       let settings = options?.server;
       report({
         type: 'note',
-        text: 'Deliveries go from the server to your backend, not through this page, so they are not counted here. The delivery log shown is fetched by the lab and is not counted either.',
+        text: 'Not counted: the deliveries (server → your backend, not through this page) and the delivery log the lab fetches.',
         at: deps.now(),
       });
       report({
         type: 'note',
-        text: 'Relay stream: another origin (your backend’s port) without Timing-Allow-Origin, so Resource Timing cannot size it, and an EventSource shows no answer headers: bytes up not measured.',
+        text: 'Relay stream: another origin without Timing-Allow-Origin, so Resource Timing cannot size it; bytes up not measured.',
         at: deps.now(),
       });
       return runAsyncLane(deps, spec, report, {

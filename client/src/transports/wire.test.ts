@@ -5,6 +5,7 @@ import {
   parseRequestBytes,
   payloadBytes,
   pickResourceEntry,
+  queuedMs,
   SSE_PREAMBLE_BYTES,
   sseMessageBytes,
   streamBytesDown,
@@ -143,5 +144,26 @@ describe('streamBytesDown', () => {
   it('measures nothing without an entry or with a cross-origin zero', () => {
     expect(streamBytesDown(undefined, 50)).toBeUndefined();
     expect(streamBytesDown(entry(0, 0), 50)).toBeUndefined();
+  });
+});
+
+describe('queuedMs', () => {
+  it('is the wait before sending, with DNS and connecting left out', () => {
+    const entry = {
+      name: 'u',
+      startTime: 100,
+      transferSize: 1,
+      domainLookupStart: 1_900,
+      domainLookupEnd: 1_901,
+      connectStart: 1_901,
+      connectEnd: 1_903,
+      requestStart: 1_903,
+    };
+    expect(queuedMs(entry)).toBe(1_800);
+  });
+
+  it('is unknown when the entry hides its phases (a cross-origin answer reads 0)', () => {
+    expect(queuedMs({ name: 'u', startTime: 100, transferSize: 0, requestStart: 0 })).toBeUndefined();
+    expect(queuedMs(undefined)).toBeUndefined();
   });
 });

@@ -44,6 +44,24 @@ export interface ResourceEntryLike {
   transferSize: number;
   /** The body as it came, before content decoding; a stream the page closed may read 0 here. */
   encodedBodySize?: number;
+  /** Phases of the request on the same clock as `startTime` (0 when a cross-origin answer hides them). */
+  domainLookupStart?: number;
+  domainLookupEnd?: number;
+  connectStart?: number;
+  connectEnd?: number;
+  requestStart?: number;
+}
+
+/**
+ * How long a request waited in the browser before it was sent, DNS and connecting left out: over
+ * HTTP/1.1 a browser opens at most 6 connections per origin, and a request with none free queues.
+ * Undefined when the entry does not show its phases.
+ */
+export function queuedMs(entry: ResourceEntryLike | undefined): number | undefined {
+  if (!entry?.requestStart) return undefined;
+  const dns = (entry.domainLookupEnd ?? 0) - (entry.domainLookupStart ?? 0);
+  const connect = (entry.connectEnd ?? 0) - (entry.connectStart ?? 0);
+  return Math.max(0, entry.requestStart - entry.startTime - dns - connect);
 }
 
 /**

@@ -41,7 +41,8 @@ export function LaneCard({ lane, run, metrics, best, actionAt, onRecover, hops }
           {lane.mark}
         </span>
         <h2 id={titleId} className="lane-name">
-          {lane.name}
+          {/* "Request/response" may break after its slash, not in the middle of a word. */}
+          {lane.name.split('/').flatMap((part, i) => (i === 0 ? [part] : [<wbr key={part} />, `/${part}`]))}
         </h2>
         <Elapsed run={run} actionAt={actionAt} />
       </header>
@@ -92,11 +93,8 @@ export function LaneCard({ lane, run, metrics, best, actionAt, onRecover, hops }
           label="Progress age, mean"
           testId="metric-staleness"
           value={formatMs(metrics.staleness?.meanMs)}
-          extra={
-            metrics.staleness
-              ? `max ${formatMs(metrics.staleness.maxMs)}${run.progressAgeBound ? ', upper bounds' : ''}`
-              : undefined
-          }
+          extra={metrics.staleness ? `max ${formatMs(metrics.staleness.maxMs)}` : undefined}
+          tag={metrics.staleness && run.progressAgeBound ? 'upper bounds' : undefined}
           best={best.has('staleness')}
         />
         <Metric
@@ -161,10 +159,12 @@ interface MetricProps {
   /** A latency: its Nielsen band is shown beside it. */
   ms?: number | undefined;
   extra?: string | undefined;
+  /** A qualifier on its own line under the figure ("upper bounds"). */
+  tag?: string | undefined;
   best: boolean;
 }
 
-function Metric({ label, testId, value, ms, extra, best }: MetricProps) {
+function Metric({ label, testId, value, ms, extra, tag, best }: MetricProps) {
   const band = ms === undefined ? undefined : nielsenBand(ms);
   return (
     <div className="metric" data-best={best || undefined}>
@@ -175,13 +175,14 @@ function Metric({ label, testId, value, ms, extra, best }: MetricProps) {
         </span>
         {extra ? <span className="metric-extra num">{extra}</span> : null}
       </dd>
-      {band !== undefined || best ? (
+      {band !== undefined || best || tag ? (
         <dd className="metric-tags">
           {ms !== undefined ? (
             <span className="band" data-band={band}>
               {bandLabel(ms)}
             </span>
           ) : null}
+          {tag ? <span className="band">{tag}</span> : null}
           {best ? <span className="best-mark">★ best</span> : null}
         </dd>
       ) : null}

@@ -25,8 +25,11 @@ export function LaneDetails({
           {run.path ? (
             <div className="fact">
               <dt>Path</dt>
-              <dd data-testid="lane-path" data-path={run.path.kind}>
-                {run.path.text}
+              <dd>
+                <span data-testid="lane-path" data-path={run.path.kind}>
+                  {run.path.text}
+                </span>
+                {run.path.detail ? <span className="fact-detail">{run.path.detail}</span> : null}
               </dd>
             </div>
           ) : null}
@@ -41,13 +44,20 @@ export function LaneDetails({
           {hops ? (
             <>
               <HopFact
-                label="Delivery hop (event → your backend)"
+                label="Delivery hop"
+                way="event → your backend"
                 testId="metric-delivery-hop"
                 stat={hops.delivery}
               />
-              <HopFact label="Held at your backend" testId="metric-held-hop" stat={hops.held} />
               <HopFact
-                label="Relay hop (your backend → this page)"
+                label="Held at your backend"
+                way="until the page’s stream was there"
+                testId="metric-held-hop"
+                stat={hops.held}
+              />
+              <HopFact
+                label="Relay hop"
+                way="your backend → this page"
                 testId="metric-relay-hop"
                 stat={hops.relay}
                 missing="needs the clock offset"
@@ -64,24 +74,29 @@ export function LaneDetails({
 
 function HopFact({
   label,
+  way,
   testId,
   stat,
   missing,
 }: {
   label: string;
+  way: string;
   testId: string;
   stat: HopStat | undefined;
   missing?: string;
 }) {
   return (
     <div className="fact">
-      <dt>{label}</dt>
+      <dt>
+        {label}
+        <span className="fact-detail">{way}</span>
+      </dt>
       <dd>
         <span className="num" data-testid={testId}>
           {stat ? formatMs(stat.meanMs) : UNMEASURED}
         </span>
-        <span className="metric-extra num">
-          {stat ? ` mean, max ${formatMs(stat.maxMs)}` : missing ? ` ${missing}` : ''}
+        <span className="fact-detail num">
+          {stat ? `mean, max ${formatMs(stat.maxMs)}` : (missing ?? '')}
         </span>
       </dd>
     </div>

@@ -9,6 +9,15 @@ import { LaneCard } from './LaneCard.tsx';
 
 const IDLE = idleLane();
 
+/**
+ * Columns of the side-by-side layouts: all lanes in one row up to four, else two rows. Seven columns on
+ * a projector leave each card too narrow for its large type (names and figures ran into each other).
+ */
+export function laneColumns(count: number): number {
+  const lanes = Math.max(1, count);
+  return lanes <= 4 ? lanes : Math.ceil(lanes / 2);
+}
+
 /** One card per selected lane, side by side or stacked as the layout says. */
 export function RaceBoard() {
   const selected = useAppStore(useShallow((s) => s.selectedLanes));
@@ -31,7 +40,11 @@ export function RaceBoard() {
     <section
       className="lanes"
       aria-label="Lane results"
-      style={{ '--lane-count': Math.max(1, measurements.length) } as CSSProperties}
+      style={
+        {
+          '--lane-columns': laneColumns(measurements.length),
+        } as CSSProperties
+      }
     >
       {measurements.map(({ id, lane, metrics }) => (
         <LaneCard

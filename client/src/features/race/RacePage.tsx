@@ -40,6 +40,29 @@ export function RacePage() {
               are the ones the server read and wrote on its socket, reported back on each connection. The
               closing control frames are not counted.
             </li>
+            <li>
+              Server-Sent Events and the webhook relay: an EventSource shows no answer headers, so its bytes
+              up are not measured, and its Resource Timing entry exists only once the stream has ended. Until
+              then each message is counted as the server frames it; then the entry replaces that count where
+              it measured the body. A total that misses something reads "at least" and earns no best mark.
+            </li>
+            <li>
+              Polling: a wasted poll is one that brought nothing new (a <code>304</code>, an unchanged state,
+              an empty long poll). A polled state does not say when its step happened, so its progress age is
+              timed from the step's schedule: an upper bound.
+            </li>
+            <li>
+              Webhook: the deliveries go from the server to your backend, not through this page, and are not
+              counted; the delivery log is fetched by the lab for the card and is not counted either. The
+              delivery hop is timed on the server's clock alone; the relay hop needs the offset above.
+            </li>
+            <li>
+              Connections: a page cannot see which TCP connections its requests used. Over HTTP/1.1 a browser
+              opens at most 6 per origin (WebSockets apart): the seven lanes hold at most four at once (the
+              blocking call, a long poll, two streams; the webhook relay is another origin), but another tab
+              of this page shares the six, and its requests then wait. A card says so when one of its requests
+              waited.
+            </li>
             <li>Best marks compare lanes the server carried to the end of the same task; lower is better.</li>
           </ul>
         </details>
