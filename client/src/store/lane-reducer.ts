@@ -91,8 +91,8 @@ export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: num
       lane.wastedPolls = (lane.wastedPolls ?? 0) + (report.poll.outcome === 'wasted' ? 1 : 0);
       return undefined;
     case 'reconnect':
-      lane.reconnects = (lane.reconnects ?? 0) + 1;
-      if (lane.status === 'running') lane.detail = 'Stream dropped; reconnecting…';
+      lane.reconnects = report.count;
+      if (report.count > 0 && lane.status === 'running') lane.detail = 'Stream dropped; reconnecting…';
       return undefined;
     case 'path':
       lane.path = report.path;

@@ -362,7 +362,8 @@ describe('lane reports beyond events', () => {
     store.getState().startRace(1_000);
     const { report } = ws.last();
     report({ type: 'path', path: { kind: 'pushed', text: '202 → SSE' }, at: 1_010 });
-    report({ type: 'reconnect', at: 1_020 });
+    report({ type: 'reconnect', count: 0, at: 1_015 });
+    report({ type: 'reconnect', count: 1, at: 1_020 });
     report({ type: 'event', event: succeeded(2, 10_100), at: 1_030 });
     report({
       type: 'relay',

@@ -267,11 +267,11 @@ export function runAsyncLane(deps: AsyncDeps, spec: TaskSpec, report: Report, pl
         const answer = await meteredFetch(deps, API_PATHS.cancel(id), { method: 'POST' }, report);
         const json = parseJson(answer.body);
         const parsed = TaskResponse.safeParse(json);
-        let ended = false;
+        let taskEnded = false;
         if (answer.response.ok && parsed.success) {
           report({ type: 'task', task: parsed.data.task, at: answer.receivedAt });
-          ended = isTerminalState(parsed.data.task);
-          if (ended) follower?.stop();
+          taskEnded = isTerminalState(parsed.data.task);
+          if (taskEnded) follower?.stop();
         } else {
           const error = errorFromAnswer(answer.response.status, json, null);
           // A task that ended first says TASK_FINISHED: its terminal event is on its way.
@@ -280,7 +280,7 @@ export function runAsyncLane(deps: AsyncDeps, spec: TaskSpec, report: Report, pl
           }
         }
         pending.push(answer.measured);
-        return ended;
+        return taskEnded;
       } catch (error) {
         report({ type: 'note', text: `Cancel failed: ${messageOf(error)}`, at: deps.now() });
         return false;
@@ -291,7 +291,8 @@ export function runAsyncLane(deps: AsyncDeps, spec: TaskSpec, report: Report, pl
   };
 
   report({ type: 'link', detail: plan.creating ?? 'Creating the task…', at: deps.now() });
-  const done = (async () => {
+  /** Creates the task and follows it to its end; returns early when there is nothing to follow. */
+  const createAndFollow = async () => {
     let extras: Omit<CreateTaskBody, 'spec'> = {};
     if (plan.prepare) {
       try {
@@ -319,13 +320,15 @@ export function runAsyncLane(deps: AsyncDeps, spec: TaskSpec, report: Report, pl
     taskId = created.task.id;
     report({ type: 'task', task: created.task, at: created.receivedAt });
     // Cancel pressed while the create was on its way: ask first, and follow only if the task goes on.
-    const cancelled = cancelWanted && created.kind === 'accepted' && (await sendCancel(created.task.id));
-    if (!cancelled) {
-      follower = plan.follow(created);
-      await follower?.done;
-    }
+    if (cancelWanted && created.kind === 'accepted' && (await sendCancel(created.task.id))) return;
+    follower = plan.follow(created);
+    await follower?.done;
+  };
+
+  const done = (async () => {
+    await createAndFollow();
     ended = true;
-    // Cancels may add more while these settle.
+    // Byte counts still to come, and what cancels add while these settle.
     let settled = 0;
     while (settled < pending.length) {
       const batch = pending.slice(settled);

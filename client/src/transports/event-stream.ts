@@ -103,6 +103,8 @@ export function openMeteredStream(
   };
 
   let current = startConnection(true);
+  report({ type: 'reconnect', count: 0, at: deps.now() });
+  let reconnects = 0;
   const source: EventSourceLike = deps.createEventSource(url);
 
   source.addEventListener('open', () => {
@@ -130,7 +132,8 @@ export function openMeteredStream(
     if (source.readyState === EVENT_SOURCE_CONNECTING && failuresInARow < MAX_STREAM_RETRIES) {
       // The browser reconnects by itself after the server's `retry:` delay, sending Last-Event-ID.
       failuresInARow += 1;
-      report({ type: 'reconnect', at: deps.now() });
+      reconnects += 1;
+      report({ type: 'reconnect', count: reconnects, at: deps.now() });
       current = startConnection(false);
       return;
     }

@@ -56,7 +56,7 @@ describe('sse lane', () => {
     source.send(succeeded(5, 10_300), '5');
     await run.done;
     expect(lab.seqs()).toEqual([2, 3, 4, 5]);
-    expect(lab.of('reconnect')).toHaveLength(1);
+    expect(lab.of('reconnect').map((r) => r.count)).toEqual([0, 1]);
     // POST, the stream, and the reconnection once it opened.
     expect(lab.wire().requests).toBe(3);
   });

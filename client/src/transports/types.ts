@@ -96,8 +96,8 @@ export type LaneReport =
   | { type: 'recovered'; task: TaskState; at: number }
   /** One poll answered (or failed): the card draws every poll and counts the wasted ones. */
   | { type: 'poll'; poll: PollRecord; at: number }
-  /** A stream dropped and the browser is reconnecting. */
-  | { type: 'reconnect'; at: number }
+  /** How often the lane's stream has dropped and been reopened by the browser: 0 when it first opens. */
+  | { type: 'reconnect'; count: number; at: number }
   /** Which path a hybrid run took. */
   | { type: 'path'; path: LanePath; at: number }
   /** A relayed webhook event was applied: its hop times. Reported right after its `event`. */

@@ -17,7 +17,7 @@ import {
   sleep,
 } from './async-task.ts';
 import { openMeteredStream } from './event-stream.ts';
-import { messageOf, parseJson } from './http.ts';
+import { parseJson } from './http.ts';
 import { createSeqOrderer } from './seq-orderer.ts';
 import type { RelayHop, Report, TransportClient } from './types.ts';
 import { SSE_PREAMBLE_BYTES } from './wire.ts';
@@ -130,8 +130,8 @@ export function followWebhook(
       if (!parsed.success) return undefined;
       report({ type: 'deliveries', log: parsed.data, at: deps.now() });
       return parsed.data;
-    } catch (error) {
-      report({ type: 'note', text: `Delivery log not fetched: ${messageOf(error)}`, at: deps.now() });
+    } catch {
+      // A log fetch that fails while the server restarts is retried; only a final failure is said.
       return undefined;
     }
   };
@@ -218,10 +218,14 @@ export function followWebhook(
     await ended;
     clearInterval(idle);
     // The last delivery's attempt is logged once your backend has answered it, just after it relayed.
+    let log: DeliveriesResponse | undefined;
     for (let i = 0; i < FINAL_REFRESHES && !stopped.signal.aborted; i++) {
-      const log = await refreshLog();
+      log = await refreshLog();
       if (log && !log.deliveries.some((d) => d.state === 'pending')) break;
       await sleep(i === 0 ? FINAL_REFRESH_MS / 4 : FINAL_REFRESH_MS, stopped.signal);
+    }
+    if (!log && !stopped.signal.aborted) {
+      report({ type: 'note', text: 'The delivery log could not be fetched at the end.', at: deps.now() });
     }
     await stream.measured;
   })();

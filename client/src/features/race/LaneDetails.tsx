@@ -35,7 +35,7 @@ export function LaneDetails({
           ) : null}
           {run.reconnects !== undefined ? (
             <div className="fact">
-              <dt>Reconnects</dt>
+              <dt>Reconnect attempts</dt>
               <dd className="num" data-testid="metric-reconnects">
                 {run.reconnects}
               </dd>

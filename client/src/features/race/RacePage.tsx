@@ -44,7 +44,9 @@ export function RacePage() {
               Server-Sent Events and the webhook relay: an EventSource shows no answer headers, so its bytes
               up are not measured, and its Resource Timing entry exists only once the stream has ended. Until
               then each message is counted as the server frames it; then the entry replaces that count where
-              it measured the body. A total that misses something reads "at least" and earns no best mark.
+              it measured the body. A reconnection counts as a request once the page can see that it reached
+              the server; attempts refused while the server is down count only as reconnect attempts. A total
+              that misses something reads "at least" and earns no best mark.
             </li>
             <li>
               Polling: a wasted poll is one that brought nothing new (a <code>304</code>, an unchanged state,
