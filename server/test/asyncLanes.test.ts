@@ -4,6 +4,8 @@ import {
   EventsResponse,
   HTTP_HEADERS,
   isTerminalEvent,
+  SSE_PREAMBLE_BYTES,
+  sseMessageBytes,
   type TaskEvent,
   TaskResponse,
 } from '@transport-lab/shared';
@@ -247,6 +249,20 @@ describe('the SSE stream itself', () => {
     expect(read.headers.get('content-encoding')).toBeNull();
     expect(read.retryMs).toBeGreaterThan(0);
     expect(read.ids).toEqual(read.events.map((e) => String(e.seq)));
+  });
+
+  it('carries exactly the bytes the shared SSE framing arithmetic counts (what the page relies on)', async () => {
+    const { json } = await createTask(server.baseUrl, {
+      spec: { durationMs: 30, steps: 3, resultBytes: 200 },
+    });
+    const res = await fetch(`${server.baseUrl}${API_PATHS.stream(json.task.id)}?after=0`);
+    const body = Buffer.from(await res.arrayBuffer());
+    const events = await server.app.engine.eventsAfter(json.task.id, 0);
+    const counted = events.reduce(
+      (sum, event) => sum + sseMessageBytes({ data: JSON.stringify(event), lastEventId: String(event.seq) }),
+      SSE_PREAMBLE_BYTES,
+    );
+    expect(body.length).toBe(counted);
   });
 
   it('answers 204 to a reconnect after the end, and 400 to a malformed Last-Event-ID', async () => {

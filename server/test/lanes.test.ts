@@ -130,6 +130,8 @@ describe.each([
     ]);
     expect(streamBreaches(events, 6)).toEqual([]);
     const [started, finished] = [events[1], events.at(-1)];
+    // The state says how fresh it is: the time of its newest event.
+    expect(task.updatedAt).toBe(finished?.at);
     // The task runs in real time: it cannot end before its duration has passed.
     expect((finished?.at ?? 0) - (started?.at ?? 0)).toBeGreaterThanOrEqual(300);
   });

@@ -3,6 +3,7 @@ import {
   DeliveriesResponse,
   isTerminalEvent,
   type PublicSettings,
+  RECEIVER_PATHS,
   RelayMessage,
   type TaskEvent,
   type TaskState,
@@ -24,12 +25,12 @@ import { SSE_PREAMBLE_BYTES } from './wire.ts';
 
 /**
  * The built-in receiver's relay stream for one task, on the receiver's own port of the host the page
- * came from. (The path is the receiver's; shared has no constant for it yet.)
+ * came from.
  */
 export function relayUrl(page: { protocol: string; hostname: string }, port: number, taskId: string): string {
   const host =
     page.hostname.includes(':') && !page.hostname.startsWith('[') ? `[${page.hostname}]` : page.hostname;
-  return `${page.protocol}//${host}:${port}/relay/tasks/${encodeURIComponent(taskId)}`;
+  return `${page.protocol}//${host}:${port}${RECEIVER_PATHS.relay(taskId)}`;
 }
 
 /** One relayed event's way to the page, cut at the receiver, ms. */

@@ -133,22 +133,8 @@ export function addWire(
   return next;
 }
 
-/**
- * Bytes one Server-Sent Events message took in the response body, framed as the server writes it
- * (better-sse's EventBuffer: `field:value\n`, no space after the colon): `event:message`, `id:<seq>`,
- * one `data:` line per line of data, and the blank line that dispatches it. What EventSource hands
- * the page is enough to rebuild it: the data, the last event id, and the event type.
- */
-export function sseMessageBytes(message: { data: string; lastEventId: string; type?: string }): number {
-  const lines = message.data.split('\n');
-  let bytes = utf8Bytes(`event:${message.type ?? 'message'}\n`) + 1; // + the dispatching blank line
-  if (message.lastEventId !== '') bytes += utf8Bytes(`id:${message.lastEventId}\n`);
-  for (const line of lines) bytes += utf8Bytes(`data:${line}\n`);
-  return bytes;
-}
-
-/** The `retry:` hint the server writes first on every stream (`retry:1000` and a blank line). */
-export const SSE_PREAMBLE_BYTES = utf8Bytes(`retry:${SSE.retryMs}\n\n`);
+// The SSE framing arithmetic lives in shared, beside the server it mirrors; a server test checks it.
+export { SSE_PREAMBLE_BYTES, sseMessageBytes } from '@transport-lab/shared';
 
 /**
  * One stream's bytes down once it has ended, from its Resource Timing entry and what the page counted

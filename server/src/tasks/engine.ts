@@ -60,6 +60,7 @@ export class TaskEngine {
       percent: 0,
       lastSeq: 1,
       createdAt,
+      updatedAt: createdAt,
     };
     const queued: TaskEvent = { type: 'queued', taskId: id, seq: 1, at: createdAt, spec };
     await this.store.createTask(state, queued);

@@ -35,7 +35,7 @@ export interface RunDeps {
 
 /** Applies an event to the task state: the only place the state changes. */
 export function applyEvent(state: TaskState, event: TaskEvent): TaskState {
-  const next: TaskState = { ...state, lastSeq: event.seq };
+  const next: TaskState = { ...state, lastSeq: event.seq, updatedAt: event.at };
   switch (event.type) {
     case 'queued':
       return { ...next, status: 'queued' };

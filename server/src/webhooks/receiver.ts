@@ -7,6 +7,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import {
   type ErrorEnvelope,
+  RECEIVER_PATHS,
   type RelayMessage,
   SSE,
   TaskId,
@@ -19,11 +20,7 @@ import type { Config } from '../config.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 
-/** Paths of the built-in receiver, on its own port. */
-export const RECEIVER_PATHS = {
-  webhooks: '/webhooks',
-  relay: (taskId: string) => `/relay/tasks/${encodeURIComponent(taskId)}`,
-} as const;
+export { RECEIVER_PATHS };
 
 /**
  * The receiver's own error codes and statuses. It plays a separate service ("your backend"), so
@@ -215,7 +212,8 @@ export function createReceiver({ config, logger, secretForTask }: ReceiverDeps):
     }
     const taskId = parsed.data;
     const session = await createSession(req, res, {
-      headers: { 'access-control-allow-origin': '*', 'x-accel-buffering': 'no' },
+      // Timing-Allow-Origin lets the page's Resource Timing see this cross-origin stream's sizes.
+      headers: { 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'x-accel-buffering': 'no' },
       retry: SSE.retryMs,
       keepAlive: SSE.heartbeatMs,
     });

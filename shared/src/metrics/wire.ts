@@ -1,3 +1,5 @@
+import { SSE } from '../protocol/http.ts';
+
 /**
  * Exact WebSocket framing overhead (RFC 6455 §5.2): a 2-byte header, plus 2 or 8 bytes of extended
  * length for payloads of 126+ or 65 536+ bytes, plus a 4-byte masking key on client→server frames.
@@ -22,3 +24,21 @@ export function utf8Bytes(text: string): number {
   }
   return bytes;
 }
+
+/**
+ * Bytes one Server-Sent Events message took in the response body, framed as the server writes it
+ * (better-sse's EventBuffer: `field:value\n`, no space after the colon): `event:message`, `id:<seq>`,
+ * one `data:` line per line of data, and the blank line that dispatches it. What EventSource hands
+ * the page is enough to rebuild it: the data, the last event id, and the event type. The server's
+ * integration tests check these figures against the bytes its streams really carry.
+ */
+export function sseMessageBytes(message: { data: string; lastEventId: string; type?: string }): number {
+  const lines = message.data.split('\n');
+  let bytes = utf8Bytes(`event:${message.type ?? 'message'}\n`) + 1; // + the dispatching blank line
+  if (message.lastEventId !== '') bytes += utf8Bytes(`id:${message.lastEventId}\n`);
+  for (const line of lines) bytes += utf8Bytes(`data:${line}\n`);
+  return bytes;
+}
+
+/** The `retry:` hint the server writes first on every stream (`retry:1000` and a blank line). */
+export const SSE_PREAMBLE_BYTES = utf8Bytes(`retry:${SSE.retryMs}\n\n`);

@@ -55,6 +55,9 @@ export const TaskState = z.object({
   lastSeq: z.int().min(0),
   /** Server clock, epoch milliseconds with sub-millisecond precision. */
   createdAt: z.number(),
+  /** Server time of the newest event (its `at`): how fresh this state is. Absent in states
+   *  stored before it existed. */
+  updatedAt: z.number().optional(),
   startedAt: z.number().optional(),
   finishedAt: z.number().optional(),
   result: TaskResult.optional(),

@@ -13,6 +13,12 @@ export const WebhookPayload = z.object({
 });
 export type WebhookPayload = z.infer<typeof WebhookPayload>;
 
+/** Paths of the built-in receiver ("your backend"), on its own port (RECEIVER_PORT). */
+export const RECEIVER_PATHS = {
+  webhooks: '/webhooks',
+  relay: (taskId: string) => `/relay/tasks/${encodeURIComponent(taskId)}`,
+} as const;
+
 /** Headers of a Standard Webhooks delivery. */
 export const WEBHOOK_HEADERS = {
   id: 'webhook-id',
