@@ -12,6 +12,8 @@ export const API_PATHS = {
   stream: (id: string) => `/api/tasks/${encodeURIComponent(id)}/stream`,
   cancel: (id: string) => `/api/tasks/${encodeURIComponent(id)}/cancel`,
   deliveries: (id: string) => `/api/tasks/${encodeURIComponent(id)}/deliveries`,
+  /** The server's own count of one run's traffic per lane (WireReport). */
+  wire: (runId: string) => `/api/wire/${encodeURIComponent(runId)}`,
   time: '/api/time',
   settings: '/api/settings',
   health: '/healthz',
@@ -25,6 +27,7 @@ export const API_ROUTES = {
   stream: '/api/tasks/:id/stream',
   cancel: '/api/tasks/:id/cancel',
   deliveries: '/api/tasks/:id/deliveries',
+  wire: '/api/wire/:runId',
 } as const;
 
 /** Response header, on every API answer, with the size in bytes of the request as the server read it

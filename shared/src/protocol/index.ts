@@ -6,3 +6,4 @@ export * from './socket.ts';
 export * from './task.ts';
 export * from './version.ts';
 export * from './webhooks.ts';
+export * from './wire.ts';
