@@ -6,6 +6,7 @@ import {
   MAX_LONG_POLL_WAIT_MS,
   PROTOCOL_VERSION,
   type PublicSettings,
+  RECEIVER_PATHS,
 } from '@transport-lab/shared';
 import express, { Router } from 'express';
 import { Server } from 'socket.io';
@@ -14,9 +15,11 @@ import { registerCreateTask } from './http/createTask.ts';
 import { apiNotFound, errorHandler, jsonBody, requestLogging, requireJsonBody } from './http/middleware.ts';
 import { commonRoutes } from './http/taskRoutes.ts';
 import { requestWireBytes } from './http/wireBytes.ts';
+import { laneRoutes, registerWireReport } from './http/wireReport.ts';
 import { epochNow } from './observability/clock.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { createWireLedger, type WireLedger } from './observability/wireLedger.ts';
 import { openStores, type TaskStore } from './store/index.ts';
 import { TaskEngine } from './tasks/engine.ts';
 import * as hybrid from './transports/hybrid/index.ts';
@@ -43,6 +46,8 @@ export interface AppHandle {
   /** The built-in webhook receiver ("your backend"): the caller listens its httpServer on
    *  RECEIVER_PORT (tests on port 0), as it does the app's. */
   receiver: Receiver;
+  /** The server's own count of each run's lane traffic on its sockets (`GET /api/wire/{runId}`). */
+  wire: WireLedger;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -56,7 +61,8 @@ export async function createServer(
   const stores = openStores(config);
   const store = stores.tasks;
   const engine = new TaskEngine({ store, logger });
-  const metrics = createMetrics(engine);
+  const wire = createWireLedger();
+  const metrics = createMetrics(engine, wire);
   // The receiver asks for secrets only when a request comes, by when `webhooks` exists.
   const receiver = createReceiver({
     config,
@@ -70,6 +76,7 @@ export async function createServer(
     config,
     logger,
     builtInReceiverUrl: () => receiver.urls()?.webhookUrl,
+    onAttemptSocket: (taskId, socket) => wire.trackOutgoing(taskId, socket),
   });
 
   const app = express();
@@ -84,7 +91,12 @@ export async function createServer(
     requireJsonBody,
     jsonBody(config.BODY_LIMIT_BYTES),
   );
-  requestResponse.register({ router: api, engine, syncTimeoutMs: config.SYNC_TIMEOUT_MS });
+  requestResponse.register({
+    router: api,
+    engine,
+    syncTimeoutMs: config.SYNC_TIMEOUT_MS,
+    tagTask: wire.tagTask,
+  });
   registerCreateTask({
     router: api,
     engine,
@@ -92,11 +104,13 @@ export async function createServer(
     webhooks,
     pollIntervalMs: config.POLL_INTERVAL_MS,
     answer: hybrid.answer(engine),
+    tagTask: wire.tagTask,
   });
   shortPolling.register({ router: api, engine });
   longPolling.register({ router: api, engine });
   sse.register({ router: api, engine });
   webhookLane.register({ router: api, webhooks });
+  registerWireReport({ router: api, wire });
   const settings = (): PublicSettings => ({
     protocolVersion: PROTOCOL_VERSION,
     syncTimeoutMs: config.SYNC_TIMEOUT_MS,
@@ -143,7 +157,17 @@ export async function createServer(
     serveClient: false,
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
   });
-  websocket.register({ io, engine, logger });
+  websocket.register({ io, engine, logger, tagTask: wire.tagTask });
+  // After socket.io has taken over the server's request listeners, so that the ledger's own,
+  // prepended, sees socket.io's requests too. The receiver's relay streams are counted on its side;
+  // its POST /webhooks is counted on the dispatcher's sockets instead (the same bytes, once).
+  wire.attach(httpServer, 'page', laneRoutes(io.path()));
+  const relayPrefix = RECEIVER_PATHS.relay('');
+  wire.attach(
+    receiver.httpServer,
+    'receiverToPage',
+    (method, path) => (method === 'GET' || method === 'OPTIONS') && path.startsWith(relayPrefix),
+  );
 
   const resumed = await engine.recover();
   if (resumed > 0) logger.info({ resumed }, 'resumed tasks that were running before the restart');
@@ -165,7 +189,7 @@ export async function createServer(
     return closing;
   };
 
-  return { httpServer, io, engine, store, logger, webhooks, receiver, close };
+  return { httpServer, io, engine, store, logger, webhooks, receiver, wire, close };
 }
 
 /** Where a listening app answers: the page/API port and the built-in receiver's port. */

@@ -9,6 +9,7 @@ import {
 } from '@transport-lab/shared';
 import type { Request, Router } from 'express';
 import { AppError, parseOrThrow } from '../errors.ts';
+import type { TagTask } from '../observability/wireLedger.ts';
 import type { IdempotencyStore, StoredResponse } from '../store/types.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
 import type { WebhookService } from '../webhooks/types.ts';
@@ -27,6 +28,8 @@ export interface CreateTaskDeps {
   webhooks?: WebhookService;
   pollIntervalMs: number;
   answer: AsyncAnswer;
+  /** Remembers the request's lane tag for the task, so its webhook attempts count for that lane. */
+  tagTask?: TagTask;
 }
 
 /** The fingerprint of a request's payload: the same key with another body is a client error. */
@@ -48,6 +51,7 @@ export function registerCreateTask({
   webhooks,
   pollIntervalMs,
   answer,
+  tagTask,
 }: CreateTaskDeps) {
   const retryAfterS = String(Math.max(1, Math.ceil(pollIntervalMs / 1_000)));
 
@@ -80,6 +84,7 @@ export function registerCreateTask({
 
     try {
       const id = engine.newTaskId();
+      tagTask?.(id, req);
       if (body.webhook && !webhooks)
         throw new AppError('UNAVAILABLE', 'Webhooks are not available on this server.');
       // Subscribed before the task exists, so that even its `queued` event is delivered.

@@ -1,9 +1,10 @@
 import type { RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskEngine } from '../tasks/engine.ts';
+import type { WireLedger } from './wireLedger.ts';
 
 /** Prometheus metrics for `GET /metrics`: one registry per server, so tests never share counters. */
-export function createMetrics(engine: TaskEngine) {
+export function createMetrics(engine: TaskEngine, wire: WireLedger) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -31,6 +32,45 @@ export function createMetrics(engine: TaskEngine) {
 
   const stopCounting = engine.onEvent((event) => taskEvents.inc({ type: event.type }));
 
+  // The wire ledger's totals over every run, by lane (LaneId only: seven values) and channel
+  // (three). Open streams' bytes so far are moved into the totals before each scrape.
+  const flushWire = () => wire.flushAll();
+  const wireRequests = new Counter({
+    name: 'transport_lab_wire_requests_total',
+    help: 'Tagged lane requests (a WebSocket upgrade is one; webhook attempts under channel serverToReceiver).',
+    labelNames: ['lane', 'channel'] as const,
+    registers: [registry],
+    collect: flushWire,
+  });
+  const wireBytes = new Counter({
+    name: 'transport_lab_wire_bytes_total',
+    help: 'Bytes of tagged lane traffic on the TCP sockets, headers and framing included; up = requester to answerer.',
+    labelNames: ['lane', 'channel', 'direction'] as const,
+    registers: [registry],
+    collect: flushWire,
+  });
+  const wireConnections = new Counter({
+    name: 'transport_lab_wire_connections_opened_total',
+    help: 'TCP connections whose first tagged request was this lane’s.',
+    labelNames: ['lane', 'channel'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'transport_lab_wire_open_connections',
+    help: 'TCP connections open now, by the lane of their first tagged request.',
+    labelNames: ['lane', 'channel'] as const,
+    registers: [registry],
+    collect() {
+      for (const { lane, channel, open } of wire.openConnections()) this.set({ lane, channel }, open);
+    },
+  });
+  const stopWire = wire.onCount((lane, channel, delta) => {
+    if (delta.requests) wireRequests.inc({ lane, channel }, delta.requests);
+    if (delta.bytesUp) wireBytes.inc({ lane, channel, direction: 'up' }, delta.bytesUp);
+    if (delta.bytesDown) wireBytes.inc({ lane, channel, direction: 'down' }, delta.bytesDown);
+    if (delta.connectionsOpened) wireConnections.inc({ lane, channel }, delta.connectionsOpened);
+  });
+
   const timeRequests: RequestHandler = (req, res, next) => {
     const end = httpDuration.startTimer();
     res.on('finish', () => {
@@ -41,5 +81,9 @@ export function createMetrics(engine: TaskEngine) {
     next();
   };
 
-  return { registry, timeRequests, close: stopCounting };
+  const close = () => {
+    stopCounting();
+    stopWire();
+  };
+  return { registry, timeRequests, close };
 }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import {
   type DeliveriesResponse,
   type Delivery,
@@ -40,6 +41,8 @@ export interface WebhooksDeps {
   /** Where the built-in receiver listens now, e.g. `http://127.0.0.1:3001/webhooks`; undefined
    *  until it listens. Asked at each subscribe and each attempt, since its port may change. */
   builtInReceiverUrl: () => string | undefined;
+  /** Handed each attempt's socket, for the wire ledger to count under the task's run and lane. */
+  onAttemptSocket?: (taskId: string, socket: Socket) => void;
   /** DNS for the SSRF guard (tests give one that answers what they need). */
   resolve?: Resolve;
   /** [0, 1) for the retry jitter (tests may fix it). */
@@ -205,6 +208,9 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         timeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS,
         ...(target.kind === 'name' ? { lookup: guard.connectLookup() } : {}),
         signal: shutdown.signal,
+        ...(deps.onAttemptSocket
+          ? { onSocket: (socket: Socket) => deps.onAttemptSocket?.(delivery.taskId, socket) }
+          : {}),
       });
     } catch (error) {
       result = { error: error instanceof Error ? error.message : String(error) };

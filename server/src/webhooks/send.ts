@@ -1,6 +1,6 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import type { LookupFunction, Socket } from 'node:net';
 
 /** What one attempt came to: an HTTP status, or no answer and an error. */
 export interface SendResult {
@@ -20,6 +20,8 @@ export interface SendOptions {
   lookup?: LookupFunction;
   /** Aborts the attempt (server shutting down). */
   signal?: AbortSignal;
+  /** Handed the attempt's own (fresh) socket, e.g. to count its bytes. */
+  onSocket?: (socket: Socket) => void;
 }
 
 /** The receiver's answer is read and dropped; past this many bytes the connection is cut. */
@@ -61,6 +63,7 @@ export function sendOnce(url: URL, options: SendOptions): Promise<SendResult> {
       headers: { ...options.headers, 'content-length': String(Buffer.byteLength(options.body)) },
       ...(options.lookup ? { lookup: options.lookup } : {}),
     });
+    if (options.onSocket) req.once('socket', options.onSocket);
     req.on('error', (error) => fail(error.message));
     req.on('response', (res: IncomingMessage) => {
       const httpStatus = res.statusCode ?? 0;

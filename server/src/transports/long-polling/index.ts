@@ -8,6 +8,7 @@ import {
 } from '@transport-lab/shared';
 import type { Router } from 'express';
 import { parseOrThrow } from '../../errors.ts';
+import { withoutLabTags } from '../../observability/wireLedger.ts';
 import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
 
 /**
@@ -19,7 +20,8 @@ import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
 export function register({ router, engine }: { router: Router; engine: TaskEngine }): void {
   router.get(API_ROUTES.events, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
-    const { after, waitMs } = parseOrThrow(EventsQuery, req.query, 'query');
+    // The query is strict, but a lane's tags (LAB_TAGS) may ride on it: they are not its concern.
+    const { after, waitMs } = parseOrThrow(EventsQuery, withoutLabTags(req.query), 'query');
     const task = await engine.getOrThrow(id);
     res.setHeader('Cache-Control', 'no-store');
 

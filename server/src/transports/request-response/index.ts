@@ -1,12 +1,14 @@
 import { API_PATHS, type RunResponse, type SyncTimeoutDetails, TaskSpec } from '@transport-lab/shared';
 import type { Router } from 'express';
 import { AppError, parseOrThrow } from '../../errors.ts';
+import type { TagTask } from '../../observability/wireLedger.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
 
 export interface RequestResponseDeps {
   router: Router;
   engine: TaskEngine;
   syncTimeoutMs: number;
+  tagTask?: TagTask;
 }
 
 /**
@@ -15,10 +17,12 @@ export interface RequestResponseDeps {
  * connection is the only handle on the task, so a client that goes away cancels it; past
  * SYNC_TIMEOUT_MS the 504 hands the task over to its Location and the work goes on.
  */
-export function register({ router, engine, syncTimeoutMs }: RequestResponseDeps): void {
+export function register({ router, engine, syncTimeoutMs, tagTask }: RequestResponseDeps): void {
   router.post(API_PATHS.run, async (req, res) => {
     const spec = parseOrThrow(TaskSpec, req.body, 'task spec');
-    const task = await engine.create(spec);
+    const id = engine.newTaskId();
+    tagTask?.(id, req);
+    const task = await engine.create(spec, id);
     const clientGone = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) clientGone.abort();

@@ -13,6 +13,7 @@ import type { Server, Socket } from 'socket.io';
 import type { z } from 'zod';
 import { errorBody, parseOrThrow } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { TagTask } from '../../observability/wireLedger.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
 import { measureHandshakes } from './handshakeWire.ts';
 
@@ -23,6 +24,8 @@ export interface WebsocketDeps {
   io: LabServer;
   engine: TaskEngine;
   logger: Logger;
+  /** Given the handshake request, whose query carries the lane tag (`query: {labLane, labRun}`). */
+  tagTask?: TagTask;
 }
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
@@ -63,7 +66,7 @@ function handle<S extends z.ZodType, R extends object>(
  * restart), the client sends `task:subscribe` with the last seq it applied and the ack carries
  * the rest from the store. Clients drop duplicate seqs.
  */
-export function register({ io, engine, logger }: WebsocketDeps): void {
+export function register({ io, engine, logger, tagTask }: WebsocketDeps): void {
   /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
    *  holds no other lane's traffic. */
   const followed = new Set<string>();
@@ -85,6 +88,7 @@ export function register({ io, engine, logger }: WebsocketDeps): void {
       handle(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
         // Join the room before the task exists, so that its `queued` event reaches this socket.
         const id = engine.newTaskId();
+        tagTask?.(id, socket.request);
         followed.add(id);
         socket.join(taskRoom(id));
         try {
