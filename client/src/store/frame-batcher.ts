@@ -6,6 +6,18 @@ export const animationFrame: FrameScheduler = (callback) => {
 };
 
 /**
+ * The fair start's frame: one `requestAnimationFrame` callback, handed that frame's timestamp on the
+ * page clock (epoch ms, like `clientNow()`). A hidden page gets no frames, so it starts at once.
+ */
+export function startOnAnimationFrame(callback: (frameAt: number) => void): void {
+  if (typeof document !== 'undefined' && document.hidden) {
+    callback(performance.timeOrigin + performance.now());
+    return;
+  }
+  requestAnimationFrame((timestamp) => callback(performance.timeOrigin + timestamp));
+}
+
+/**
  * Collects items and hands them over at most once per animation frame, so that a burst of progress
  * events costs one state update and one render, not one each. Items keep their order.
  */

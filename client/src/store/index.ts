@@ -6,7 +6,7 @@ import { viewModeFromSearch } from '../lib/view-mode.ts';
 import { browserAsyncDeps } from '../transports/async-task.ts';
 import { defaultRegistry } from '../transports/registry.ts';
 import { createClockSlice } from './clock-slice.ts';
-import { animationFrame } from './frame-batcher.ts';
+import { animationFrame, startOnAnimationFrame } from './frame-batcher.ts';
 import { createRaceSlice } from './race-slice.ts';
 import { createSettingsSlice } from './settings-slice.ts';
 import type { AppState, StoreDeps } from './types.ts';
@@ -29,6 +29,7 @@ export const appStore: AppStore = createAppStore({
   registry: defaultRegistry,
   now: clientNow,
   schedule: animationFrame,
+  startFrame: startOnAnimationFrame,
   sampleClock: () => sampleServerClock(),
   loadSettings: () => browserAsyncDeps.loadSettings(),
   initialViewMode: typeof location === 'undefined' ? undefined : viewModeFromSearch(location.search),

@@ -2,8 +2,18 @@ import type { LaneId } from '@transport-lab/shared';
 import type { LaneRun, TransportClient } from '../transports/types.ts';
 import { createFrameBatcher } from './frame-batcher.ts';
 import { applyReport, completionMessage, draftOf, runningLane } from './lane-reducer.ts';
+import { createRaceLog, type RaceLog, recordReport } from './race-log.ts';
 import { parseLaneSettings, parseSpecInput } from './settings-slice.ts';
 import type { LaneReportItem, LaneRunState, RaceSlice, SliceCreator, StoreDeps } from './types.ts';
+
+/** What a lane's start threw, as the error on its card. */
+function startError(error: unknown) {
+  return {
+    code: 'CLIENT',
+    message: `The lane could not start: ${error instanceof Error ? error.message : String(error)}`,
+    fromServer: false,
+  };
+}
 
 export function isRaceRunning(lanes: Partial<Record<LaneId, LaneRunState>>): boolean {
   return Object.values(lanes).some((lane) => lane?.status === 'running');
@@ -19,10 +29,29 @@ export const createRaceSlice =
       get().applyReports(items, deps.now()),
     );
 
-    return {
-      race: { runId: 0, lanes: {}, announcements: [] },
+    let log: RaceLog = createRaceLog(0, undefined, []);
+    const logListeners = new Set<() => void>();
+    const logChanged = () => {
+      for (const listener of logListeners) listener();
+    };
+    /** A start asked for and waiting for its frame: a second press meanwhile is the same start. */
+    let startPending = false;
 
-      startRace(actionAt = deps.now()) {
+    return {
+      race: { runId: 0, lanes: {}, announcements: [], settled: true },
+
+      requestStart(options = {}) {
+        if (startPending || isRaceRunning(get().race.lanes)) return;
+        startPending = true;
+        const startFrame =
+          deps.startFrame ?? ((callback: (at: number) => void) => deps.schedule(() => callback(deps.now())));
+        startFrame((frameAt) => {
+          startPending = false;
+          get().startRace(frameAt, options);
+        });
+      },
+
+      startRace(actionAt = deps.now(), options = {}) {
         const state = get();
         if (isRaceRunning(state.race.lanes)) return;
         const parsed = parseSpecInput(state.specInput);
@@ -30,8 +59,9 @@ export const createRaceSlice =
         const server = state.server.settings;
         const laneSettings = parseLaneSettings(state.laneSettingsInput, server);
         if (!laneSettings.ok) return;
-        const options = { settings: laneSettings.settings, ...(server ? { server } : {}) };
-        const clients = state.selectedLanes
+        const runOptions = { settings: laneSettings.settings, ...(server ? { server } : {}) };
+        const ids = options.only ? [options.only] : state.selectedLanes;
+        const clients = ids
           .map((id) => deps.registry.get(id))
           .filter((client): client is TransportClient => client !== undefined);
         if (clients.length === 0) return;
@@ -40,25 +70,48 @@ export const createRaceSlice =
         runs.clear();
         const lanes: Partial<Record<LaneId, LaneRunState>> = {};
         for (const client of clients) lanes[client.id] = runningLane();
-        set({ race: { runId, actionAt, lanes, announcements: [] } });
+        set({
+          race: {
+            runId,
+            actionAt,
+            lanes,
+            announcements: [],
+            settled: false,
+            ...(options.pressedAt !== undefined ? { pressedAt: options.pressedAt } : {}),
+            ...(options.only ? { alone: options.only } : {}),
+          },
+        });
+        log = createRaceLog(
+          runId,
+          actionAt,
+          clients.map((client) => client.id),
+        );
+        logChanged();
 
-        // Every lane leaves in this same tick, so that none has a head start.
+        // Every lane leaves in this same tick (the fair start's frame), so that none has a head start;
+        // a lane whose start throws is marked on its own card and the others go on.
+        const settling: Array<Promise<void>> = [];
         for (const client of clients) {
           const report = (r: LaneReportItem['report']) => batcher.push({ runId, lane: client.id, report: r });
           try {
-            runs.set(client.id, client.run(parsed.spec, report, options));
+            const run = client.run(parsed.spec, report, runOptions);
+            runs.set(client.id, run);
+            settling.push(run.done);
           } catch (error) {
-            report({
-              type: 'error',
-              error: {
-                code: 'CLIENT',
-                message: error instanceof Error ? error.message : String(error),
-                fromServer: false,
-              },
-              at: deps.now(),
-            });
+            report({ type: 'error', error: startError(error), at: deps.now() });
           }
         }
+        void Promise.allSettled(settling).then(() => {
+          const { race } = get();
+          if (race.runId === runId) set({ race: { ...race, settled: true } });
+        });
+      },
+
+      raceLog: () => log,
+
+      subscribeRaceLog(listener) {
+        logListeners.add(listener);
+        return () => logListeners.delete(listener);
       },
 
       cancelRace() {
@@ -79,6 +132,8 @@ export const createRaceSlice =
           const ended: LaneId[] = [];
           for (const { runId, lane: id, report } of items) {
             if (runId !== race.runId) continue;
+            const laneLog = log.runId === runId ? log.lanes[id] : undefined;
+            if (laneLog) recordReport(laneLog, report, shownAt);
             let draft = drafts.get(id);
             if (!draft) {
               const current = race.lanes[id];
@@ -91,6 +146,7 @@ export const createRaceSlice =
             if (progressAt !== undefined) painted.set(id, progressAt);
             if (wasRunning && draft.status !== 'running') ended.push(id);
           }
+          log.version += 1;
           if (drafts.size === 0) return {};
           for (const [id, serverAt] of painted) drafts.get(id)?.progressShown.push({ serverAt, shownAt });
 
@@ -108,6 +164,7 @@ export const createRaceSlice =
             },
           };
         });
+        logChanged();
       },
     };
   };

@@ -17,6 +17,7 @@ import type {
 } from '../transports/types.ts';
 import type { WireCounts } from '../transports/wire.ts';
 import type { FrameScheduler } from './frame-batcher.ts';
+import type { RaceLog } from './race-log.ts';
 
 export const VIEW_MODES = ['auto', 'desktop', 'phone', 'projector'] as const;
 export type ViewMode = (typeof VIEW_MODES)[number];
@@ -113,8 +114,17 @@ export interface LaneRunState {
 export interface RaceState {
   /** Grows by one per Start; reports of an older run are ignored. */
   runId: number;
-  /** When Start was pressed (client epoch ms). */
+  /**
+   * The user's action: the timestamp of the animation frame in which every lane of the race was
+   * started (client epoch ms). The same for all lanes; 0 on the timeline.
+   */
   actionAt?: number;
+  /** When the button was pressed (client epoch ms): the frame came this much later. */
+  pressedAt?: number;
+  /** The lane run by itself ("Run alone"), when this race has one lane by choice. */
+  alone?: LaneId;
+  /** Every lane's run has settled: its byte counts are all in. */
+  settled: boolean;
   lanes: Partial<Record<LaneId, LaneRunState>>;
   /** This race's completion messages, oldest first, for the live region (each added once). */
   announcements: Array<{ id: number; text: string }>;
@@ -126,10 +136,26 @@ export interface LaneReportItem {
   report: LaneReport;
 }
 
+export interface StartOptions {
+  /** Run this lane by itself with the current task ("Run alone"). */
+  only?: LaneId;
+  /** When the button was pressed (client epoch ms), for the record. */
+  pressedAt?: number;
+}
+
 export interface RaceSlice {
   race: RaceState;
-  /** Starts every selected lane in this tick. `actionAt` defaults to now. */
-  startRace(actionAt?: number): void;
+  /**
+   * The fair start: asks for one animation frame and starts every lane of the race in its callback,
+   * with that frame's timestamp as everyone's action time.
+   */
+  requestStart(options?: StartOptions): void;
+  /** Starts every selected lane (or the one of `only`) now, in this tick. `actionAt` defaults to now. */
+  startRace(actionAt?: number, options?: StartOptions): void;
+  /** The race's timeline log: plain arrays, appended per frame, not state. */
+  raceLog(): RaceLog;
+  /** Called after each frame's reports are recorded, and when a race starts; returns an unsubscribe. */
+  subscribeRaceLog(listener: () => void): () => void;
   cancelRace(): void;
   recoverLane(id: LaneId): void;
   /** Applies a frame's worth of reports at once; `shownAt` is that frame's time. */
@@ -156,6 +182,11 @@ export interface StoreDeps {
   now(): number;
   /** When batched reports reach the state: once per animation frame in the browser. */
   schedule: FrameScheduler;
+  /**
+   * Runs a callback in the next animation frame with that frame's time (client epoch ms): the race
+   * starts there. Defaults to `schedule` with `now()`.
+   */
+  startFrame?(callback: (frameAt: number) => void): void;
   sampleClock(): Promise<ClockSample>;
   /** `GET /api/settings`; without it the page runs on the lanes' defaults. */
   loadSettings?(): Promise<PublicSettings>;

@@ -108,7 +108,9 @@ export function fakeAsync(
   const of = <T extends LaneReport['type']>(type: T) =>
     reports.filter((r): r is Extract<LaneReport, { type: T }> => r.type === type);
   const wire = () =>
-    of('wire').reduce<Required<Omit<WireDelta, never>>>(
+    of('wire').reduce<
+      Required<Pick<WireDelta, 'requests' | 'bytesUp' | 'bytesDown' | 'unmeasuredUp' | 'unmeasuredDown'>>
+    >(
       (sum, { delta }) => ({
         requests: sum.requests + (delta.requests ?? 0),
         bytesUp: sum.bytesUp + (delta.bytesUp ?? 0),

@@ -4,9 +4,9 @@ import {
   EVENT_SOURCE_CONNECTING,
   type EventSourceLike,
 } from './async-task.ts';
-import { RESOURCE_ENTRY_WAIT_MS, type ResourceWatch } from './http.ts';
-import type { Report, WireDelta } from './types.ts';
-import { sseMessageBytes, streamBytesDown } from './wire.ts';
+import { exchangeLabel, nextExchangeId, RESOURCE_ENTRY_WAIT_MS, type ResourceWatch } from './http.ts';
+import type { ExchangeOutcome, Report, WireDelta } from './types.ts';
+import { connectionDelta, sseMessageBytes, streamBytesDown } from './wire.ts';
 
 /** Reconnection attempts in a row, none of which opened, before the lane stops trusting the stream. */
 export const MAX_STREAM_RETRIES = 10;
@@ -41,6 +41,8 @@ interface Connection {
   /** Whether its request is in the counts (the first at once; a reconnection once it is seen to leave). */
   counted: boolean;
   ended: boolean;
+  /** Its exchange on the timeline, once the page knows it left (the first at once, a reconnection on open). */
+  id?: number;
 }
 
 /**
@@ -64,14 +66,25 @@ export function openMeteredStream(
   let failuresInARow = 0;
   let closed = false;
 
+  const label = exchangeLabel('GET', url);
   const startConnection = (counted: boolean): Connection => {
-    const connection = { watch: deps.watchResource(url, deps.perfNow()), framed: 0, counted, ended: false };
-    if (counted) wire({ requests: 1, unmeasuredUp: 1, unmeasuredDown: 1 });
+    const connection: Connection = {
+      watch: deps.watchResource(url, deps.perfNow()),
+      framed: 0,
+      counted,
+      ended: false,
+    };
+    if (counted) {
+      connection.id = nextExchangeId();
+      report({ type: 'sent', id: connection.id, kind: 'stream', label, at: deps.now() });
+      wire({ requests: 1, unmeasuredUp: 1, unmeasuredDown: 1 });
+    }
     return connection;
   };
-  const endConnection = (connection: Connection) => {
+  const endConnection = (connection: Connection, outcome: ExchangeOutcome) => {
     if (connection.ended) return;
     connection.ended = true;
+    if (connection.id !== undefined) report({ type: 'ended', id: connection.id, outcome, at: deps.now() });
     measuring.push(
       connection.watch.entry(RESOURCE_ENTRY_WAIT_MS).then((entry) => {
         const measured = streamBytesDown(entry, connection.framed);
@@ -81,6 +94,7 @@ export function openMeteredStream(
           if (!measured) return;
           Object.assign(delta, { requests: 1, unmeasuredUp: 1, unmeasuredDown: 1 });
         }
+        Object.assign(delta, connectionDelta(entry));
         if (!measured?.complete) {
           if (!notedUnmeasured) {
             notedUnmeasured = true;
@@ -109,6 +123,13 @@ export function openMeteredStream(
 
   source.addEventListener('open', () => {
     failuresInARow = 0;
+    const at = deps.now();
+    if (current.id === undefined) {
+      // A reconnection: the browser sent it after the server's `retry:` delay, unseen; it shows on open.
+      current.id = nextExchangeId();
+      report({ type: 'sent', id: current.id, kind: 'stream', label: `${label} (reconnected)`, at });
+    }
+    report({ type: 'opened', id: current.id, at });
     if (!current.counted) {
       current.counted = true;
       wire({ requests: 1, unmeasuredUp: 1, unmeasuredDown: 1 });
@@ -128,7 +149,7 @@ export function openMeteredStream(
   });
   source.addEventListener('error', () => {
     if (closed) return;
-    endConnection(current);
+    endConnection(current, 'failed');
     if (source.readyState === EVENT_SOURCE_CONNECTING && failuresInARow < MAX_STREAM_RETRIES) {
       // The browser reconnects by itself after the server's `retry:` delay, sending Last-Event-ID.
       failuresInARow += 1;
@@ -148,7 +169,7 @@ export function openMeteredStream(
       if (closed) return;
       closed = true;
       source.close();
-      endConnection(current);
+      endConnection(current, 'closed');
     },
     get measured() {
       return (async () => {

@@ -2,6 +2,7 @@ import { ERROR_STATUS, ErrorEnvelope, REQUEST_BYTES_HEADER, SyncTimeoutDetails }
 import { clientNow } from '../lib/time.ts';
 import type { LaneError, Report } from './types.ts';
 import {
+  connectionDelta,
   parseRequestBytes,
   pickResourceEntry,
   queuedMs,
@@ -36,6 +37,20 @@ export const QUEUED_NOTE_MS = 100;
 
 export const QUEUED_NOTE =
   'Some requests waited for a free connection (over HTTP/1.1 a browser opens 6 per origin, shared with other tabs of this page): the times include that wait.';
+
+let lastExchangeId = 0;
+
+/** A page-wide id for one exchange on the wire, for the timeline's `sent`/`opened`/`ended` reports. */
+export function nextExchangeId(): number {
+  lastExchangeId += 1;
+  return lastExchangeId;
+}
+
+/** "GET /api/tasks/…/events?after=3": what the timeline calls a request. */
+export function exchangeLabel(method: string, url: string): string {
+  const parsed = new URL(url, 'http://page.invalid');
+  return `${method} ${parsed.pathname}${parsed.search}`;
+}
 
 /** Entries already matched to a request, so that two requests to one URL never share one. */
 const claimedEntries = new WeakSet<ResourceEntryLike>();
@@ -112,13 +127,21 @@ export async function meteredFetch(
 ): Promise<MeteredAnswer> {
   const url = new URL(path, location.href).href;
   const watch = deps.watchResource(url, deps.perfNow());
+  const id = nextExchangeId();
+  const failed = (error: unknown) => {
+    const aborted = init.signal?.aborted === true || (error instanceof Error && error.name === 'AbortError');
+    report({ type: 'ended', id, outcome: aborted ? 'aborted' : 'failed', at: deps.now() });
+    watch.stop();
+  };
   let response: Response;
   try {
+    const sentAt = deps.now();
     const pending = deps.fetch(url, init);
+    report({ type: 'sent', id, kind: 'http', label: exchangeLabel(init.method ?? 'GET', url), at: sentAt });
     report({ type: 'wire', delta: { requests: 1 }, at: deps.now() });
     response = await pending;
   } catch (error) {
-    watch.stop();
+    failed(error);
     throw error;
   }
   const bytesUp = parseRequestBytes(response.headers.get(REQUEST_BYTES_HEADER));
@@ -136,10 +159,11 @@ export async function meteredFetch(
   try {
     body = await response.text();
   } catch (error) {
-    watch.stop();
+    failed(error);
     throw error;
   }
   const receivedAt = deps.now();
+  report({ type: 'ended', id, outcome: 'answered', status: response.status, at: receivedAt });
   const measured = watch.entry(RESOURCE_ENTRY_WAIT_MS).then((entry) => {
     if ((queuedMs(entry) ?? 0) > QUEUED_NOTE_MS) report({ type: 'note', text: QUEUED_NOTE, at: deps.now() });
     const bytesDown = transferBytes(entry);
@@ -149,9 +173,9 @@ export async function meteredFetch(
         text: 'Resource Timing gave no transfer size for an answer: bytes down not measured.',
         at: deps.now(),
       });
-      report({ type: 'wire', delta: { unmeasuredDown: 1 }, at: deps.now() });
+      report({ type: 'wire', delta: { unmeasuredDown: 1, ...connectionDelta(entry) }, at: deps.now() });
     } else {
-      report({ type: 'wire', delta: { bytesDown }, at: deps.now() });
+      report({ type: 'wire', delta: { bytesDown, ...connectionDelta(entry) }, at: deps.now() });
     }
   });
   return { response, body, receivedAt, measured };

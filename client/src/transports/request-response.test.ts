@@ -23,7 +23,13 @@ function setup(answer: (url: string, init: RequestInit) => Promise<Response>) {
     },
     watchResource: (url) => ({
       stop: () => {},
-      entry: async () => ({ name: url, startTime: 100, transferSize: 512 }),
+      entry: async () => ({
+        name: url,
+        startTime: 100,
+        transferSize: 512,
+        connectStart: 101,
+        connectEnd: 101.4,
+      }),
     }),
   };
   const reports: LaneReport[] = [];
@@ -42,7 +48,7 @@ describe('request-response lane', () => {
     expect(requests[0]?.init.method).toBe('POST');
     expect(JSON.parse(String(requests[0]?.init.body))).toEqual(SPEC);
     expect(reports).toContainEqual({ type: 'task', task: done, at: 7 });
-    expect(wire()).toEqual([{ requests: 1 }, { bytesUp: 290 }, { bytesDown: 512 }]);
+    expect(wire()).toEqual([{ requests: 1 }, { bytesUp: 290 }, { bytesDown: 512, connections: 1 }]);
   });
 
   it('turns a 504 into an error naming the task and its Location, and recover() fetches that once', async () => {
@@ -91,7 +97,7 @@ describe('request-response lane', () => {
     );
     run.cancel();
     await run.done;
-    expect(reports.map((r) => r.type)).toEqual(['link', 'wire', 'note', 'aborted']);
+    expect(reports.map((r) => r.type)).toEqual(['link', 'sent', 'wire', 'ended', 'note', 'aborted']);
   });
 
   it('reports a network failure as a NETWORK error that the server never saw', async () => {

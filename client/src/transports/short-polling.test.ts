@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyReport, runningLane } from '../store/lane-reducer.ts';
 import { empty, fakeAsync, json } from '../testing/async-fakes.ts';
 import { finishedState, runningState, SPEC, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { createShortPollingClient, polledProgressAt } from './short-polling.ts';
+import { createShortPollingClient, polledProgressAt, UPPER_BOUND_NOTE } from './short-polling.ts';
 import { DEFAULT_LANE_SETTINGS } from './types.ts';
 
 const LOCATION = `/api/tasks/${TASK_ID}`;
@@ -104,6 +104,19 @@ describe('short-polling lane', () => {
     await run.done;
     // startedAt 10 001 + 2 × 1 000 ms / 4 steps
     expect(lab.of('task')[1]?.progress).toEqual({ serverAt: 10_501, exact: false });
+    expect(lab.of('note').map((r) => r.text)).toEqual([UPPER_BOUND_NOTE]);
+  });
+
+  it('times a polled progress value exactly by its updatedAt, and says nothing of bounds', async () => {
+    const lab = scripted([
+      () => json(200, { task: runningState(2, 4, { updatedAt: 10_512.25 }) }),
+      () => json(200, { task: finishedState(11_100) }),
+    ]);
+    const run = createShortPollingClient(lab.deps).run(SPEC, lab.report);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await run.done;
+    expect(lab.of('task')[1]?.progress).toEqual({ serverAt: 10_512.25, exact: true });
+    expect(lab.of('note')).toEqual([]);
   });
 
   it('keeps polling through a failed poll and marks it, without counting it as wasted', async () => {
@@ -127,5 +140,12 @@ describe('polledProgressAt', () => {
     expect(polledProgressAt(runningState(0, 2))).toBeUndefined();
     expect(polledProgressAt(taskState())).toBeUndefined();
     expect(polledProgressAt(finishedState(11_000))).toBeUndefined();
+  });
+
+  it('is exact when the state says when its newest event happened (updatedAt)', () => {
+    expect(polledProgressAt(runningState(1, 3, { updatedAt: 10_263.5 }))).toEqual({
+      serverAt: 10_263.5,
+      exact: true,
+    });
   });
 });

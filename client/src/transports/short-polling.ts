@@ -26,21 +26,27 @@ import type { LaneError, Report, TransportClient } from './types.ts';
 const FALLBACK_INTERVAL_MS = 1_000;
 
 /**
- * The server time of the progress value a polled state shows, as closely as the state allows.
+ * The server time of the progress value a polled state shows.
  *
- * What staleness means for a polled lane: a pushed event carries its own time, so its age on screen is
- * measured exactly. A polled state says which event it reflects (`lastSeq`) but not when that event
- * happened; its age on screen is the wait for the next poll (up to one interval) plus the trip back.
- * The state gives `startedAt`, and the engine emits step k no earlier than its scheduled time,
- * `startedAt + k × durationMs / steps` (its timers can be late, never early; a restart only delays the
- * rest). So that time is a lower bound of the event's, and the age computed from it is an upper bound,
- * too high by the server's timer lateness: the card says so. A terminal state is exact
- * (`finishedAt`), and feeds completion lag, not staleness.
+ * What staleness means for a polled lane: a pushed event carries its own time; a polled state carries
+ * `updatedAt`, the server time of its newest event, so a running state's progress is timed exactly
+ * and its age on screen is the wait for the next poll (up to one interval) plus the trip back.
+ *
+ * A server that predates `updatedAt` leaves only `startedAt`; the engine emits step k no earlier than
+ * its scheduled time, `startedAt + k × durationMs / steps` (its timers can be late, never early), so
+ * that time is a lower bound of the event's and the age computed from it an upper bound: `exact:
+ * false`, and the card says so. A terminal state feeds completion lag, not staleness.
  */
-export function polledProgressAt(task: TaskState): { serverAt: number; exact: false } | undefined {
-  if (task.status !== 'running' || task.step < 1 || task.startedAt === undefined) return undefined;
+export function polledProgressAt(task: TaskState): { serverAt: number; exact: boolean } | undefined {
+  if (task.status !== 'running' || task.step < 1) return undefined;
+  if (task.updatedAt !== undefined) return { serverAt: task.updatedAt, exact: true };
+  if (task.startedAt === undefined) return undefined;
   return { serverAt: task.startedAt + (task.step * task.spec.durationMs) / task.steps, exact: false };
 }
+
+/** Said once on the card when a polled state has no `updatedAt` and its age had to be bounded. */
+export const UPPER_BOUND_NOTE =
+  'Progress age is an upper bound here: this server’s polled state does not say when its step happened, so it is timed from the step’s schedule, which the step can only follow.';
 
 export interface ShortPollOptions {
   /** The person's interval, ms; absent: the server's `Retry-After`. */
@@ -73,6 +79,7 @@ export function followShortPoll(
     let etag: string | undefined;
     let lastSeq = created.task.lastSeq;
     let failures = 0;
+    let notedBound = false;
     let nextAt = created.receivedAt + intervalMs;
     const fail = (error: LaneError) => report({ type: 'error', error, at: deps.now() });
     const failed = (label: string, status?: number) => {
@@ -158,6 +165,10 @@ export function followShortPoll(
         at: receivedAt,
       });
       const progress = polledProgressAt(task);
+      if (progress && !progress.exact && !notedBound) {
+        notedBound = true;
+        report({ type: 'note', text: UPPER_BOUND_NOTE, at: receivedAt });
+      }
       report({ type: 'task', task, at: receivedAt, ...(progress ? { progress } : {}) });
       if (isTerminalState(task)) break;
     }
@@ -173,11 +184,6 @@ export function createShortPollingClient(deps: AsyncDeps = browserAsyncDeps): Tr
     id: 'short-polling',
     run(spec, report, options) {
       const intervalMs = options?.settings.pollIntervalMs;
-      report({
-        type: 'note',
-        text: 'Progress age is an upper bound here: a polled state does not say when its step happened, so it is timed from the step’s schedule, which the step can only follow.',
-        at: deps.now(),
-      });
       return runAsyncLane(deps, spec, report, {
         follow: (created) =>
           created.kind === 'final'

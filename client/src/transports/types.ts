@@ -23,7 +23,20 @@ export interface WireDelta {
   unmeasuredUp?: number;
   /** Exchanges whose bytes down are counted only in part (a stream's frames before its end), or not at all. */
   unmeasuredDown?: number;
+  /**
+   * New connections the page saw an exchange open: Resource Timing's `connectStart`/`connectEnd` show a
+   * connection made for it (a reused one reads both as `fetchStart`); a WebSocket is one per handshake.
+   */
+  connections?: number;
+  /** Exchanges whose Resource Timing entry could not tell whether they opened a connection. */
+  unmeasuredConnections?: number;
 }
+
+/** What travels in one exchange: an HTTP request and its answer, an event stream, a WebSocket. */
+export type ExchangeKind = 'http' | 'stream' | 'socket';
+
+/** How an exchange ended: answered (any status), failed on the network, or abandoned by the page. */
+export type ExchangeOutcome = 'answered' | 'failed' | 'aborted' | 'closed';
 
 /** One poll of a polling lane: a `GET` that brought news, brought nothing new (wasted), or failed. */
 export interface PollRecord {
@@ -103,7 +116,17 @@ export type LaneReport =
   /** A relayed webhook event was applied: its hop times. Reported right after its `event`. */
   | { type: 'relay'; hop: RelayHop; at: number }
   /** The webhook delivery log as the server keeps it (fetched by the lab, not the lane's cost). */
-  | { type: 'deliveries'; log: DeliveriesResponse; at: number };
+  | { type: 'deliveries'; log: DeliveriesResponse; at: number }
+  /**
+   * For the timeline, each exchange on the wire: `sent` when it leaves (`id` unique in the page),
+   * `opened` when a stream's or socket's connection is up, `ended` when its answer is whole or it
+   * failed, closed or was abandoned. `at` is the moment itself, not when the report was read.
+   */
+  | { type: 'sent'; id: number; kind: ExchangeKind; label: string; at: number }
+  | { type: 'opened'; id: number; at: number }
+  | { type: 'ended'; id: number; outcome: ExchangeOutcome; status?: number; at: number }
+  /** One WebSocket frame, for the timeline (its bytes are in a `wire` report too). */
+  | { type: 'frame'; direction: 'up' | 'down'; bytes: number; at: number };
 
 export type Report = (report: LaneReport) => void;
 

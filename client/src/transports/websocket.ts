@@ -11,6 +11,7 @@ import {
 } from '@transport-lab/shared';
 import { WebSocket as EngineWebSocket, io, type Socket } from 'socket.io-client';
 import { clientNow } from '../lib/time.ts';
+import { nextExchangeId } from './http.ts';
 import { createSeqOrderer } from './seq-orderer.ts';
 import type { LaneError, LaneRun, Report, TransportClient } from './types.ts';
 import { type FrameData, frameWireBytes, webSocketCompressionNote } from './wire.ts';
@@ -24,6 +25,10 @@ export interface FrameMeter {
   /** One frame's bytes on the wire, framing included. */
   frame(direction: 'up' | 'down', wireBytes: number): void;
   note(text: string): void;
+  /** The raw WebSocket opened: the upgrade was answered. */
+  opened?(): void;
+  /** The raw WebSocket closed, for whatever reason. */
+  closed?(): void;
 }
 
 export interface WebSocketDeps {
@@ -51,9 +56,11 @@ export function instrumentWebSocket(ws: WebSocket, meter: FrameMeter): void {
     meter.frame('down', frameWireBytes(event.data, false));
   });
   ws.addEventListener('open', () => {
+    meter.opened?.();
     const note = webSocketCompressionNote(ws.extensions);
     if (note) meter.note(note);
   });
+  ws.addEventListener('close', () => meter.closed?.());
 }
 
 /**
@@ -120,15 +127,35 @@ function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report): Lane
     settle = resolve;
   });
 
+  /** The raw WebSocket now carrying the run, as an exchange on the timeline. */
+  let connection: number | undefined;
+  let reconnects = 0;
   const socket = deps.createSocket({
-    handshake: () => report({ type: 'wire', delta: { requests: 1 }, at: deps.now() }),
-    frame: (direction, wireBytes) =>
+    handshake: () => {
+      const at = deps.now();
+      connection = nextExchangeId();
+      report({ type: 'sent', id: connection, kind: 'socket', label: 'WebSocket upgrade', at });
+      // A WebSocket has a connection of its own: one per handshake.
+      report({ type: 'wire', delta: { requests: 1, connections: 1 }, at });
+    },
+    frame: (direction, wireBytes) => {
+      const at = deps.now();
+      report({ type: 'frame', direction, bytes: wireBytes, at });
       report({
         type: 'wire',
         delta: direction === 'up' ? { bytesUp: wireBytes } : { bytesDown: wireBytes },
-        at: deps.now(),
-      }),
+        at,
+      });
+    },
     note: (text) => report({ type: 'note', text, at: deps.now() }),
+    opened: () => {
+      if (connection !== undefined) report({ type: 'opened', id: connection, at: deps.now() });
+    },
+    closed: () => {
+      if (connection !== undefined)
+        report({ type: 'ended', id: connection, outcome: 'closed', at: deps.now() });
+      connection = undefined;
+    },
   });
 
   const end = () => {
@@ -224,6 +251,10 @@ function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report): Lane
   });
   socket.on('connect_error', (error) => {
     if (!everConnected) fail({ code: 'CONNECT_FAILED', message: error.message, fromServer: false });
+  });
+  socket.io.on('reconnect_attempt', () => {
+    reconnects += 1;
+    report({ type: 'reconnect', count: reconnects, at: deps.now() });
   });
   socket.io.on('reconnect_failed', () =>
     fail({

@@ -53,6 +53,27 @@ export interface ResourceEntryLike {
 }
 
 /**
+ * Whether an exchange opened a new connection, from its Resource Timing entry: a connection reused
+ * from the pool reads `connectStart === connectEnd` (Resource Timing §4.3: both equal
+ * `domainLookupEnd`), a new one spends time connecting. Undefined when the entry shows no phases (none
+ * came, or a cross-origin answer without `Timing-Allow-Origin` zeroes them).
+ */
+export function openedConnection(entry: ResourceEntryLike | undefined): boolean | undefined {
+  if (!entry?.connectStart || entry.connectEnd === undefined) return undefined;
+  return entry.connectEnd > entry.connectStart;
+}
+
+/** The wire delta of one exchange's connection: one new, none, or not measured. */
+export function connectionDelta(entry: ResourceEntryLike | undefined): {
+  connections?: number;
+  unmeasuredConnections?: number;
+} {
+  const opened = openedConnection(entry);
+  if (opened === undefined) return { unmeasuredConnections: 1 };
+  return opened ? { connections: 1 } : {};
+}
+
+/**
  * How long a request waited in the browser before it was sent, DNS and connecting left out: over
  * HTTP/1.1 a browser opens at most 6 connections per origin, and a request with none free queues.
  * Undefined when the entry does not show its phases.
@@ -101,6 +122,10 @@ export function transferBytes(entry: ResourceEntryLike | undefined): number | un
 
 export interface WireCounts {
   requests: number;
+  /** New connections seen (see `openedConnection`); undefined until something measured one. */
+  connections?: number;
+  /** Exchanges that could not show whether they opened a connection: above 0, `connections` is a lower bound. */
+  unmeasuredConnections?: number;
   /** Undefined until something measured it. */
   bytesUp?: number;
   bytesDown?: number;
@@ -119,6 +144,8 @@ export function addWire(
     bytesDown?: number;
     unmeasuredUp?: number;
     unmeasuredDown?: number;
+    connections?: number;
+    unmeasuredConnections?: number;
   },
 ) {
   const next: WireCounts = { requests: counts.requests + (delta.requests ?? 0) };
@@ -130,6 +157,10 @@ export function addWire(
   if (down !== undefined) next.bytesDown = down;
   if (missingUp) next.unmeasuredUp = missingUp;
   if (missingDown) next.unmeasuredDown = missingDown;
+  const connections = sum(counts.connections, delta.connections);
+  const missingConnections = sum(counts.unmeasuredConnections, delta.unmeasuredConnections);
+  if (connections !== undefined) next.connections = connections;
+  if (missingConnections) next.unmeasuredConnections = missingConnections;
   return next;
 }
 

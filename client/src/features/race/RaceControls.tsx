@@ -20,12 +20,13 @@ export function RaceControls() {
   const parsed = parseSpecInput(specInput);
   const errors = parsed.ok ? {} : parsed.errors;
   const laneSettings = parseLaneSettings(laneSettingsInput, server);
-  const { setSpecField, setLaneSelected, startRace, cancelRace } = appStore.getState();
+  const { setSpecField, setLaneSelected, requestStart, cancelRace } = appStore.getState();
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    // The press itself is the user's action: input delay before this handler is part of what they wait.
-    startRace(clientTimeOfEvent(event.timeStamp));
+    // Every lane leaves in the next animation frame, whose time is everyone's action time; the press
+    // itself is kept for the record.
+    requestStart({ pressedAt: clientTimeOfEvent(event.timeStamp) });
   };
 
   return (
