@@ -3,11 +3,12 @@ import { createStore } from 'zustand/vanilla';
 import { sampleServerClock } from '../clock/sample.ts';
 import { clientNow } from '../lib/time.ts';
 import { viewModeFromSearch } from '../lib/view-mode.ts';
+import { fetchWireReport } from '../lib/wire-report.ts';
 import { browserAsyncDeps } from '../transports/async-task.ts';
 import { defaultRegistry } from '../transports/registry.ts';
 import { createClockSlice } from './clock-slice.ts';
 import { animationFrame, startOnAnimationFrame } from './frame-batcher.ts';
-import { createRaceSlice } from './race-slice.ts';
+import { createRaceSlice, randomRunId } from './race-slice.ts';
 import { createSettingsSlice } from './settings-slice.ts';
 import type { AppState, StoreDeps } from './types.ts';
 
@@ -32,6 +33,8 @@ export const appStore: AppStore = createAppStore({
   startFrame: startOnAnimationFrame,
   sampleClock: () => sampleServerClock(),
   loadSettings: () => browserAsyncDeps.loadSettings(),
+  newRunId: randomRunId,
+  loadWireReport: (runId) => fetchWireReport(runId),
   initialViewMode: typeof location === 'undefined' ? undefined : viewModeFromSearch(location.search),
 });
 

@@ -4,7 +4,25 @@ import { createFrameBatcher } from './frame-batcher.ts';
 import { applyReport, completionMessage, draftOf, runningLane } from './lane-reducer.ts';
 import { createRaceLog, type RaceLog, recordReport } from './race-log.ts';
 import { parseLaneSettings, parseSpecInput } from './settings-slice.ts';
-import type { LaneReportItem, LaneRunState, RaceSlice, SliceCreator, StoreDeps } from './types.ts';
+import type {
+  LaneReportItem,
+  LaneRunState,
+  RaceSlice,
+  SliceCreator,
+  StoreDeps,
+  WireReportState,
+} from './types.ts';
+
+/** 32 random hex digits: a `RunId` from `getRandomValues`, which exists where `randomUUID` may not (plain http). */
+export function randomRunId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(
+    '',
+  );
+}
+
+/** The server may still hold some of a run's exchanges open (a socket closing): ask again this often. */
+export const WIRE_REPORT_TRIES = 8;
+export const WIRE_REPORT_RETRY_MS = 500;
 
 /** What a lane's start threw, as the error on its card. */
 function startError(error: unknown) {
@@ -38,7 +56,7 @@ export const createRaceSlice =
     let startPending = false;
 
     return {
-      race: { runId: 0, lanes: {}, announcements: [], settled: true },
+      race: { runId: 0, lanes: {}, announcements: [], settled: true, wire: { status: 'idle' } },
 
       requestStart(options = {}) {
         if (startPending || isRaceRunning(get().race.lanes)) return;
@@ -60,6 +78,7 @@ export const createRaceSlice =
         const laneSettings = parseLaneSettings(state.laneSettingsInput, server);
         if (!laneSettings.ok) return;
         const runOptions = { settings: laneSettings.settings, ...(server ? { server } : {}) };
+        const runTag = (deps.newRunId ?? randomRunId)();
         const ids = options.only ? [options.only] : state.selectedLanes;
         const clients = ids
           .map((id) => deps.registry.get(id))
@@ -77,6 +96,8 @@ export const createRaceSlice =
             lanes,
             announcements: [],
             settled: false,
+            runTag,
+            wire: { status: 'idle' },
             ...(options.pressedAt !== undefined ? { pressedAt: options.pressedAt } : {}),
             ...(options.only ? { alone: options.only } : {}),
           },
@@ -94,7 +115,10 @@ export const createRaceSlice =
         for (const client of clients) {
           const report = (r: LaneReportItem['report']) => batcher.push({ runId, lane: client.id, report: r });
           try {
-            const run = client.run(parsed.spec, report, runOptions);
+            const run = client.run(parsed.spec, report, {
+              ...runOptions,
+              tag: { lane: client.id, runId: runTag },
+            });
             runs.set(client.id, run);
             settling.push(run.done);
           } catch (error) {
@@ -103,8 +127,35 @@ export const createRaceSlice =
         }
         void Promise.allSettled(settling).then(() => {
           const { race } = get();
-          if (race.runId === runId) set({ race: { ...race, settled: true } });
+          if (race.runId !== runId) return;
+          set({ race: { ...race, settled: true } });
+          void get().loadWireReport();
         });
+      },
+
+      async loadWireReport() {
+        const { race } = get();
+        const { runTag, runId } = race;
+        if (!deps.loadWireReport || runTag === undefined || !race.settled) return;
+        const setWire = (wire: WireReportState) => {
+          const current = get().race;
+          if (current.runId === runId) set({ race: { ...current, wire } });
+        };
+        setWire({ status: 'loading' });
+        const wait = deps.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+        try {
+          for (let attempt = 1; ; attempt++) {
+            const report = await deps.loadWireReport(runTag);
+            const final = report.openStreams === 0;
+            if (final || attempt >= WIRE_REPORT_TRIES) {
+              setWire({ status: 'ready', report, final });
+              return;
+            }
+            await wait(WIRE_REPORT_RETRY_MS);
+          }
+        } catch (error) {
+          setWire({ status: 'error', error: error instanceof Error ? error.message : String(error) });
+        }
       },
 
       raceLog: () => log,

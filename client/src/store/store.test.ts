@@ -279,6 +279,7 @@ describe('lane settings and server settings', () => {
     store.getState().setHybridPushLane('long-polling');
     store.getState().startRace(1_000);
     expect(ws.last().options).toEqual({
+      tag: { lane: 'websocket', runId: expect.stringMatching(/^[0-9a-f]{32}$/) },
       settings: {
         pollIntervalMs: 750,
         longPollWaitMs: 25_000,

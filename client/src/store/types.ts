@@ -4,6 +4,7 @@ import type {
   DeliveriesResponse,
   LaneId,
   PublicSettings,
+  WireReport,
 } from '@transport-lab/shared';
 import type { StateCreator } from 'zustand';
 import type { TransportRegistry } from '../transports/registry.ts';
@@ -125,9 +126,21 @@ export interface RaceState {
   alone?: LaneId;
   /** Every lane's run has settled: its byte counts are all in. */
   settled: boolean;
+  /** The race's id on the wire (`RunId`): every lane tags its traffic with it and its lane id. */
+  runTag?: string;
+  /** The server's own count of this race's traffic, fetched once the race has settled. */
+  wire: WireReportState;
   lanes: Partial<Record<LaneId, LaneRunState>>;
   /** This race's completion messages, oldest first, for the live region (each added once). */
   announcements: Array<{ id: number; text: string }>;
+}
+
+export interface WireReportState {
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  report?: WireReport;
+  /** False while the server still had some of the run's exchanges open when it last answered. */
+  final?: boolean;
+  error?: string;
 }
 
 export interface LaneReportItem {
@@ -152,6 +165,8 @@ export interface RaceSlice {
   requestStart(options?: StartOptions): void;
   /** Starts every selected lane (or the one of `only`) now, in this tick. `actionAt` defaults to now. */
   startRace(actionAt?: number, options?: StartOptions): void;
+  /** Fetches the server's count of the settled race (again, if asked); waits while it has exchanges open. */
+  loadWireReport(): Promise<void>;
   /** The race's timeline log: plain arrays, appended per frame, not state. */
   raceLog(): RaceLog;
   /** Called after each frame's reports are recorded, and when a race starts; returns an unsubscribe. */
@@ -190,5 +205,11 @@ export interface StoreDeps {
   sampleClock(): Promise<ClockSample>;
   /** `GET /api/settings`; without it the page runs on the lanes' defaults. */
   loadSettings?(): Promise<PublicSettings>;
+  /** A fresh `RunId` for each race; defaults to 32 random hex digits. */
+  newRunId?(): string;
+  /** `GET /api/wire/{runId}`: the lab's own request, untagged. Without it no server count is shown. */
+  loadWireReport?(runId: string): Promise<WireReport>;
+  /** Resolves after `ms`: the pause before asking again for a wire report still open. */
+  wait?(ms: number): Promise<void>;
   initialViewMode?: ViewMode;
 }

@@ -4,7 +4,13 @@ import {
   EVENT_SOURCE_CONNECTING,
   type EventSourceLike,
 } from './async-task.ts';
-import { exchangeLabel, nextExchangeId, RESOURCE_ENTRY_WAIT_MS, type ResourceWatch } from './http.ts';
+import {
+  exchangeLabel,
+  nextExchangeId,
+  RESOURCE_ENTRY_WAIT_MS,
+  type ResourceWatch,
+  taggedUrl,
+} from './http.ts';
 import type { ExchangeOutcome, Report, WireDelta } from './types.ts';
 import { connectionDelta, sseMessageBytes, streamBytesDown } from './wire.ts';
 
@@ -59,14 +65,15 @@ export function openMeteredStream(
   handlers: StreamHandlers,
   options: StreamOptions,
 ): MeteredStream {
-  const url = new URL(path, location.href).href;
+  // Tagged by query, so the server counts it for the lane; Resource Timing names it by this same URL.
+  const url = taggedUrl(new URL(path, location.href).href, deps.tag);
   const measuring: Array<Promise<void>> = [];
   const wire = (delta: WireDelta) => report({ type: 'wire', delta, at: deps.now() });
   let notedUnmeasured = false;
   let failuresInARow = 0;
   let closed = false;
 
-  const label = exchangeLabel('GET', url);
+  const label = exchangeLabel('GET', new URL(path, location.href).href);
   const startConnection = (counted: boolean): Connection => {
     const connection: Connection = {
       watch: deps.watchResource(url, deps.perfNow()),

@@ -1,4 +1,12 @@
-import { ERROR_STATUS, ErrorEnvelope, REQUEST_BYTES_HEADER, SyncTimeoutDetails } from '@transport-lab/shared';
+import {
+  ERROR_STATUS,
+  ErrorEnvelope,
+  type LabTag,
+  labTagHeaders,
+  labTagQuery,
+  REQUEST_BYTES_HEADER,
+  SyncTimeoutDetails,
+} from '@transport-lab/shared';
 import { clientNow } from '../lib/time.ts';
 import type { LaneError, Report } from './types.ts';
 import {
@@ -24,6 +32,33 @@ export interface HttpDeps {
   watchResource(url: string, notBefore: number): ResourceWatch;
   /** `performance.now()`: Resource Timing's own clock. */
   perfNow(): number;
+  /**
+   * The lane and race this traffic belongs to, so that the server counts it beside the page
+   * (`LAB_TAGS`): headers on a fetch, query parameters on a stream. Only metered traffic is tagged:
+   * the lab's own requests (settings, the delivery log, the wire report) are no lane's cost.
+   */
+  tag?: LabTag;
+}
+
+/** The same deps, tagging every metered exchange with `tag`. */
+export function withTag<D extends HttpDeps>(deps: D, tag: LabTag | undefined): D {
+  return tag ? { ...deps, tag } : deps;
+}
+
+/** `init` with the lab's tag headers added; `init` itself is left as it was. */
+export function taggedInit(init: RequestInit, tag: LabTag | undefined): RequestInit {
+  if (!tag) return init;
+  const headers = new Headers(init.headers);
+  for (const [name, value] of Object.entries(labTagHeaders(tag))) headers.set(name, value);
+  return { ...init, headers: Object.fromEntries(headers) };
+}
+
+/** An absolute URL with the lab's tag query parameters added (for an EventSource, which sends no headers). */
+export function taggedUrl(url: string, tag: LabTag | undefined): string {
+  if (!tag) return url;
+  const tagged = new URL(url);
+  for (const [name, value] of Object.entries(labTagQuery(tag))) tagged.searchParams.set(name, value);
+  return tagged.href;
 }
 
 /**
@@ -136,7 +171,7 @@ export async function meteredFetch(
   let response: Response;
   try {
     const sentAt = deps.now();
-    const pending = deps.fetch(url, init);
+    const pending = deps.fetch(url, taggedInit(init, deps.tag));
     report({ type: 'sent', id, kind: 'http', label: exchangeLabel(init.method ?? 'GET', url), at: sentAt });
     report({ type: 'wire', delta: { requests: 1 }, at: deps.now() });
     response = await pending;

@@ -1,5 +1,6 @@
 import { LANES, MAX_PREFER_WAIT_S } from '@transport-lab/shared';
 import { type AsyncDeps, browserAsyncDeps, runAsyncLane } from './async-task.ts';
+import { withTag } from './http.ts';
 import { followLongPoll } from './long-polling.ts';
 import { followSse } from './sse.ts';
 import { DEFAULT_LANE_SETTINGS, type PushLaneId, type TransportClient } from './types.ts';
@@ -28,6 +29,7 @@ export function createHybridClient(deps: AsyncDeps = browserAsyncDeps): Transpor
       const settings = options?.settings ?? DEFAULT_LANE_SETTINGS;
       const push = settings.hybridPushLane;
       const prefer = preferHeader(settings.hybridWaitS);
+      const tagged = withTag(deps, options?.tag);
       if (push === 'sse') {
         report({
           type: 'note',
@@ -35,7 +37,7 @@ export function createHybridClient(deps: AsyncDeps = browserAsyncDeps): Transpor
           at: deps.now(),
         });
       }
-      return runAsyncLane(deps, spec, report, {
+      return runAsyncLane(tagged, spec, report, {
         prefer,
         creating: `Waiting up to ${settings.hybridWaitS} s for the answer itself…`,
         follow(created) {
@@ -56,9 +58,9 @@ export function createHybridClient(deps: AsyncDeps = browserAsyncDeps): Transpor
             path: { kind: 'pushed', text: `202 → ${PUSH_NAMES[push]}`, ...detail },
             at,
           });
-          if (push === 'sse') return followSse(deps, created.task, report);
+          if (push === 'sse') return followSse(tagged, created.task, report);
           const serverMaxWaitMs = options?.server?.maxLongPollWaitMs;
-          return followLongPoll(deps, created.task, report, {
+          return followLongPoll(tagged, created.task, report, {
             waitMs: settings.longPollWaitMs,
             ...(serverMaxWaitMs !== undefined ? { serverMaxWaitMs } : {}),
           });

@@ -25,6 +25,7 @@ import {
   messageOf,
   meteredFetch,
   parseJson,
+  withTag,
 } from './http.ts';
 import { createSeqOrderer } from './seq-orderer.ts';
 import { DEFAULT_LANE_SETTINGS, type LaneError, type Report, type TransportClient } from './types.ts';
@@ -165,13 +166,14 @@ export function createLongPollingClient(deps: AsyncDeps = browserAsyncDeps): Tra
   return {
     id: 'long-polling',
     run(spec, report, options) {
+      const tagged = withTag(deps, options?.tag);
       const waitMs = options?.settings.longPollWaitMs ?? DEFAULT_LANE_SETTINGS.longPollWaitMs;
       const serverMaxWaitMs = options?.server?.maxLongPollWaitMs;
-      return runAsyncLane(deps, spec, report, {
+      return runAsyncLane(tagged, spec, report, {
         follow: (created) =>
           isTerminalState(created.task)
             ? undefined
-            : followLongPoll(deps, created.task, report, {
+            : followLongPoll(tagged, created.task, report, {
                 waitMs,
                 ...(serverMaxWaitMs !== undefined ? { serverMaxWaitMs } : {}),
               }),

@@ -7,6 +7,7 @@ import {
   messageOf,
   meteredFetch,
   parseJson,
+  withTag,
 } from './http.ts';
 import type { LaneError, LaneRun, Report, TransportClient } from './types.ts';
 
@@ -19,8 +20,8 @@ import type { LaneError, LaneRun, Report, TransportClient } from './types.ts';
 export function createRequestResponseClient(deps: HttpDeps = browserHttpDeps): TransportClient {
   return {
     id: 'request-response',
-    run(spec, report) {
-      return runRequestResponse(deps, spec, report);
+    run(spec, report, options) {
+      return runRequestResponse(withTag(deps, options?.tag), spec, report);
     },
   };
 }

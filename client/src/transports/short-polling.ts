@@ -19,6 +19,7 @@ import {
   messageOf,
   meteredFetch,
   parseJson,
+  withTag,
 } from './http.ts';
 import type { LaneError, Report, TransportClient } from './types.ts';
 
@@ -184,11 +185,12 @@ export function createShortPollingClient(deps: AsyncDeps = browserAsyncDeps): Tr
     id: 'short-polling',
     run(spec, report, options) {
       const intervalMs = options?.settings.pollIntervalMs;
-      return runAsyncLane(deps, spec, report, {
+      const tagged = withTag(deps, options?.tag);
+      return runAsyncLane(tagged, spec, report, {
         follow: (created) =>
           created.kind === 'final'
             ? undefined
-            : followShortPoll(deps, created, report, intervalMs !== undefined ? { intervalMs } : {}),
+            : followShortPoll(tagged, created, report, intervalMs !== undefined ? { intervalMs } : {}),
       });
     },
   };

@@ -7,7 +7,7 @@ import {
   runAsyncLane,
 } from './async-task.ts';
 import { openMeteredStream } from './event-stream.ts';
-import { messageOf, meteredFetch, parseJson } from './http.ts';
+import { messageOf, meteredFetch, parseJson, withTag } from './http.ts';
 import { createSeqOrderer } from './seq-orderer.ts';
 import type { Report, TransportClient } from './types.ts';
 import { SSE_PREAMBLE_BYTES } from './wire.ts';
@@ -112,15 +112,16 @@ export function followSse(deps: AsyncDeps, task: TaskState, report: Report): Fol
 export function createSseClient(deps: AsyncDeps = browserAsyncDeps): TransportClient {
   return {
     id: 'sse',
-    run(spec, report) {
+    run(spec, report, options) {
+      const tagged = withTag(deps, options?.tag);
       report({
         type: 'note',
         text: 'An EventSource shows no answer headers: the stream request’s bytes up are not measured.',
         at: deps.now(),
       });
-      return runAsyncLane(deps, spec, report, {
+      return runAsyncLane(tagged, spec, report, {
         follow: (created) =>
-          isTerminalState(created.task) ? undefined : followSse(deps, created.task, report),
+          isTerminalState(created.task) ? undefined : followSse(tagged, created.task, report),
       });
     },
   };

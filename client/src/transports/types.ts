@@ -1,5 +1,6 @@
 import type {
   DeliveriesResponse,
+  LabTag,
   LaneId,
   PublicSettings,
   TaskEvent,
@@ -167,6 +168,8 @@ export interface RunOptions {
   settings: LaneSettings;
   /** `GET /api/settings`, when the page has it; a lane that needs it and lacks it fetches it. */
   server?: PublicSettings;
+  /** The lane and race to tag the run's traffic with, for the server's own count. */
+  tag?: LabTag;
 }
 
 /** One interface for every lane, as tRPC's links: the page drives all of them the same way. */

@@ -18,7 +18,7 @@ import {
   sleep,
 } from './async-task.ts';
 import { openMeteredStream } from './event-stream.ts';
-import { parseJson } from './http.ts';
+import { parseJson, withTag } from './http.ts';
 import { createSeqOrderer } from './seq-orderer.ts';
 import type { RelayHop, Report, TransportClient } from './types.ts';
 import { SSE_PREAMBLE_BYTES } from './wire.ts';
@@ -250,6 +250,8 @@ export function createWebhookClient(deps: AsyncDeps = browserAsyncDeps): Transpo
     id: 'webhook',
     run(spec, report, options) {
       let settings = options?.server;
+      // Tagged: the create and the relay stream. The delivery log is fetched unmetered and untagged.
+      const tagged = withTag(deps, options?.tag);
       report({
         type: 'note',
         text: 'Not counted: the deliveries (server → your backend, not through this page) and the delivery log the lab fetches.',
@@ -260,14 +262,14 @@ export function createWebhookClient(deps: AsyncDeps = browserAsyncDeps): Transpo
         text: 'Relay stream: another origin without Timing-Allow-Origin, so Resource Timing cannot size it; bytes up not measured.',
         at: deps.now(),
       });
-      return runAsyncLane(deps, spec, report, {
+      return runAsyncLane(tagged, spec, report, {
         async prepare() {
           settings ??= await deps.loadSettings();
           return { webhook: { url: settings.receiver.webhookUrl } };
         },
         follow(created) {
           if (isTerminalState(created.task) || !settings) return undefined;
-          return followWebhook(deps, created.task, settings, report);
+          return followWebhook(tagged, created.task, settings, report);
         },
       });
     },

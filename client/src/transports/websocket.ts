@@ -3,6 +3,8 @@ import {
   type ClientToServerEvents,
   HandshakeWire,
   isTerminalEvent,
+  type LabTag,
+  labTagQuery,
   type ServerToClientEvents,
   StartAck,
   SubscribeAck,
@@ -33,8 +35,11 @@ export interface FrameMeter {
 
 export interface WebSocketDeps {
   now(): number;
-  /** A socket.io socket, not yet connected, whose WebSocket frames go to `meter`. */
-  createSocket(meter: FrameMeter): LaneSocket;
+  /**
+   * A socket.io socket, not yet connected, whose WebSocket frames go to `meter`; its handshake query
+   * carries `tag` (engine.io repeats it on the upgrade), so the server counts it for the lane.
+   */
+  createSocket(meter: FrameMeter, tag?: LabTag): LaneSocket;
   /** How long to wait for an acknowledgement once connected. */
   ackTimeoutMs: number;
 }
@@ -82,8 +87,9 @@ export function meteredWebSocketTransport(meter: FrameMeter): typeof EngineWebSo
   };
 }
 
-export function createSocketIo(meter: FrameMeter): LaneSocket {
+export function createSocketIo(meter: FrameMeter, tag?: LabTag): LaneSocket {
   return io({
+    ...(tag ? { query: labTagQuery(tag) } : {}),
     // One connection per run, never the cached shared Manager: its frames and its handshake are then
     // this run's cost alone, and it starts cold as a first visit would.
     forceNew: true,
@@ -107,13 +113,13 @@ export const browserWebSocketDeps: WebSocketDeps = {
 export function createWebSocketClient(deps: WebSocketDeps = browserWebSocketDeps): TransportClient {
   return {
     id: 'websocket',
-    run(spec, report) {
-      return runWebSocket(deps, spec, report);
+    run(spec, report, options) {
+      return runWebSocket(deps, spec, report, options?.tag);
     },
   };
 }
 
-function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report): LaneRun {
+function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report, tag?: LabTag): LaneRun {
   const orderer = createSeqOrderer();
   /** Events pushed before the start ack named the task: this socket carries only this run's task. */
   const early: Array<{ event: TaskEvent; at: number }> = [];
@@ -130,33 +136,36 @@ function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report): Lane
   /** The raw WebSocket now carrying the run, as an exchange on the timeline. */
   let connection: number | undefined;
   let reconnects = 0;
-  const socket = deps.createSocket({
-    handshake: () => {
-      const at = deps.now();
-      connection = nextExchangeId();
-      report({ type: 'sent', id: connection, kind: 'socket', label: 'WebSocket upgrade', at });
-      // A WebSocket has a connection of its own: one per handshake.
-      report({ type: 'wire', delta: { requests: 1, connections: 1 }, at });
+  const socket = deps.createSocket(
+    {
+      handshake: () => {
+        const at = deps.now();
+        connection = nextExchangeId();
+        report({ type: 'sent', id: connection, kind: 'socket', label: 'WebSocket upgrade', at });
+        // A WebSocket has a connection of its own: one per handshake.
+        report({ type: 'wire', delta: { requests: 1, connections: 1 }, at });
+      },
+      frame: (direction, wireBytes) => {
+        const at = deps.now();
+        report({ type: 'frame', direction, bytes: wireBytes, at });
+        report({
+          type: 'wire',
+          delta: direction === 'up' ? { bytesUp: wireBytes } : { bytesDown: wireBytes },
+          at,
+        });
+      },
+      note: (text) => report({ type: 'note', text, at: deps.now() }),
+      opened: () => {
+        if (connection !== undefined) report({ type: 'opened', id: connection, at: deps.now() });
+      },
+      closed: () => {
+        if (connection !== undefined)
+          report({ type: 'ended', id: connection, outcome: 'closed', at: deps.now() });
+        connection = undefined;
+      },
     },
-    frame: (direction, wireBytes) => {
-      const at = deps.now();
-      report({ type: 'frame', direction, bytes: wireBytes, at });
-      report({
-        type: 'wire',
-        delta: direction === 'up' ? { bytesUp: wireBytes } : { bytesDown: wireBytes },
-        at,
-      });
-    },
-    note: (text) => report({ type: 'note', text, at: deps.now() }),
-    opened: () => {
-      if (connection !== undefined) report({ type: 'opened', id: connection, at: deps.now() });
-    },
-    closed: () => {
-      if (connection !== undefined)
-        report({ type: 'ended', id: connection, outcome: 'closed', at: deps.now() });
-      connection = undefined;
-    },
-  });
+    tag,
+  );
 
   const end = () => {
     finished = true;
