@@ -1,9 +1,12 @@
 import {
   API_PATHS,
+  chunkBytes,
   ErrorEnvelope,
   EventsResponse,
   HTTP_HEADERS,
   isTerminalEvent,
+  LAST_CHUNK_BYTES,
+  SSE,
   SSE_PREAMBLE_BYTES,
   sseMessageBytes,
   type TaskEvent,
@@ -11,7 +14,7 @@ import {
 } from '@transport-lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, streamBreaches, type TestServer } from './harness.ts';
-import { createTask, longPollToEnd, readSse, shortPollToEnd } from './httpClients.ts';
+import { countingProxy, createTask, longPollToEnd, readSse, shortPollToEnd } from './httpClients.ts';
 
 let server: TestServer;
 
@@ -251,18 +254,38 @@ describe('the SSE stream itself', () => {
     expect(read.ids).toEqual(read.events.map((e) => String(e.seq)));
   });
 
-  it('carries exactly the bytes the shared SSE framing arithmetic counts (what the page relies on)', async () => {
-    const { json } = await createTask(server.baseUrl, {
-      spec: { durationMs: 30, steps: 3, resultBytes: 200 },
-    });
-    const res = await fetch(`${server.baseUrl}${API_PATHS.stream(json.task.id)}?after=0`);
-    const body = Buffer.from(await res.arrayBuffer());
-    const events = await server.app.engine.eventsAfter(json.task.id, 0);
-    const counted = events.reduce(
-      (sum, event) => sum + sseMessageBytes({ data: JSON.stringify(event), lastEventId: String(event.seq) }),
-      SSE_PREAMBLE_BYTES,
-    );
-    expect(body.length).toBe(counted);
+  it('carries exactly the bytes the shared framing arithmetic counts, chunks included, on the wire', async () => {
+    // A TCP proxy counts what really crosses the wire; the page's arithmetic must land on it.
+    const proxy = await countingProxy(server.baseUrl);
+    try {
+      const { json } = await createTask(server.baseUrl, {
+        spec: { durationMs: 30, steps: 3, resultBytes: 200 },
+      });
+      const read = await readSse(proxy.url, json.task.id, { after: 0 });
+      expect(read.endedByServer).toBe(true);
+      await proxy.settled();
+      const events = await server.app.engine.eventsAfter(json.task.id, 0);
+      expect(read.events).toEqual(events);
+      const wire = read.wire;
+      if (!wire || !read.wireMessage) throw new Error('no wire message on the stream');
+      // What the page can add up: its own request and the answer's head (reported by the server),
+      // then every message it saw framed and chunked, the opening retry hint, and the last chunk.
+      const messages = [
+        SSE_PREAMBLE_BYTES,
+        sseMessageBytes({ data: read.wireMessage.data, lastEventId: '', type: SSE.wireEvent }),
+        ...events.map((event) =>
+          sseMessageBytes({ data: JSON.stringify(event), lastEventId: String(event.seq) }),
+        ),
+      ];
+      const down =
+        wire.responseHeadBytes +
+        messages.reduce((sum, bytes) => sum + chunkBytes(bytes), 0) +
+        LAST_CHUNK_BYTES;
+      expect(wire.requestBytes).toBe(proxy.bytesUp());
+      expect(down).toBe(proxy.bytesDown());
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('answers 204 to a reconnect after the end, and 400 to a malformed Last-Event-ID', async () => {

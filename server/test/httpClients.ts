@@ -1,3 +1,4 @@
+import { type AddressInfo, connect as connectTcp, createServer as createNetServer } from 'node:net';
 import {
   API_PATHS,
   type CreateTaskResponse,
@@ -5,11 +6,13 @@ import {
   EventsResponse,
   HTTP_HEADERS,
   isTerminalEvent,
+  SSE,
+  SseWire,
   TaskEvent,
   TaskResponse,
   type TaskState,
 } from '@transport-lab/shared';
-import { createParser } from 'eventsource-parser';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 /** Real HTTP clients of the asynchronous lanes, as a program (not a browser) would write them. */
 
@@ -58,6 +61,9 @@ export interface SseRead {
   retryMs?: number;
   /** The stream ended on its own (the server closed it), rather than being aborted by us. */
   endedByServer: boolean;
+  /** The stream's first message: what the page cannot see of its own request and answer head. */
+  wire?: SseWire;
+  wireMessage?: EventSourceMessage;
 }
 
 /**
@@ -85,6 +91,11 @@ export async function readSse(
   if (res.status !== 200 || !res.body) return out;
   const parser = createParser({
     onEvent(message) {
+      if (message.event === SSE.wireEvent) {
+        out.wire = SseWire.parse(JSON.parse(message.data));
+        out.wireMessage = message;
+        return;
+      }
       out.events.push(TaskEvent.parse(JSON.parse(message.data)));
       if (message.id !== undefined) out.ids.push(message.id);
       if (options.stopAfter !== undefined && out.events.length >= options.stopAfter) abort.abort();
@@ -126,4 +137,57 @@ export async function shortPollToEnd(
     // The interval is the protocol itself here (the client's polling period), not a wait for sync.
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * A TCP proxy in front of `target` that counts the bytes each way: an independent witness of what
+ * crossed the wire. `settled` waits until every connection through it has closed.
+ */
+export async function countingProxy(target: string): Promise<{
+  url: string;
+  bytesUp(): number;
+  bytesDown(): number;
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const { hostname, port } = new URL(target);
+  let up = 0;
+  let down = 0;
+  let open = 0;
+  let onIdle: (() => void) | undefined;
+  const proxy = createNetServer((client) => {
+    open++;
+    const upstream = connectTcp(Number(port), hostname);
+    client.on('data', (chunk) => {
+      up += chunk.length;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      down += chunk.length;
+      client.write(chunk);
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end);
+    upstream.on('close', end);
+    client.once('close', () => {
+      open--;
+      if (open === 0) onIdle?.();
+    });
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port: proxyPort } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${proxyPort}`,
+    bytesUp: () => up,
+    bytesDown: () => down,
+    settled: () =>
+      new Promise((resolve) => {
+        if (open === 0) resolve();
+        else onIdle = resolve;
+      }),
+    close: () => new Promise((resolve) => proxy.close(() => resolve())),
+  };
 }

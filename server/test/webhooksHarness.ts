@@ -5,6 +5,7 @@ import {
   DeliveriesResponse,
   isTerminalEvent,
   RelayMessage,
+  SSE,
   WEBHOOK_HEADERS,
   WebhookPayload,
 } from '@transport-lab/shared';
@@ -179,6 +180,7 @@ export async function readRelay(
   let done = false;
   const parser = createParser({
     onEvent(event) {
+      if (event.event === SSE.wireEvent) return; // the stream's own wire report, not a relay
       messages.push(RelayMessage.parse(JSON.parse(event.data)));
       if (event.id !== undefined) ids.push(event.id);
       if (stop(messages)) {

@@ -5,7 +5,7 @@ import {
   createServer as createNetServer,
   type Socket,
 } from 'node:net';
-import { API_PATHS, type LabTag, labTagQuery, type RunId, WireReport } from '@transport-lab/shared';
+import { API_PATHS, type LabTag, labTagQuery, type RunId, SSE, WireReport } from '@transport-lab/shared';
 import { createParser } from 'eventsource-parser';
 
 /** A fresh run id, as the page would make one per race. */
@@ -191,6 +191,7 @@ export async function readEventStream(
   let stopped = false;
   const parser = createParser({
     onEvent(message) {
+      if (message.event === SSE.wireEvent) return; // the stream's own wire report
       data.push(message.data);
       if (!stopped && stop(data)) {
         stopped = true;

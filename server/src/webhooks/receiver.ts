@@ -17,6 +17,7 @@ import {
 import { createSession, type Session } from 'better-sse';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../config.ts';
+import { sendStreamWire, streamWire } from '../http/streamWire.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 
@@ -217,6 +218,7 @@ export function createReceiver({ config, logger, secretForTask }: ReceiverDeps):
       retry: SSE.retryMs,
       keepAlive: SSE.heartbeatMs,
     });
+    sendStreamWire(session, streamWire(req, res, { socketCountIsTheRequest: true }));
     // Replay after the page's Last-Event-ID (an index into this task's relay history), then live.
     const after = Number.parseInt(session.lastId, 10);
     const list = history.get(taskId) ?? [];

@@ -42,3 +42,15 @@ export function sseMessageBytes(message: { data: string; lastEventId: string; ty
 
 /** The `retry:` hint the server writes first on every stream (`retry:1000` and a blank line). */
 export const SSE_PREAMBLE_BYTES = utf8Bytes(`retry:${SSE.retryMs}\n\n`);
+
+/**
+ * Bytes of one write in an HTTP/1.1 chunked body (RFC 9112 §7.1): the size in hex, CRLF, the
+ * payload, CRLF. Node sends each `res.write` of a streamed answer as one chunk, and better-sse
+ * writes each event (and the opening `retry:` hint, and each heartbeat) with one write.
+ */
+export function chunkBytes(payloadBytes: number): number {
+  return payloadBytes.toString(16).length + 2 + payloadBytes + 2;
+}
+
+/** The last chunk that ends a chunked body: `0`, CRLF, and the empty trailer's CRLF. */
+export const LAST_CHUNK_BYTES = 5;

@@ -143,4 +143,15 @@ export const SSE = {
   retryMs: 1_000,
   /** A comment line at least this often keeps proxies from closing an idle stream, ms. */
   heartbeatMs: 15_000,
+  /** Event type of the first message of every stream: its `SseWire`. It carries no `id:`, so it
+   *  never moves EventSource's Last-Event-ID. */
+  wireEvent: 'wire',
 } as const;
+
+/** What a page cannot see of its own EventSource request: the request's bytes as the server read
+ *  them, and the response head's bytes as the server wrote them. Sent first on every stream. */
+export const SseWire = z.object({
+  requestBytes: z.int().min(0),
+  responseHeadBytes: z.int().min(0),
+});
+export type SseWire = z.infer<typeof SseWire>;

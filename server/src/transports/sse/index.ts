@@ -11,6 +11,7 @@ import { createSession } from 'better-sse';
 import type { Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../../errors.ts';
+import { sendStreamWire, streamWire } from '../../http/streamWire.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
 
 const LastEventId = z
@@ -46,6 +47,7 @@ export function register({ router, engine }: { router: Router; engine: TaskEngin
       trustClientEventId: false, // read above, validated
       headers: { 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' },
     });
+    sendStreamWire(session, streamWire(req, res, { socketCountIsTheRequest: false }));
     const off = await engine.subscribe(id, from, (event) => {
       if (!session.isConnected) return;
       session.push(event, 'message', String(event.seq));
