@@ -46,7 +46,8 @@ export interface AppHandle {
   /** The built-in webhook receiver ("your backend"): the caller listens its httpServer on
    *  RECEIVER_PORT (tests on port 0), as it does the app's. */
   receiver: Receiver;
-  /** The server's own count of each run's lane traffic on its sockets (`GET /api/wire/{runId}`). */
+  /** The server's own count of each run's lane traffic on its sockets (`GET /api/wire/{runId}`);
+   *  inert, knowing no run, with WIRE_ACCOUNTING=off. */
   wire: WireLedger;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
@@ -62,7 +63,12 @@ export async function createServer(
   const store = stores.tasks;
   const engine = new TaskEngine({ store, logger });
   const wire = createWireLedger();
-  const metrics = createMetrics(engine, wire);
+  // WIRE_ACCOUNTING=off leaves the measurement out, so that the benchmark can price it: the ledger
+  // stays inert (never attached, nothing tagged), and with it x-request-bytes, connection:wire and
+  // the wire metrics. Every lane behaves the same either way.
+  const accounting = config.WIRE_ACCOUNTING === 'on';
+  const tagTask = accounting ? wire.tagTask : undefined;
+  const metrics = createMetrics(engine, accounting ? wire : undefined);
   // The receiver asks for secrets only when a request comes, by when `webhooks` exists.
   const receiver = createReceiver({
     config,
@@ -76,7 +82,7 @@ export async function createServer(
     config,
     logger,
     builtInReceiverUrl: () => receiver.urls()?.webhookUrl,
-    onAttemptSocket: (taskId, socket) => wire.trackOutgoing(taskId, socket),
+    onAttemptSocket: accounting ? (taskId, socket) => wire.trackOutgoing(taskId, socket) : undefined,
   });
 
   const app = express();
@@ -85,7 +91,7 @@ export async function createServer(
 
   const api = Router();
   api.use(
-    requestWireBytes,
+    ...(accounting ? [requestWireBytes] : []),
     requestLogging(logger),
     metrics.timeRequests,
     requireJsonBody,
@@ -95,7 +101,7 @@ export async function createServer(
     router: api,
     engine,
     syncTimeoutMs: config.SYNC_TIMEOUT_MS,
-    tagTask: wire.tagTask,
+    tagTask,
   });
   registerCreateTask({
     router: api,
@@ -104,7 +110,7 @@ export async function createServer(
     webhooks,
     pollIntervalMs: config.POLL_INTERVAL_MS,
     answer: hybrid.answer(engine),
-    tagTask: wire.tagTask,
+    tagTask,
   });
   shortPolling.register({ router: api, engine });
   longPolling.register({ router: api, engine });
@@ -157,17 +163,19 @@ export async function createServer(
     serveClient: false,
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
   });
-  websocket.register({ io, engine, logger, tagTask: wire.tagTask });
+  websocket.register({ io, engine, logger, tagTask, reportHandshakes: accounting });
   // After socket.io has taken over the server's request listeners, so that the ledger's own,
   // prepended, sees socket.io's requests too. The receiver's relay streams are counted on its side;
   // its POST /webhooks is counted on the dispatcher's sockets instead (the same bytes, once).
-  wire.attach(httpServer, 'page', laneRoutes(io.path()));
-  const relayPrefix = RECEIVER_PATHS.relay('');
-  wire.attach(
-    receiver.httpServer,
-    'receiverToPage',
-    (method, path) => (method === 'GET' || method === 'OPTIONS') && path.startsWith(relayPrefix),
-  );
+  if (accounting) {
+    wire.attach(httpServer, 'page', laneRoutes(io.path()));
+    const relayPrefix = RECEIVER_PATHS.relay('');
+    wire.attach(
+      receiver.httpServer,
+      'receiverToPage',
+      (method, path) => (method === 'GET' || method === 'OPTIONS') && path.startsWith(relayPrefix),
+    );
+  }
 
   const resumed = await engine.recover();
   if (resumed > 0) logger.info({ resumed }, 'resumed tasks that were running before the restart');

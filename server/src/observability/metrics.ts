@@ -3,8 +3,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { TaskEngine } from '../tasks/engine.ts';
 import type { WireLedger } from './wireLedger.ts';
 
-/** Prometheus metrics for `GET /metrics`: one registry per server, so tests never share counters. */
-export function createMetrics(engine: TaskEngine, wire: WireLedger) {
+/** Prometheus metrics for `GET /metrics`: one registry per server, so tests never share counters.
+ *  Without a wire ledger (WIRE_ACCOUNTING=off) the `transport_lab_wire_*` series are left out. */
+export function createMetrics(engine: TaskEngine, wire: WireLedger | undefined) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -32,6 +33,27 @@ export function createMetrics(engine: TaskEngine, wire: WireLedger) {
 
   const stopCounting = engine.onEvent((event) => taskEvents.inc({ type: event.type }));
 
+  const stopWire = wire ? registerWireMetrics(registry, wire) : () => {};
+
+  const timeRequests: RequestHandler = (req, res, next) => {
+    const end = httpDuration.startTimer();
+    res.on('finish', () => {
+      // The route pattern, never the raw path: ids in label values would grow the series unbounded.
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      end({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+
+  const close = () => {
+    stopCounting();
+    stopWire();
+  };
+  return { registry, timeRequests, close };
+}
+
+/** The wire ledger's series; returns the unsubscribe. */
+function registerWireMetrics(registry: Registry, wire: WireLedger): () => void {
   // The wire ledger's totals over every run, by lane (LaneId only: seven values) and channel
   // (three). Open streams' bytes so far are moved into the totals before each scrape.
   const flushWire = () => wire.flushAll();
@@ -64,26 +86,10 @@ export function createMetrics(engine: TaskEngine, wire: WireLedger) {
       for (const { lane, channel, open } of wire.openConnections()) this.set({ lane, channel }, open);
     },
   });
-  const stopWire = wire.onCount((lane, channel, delta) => {
+  return wire.onCount((lane, channel, delta) => {
     if (delta.requests) wireRequests.inc({ lane, channel }, delta.requests);
     if (delta.bytesUp) wireBytes.inc({ lane, channel, direction: 'up' }, delta.bytesUp);
     if (delta.bytesDown) wireBytes.inc({ lane, channel, direction: 'down' }, delta.bytesDown);
     if (delta.connectionsOpened) wireConnections.inc({ lane, channel }, delta.connectionsOpened);
   });
-
-  const timeRequests: RequestHandler = (req, res, next) => {
-    const end = httpDuration.startTimer();
-    res.on('finish', () => {
-      // The route pattern, never the raw path: ids in label values would grow the series unbounded.
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      end({ method: req.method, route, status: String(res.statusCode) });
-    });
-    next();
-  };
-
-  const close = () => {
-    stopCounting();
-    stopWire();
-  };
-  return { registry, timeRequests, close };
 }

@@ -26,6 +26,9 @@ export interface WebsocketDeps {
   logger: Logger;
   /** Given the handshake request, whose query carries the lane tag (`query: {labLane, labRun}`). */
   tagTask?: TagTask;
+  /** Send each socket `connection:wire`, its upgrade's bytes as the server read and wrote them
+   *  (off with WIRE_ACCOUNTING=off). */
+  reportHandshakes: boolean;
 }
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
@@ -66,7 +69,7 @@ function handle<S extends z.ZodType, R extends object>(
  * restart), the client sends `task:subscribe` with the last seq it applied and the ack carries
  * the rest from the store. Clients drop duplicate seqs.
  */
-export function register({ io, engine, logger, tagTask }: WebsocketDeps): void {
+export function register({ io, engine, logger, tagTask, reportHandshakes }: WebsocketDeps): void {
   /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
    *  holds no other lane's traffic. */
   const followed = new Set<string>();
@@ -77,10 +80,10 @@ export function register({ io, engine, logger, tagTask }: WebsocketDeps): void {
     if (isTerminalEvent(event)) followed.delete(event.taskId);
   });
 
-  const handshakeOf = measureHandshakes(io);
+  const handshakeOf = reportHandshakes ? measureHandshakes(io) : undefined;
 
   io.on('connection', (socket: LabSocket) => {
-    const wire = handshakeOf(socket.request);
+    const wire = handshakeOf?.(socket.request);
     if (wire) socket.emit(SOCKET_EVENTS.wire, wire);
 
     socket.on(
