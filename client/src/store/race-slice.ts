@@ -98,6 +98,12 @@ export const createRaceSlice =
             settled: false,
             runTag,
             wire: { status: 'idle' },
+            settings: {
+              spec: parsed.spec,
+              lanes: clients.map((client) => client.id),
+              laneSettings: laneSettings.settings,
+              view: state.viewMode,
+            },
             ...(options.pressedAt !== undefined ? { pressedAt: options.pressedAt } : {}),
             ...(options.only ? { alone: options.only } : {}),
           },

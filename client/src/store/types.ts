@@ -4,6 +4,8 @@ import type {
   DeliveriesResponse,
   LaneId,
   PublicSettings,
+  RaceSettings,
+  ViewMode,
   WireReport,
 } from '@transport-lab/shared';
 import type { StateCreator } from 'zustand';
@@ -20,8 +22,7 @@ import type { WireCounts } from '../transports/wire.ts';
 import type { FrameScheduler } from './frame-batcher.ts';
 import type { RaceLog } from './race-log.ts';
 
-export const VIEW_MODES = ['auto', 'desktop', 'phone', 'projector'] as const;
-export type ViewMode = (typeof VIEW_MODES)[number];
+export { VIEW_MODES, type ViewMode } from '@transport-lab/shared';
 
 /** The form as typed: kept as text so that a half-typed value can be shown with its error. */
 export interface SpecInput {
@@ -128,6 +129,8 @@ export interface RaceState {
   settled: boolean;
   /** The race's id on the wire (`RunId`): every lane tags its traffic with it and its lane id. */
   runTag?: string;
+  /** What the race ran with, validated: the export and its link say it. */
+  settings?: RaceSettings;
   /** The server's own count of this race's traffic, fetched once the race has settled. */
   wire: WireReportState;
   lanes: Partial<Record<LaneId, LaneRunState>>;

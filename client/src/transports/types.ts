@@ -2,6 +2,7 @@ import type {
   DeliveriesResponse,
   LabTag,
   LaneId,
+  LaneSettings,
   PublicSettings,
   TaskEvent,
   TaskSpec,
@@ -141,21 +142,8 @@ export interface LaneRun {
   readonly done: Promise<void>;
 }
 
-/** The lanes a hybrid run can continue on after a 202. */
-export const PUSH_LANES = ['sse', 'long-polling'] as const satisfies readonly LaneId[];
-export type PushLaneId = (typeof PUSH_LANES)[number];
-
-/** What a person can set per lane, validated by the settings form. */
-export interface LaneSettings {
-  /** Short-polling interval, ms; absent: the server's `Retry-After`. */
-  pollIntervalMs?: number;
-  /** How long each long poll may be held, ms. */
-  longPollWaitMs: number;
-  /** The hybrid's `Prefer: wait=N`, seconds. */
-  hybridWaitS: number;
-  /** Where a hybrid run continues after a 202. */
-  hybridPushLane: PushLaneId;
-}
+// The lane settings and the push lanes are protocol (a link and an export name them): defined in shared.
+export { type LaneSettings, PUSH_LANES, type PushLaneId } from '@transport-lab/shared';
 
 export const DEFAULT_LANE_SETTINGS: LaneSettings = {
   longPollWaitMs: 25_000,

@@ -1,4 +1,4 @@
-import { SSE, utf8Bytes, websocketFrameBytes } from '@transport-lab/shared';
+import { utf8Bytes, websocketFrameBytes } from '@transport-lab/shared';
 
 /** What `WebSocket.send` accepts and what a `message` event's `data` can be. */
 export type FrameData = string | ArrayBuffer | ArrayBufferView | Blob;

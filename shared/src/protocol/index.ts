@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './events.ts';
+export * from './export.ts';
 export * from './http.ts';
 export * from './lanes.ts';
 export * from './socket.ts';

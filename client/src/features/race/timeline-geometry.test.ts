@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { runningLane } from '../../store/lane-reducer.ts';
+import { emptyLaneLog, type LaneLog } from '../../store/race-log.ts';
+import { markTimes, tickStep, timelineGeometry } from './timeline-geometry.ts';
+
+/** A hand-made short-lived race: action at 1 000 ms on the page clock, the server 5 000 ms ahead. */
+function handLog(): LaneLog {
+  const log = emptyLaneLog();
+  log.exchanges.push(
+    {
+      id: 1,
+      kind: 'http',
+      label: 'POST /api/tasks',
+      sentAt: 1_002,
+      endedAt: 1_010,
+      outcome: 'answered',
+      status: 202,
+    },
+    {
+      id: 2,
+      kind: 'stream',
+      label: 'GET /s',
+      sentAt: 1_011,
+      openedAt: 1_015,
+      endedAt: 1_150,
+      outcome: 'closed',
+    },
+    { id: 3, kind: 'http', label: 'GET /e', sentAt: 1_020, endedAt: 1_030, outcome: 'failed' },
+    { id: 4, kind: 'http', label: 'GET /e', sentAt: 1_040, endedAt: 1_060, outcome: 'answered', status: 200 },
+  );
+  log.updates.push({ label: 'progress 1/4', seq: 3, serverAt: 6_050, receivedAt: 1_055, shownAt: 1_066 });
+  log.reconnects.push({ count: 1, at: 1_100 });
+  return log;
+}
+
+const finished = {
+  ...runningLane(),
+  status: 'succeeded' as const,
+  finishedShownAt: 1_150,
+  serverFinishedAt: 6_140,
+};
+
+describe('timeline geometry', () => {
+  it('puts every exchange, event, reconnect and the end on one axis from the action, clocks corrected', () => {
+    const { rows, endMs } = timelineGeometry(1_000, [{ lane: 'sse', log: handLog(), run: finished }], 5_000);
+    expect(endMs).toBe(150);
+    const [row] = rows;
+    expect(row?.lane).toBe('sse');
+    // The stream overlaps the two polls: they go on a second track.
+    expect(row?.tracks).toBe(2);
+    expect(row?.marks).toEqual([
+      { kind: 'exchange', at: 2, until: 10, track: 0, label: 'POST /api/tasks → 202' },
+      { kind: 'exchange', at: 11, until: 150, opened: 15, track: 0, label: 'GET /s, closed' },
+      { kind: 'exchange', at: 20, until: 30, track: 1, failed: true, label: 'GET /e, failed' },
+      { kind: 'exchange', at: 40, until: 60, track: 1, retry: true, label: 'GET /e → 200' },
+      { kind: 'update', at: 66, received: 55, emitted: 50, track: 0, label: 'event 3: progress 1/4' },
+      { kind: 'reconnect', at: 100, track: 0, label: 'reconnect 1: the connection dropped' },
+      { kind: 'end', at: 150, emitted: 140, track: 0, label: 'finished: succeeded' },
+    ]);
+  });
+
+  it('leaves server times out while the clock offset is unknown, and reaches the present while running', () => {
+    const { rows, endMs } = timelineGeometry(
+      1_000,
+      [{ lane: 'sse', log: handLog(), run: finished }],
+      undefined,
+      400,
+    );
+    expect(endMs).toBe(400);
+    const update = rows[0]?.marks.find((m) => m.kind === 'update');
+    expect(update?.emitted).toBeUndefined();
+    expect(update && markTimes(update)).toBe(
+      'emitted: needs the clock offset, received 55.0 ms, shown 66.0 ms',
+    );
+  });
+
+  it('says every time of a mark in the readout', () => {
+    const { rows } = timelineGeometry(1_000, [{ lane: 'sse', log: handLog(), run: finished }], 5_000);
+    const texts = rows[0]?.marks.map(markTimes);
+    expect(texts?.[1]).toBe('sent 11.0 ms, connected 15.0 ms, ended 150.0 ms, took 139.0 ms');
+    expect(texts?.[4]).toBe('emitted 50.0 ms, received 55.0 ms, shown 66.0 ms, age on screen 16.0 ms');
+    expect(texts?.[6]).toBe('server finished 140.0 ms, shown 150.0 ms, lag 10.0 ms');
+  });
+
+  it('chooses round tick steps', () => {
+    expect(tickStep(150, 6)).toBe(50);
+    expect(tickStep(3_200, 8)).toBe(500);
+    expect(tickStep(12_000, 6)).toBe(2_000);
+  });
+});
