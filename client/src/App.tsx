@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { currentLink } from './features/race/ExportBar.tsx';
 import { RacePage } from './features/race/RacePage.tsx';
 import { appStore, useAppStore } from './store/index.ts';
 
@@ -7,12 +8,24 @@ export function App() {
 
   useEffect(() => {
     document.documentElement.dataset.view = viewMode;
-    // Keep the layout in the address, so that a presenter's link opens the projector view.
-    const url = new URL(location.href);
-    if (viewMode === 'auto') url.searchParams.delete('view');
-    else url.searchParams.set('view', viewMode);
-    history.replaceState(history.state, '', url);
   }, [viewMode]);
+
+  // The address always carries the settings, so that a reload, a bookmark or a shared link reproduces them.
+  useEffect(
+    () =>
+      appStore.subscribe((state, previous) => {
+        if (
+          state.specInput === previous.specInput &&
+          state.selectedLanes === previous.selectedLanes &&
+          state.laneSettingsInput === previous.laneSettingsInput &&
+          state.viewMode === previous.viewMode
+        ) {
+          return;
+        }
+        history.replaceState(history.state, '', currentLink());
+      }),
+    [],
+  );
 
   useEffect(() => {
     void appStore.getState().measureClock();

@@ -1,8 +1,8 @@
 import { useStore } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import { sampleServerClock } from '../clock/sample.ts';
+import { parseRaceLink } from '../lib/race-link.ts';
 import { clientNow } from '../lib/time.ts';
-import { viewModeFromSearch } from '../lib/view-mode.ts';
 import { fetchWireReport } from '../lib/wire-report.ts';
 import { browserAsyncDeps } from '../transports/async-task.ts';
 import { defaultRegistry } from '../transports/registry.ts';
@@ -35,7 +35,8 @@ export const appStore: AppStore = createAppStore({
   loadSettings: () => browserAsyncDeps.loadSettings(),
   newRunId: randomRunId,
   loadWireReport: (runId) => fetchWireReport(runId),
-  initialViewMode: typeof location === 'undefined' ? undefined : viewModeFromSearch(location.search),
+  initialLink:
+    typeof location === 'undefined' ? undefined : parseRaceLink(location.search, defaultRegistry.lanes),
 });
 
 /** Reads the page's store with a selector; re-renders only when the selected value changes. */

@@ -1,4 +1,5 @@
 import {
+  type LaneId,
   MAX_LONG_POLL_WAIT_MS,
   MAX_PREFER_WAIT_S,
   type PublicSettings,
@@ -109,14 +110,24 @@ export function parseLaneSettings(input: LaneSettingsInput, server?: PublicSetti
   return { ok: true, settings };
 }
 
+/** The link's lanes that this client implements, in registry order; undefined when it names none of them. */
+function linkedLanes(deps: StoreDeps): LaneId[] | undefined {
+  const wanted = deps.initialLink?.settings.selectedLanes;
+  if (!wanted) return undefined;
+  const lanes = deps.registry.lanes.filter((id) => wanted.includes(id));
+  return lanes.length > 0 ? lanes : undefined;
+}
+
 export const createSettingsSlice =
   (deps: StoreDeps): SliceCreator<SettingsSlice> =>
   (set, get) => ({
     availableLanes: deps.registry.lanes,
-    specInput: DEFAULT_SPEC_INPUT,
-    selectedLanes: [...deps.registry.lanes],
-    viewMode: deps.initialViewMode ?? 'auto',
-    laneSettingsInput: DEFAULT_LANE_SETTINGS_INPUT,
+    specInput: deps.initialLink?.settings.specInput ?? DEFAULT_SPEC_INPUT,
+    selectedLanes: linkedLanes(deps) ?? [...deps.registry.lanes],
+    viewMode: deps.initialLink?.settings.viewMode ?? deps.initialViewMode ?? 'auto',
+    laneSettingsInput: deps.initialLink?.settings.laneSettingsInput ?? DEFAULT_LANE_SETTINGS_INPUT,
+    linkNotes: deps.initialLink?.notes ?? [],
+    dismissLinkNotes: () => set({ linkNotes: [] }),
     server: { status: 'idle' },
     setSpecField: (field, value) => set((state) => ({ specInput: { ...state.specInput, [field]: value } })),
     setLaneSetting: (field, value) =>

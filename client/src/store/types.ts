@@ -64,6 +64,17 @@ export interface SettingsSlice {
   loadServerSettings(): Promise<void>;
   setLaneSelected(id: LaneId, selected: boolean): void;
   setViewMode(mode: ViewMode): void;
+  /** What the page's link asked for that could not be used, said once on the page. */
+  linkNotes: string[];
+  dismissLinkNotes(): void;
+}
+
+/** The settings a link carries. */
+export interface LinkSettingsState {
+  specInput: SpecInput;
+  selectedLanes: LaneId[];
+  laneSettingsInput: LaneSettingsInput;
+  viewMode: ViewMode;
 }
 
 /** `error`: the lane could not carry the task to its end (network, 504, …); `failed` is the task's own. */
@@ -215,4 +226,6 @@ export interface StoreDeps {
   /** Resolves after `ms`: the pause before asking again for a wire report still open. */
   wait?(ms: number): Promise<void>;
   initialViewMode?: ViewMode;
+  /** Settings from the page's link (`?durationMs=…&lanes=…`), and what in it could not be used. */
+  initialLink?: { settings: Partial<LinkSettingsState>; notes: string[] };
 }

@@ -17,13 +17,27 @@ export interface LaneCardProps {
   onRecover?: () => void;
   /** The webhook lane's hop times over the run, clocks corrected where they need it. */
   hops?: HopSummary | undefined;
+  /** Runs this lane by itself with the current task; the button is shown when this is given. */
+  onRunAlone?: (() => void) | undefined;
+  /** While a race runs, or the task is not valid. */
+  runAloneDisabled?: boolean;
 }
 
 /** Shown beside a byte total that some exchange of the lane could not be measured for. */
 const LOWER_BOUND = 'at least';
 
 /** One lane's card: the same component for every lane, so that lanes differ only in what they measured. */
-export function LaneCard({ lane, run, metrics, best, actionAt, onRecover, hops }: LaneCardProps) {
+export function LaneCard({
+  lane,
+  run,
+  metrics,
+  best,
+  actionAt,
+  onRecover,
+  hops,
+  onRunAlone,
+  runAloneDisabled,
+}: LaneCardProps) {
   const titleId = `lane-title-${lane.id}`;
   const idle = run.status === 'idle';
   const percent = Math.round(run.percent);
@@ -147,6 +161,19 @@ export function LaneCard({ lane, run, metrics, best, actionAt, onRecover, hops }
             <li key={note}>{note}</li>
           ))}
         </ul>
+      ) : null}
+      {onRunAlone ? (
+        <div className="lane-actions">
+          <button
+            type="button"
+            className="button secondary"
+            disabled={runAloneDisabled}
+            aria-describedby={titleId}
+            onClick={onRunAlone}
+          >
+            Run alone
+          </button>
+        </div>
       ) : null}
     </article>
   );

@@ -4,6 +4,8 @@ import { useShallow } from 'zustand/shallow';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { idleLane } from '../../store/lane-reducer.ts';
 import { bestLanes, bestMetricsOf, type LaneMeasurement, laneMetrics } from '../../store/metrics.ts';
+import { isRaceRunning } from '../../store/race-slice.ts';
+import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
 import { summarizeHops } from '../../transports/webhook.ts';
 import { LaneCard } from './LaneCard.tsx';
 
@@ -24,7 +26,14 @@ export function RaceBoard() {
   const lanes = useAppStore((s) => s.race.lanes);
   const actionAt = useAppStore((s) => s.race.actionAt);
   const estimate = useAppStore((s) => s.clock.estimate);
-  const recoverLane = appStore.getState().recoverLane;
+  const alone = useAppStore((s) => s.race.alone);
+  const canStart = useAppStore(
+    (s) =>
+      !isRaceRunning(s.race.lanes) &&
+      parseSpecInput(s.specInput).ok &&
+      parseLaneSettings(s.laneSettingsInput, s.server.settings).ok,
+  );
+  const { recoverLane, requestStart } = appStore.getState();
 
   const measurements = useMemo<LaneMeasurement[]>(
     () =>
@@ -37,27 +46,36 @@ export function RaceBoard() {
   const best = useMemo(() => bestLanes(measurements), [measurements]);
 
   return (
-    <section
-      className="lanes"
-      aria-label="Lane results"
-      style={
-        {
-          '--lane-columns': laneColumns(measurements.length),
-        } as CSSProperties
-      }
-    >
-      {measurements.map(({ id, lane, metrics }) => (
-        <LaneCard
-          key={id}
-          lane={LANES[id]}
-          run={lane}
-          metrics={metrics}
-          best={bestMetricsOf(best, id)}
-          actionAt={actionAt}
-          onRecover={() => recoverLane(id)}
-          hops={summarizeHops(lane.hops, estimate?.offsetMs)}
-        />
-      ))}
-    </section>
+    <>
+      {alone ? (
+        <p className="race-note" data-testid="ran-alone">
+          {LANES[alone].name} ran alone with this task; the other lanes did not run.
+        </p>
+      ) : null}
+      <section
+        className="lanes"
+        aria-label="Lane results"
+        style={
+          {
+            '--lane-columns': laneColumns(measurements.length),
+          } as CSSProperties
+        }
+      >
+        {measurements.map(({ id, lane, metrics }) => (
+          <LaneCard
+            key={id}
+            lane={LANES[id]}
+            run={lane}
+            metrics={metrics}
+            best={bestMetricsOf(best, id)}
+            actionAt={actionAt}
+            onRecover={() => recoverLane(id)}
+            hops={summarizeHops(lane.hops, estimate?.offsetMs)}
+            onRunAlone={() => requestStart({ only: id })}
+            runAloneDisabled={!canStart}
+          />
+        ))}
+      </section>
+    </>
   );
 }

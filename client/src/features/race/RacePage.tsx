@@ -1,9 +1,14 @@
 import { PROTOCOL_VERSION } from '@transport-lab/shared';
 import { Announcer } from './Announcer.tsx';
 import { ClockReadout } from './ClockReadout.tsx';
+import { ExportBar } from './ExportBar.tsx';
+import { LinkNotes } from './LinkNotes.tsx';
+import { MetricsTable } from './MetricsTable.tsx';
 import { RaceBoard } from './RaceBoard.tsx';
 import { RaceControls } from './RaceControls.tsx';
+import { Timeline } from './Timeline.tsx';
 import { ViewToggle } from './ViewToggle.tsx';
+import { WireCompare } from './WireCompare.tsx';
 
 export function RacePage() {
   return (
@@ -17,8 +22,13 @@ export function RacePage() {
         <ViewToggle />
       </header>
       <main>
+        <LinkNotes />
         <RaceControls />
         <RaceBoard />
+        <Timeline />
+        <MetricsTable />
+        <WireCompare />
+        <ExportBar />
         <Announcer />
       </main>
       <footer className="page-foot">
@@ -50,8 +60,9 @@ export function RacePage() {
             </li>
             <li>
               Polling: a wasted poll is one that brought nothing new (a <code>304</code>, an unchanged state,
-              an empty long poll). A polled state does not say when its step happened, so its progress age is
-              timed from the step's schedule: an upper bound.
+              an empty long poll). A polled state says when its newest event happened (<code>updatedAt</code>
+              ), so its progress age is exact; from a server without it, the age is timed from the step's
+              schedule and marked as an upper bound.
             </li>
             <li>
               Webhook: the deliveries go from the server to your backend, not through this page, and are not
@@ -64,6 +75,17 @@ export function RacePage() {
               blocking call, a long poll, two streams; the webhook relay is another origin), but another tab
               of this page shares the six, and its requests then wait. A card says so when one of its requests
               waited.
+            </li>
+            <li>
+              Connections in the table: "opened" counts the requests whose Resource Timing shows a new
+              connection (a WebSocket is one per handshake; a stream shows its timing only once it has ended);
+              "in use at once" is the most exchanges the lane had in flight together, each holding a
+              connection of its own over HTTP/1.1. Idle keep-alive connections are invisible to a page; the
+              server's count sees them.
+            </li>
+            <li>
+              The fair start: every lane of a race starts in one animation frame, whose time is every lane's
+              0; the timeline's axis starts there.
             </li>
             <li>Best marks compare lanes the server carried to the end of the same task; lower is better.</li>
           </ul>

@@ -1,0 +1,114 @@
+import { RaceExport } from '@transport-lab/shared';
+import { useRef, useState } from 'react';
+import { raceLink } from '../../lib/race-link.ts';
+import { clientNow } from '../../lib/time.ts';
+import { appStore, useAppStore } from '../../store/index.ts';
+import { isRaceRunning } from '../../store/race-slice.ts';
+import { raceCsv, raceExport } from '../../store/race-view.ts';
+
+/** Hands `text` to the browser as a file download. */
+function download(name: string, type: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The click has handed the Blob to the download; the URL is not needed after this turn.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+/** The current settings as a link (what the form shows now: after a race, the race's own). */
+export function currentLink(): string {
+  const s = appStore.getState();
+  return raceLink(location.href, {
+    specInput: s.specInput,
+    selectedLanes: s.selectedLanes,
+    laneSettingsInput: s.laneSettingsInput,
+    viewMode: s.viewMode,
+  });
+}
+
+/** Export JSON, Export CSV (a finished race), and Copy link (always). */
+export function ExportBar() {
+  const finished = useAppStore((s) => s.race.actionAt !== undefined && !isRaceRunning(s.race.lanes));
+  const runTag = useAppStore((s) => s.race.runTag);
+  const [message, setMessage] = useState<string>('');
+  const [fallbackLink, setFallbackLink] = useState<string | undefined>();
+  const fallbackRef = useRef<HTMLInputElement>(null);
+
+  const exportJson = () => {
+    const state = appStore.getState();
+    const data = raceExport(state, state.raceLog(), clientNow());
+    // The file is checked with the same schema a reader will use before it is handed out.
+    const checked = RaceExport.safeParse(data);
+    if (!data || !checked.success) {
+      setMessage('The race could not be exported: its record does not match the export schema.');
+      return;
+    }
+    download(
+      `transport-lab-race-${runTag ?? 'unknown'}.json`,
+      'application/json',
+      `${JSON.stringify(data, null, 2)}\n`,
+    );
+    setMessage(
+      state.race.wire.status === 'ready'
+        ? 'Race exported as JSON.'
+        : 'Race exported as JSON, without the server’s count (not had yet).',
+    );
+  };
+
+  const exportCsv = () => {
+    const state = appStore.getState();
+    download(`transport-lab-metrics-${runTag ?? 'unknown'}.csv`, 'text/csv', raceCsv(state, state.raceLog()));
+    setMessage('Metrics table exported as CSV.');
+  };
+
+  const copyLink = async () => {
+    const link = currentLink();
+    try {
+      // The Clipboard API exists only in secure contexts; a phone on the presenter's LAN over http has none.
+      if (!navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(link);
+      setFallbackLink(undefined);
+      setMessage('Link copied: it opens this page with these settings.');
+    } catch {
+      setFallbackLink(link);
+      setMessage('Copy the link below: this page may not write to the clipboard.');
+      requestAnimationFrame(() => fallbackRef.current?.select());
+    }
+  };
+
+  return (
+    <section className="export-bar" aria-label="Export and share">
+      <div className="export-buttons">
+        <button type="button" className="button" disabled={!finished} onClick={exportJson}>
+          Export JSON
+        </button>
+        <button type="button" className="button" disabled={!finished} onClick={exportCsv}>
+          Export CSV
+        </button>
+        <button type="button" className="button" onClick={() => void copyLink()}>
+          Copy link
+        </button>
+      </div>
+      <p className="section-note" role="status" data-testid="export-status">
+        {message}
+      </p>
+      {fallbackLink ? (
+        <label className="field link-field">
+          <span>Link to these settings</span>
+          <input
+            ref={fallbackRef}
+            type="text"
+            readOnly
+            value={fallbackLink}
+            onFocus={(e) => e.currentTarget.select()}
+          />
+        </label>
+      ) : null}
+    </section>
+  );
+}
