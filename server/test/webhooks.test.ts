@@ -384,6 +384,18 @@ describe('the built-in receiver ("your backend")', () => {
     expect(log.deliveries.map((d) => d.id)).toEqual(relay.messages.map((m) => m.webhookId));
   });
 
+  it('ends the relay after the terminal event, and answers a reconnect after the end with 204', async () => {
+    const { srv, webhookUrl } = await builtIn();
+    const { task } = await createWithWebhook(srv, webhookUrl, { durationMs: 50, steps: 2 });
+    // Never asks to stop: it returns only because your backend ended the stream itself.
+    const relay = await readRelay(srv.receiverUrl, task.id, () => false);
+    expect(relay.messages.at(-1)?.payload.type).toBe('task.succeeded');
+    const again = await fetch(`${srv.receiverUrl}/relay/tasks/${task.id}`, {
+      headers: { 'last-event-id': relay.ids.at(-1) ?? '' },
+    });
+    expect(again.status).toBe(204);
+  });
+
   /** A message for the task as the dispatcher would sign it, with the given secret and time. */
   function signed(secret: string, body: string, id: string, at = new Date()) {
     return {

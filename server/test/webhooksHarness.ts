@@ -183,17 +183,17 @@ export async function readRelay(
       if (event.event === SSE.wireEvent) return; // the stream's own wire report, not a relay
       messages.push(RelayMessage.parse(JSON.parse(event.data)));
       if (event.id !== undefined) ids.push(event.id);
-      if (stop(messages)) {
-        done = true;
-        abort.abort();
-      }
+      if (stop(messages)) done = true;
     },
   });
   const decoder = new TextDecoder();
   try {
-    for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
-  } catch (error) {
-    if (!done) throw error;
+    // Leaving the loop cancels the body; aborting the fetch instead can hang undici when the server
+    // has just ended the answer itself (as the relay does after the terminal event).
+    for await (const chunk of res.body) {
+      parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+      if (done) break;
+    }
   } finally {
     clearTimeout(timer);
   }

@@ -193,19 +193,21 @@ export async function readEventStream(
     onEvent(message) {
       if (message.event === SSE.wireEvent) return; // the stream's own wire report
       data.push(message.data);
-      if (!stopped && stop(data)) {
-        stopped = true;
-        abort.abort();
-      }
+      if (!stopped && stop(data)) stopped = true;
     },
   });
   const decoder = new TextDecoder();
-  try {
-    for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
-  } catch (error) {
-    if (!stopped) throw error;
+  // Leaving the loop cancels the body and closes the connection, as a page closing its EventSource
+  // does; aborting the fetch instead can hang undici when the server has just ended the answer.
+  let endedByServer = true;
+  for await (const chunk of res.body) {
+    parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+    if (stopped) {
+      endedByServer = false;
+      break;
+    }
   }
-  return { status: res.status, data, endedByServer: !stopped };
+  return { status: res.status, data, endedByServer };
 }
 
 /** Sum of the series of a Prometheus metric whose labels include all of `labels`. */

@@ -34,9 +34,8 @@ test('all seven lanes run one 3 s task at once and each finishes with measured f
   // Lane by lane, what makes each one itself.
   const page = racePage.page;
   // Short polling at the server's 1 s Retry-After over a 3 s task: a handful of polls, counted.
-  expect(
-    toCount(await racePage.card('short-polling').getByTestId('metric-requests').innerText()),
-  ).toBeGreaterThan(2);
+  const pollRequests = await racePage.card('short-polling').getByTestId('metric-requests').textContent();
+  expect(toCount(pollRequests ?? '')).toBeGreaterThan(2);
   await expect(racePage.card('short-polling').getByTestId('metric-wasted-polls')).toHaveText(/\d/);
   // Hybrid with its default 2 s wait on a 3 s task: the 202 path, then a push lane.
   await expect(racePage.card('hybrid').getByTestId('lane-path')).toHaveAttribute('data-path', 'pushed');
@@ -56,5 +55,6 @@ test('hybrid answers a quick task in one request, without a push lane', async ({
   await racePage.startButton.click();
   await expect(racePage.card('hybrid')).toHaveAttribute('data-status', 'succeeded', { timeout: 15_000 });
   await expect(racePage.card('hybrid').getByTestId('lane-path')).toHaveAttribute('data-path', 'answered');
-  expect(toCount(await racePage.card('hybrid').getByTestId('metric-requests').innerText())).toBe(1);
+  const hybridRequests = await racePage.card('hybrid').getByTestId('metric-requests').textContent();
+  expect(toCount(hybridRequests ?? '')).toBe(1);
 });

@@ -53,6 +53,10 @@ export class FakeEventSource implements EventSourceLike {
   send(data: unknown, id: string) {
     this.fire('message', new MessageEvent('message', { data: JSON.stringify(data), lastEventId: id }));
   }
+  /** The server's first message on a connection: its `wire` report (no id). */
+  sendWire(wire: { requestBytes: number; responseHeadBytes: number }) {
+    this.fire('wire', new MessageEvent('wire', { data: JSON.stringify(wire), lastEventId: '' }));
+  }
   /** The connection dropped; the browser will reconnect by itself. */
   drop() {
     this.readyState = 0;

@@ -31,7 +31,7 @@ export interface EventSourceLike {
   /** 0 connecting, 1 open, 2 closed (the browser gave up, or `close()`). */
   readonly readyState: number;
   addEventListener(type: 'open' | 'error', listener: (event: Event) => void): void;
-  addEventListener(type: 'message', listener: (event: MessageEvent<string>) => void): void;
+  addEventListener(type: 'message' | 'wire', listener: (event: MessageEvent<string>) => void): void;
   close(): void;
 }
 

@@ -1,3 +1,4 @@
+import { chunkBytes, LAST_CHUNK_BYTES, SSE, SseWire, sseMessageBytes } from '@transport-lab/shared';
 import {
   type AsyncDeps,
   EVENT_SOURCE_CLOSED,
@@ -7,12 +8,13 @@ import {
 import {
   exchangeLabel,
   nextExchangeId,
+  parseJson,
   RESOURCE_ENTRY_WAIT_MS,
   type ResourceWatch,
   taggedUrl,
 } from './http.ts';
 import type { ExchangeOutcome, Report, WireDelta } from './types.ts';
-import { connectionDelta, sseMessageBytes, streamBytesDown } from './wire.ts';
+import { connectionDelta, type ResourceEntryLike } from './wire.ts';
 
 /** Reconnection attempts in a row, none of which opened, before the lane stops trusting the stream. */
 export const MAX_STREAM_RETRIES = 10;
@@ -35,15 +37,23 @@ export interface StreamOptions {
 }
 
 export interface MeteredStream {
-  close(): void;
+  /** Closes the stream. `serverFinished`: the server ends its answer right after what the page just
+   *  read (the task stream after its terminal event), so its last chunk crossed the wire too. */
+  close(serverFinished?: boolean): void;
   /** Settles once every connection of the stream has ended and its bytes are counted. */
   readonly measured: Promise<void>;
 }
 
 interface Connection {
   watch: ResourceWatch;
-  /** Body bytes counted from the frames that arrived on it. */
+  /** Body payload bytes counted from what arrived on it, before chunked framing. */
   framed: number;
+  /** When it opened, page clock: a connection shorter than one heartbeat period carried none. */
+  openedAt?: number;
+  /** The server's `wire` message for it: its request's bytes and its answer head's bytes. */
+  wire?: SseWire;
+  /** The server ended the answer (its last chunk came). */
+  serverFinished: boolean;
   /** Whether its request is in the counts (the first at once; a reconnection once it is seen to leave). */
   counted: boolean;
   ended: boolean;
@@ -80,6 +90,7 @@ export function openMeteredStream(
       framed: 0,
       counted,
       ended: false,
+      serverFinished: false,
     };
     if (counted) {
       connection.id = nextExchangeId();
@@ -92,31 +103,29 @@ export function openMeteredStream(
     if (connection.ended) return;
     connection.ended = true;
     if (connection.id !== undefined) report({ type: 'ended', id: connection.id, outcome, at: deps.now() });
+    const endedAt = deps.now();
+    if (connection.serverFinished) wire({ bytesDown: LAST_CHUNK_BYTES });
     measuring.push(
       connection.watch.entry(RESOURCE_ENTRY_WAIT_MS).then((entry) => {
-        const measured = streamBytesDown(entry, connection.framed);
         const delta: WireDelta = {};
         if (!connection.counted) {
           // A reconnection that never opened: it reached the server only if an answer was timed (a 204).
-          if (!measured) return;
+          if (!entry || entry.transferSize <= 0) return;
           Object.assign(delta, { requests: 1, unmeasuredUp: 1, unmeasuredDown: 1 });
         }
         Object.assign(delta, connectionDelta(entry));
-        if (!measured?.complete) {
-          if (!notedUnmeasured) {
-            notedUnmeasured = true;
-            report({
-              type: 'note',
-              text: `${options.what}: bytes down counted from its messages as the server frames them${
-                measured ? ', plus the headers Resource Timing gave' : ''
-              }; heartbeat comments are invisible to the page, so the total is a lower bound.`,
-              at: deps.now(),
-            });
-          }
-        }
-        if (measured) {
-          delta.bytesDown = measured.bytes - connection.framed;
-          if (measured.complete) delta.unmeasuredDown = (delta.unmeasuredDown ?? 0) - 1;
+        const heartbeats = heartbeatBytes(entry, connection, endedAt);
+        if (heartbeats !== undefined && connection.wire !== undefined && connection.counted) {
+          // Head, every message and the heartbeats are now in the count: the stream is measured.
+          delta.bytesDown = heartbeats;
+          delta.unmeasuredDown = -1;
+        } else if (!notedUnmeasured) {
+          notedUnmeasured = true;
+          report({
+            type: 'note',
+            text: `${options.what}: bytes down counted from what the page saw; heartbeat comments are invisible to it and Resource Timing could not settle them, so the total is a lower bound.`,
+            at: deps.now(),
+          });
         }
         if (Object.keys(delta).length > 0) wire(delta);
       }),
@@ -137,21 +146,40 @@ export function openMeteredStream(
       report({ type: 'sent', id: current.id, kind: 'stream', label: `${label} (reconnected)`, at });
     }
     report({ type: 'opened', id: current.id, at });
+    current.openedAt = at;
     if (!current.counted) {
       current.counted = true;
       wire({ requests: 1, unmeasuredUp: 1, unmeasuredDown: 1 });
     }
     if (options.preambleBytes > 0) {
       current.framed += options.preambleBytes;
-      wire({ bytesDown: options.preambleBytes });
+      wire({ bytesDown: chunkBytes(options.preambleBytes) });
     }
+  });
+  // The server's first message on each connection: what the page cannot see of its own request and
+  // of the answer's head. It carries no id, so EventSource's Last-Event-ID is left as it was.
+  source.addEventListener(SSE.wireEvent, (event) => {
+    if (closed || current.wire) return;
+    const bytes = sseMessageBytes({ data: event.data, lastEventId: '', type: SSE.wireEvent });
+    current.framed += bytes;
+    const parsed = SseWire.safeParse(parseJson(event.data));
+    if (!parsed.success) {
+      wire({ bytesDown: chunkBytes(bytes) });
+      return;
+    }
+    current.wire = parsed.data;
+    wire({
+      bytesUp: parsed.data.requestBytes,
+      unmeasuredUp: -1,
+      bytesDown: parsed.data.responseHeadBytes + chunkBytes(bytes),
+    });
   });
   source.addEventListener('message', (event) => {
     if (closed) return;
     const at = deps.now();
     const bytes = sseMessageBytes({ data: event.data, lastEventId: event.lastEventId, type: event.type });
     current.framed += bytes;
-    wire({ bytesDown: bytes });
+    wire({ bytesDown: chunkBytes(bytes) });
     handlers.message(event, at);
   });
   source.addEventListener('error', () => {
@@ -172,9 +200,10 @@ export function openMeteredStream(
   });
 
   return {
-    close() {
+    close(serverFinished = false) {
       if (closed) return;
       closed = true;
+      current.serverFinished = serverFinished;
       source.close();
       endConnection(current, 'closed');
     },
@@ -189,4 +218,28 @@ export function openMeteredStream(
       })();
     },
   };
+}
+
+/** A heartbeat: an empty comment line (`:`), then the blank line that ends it. */
+const HEARTBEAT_BYTES = 3;
+
+/**
+ * The bytes of the heartbeats a connection carried, chunked, which the page cannot see: the body its
+ * Resource Timing entry measured (`encodedBodySize`, chunk framing excluded) beyond the payload the page
+ * counted, each heartbeat then framed as its own chunk. When the page closed the stream first, Chromium
+ * gives no body size (0); a connection shorter than one heartbeat period carried none all the same.
+ * Undefined when that cannot be told.
+ */
+export function heartbeatBytes(
+  entry: ResourceEntryLike | undefined,
+  connection: Pick<Connection, 'framed' | 'openedAt'>,
+  endedAt: number,
+): number | undefined {
+  const body = entry?.encodedBodySize ?? 0;
+  if (body >= connection.framed && body > 0) {
+    const count = Math.round((body - connection.framed) / HEARTBEAT_BYTES);
+    return count * chunkBytes(HEARTBEAT_BYTES);
+  }
+  if (connection.openedAt !== undefined && endedAt - connection.openedAt < SSE.heartbeatMs) return 0;
+  return undefined;
 }

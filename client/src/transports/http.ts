@@ -6,6 +6,7 @@ import {
   labTagQuery,
   REQUEST_BYTES_HEADER,
   SyncTimeoutDetails,
+  utf8Bytes,
 } from '@transport-lab/shared';
 import { clientNow } from '../lib/time.ts';
 import type { LaneError, Report } from './types.ts';
@@ -15,7 +16,6 @@ import {
   pickResourceEntry,
   queuedMs,
   type ResourceEntryLike,
-  transferBytes,
 } from './wire.ts';
 
 /** Waits for one request's Resource Timing entry, started before the request so none is missed. */
@@ -201,7 +201,7 @@ export async function meteredFetch(
   report({ type: 'ended', id, outcome: 'answered', status: response.status, at: receivedAt });
   const measured = watch.entry(RESOURCE_ENTRY_WAIT_MS).then((entry) => {
     if ((queuedMs(entry) ?? 0) > QUEUED_NOTE_MS) report({ type: 'note', text: QUEUED_NOTE, at: deps.now() });
-    const bytesDown = transferBytes(entry);
+    const bytesDown = answerBytesDown(response, entry);
     if (bytesDown === undefined) {
       report({
         type: 'note',
@@ -214,6 +214,34 @@ export async function meteredFetch(
     }
   });
   return { response, body, receivedAt, measured };
+}
+
+/**
+ * An answer's head as the server wrote it, bytes: the status line, one line per header, and the blank
+ * line, rebuilt from what fetch shows — every header of a same-origin answer except Set-Cookie, which
+ * this server never sends. Header names differ only in case from the wire, which costs no bytes.
+ */
+export function responseHeadBytes(response: Pick<Response, 'status' | 'statusText' | 'headers'>): number {
+  let bytes = utf8Bytes(`HTTP/1.1 ${response.status} ${response.statusText}\r\n`) + 2;
+  response.headers.forEach((value, name) => {
+    bytes += utf8Bytes(`${name}: ${value}\r\n`);
+  });
+  return bytes;
+}
+
+/**
+ * An answer's bytes down as they crossed the wire: its head (rebuilt above) and its body as encoded
+ * (Resource Timing's `encodedBodySize`; these answers carry a Content-Length, never chunks). Not
+ * `transferSize`: browsers report that as encodedBodySize + 300, a fixed stand-in for the head
+ * (Resource Timing Level 2, "transfer size"), which is a model, not a measurement. Undefined when
+ * no timing entry came.
+ */
+export function answerBytesDown(
+  response: Pick<Response, 'status' | 'statusText' | 'headers'>,
+  entry: ResourceEntryLike | undefined,
+): number | undefined {
+  if (!entry) return undefined;
+  return responseHeadBytes(response) + (entry.encodedBodySize ?? 0);
 }
 
 /** Turns a non-2xx answer into a lane error; a 504 SYNC_TIMEOUT carries the task id and where it lives. */

@@ -1,7 +1,7 @@
 import { REQUEST_BYTES_HEADER } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import { finishedState, SPEC, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { errorFromAnswer, type HttpDeps } from './http.ts';
+import { errorFromAnswer, type HttpDeps, responseHeadBytes } from './http.ts';
 import { createRequestResponseClient } from './request-response.ts';
 import type { LaneReport } from './types.ts';
 
@@ -26,7 +26,9 @@ function setup(answer: (url: string, init: RequestInit) => Promise<Response>) {
       entry: async () => ({
         name: url,
         startTime: 100,
+        // transferSize is encodedBodySize + 300 in browsers, a stand-in for the head: not used.
         transferSize: 512,
+        encodedBodySize: 212,
         connectStart: 101,
         connectEnd: 101.4,
       }),
@@ -48,7 +50,9 @@ describe('request-response lane', () => {
     expect(requests[0]?.init.method).toBe('POST');
     expect(JSON.parse(String(requests[0]?.init.body))).toEqual(SPEC);
     expect(reports).toContainEqual({ type: 'task', task: done, at: 7 });
-    expect(wire()).toEqual([{ requests: 1 }, { bytesUp: 290 }, { bytesDown: 512, connections: 1 }]);
+    // Head: "HTTP/1.1 200 \r\n" (15: a constructed Response has no status text) + "content-type:
+    // application/json\r\n" (32) + "x-request-bytes: 290\r\n" (22) + "\r\n" (2) = 71; body 212.
+    expect(wire()).toEqual([{ requests: 1 }, { bytesUp: 290 }, { bytesDown: 71 + 212, connections: 1 }]);
   });
 
   it('turns a 504 into an error naming the task and its Location, and recover() fetches that once', async () => {
@@ -133,5 +137,17 @@ describe('errorFromAnswer', () => {
 
   it('calls a body outside the protocol a BAD_RESPONSE', () => {
     expect(errorFromAnswer(502, '<html>', null).code).toBe('BAD_RESPONSE');
+  });
+});
+
+describe('responseHeadBytes', () => {
+  it('rebuilds the head as the server wrote it: status line, one line per header, blank line', () => {
+    const head = responseHeadBytes({
+      status: 304,
+      statusText: 'Not Modified',
+      headers: new Headers({ etag: '"abc.3"', 'x-request-bytes': '410' }),
+    });
+    // "HTTP/1.1 304 Not Modified\r\n" 27 + "etag: \"abc.3\"\r\n" 15 + "x-request-bytes: 410\r\n" 22 + 2.
+    expect(head).toBe(27 + 15 + 22 + 2);
   });
 });

@@ -1,3 +1,4 @@
+import { chunkBytes, LAST_CHUNK_BYTES } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeAsync, json } from '../testing/async-fakes.ts';
 import { progress, SPEC, started, succeeded, TASK_ID, taskState } from '../testing/fixtures.ts';
@@ -75,26 +76,66 @@ describe('sse lane', () => {
     expect(lab.of('note').some((n) => n.text.includes('malformed'))).toBe(true);
   });
 
-  it('counts the frames as they come, and lets the Resource Timing entry replace them at the end', async () => {
-    const lab = setup();
+  it('counts the head, each chunked message and the last chunk exactly, with the server’s wire report', async () => {
+    // The stream's Resource Timing entry: a body of exactly the payload the page saw (no heartbeat).
+    const wireData = JSON.stringify({ requestBytes: 640, responseHeadBytes: 230 });
+    const wireMessage = sseMessageBytes({ data: wireData, lastEventId: '', type: 'wire' });
+    const terminal = sseMessageBytes({ data: JSON.stringify(succeeded(2, 10_300)), lastEventId: '2' });
+    const payload = SSE_PREAMBLE_BYTES + wireMessage + terminal;
+    const lab = setup((url) =>
+      url.includes('/stream')
+        ? { name: url, startTime: 0, transferSize: payload + 300, encodedBodySize: payload }
+        : { name: url, startTime: 0, transferSize: 400, encodedBodySize: 100 },
+    );
+    const run = createSseClient(lab.deps).run(SPEC, lab.report);
+    await vi.advanceTimersByTimeAsync(0);
+    const source = lab.lastSource();
+    const before = lab.wire().bytesDown ?? 0;
+    source.open();
+    source.sendWire({ requestBytes: 640, responseHeadBytes: 230 });
+    source.send(succeeded(2, 10_300), '2');
+    await run.done;
+    const wire = lab.wire();
+    // Head + three chunks (retry hint, wire report, the event) + the last chunk "0\r\n\r\n".
+    const expected =
+      230 +
+      chunkBytes(SSE_PREAMBLE_BYTES) +
+      chunkBytes(wireMessage) +
+      chunkBytes(terminal) +
+      LAST_CHUNK_BYTES;
+    expect((wire.bytesDown ?? 0) - before).toBe(expected);
+    expect(wire.unmeasuredDown).toBe(0);
+    // The stream's request is measured too, from the wire report: nothing is left unmeasured going up.
+    expect(wire.unmeasuredUp ?? 0).toBe(0);
+  });
+
+  it('adds the heartbeats Resource Timing shows beyond what the page saw, each as its own chunk', async () => {
+    const terminal = sseMessageBytes({ data: JSON.stringify(succeeded(2, 10_300)), lastEventId: '2' });
+    const wireMessage = sseMessageBytes({
+      data: JSON.stringify({ requestBytes: 1, responseHeadBytes: 2 }),
+      lastEventId: '',
+      type: 'wire',
+    });
+    const seen = SSE_PREAMBLE_BYTES + wireMessage + terminal;
+    const lab = setup((url) =>
+      url.includes('/stream')
+        ? { name: url, startTime: 0, transferSize: 1, encodedBodySize: seen + 2 * 3 }
+        : { name: url, startTime: 0, transferSize: 400, encodedBodySize: 100 },
+    );
     const run = createSseClient(lab.deps).run(SPEC, lab.report);
     await vi.advanceTimersByTimeAsync(0);
     const source = lab.lastSource();
     source.open();
+    source.sendWire({ requestBytes: 1, responseHeadBytes: 2 });
+    const before = lab.wire().bytesDown ?? 0;
     source.send(succeeded(2, 10_300), '2');
-    const framed =
-      SSE_PREAMBLE_BYTES + sseMessageBytes({ data: JSON.stringify(succeeded(2, 10_300)), lastEventId: '2' });
-    const streamDeltas = lab.of('wire').filter((r) => r.delta.bytesDown !== undefined && !r.delta.requests);
-    expect(streamDeltas.slice(-2).reduce((n, r) => n + (r.delta.bytesDown ?? 0), 0)).toBe(framed);
     await run.done;
-    // The fake entry says 300 bytes, body included: the stream is then measured in full.
-    const wire = lab.wire();
-    expect(wire.unmeasuredDown).toBe(0);
-    expect(wire.unmeasuredUp).toBe(1);
+    // Two heartbeats ":\n\n", each chunked: "3\r\n:\n\n\r\n" = 8 bytes.
+    expect((lab.wire().bytesDown ?? 0) - before).toBe(chunkBytes(terminal) + LAST_CHUNK_BYTES + 2 * 8);
+    expect(lab.wire().unmeasuredDown).toBe(0);
   });
 
-  it('keeps the frame count, marked partial, when no Resource Timing entry comes', async () => {
-    // Only the stream goes unmeasured: the POST's entry is there.
+  it('keeps the count, marked partial, when the stream ran a heartbeat period and no entry settles it', async () => {
     const lab = setup((url) =>
       url.includes('/stream')
         ? undefined
@@ -104,11 +145,15 @@ describe('sse lane', () => {
     await vi.advanceTimersByTimeAsync(0);
     const source = lab.lastSource();
     source.open();
+    source.sendWire({ requestBytes: 1, responseHeadBytes: 2 });
+    await vi.advanceTimersByTimeAsync(16_000); // longer than one heartbeat period (15 s)
     source.send(succeeded(2, 10_300), '2');
     await run.done;
     expect(lab.wire().unmeasuredDown).toBe(1);
     expect(
-      lab.of('note').some((n) => n.text.startsWith('Event stream: bytes down counted from its messages')),
+      lab
+        .of('note')
+        .some((n) => n.text.startsWith('Event stream: bytes down counted from what the page saw')),
     ).toBe(true);
   });
 

@@ -26,10 +26,10 @@ export function followSse(deps: AsyncDeps, task: TaskState, report: Report): Fol
   const ended = new Promise<void>((resolve) => {
     settle = resolve;
   });
-  const finish = () => {
+  const finish = (serverFinished = false) => {
     if (finished) return;
     finished = true;
-    stream.close();
+    stream.close(serverFinished);
     settle();
   };
   const offer = (event: TaskEvent, at: number) => {
@@ -37,7 +37,8 @@ export function followSse(deps: AsyncDeps, task: TaskState, report: Report): Fol
     for (const next of orderer.push(event)) {
       report({ type: 'event', event: next, at });
       if (isTerminalEvent(next)) {
-        finish();
+        // The server ends its answer right after the terminal event.
+        finish(true);
         return;
       }
     }

@@ -154,10 +154,10 @@ export function followWebhook(
     return logInFlight;
   };
 
-  const finish = () => {
+  const finish = (serverFinished = false) => {
     if (finished) return;
     finished = true;
-    stream.close();
+    stream.close(serverFinished);
     settle();
   };
   const offer = (event: TaskEvent, hop: RelayHop, at: number) => {
@@ -168,7 +168,8 @@ export function followWebhook(
       const applied = hops.get(next.seq);
       if (applied) report({ type: 'relay', hop: applied, at });
       if (isTerminalEvent(next)) {
-        finish();
+        // Your backend ends the relay after the task's terminal event.
+        finish(true);
         return;
       }
     }

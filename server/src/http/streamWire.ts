@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REQUEST_BYTES_HEADER, SSE, type SseWire } from '@transport-lab/shared';
-import type { Session } from 'better-sse';
+import { createEventBuffer, type Session } from 'better-sse';
 
 /**
  * The bytes of an event stream's request and response head, for its first message: an EventSource
@@ -27,7 +27,9 @@ export function streamWire(
  *  leaves EventSource's Last-Event-ID as it was. */
 export function sendStreamWire(session: Session, wire: SseWire | undefined): void {
   if (!wire || !session.isConnected) return;
-  void session.batch((buffer) => {
-    buffer.event(SSE.wireEvent).data(wire).dispatch();
-  });
+  // A ready buffer is written at once (a callback would be awaited, and the write could land after
+  // an answer that ends straight away, as a replay that reaches the terminal event does).
+  const buffer = createEventBuffer();
+  buffer.event(SSE.wireEvent).data(wire).dispatch();
+  void session.batch(buffer);
 }

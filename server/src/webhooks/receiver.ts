@@ -7,6 +7,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import {
   type ErrorEnvelope,
+  isTerminalEvent,
   RECEIVER_PATHS,
   type RelayMessage,
   SSE,
@@ -121,14 +122,20 @@ export function createReceiver({ config, logger, secretForTask }: ReceiverDeps):
     if (map.size > max) map.delete(map.keys().next().value as K);
   };
 
+  /** Each open relay stream's answer, to end it after the task's terminal event. */
+  const answers = new WeakMap<Session, ServerResponse>();
+  const endsTheTask = (message: Omit<RelayMessage, 'relayedAt'>) => isTerminalEvent(message.payload.data);
+
   function relay(taskId: string, message: Omit<RelayMessage, 'relayedAt'>): void {
     const list = history.get(taskId) ?? [];
     const stamped = { ...message, relayedAt: epochNow() };
     list.push(stamped);
     if (list.length === 1) remember(history, taskId, list, MAX_RELAYED_TASKS);
     for (const session of sessions.get(taskId) ?? []) {
-      if (session.isConnected)
-        session.push({ ...stamped, relayedAt: epochNow() }, 'message', String(list.length));
+      if (!session.isConnected) continue;
+      session.push({ ...stamped, relayedAt: epochNow() }, 'message', String(list.length));
+      // Like the task stream, the relay ends with the task: the page's EventSource then stops.
+      if (endsTheTask(message)) answers.get(session)?.end();
     }
   }
 
@@ -212,6 +219,16 @@ export function createReceiver({ config, logger, secretForTask }: ReceiverDeps):
       return;
     }
     const taskId = parsed.data;
+    const lastId = Number.parseInt(String(req.headers['last-event-id'] ?? ''), 10);
+    const after = Number.isFinite(lastId) && lastId > 0 ? lastId : 0;
+    const list = history.get(taskId) ?? [];
+    const last = list.at(-1);
+    if (last && endsTheTask(last) && after >= list.length) {
+      // Everything up to the end was relayed: 204 tells EventSource not to reconnect (WHATWG HTML §9.2).
+      res.writeHead(204, { 'access-control-allow-origin': '*' });
+      res.end();
+      return;
+    }
     const session = await createSession(req, res, {
       // Timing-Allow-Origin lets the page's Resource Timing see this cross-origin stream's sizes.
       headers: { 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'x-accel-buffering': 'no' },
@@ -220,11 +237,14 @@ export function createReceiver({ config, logger, secretForTask }: ReceiverDeps):
     });
     sendStreamWire(session, streamWire(req, res, { socketCountIsTheRequest: true }));
     // Replay after the page's Last-Event-ID (an index into this task's relay history), then live.
-    const after = Number.parseInt(session.lastId, 10);
-    const list = history.get(taskId) ?? [];
-    for (let i = Number.isFinite(after) && after > 0 ? after : 0; i < list.length; i++) {
+    answers.set(session, res);
+    for (let i = after; i < list.length; i++) {
       const message = list[i] as RelayMessage;
       session.push({ ...message, relayedAt: epochNow() }, 'message', String(i + 1));
+      if (endsTheTask(message)) {
+        res.end();
+        return;
+      }
     }
     let set = sessions.get(taskId);
     if (!set) {
