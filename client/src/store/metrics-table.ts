@@ -4,17 +4,29 @@ import type { LaneLog } from './race-log.ts';
 
 /** Every metric of the table, in column order; `key` is the cell's `data-metric`. Lower is better on all. */
 export const TABLE_METRICS = [
-  { key: 'firstFeedback', label: 'First feedback', unit: 'ms', band: true },
-  { key: 'totalPerceived', label: 'Total perceived', unit: 'ms', band: true },
-  { key: 'completionLag', label: 'Completion lag', unit: 'ms', band: false },
-  { key: 'stalenessMean', label: 'Progress age, mean', unit: 'ms', band: false },
-  { key: 'stalenessMax', label: 'Progress age, max', unit: 'ms', band: false },
-  { key: 'requests', label: 'Requests', unit: 'count', band: false },
-  { key: 'bytesUp', label: 'Bytes up', unit: 'B', band: false },
-  { key: 'bytesDown', label: 'Bytes down', unit: 'B', band: false },
-  { key: 'wastedPolls', label: 'Wasted polls', unit: 'count', band: false },
-  { key: 'connectionsOpened', label: 'Connections opened', unit: 'count', band: false },
-  { key: 'connectionsAtOnce', label: 'Connections in use at once', unit: 'count', band: false },
+  { key: 'firstFeedback', label: 'First feedback', short: 'First feedback', unit: 'ms', band: true },
+  { key: 'totalPerceived', label: 'Total perceived', short: 'Total perceived', unit: 'ms', band: true },
+  { key: 'completionLag', label: 'Completion lag', short: 'Completion lag', unit: 'ms', band: false },
+  { key: 'stalenessMean', label: 'Progress age, mean', short: 'Age mean', unit: 'ms', band: false },
+  { key: 'stalenessMax', label: 'Progress age, max', short: 'Age max', unit: 'ms', band: false },
+  { key: 'requests', label: 'Requests', short: 'Requests', unit: 'count', band: false },
+  { key: 'bytesUp', label: 'Bytes up', short: 'Bytes up', unit: 'B', band: false },
+  { key: 'bytesDown', label: 'Bytes down', short: 'Bytes down', unit: 'B', band: false },
+  { key: 'wastedPolls', label: 'Wasted polls', short: 'Wasted polls', unit: 'count', band: false },
+  {
+    key: 'connectionsOpened',
+    label: 'Connections opened',
+    short: 'Conns opened',
+    unit: 'count',
+    band: false,
+  },
+  {
+    key: 'connectionsAtOnce',
+    label: 'Connections in use at once',
+    short: 'Conns at once',
+    unit: 'count',
+    band: false,
+  },
 ] as const;
 
 export type TableMetric = (typeof TABLE_METRICS)[number]['key'];

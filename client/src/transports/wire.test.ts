@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addWire,
+  connectionDelta,
   frameWireBytes,
   parseRequestBytes,
   payloadBytes,
@@ -165,5 +166,19 @@ describe('queuedMs', () => {
   it('is unknown when the entry hides its phases (a cross-origin answer reads 0)', () => {
     expect(queuedMs({ name: 'u', startTime: 100, transferSize: 0, requestStart: 0 })).toBeUndefined();
     expect(queuedMs(undefined)).toBeUndefined();
+  });
+});
+
+describe('connectionDelta', () => {
+  it('counts a connection made for the request, none for a reused one, and says when it cannot tell', () => {
+    const entry = { name: 'u', startTime: 100, transferSize: 300 };
+    expect(connectionDelta({ ...entry, connectStart: 100.2, connectEnd: 100.6 })).toEqual({ connections: 1 });
+    // Reused from the pool: both read domainLookupEnd (Resource Timing §4.3).
+    expect(connectionDelta({ ...entry, connectStart: 100.1, connectEnd: 100.1 })).toEqual({ connections: 0 });
+    // A cross-origin answer without Timing-Allow-Origin zeroes the phases; no entry at all says nothing.
+    expect(connectionDelta({ ...entry, connectStart: 0, connectEnd: 0 })).toEqual({
+      unmeasuredConnections: 1,
+    });
+    expect(connectionDelta(undefined)).toEqual({ unmeasuredConnections: 1 });
   });
 });

@@ -70,7 +70,7 @@ export function connectionDelta(entry: ResourceEntryLike | undefined): {
 } {
   const opened = openedConnection(entry);
   if (opened === undefined) return { unmeasuredConnections: 1 };
-  return opened ? { connections: 1 } : {};
+  return { connections: opened ? 1 : 0 };
 }
 
 /**

@@ -83,8 +83,16 @@ export function MetricsTable() {
             <tr>
               <th scope="col">Lane</th>
               {TABLE_METRICS.map((metric) => (
-                <th scope="col" key={metric.key} data-metric={metric.key}>
-                  {metric.label} <span className="unit">({metric.unit})</span>
+                <th scope="col" key={metric.key} data-metric={metric.key} title={metric.label}>
+                  {metric.short === metric.label ? (
+                    metric.label
+                  ) : (
+                    <>
+                      <span aria-hidden="true">{metric.short}</span>
+                      <span className="visually-hidden">{metric.label}</span>
+                    </>
+                  )}{' '}
+                  {metric.unit === 'count' ? null : <span className="unit">({metric.unit})</span>}
                 </th>
               ))}
             </tr>
@@ -103,7 +111,7 @@ export function MetricsTable() {
                     <span className="lane-mark" aria-hidden="true">
                       {LANES[row.id].mark}
                     </span>
-                    <span>{row.name}</span>
+                    <span className="row-name">{row.name}</span>
                   </span>
                   <span className="row-status">{row.status}</span>
                 </th>

@@ -540,7 +540,12 @@ export function Timeline() {
             >
               <span className="lane-swatch" />
               <span className="lane-mark">{LANES[id].mark}</span>
-              <span className="timeline-row-name">{LANES[id].name}</span>
+              <span className="timeline-row-name">
+                {/* "Request/response" may break after its slash, not in the middle of a word. */}
+                {LANES[id].name
+                  .split('/')
+                  .flatMap((part, i) => (i === 0 ? [part] : [<wbr key={part} />, `/${part}`]))}
+              </span>
             </div>
           ))}
         </div>
@@ -587,44 +592,47 @@ function TimelineSummary({ id, lanes }: { id: string; lanes: readonly LaneId[] }
   const log = appStore.getState().raceLog();
   const actionAt = log.actionAt ?? 0;
   return (
-    <table className="visually-hidden" id={id}>
-      <caption>Timeline summary, times in ms after Start</caption>
-      <thead>
-        <tr>
-          <th scope="col">Lane</th>
-          <th scope="col">Exchanges (failed)</th>
-          <th scope="col">Events shown</th>
-          <th scope="col">First shown</th>
-          <th scope="col">Reconnects</th>
-          <th scope="col">Finished shown</th>
-        </tr>
-      </thead>
-      <tbody>
-        {lanes.map((lane) => {
-          const laneLog = log.lanes[lane];
-          const run = runs[lane];
-          const first = laneLog?.updates[0];
-          const failed = laneLog?.exchanges.filter(
-            (e) => e.outcome === 'failed' || e.outcome === 'aborted',
-          ).length;
-          return (
-            <tr key={lane}>
-              <th scope="row">{LANES[lane].name}</th>
-              <td>
-                {laneLog?.exchanges.length ?? 0} ({failed ?? 0})
-              </td>
-              <td>{laneLog?.updates.length ?? 0}</td>
-              <td>{first ? formatMs(first.shownAt - actionAt) : UNMEASURED}</td>
-              <td>{laneLog?.reconnects.length ?? 0}</td>
-              <td>
-                {run?.finishedShownAt !== undefined
-                  ? `${formatMs(run.finishedShownAt - actionAt)}, ${run.status}`
-                  : (run?.status ?? UNMEASURED)}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    // A table ignores the width that hides it: the hiding is on a wrapper.
+    <div className="visually-hidden" id={id}>
+      <table>
+        <caption>Timeline summary, times in ms after Start</caption>
+        <thead>
+          <tr>
+            <th scope="col">Lane</th>
+            <th scope="col">Exchanges (failed)</th>
+            <th scope="col">Events shown</th>
+            <th scope="col">First shown</th>
+            <th scope="col">Reconnects</th>
+            <th scope="col">Finished shown</th>
+          </tr>
+        </thead>
+        <tbody>
+          {lanes.map((lane) => {
+            const laneLog = log.lanes[lane];
+            const run = runs[lane];
+            const first = laneLog?.updates[0];
+            const failed = laneLog?.exchanges.filter(
+              (e) => e.outcome === 'failed' || e.outcome === 'aborted',
+            ).length;
+            return (
+              <tr key={lane}>
+                <th scope="row">{LANES[lane].name}</th>
+                <td>
+                  {laneLog?.exchanges.length ?? 0} ({failed ?? 0})
+                </td>
+                <td>{laneLog?.updates.length ?? 0}</td>
+                <td>{first ? formatMs(first.shownAt - actionAt) : UNMEASURED}</td>
+                <td>{laneLog?.reconnects.length ?? 0}</td>
+                <td>
+                  {run?.finishedShownAt !== undefined
+                    ? `${formatMs(run.finishedShownAt - actionAt)}, ${run.status}`
+                    : (run?.status ?? UNMEASURED)}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -119,7 +119,7 @@ export function WireCompare() {
                       <span className="lane-mark" aria-hidden="true">
                         {LANES[id].mark}
                       </span>
-                      <span>{LANES[id].name}</span>
+                      <span className="row-name">{LANES[id].name}</span>
                     </span>
                   </th>
                   {WIRE_FIGURES.map((figure) => (
