@@ -43,8 +43,9 @@ export const Config = z.object({
   WEBHOOK_ATTEMPT_TIMEOUT_MS: positiveMs(60_000).default(5_000),
   /** `off` leaves the server's own measurement out: no wire ledger on the sockets and no lane tags
    *  read (`/api/wire` knows no run), no `x-request-bytes` header, no `connection:wire` report on a
-   *  websocket, no `transport_lab_wire_*` metrics. Everything else is the same. The benchmark runs
-   *  one server of each to price the measurement (docs/benchmarks.md). */
+   *  websocket, no `wire` message opening an event stream or a relay, no `transport_lab_wire_*`
+   *  metrics. Everything else is the same. The benchmark runs one server of each to price the
+   *  measurement (docs/benchmarks.md). */
   WIRE_ACCOUNTING: z.enum(['on', 'off']).default('on'),
   /** Comma-separated `host` or `host:port` entries a webhook URL may name besides the built-in
    *  receiver. Names are checked again at connect time: one resolving to a private address is refused. */

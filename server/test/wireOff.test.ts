@@ -1,11 +1,14 @@
 import {
   API_PATHS,
+  CreateTaskResponse,
   type LabTag,
   labTagHeaders,
   labTagQuery,
+  RECEIVER_PATHS,
   REQUEST_BYTES_HEADER,
   RunResponse,
   SOCKET_EVENTS,
+  SSE,
 } from '@transport-lab/shared';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +84,28 @@ describe.each(['on', 'off'] as const)('WIRE_ACCOUNTING=%s', (accounting) => {
       'succeeded',
     ]);
     expect(run.handshakeReported).toBe(measured);
+  });
+
+  it(`${measured ? 'opens' : 'does not open'} the task stream and the relay with a wire message`, async () => {
+    const server = serverOf(accounting);
+    const created = await fetch(`${server.baseUrl}${API_PATHS.tasks}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        spec: { durationMs: 20, steps: 2 },
+        webhook: { url: server.app.receiver.urls()?.webhookUrl },
+      }),
+    });
+    expect(created.status).toBe(202);
+    const taskId = CreateTaskResponse.parse(await created.json()).task.id;
+    // Both streams end after the task's terminal event, so each can be read whole.
+    const stream = await (await fetch(`${server.baseUrl}${API_PATHS.stream(taskId)}?after=0`)).text();
+    const relay = await (await fetch(`${server.receiverUrl}${RECEIVER_PATHS.relay(taskId)}`)).text();
+    const wireMessage = new RegExp(`^event: ?${SSE.wireEvent}$`, 'm');
+    expect(stream).toMatch(/"type":"succeeded"/);
+    expect(relay).toMatch(/"type":"succeeded"/);
+    expect(wireMessage.test(stream)).toBe(measured);
+    expect(wireMessage.test(relay)).toBe(measured);
   });
 
   it(`${measured ? 'exports' : 'has no'} transport_lab_wire_* metrics`, async () => {

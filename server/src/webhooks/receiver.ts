@@ -42,7 +42,7 @@ const MAX_REMEMBERED_IDS = 100_000;
 const MAX_RELAYED_TASKS = 1_000;
 
 export interface ReceiverDeps {
-  config: Pick<Config, 'BODY_LIMIT_BYTES'>;
+  config: Pick<Config, 'BODY_LIMIT_BYTES' | 'WIRE_ACCOUNTING'>;
   logger: Logger;
   /** The signing secret of a task's subscriber: in real life the backend is configured with it. */
   secretForTask: (taskId: string) => string | undefined | Promise<string | undefined>;
@@ -235,7 +235,10 @@ export function createReceiver({ config, logger, secretForTask }: ReceiverDeps):
       retry: SSE.retryMs,
       keepAlive: SSE.heartbeatMs,
     });
-    sendStreamWire(session, streamWire(req, res, { socketCountIsTheRequest: true }));
+    // Part of the server's own measurement: left out with the rest of it (WIRE_ACCOUNTING=off).
+    if (config.WIRE_ACCOUNTING === 'on') {
+      sendStreamWire(session, streamWire(req, res, { socketCountIsTheRequest: true }));
+    }
     // Replay after the page's Last-Event-ID (an index into this task's relay history), then live.
     answers.set(session, res);
     for (let i = after; i < list.length; i++) {
