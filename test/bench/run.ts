@@ -1,7 +1,11 @@
 // `npm run bench [-- --runs N] [--duration-ms D] [--warmup N] [--json FILE]`
+//                 `[--cost-blocks N] [--cost-races N] [--cost-concurrency N] [--cost-lanes a,b]`
+//                 `[--cpu-prof DIR] [--cost-control on|off] [--skip-latency] [--skip-cost]`
 //
-// How much latency does each lane add beyond the task's own duration, and how does that compare with the
-// bare transport underneath it? Four cases, all in this one process, on loopback:
+// Two questions, both in one run.
+//
+// 1. How much latency does each lane add beyond the task's own duration, and how does that compare with
+// the bare transport underneath it? Four cases, all in this one process, on loopback:
 //   websocket lane         socket.io-client (websocket only, one connected socket): emit `task:start`
 //                          {durationMs: D, steps: 1} → receipt of the terminal `task:event`
 //   ws baseline            raw `ws` client → raw `ws` server that echoes after setTimeout(D)
@@ -10,6 +14,12 @@
 // Each figure is (elapsed − D). The rounds are interleaved (each round runs every case once, in a rotated
 // order), so that whatever else the machine does hits all four alike. Percentiles come from HDR
 // histograms recorded in microseconds.
+//
+// 2. What does the lab's own measurement cost (issue 4: under 3 % extra CPU, under 20 µs per event)?
+//   server  two child servers, WIRE_ACCOUNTING=on and off, the same tagged race load against each in
+//           alternating blocks; CPU from /proc/<pid>/stat per block (serverCost.ts)
+//   page    the client's per-event measurement path run in Node against the same events applied with
+//           no measurement, in alternating blocks (pageCost.ts)
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -31,9 +41,14 @@ import * as hdr from 'hdr-histogram-js';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type RunningServer, startServer } from '../fixtures/server.ts';
+import { measurePageCost, type PageCostResult } from './pageCost.ts';
+import { type ProfileDiff, profileDiff } from './profileDiff.ts';
+import { COST_LANES, measureServerCost, type ServerCostResult, type Spread } from './serverCost.ts';
 
-const USAGE =
-  'usage: npm run bench -- [--runs N (default 200)] [--duration-ms D (default 20)] [--warmup N (default 20)] [--json FILE]';
+const USAGE = `usage: npm run bench -- [--runs N (default 200)] [--duration-ms D (default 20)] [--warmup N (default 20)]
+    [--cost-blocks N off blocks, N+1 on (default 8)] [--cost-races N (default 80)] [--cost-concurrency N (default 6)]
+    [--cost-lanes ${COST_LANES.join(',')} (default: all four)] [--cpu-prof DIR] [--cost-control on|off]
+    [--skip-latency] [--skip-cost] [--json FILE]`;
 
 // ── Settings ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -45,6 +60,14 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '200' },
     'duration-ms': { type: 'string', default: '20' },
     warmup: { type: 'string', default: '20' },
+    'cost-blocks': { type: 'string', default: '8' },
+    'cost-races': { type: 'string', default: '80' },
+    'cost-concurrency': { type: 'string', default: '6' },
+    'cost-lanes': { type: 'string', default: COST_LANES.join(',') },
+    'cpu-prof': { type: 'string' },
+    'cost-control': { type: 'string' },
+    'skip-latency': { type: 'boolean', default: false },
+    'skip-cost': { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -74,7 +97,37 @@ const SPEC: TaskSpec = { durationMs: DURATION_MS, steps: 1 };
 /** A case that has not answered by then has failed; this bounds a hang, it synchronises nothing. */
 const CASE_TIMEOUT_MS = DURATION_MS + 10_000;
 // pnpm runs the script in test/; a relative --json FILE means relative to where the command was typed.
-const jsonFile = values.json ? resolve(process.env.INIT_CWD ?? process.cwd(), values.json) : undefined;
+const typedPath = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path);
+const jsonFile = values.json ? typedPath(values.json) : undefined;
+
+/** Issue 4's targets for the instrumentation's own cost. */
+const TARGETS = { extraCpuPercent: 3, usPerEvent: 20 } as const;
+/** Off blocks, each between two on blocks (on, off, on, …, off, on); each block is COST_RACES races. */
+const COST_BLOCKS = wholeNumber('cost-blocks', values['cost-blocks'], 1, 1_000);
+const COST_RACES = wholeNumber('cost-races', values['cost-races'], 1, 100_000);
+const COST_CONCURRENCY = wholeNumber('cost-concurrency', values['cost-concurrency'], 1, 200);
+const costLanes = values['cost-lanes'].split(',').map((lane) => lane.trim());
+const unknownLane = costLanes.find((lane) => !(COST_LANES as readonly string[]).includes(lane));
+if (unknownLane !== undefined || costLanes.length === 0) {
+  console.error(
+    `--cost-lanes takes some of ${COST_LANES.join(',')}, not ${JSON.stringify(values['cost-lanes'])}\n${USAGE}`,
+  );
+  process.exit(2);
+}
+const COST_LANE_LIST = COST_LANES.filter((lane) => costLanes.includes(lane));
+const control = values['cost-control'];
+if (control !== undefined && control !== 'on' && control !== 'off') {
+  console.error(`--cost-control takes on or off, not ${JSON.stringify(control)}\n${USAGE}`);
+  process.exit(2);
+}
+/** An A/A control run: both servers with this WIRE_ACCOUNTING (the noise floor of the comparison). */
+const COST_CONTROL: 'on' | 'off' | undefined = control;
+/** The server race's task: 20 steps, one every 10 ms, so that a block is seconds of server CPU. */
+const COST_SPEC: TaskSpec = { durationMs: 200, steps: 20 };
+/** The short-polling lane's interval in the server race, ms. */
+const COST_POLL_INTERVAL_MS = 50;
+/** The page side: 10 pairs of blocks of 100 races of 7 lanes × 23 events (16 100 events a block). */
+const PAGE_COST = { blocks: 10, racesPerBlock: 100, warmupRaces: 100, steps: 20, eventsPerFrame: 2 } as const;
 
 // ── The baselines: the bare transports, answering after D ms ───────────────────────────────────────
 
@@ -315,7 +368,8 @@ function formatRatio(value: number | undefined): string {
   return value === undefined ? 'n/a' : `${value.toFixed(2)}×`;
 }
 
-async function main(): Promise<void> {
+/** The latency cases: the lab's server in this process, the baselines beside it. */
+async function latency(): Promise<{ rows: CaseResult[]; loadBefore: number; loadAfter: number }> {
   let lab: RunningServer | undefined;
   let baselines: Awaited<ReturnType<typeof startBaselines>> | undefined;
   let socket: LabSocket | undefined;
@@ -363,8 +417,7 @@ async function main(): Promise<void> {
     ];
 
     console.log(
-      `bench: ${RUNS} runs per case after ${WARMUP} warm-up rounds, task ${DURATION_MS} ms × 1 step, ` +
-        `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`,
+      `latency: ${RUNS} runs per case after ${WARMUP} warm-up rounds, task ${DURATION_MS} ms × 1 step`,
     );
     // Other work on the machine shows up in every case alike, but it widens the tails: record it.
     const loadBefore = loadavg()[0] ?? 0;
@@ -377,36 +430,219 @@ async function main(): Promise<void> {
         if (round >= WARMUP) c.histogram.recordValue(Math.round(elapsedMs * 1_000));
       }
     }
-
-    const rows = results(cases);
-    console.log(`\nadded latency beyond the task's ${DURATION_MS} ms (lower is better)\n`);
-    console.log(table(rows));
-    console.log(`\nload average (1 min): ${round2(loadBefore)} before, ${round2(loadavg()[0] ?? 0)} after`);
-
-    if (jsonFile) {
-      const report = {
-        date: new Date().toISOString(),
-        command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
-        machine: {
-          cores: cpus().length,
-          cpuModel: cpus()[0]?.model ?? 'unknown',
-          node: process.version,
-          platform: `${platform()} ${release()}`,
-          memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-          loadAverage1m: { before: round2(loadBefore), after: round2(loadavg()[0] ?? 0) },
-        },
-        settings: { runs: RUNS, warmupRounds: WARMUP, durationMs: DURATION_MS, steps: SPEC.steps },
-        unit: 'ms added beyond durationMs',
-        cases: rows,
-      };
-      writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-      console.log(`\nwrote ${jsonFile}`);
-    }
+    return { rows: results(cases), loadBefore, loadAfter: loadavg()[0] ?? 0 };
   } finally {
     socket?.disconnect();
     wsClient?.terminate();
     await baselines?.close();
     await lab?.close();
+  }
+}
+
+// ── The instrumentation's own cost ──────────────────────────────────────────────────────────────────
+
+interface Verdict {
+  target: string;
+  /** The median over the off blocks (each against the on blocks either side), compared with the target. */
+  value: number;
+  met: boolean;
+  /** How far over the target, in its unit; 0 when met. */
+  overBy: number;
+}
+
+function verdict(value: number, limit: number, unit: '%' | 'µs'): Verdict {
+  const target = unit === '%' ? `< ${limit} % extra CPU` : `< ${limit} µs per event`;
+  return { target, value: round2(value), met: value < limit, overBy: round2(Math.max(0, value - limit)) };
+}
+
+export interface CostReport {
+  targets: typeof TARGETS;
+  server: ServerCostResult;
+  page: PageCostResult;
+  /** With --cpu-prof: the two servers' profiles compared. */
+  profile?: ProfileDiff;
+  verdicts: {
+    serverExtraCpu: Verdict;
+    serverPerEvent: Verdict;
+    pagePerEvent: Verdict;
+  };
+}
+
+async function cost(): Promise<CostReport> {
+  const log = (line: string) => console.log(line);
+  const server = await measureServerCost({
+    blocks: COST_BLOCKS,
+    racesPerBlock: COST_RACES,
+    warmupRaces: COST_RACES,
+    concurrency: COST_CONCURRENCY,
+    spec: COST_SPEC,
+    lanes: COST_LANE_LIST,
+    pollIntervalMs: COST_POLL_INTERVAL_MS,
+    ...(values['cpu-prof'] ? { cpuProfDir: typedPath(values['cpu-prof']) } : {}),
+    ...(COST_CONTROL ? { control: COST_CONTROL } : {}),
+    log,
+  });
+  const page = measurePageCost({ ...PAGE_COST, log });
+  const profileDir = values['cpu-prof'] ? typedPath(values['cpu-prof']) : undefined;
+  return {
+    targets: TARGETS,
+    server,
+    page,
+    ...(profileDir ? { profile: profileDiff(profileDir, server.eventsWithWarmup) } : {}),
+    verdicts: {
+      serverExtraCpu: verdict(server.pairs.extraCpuPercent.median, TARGETS.extraCpuPercent, '%'),
+      serverPerEvent: verdict(server.pairs.differenceUsPerEvent.median, TARGETS.usPerEvent, 'µs'),
+      pagePerEvent: verdict(page.differenceUsPerEvent.median, TARGETS.usPerEvent, 'µs'),
+    },
+  };
+}
+
+const fmt = (value: number, digits = 1) => value.toFixed(digits);
+const withSpread = (s: Spread, digits = 1) =>
+  `${fmt(s.median, digits)} [${fmt(s.min, digits)}, ${fmt(s.max, digits)}]`;
+const judged = (v: Verdict, unit: string) => (v.met ? 'met' : `MISSED by ${fmt(v.overBy)} ${unit}`);
+
+function costTable(report: CostReport): string {
+  const { server, page, verdicts } = report;
+  const header = ['side', 'on µs/event', 'off µs/event', 'on − off µs/event', 'extra CPU %', 'verdict'];
+  const serverEvents = server.totals.on.events + server.totals.off.events;
+  const body = [
+    [
+      'server CPU',
+      withSpread(server.pairs.onUsPerEvent),
+      withSpread(server.pairs.offUsPerEvent),
+      withSpread(server.pairs.differenceUsPerEvent),
+      withSpread(server.pairs.extraCpuPercent),
+      `${judged(verdicts.serverExtraCpu, '%')} (< 3 %); ${judged(verdicts.serverPerEvent, 'µs')} (< 20 µs)`,
+    ],
+    [
+      'page (Node)',
+      withSpread(page.onUsPerEvent, 2),
+      withSpread(page.offUsPerEvent, 2),
+      withSpread(page.differenceUsPerEvent, 2),
+      'n/a',
+      `${judged(verdicts.pagePerEvent, 'µs')} (< 20 µs)`,
+    ],
+  ];
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...body.map((cells) => cells[i]?.length ?? 0)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 || i === 5 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ');
+  return [
+    ...(server.control
+      ? [
+          `A/A CONTROL: both servers ran WIRE_ACCOUNTING=${server.control}; the server row is the noise floor, ` +
+            'not a cost, and its verdict means nothing\n',
+        ]
+      : []),
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...body.map(line),
+    '',
+    `median [min, max]; server: each of ${COST_BLOCKS} off blocks against the mean of the on blocks either side, ` +
+      `${serverEvents} events over ${server.blocks.length} blocks; overall (all on vs all off) ` +
+      `${fmt(server.overall.differenceUsPerEvent)} µs/event = ${fmt(server.overall.extraCpuPercent)} % extra; ` +
+      `idle server's CPU per block ${withSpread(server.idleCpuMs, 0)} ms (clock tick ${1000 / server.clockTicksPerSecond} ms)`,
+    `page: ${page.lanes} lanes × ${page.eventsPerRace / page.lanes} events per race, ${page.eventsPerFrame} events per frame; ` +
+      `extra CPU % is not given for the page: its CPU is mostly the browser's, which is not run here`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ` +
+      `load average (1 min) ${round2(loadavg()[0] ?? 0)}`,
+  );
+  const latencyResult = values['skip-latency'] ? undefined : await latency();
+  const loadBeforeCost = loadavg()[0] ?? 0;
+  const costResult = values['skip-cost'] ? undefined : await cost();
+  const loadAfterCost = loadavg()[0] ?? 0;
+
+  if (latencyResult) {
+    console.log(`\nadded latency beyond the task's ${DURATION_MS} ms (lower is better)\n`);
+    console.log(table(latencyResult.rows));
+    console.log(
+      `\nload average (1 min): ${round2(latencyResult.loadBefore)} before, ${round2(latencyResult.loadAfter)} after`,
+    );
+  }
+  if (costResult) {
+    console.log(
+      `\ninstrumentation's own cost: measurement on vs off ` +
+        `(targets: < ${TARGETS.extraCpuPercent} % extra CPU, < ${TARGETS.usPerEvent} µs per event)\n`,
+    );
+    console.log(costTable(costResult));
+    if (costResult.profile) {
+      const { busyMs, groups } = costResult.profile;
+      console.log(
+        `\nCPU profiles (main thread, profiled: figures run high), busy ${busyMs.on} ms on, ${busyMs.off} ms off; ` +
+          `largest differences:\n`,
+      );
+      for (const g of groups.slice(0, 12)) {
+        console.log(
+          `  ${g.differenceUsPerEvent.toFixed(2).padStart(7)} µs/event  ${String(g.onMs).padStart(6)} ms on  ` +
+            `${String(g.offMs).padStart(6)} ms off  ${g.group}`,
+        );
+      }
+    }
+    console.log(`\nload average (1 min): ${round2(loadBeforeCost)} before, ${round2(loadAfterCost)} after`);
+  }
+
+  if (jsonFile) {
+    const report = {
+      date: new Date().toISOString(),
+      command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+      machine: {
+        cores: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        platform: `${platform()} ${release()}`,
+        memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+        loadAverage1m: {
+          ...(latencyResult
+            ? {
+                latencyBefore: round2(latencyResult.loadBefore),
+                latencyAfter: round2(latencyResult.loadAfter),
+              }
+            : {}),
+          ...(costResult ? { costBefore: round2(loadBeforeCost), costAfter: round2(loadAfterCost) } : {}),
+        },
+      },
+      ...(latencyResult
+        ? {
+            latency: {
+              settings: { runs: RUNS, warmupRounds: WARMUP, durationMs: DURATION_MS, steps: SPEC.steps },
+              unit: 'ms added beyond durationMs',
+              cases: latencyResult.rows,
+            },
+          }
+        : {}),
+      ...(costResult
+        ? {
+            instrumentationCost: {
+              settings: {
+                server: {
+                  offBlocks: COST_BLOCKS,
+                  onBlocks: COST_BLOCKS + 1,
+                  racesPerBlock: COST_RACES,
+                  warmupRaces: COST_RACES,
+                  concurrency: COST_CONCURRENCY,
+                  spec: COST_SPEC,
+                  lanes: COST_LANE_LIST,
+                  pollIntervalMs: COST_POLL_INTERVAL_MS,
+                },
+                page: PAGE_COST,
+              },
+              unit: 'µs per event of CPU time: the server process (server), the bench process (page)',
+              ...costResult,
+            },
+          }
+        : {}),
+    };
+    writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwrote ${jsonFile}`);
   }
 }
 
