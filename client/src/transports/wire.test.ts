@@ -9,8 +9,6 @@ import {
   queuedMs,
   SSE_PREAMBLE_BYTES,
   sseMessageBytes,
-  streamBytesDown,
-  transferBytes,
   webSocketCompressionNote,
 } from './wire.ts';
 
@@ -84,14 +82,6 @@ describe('pickResourceEntry', () => {
   });
 });
 
-describe('transferBytes', () => {
-  it('takes transferSize as bytes down, and 0 (cache hit, no Timing-Allow-Origin) as not measured', () => {
-    expect(transferBytes({ name: 'x', startTime: 0, transferSize: 1_234 })).toBe(1_234);
-    expect(transferBytes({ name: 'x', startTime: 0, transferSize: 0 })).toBeUndefined();
-    expect(transferBytes(undefined)).toBeUndefined();
-  });
-});
-
 describe('addWire', () => {
   it('adds requests and bytes, and keeps bytes unmeasured until a delta measures them', () => {
     let counts = addWire({ requests: 0 }, { requests: 1 });
@@ -122,29 +112,6 @@ describe('sseMessageBytes', () => {
   it('writes one data line per line of data, and no id line without an id', () => {
     expect(sseMessageBytes({ data: 'a\nb', lastEventId: '' })).toBe(14 + 7 + 7 + 1);
     expect(sseMessageBytes({ data: '→', lastEventId: '1', type: 'x' })).toBe(8 + 5 + 9 + 1);
-  });
-});
-
-describe('streamBytesDown', () => {
-  const entry = (transferSize: number, encodedBodySize: number) => ({
-    name: 'u',
-    startTime: 0,
-    transferSize,
-    encodedBodySize,
-  });
-
-  it('takes the entry whole when it measured the body (the server ended the stream)', () => {
-    expect(streamBytesDown(entry(411, 111), 111)).toEqual({ bytes: 411, complete: true });
-  });
-
-  it('adds the frames to the headers when the page closed the stream first (empty body in the entry)', () => {
-    expect(streamBytesDown(entry(300, 0), 111)).toEqual({ bytes: 411, complete: false });
-    expect(streamBytesDown(entry(180, 0), 0)).toEqual({ bytes: 180, complete: true });
-  });
-
-  it('measures nothing without an entry or with a cross-origin zero', () => {
-    expect(streamBytesDown(undefined, 50)).toBeUndefined();
-    expect(streamBytesDown(entry(0, 0), 50)).toBeUndefined();
   });
 });
 

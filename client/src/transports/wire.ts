@@ -110,16 +110,6 @@ export function pickResourceEntry<E extends ResourceEntryLike>(
   return found;
 }
 
-/**
- * Bytes received for one HTTP exchange: `transferSize` is response headers plus the body as encoded on
- * the wire. It reads 0 for a cache hit or a cross-origin answer without `Timing-Allow-Origin`: that is
- * "not measured", not zero bytes.
- */
-export function transferBytes(entry: ResourceEntryLike | undefined): number | undefined {
-  if (!entry || entry.transferSize <= 0) return undefined;
-  return entry.transferSize;
-}
-
 export interface WireCounts {
   requests: number;
   /** New connections seen (see `openedConnection`); undefined until something measured one. */
@@ -166,25 +156,6 @@ export function addWire(
 
 // The SSE framing arithmetic lives in shared, beside the server it mirrors; a server test checks it.
 export { SSE_PREAMBLE_BYTES, sseMessageBytes } from '@transport-lab/shared';
-
-/**
- * One stream's bytes down once it has ended, from its Resource Timing entry and what the page counted
- * of its frames. Chromium's entry for a stream the server ended holds headers and the whole body; for
- * one the page closed while the server still held it open, `encodedBodySize` reads 0 and
- * `transferSize` holds the headers alone (checked in Chromium). Returns the bytes to count in place
- * of the frames, and whether that count is now complete; undefined when the entry measures nothing
- * (none came, or a cross-origin answer without Timing-Allow-Origin reads 0).
- */
-export function streamBytesDown(
-  entry: ResourceEntryLike | undefined,
-  framedBytes: number,
-): { bytes: number; complete: boolean } | undefined {
-  if (!entry || entry.transferSize <= 0) return undefined;
-  const body = entry.encodedBodySize ?? 0;
-  if (body > 0 || framedBytes === 0) return { bytes: entry.transferSize, complete: true };
-  // Headers measured; the body only as counted from its frames (heartbeat comments not seen).
-  return { bytes: entry.transferSize + framedBytes, complete: false };
-}
 
 function sum(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
