@@ -112,10 +112,7 @@ export interface WireLedger {
 export function tagOf(req: IncomingMessage): LabTag | undefined {
   const lane = req.headers[LAB_TAGS.laneHeader];
   const runId = req.headers[LAB_TAGS.runHeader];
-  if (lane !== undefined || runId !== undefined) {
-    const parsed = LabTag.safeParse({ lane, runId });
-    return parsed.success ? parsed.data : undefined;
-  }
+  if (lane !== undefined || runId !== undefined) return parseTag(lane, runId);
   const url = req.url ?? '';
   const q = url.indexOf('?');
   if (q === -1) return undefined;
@@ -123,7 +120,22 @@ export function tagOf(req: IncomingMessage): LabTag | undefined {
   const lanes = params.getAll(LAB_TAGS.laneQuery);
   const runs = params.getAll(LAB_TAGS.runQuery);
   if (lanes.length !== 1 || runs.length !== 1) return undefined;
-  const parsed = LabTag.safeParse({ lane: lanes[0], runId: runs[0] });
+  return parseTag(lanes[0], runs[0]);
+}
+
+/** Tags already judged, so that the schema runs once per run and lane, not once per request (the
+ *  bench measured the per-request parse among the ledger's costs). Bounded: cleared when full. */
+const judgedTags = new Map<string, LabTag | null>();
+const MAX_JUDGED_TAGS = 4_096;
+
+function parseTag(lane: unknown, runId: unknown): LabTag | undefined {
+  if (typeof lane !== 'string' || typeof runId !== 'string') return undefined;
+  const key = `${lane}\u0000${runId}`;
+  const known = judgedTags.get(key);
+  if (known !== undefined) return known ?? undefined;
+  const parsed = LabTag.safeParse({ lane, runId });
+  if (judgedTags.size >= MAX_JUDGED_TAGS) judgedTags.clear();
+  judgedTags.set(key, parsed.success ? parsed.data : null);
   return parsed.success ? parsed.data : undefined;
 }
 
