@@ -62,7 +62,13 @@ for (const lane of LANE_IDS) {
                 r.finished,
               ]),
           });
+          // Chromium's figure for an HTTP exchange is whole only once it finished (a stream the page cut
+          // first keeps a partial count): the server ends every stream after the terminal event.
+          const whole = log
+            .matching((url, req) => isLaneTraffic(url) && req.kind === 'http')
+            .every((r) => r.finished);
           return (
+            whole &&
             page.requests === chromium.requests &&
             within2Percent(page.bytesUp, chromium.bytesUp) &&
             within2Percent(page.bytesDown, chromium.bytesDown)

@@ -27,6 +27,15 @@ export function empty(status: number, headers: Record<string, string> = {}): Res
 
 type Listener = (event: Event) => void;
 
+const TERMINAL_TYPES = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** A task event, or a relayed one, that ends the task. */
+function endsTheTask(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  const record = data as { type?: unknown; payload?: { data?: { type?: unknown } } };
+  return TERMINAL_TYPES.has(String(record.type)) || TERMINAL_TYPES.has(String(record.payload?.data?.type));
+}
+
 /** An EventSource the test drives by hand: open, deliver, drop (the browser reconnects), refuse. */
 export class FakeEventSource implements EventSourceLike {
   readyState = 0;
@@ -49,9 +58,18 @@ export class FakeEventSource implements EventSourceLike {
     this.readyState = 1;
     this.fire('open', new Event('open'));
   }
-  /** One message with `id:`, as the server frames an event. */
+  /** One message with `id:`, as the server frames an event. After a terminal event (or a relayed
+   *  one) the server ends its answer, as the real task stream and relay do: the browser then sees the
+   *  connection close (an error, about to reconnect) unless the page closed the stream first. */
   send(data: unknown, id: string) {
     this.fire('message', new MessageEvent('message', { data: JSON.stringify(data), lastEventId: id }));
+    if (endsTheTask(data)) {
+      queueMicrotask(() => {
+        if (this.closed) return;
+        this.readyState = 0;
+        this.fire('error', new Event('error'));
+      });
+    }
   }
   /** The server's first message on a connection: its `wire` report (no id). */
   sendWire(wire: { requestBytes: number; responseHeadBytes: number }) {

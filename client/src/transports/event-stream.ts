@@ -16,6 +16,14 @@ import {
 import type { ExchangeOutcome, Report, WireDelta } from './types.ts';
 import { connectionDelta, type ResourceEntryLike } from './wire.ts';
 
+/**
+ * How long the page lets a stream whose server is ending it close by itself, ms, before closing it.
+ * The server ends the task stream right after the terminal event; letting it finish the answer (rather
+ * than cutting the connection mid-close) keeps the connection's end clean, and the browser's record of
+ * it complete. Its reconnect, due `retry:` ms later, is cancelled when the close is seen.
+ */
+export const SERVER_END_WAIT_MS = 2_000;
+
 /** Reconnection attempts in a row, none of which opened, before the lane stops trusting the stream. */
 export const MAX_STREAM_RETRIES = 10;
 
@@ -182,8 +190,12 @@ export function openMeteredStream(
     wire({ bytesDown: chunkBytes(bytes) });
     handlers.message(event, at);
   });
+  let serverEnd: { seen(): void; promise: Promise<void> } | undefined;
   source.addEventListener('error', () => {
-    if (closed) return;
+    if (closed) {
+      serverEnd?.seen(); // the server ended the answer the page was waiting on
+      return;
+    }
     endConnection(current, 'failed');
     if (source.readyState === EVENT_SOURCE_CONNECTING && failuresInARow < MAX_STREAM_RETRIES) {
       // The browser reconnects by itself after the server's `retry:` delay, sending Last-Event-ID.
@@ -204,11 +216,33 @@ export function openMeteredStream(
       if (closed) return;
       closed = true;
       current.serverFinished = serverFinished;
-      source.close();
-      endConnection(current, 'closed');
+      const connection = current;
+      const end = () => {
+        source.close();
+        endConnection(connection, 'closed');
+      };
+      if (!serverFinished || source.readyState === EVENT_SOURCE_CLOSED) {
+        end();
+        return;
+      }
+      let resolve: () => void = () => {};
+      const promise = new Promise<void>((done) => {
+        resolve = done;
+      });
+      const timer = setTimeout(() => serverEnd?.seen(), SERVER_END_WAIT_MS);
+      serverEnd = {
+        promise,
+        seen() {
+          serverEnd = undefined;
+          clearTimeout(timer);
+          end();
+          resolve();
+        },
+      };
     },
     get measured() {
       return (async () => {
+        await serverEnd?.promise;
         let settled = 0;
         while (settled < measuring.length) {
           const batch = measuring.slice(settled);

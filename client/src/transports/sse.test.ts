@@ -62,6 +62,20 @@ describe('sse lane', () => {
     expect(lab.wire().requests).toBe(3);
   });
 
+  it('lets the server end the stream after the terminal event, rather than cutting it first', async () => {
+    const lab = setup();
+    const run = createSseClient(lab.deps).run(SPEC, lab.report);
+    await vi.advanceTimersByTimeAsync(0);
+    const source = lab.lastSource();
+    source.open();
+    source.send(succeeded(2, 10_300), '2');
+    // Shown at once, but the stream is left to the server, which ends its answer next.
+    expect(lab.seqs()).toEqual([2]);
+    expect(source.closed).toBe(false);
+    await run.done;
+    expect(source.closed).toBe(true);
+  });
+
   it('parses each message with the shared schema and drops one that does not match', async () => {
     const lab = setup();
     const run = createSseClient(lab.deps).run(SPEC, lab.report);
