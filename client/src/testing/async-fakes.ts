@@ -40,6 +40,8 @@ function endsTheTask(data: unknown): boolean {
 export class FakeEventSource implements EventSourceLike {
   readyState = 0;
   closed = false;
+  /** Whether the server ends its answer after a terminal event (it does; a test may say it hangs). */
+  serverEndsAfterTerminal = true;
   private readonly listeners = new Map<string, Listener[]>();
 
   constructor(readonly url: string) {}
@@ -63,7 +65,7 @@ export class FakeEventSource implements EventSourceLike {
    *  connection close (an error, about to reconnect) unless the page closed the stream first. */
   send(data: unknown, id: string) {
     this.fire('message', new MessageEvent('message', { data: JSON.stringify(data), lastEventId: id }));
-    if (endsTheTask(data)) {
+    if (this.serverEndsAfterTerminal && endsTheTask(data)) {
       queueMicrotask(() => {
         if (this.closed) return;
         this.readyState = 0;

@@ -2,6 +2,7 @@ import { chunkBytes, LAST_CHUNK_BYTES } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeAsync, json } from '../testing/async-fakes.ts';
 import { progress, SPEC, started, succeeded, TASK_ID, taskState } from '../testing/fixtures.ts';
+import { SERVER_END_WAIT_MS } from './event-stream.ts';
 import { createSseClient } from './sse.ts';
 import { type ResourceEntryLike, SSE_PREAMBLE_BYTES, sseMessageBytes } from './wire.ts';
 
@@ -74,6 +75,21 @@ describe('sse lane', () => {
     expect(source.closed).toBe(false);
     await run.done;
     expect(source.closed).toBe(true);
+  });
+
+  it('closes the stream itself when the server has not ended it SERVER_END_WAIT_MS after the terminal event', async () => {
+    const lab = setup();
+    const run = createSseClient(lab.deps).run(SPEC, lab.report);
+    await vi.advanceTimersByTimeAsync(0);
+    const source = lab.lastSource();
+    source.serverEndsAfterTerminal = false;
+    source.open();
+    source.send(succeeded(2, 10_300), '2');
+    await vi.advanceTimersByTimeAsync(SERVER_END_WAIT_MS - 1);
+    expect(source.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(source.closed).toBe(true);
+    await run.done;
   });
 
   it('parses each message with the shared schema and drops one that does not match', async () => {

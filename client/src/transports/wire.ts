@@ -1,4 +1,5 @@
 import { utf8Bytes, websocketFrameBytes } from '@transport-lab/shared';
+import type { WireDelta } from './types.ts';
 
 /** What `WebSocket.send` accepts and what a `message` event's `data` can be. */
 export type FrameData = string | ArrayBuffer | ArrayBufferView | Blob;
@@ -126,18 +127,7 @@ export interface WireCounts {
 }
 
 /** Adds a delta to running counts; a byte total stays unmeasured until a delta measures it. */
-export function addWire(
-  counts: WireCounts,
-  delta: {
-    requests?: number;
-    bytesUp?: number;
-    bytesDown?: number;
-    unmeasuredUp?: number;
-    unmeasuredDown?: number;
-    connections?: number;
-    unmeasuredConnections?: number;
-  },
-) {
+export function addWire(counts: WireCounts, delta: WireDelta) {
   const next: WireCounts = { requests: counts.requests + (delta.requests ?? 0) };
   const up = sum(counts.bytesUp, delta.bytesUp);
   const down = sum(counts.bytesDown, delta.bytesDown);

@@ -40,6 +40,18 @@ describe('tagOf', () => {
     expect(tagOf(req)).toBeUndefined();
   });
 
+  it('judges a tag the same the second time as the first (tags are remembered once judged)', () => {
+    const bad = request({ [LAB_TAGS.laneHeader]: 'telegraph', [LAB_TAGS.runHeader]: tag.runId });
+    expect(tagOf(bad)).toBeUndefined();
+    expect(tagOf(bad)).toBeUndefined();
+    expect(tagOf(request(labTagHeaders(tag)))).toEqual(tag);
+    expect(tagOf(request(labTagHeaders(tag)))).toEqual(tag);
+    // Many distinct runs past the memory's bound: still judged right after it is cleared.
+    for (let i = 0; i < 5_000; i++) tagOf(request(labTagHeaders({ lane: 'sse', runId: `run_${i}_padding` })));
+    expect(tagOf(bad)).toBeUndefined();
+    expect(tagOf(request(labTagHeaders(tag)))).toEqual(tag);
+  });
+
   it('strips the tags from a query and keeps the rest', () => {
     expect(withoutLabTags({ after: '3', labLane: 'sse', labRun: tag.runId })).toEqual({ after: '3' });
   });
