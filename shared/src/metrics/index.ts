@@ -1,3 +1,4 @@
+export * from './aggregate.ts';
 export * from './clock.ts';
 export * from './connections.ts';
 export * from './perceived.ts';

@@ -4,10 +4,16 @@ import { z } from 'zod';
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
+  /** A presenter-only room action from someone who has not proved they are the presenter. */
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   TASK_FINISHED: 409,
   /** The Idempotency-Key's first request is still being handled (IETF httpapi-idempotency-key-header). */
   IDEMPOTENCY_KEY_IN_USE: 409,
+  /** The room already holds its `ROOM_MAX_PARTICIPANTS`. */
+  ROOM_FULL: 409,
+  /** The room was ended by its presenter or expired after its idle time. */
+  ROOM_ENDED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** The Idempotency-Key was used before with a different body. */

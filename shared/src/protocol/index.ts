@@ -3,6 +3,7 @@ export * from './events.ts';
 export * from './export.ts';
 export * from './http.ts';
 export * from './lanes.ts';
+export * from './room.ts';
 export * from './socket.ts';
 export * from './task.ts';
 export * from './version.ts';
