@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   IDEMPOTENCY_KEY_IN_USE: 409,
   /** The room already holds its `ROOM_MAX_PARTICIPANTS`. */
   ROOM_FULL: 409,
+  /** A board edit that cannot apply to the board as it is now: a note id taken, the board full. */
+  BOARD_CONFLICT: 409,
   /** The room was ended by its presenter or expired after its idle time. */
   ROOM_ENDED: 410,
   PAYLOAD_TOO_LARGE: 413,

@@ -1,3 +1,4 @@
+export * from './board.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './export.ts';
