@@ -1,6 +1,9 @@
 import { useStore } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import { sampleServerClock } from '../clock/sample.ts';
+import { connectRoom, detectDeviceClass } from '../features/room/room-connection.ts';
+import { roomCodeFromSearch } from '../features/room/room-link.ts';
+import { browserStorage } from '../features/room/room-storage.ts';
 import { parseRaceLink } from '../lib/race-link.ts';
 import { clientNow } from '../lib/time.ts';
 import { fetchWireReport } from '../lib/wire-report.ts';
@@ -9,17 +12,19 @@ import { defaultRegistry } from '../transports/registry.ts';
 import { createClockSlice } from './clock-slice.ts';
 import { animationFrame, startOnAnimationFrame } from './frame-batcher.ts';
 import { createRaceSlice, randomRunId } from './race-slice.ts';
+import { createRoomSlice } from './room-slice.ts';
 import { createSettingsSlice } from './settings-slice.ts';
 import type { AppState, StoreDeps } from './types.ts';
 
 export type * from './types.ts';
 
-/** One store from three slices; tests make their own with fake transports and a manual frame clock. */
+/** One store from four slices; tests make their own with fake transports and a manual frame clock. */
 export function createAppStore(deps: StoreDeps) {
   return createStore<AppState>()((...a) => ({
     ...createSettingsSlice(deps)(...a),
     ...createRaceSlice(deps)(...a),
     ...createClockSlice(deps)(...a),
+    ...createRoomSlice(deps)(...a),
   }));
 }
 
@@ -37,6 +42,12 @@ export const appStore: AppStore = createAppStore({
   loadWireReport: (runId) => fetchWireReport(runId),
   initialLink:
     typeof location === 'undefined' ? undefined : parseRaceLink(location.search, defaultRegistry.lanes),
+  room: {
+    connect: () => connectRoom(),
+    storage: browserStorage(),
+    device: () => detectDeviceClass(),
+  },
+  initialRoomCode: typeof location === 'undefined' ? undefined : roomCodeFromSearch(location.search),
 });
 
 /** Reads the page's store with a selector; re-renders only when the selected value changes. */

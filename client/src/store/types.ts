@@ -21,6 +21,7 @@ import type {
 import type { WireCounts } from '../transports/wire.ts';
 import type { FrameScheduler } from './frame-batcher.ts';
 import type { RaceLog } from './race-log.ts';
+import type { RoomDeps, RoomSlice } from './room-slice.ts';
 
 export { VIEW_MODES, type ViewMode } from '@transport-lab/shared';
 
@@ -202,7 +203,7 @@ export interface ClockSlice {
   measureClock(): Promise<void>;
 }
 
-export type AppState = SettingsSlice & RaceSlice & ClockSlice;
+export type AppState = SettingsSlice & RaceSlice & ClockSlice & RoomSlice;
 
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;
 
@@ -228,4 +229,8 @@ export interface StoreDeps {
   initialViewMode?: ViewMode;
   /** Settings from the page's link (`?durationMs=…&lanes=…`), and what in it could not be used. */
   initialLink?: { settings: Partial<LinkSettingsState>; notes: string[] };
+  /** The room socket, storage and device; without it the page offers no rooms. */
+  room?: RoomDeps;
+  /** `?room=CODE` as the page was opened: the join form starts filled in. */
+  initialRoomCode?: string;
 }

@@ -1,0 +1,889 @@
+import {
+  type ClockEstimate,
+  CreateRoomAck,
+  type CreateRoomRequest,
+  type DeviceClass,
+  DisplayName,
+  ErrorBody,
+  HelloAck,
+  JoinRoomAck,
+  type JoinRoomRequest,
+  LANES,
+  type LaneId,
+  type LaneResult,
+  type LaneSettings,
+  type Participant,
+  type ParticipantId,
+  PresenceChange,
+  type RaceAggregate,
+  RaceAggregate as RaceAggregateSchema,
+  type RaceId,
+  RaceProgress,
+  RaceResult,
+  ROOM_EVENTS,
+  RoomAck,
+  RoomCode,
+  RoomEnded,
+  RoomRace,
+  RoomScenario,
+  type RoomState,
+  StartRaceAck,
+  type TaskSpec,
+} from '@transport-lab/shared';
+import { z } from 'zod';
+import { presenterProof } from '../features/room/proof.ts';
+import type {
+  ConnectionStatus,
+  RoomConnection,
+  RoomPushEvent,
+  RoomRequestEvent,
+} from '../features/room/room-connection.ts';
+import {
+  forgetCredentials,
+  type KeyValueStorage,
+  loadCredentials,
+  type StoredRoomCredentials,
+  saveCredentials,
+} from '../features/room/room-storage.ts';
+import { laneMetrics } from './metrics.ts';
+import { isRaceRunning } from './race-slice.ts';
+import { parseLaneSettings, parseSpecInput } from './settings-slice.ts';
+import type { AppState, LaneSettingsInput, SliceCreator, SpecInput, StoreDeps } from './types.ts';
+
+/** What the room needs from the browser; tests hand in fakes. */
+export interface RoomDeps {
+  /** Opens the `/room` namespace on a connection of its own. */
+  connect(): RoomConnection;
+  /** Where a room's participant token and presenter secret are kept across reloads (localStorage). */
+  storage: KeyValueStorage;
+  device(): DeviceClass;
+  /**
+   * After every lane has ended, how long to wait for the byte counts to settle (a stream's last bytes,
+   * a socket's close) before reporting anyway, ms.
+   */
+  settleWaitMs?: number;
+  /** A race that has not started this long after `room:race` is reported as not run, ms. */
+  startGuardMs?: number;
+  /** Timers, so tests can run them by hand. */
+  setTimer?(callback: () => void, ms: number): () => void;
+}
+
+export const SETTLE_WAIT_MS = 5_000;
+export const START_GUARD_MS = 5_000;
+/** Announcements kept for the live region; older ones have been read out already. */
+const MAX_ANNOUNCEMENTS = 20;
+/** A screen reader hears "N of M reported" at most this often while results pour in, ms. */
+const PROGRESS_ANNOUNCE_MS = 3_000;
+
+export type RoomPhase = 'idle' | 'connecting' | 'joined' | 'ended';
+export type RoomScreen = 'race' | 'room';
+export type RoomAction = 'create' | 'join' | 'scenario' | 'start' | 'end' | 'leave' | 'result' | 'clock';
+
+/** A refusal or failure, shown where the action was taken. `code` is the server's ErrorCode or a client one. */
+export interface RoomProblem {
+  action: RoomAction;
+  code: string;
+  message: string;
+}
+
+/** This page's own run of the room's race (audience), from `room:race` to its `room:result`. */
+export interface MyRoomRace {
+  raceId: RaceId;
+  status: 'running' | 'reporting' | 'reported' | 'failed';
+  /** What was sent (or is to be sent): shown beside the page's own table. */
+  result?: RaceResult;
+  problem?: RoomProblem;
+}
+
+export interface RoomSessionState {
+  phase: RoomPhase;
+  /** The page shows the race or the room; a presenter can go back to the race settings and return. */
+  screen: RoomScreen;
+  /** The join form's code as typed (prefilled from `?room=`). */
+  joinCode: string;
+  /** The name as typed; empty: anonymous. */
+  nameInput: string;
+  /** The room's code once in it. */
+  code?: string;
+  role?: 'presenter' | 'audience';
+  self?: ParticipantId;
+  participants: Participant[];
+  scenario?: RoomScenario;
+  maxParticipants?: number;
+  race?: RoomRace;
+  progress?: RaceProgress;
+  aggregate?: RaceAggregate;
+  mine?: MyRoomRace;
+  /** The room socket: `none` before any, `offline` while socket.io reconnects. */
+  connection: 'none' | 'online' | 'offline';
+  /** Set once the room has ended. */
+  endedReason?: RoomEnded['reason'];
+  /** The last refusal or failure. */
+  problem?: RoomProblem;
+  /** An action waiting for its acknowledgement: its button is disabled meanwhile. */
+  pending?: RoomAction;
+  /** Server messages that did not parse and were dropped. */
+  ignoredMessages: number;
+  /** Joins, leaves, results: read out by the live region, oldest first. */
+  announcements: Array<{ id: number; text: string }>;
+}
+
+export interface RoomSlice {
+  room: RoomSessionState;
+  setRoomScreen(screen: RoomScreen): void;
+  setRoomJoinCode(text: string): void;
+  setRoomName(text: string): void;
+  /** Opens a room with this page's race settings as its scenario; this page presents it. */
+  createRoom(): Promise<void>;
+  /** Joins the room of the form's code, as the same participant (and presenter) if this browser was. */
+  joinRoom(): Promise<void>;
+  /** On load with `?room=CODE`: rejoins at once if this browser holds that room's credentials. */
+  rejoinFromLink(): Promise<void>;
+  leaveRoom(): Promise<void>;
+  /** Presenter: the room's scenario becomes this page's current race settings. */
+  useMyRaceSettings(): Promise<void>;
+  startForEveryone(): Promise<void>;
+  endRoom(): Promise<void>;
+  dismissRoomProblem(): void;
+}
+
+const Failure = z.object({ ok: z.literal(false), error: ErrorBody });
+const HelloReply = z.union([HelloAck, Failure]);
+
+/** How a participant is named on screen: their name, or "Anonymous" and their id's first letters. */
+export function participantLabel(p: Pick<Participant, 'id' | 'name'> | undefined, id?: string): string {
+  if (p?.name) return p.name;
+  const shown = (p?.id ?? id ?? '').slice(0, 4);
+  return shown ? `Anonymous ${shown}` : 'Anonymous';
+}
+
+/** The race settings form as typed, from a scenario's task. */
+export function specInputOf(spec: TaskSpec): SpecInput {
+  return {
+    durationMs: String(spec.durationMs),
+    steps: String(spec.steps),
+    failAtStep: spec.failAtStep === undefined ? '' : String(spec.failAtStep),
+  };
+}
+
+export function laneSettingsInputOf(settings: LaneSettings): LaneSettingsInput {
+  return {
+    pollIntervalMs: settings.pollIntervalMs === undefined ? '' : String(settings.pollIntervalMs),
+    longPollWaitMs: String(settings.longPollWaitMs),
+    hybridWaitS: String(settings.hybridWaitS),
+    hybridPushLane: settings.hybridPushLane,
+  };
+}
+
+export type ScenarioFromSettings = { ok: true; scenario: RoomScenario } | { ok: false; reason: string };
+
+/** The page's current race settings as a room scenario, validated by the shared schema. */
+export function scenarioFromSettings(
+  state: Pick<AppState, 'specInput' | 'laneSettingsInput' | 'selectedLanes' | 'server'>,
+): ScenarioFromSettings {
+  const spec = parseSpecInput(state.specInput);
+  if (!spec.ok) return { ok: false, reason: 'The race settings have an error: fix them on the race page.' };
+  const lanes = parseLaneSettings(state.laneSettingsInput, state.server.settings);
+  if (!lanes.ok) return { ok: false, reason: 'The lane settings have an error: fix them on the race page.' };
+  if (state.selectedLanes.length === 0) return { ok: false, reason: 'Choose at least one lane.' };
+  const parsed = RoomScenario.safeParse({
+    spec: spec.spec,
+    lanes: state.selectedLanes,
+    laneSettings: lanes.settings,
+  });
+  return parsed.success
+    ? { ok: true, scenario: parsed.data }
+    : { ok: false, reason: 'These settings cannot be a room scenario.' };
+}
+
+/** Two scenarios ask for the same race (key order aside). */
+export function sameScenario(a: RoomScenario | undefined, b: RoomScenario | undefined): boolean {
+  if (!a || !b) return a === b;
+  const norm = (s: RoomScenario) =>
+    JSON.stringify([
+      s.spec.durationMs,
+      s.spec.steps,
+      s.spec.failAtStep ?? null,
+      s.spec.resultBytes ?? null,
+      s.lanes,
+      s.laneSettings.pollIntervalMs ?? null,
+      s.laneSettings.longPollWaitMs,
+      s.laneSettings.hybridWaitS,
+      s.laneSettings.hybridPushLane,
+    ]);
+  return norm(a) === norm(b);
+}
+
+const nonNegative = (value: number | undefined) =>
+  value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
+const finite = (value: number | undefined) =>
+  value !== undefined && Number.isFinite(value) ? value : undefined;
+const wholeCount = (value: number | undefined) =>
+  value !== undefined && Number.isFinite(value) && value >= 0 ? Math.round(value) : undefined;
+
+/**
+ * This page's finished race as the room's `RaceResult`: one `LaneResult` per lane of the scenario, with
+ * the figures the page's own metrics table shows (the same `laneMetrics` and wire counts).
+ *
+ * - Times are reported for lanes the server carried to the end of the task (succeeded or failed, as the
+ *   table compares them); a lane that errored or was cancelled reports its status and its wire cost only.
+ * - A byte total the page knows to be a lower bound ("≥" in the table) is left out: the aggregate
+ *   takes every figure as a measurement.
+ * - A scenario lane this page cannot run reports `error` with no figures.
+ */
+export function raceResultOf(
+  raceId: RaceId,
+  lanes: readonly LaneId[],
+  state: Pick<AppState, 'race' | 'clock'>,
+): RaceResult {
+  const results = lanes.map((id): LaneResult => {
+    const lane = state.race.lanes[id];
+    if (!lane || lane.status === 'idle' || lane.status === 'running') return { lane: id, status: 'error' };
+    const out: LaneResult = { lane: id, status: lane.status };
+    if (lane.status === 'succeeded' || lane.status === 'failed') {
+      const metrics = laneMetrics(lane, state.race.actionAt, state.clock.estimate);
+      const firstFeedbackMs = nonNegative(metrics.firstFeedbackMs);
+      const totalPerceivedMs = nonNegative(metrics.totalPerceivedMs);
+      const completionLagMs = finite(metrics.completionLagMs);
+      if (firstFeedbackMs !== undefined) out.firstFeedbackMs = firstFeedbackMs;
+      if (totalPerceivedMs !== undefined) out.totalPerceivedMs = totalPerceivedMs;
+      if (completionLagMs !== undefined) out.completionLagMs = completionLagMs;
+    }
+    const { wire } = lane;
+    const requests = wholeCount(wire.requests);
+    if (requests !== undefined) out.requests = requests;
+    const bytesUp = wire.unmeasuredUp ? undefined : wholeCount(wire.bytesUp);
+    const bytesDown = wire.unmeasuredDown ? undefined : wholeCount(wire.bytesDown);
+    if (bytesUp !== undefined) out.bytesUp = bytesUp;
+    if (bytesDown !== undefined) out.bytesDown = bytesDown;
+    return out;
+  });
+  return RaceResult.parse({ raceId, lanes: results });
+}
+
+/** A refusal's words for a person; the code stays beside them for whoever reports it. */
+export function problemText(problem: RoomProblem): string {
+  const base: Record<string, string> = {
+    FORBIDDEN: 'Only the presenter may do that.',
+    ROOM_FULL: 'This room is full.',
+    ROOM_ENDED: 'This room has ended.',
+    RATE_LIMITED: 'Too many attempts: wait a minute, then try again.',
+    VALIDATION_FAILED: 'The server refused the request as not valid.',
+    NOT_FOUND: 'No room has this code. Check it with the presenter.',
+    TIMEOUT: 'The server did not answer in time. Check the network and try again.',
+    BAD_RESPONSE: 'The server answered something this page cannot read.',
+    NOT_CONNECTED: 'Not connected to the room.',
+  };
+  return base[problem.code] ?? 'Something went wrong.';
+}
+
+/** Credentials and connection live outside the state: nothing on screen may ever render the secret. */
+export const createRoomSlice =
+  (deps: StoreDeps): SliceCreator<RoomSlice> =>
+  (set, get, api) => {
+    const roomDeps = deps.room;
+    const setTimer =
+      roomDeps?.setTimer ??
+      ((callback: () => void, ms: number) => {
+        const timer = setTimeout(callback, ms);
+        return () => clearTimeout(timer);
+      });
+    let connection: RoomConnection | undefined;
+    let credentials: StoredRoomCredentials | undefined;
+    let announcementId = 0;
+    let lastProgressAnnouncedAt = Number.NEGATIVE_INFINITY;
+    /** The clock estimate last reported on this connection's membership. */
+    let clockSent: ClockEstimate | undefined;
+    /** Stops watching this page's run of a room race. */
+    let stopWatching: (() => void) | undefined;
+    /** A result the server did not acknowledge: sent again after a rejoin. */
+    let unsentResult: RaceResult | undefined;
+
+    const patch = (changes: Partial<RoomSessionState>) => set((s) => ({ room: { ...s.room, ...changes } }));
+
+    const announce = (text: string) =>
+      set((s) => ({
+        room: {
+          ...s.room,
+          announcements: [...s.room.announcements, { id: ++announcementId, text }].slice(-MAX_ANNOUNCEMENTS),
+        },
+      }));
+
+    const labelOf = (id: string) =>
+      participantLabel(
+        get().room.participants.find((p) => p.id === id),
+        id,
+      );
+
+    type Outcome<T> = { ok: true; value: T } | { ok: false; problem: RoomProblem };
+
+    /** One request, its ack parsed with the shared schema; a refusal becomes a `RoomProblem`. */
+    async function ask<S extends z.ZodType>(
+      action: RoomAction,
+      schema: S,
+      event: RoomRequestEvent,
+      payload?: unknown,
+    ): Promise<Outcome<Extract<z.infer<S>, { ok: true }>>> {
+      if (!connection) return { ok: false, problem: { action, code: 'NOT_CONNECTED', message: '' } };
+      let raw: unknown;
+      try {
+        raw = await connection.request(event, payload);
+      } catch (error) {
+        return {
+          ok: false,
+          problem: {
+            action,
+            code: 'TIMEOUT',
+            message: error instanceof Error ? error.message : String(error),
+          },
+        };
+      }
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) {
+        const failure = Failure.safeParse(raw);
+        if (failure.success) {
+          const { code, message } = failure.data.error;
+          return { ok: false, problem: { action, code, message } };
+        }
+        return { ok: false, problem: { action, code: 'BAD_RESPONSE', message: parsed.error.message } };
+      }
+      const value = parsed.data as { ok: boolean; error?: { code: string; message: string } };
+      if (!value.ok) {
+        return {
+          ok: false,
+          problem: { action, code: value.error?.code ?? 'BAD_RESPONSE', message: value.error?.message ?? '' },
+        };
+      }
+      return { ok: true, value: value as Extract<z.infer<S>, { ok: true }> };
+    }
+
+    function fail(problem: RoomProblem) {
+      patch({ problem, pending: undefined });
+      announce(`${problemText(problem)} (${problem.code})`);
+    }
+
+    function openConnection(): RoomConnection | undefined {
+      if (connection) return connection;
+      if (!roomDeps) return undefined;
+      const opened = roomDeps.connect();
+      connection = opened;
+      for (const event of [
+        ROOM_EVENTS.presence,
+        ROOM_EVENTS.scenario,
+        ROOM_EVENTS.race,
+        ROOM_EVENTS.raceProgress,
+        ROOM_EVENTS.aggregate,
+        ROOM_EVENTS.ended,
+      ] satisfies RoomPushEvent[]) {
+        opened.on(event, (payload) => {
+          if (connection === opened) onPush(event, payload);
+        });
+      }
+      opened.onStatus((status) => {
+        if (connection === opened) onStatus(status);
+      });
+      return opened;
+    }
+
+    function closeConnection() {
+      const closing = connection;
+      connection = undefined;
+      closing?.close();
+    }
+
+    let wasOnline = false;
+    function onStatus(status: ConnectionStatus) {
+      if (status === 'connected') {
+        const rejoin = wasOnline && get().room.phase === 'joined';
+        wasOnline = true;
+        patch({ connection: 'online' });
+        // A new socket at the server: it is in no room until it joins again.
+        if (rejoin) void rejoinCurrent();
+      } else {
+        patch({ connection: 'offline' });
+      }
+    }
+
+    async function rejoinCurrent() {
+      const { code } = get().room;
+      if (!code || !credentials) return;
+      clockSent = undefined;
+      const outcome = await joinWith(code, credentials, credentials.name, false);
+      if (!outcome.ok) {
+        if (outcome.problem.code === 'ROOM_ENDED' || outcome.problem.code === 'NOT_FOUND') onEnded(undefined);
+        else fail(outcome.problem);
+        return;
+      }
+      if (unsentResult) void sendResult(unsentResult);
+    }
+
+    /** `room:join`, with a fresh presenter proof when this browser holds the room's secret. */
+    async function joinWith(
+      code: string,
+      stored: StoredRoomCredentials | undefined,
+      name: string | undefined,
+      show = true,
+    ): Promise<Outcome<z.infer<typeof JoinRoomAck> & { ok: true }>> {
+      if (!roomDeps) return { ok: false, problem: { action: 'join', code: 'NOT_CONNECTED', message: '' } };
+      const request: JoinRoomRequest = { code, device: roomDeps.device() };
+      if (name) request.name = name;
+      if (stored) request.resume = { participantId: stored.participantId, token: stored.token };
+      if (stored?.presenterSecret) {
+        const hello = await ask('join', HelloReply, ROOM_EVENTS.hello);
+        if (!hello.ok) return hello;
+        request.presenterProof = presenterProof(stored.presenterSecret, code, hello.value.nonce);
+      }
+      const joined = await ask('join', JoinRoomAck, ROOM_EVENTS.join, request);
+      if (joined.ok) {
+        const { value } = joined;
+        credentials = {
+          participantId: value.self,
+          token: value.participantToken,
+          ...(stored?.presenterSecret ? { presenterSecret: stored.presenterSecret } : {}),
+          ...(name ? { name } : {}),
+        };
+        saveCredentials(roomDeps.storage, value.room.code, credentials);
+        enter(value.room, value.self, value.role, show);
+      }
+      return joined;
+    }
+
+    /** The room as the join or create ack gave it: the whole state, then deltas from the pushes. */
+    function enter(room: RoomState, self: ParticipantId, role: 'presenter' | 'audience', show = true) {
+      const previous = get().room;
+      const sameRace = previous.race?.raceId === room.race?.raceId;
+      patch({
+        phase: 'joined',
+        ...(show ? { screen: 'room' as const } : {}),
+        code: room.code,
+        role,
+        self,
+        participants: room.participants,
+        scenario: room.scenario,
+        maxParticipants: room.maxParticipants,
+        race: room.race ?? undefined,
+        progress: sameRace ? previous.progress : undefined,
+        aggregate: sameRace ? previous.aggregate : undefined,
+        pending: undefined,
+        problem: undefined,
+        endedReason: undefined,
+      });
+      clockSent = undefined;
+      reportClock();
+    }
+
+    function reportClock() {
+      const state = get();
+      const estimate = state.clock.estimate;
+      if (state.room.phase !== 'joined' || state.room.connection === 'offline' || !estimate) return;
+      if (estimate === clockSent) return;
+      clockSent = estimate;
+      const { offsetMs, uncertaintyMs, rttMs } = estimate;
+      void ask('clock', RoomAck, ROOM_EVENTS.clock, { offsetMs, uncertaintyMs, rttMs }).then((outcome) => {
+        if (!outcome.ok && outcome.problem.code !== 'TIMEOUT') patch({ problem: outcome.problem });
+      });
+    }
+
+    function onPush(event: RoomPushEvent, payload: unknown) {
+      const ignored = () => patch({ ignoredMessages: get().room.ignoredMessages + 1 });
+      switch (event) {
+        case ROOM_EVENTS.presence: {
+          const parsed = PresenceChange.safeParse(payload);
+          if (!parsed.success) return ignored();
+          const change = parsed.data;
+          const { participants, self } = get().room;
+          if (change.kind === 'left') {
+            const gone = participants.find((p) => p.id === change.participantId);
+            patch({ participants: participants.filter((p) => p.id !== change.participantId) });
+            if (gone && gone.id !== self) announce(`${participantLabel(gone)} left the room.`);
+            return;
+          }
+          const { participant } = change;
+          const known = participants.some((p) => p.id === participant.id);
+          patch({
+            participants: known
+              ? participants.map((p) => (p.id === participant.id ? participant : p))
+              : [...participants, participant],
+          });
+          if (change.kind === 'joined' && participant.id !== self) {
+            announce(`${participantLabel(participant)} joined on a ${participant.device}.`);
+          }
+          return;
+        }
+        case ROOM_EVENTS.scenario: {
+          const parsed = RoomScenario.safeParse(payload);
+          if (!parsed.success) return ignored();
+          patch({ scenario: parsed.data });
+          return;
+        }
+        case ROOM_EVENTS.race: {
+          const parsed = RoomRace.safeParse(payload);
+          if (!parsed.success) return ignored();
+          onRace(parsed.data);
+          return;
+        }
+        case ROOM_EVENTS.raceProgress: {
+          const parsed = RaceProgress.safeParse(payload);
+          if (!parsed.success) return ignored();
+          const progress = parsed.data;
+          const { race, progress: before } = get().room;
+          if (race && race.raceId !== progress.raceId) return;
+          patch({ progress });
+          const now = deps.now();
+          const all = progress.reported >= progress.expected && progress.expected > 0;
+          if (
+            before?.reported !== progress.reported &&
+            (all || now - lastProgressAnnouncedAt >= PROGRESS_ANNOUNCE_MS)
+          ) {
+            lastProgressAnnouncedAt = now;
+            announce(`${progress.reported} of ${progress.expected} reported.`);
+          }
+          return;
+        }
+        case ROOM_EVENTS.aggregate: {
+          const parsed = RaceAggregateSchema.safeParse(payload);
+          if (!parsed.success) return ignored();
+          const aggregate = parsed.data;
+          const { race, aggregate: before } = get().room;
+          if (race && race.raceId !== aggregate.raceId) return;
+          patch({
+            aggregate,
+            progress: {
+              raceId: aggregate.raceId,
+              expected: aggregate.expected,
+              reported: aggregate.reported,
+            },
+          });
+          announceNewResults(before?.raceId === aggregate.raceId ? before : undefined, aggregate);
+          return;
+        }
+        case ROOM_EVENTS.ended: {
+          const parsed = RoomEnded.safeParse(payload);
+          if (!parsed.success) return ignored();
+          onEnded(parsed.data.reason);
+          return;
+        }
+      }
+    }
+
+    /** The presenter hears who reported since the last aggregate (a few names, then a count). */
+    function announceNewResults(before: RaceAggregate | undefined, after: RaceAggregate) {
+      const seen = new Set<string>();
+      for (const lane of before?.lanes ?? []) {
+        for (const dist of Object.values(lane.metrics))
+          for (const v of dist?.values ?? []) seen.add(v.participantId);
+      }
+      const fresh = new Set<string>();
+      for (const lane of after.lanes) {
+        for (const dist of Object.values(lane.metrics)) {
+          for (const v of dist?.values ?? []) if (!seen.has(v.participantId)) fresh.add(v.participantId);
+        }
+      }
+      if (fresh.size === 0) return;
+      const names = [...fresh].slice(0, 3).map(labelOf);
+      const more = fresh.size > names.length ? ` and ${fresh.size - names.length} more` : '';
+      announce(`Results from ${names.join(', ')}${more}: ${after.reported} of ${after.expected} reported.`);
+    }
+
+    function onEnded(reason: RoomEnded['reason'] | undefined) {
+      const { code, phase } = get().room;
+      if (phase === 'ended') return;
+      if (code && roomDeps) forgetCredentials(roomDeps.storage, code);
+      credentials = undefined;
+      stopWatching?.();
+      stopWatching = undefined;
+      closeConnection();
+      wasOnline = false;
+      patch({
+        phase: 'ended',
+        screen: 'room',
+        connection: 'none',
+        pending: undefined,
+        ...(reason ? { endedReason: reason } : {}),
+      });
+      announce(
+        reason === 'idle'
+          ? 'The room ended after a quiet spell.'
+          : reason === 'presenter'
+            ? 'The presenter ended the room.'
+            : 'The room has ended.',
+      );
+    }
+
+    function onRace(race: RoomRace) {
+      const { race: current, role } = get().room;
+      if (current?.raceId === race.raceId) return; // the start's ack already put it here
+      patch({
+        race,
+        progress: { raceId: race.raceId, expected: race.expected, reported: 0 },
+        aggregate: undefined,
+      });
+      if (role === 'audience') {
+        announce('The presenter started the race for everyone.');
+        runRoomRace(race);
+      } else {
+        announce(
+          `Race started for ${race.expected} ${race.expected === 1 ? 'participant' : 'participants'}.`,
+        );
+      }
+    }
+
+    /**
+     * The audience's part: take the scenario as this page's race settings and start the page's own race
+     * (the fair start, every lane in one frame), then report what the page measured once every lane has
+     * ended and its byte counts have settled.
+     */
+    function runRoomRace(race: RoomRace) {
+      stopWatching?.();
+      unsentResult = undefined;
+      const { scenario, raceId } = race;
+      const state = get();
+      const runnable = scenario.lanes.filter((id) => state.availableLanes.includes(id));
+      set({
+        specInput: specInputOf(scenario.spec),
+        laneSettingsInput: laneSettingsInputOf(scenario.laneSettings),
+        ...(runnable.length > 0 ? { selectedLanes: runnable } : {}),
+      });
+      patch({ mine: { raceId, status: 'running' } });
+      if (runnable.length === 0) {
+        void finish(raceId, scenario.lanes, false);
+        return;
+      }
+      const startedBefore = get().race.runId;
+      let started = false;
+      let settleTimer: (() => void) | undefined;
+      const timers: Array<() => void> = [];
+      let done = false;
+      const stop = () => {
+        done = true;
+        unsubscribe();
+        for (const cancel of timers) cancel();
+        settleTimer?.();
+      };
+      const report = () => {
+        if (done) return;
+        stop();
+        if (stopWatching === stop) stopWatching = undefined;
+        void finish(raceId, scenario.lanes, started);
+      };
+      const check = (s: AppState) => {
+        if (done) return;
+        if (!started) {
+          if (s.race.runId > startedBefore) started = true;
+          else if (!isRaceRunning(s.race.lanes) && !startRequested) startNow();
+          if (!started) return;
+        }
+        if (isRaceRunning(s.race.lanes)) return;
+        if (s.race.settled) return report();
+        if (!settleTimer) settleTimer = setTimer(report, roomDeps?.settleWaitMs ?? SETTLE_WAIT_MS);
+      };
+      let startRequested = false;
+      const startNow = () => {
+        startRequested = true;
+        get().requestStart();
+      };
+      const unsubscribe = api.subscribe((s) => check(s));
+      stopWatching = stop;
+      // A race of this page's own still running gives way to the room's.
+      if (isRaceRunning(get().race.lanes)) get().cancelRace();
+      else startNow();
+      timers.push(
+        setTimer(() => {
+          if (!started && !done) report();
+        }, roomDeps?.startGuardMs ?? START_GUARD_MS),
+      );
+      check(get());
+    }
+
+    /** `started`: this page's race began; else (nothing runnable, or it never started) every lane is `error`. */
+    async function finish(raceId: RaceId, lanes: readonly LaneId[], started: boolean) {
+      const result = started
+        ? raceResultOf(raceId, lanes, get())
+        : RaceResult.parse({ raceId, lanes: lanes.map((lane) => ({ lane, status: 'error' })) });
+      await sendResult(result);
+    }
+
+    async function sendResult(result: RaceResult) {
+      const mine = get().room.mine;
+      if (mine?.raceId !== result.raceId) return;
+      patch({ mine: { ...mine, status: 'reporting', result } });
+      const outcome = await ask('result', RoomAck, ROOM_EVENTS.result, result);
+      const current = get().room.mine;
+      if (current?.raceId !== result.raceId) return;
+      if (outcome.ok) {
+        unsentResult = undefined;
+        patch({ mine: { raceId: result.raceId, status: 'reported', result } });
+        announce('Your result was sent to the room.');
+      } else {
+        if (outcome.problem.code === 'TIMEOUT' || outcome.problem.code === 'NOT_CONNECTED')
+          unsentResult = result;
+        patch({ mine: { raceId: result.raceId, status: 'failed', result, problem: outcome.problem } });
+        announce(`Your result could not be sent: ${problemText(outcome.problem)} (${outcome.problem.code})`);
+      }
+    }
+
+    // The clock is measured by the clock slice; it is reported as soon as there is one and a room.
+    api.subscribe((state, previous) => {
+      if (state.clock !== previous.clock || state.room.phase !== previous.room.phase) reportClock();
+    });
+
+    const initialCode = deps.initialRoomCode;
+
+    return {
+      room: {
+        phase: 'idle',
+        screen: initialCode ? 'room' : 'race',
+        joinCode: initialCode ?? '',
+        nameInput: '',
+        participants: [],
+        connection: 'none',
+        ignoredMessages: 0,
+        announcements: [],
+      },
+
+      setRoomScreen: (screen) => patch({ screen }),
+      setRoomJoinCode: (text) => patch({ joinCode: text }),
+      setRoomName: (text) => patch({ nameInput: text }),
+      dismissRoomProblem: () => patch({ problem: undefined }),
+
+      async createRoom() {
+        const state = get();
+        if (state.room.pending || state.room.phase === 'joined' || !roomDeps) return;
+        const name = DisplayName.safeParse(state.room.nameInput);
+        const scenario = scenarioFromSettings(state);
+        const request: CreateRoomRequest = {
+          device: roomDeps.device(),
+          ...(name.success ? { name: name.data } : {}),
+          ...(scenario.ok ? { scenario: scenario.scenario } : {}),
+        };
+        patch({ phase: 'connecting', pending: 'create', problem: undefined, endedReason: undefined });
+        openConnection();
+        const outcome = await ask('create', CreateRoomAck, ROOM_EVENTS.create, request);
+        if (!outcome.ok) {
+          closeConnection();
+          wasOnline = false;
+          patch({ phase: 'idle', connection: 'none' });
+          fail(outcome.problem);
+          return;
+        }
+        const { room, self, presenterSecret, participantToken } = outcome.value;
+        credentials = {
+          participantId: self,
+          token: participantToken,
+          presenterSecret,
+          ...(name.success ? { name: name.data } : {}),
+        };
+        saveCredentials(roomDeps.storage, room.code, credentials);
+        enter(room, self, 'presenter');
+        announce(`Room ${room.code} is open.`);
+      },
+
+      async joinRoom() {
+        const state = get();
+        if (state.room.pending || state.room.phase === 'joined' || !roomDeps) return;
+        const code = RoomCode.safeParse(state.room.joinCode);
+        if (!code.success) {
+          fail({
+            action: 'join',
+            code: 'VALIDATION_FAILED',
+            message: 'A room code is 8 letters and digits, like ABCD-EFGH.',
+          });
+          return;
+        }
+        const name = DisplayName.safeParse(state.room.nameInput);
+        const stored = loadCredentials(roomDeps.storage, code.data);
+        const useName = name.success ? name.data : stored?.name;
+        patch({ phase: 'connecting', pending: 'join', problem: undefined, endedReason: undefined });
+        openConnection();
+        const outcome = await joinWith(code.data, stored, useName);
+        if (!outcome.ok) {
+          closeConnection();
+          wasOnline = false;
+          patch({ phase: 'idle', connection: 'none' });
+          fail(outcome.problem);
+          return;
+        }
+        announce(
+          outcome.value.role === 'presenter'
+            ? `You present room ${outcome.value.room.code}.`
+            : `You joined room ${outcome.value.room.code}.`,
+        );
+      },
+
+      async rejoinFromLink() {
+        const { room } = get();
+        if (room.phase !== 'idle' || !roomDeps) return;
+        const code = RoomCode.safeParse(room.joinCode);
+        if (!code.success || !loadCredentials(roomDeps.storage, code.data)) return;
+        await get().joinRoom();
+      },
+
+      async leaveRoom() {
+        const { room } = get();
+        if (room.phase === 'joined') {
+          patch({ pending: 'leave' });
+          await ask('leave', RoomAck, ROOM_EVENTS.leave);
+        }
+        if (room.code && roomDeps) forgetCredentials(roomDeps.storage, room.code);
+        credentials = undefined;
+        stopWatching?.();
+        stopWatching = undefined;
+        unsentResult = undefined;
+        closeConnection();
+        wasOnline = false;
+        set((s) => ({
+          room: {
+            phase: 'idle',
+            screen: 'race',
+            joinCode: '',
+            nameInput: s.room.nameInput,
+            participants: [],
+            connection: 'none',
+            ignoredMessages: 0,
+            announcements: [...s.room.announcements, { id: ++announcementId, text: 'You left the room.' }],
+          },
+        }));
+      },
+
+      async useMyRaceSettings() {
+        const state = get();
+        if (state.room.role !== 'presenter' || state.room.pending) return;
+        const scenario = scenarioFromSettings(state);
+        if (!scenario.ok) {
+          fail({ action: 'scenario', code: 'VALIDATION_FAILED', message: scenario.reason });
+          return;
+        }
+        patch({ pending: 'scenario', problem: undefined });
+        const outcome = await ask('scenario', RoomAck, ROOM_EVENTS.setScenario, {
+          scenario: scenario.scenario,
+        });
+        if (!outcome.ok) return fail(outcome.problem);
+        patch({ scenario: scenario.scenario, pending: undefined });
+        announce('The room now races your settings.');
+      },
+
+      async startForEveryone() {
+        const { room } = get();
+        if (room.phase !== 'joined' || room.pending) return;
+        patch({ pending: 'start', problem: undefined });
+        const outcome = await ask('start', StartRaceAck, ROOM_EVENTS.startRace);
+        if (!outcome.ok) return fail(outcome.problem);
+        patch({ pending: undefined });
+        onRace(outcome.value.race);
+      },
+
+      async endRoom() {
+        const { room } = get();
+        if (room.phase !== 'joined' || room.pending) return;
+        patch({ pending: 'end', problem: undefined });
+        const outcome = await ask('end', RoomAck, ROOM_EVENTS.end);
+        if (!outcome.ok) return fail(outcome.problem);
+        onEnded('presenter');
+      },
+    };
+  };
+
+/** The lanes of a scenario, in page order, with their names: for the scenario's summary. */
+export function scenarioLaneNames(scenario: RoomScenario): string[] {
+  return scenario.lanes.map((id) => LANES[id].name);
+}
