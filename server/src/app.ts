@@ -20,6 +20,7 @@ import { epochNow } from './observability/clock.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createWireLedger, type WireLedger } from './observability/wireLedger.ts';
+import { createRooms, type RoomsHandle } from './rooms/index.ts';
 import { openStores, type TaskStore } from './store/index.ts';
 import { TaskEngine } from './tasks/engine.ts';
 import * as hybrid from './transports/hybrid/index.ts';
@@ -49,6 +50,10 @@ export interface AppHandle {
   /** The server's own count of each run's lane traffic on its sockets (`GET /api/wire/{runId}`);
    *  inert, knowing no run, with WIRE_ACCOUNTING=off. */
   wire: WireLedger;
+  /** Rooms on the `/room` namespace, in memory. For other features (the shared board): `exists(code)`,
+   *  `verifyParticipant(code, participantId, token)` → role or undefined, `participants(code)`,
+   *  `onRoomEnded(listener)`. */
+  rooms: RoomsHandle;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -69,6 +74,17 @@ export async function createServer(
   const accounting = config.WIRE_ACCOUNTING === 'on';
   const tagTask = accounting ? wire.tagTask : undefined;
   const metrics = createMetrics(engine, accounting ? wire : undefined);
+  const rooms = createRooms({
+    logger,
+    settings: {
+      idleMs: config.ROOM_IDLE_MS,
+      maxParticipants: config.ROOM_MAX_PARTICIPANTS,
+      failedJoinsPerMinute: config.ROOM_FAILED_JOINS_PER_MINUTE,
+      messagesPerSecond: config.ROOM_MESSAGES_PER_SECOND,
+      // At most 4 aggregates a second to the presenter while results arrive (issue 6).
+      aggregateIntervalMs: 250,
+    },
+  });
   // The receiver asks for secrets only when a request comes, by when `webhooks` exists.
   const receiver = createReceiver({
     config,
@@ -164,6 +180,7 @@ export async function createServer(
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
   });
   websocket.register({ io, engine, logger, tagTask, reportHandshakes: accounting });
+  rooms.register(io);
   // After socket.io has taken over the server's request listeners, so that the ledger's own,
   // prepended, sees socket.io's requests too. The receiver's relay streams are counted on its side;
   // its POST /webhooks is counted on the dispatcher's sockets instead (the same bytes, once).
@@ -187,6 +204,7 @@ export async function createServer(
       // No more events now; in-flight attempts end (or are cut and stay pending) before the db closes.
       await webhooks.close();
       await receiver.close();
+      rooms.close();
       await new Promise<void>((resolve) => {
         io.close(() => resolve()); // closes the HTTP server too
         httpServer.closeAllConnections();
@@ -197,7 +215,7 @@ export async function createServer(
     return closing;
   };
 
-  return { httpServer, io, engine, store, logger, webhooks, receiver, wire, close };
+  return { httpServer, io, engine, store, logger, webhooks, receiver, wire, rooms: rooms.handle, close };
 }
 
 /** Where a listening app answers: the page/API port and the built-in receiver's port. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOM_LIMITS } from '@transport-lab/shared';
 import { z } from 'zod';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -47,6 +48,24 @@ export const Config = z.object({
    *  metrics. Everything else is the same. The benchmark runs one server of each to price the
    *  measurement (docs/benchmarks.md). */
   WIRE_ACCOUNTING: z.enum(['on', 'off']).default('on'),
+  /** Most people one room holds at once, presenter included; one more join answers ROOM_FULL. */
+  ROOM_MAX_PARTICIPANTS: z.coerce
+    .number()
+    .pipe(z.int().min(1).max(100_000))
+    .default(ROOM_LIMITS.defaultMaxParticipants),
+  /** A room nobody has sent a message in for this long ends (`room:ended {reason: 'idle'}`). */
+  ROOM_IDLE_MS: positiveMs(7 * 24 * 3_600_000).default(ROOM_LIMITS.defaultIdleMs),
+  /** Wrong or unknown room codes (and refused presenter proofs or resume tokens) one address may
+   *  send per minute; past it every join from that address answers RATE_LIMITED until the minute ends. */
+  ROOM_FAILED_JOINS_PER_MINUTE: z.coerce
+    .number()
+    .pipe(z.int().min(1).max(10_000))
+    .default(ROOM_LIMITS.failedJoinsPerMinute),
+  /** Room messages one socket may send per second; beyond it each is refused RATE_LIMITED by its ack. */
+  ROOM_MESSAGES_PER_SECOND: z.coerce
+    .number()
+    .pipe(z.int().min(1).max(10_000))
+    .default(ROOM_LIMITS.messagesPerSecond),
   /** Comma-separated `host` or `host:port` entries a webhook URL may name besides the built-in
    *  receiver. Names are checked again at connect time: one resolving to a private address is refused. */
   WEBHOOK_ALLOWED_HOSTS: z

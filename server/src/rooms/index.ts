@@ -1,0 +1,174 @@
+import {
+  ClockReport,
+  CreateRoomRequest,
+  type ErrorBody,
+  JoinRoomRequest,
+  RaceResult,
+  ROOM_EVENTS,
+  ROOM_NAMESPACE,
+  SetScenarioRequest,
+} from '@transport-lab/shared';
+import type { Server } from 'socket.io';
+import type { z } from 'zod';
+import { AppError, errorBody, parseOrThrow } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createRoomLimits } from './limits.ts';
+import { RoomService, type RoomSettings, type RoomsHandle } from './service.ts';
+import type { RoomNamespace, RoomSocket } from './types.ts';
+
+export type { RoomEndedListener, RoomsHandle } from './service.ts';
+
+export interface RoomsDeps {
+  logger: Logger;
+  settings: RoomSettings & { failedJoinsPerMinute: number; messagesPerSecond: number };
+}
+
+export interface Rooms {
+  /** What other features may ask (AppHandle.rooms); usable as soon as this exists. */
+  handle: RoomsHandle;
+  /** Opens the `/room` namespace on the app's socket.io server; once. */
+  register(io: Server): void;
+  /** Stops every room timer and drops the rooms (memory only). */
+  close(): void;
+}
+
+type AfterAck = (fn: () => void) => void;
+
+/**
+ * Wraps a `/room` handler: the ack is whichever argument comes last if it is a function (a client
+ * may send junk, or no ack at all); the payload is parsed with its shared schema; the ack answers
+ * once, `{ok: true, …}` or `{ok: false, error}`; nothing a client sends can throw past here.
+ */
+function handle<S extends z.ZodType | undefined, R extends object>(
+  socket: RoomSocket,
+  logger: Logger,
+  event: string,
+  schema: S,
+  run: (payload: S extends z.ZodType ? z.output<S> : undefined, afterAck: AfterAck) => R | Promise<R>,
+) {
+  return (...args: unknown[]) => {
+    const last = args.at(-1);
+    const reply = typeof last === 'function' ? (last as (res: unknown) => void) : undefined;
+    const payload = reply && args.length === 1 ? undefined : args[0];
+    void (async () => {
+      const later: Array<() => void> = [];
+      try {
+        const parsed = schema ? parseOrThrow(schema, payload, `${event} payload`) : undefined;
+        const result = await run(parsed as never, (fn) => later.push(fn));
+        reply?.({ ok: true, ...result });
+        for (const fn of later) fn();
+      } catch (error) {
+        const body: ErrorBody = errorBody(error);
+        if (body.code === 'INTERNAL')
+          logger.error({ err: error, event, socketId: socket.id }, 'room handler failed');
+        reply?.({ ok: false, error: body });
+      }
+    })();
+  };
+}
+
+/**
+ * Rooms on the `/room` namespace (shared/src/protocol/room.ts), in this process's memory. Made
+ * before the socket.io server so that other features (the board) can be handed `handle` at start-up.
+ */
+export function createRooms({ logger, settings }: RoomsDeps): Rooms {
+  const rooms = new RoomService(settings, logger);
+  return {
+    handle: rooms,
+    register: (io) => registerNamespace(io, rooms, { logger, settings }),
+    close: () => rooms.close(),
+  };
+}
+
+function registerNamespace(io: Server, rooms: RoomService, { logger, settings }: RoomsDeps): void {
+  // socket.io types a namespace with the server's own event maps; `/room` has its own.
+  const nsp = io.of(ROOM_NAMESPACE) as unknown as RoomNamespace;
+  rooms.bind(nsp);
+  const limits = createRoomLimits(settings);
+  const tooFast: ErrorBody = {
+    code: 'RATE_LIMITED',
+    message: `More than ${settings.messagesPerSecond} room messages a second: this one was refused.`,
+    details: { messagesPerSecond: settings.messagesPerSecond },
+  };
+
+  nsp.on('connection', (socket) => {
+    if (socket.recovered) rooms.recovered(socket);
+
+    // Every message passes the per-socket budget first; the excess is answered and dropped here,
+    // before any handler, so it costs the room nothing.
+    socket.use((packet, next) => {
+      limits.allowMessage(socket.id).then(
+        (allowed) => {
+          if (allowed) {
+            rooms.touch(socket);
+            next();
+            return;
+          }
+          const ack = packet.at(-1);
+          if (typeof ack === 'function') ack({ ok: false, error: tooFast });
+        },
+        // next(error) would emit `error` on a socket nobody listens to: log and drop instead.
+        (error: unknown) => logger.error({ err: error, socketId: socket.id }, 'room rate limiter failed'),
+      );
+    });
+
+    socket.on(
+      ROOM_EVENTS.hello,
+      handle(socket, logger, ROOM_EVENTS.hello, undefined, () => rooms.hello(socket)),
+    );
+    socket.on(
+      ROOM_EVENTS.create,
+      handle(socket, logger, ROOM_EVENTS.create, CreateRoomRequest, (req) => rooms.create(socket, req)),
+    );
+    socket.on(
+      ROOM_EVENTS.join,
+      handle(socket, logger, ROOM_EVENTS.join, JoinRoomRequest, async (req, afterAck) => {
+        const address = socket.handshake.address;
+        const blockedMs = await limits.joinBlockedForMs(address);
+        if (blockedMs > 0)
+          throw new AppError('RATE_LIMITED', 'Too many failed joins from this address: wait a minute.', {
+            retryAfterMs: Math.ceil(blockedMs),
+          });
+        try {
+          return rooms.join(socket, req, afterAck);
+        } catch (error) {
+          // Only refusals a guesser would meet count; ROOM_FULL and ROOM_ENDED do not.
+          if (error instanceof AppError && (error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN'))
+            await limits.joinFailed(address);
+          throw error;
+        }
+      }),
+    );
+    socket.on(
+      ROOM_EVENTS.leave,
+      handle(socket, logger, ROOM_EVENTS.leave, undefined, () => rooms.leave(socket)),
+    );
+    socket.on(
+      ROOM_EVENTS.clock,
+      handle(socket, logger, ROOM_EVENTS.clock, ClockReport, (report) => rooms.clock(socket, report)),
+    );
+    socket.on(
+      ROOM_EVENTS.setScenario,
+      handle(socket, logger, ROOM_EVENTS.setScenario, SetScenarioRequest, ({ scenario }) =>
+        rooms.setScenario(socket, scenario),
+      ),
+    );
+    socket.on(
+      ROOM_EVENTS.startRace,
+      handle(socket, logger, ROOM_EVENTS.startRace, undefined, () => rooms.startRace(socket)),
+    );
+    socket.on(
+      ROOM_EVENTS.end,
+      handle(socket, logger, ROOM_EVENTS.end, undefined, () => rooms.end(socket)),
+    );
+    socket.on(
+      ROOM_EVENTS.result,
+      handle(socket, logger, ROOM_EVENTS.result, RaceResult, (result) => rooms.result(socket, result)),
+    );
+
+    socket.on('disconnect', () => {
+      rooms.disconnected(socket);
+      void limits.forgetSocket(socket.id);
+    });
+  });
+}

@@ -1,0 +1,146 @@
+import {
+  aggregateRace,
+  type DeviceClass,
+  type LaneResult,
+  type Participant,
+  type ParticipantId,
+  type RaceAggregate,
+  type RaceProgress,
+  type RoomRace,
+  type RoomScenario,
+  type RoomState,
+} from '@transport-lab/shared';
+import { newId, newSecret } from './secrets.ts';
+
+/** A participant as the server keeps it: the public record, its credential and its live socket. */
+export interface Member {
+  participant: Participant;
+  /** The participant's resume token (RoomSecret); only ever compared in constant time. */
+  token: string;
+  /** The socket that speaks for this participant now; null while they are away. */
+  socketId: string | null;
+  /** performance.now() when the socket went away; null while connected. */
+  awaySince: number | null;
+}
+
+export interface RoomOptions {
+  code: string;
+  createdAt: number;
+  idleMs: number;
+  maxParticipants: number;
+  scenario: RoomScenario;
+}
+
+/**
+ * One room's state and rules, knowing nothing of sockets: the service (service.ts) moves sockets
+ * in and out and broadcasts what changes here.
+ */
+export class Room {
+  readonly code: string;
+  readonly createdAt: number;
+  readonly idleMs: number;
+  readonly maxParticipants: number;
+  /** Never leaves the server but in the create answer; proofs are checked against it. */
+  readonly presenterSecret = newSecret();
+  scenario: RoomScenario;
+  race: RoomRace | null = null;
+  /** The current race's results, one entry per participant: a second report replaces the first. */
+  readonly results = new Map<ParticipantId, readonly LaneResult[]>();
+  readonly members = new Map<ParticipantId, Member>();
+  /** performance.now() of the last message from a member: the idle clock. */
+  lastActivityAt = performance.now();
+
+  constructor(options: RoomOptions) {
+    this.code = options.code;
+    this.createdAt = options.createdAt;
+    this.idleMs = options.idleMs;
+    this.maxParticipants = options.maxParticipants;
+    this.scenario = options.scenario;
+  }
+
+  state(): RoomState {
+    return {
+      code: this.code,
+      createdAt: this.createdAt,
+      idleMs: this.idleMs,
+      maxParticipants: this.maxParticipants,
+      participants: [...this.members.values()].map((m) => m.participant),
+      scenario: this.scenario,
+      race: this.race,
+    };
+  }
+
+  connectedCount(role?: Participant['role']): number {
+    let count = 0;
+    for (const { participant } of this.members.values())
+      if (participant.connected && (role === undefined || participant.role === role)) count++;
+    return count;
+  }
+
+  /** The room holds `maxParticipants` connected people: one more (a new join, or an away
+   *  participant coming back) is refused. Away participants keep their place in the list but not
+   *  a seat, so phones that close their tab do not lock a hall out. */
+  isFull(): boolean {
+    return this.connectedCount() >= this.maxParticipants;
+  }
+
+  addMember(input: {
+    name: string | null;
+    device: DeviceClass;
+    role: Participant['role'];
+    socketId: string;
+    joinedAt: number;
+  }): Member {
+    const member: Member = {
+      participant: {
+        id: newId(),
+        name: input.name,
+        device: input.device,
+        role: input.role,
+        connected: true,
+        clock: null,
+        joinedAt: input.joinedAt,
+      },
+      token: newSecret(),
+      socketId: input.socketId,
+      awaySince: null,
+    };
+    this.members.set(member.participant.id, member);
+    return member;
+  }
+
+  /** Keeps the list (and every join answer) bounded: past twice the seats, the participant away the
+   *  longest is forgotten. Their result for the current race stays in the aggregate. */
+  forgetLongestAwayIfCrowded(): ParticipantId | undefined {
+    if (this.members.size < 2 * this.maxParticipants) return undefined;
+    let oldest: Member | undefined;
+    for (const member of this.members.values())
+      if (member.awaySince !== null && (!oldest || member.awaySince < (oldest.awaySince ?? 0)))
+        oldest = member;
+    if (!oldest) return undefined;
+    this.members.delete(oldest.participant.id);
+    return oldest.participant.id;
+  }
+
+  startRace(startedAt: number): RoomRace {
+    this.results.clear();
+    this.race = {
+      raceId: newId(),
+      scenario: this.scenario,
+      startedAt,
+      expected: this.connectedCount('audience'),
+    };
+    return this.race;
+  }
+
+  /** The aggregate of the current race, built only from the stored results (shared aggregateRace). */
+  aggregate(): RaceAggregate | undefined {
+    if (!this.race) return undefined;
+    return aggregateRace(this.race.raceId, this.race.expected, this.results);
+  }
+
+  progress(): RaceProgress | undefined {
+    if (!this.race) return undefined;
+    return { raceId: this.race.raceId, expected: this.race.expected, reported: this.results.size };
+  }
+}

@@ -1,0 +1,498 @@
+import {
+  type ClockReport,
+  type CreateRoomRequest,
+  type JoinRoomRequest,
+  type Participant,
+  type PresenceChange,
+  type RaceResult,
+  type RoomCode,
+  RoomCode as RoomCodeSchema,
+  type RoomEnded,
+  type RoomRace,
+  type RoomScenario,
+  type RoomState,
+} from '@transport-lab/shared';
+import { AppError } from '../errors.ts';
+import { epochNow } from '../observability/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import { DEFAULT_ROOM_SCENARIO } from './defaults.ts';
+import { type Member, Room } from './room.ts';
+import { newRoomCode, newSecret, proofMatches, secretMatches } from './secrets.ts';
+import { Throttle } from './throttle.ts';
+import type { RoomNamespace, RoomSocket } from './types.ts';
+
+export interface RoomSettings {
+  idleMs: number;
+  maxParticipants: number;
+  /** Least time between two aggregates sent to the presenter while results arrive, ms. */
+  aggregateIntervalMs: number;
+}
+
+export type RoomEndedListener = (code: RoomCode, reason: RoomEnded['reason']) => void;
+
+/**
+ * What other parts of the server (the shared board) may ask of rooms. Codes are read as people type
+ * them (any case, with or without the dash); a malformed code is simply not a room.
+ */
+export interface RoomsHandle {
+  /** A live room has this code. */
+  exists(code: string): boolean;
+  /** The participant's role when they belong to the live room and `token` is their participant
+   *  token (constant-time check), else undefined. Also while they are away: their token, not their
+   *  room socket, is the credential. */
+  verifyParticipant(code: string, participantId: string, token: string): Participant['role'] | undefined;
+  /** The room's participants now (copies), or undefined when no live room has this code. */
+  participants(code: string): Participant[] | undefined;
+  /** Called once per room when it ends (presenter or idle), after its members were told; returns
+   *  a function that removes the listener. Not called for rooms dropped by the server's close(). */
+  onRoomEnded(listener: RoomEndedListener): () => void;
+}
+
+const channel = (code: string) => `room:${code}`;
+const presentersChannel = (code: string) => `room:${code}:presenters`;
+
+/** An ended code answers ROOM_ENDED rather than NOT_FOUND for an hour, so a late phone is told the truth. */
+const ENDED_REMEMBERED_MS = 3_600_000;
+const ENDED_REMEMBERED_MAX = 10_000;
+
+/**
+ * Every room of this process, in memory: the embedded mode. (Scale-out, with the room state in
+ * Redis and socket.io's Redis adapter joining the channels, is a later issue.) Each method is one
+ * client message, already parsed with its shared schema; a refusal throws an AppError and changes
+ * nothing.
+ */
+export class RoomService implements RoomsHandle {
+  private readonly rooms = new Map<RoomCode, Room>();
+  private readonly ended = new Map<RoomCode, number>();
+  private readonly idleTimers = new Map<RoomCode, NodeJS.Timeout>();
+  private readonly throttles = new Map<RoomCode, Throttle>();
+  private readonly endedListeners = new Set<RoomEndedListener>();
+
+  private nsp: RoomNamespace | undefined;
+
+  /** Made before the socket.io server exists, so that other features can be given it at start-up;
+   *  `bind` gives it its namespace before any client can speak. */
+  constructor(
+    private readonly settings: RoomSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  bind(nsp: RoomNamespace): void {
+    this.nsp = nsp;
+  }
+
+  private get io(): RoomNamespace {
+    if (!this.nsp) throw new Error('rooms are not bound to a socket.io namespace');
+    return this.nsp;
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  // --- what clients ask -------------------------------------------------------------------------
+
+  /** A fresh nonce for this connection's presenter proof; it replaces any earlier one. */
+  hello(socket: RoomSocket): { nonce: string } {
+    const nonce = newSecret();
+    socket.data.nonce = nonce;
+    return { nonce };
+  }
+
+  create(
+    socket: RoomSocket,
+    req: CreateRoomRequest,
+  ): { room: RoomState; self: string; presenterSecret: string; participantToken: string } {
+    this.detach(socket);
+    const code = this.unusedCode();
+    const room = new Room({
+      code,
+      createdAt: epochNow(),
+      idleMs: this.settings.idleMs,
+      maxParticipants: this.settings.maxParticipants,
+      scenario: req.scenario ?? DEFAULT_ROOM_SCENARIO,
+    });
+    this.rooms.set(code, room);
+    this.throttles.set(code, new Throttle(this.settings.aggregateIntervalMs, () => this.sendAggregate(room)));
+    this.scheduleIdleCheck(room, room.idleMs);
+    const member = room.addMember({
+      name: req.name ?? null,
+      device: req.device,
+      role: 'presenter',
+      socketId: socket.id,
+      joinedAt: epochNow(),
+    });
+    this.attach(socket, room, member, true);
+    this.logger.info({ code, maxParticipants: room.maxParticipants }, 'room created');
+    return {
+      room: room.state(),
+      self: member.participant.id,
+      presenterSecret: room.presenterSecret,
+      participantToken: member.token,
+    };
+  }
+
+  /**
+   * Joins (or, with `resume`, rejoins) a room. Refusals that could be guessing — an unknown code,
+   * a wrong presenter proof, a wrong resume — are NOT_FOUND or FORBIDDEN, which the caller counts
+   * against the address; the others are not.
+   */
+  join(
+    socket: RoomSocket,
+    req: JoinRoomRequest,
+    afterAck: (fn: () => void) => void,
+  ): { room: RoomState; self: string; role: Participant['role']; participantToken: string } {
+    const room = this.rooms.get(req.code);
+    if (!room) {
+      if (this.wasEnded(req.code)) throw new AppError('ROOM_ENDED', 'This room has ended.');
+      throw new AppError('NOT_FOUND', 'No room has this code.');
+    }
+    let proved = false;
+    if (req.presenterProof !== undefined) {
+      // Single use: whatever the outcome, this nonce is spent, so a proof seen on the wire is worth nothing.
+      const nonce = socket.data.nonce;
+      socket.data.nonce = undefined;
+      if (!nonce)
+        throw new AppError('FORBIDDEN', 'Ask room:hello for a nonce before proving presenter rights.');
+      if (!proofMatches(room.presenterSecret, room.code, nonce, req.presenterProof))
+        throw new AppError('FORBIDDEN', 'The presenter proof does not match this room and connection.');
+      proved = true;
+    }
+    let member: Member | undefined;
+    if (req.resume) {
+      const found = room.members.get(req.resume.participantId);
+      if (!found || !secretMatches(found.token, req.resume.token))
+        throw new AppError('FORBIDDEN', 'This participant cannot be resumed with this token; join afresh.');
+      if (found.participant.role === 'presenter' && !proved)
+        throw new AppError('FORBIDDEN', 'This participant is the presenter: rejoin with a presenter proof.');
+      if (!found.participant.connected && room.isFull())
+        throw new AppError('ROOM_FULL', `This room holds ${room.maxParticipants} people.`);
+      member = found;
+    } else if (room.isFull()) {
+      throw new AppError('ROOM_FULL', `This room holds ${room.maxParticipants} people.`);
+    }
+
+    // Accepted: from here nothing throws. A socket already speaking for this very participant (a
+    // rejoin after connection state recovery) stays; any other membership of this socket ends.
+    const current = this.membership(socket);
+    if (!member || current?.member !== member) this.detach(socket);
+    if (member) {
+      const previous = member.socketId;
+      member.socketId = socket.id;
+      member.awaySince = null;
+      member.participant = {
+        ...member.participant,
+        name: req.name ?? member.participant.name,
+        device: req.device,
+        role: proved ? 'presenter' : member.participant.role,
+        connected: true,
+      };
+      // A second tab or a reload whose old socket is not gone yet: the newest speaks for them.
+      if (previous && previous !== socket.id) this.release(this.io.sockets.get(previous), room);
+      this.attach(socket, room, member, proved);
+      this.presence(room, { kind: 'updated', participant: member.participant }, socket);
+    } else {
+      const forgotten = room.forgetLongestAwayIfCrowded();
+      if (forgotten) this.presence(room, { kind: 'left', participantId: forgotten });
+      member = room.addMember({
+        name: req.name ?? null,
+        device: req.device,
+        role: proved ? 'presenter' : 'audience',
+        socketId: socket.id,
+        joinedAt: epochNow(),
+      });
+      this.attach(socket, room, member, proved);
+      this.presence(room, { kind: 'joined', participant: member.participant }, socket);
+    }
+    if (proved && room.race) {
+      // A presenter who reloads mid-race sees the aggregate at once, not at the next result.
+      const aggregate = room.aggregate();
+      afterAck(() => {
+        if (aggregate) socket.emit('room:aggregate', aggregate);
+      });
+    }
+    return {
+      room: room.state(),
+      self: member.participant.id,
+      role: member.participant.role,
+      participantToken: member.token,
+    };
+  }
+
+  /** Leaves for good: the participant is removed (their result for the current race stays). */
+  leave(socket: RoomSocket): Record<string, never> {
+    const found = this.membership(socket);
+    if (!found) return {};
+    const { room, member } = found;
+    room.members.delete(member.participant.id);
+    this.release(socket, room);
+    this.presence(room, { kind: 'left', participantId: member.participant.id });
+    return {};
+  }
+
+  clock(socket: RoomSocket, report: ClockReport): Record<string, never> {
+    const { room, member } = this.requireMembership(socket);
+    member.participant = { ...member.participant, clock: report };
+    this.presence(room, { kind: 'updated', participant: member.participant }, socket);
+    return {};
+  }
+
+  setScenario(socket: RoomSocket, scenario: RoomScenario): Record<string, never> {
+    const room = this.requirePresenter(socket, 'change the scenario');
+    room.scenario = scenario;
+    this.io.to(channel(room.code)).emit('room:scenario', scenario);
+    return {};
+  }
+
+  startRace(socket: RoomSocket): { race: RoomRace } {
+    const room = this.requirePresenter(socket, 'start a race');
+    const race = room.startRace(epochNow());
+    this.io.to(channel(room.code)).emit('room:race', race);
+    // The presenter's aggregate starts at "0 of expected" without waiting for a first result.
+    this.throttles.get(room.code)?.flush();
+    this.logger.info({ code: room.code, raceId: race.raceId, expected: race.expected }, 'room race started');
+    return { race };
+  }
+
+  /**
+   * Stores a participant's figures for the current race. One entry per participant: a second report
+   * replaces the first (a page that lost the ack may resend; nobody is counted twice).
+   */
+  result(socket: RoomSocket, result: RaceResult): Record<string, never> {
+    const { room, member } = this.requireMembership(socket);
+    if (member.participant.role === 'presenter')
+      throw new AppError('FORBIDDEN', "The presenter's page watches the race; it does not report a result.");
+    const race = room.race;
+    if (!race || race.raceId !== result.raceId)
+      throw new AppError('NOT_FOUND', 'That race is not the room’s current race.', {
+        currentRaceId: race?.raceId ?? null,
+      });
+    const raced = new Set(race.scenario.lanes);
+    const seen = new Set<string>();
+    for (const lane of result.lanes) {
+      if (!raced.has(lane.lane))
+        throw new AppError('VALIDATION_FAILED', `Lane ${lane.lane} is not in this race.`, {
+          lane: lane.lane,
+        });
+      if (seen.has(lane.lane))
+        throw new AppError('VALIDATION_FAILED', `Lane ${lane.lane} is reported twice.`, { lane: lane.lane });
+      seen.add(lane.lane);
+    }
+    room.results.set(member.participant.id, result.lanes);
+    const throttle = this.throttles.get(room.code);
+    if (room.results.size === race.expected) throttle?.flush();
+    else throttle?.request();
+    return {};
+  }
+
+  end(socket: RoomSocket): Record<string, never> {
+    const room = this.requirePresenter(socket, 'end the room');
+    this.endRoom(room, 'presenter');
+    return {};
+  }
+
+  /** Any accepted message from a member keeps their room alive. */
+  touch(socket: RoomSocket): void {
+    const code = socket.data.code;
+    const room = code ? this.rooms.get(code) : undefined;
+    if (room) room.lastActivityAt = performance.now();
+  }
+
+  /** The socket went away: its participant keeps their place and results, marked away. socket.data
+   *  is left as it is: socket.io's connection state recovery keeps it for the socket's return. */
+  disconnected(socket: RoomSocket): void {
+    const found = this.membership(socket);
+    if (!found) return;
+    const { room, member } = found;
+    member.socketId = null;
+    member.awaySince = performance.now();
+    member.participant = { ...member.participant, connected: false };
+    this.presence(room, { kind: 'updated', participant: member.participant });
+  }
+
+  /**
+   * A socket restored by connection state recovery comes back with its channels and data: it speaks
+   * for its participant again if nobody else took over meanwhile; otherwise it is in no room.
+   */
+  recovered(socket: RoomSocket): void {
+    const code = socket.data.code;
+    const room = code ? this.rooms.get(code) : undefined;
+    const member =
+      room && socket.data.participantId ? room.members.get(socket.data.participantId) : undefined;
+    if (!room || !member || member.socketId !== null) {
+      if (room) this.release(socket, room);
+      else this.clearSocket(socket);
+      return;
+    }
+    member.socketId = socket.id;
+    member.awaySince = null;
+    member.participant = { ...member.participant, connected: true };
+    this.presence(room, { kind: 'updated', participant: member.participant }, socket);
+  }
+
+  /** Stops every timer; the rooms are dropped (they live in memory only). */
+  close(): void {
+    for (const timer of this.idleTimers.values()) clearTimeout(timer);
+    for (const throttle of this.throttles.values()) throttle.cancel();
+    this.idleTimers.clear();
+    this.throttles.clear();
+    this.rooms.clear();
+    this.endedListeners.clear();
+  }
+
+  // --- RoomsHandle --------------------------------------------------------------------------------
+
+  exists(code: string): boolean {
+    return this.lookup(code) !== undefined;
+  }
+
+  verifyParticipant(code: string, participantId: string, token: string): Participant['role'] | undefined {
+    const member = this.lookup(code)?.members.get(participantId);
+    if (!member || typeof token !== 'string' || !secretMatches(member.token, token)) return undefined;
+    return member.participant.role;
+  }
+
+  participants(code: string): Participant[] | undefined {
+    return this.lookup(code)
+      ?.state()
+      .participants.map((p) => ({ ...p }));
+  }
+
+  onRoomEnded(listener: RoomEndedListener): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  // --- inside -------------------------------------------------------------------------------------
+
+  private lookup(code: string): Room | undefined {
+    const parsed = RoomCodeSchema.safeParse(code);
+    return parsed.success ? this.rooms.get(parsed.data) : undefined;
+  }
+
+  private unusedCode(): RoomCode {
+    // 32^8 codes: a collision with a live or recently ended room is rare; drawing again costs nothing.
+    for (;;) {
+      const code = newRoomCode();
+      if (!this.rooms.has(code) && !this.ended.has(code)) return code;
+    }
+  }
+
+  private wasEnded(code: RoomCode): boolean {
+    const at = this.ended.get(code);
+    return at !== undefined && performance.now() - at < ENDED_REMEMBERED_MS;
+  }
+
+  private membership(socket: RoomSocket): { room: Room; member: Member } | undefined {
+    const { code, participantId } = socket.data;
+    const room = code ? this.rooms.get(code) : undefined;
+    const member = room && participantId ? room.members.get(participantId) : undefined;
+    if (!room || !member || member.socketId !== socket.id) return undefined;
+    return { room, member };
+  }
+
+  private requireMembership(socket: RoomSocket): { room: Room; member: Member } {
+    const found = this.membership(socket);
+    if (!found) throw new AppError('NOT_FOUND', 'This connection is in no room: join one first.');
+    return found;
+  }
+
+  private requirePresenter(socket: RoomSocket, what: string): Room {
+    const found = this.membership(socket);
+    if (!found || socket.data.presenter !== true)
+      throw new AppError('FORBIDDEN', `Only the room's presenter may ${what}.`);
+    return found.room;
+  }
+
+  private attach(socket: RoomSocket, room: Room, member: Member, presenter: boolean): void {
+    socket.data.code = room.code;
+    socket.data.participantId = member.participant.id;
+    socket.data.presenter = presenter;
+    socket.join(channel(room.code));
+    if (presenter) socket.join(presentersChannel(room.code));
+    room.lastActivityAt = performance.now();
+  }
+
+  /** Takes a live socket out of its room, marking its participant away if it still spoke for them. */
+  private detach(socket: RoomSocket): void {
+    const found = this.membership(socket);
+    if (found) {
+      this.disconnected(socket);
+      this.release(socket, found.room);
+      return;
+    }
+    const room = socket.data.code ? this.rooms.get(socket.data.code) : undefined;
+    if (room) this.release(socket, room);
+    else this.clearSocket(socket);
+  }
+
+  /** The socket leaves the room's channels; its participant record is not touched. */
+  private release(socket: RoomSocket | undefined, room: Room): void {
+    if (!socket) return;
+    socket.leave(channel(room.code));
+    socket.leave(presentersChannel(room.code));
+    this.clearSocket(socket);
+  }
+
+  private clearSocket(socket: RoomSocket): void {
+    for (const name of socket.rooms) if (name.startsWith('room:')) socket.leave(name);
+    socket.data.code = undefined;
+    socket.data.participantId = undefined;
+    socket.data.presenter = undefined;
+  }
+
+  /** To everyone in the room but `except`, who learns of its own change from its ack. */
+  private presence(room: Room, change: PresenceChange, except?: RoomSocket): void {
+    if (except) except.to(channel(room.code)).emit('room:presence', change);
+    else this.io.to(channel(room.code)).emit('room:presence', change);
+  }
+
+  /** Progress to everyone, the full aggregate to the presenter's sockets only. */
+  private sendAggregate(room: Room): void {
+    const progress = room.progress();
+    const aggregate = room.aggregate();
+    if (!progress || !aggregate) return;
+    this.io.to(channel(room.code)).emit('room:race:progress', progress);
+    this.io.to(presentersChannel(room.code)).emit('room:aggregate', aggregate);
+  }
+
+  /**
+   * One timer per room, not one per message: when it fires it looks at the last activity and
+   * either ends the room or sleeps for the rest of the idle time.
+   */
+  private scheduleIdleCheck(room: Room, delayMs: number): void {
+    const timer = setTimeout(() => {
+      if (this.rooms.get(room.code) !== room) return;
+      const quietMs = performance.now() - room.lastActivityAt;
+      if (quietMs >= room.idleMs) this.endRoom(room, 'idle');
+      else this.scheduleIdleCheck(room, room.idleMs - quietMs);
+    }, delayMs);
+    timer.unref();
+    this.idleTimers.set(room.code, timer);
+  }
+
+  private endRoom(room: Room, reason: RoomEnded['reason']): void {
+    if (this.rooms.get(room.code) !== room) return;
+    this.io.to(channel(room.code)).emit('room:ended', { reason });
+    for (const member of room.members.values())
+      if (member.socketId) this.release(this.io.sockets.get(member.socketId), room);
+    this.rooms.delete(room.code);
+    clearTimeout(this.idleTimers.get(room.code));
+    this.idleTimers.delete(room.code);
+    this.throttles.get(room.code)?.cancel();
+    this.throttles.delete(room.code);
+    this.ended.set(room.code, performance.now());
+    if (this.ended.size > ENDED_REMEMBERED_MAX) {
+      const oldest = this.ended.keys().next().value;
+      if (oldest !== undefined) this.ended.delete(oldest);
+    }
+    this.logger.info({ code: room.code, reason }, 'room ended');
+    for (const listener of [...this.endedListeners]) {
+      try {
+        listener(room.code, reason);
+      } catch (error) {
+        this.logger.error({ err: error, code: room.code }, 'a room-ended listener failed');
+      }
+    }
+  }
+}

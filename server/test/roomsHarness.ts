@@ -1,0 +1,140 @@
+import { createHmac } from 'node:crypto';
+import {
+  type CreateRoomAck,
+  type JoinRoomAck,
+  type JoinRoomRequest,
+  ROOM_EVENTS,
+  ROOM_NAMESPACE,
+  type RoomClientToServerEvents,
+  type RoomScenario,
+  type RoomServerToClientEvents,
+} from '@transport-lab/shared';
+import { io as connect, type Socket } from 'socket.io-client';
+
+export type RoomClient = Socket<RoomServerToClientEvents, RoomClientToServerEvents>;
+type PushEvent = keyof RoomServerToClientEvents;
+type PushPayload<E extends PushEvent> = Parameters<RoomServerToClientEvents[E]>[0];
+
+/** The contract's proof, written here from its definition (not imported from the server), so the
+ *  tests check the server against the contract rather than against itself. */
+export function proofOf(secret: string, code: string, nonce: string): string {
+  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${code}:${nonce}`).digest('hex');
+}
+
+export const SCENARIO: RoomScenario = {
+  spec: { durationMs: 500, steps: 5 },
+  lanes: ['short-polling', 'sse', 'websocket'],
+  laneSettings: { longPollWaitMs: 25_000, hybridWaitS: 2, hybridPushLane: 'sse' },
+};
+
+/**
+ * A `/room` client on its own engine.io connection (`forceNew`, as the page opens it), which
+ * records every push it receives from the moment it connects.
+ */
+export class RoomPeer {
+  readonly pushes: Array<{ event: PushEvent; payload: unknown }> = [];
+  private readonly watchers = new Set<() => void>();
+
+  private constructor(readonly socket: RoomClient) {
+    socket.onAny((event: string, payload: unknown) => {
+      this.pushes.push({ event: event as PushEvent, payload });
+      for (const watcher of [...this.watchers]) watcher();
+    });
+  }
+
+  static async connect(baseUrl: string, options: { reconnection?: boolean } = {}): Promise<RoomPeer> {
+    const socket: RoomClient = connect(`${baseUrl}${ROOM_NAMESPACE}`, {
+      forceNew: true,
+      transports: ['websocket'],
+      reconnection: options.reconnection ?? false,
+    });
+    const peer = new RoomPeer(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return peer;
+  }
+
+  /** Emits with an ack; resolves with the ack's answer, whatever it is. */
+  ask(event: string, ...payload: unknown[]): Promise<unknown> {
+    const untyped = this.socket as unknown as { emit: (e: string, ...args: unknown[]) => void };
+    return new Promise((resolve) => untyped.emit(event, ...payload, resolve));
+  }
+
+  /** Emits with no ack at all, whatever the event and payload. */
+  send(event: string, ...payload: unknown[]): void {
+    (this.socket as unknown as { emit: (e: string, ...args: unknown[]) => void }).emit(event, ...payload);
+  }
+
+  async hello(): Promise<string> {
+    const ack = (await this.ask(ROOM_EVENTS.hello)) as { ok: boolean; nonce: string };
+    if (!ack.ok) throw new Error(`room:hello refused: ${JSON.stringify(ack)}`);
+    return ack.nonce;
+  }
+
+  async create(payload: object = { device: 'desktop' }) {
+    const ack = (await this.ask(ROOM_EVENTS.create, payload)) as CreateRoomAck;
+    if (!ack.ok) throw new Error(`room:create refused: ${JSON.stringify(ack)}`);
+    return ack;
+  }
+
+  join(request: Partial<JoinRoomRequest> & { code: string }): Promise<JoinRoomAck> {
+    return this.ask(ROOM_EVENTS.join, { device: 'phone', ...request }) as Promise<JoinRoomAck>;
+  }
+
+  async joinOk(request: Partial<JoinRoomRequest> & { code: string }) {
+    const ack = await this.join(request);
+    if (!ack.ok) throw new Error(`room:join refused: ${JSON.stringify(ack)}`);
+    return ack;
+  }
+
+  /** Joins as the presenter with a proof over this connection's fresh nonce. */
+  async joinAsPresenter(code: string, secret: string, extra: Partial<JoinRoomRequest> = {}) {
+    const nonce = await this.hello();
+    return this.join({ code, presenterProof: proofOf(secret, code, nonce), device: 'desktop', ...extra });
+  }
+
+  received<E extends PushEvent>(event: E): Array<PushPayload<E>> {
+    return this.pushes.filter((p) => p.event === event).map((p) => p.payload as PushPayload<E>);
+  }
+
+  /** Resolves with the first push of `event` (already received or to come) that satisfies `predicate`. */
+  next<E extends PushEvent>(
+    event: E,
+    predicate: (payload: PushPayload<E>) => boolean = () => true,
+  ): Promise<PushPayload<E>> {
+    return new Promise((resolve) => {
+      const watcher = () => {
+        const found = this.received(event).find(predicate);
+        if (found === undefined) return;
+        this.watchers.delete(watcher);
+        resolve(found);
+      };
+      this.watchers.add(watcher);
+      watcher();
+    });
+  }
+
+  /** Resolves when the server has closed this connection. */
+  disconnected(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.socket.connected) return resolve();
+      this.socket.once('disconnect', () => resolve());
+    });
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+/** Connects `count` peers, `batch` at a time, so that a 2-core machine is not swamped by handshakes. */
+export async function connectPeers(baseUrl: string, count: number, batch = 25): Promise<RoomPeer[]> {
+  const peers: RoomPeer[] = [];
+  for (let i = 0; i < count; i += batch) {
+    const size = Math.min(batch, count - i);
+    peers.push(...(await Promise.all(Array.from({ length: size }, () => RoomPeer.connect(baseUrl)))));
+  }
+  return peers;
+}
