@@ -10,6 +10,7 @@ import {
 } from '@transport-lab/shared';
 import express, { Router } from 'express';
 import { Server } from 'socket.io';
+import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { registerCreateTask } from './http/createTask.ts';
 import { apiNotFound, errorHandler, jsonBody, requestLogging, requireJsonBody } from './http/middleware.ts';
@@ -54,6 +55,8 @@ export interface AppHandle {
    *  `verifyParticipant(code, participantId, token)` → role or undefined, `participants(code)`,
    *  `onRoomEnded(listener)`. */
   rooms: RoomsHandle;
+  /** The shared board of each room (server/src/board). */
+  boards: Boards;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -62,6 +65,8 @@ export interface AppHandle {
 export async function createServer(
   config: Config,
   logger: Logger = createLogger(config.LOG_LEVEL),
+  /** `rooms`: who may edit a board; the rooms server by default, a test may give its own. */
+  deps: { rooms?: RoomDirectory } = {},
 ): Promise<AppHandle> {
   const startedAt = epochNow();
   const stores = openStores(config);
@@ -85,11 +90,23 @@ export async function createServer(
       aggregateIntervalMs: 250,
     },
   });
+  const boards = createBoards({
+    rooms: deps.rooms ?? rooms.handle,
+    logger,
+    receiverOrigin: () => {
+      const urls = receiver.urls();
+      return urls && new URL(urls.webhookUrl).origin;
+    },
+    scheduleScale: config.WEBHOOK_SCHEDULE_SCALE,
+    attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS,
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  });
   // The receiver asks for secrets only when a request comes, by when `webhooks` exists.
   const receiver = createReceiver({
     config,
     logger,
     secretForTask: (taskId) => webhooks.secretForTask(taskId),
+    route: boards.relay.route,
   });
   // Before engine.recover() below, so that events of resumed tasks are queued for their subscribers.
   const webhooks = createWebhooks({
@@ -133,6 +150,7 @@ export async function createServer(
   sse.register({ router: api, engine });
   webhookLane.register({ router: api, webhooks });
   registerWireReport({ router: api, wire });
+  boards.registerRoutes(api);
   const settings = (): PublicSettings => ({
     protocolVersion: PROTOCOL_VERSION,
     syncTimeoutMs: config.SYNC_TIMEOUT_MS,
@@ -181,6 +199,7 @@ export async function createServer(
   });
   websocket.register({ io, engine, logger, tagTask, reportHandshakes: accounting });
   rooms.register(io);
+  boards.registerSocket(io);
   // After socket.io has taken over the server's request listeners, so that the ledger's own,
   // prepended, sees socket.io's requests too. The receiver's relay streams are counted on its side;
   // its POST /webhooks is counted on the dispatcher's sockets instead (the same bytes, once).
@@ -201,6 +220,7 @@ export async function createServer(
   const close = () => {
     closing ??= (async () => {
       await engine.stop();
+      boards.close();
       // No more events now; in-flight attempts end (or are cut and stay pending) before the db closes.
       await webhooks.close();
       await receiver.close();
@@ -215,7 +235,19 @@ export async function createServer(
     return closing;
   };
 
-  return { httpServer, io, engine, store, logger, webhooks, receiver, wire, rooms: rooms.handle, close };
+  return {
+    httpServer,
+    io,
+    engine,
+    store,
+    logger,
+    webhooks,
+    receiver,
+    wire,
+    rooms: rooms.handle,
+    boards,
+    close,
+  };
 }
 
 /** Where a listening app answers: the page/API port and the built-in receiver's port. */

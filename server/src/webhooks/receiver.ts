@@ -46,6 +46,8 @@ export interface ReceiverDeps {
   logger: Logger;
   /** The signing secret of a task's subscriber: in real life the backend is configured with it. */
   secretForTask: (taskId: string) => string | undefined | Promise<string | undefined>;
+  /** Other routes "your backend" serves (the board's relay): answers and returns true, or returns false. */
+  route?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 }
 
 export interface Receiver {
@@ -108,7 +110,7 @@ function claimedTaskId(raw: Buffer): string | undefined {
  * of RelayMessages (what was accepted so far, then live), open to any origin since the page is
  * served from the main port. Its memory (ids, relay history) is in-process and bounded.
  */
-export function createReceiver({ config, logger, secretForTask }: ReceiverDeps): Receiver {
+export function createReceiver({ config, logger, secretForTask, route }: ReceiverDeps): Receiver {
   const log = logger.child({ component: 'receiver' });
   /** webhook-id → how many verified arrivals it had, and whether it was accepted. */
   const seen = new Map<string, { arrivals: number; accepted: boolean }>();
@@ -264,6 +266,7 @@ export function createReceiver({ config, logger, secretForTask }: ReceiverDeps):
   const httpServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const handle = async () => {
+      if (route?.(req, res, path)) return;
       if (req.method === 'POST' && path === RECEIVER_PATHS.webhooks) return receiveWebhook(req, res);
       const relayMatch = /^\/relay\/tasks\/([^/]+)$/.exec(path);
       if (req.method === 'GET' && relayMatch?.[1]) return openRelay(req, res, relayMatch[1]);

@@ -112,8 +112,18 @@ export type BoardEditRequest = z.infer<typeof BoardEditRequest>;
 export const BoardEditResponse = z.object({ change: BoardChange });
 export type BoardEditResponse = z.infer<typeof BoardEditResponse>;
 
-/** `GET /api/boards/{code}` answer; ETag `"<code>.<version>"`, If-None-Match → 304. */
-export const BoardResponse = z.object({ board: BoardState });
+/** `GET /api/boards/{code}?since=V`: `since` asks for the server times of the versions after V. */
+export const BoardQuery = z.strictObject({ since: z.coerce.number().pipe(z.int().min(0)).optional() });
+
+/**
+ * `GET /api/boards/{code}` answer; ETag `"board.<code>.<version>"`, If-None-Match → 304. A short
+ * poll sees states, not changes: `times` (the versions after `since` that the log still holds, with
+ * their server times) lets the page say when each version it skipped over was applied.
+ */
+export const BoardResponse = z.object({
+  board: BoardState,
+  times: z.array(z.object({ version: z.int().min(1), at: z.number() })),
+});
 export type BoardResponse = z.infer<typeof BoardResponse>;
 
 /** `GET /api/boards/{code}/changes?after=V&waitMs=N`: the long poll, and any lane's catch-up. */

@@ -1,0 +1,48 @@
+import type { Router } from 'express';
+import type { Server } from 'socket.io';
+import type { Logger } from '../observability/logger.ts';
+import type { RoomDirectory } from './directory.ts';
+import { registerBoardRoutes } from './routes.ts';
+import { BoardService } from './service.ts';
+import { registerBoardSocket } from './socket.ts';
+import { type BoardRelay, createBoardRelay } from './webhookRelay.ts';
+
+export type { RoomDirectory, RoomRole } from './directory.ts';
+export { BoardService } from './service.ts';
+export type { BoardRelay } from './webhookRelay.ts';
+
+export interface BoardDeps {
+  rooms: RoomDirectory;
+  logger: Logger;
+  receiverOrigin: () => string | undefined;
+  scheduleScale: number;
+  attemptTimeoutMs: number;
+  bodyLimitBytes: number;
+}
+
+export interface Boards {
+  service: BoardService;
+  /** The receiver's part of the webhook lane (see createReceiver's `route`). */
+  relay: BoardRelay;
+  /** The HTTP routes, on the API router (behind its JSON and error middleware). */
+  registerRoutes(router: Router): void;
+  /** The `/board` socket.io namespace. */
+  registerSocket(io: Server): void;
+  close(): void;
+}
+
+/** The shared board of each room: its state and log, its five lanes, and its propagation map. */
+export function createBoards(deps: BoardDeps): Boards {
+  const service = new BoardService({ rooms: deps.rooms });
+  const relay = createBoardRelay({ ...deps, boards: service });
+  return {
+    service,
+    relay,
+    registerRoutes: (router) => registerBoardRoutes({ router, boards: service }),
+    registerSocket: (io) => registerBoardSocket({ io, boards: service, logger: deps.logger }),
+    close() {
+      relay.close();
+      service.close();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import {
+  BOARD_EVENTS,
+  BOARD_NAMESPACE,
+  type BoardClientToServerEvents,
+  type BoardServerToClientEvents,
+  BoardSubscribeRequest,
+} from '@transport-lab/shared';
+import type { Namespace, Server, Socket } from 'socket.io';
+import { AppError, errorBody, parseOrThrow } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { BoardService } from './service.ts';
+
+type BoardNamespace = Namespace<BoardClientToServerEvents, BoardServerToClientEvents>;
+type BoardSocket = Socket<BoardClientToServerEvents, BoardServerToClientEvents>;
+
+export const boardRoom = (code: string) => `board:${code}`;
+
+/**
+ * The board's websocket lane: socket.io namespace `/board`, apart from the task lane's and the
+ * room's, so each one's traffic stays its own. `board:subscribe {code, after}` joins the board's
+ * socket.io room and then reads the catch-up in the same turn (join first: a change applied in
+ * between comes both ways and the page drops the second copy by version; none can fall between).
+ * Every change is broadcast to the room as it is applied. A presenter's credentials on the
+ * subscribe also bring the propagation map: the whole map in the ack, then updates.
+ */
+export function registerBoardSocket({
+  io,
+  boards,
+  logger,
+}: {
+  // The lab's server is typed with the task lane's events; the namespace has its own.
+  io: Server;
+  boards: BoardService;
+  logger: Logger;
+}): void {
+  const nsp: BoardNamespace = io.of(BOARD_NAMESPACE);
+  boards.onChange((code, change) => nsp.to(boardRoom(code)).emit(BOARD_EVENTS.change, change));
+
+  nsp.on('connection', (socket: BoardSocket) => {
+    const unwatch: (() => void)[] = [];
+    socket.on('disconnect', () => {
+      for (const off of unwatch.splice(0)) off();
+    });
+
+    socket.on(BOARD_EVENTS.subscribe, (payload: unknown, ack: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (res: unknown) => void) : () => undefined;
+      void (async () => {
+        try {
+          const { code, after, presenter } = parseOrThrow(
+            BoardSubscribeRequest,
+            payload,
+            `${BOARD_EVENTS.subscribe} payload`,
+          );
+          let map: Awaited<ReturnType<BoardService['propagation']>> | undefined;
+          if (presenter) {
+            const role = await boards.authorize(code, presenter);
+            if (role !== 'presenter') throw new AppError('FORBIDDEN', 'Only the presenter sees the map.');
+            unwatch.push(
+              await boards.watchPropagation(code, (update) => socket.emit(BOARD_EVENTS.propagation, update)),
+            );
+          }
+          // Join and read in one turn: nothing is awaited between them.
+          const following = await boards.follow(
+            code,
+            after,
+            () => undefined, // the broadcast above carries the changes
+            () => {
+              socket.emit(BOARD_EVENTS.ended);
+              socket.leave(boardRoom(code));
+            },
+          );
+          socket.join(boardRoom(code));
+          unwatch.push(following.off);
+          if (presenter) map = await boards.propagation(code);
+          reply({ ok: true, catchUp: following.catchUp, ...(map ? { map } : {}) });
+        } catch (error) {
+          const body = errorBody(error);
+          if (body.code === 'INTERNAL')
+            logger.error({ err: error, socketId: socket.id }, 'board subscribe failed');
+          reply({ ok: false, error: body });
+        }
+      })();
+    });
+  });
+}
