@@ -11,16 +11,18 @@ const FRAME_MS = 1_000 / 60;
  * Frames between Chromium receiving an answer and the page showing it: the answer crosses from the
  * network service to the page's main thread as a task, and the page applies reports in its next
  * animation frame, so an answer landing just after a frame began is shown one frame later than one
- * landing just before. Measured here: 1 to 2 frames. The issue asks for one; this checks two and
- * says so (docs/benchmarks.md).
+ * landing just before. Measured here: 1 to 2 frames. The page's figure is therefore checked twice:
+ * within one frame + 2 ms of the moment the test itself sees the card turn `succeeded` (a DOM
+ * observer's timestamp: what "shown" means), and between Chromium's receipt of the answer and two
+ * frames after it (docs/benchmarks.md).
  */
-const FRAMES_ALLOWED = 2;
+const FRAMES_AFTER_RECEIPT = 2;
 
 test.setTimeout(240_000);
 // A trace records the page at every step: load on the very main thread whose delays are measured.
 test.use({ trace: 'off' });
 
-test(`short polling every ${INTERVAL_MS} ms: completion lag over ${RACES} races is I/2 + one round trip ± 10 %, and each figure is within two frames + 2 ms of Chromium's own timestamps`, async ({
+test(`short polling every ${INTERVAL_MS} ms: completion lag over ${RACES} races is I/2 + one round trip ± 10 %, and each figure is within one frame + 2 ms of when the test saw it shown`, async ({
   racePage,
 }) => {
   const page = racePage.page;
@@ -51,6 +53,8 @@ test(`short polling every ${INTERVAL_MS} ms: completion lag over ${RACES} races 
   const lags: number[] = [];
   const roundTrips: number[] = [];
   const mismatches: string[] = [];
+  /** The test's showing minus the page's figure, ms: how far the page's frame time is from the DOM change. */
+  const shownGaps: number[] = [];
   for (const durationMs of durations) {
     await racePage.configure({ durationMs, steps: 1, lanes: ['short-polling'] });
     for (const other of [
@@ -69,7 +73,7 @@ test(`short polling every ${INTERVAL_MS} ms: completion lag over ${RACES} races 
     // itself delay what is measured.)
     const finished = page.evaluate(
       () =>
-        new Promise<void>((resolve) => {
+        new Promise<number>((resolve) => {
           const card = document.querySelector('[data-testid="lane-card-short-polling"]');
           let left = false;
           const observer = new MutationObserver(() => {
@@ -77,14 +81,15 @@ test(`short polling every ${INTERVAL_MS} ms: completion lag over ${RACES} races 
             if (status !== 'succeeded') left = true;
             else if (left) {
               observer.disconnect();
-              resolve();
+              // A mutation observer runs as a microtask right after the DOM change: the showing.
+              resolve(performance.timeOrigin + performance.now());
             }
           });
           if (card) observer.observe(card, { attributes: true, attributeFilter: ['data-status'] });
         }),
     );
     await racePage.startButton.click();
-    await finished;
+    const seenAt = await finished;
     const card = racePage.card('short-polling');
     // The figure itself may come a render later than the status; the measurement is over by now.
     const lagText = card.getByTestId('metric-completion-lag');
@@ -103,18 +108,25 @@ test(`short polling every ${INTERVAL_MS} ms: completion lag over ${RACES} races 
     const taskPath = new URL(last.url).pathname;
     const { task } = TaskResponse.parse(await (await page.request.get(taskPath)).json());
     expect(taskPath).toBe(API_PATHS.task(task.id));
-    // The test's own figure: from the server's finish to Chromium receiving the answer that said so.
-    const measured = last.answeredAt - (task.finishedAt ?? Number.NaN);
+    const finishedAt = task.finishedAt ?? Number.NaN;
+    // The test's own figures: from the server's finish to the card turning `succeeded`, and to
+    // Chromium receiving the answer that said so.
+    const seen = seenAt - finishedAt;
+    const received = last.answeredAt - finishedAt;
     const frame = await page.evaluate((at) => {
       const frames = (window as unknown as { __frames: number[] }).__frames;
       const next = frames.findIndex((t) => t >= at);
       return next > 0 ? (frames[next] ?? 0) - (frames[next - 1] ?? 0) : 0;
     }, last.answeredAt);
-    if (!(shown >= measured - 2 && shown <= measured + FRAMES_ALLOWED * Math.max(FRAME_MS, frame) + 2)) {
+    const oneFrame = Math.max(FRAME_MS, frame);
+    const withinShown = Math.abs(shown - seen) <= oneFrame + 2;
+    const withinReceipt = shown >= received - 2 && shown <= received + FRAMES_AFTER_RECEIPT * oneFrame + 2;
+    if (!withinShown || !withinReceipt) {
       mismatches.push(
-        `page ${shown} ms vs Chromium ${measured.toFixed(1)} ms, frame ${frame.toFixed(1)} ms (task ${durationMs} ms)`,
+        `page ${shown} ms vs seen ${seen.toFixed(1)} ms, Chromium ${received.toFixed(1)} ms, frame ${frame.toFixed(1)} ms (task ${durationMs} ms)`,
       );
     }
+    shownGaps.push(seen - shown);
   }
   await log.detach();
 
@@ -122,7 +134,8 @@ test(`short polling every ${INTERVAL_MS} ms: completion lag over ${RACES} races 
   const rtt = [...roundTrips].sort((a, b) => a - b)[Math.floor(roundTrips.length / 2)] ?? Number.NaN;
   const model = INTERVAL_MS / 2 + rtt;
   console.log(
-    `short polling @${INTERVAL_MS} ms: mean completion lag ${mean.toFixed(1)} ms, model ${model.toFixed(1)} ms (rtt ${rtt.toFixed(1)} ms)`,
+    `short polling @${INTERVAL_MS} ms: mean completion lag ${mean.toFixed(1)} ms, model ${model.toFixed(1)} ms (rtt ${rtt.toFixed(1)} ms); ` +
+      `test's showing − page's figure: max ${Math.max(...shownGaps).toFixed(1)} ms, min ${Math.min(...shownGaps).toFixed(1)} ms`,
   );
   expect(mismatches, 'page figures vs Chromium timestamps').toEqual([]);
   expect(Math.abs(mean - model)).toBeLessThanOrEqual(0.1 * model);
