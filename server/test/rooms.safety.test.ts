@@ -1,0 +1,311 @@
+import { ROOM_EVENTS, ROOM_LIMITS, type StartRaceAck } from '@transport-lab/shared';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './harness.ts';
+import { RoomPeer, SCENARIO } from './roomsHarness.ts';
+
+const servers: TestServer[] = [];
+let peers: RoomPeer[] = [];
+
+afterEach(() => {
+  for (const peer of peers) peer.close();
+  peers = [];
+});
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+async function serverWith(env: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
+  const server = await startTestServer(env);
+  servers.push(server);
+  return server;
+}
+
+async function peerOf(server: TestServer): Promise<RoomPeer> {
+  const peer = await RoomPeer.connect(server.baseUrl);
+  peers.push(peer);
+  return peer;
+}
+
+const CLOCK = { offsetMs: -12.5, uncertaintyMs: 3, rttMs: 6 };
+
+describe('malformed messages', () => {
+  it('are refused VALIDATION_FAILED by ack, and the room and its members carry on', async () => {
+    // This test sends a few dozen messages in well under a second: not flooding's business here.
+    const server = await serverWith({ ROOM_MESSAGES_PER_SECOND: '1000' });
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create({ device: 'desktop', scenario: SCENARIO });
+    const member = await peerOf(server);
+    await member.joinOk({ code: room.code });
+    const start = (await presenter.ask(ROOM_EVENTS.startRace)) as StartRaceAck;
+    if (!start.ok) throw new Error(JSON.stringify(start));
+
+    const refused = [
+      await member.ask(ROOM_EVENTS.join, {}),
+      await member.ask(ROOM_EVENTS.join, { code: 'not-a-code!', device: 'phone' }),
+      await member.ask(ROOM_EVENTS.join, { code: room.code, device: 'toaster' }),
+      await member.ask(ROOM_EVENTS.join, { code: room.code, device: 'phone', extra: 1 }),
+      await member.ask(ROOM_EVENTS.join, { code: room.code, device: 'phone', presenterProof: 'zz' }),
+      await member.ask(ROOM_EVENTS.join),
+      await member.ask(ROOM_EVENTS.create, 'a string'),
+      await member.ask(ROOM_EVENTS.create, null),
+      await member.ask(ROOM_EVENTS.clock, { offsetMs: 'soon' }),
+      await member.ask(ROOM_EVENTS.clock, [1, 2, 3]),
+      await member.ask(ROOM_EVENTS.result, { raceId: start.race.raceId, lanes: [] }),
+      await member.ask(ROOM_EVENTS.result, {
+        raceId: start.race.raceId,
+        lanes: [{ lane: 'sse', status: 'succeeded', totalPerceivedMs: -1 }],
+      }),
+      await member.ask(ROOM_EVENTS.result, {
+        raceId: start.race.raceId,
+        lanes: [{ lane: 'sse', status: 'succeeded', requests: 1.5 }],
+      }),
+      await member.ask(ROOM_EVENTS.result, 42),
+      await presenter.ask(ROOM_EVENTS.setScenario, { scenario: { ...SCENARIO, lanes: ['carrier-pigeon'] } }),
+      await presenter.ask(ROOM_EVENTS.setScenario, {
+        scenario: { ...SCENARIO, spec: { durationMs: -1, steps: 1 } },
+      }),
+    ];
+    for (const ack of refused) expect(ack).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+
+    // Without an ack, or with junk for every argument: nothing answers, nothing breaks.
+    member.send(ROOM_EVENTS.result, { raceId: start.race.raceId, lanes: 'all of them' });
+    member.send(ROOM_EVENTS.join);
+    member.send(ROOM_EVENTS.startRace, 'junk', 'more junk');
+    member.send(ROOM_EVENTS.end, { please: true });
+    member.send(ROOM_EVENTS.clock, CLOCK, 'not a function');
+    member.send('room:unknown-event', { a: 1 });
+    presenter.send(ROOM_EVENTS.setScenario, undefined);
+
+    // The same socket still gets answers, the room still works, the other member saw nothing odd.
+    expect(await member.ask(ROOM_EVENTS.clock, CLOCK)).toEqual({ ok: true });
+    const lanes = [{ lane: 'sse', status: 'succeeded', totalPerceivedMs: 42 }];
+    expect(await member.ask(ROOM_EVENTS.result, { raceId: start.race.raceId, lanes })).toEqual({ ok: true });
+    const aggregate = await presenter.next(ROOM_EVENTS.aggregate, (a) => a.reported === 1);
+    expect(aggregate.lanes[0]?.metrics.totalPerceivedMs?.values.map((v) => v.value)).toEqual([42]);
+    expect(presenter.received(ROOM_EVENTS.ended)).toEqual([]);
+    expect(presenter.received(ROOM_EVENTS.scenario)).toEqual([]);
+    // The clock sent without a usable ack was applied too (an ack is optional), then the asked one.
+    const clocks = presenter
+      .received(ROOM_EVENTS.presence)
+      .filter((c) => c.kind === 'updated' && c.participant.clock !== null);
+    expect(clocks).toHaveLength(2);
+  });
+
+  it('refuses a name over 40 characters after trimming, and keeps a trimmed one', async () => {
+    const server = await serverWith();
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create();
+    const long = 'x'.repeat(ROOM_LIMITS.maxNameLength + 1);
+    const a = await peerOf(server);
+    expect(await a.join({ code: room.code, name: long })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED' },
+    });
+    expect(await a.ask(ROOM_EVENTS.create, { device: 'phone', name: long })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED' },
+    });
+    expect(await a.join({ code: room.code, name: '   ' })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED' },
+    });
+    const exactly = 'y'.repeat(ROOM_LIMITS.maxNameLength);
+    const ok = await a.joinOk({ code: room.code, name: `  ${exactly}  ` });
+    expect(ok.room.participants.find((p) => p.id === ok.self)?.name).toBe(exactly);
+    const markup = await (await peerOf(server)).joinOk({ code: room.code, name: '<b>Ada</b>' });
+    expect(markup.room.participants.find((p) => p.id === markup.self)?.name).toBe('<b>Ada</b>');
+    // Codes are read as people type them: lower case, with the dash, Crockford's look-alikes.
+    const typed = `${room.code.slice(0, 4)}-${room.code.slice(4)}`.toLowerCase();
+    expect(await (await peerOf(server)).join({ code: typed })).toMatchObject({ ok: true });
+  });
+});
+
+describe('flooding', () => {
+  it("refuses one socket's excess RATE_LIMITED while another's result still lands in the aggregate", async () => {
+    const server = await serverWith({ ROOM_MESSAGES_PER_SECOND: '5' });
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create({ device: 'desktop', scenario: SCENARIO });
+    const flooder = await peerOf(server);
+    const flooderJoin = await flooder.joinOk({ code: room.code });
+    const honest = await peerOf(server);
+    const honestJoin = await honest.joinOk({ code: room.code });
+    const start = (await presenter.ask(ROOM_EVENTS.startRace)) as StartRaceAck;
+    if (!start.ok) throw new Error(JSON.stringify(start));
+    const raceId = start.race.raceId;
+
+    const flood = Array.from({ length: 60 }, () => flooder.ask(ROOM_EVENTS.clock, CLOCK));
+    const lanes = [{ lane: 'websocket', status: 'succeeded', totalPerceivedMs: 777 }];
+    const honestAck = honest.ask(ROOM_EVENTS.result, { raceId, lanes });
+    const answers = await Promise.all(flood);
+    expect(await honestAck).toEqual({ ok: true });
+
+    const limited = answers.filter((a) => (a as { ok: boolean }).ok === false);
+    expect(limited.length).toBeGreaterThanOrEqual(60 - 2 * 5); // at most two one-second windows' worth
+    for (const a of limited) expect(a).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(answers.length - limited.length).toBeGreaterThan(0);
+
+    const aggregate = await presenter.next(ROOM_EVENTS.aggregate, (a) => a.reported === 1);
+    expect(aggregate.lanes[0]?.metrics.totalPerceivedMs?.values).toEqual([
+      { participantId: honestJoin.self, value: 777 },
+    ]);
+    // The flooder is still in the room, connected; the room did not end.
+    const fresh = await peerOf(server);
+    const snapshot = await fresh.joinOk({ code: room.code });
+    expect(snapshot.room.participants.find((p) => p.id === flooderJoin.self)?.connected).toBe(true);
+    expect(flooder.socket.connected).toBe(true);
+  });
+});
+
+describe('room full', () => {
+  it('answers ROOM_FULL past ROOM_MAX_PARTICIPANTS (presenter included) and lets in again after a leave', async () => {
+    const server = await serverWith({ ROOM_MAX_PARTICIPANTS: '3' });
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create();
+    expect(room.maxParticipants).toBe(3);
+    const a = await peerOf(server);
+    const aJoin = await a.joinOk({ code: room.code });
+    const b = await peerOf(server);
+    await b.joinOk({ code: room.code });
+    const c = await peerOf(server);
+    expect(await c.join({ code: room.code })).toMatchObject({ ok: false, error: { code: 'ROOM_FULL' } });
+
+    // An away participant keeps their place but not their seat: c takes it, and a cannot come back.
+    a.close();
+    await presenter.next(
+      ROOM_EVENTS.presence,
+      (ch) => ch.kind === 'updated' && ch.participant.id === aJoin.self && !ch.participant.connected,
+    );
+    await c.joinOk({ code: room.code });
+    const aBack = await peerOf(server);
+    expect(
+      await aBack.join({
+        code: room.code,
+        resume: { participantId: aJoin.self, token: aJoin.participantToken },
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'ROOM_FULL' } });
+
+    expect(await b.ask(ROOM_EVENTS.leave)).toEqual({ ok: true });
+    await presenter.next(ROOM_EVENTS.presence, (ch) => ch.kind === 'left');
+    const resumed = await aBack.joinOk({
+      code: room.code,
+      resume: { participantId: aJoin.self, token: aJoin.participantToken },
+    });
+    expect(resumed.self).toBe(aJoin.self);
+  });
+});
+
+describe('failed-join rate limit', () => {
+  it('refuses every join from an address after ROOM_FAILED_JOINS_PER_MINUTE wrong codes, a right one too', async () => {
+    const server = await serverWith({ ROOM_FAILED_JOINS_PER_MINUTE: '3' });
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create();
+    const guesser = await peerOf(server);
+    const wrong = room.code === '00000000' ? '11111111' : '00000000';
+    for (let i = 0; i < 3; i++)
+      expect(await guesser.join({ code: wrong })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    const blocked = await guesser.join({ code: wrong });
+    expect(blocked).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    if (!blocked.ok)
+      expect((blocked.error.details as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
+    // The limit is per address, not per socket: a new connection from here is refused too.
+    const again = await peerOf(server);
+    expect(await again.join({ code: room.code })).toMatchObject({
+      ok: false,
+      error: { code: 'RATE_LIMITED' },
+    });
+  });
+
+  it('does not count successful joins: a whole hall behind one address gets in', async () => {
+    const server = await serverWith({ ROOM_FAILED_JOINS_PER_MINUTE: '3' });
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create();
+    for (let i = 0; i < 12; i++) await (await peerOf(server)).joinOk({ code: room.code, name: `Seat ${i}` });
+  });
+});
+
+describe('the end of a room', () => {
+  it('ends an idle room: room:ended {reason: idle} to everyone, then ROOM_ENDED for its code', async () => {
+    const server = await serverWith({ ROOM_IDLE_MS: '300' });
+    const endedCodes: string[] = [];
+    const stop = server.app.rooms.onRoomEnded((code) => endedCodes.push(code));
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create();
+    const member = await peerOf(server);
+    const joined = await member.joinOk({ code: room.code });
+    expect(server.app.rooms.verifyParticipant(room.code, joined.self, joined.participantToken)).toBe(
+      'audience',
+    );
+
+    const [forPresenter, forMember] = await Promise.all([
+      presenter.next(ROOM_EVENTS.ended),
+      member.next(ROOM_EVENTS.ended),
+    ]);
+    expect(forPresenter).toEqual({ reason: 'idle' });
+    expect(forMember).toEqual({ reason: 'idle' });
+    expect(endedCodes).toEqual([room.code]);
+    expect(server.app.rooms.exists(room.code)).toBe(false);
+    expect(
+      server.app.rooms.verifyParticipant(room.code, joined.self, joined.participantToken),
+    ).toBeUndefined();
+    expect(await (await peerOf(server)).join({ code: room.code })).toMatchObject({
+      ok: false,
+      error: { code: 'ROOM_ENDED' },
+    });
+    // Its members are in no room any more.
+    expect(await member.ask(ROOM_EVENTS.clock, CLOCK)).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    stop();
+  });
+
+  it('ends a room when its presenter says so', async () => {
+    const server = await serverWith();
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create();
+    const member = await peerOf(server);
+    await member.joinOk({ code: room.code });
+    const ended = member.next(ROOM_EVENTS.ended);
+    expect(await presenter.ask(ROOM_EVENTS.end)).toEqual({ ok: true });
+    expect(await ended).toEqual({ reason: 'presenter' });
+    expect(server.app.rooms.exists(room.code)).toBe(false);
+    expect(await member.join({ code: room.code })).toMatchObject({
+      ok: false,
+      error: { code: 'ROOM_ENDED' },
+    });
+  });
+});
+
+describe('presence', () => {
+  it('sends deltas: joined, clock updated, away, left', async () => {
+    const server = await serverWith();
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create();
+    const member = await peerOf(server);
+    const joined = await member.joinOk({ code: room.code, name: 'Ada', device: 'tablet' });
+    expect(await member.ask(ROOM_EVENTS.clock, CLOCK)).toEqual({ ok: true });
+    member.close();
+    await presenter.next(ROOM_EVENTS.presence, (c) => c.kind === 'updated' && !c.participant.connected);
+    const back = await peerOf(server);
+    await back.joinOk({
+      code: room.code,
+      resume: { participantId: joined.self, token: joined.participantToken },
+    });
+    expect(await back.ask(ROOM_EVENTS.leave)).toEqual({ ok: true });
+    await presenter.next(ROOM_EVENTS.presence, (c) => c.kind === 'left');
+
+    const changes = presenter.received(ROOM_EVENTS.presence);
+    expect(changes.map((c) => c.kind)).toEqual(['joined', 'updated', 'updated', 'updated', 'left']);
+    expect(changes[0]).toMatchObject({
+      kind: 'joined',
+      participant: { id: joined.self, name: 'Ada', device: 'tablet', role: 'audience', connected: true },
+    });
+    expect(changes[1]).toMatchObject({ participant: { clock: CLOCK, connected: true } });
+    expect(changes[2]).toMatchObject({ participant: { clock: CLOCK, connected: false } });
+    expect(changes[3]).toMatchObject({ participant: { id: joined.self, name: 'Ada', connected: true } });
+    expect(changes[4]).toEqual({ kind: 'left', participantId: joined.self });
+    // The member's own changes are not echoed to it: it has them from its acks.
+    expect(back.received(ROOM_EVENTS.presence)).toEqual([]);
+  });
+});
