@@ -1,6 +1,7 @@
 // `npm run bench [-- --runs N] [--duration-ms D] [--warmup N] [--json FILE]`
 //                 `[--cost-blocks N] [--cost-races N] [--cost-concurrency N] [--cost-lanes a,b]`
-//                 `[--cpu-prof DIR] [--cost-control on|off] [--skip-latency] [--skip-cost]`
+//                 `[--cpu-prof DIR] [--cost-control on|off] [--frame-races N]`
+//                 `[--skip-latency] [--skip-cost] [--skip-frames]`
 //
 // Two questions, both in one run.
 //
@@ -20,6 +21,10 @@
 //           alternating blocks; CPU from /proc/<pid>/stat per block (serverCost.ts)
 //   page    the client's per-event measurement path run in Node against the same events applied with
 //           no measurement, in alternating blocks (pageCost.ts)
+//
+// 3. Does the page stay smooth (issue 4: no frame over 50 ms with seven lanes at 20 events per second)?
+// The real page in Chromium races every lane on 100 steps over 5 s; its frame lengths against the same
+// page left idle for as long, in the same run (pageFrames.ts).
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -42,13 +47,14 @@ import { io, type Socket } from 'socket.io-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type RunningServer, startServer } from '../fixtures/server.ts';
 import { measurePageCost, type PageCostResult } from './pageCost.ts';
+import { type FrameStats, measurePageFrames, type PageFramesResult } from './pageFrames.ts';
 import { type ProfileDiff, profileDiff } from './profileDiff.ts';
 import { COST_LANES, measureServerCost, type ServerCostResult, type Spread } from './serverCost.ts';
 
 const USAGE = `usage: npm run bench -- [--runs N (default 200)] [--duration-ms D (default 20)] [--warmup N (default 20)]
     [--cost-blocks N off blocks, N+1 on (default 8)] [--cost-races N (default 80)] [--cost-concurrency N (default 6)]
     [--cost-lanes ${COST_LANES.join(',')} (default: all four)] [--cpu-prof DIR] [--cost-control on|off]
-    [--skip-latency] [--skip-cost] [--json FILE]`;
+    [--frame-races N (default 3)] [--skip-latency] [--skip-cost] [--skip-frames] [--json FILE]`;
 
 // ── Settings ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -68,6 +74,8 @@ const { values } = parseArgs({
     'cost-control': { type: 'string' },
     'skip-latency': { type: 'boolean', default: false },
     'skip-cost': { type: 'boolean', default: false },
+    'frame-races': { type: 'string', default: '3' },
+    'skip-frames': { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -126,6 +134,11 @@ const COST_CONTROL: 'on' | 'off' | undefined = control;
 const COST_SPEC: TaskSpec = { durationMs: 200, steps: 20 };
 /** The short-polling lane's interval in the server race, ms. */
 const COST_POLL_INTERVAL_MS = 50;
+/** The smoothness race: 7 lanes × 100 steps over 5 s = 20 events per second per lane. */
+const FRAME_RACES = wholeNumber('frame-races', values['frame-races'], 1, 100);
+const FRAME_SPEC = { durationMs: 5_000, steps: 100 } as const;
+/** The issue's limit on one frame, ms. */
+const FRAME_LIMIT_MS = 50;
 /** The page side: 10 pairs of blocks of 100 races of 7 lanes × 23 events (16 100 events a block). */
 const PAGE_COST = { blocks: 10, racesPerBlock: 100, warmupRaces: 100, steps: 20, eventsPerFrame: 2 } as const;
 
@@ -551,6 +564,50 @@ function costTable(report: CostReport): string {
   ].join('\n');
 }
 
+function framesTable(result: PageFramesResult): string {
+  const header = [
+    'page',
+    'frames',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    `over ${FRAME_LIMIT_MS} ms`,
+    'long animation frames',
+    '× idle p99',
+  ];
+  const row = (name: string, s: FrameStats, ratio: string) => [
+    name,
+    String(s.frames),
+    fmt(s.p50Ms),
+    fmt(s.p99Ms),
+    fmt(s.maxMs),
+    String(s.over50),
+    String(s.longAnimationFrames),
+    ratio,
+  ];
+  const body = [
+    row('racing', result.race, formatRatio(ratio(result.race.p99Ms, result.idle.p99Ms))),
+    row('idle (baseline)', result.idle, '—'),
+    ...result.perRace.map((s, k) => row(`  race ${k + 1}`, s, '')),
+  ];
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...body.map((cells) => cells[i]?.length ?? 0)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ');
+  return [
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...body.map(line),
+    '',
+    'A frame is the time between two requestAnimationFrame callbacks on the page; a long animation frame is',
+    "Chromium's own report of a frame whose main-thread work took over 50 ms (the page's fault, not the machine's)." +
+      (result.race.worstScript ? ` Longest script: ${result.race.worstScript}.` : ''),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   console.log(
     `bench: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ` +
@@ -560,6 +617,9 @@ async function main(): Promise<void> {
   const loadBeforeCost = loadavg()[0] ?? 0;
   const costResult = values['skip-cost'] ? undefined : await cost();
   const loadAfterCost = loadavg()[0] ?? 0;
+  const framesResult = values['skip-frames']
+    ? undefined
+    : await measurePageFrames({ races: FRAME_RACES, ...FRAME_SPEC });
 
   if (latencyResult) {
     console.log(`\nadded latency beyond the task's ${DURATION_MS} ms (lower is better)\n`);
@@ -588,6 +648,14 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\nload average (1 min): ${round2(loadBeforeCost)} before, ${round2(loadAfterCost)} after`);
+  }
+
+  if (framesResult) {
+    console.log(
+      `\npage smoothness: ${framesResult.settings.lanes} lanes, ${FRAME_SPEC.steps} steps over ${FRAME_SPEC.durationMs} ms ` +
+        `(${framesResult.settings.eventsPerSecond} events/s), ${FRAME_RACES} races; target: no frame over ${FRAME_LIMIT_MS} ms\n`,
+    );
+    console.log(framesTable(framesResult));
   }
 
   if (jsonFile) {
@@ -639,6 +707,9 @@ async function main(): Promise<void> {
               ...costResult,
             },
           }
+        : {}),
+      ...(framesResult
+        ? { pageFrames: { unit: 'ms between animation frames', limitMs: FRAME_LIMIT_MS, ...framesResult } }
         : {}),
     };
     writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
