@@ -47,6 +47,8 @@ export class RoomPeer {
       forceNew: true,
       transports: ['websocket'],
       reconnection: options.reconnection ?? false,
+      reconnectionDelay: 50,
+      reconnectionDelayMax: 200,
     });
     const peer = new RoomPeer(socket);
     await new Promise<void>((resolve, reject) => {
