@@ -203,7 +203,8 @@ export const ROOM_EVENTS = {
   setScenario: 'room:scenario:set',
   startRace: 'room:race:start',
   end: 'room:end',
-  /** Participant → server: their race's figures. */
+  /** Participant → server: their race's figures, for the current race, each raced lane at most once.
+   *  One result per participant: a second one replaces the first. The presenter's is refused. */
   result: 'room:result',
   /** s→c */
   presence: 'room:presence',
@@ -244,8 +245,10 @@ export type CreateRoomAck = z.infer<typeof CreateRoomAck>;
 
 /**
  * `presenterProof`: lowercase hex HMAC-SHA256, key = the presenter's secret (its UTF-8 bytes),
- * message = `${code}:${nonce}` with the nonce from this connection's `room:hello`. A nonce is used
- * once, so a proof seen on the wire cannot be replayed, and the secret itself never travels again.
+ * message = `${code}:${nonce}` with the code as RoomCode parses it (8 symbols, no dash) and the nonce
+ * from this connection's `room:hello`. A nonce is used once, by the next join that carries a proof
+ * (whatever its outcome), so a proof seen on the wire cannot be replayed, and the secret itself never
+ * travels again. A wrong proof is refused FORBIDDEN; it never downgrades the join to audience.
  */
 export const JoinRoomRequest = z.strictObject({
   code: RoomCode,
@@ -255,7 +258,9 @@ export const JoinRoomRequest = z.strictObject({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
-  /** Rejoin as the same participant (a reload, a dropped network). */
+  /** Rejoin as the same participant (a reload, a dropped network). An unknown participant or a wrong
+   *  token is refused FORBIDDEN (join again without `resume`); the presenter's participant also needs
+   *  `presenterProof`. */
   resume: z.strictObject({ participantId: ParticipantId, token: RoomSecret }).optional(),
 });
 export type JoinRoomRequest = z.infer<typeof JoinRoomRequest>;
