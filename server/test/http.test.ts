@@ -1,6 +1,9 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import {
   API_PATHS,
   ErrorEnvelope,
+  LAB_TAGS,
   REQUEST_BYTES_HEADER,
   SyncTimeoutDetails,
   TaskResponse,
@@ -130,6 +133,56 @@ describe('wire accounting', () => {
     expect(Number(bigger.headers.get(REQUEST_BYTES_HEADER)) - reported).toBe(20);
   });
 
+  it('reports each request of one keep-alive connection exactly, a long poll read live mid-flight included', async () => {
+    const runId = 'xrb-keepalive-1';
+    const created = await fetch(`${server.baseUrl}${API_PATHS.tasks}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ spec: { durationMs: 400, steps: 1 } }),
+    });
+    const { task: queued } = TaskResponse.parse(await created.json());
+    // Running: its next event is the step 400 ms away, so the long poll below is held.
+    await expect
+      .poll(
+        async () =>
+          TaskResponse.parse(await (await fetch(`${server.baseUrl}${API_PATHS.task(queued.id)}`)).json()).task
+            .status,
+      )
+      .toBe('running');
+    const task = TaskResponse.parse(
+      await (await fetch(`${server.baseUrl}${API_PATHS.task(queued.id)}`)).json(),
+    ).task;
+    const { port } = new URL(server.baseUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    const answers = answerReader(socket);
+    try {
+      // One plain GET, then a tagged long poll held until the task ends, on the same connection.
+      const first = `GET ${API_PATHS.task(task.id)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+      socket.write(first);
+      expect((await answers.next()).headers[REQUEST_BYTES_HEADER]).toBe(String(Buffer.byteLength(first)));
+
+      const poll =
+        `GET ${API_PATHS.events(task.id)}?after=${task.lastSeq}&waitMs=5000 HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `${LAB_TAGS.laneHeader}: long-polling\r\n${LAB_TAGS.runHeader}: ${runId}\r\n\r\n`;
+      socket.write(poll);
+      let answered = false;
+      const held = answers.next().then((answer) => {
+        answered = true;
+        return answer;
+      });
+      // The run's report is read while the poll is held (the ledger then reads open exchanges live);
+      // the poll's own figure stays its request's bytes.
+      await expect
+        .poll(async () => (await fetch(`${server.baseUrl}${API_PATHS.wire(runId)}`)).status)
+        .toBe(200);
+      expect(answered, 'the poll was still held when its run was read').toBe(false);
+      expect((await held).headers[REQUEST_BYTES_HEADER]).toBe(String(Buffer.byteLength(poll)));
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('serves liveness and Prometheus metrics', async () => {
     const health = await fetch(`${server.baseUrl}${API_PATHS.health}`);
     expect(await health.json()).toMatchObject({ status: 'ok', store: 'sqlite' });
@@ -137,3 +190,41 @@ describe('wire accounting', () => {
     expect(metrics).toMatch(/transport_lab_task_events_total\{type="succeeded"\} \d+/);
   });
 });
+
+/** Reads HTTP/1.1 answers with a Content-Length off a raw socket, one at a time, in order. */
+function answerReader(socket: Socket) {
+  let buffered = Buffer.alloc(0);
+  let wake: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    wake?.();
+  });
+  const more = () =>
+    new Promise<void>((resolve, reject) => {
+      wake = resolve;
+      socket.once('close', () => reject(new Error('the connection closed before a whole answer')));
+    });
+  return {
+    async next(): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end !== -1) {
+          const [statusLine = '', ...lines] = buffered.subarray(0, end).toString('latin1').split('\r\n');
+          const headers = Object.fromEntries(
+            lines.map((line) => {
+              const colon = line.indexOf(':');
+              return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+            }),
+          );
+          const length = Number(headers['content-length'] ?? 0);
+          if (buffered.length >= end + 4 + length) {
+            const body = buffered.subarray(end + 4, end + 4 + length).toString('utf8');
+            buffered = buffered.subarray(end + 4 + length);
+            return { status: Number(statusLine.split(' ')[1]), headers, body };
+          }
+        }
+        await more();
+      }
+    },
+  };
+}

@@ -78,6 +78,9 @@ interface Conn {
   markUp: number;
   markDown: number;
   current: Flow | Untagged | undefined;
+  /** Inbound sockets: `bytesRead` when the previous answer on this connection was finished (a
+   *  checkpoint can move `markUp` mid-request, when a report reads open streams live). */
+  readAtLastAnswer: number;
   /** The run and lane this connection counts for: that of its first tagged request. */
   owner?: { run: Run; lane: LaneId };
 }
@@ -98,6 +101,12 @@ export interface WireLedger {
   trackOutgoing(taskId: string, socket: Socket): void;
   /** The run's counts, live streams included; undefined for an unknown or expired run. */
   report(runId: string): WireReport | undefined;
+  /**
+   * The bytes this request has taken on its socket so far (request line, headers, and the body as far
+   * as it has been read): what `x-request-bytes` reports. Undefined for a socket the ledger has not
+   * seen, which cannot happen for a request on an attached server.
+   */
+  requestBytes(req: IncomingMessage): number | undefined;
   /** Moves the live bytes of every open stream into the totals (before a metrics scrape). */
   flushAll(): void;
   /** Connections open now, per browser channel and lane (over all runs). */
@@ -273,7 +282,15 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     let conn = conns.get(socket);
     if (!conn) {
       // Seen first at its first request (or attempt): everything since it opened is that one's.
-      const created: Conn = { socket, channel, outgoing, markUp: 0, markDown: 0, current: undefined };
+      const created: Conn = {
+        socket,
+        channel,
+        outgoing,
+        markUp: 0,
+        markDown: 0,
+        current: undefined,
+        readAtLastAnswer: 0,
+      };
       conns.set(socket, created);
       socket.once('close', () => onClose(created));
       conn = created;
@@ -318,12 +335,14 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     const end = () => {
       if (conn.current !== current) return;
       checkpoint(conn);
+      conn.readAtLastAnswer = req.socket.bytesRead;
       conn.current = undefined;
       if (!('untagged' in current)) endFlow(current);
     };
-    // `finish`: the whole answer was handed to the socket. `close` without it: cut short.
-    res.once('finish', end);
-    res.once('close', end);
+    // `finish`: the whole answer was handed to the socket. `close` without it: cut short. `on`, not
+    // `once`: `end` runs its body once anyway, and `once` would wrap it in one more closure each.
+    res.on('finish', end);
+    res.on('close', end);
   }
 
   function onUpgrade(channel: BrowserChannel, counted: CountedRoute, req: IncomingMessage, socket: Duplex) {
@@ -375,6 +394,11 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
       const sent = () => add(flow.run, flow.lane, 'serverToReceiver', { requests: 1 });
       if (socket.connecting) socket.once('connect', sent);
       else if (!socket.destroyed) sent();
+    },
+
+    requestBytes(req) {
+      const conn = conns.get(req.socket);
+      return conn && req.socket.bytesRead - conn.readAtLastAnswer;
     },
 
     report(runId) {
