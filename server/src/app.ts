@@ -123,12 +123,13 @@ export async function createServer(
   app.set('etag', false); // task resources set their own strong ETags; nothing else is cacheable
 
   const api = Router();
+  const requestBytes = accounting ? requestWireBytes(wire) : undefined;
   api.use(
-    ...(accounting ? [requestWireBytes] : []),
     requestLogging(logger),
     metrics.timeRequests,
     requireJsonBody,
     jsonBody(config.BODY_LIMIT_BYTES),
+    ...(requestBytes ? [requestBytes.stamp] : []),
   );
   requestResponse.register({
     router: api,
@@ -169,6 +170,7 @@ export async function createServer(
     res.send(await metrics.registry.metrics());
   });
   api.use('/api', apiNotFound);
+  if (requestBytes) api.use(requestBytes.stampOnError);
   api.use(errorHandler(config.BODY_LIMIT_BYTES));
   app.use(api);
 
