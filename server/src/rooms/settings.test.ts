@@ -1,0 +1,40 @@
+import { ROOM_LIMITS } from '@transport-lab/shared';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../config.ts';
+
+describe('room settings', () => {
+  it("default to the contract's ROOM_LIMITS", () => {
+    const config = loadConfig({});
+    expect(config.ROOM_MAX_PARTICIPANTS).toBe(ROOM_LIMITS.defaultMaxParticipants);
+    expect(config.ROOM_IDLE_MS).toBe(ROOM_LIMITS.defaultIdleMs);
+    expect(config.ROOM_FAILED_JOINS_PER_MINUTE).toBe(ROOM_LIMITS.failedJoinsPerMinute);
+    expect(config.ROOM_MESSAGES_PER_SECOND).toBe(ROOM_LIMITS.messagesPerSecond);
+  });
+
+  it('read whole numbers from the environment', () => {
+    const config = loadConfig({
+      ROOM_MAX_PARTICIPANTS: '3',
+      ROOM_IDLE_MS: '250',
+      ROOM_FAILED_JOINS_PER_MINUTE: '4',
+      ROOM_MESSAGES_PER_SECOND: '5',
+    });
+    expect([
+      config.ROOM_MAX_PARTICIPANTS,
+      config.ROOM_IDLE_MS,
+      config.ROOM_FAILED_JOINS_PER_MINUTE,
+      config.ROOM_MESSAGES_PER_SECOND,
+    ]).toEqual([3, 250, 4, 5]);
+  });
+
+  it.each([
+    ['ROOM_MAX_PARTICIPANTS', '0'],
+    ['ROOM_MAX_PARTICIPANTS', 'lots'],
+    ['ROOM_IDLE_MS', '1.5'],
+    ['ROOM_IDLE_MS', '-1'],
+    ['ROOM_FAILED_JOINS_PER_MINUTE', '0'],
+    ['ROOM_MESSAGES_PER_SECOND', '2.5'],
+  ])('stop the start-up on %s=%s, naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});
