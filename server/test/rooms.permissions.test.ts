@@ -237,6 +237,22 @@ describe('participants', () => {
     ).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
   });
 
+  it('stay one participant when the same connection joins again, and a presenter keeps the rights it has', async () => {
+    const { presenter, code, created, intruder, intruderJoin, watcher } = await roomWithAudience();
+    const again = await intruder.joinOk({ code, name: 'Mallory' });
+    expect(again.self).toBe(intruderJoin.self);
+    expect(again.room.participants).toHaveLength(3);
+    const presenterAgain = await presenter.joinOk({ code, device: 'desktop' });
+    expect(presenterAgain).toMatchObject({ self: created.self, role: 'presenter' });
+    expect(await presenter.ask(ROOM_EVENTS.startRace)).toMatchObject({ ok: true });
+    expect(await intruder.ask(ROOM_EVENTS.startRace)).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' },
+    });
+    await watcher.next(ROOM_EVENTS.race);
+    expect(watcher.received(ROOM_EVENTS.presence).filter((c) => c.kind === 'joined')).toEqual([]);
+  });
+
   it('refuse a result from the presenter, for another race, for a lane not raced, or with a lane twice', async () => {
     const { presenter, intruder } = await roomWithAudience();
     const start = (await presenter.ask(ROOM_EVENTS.startRace)) as StartRaceAck;

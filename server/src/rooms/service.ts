@@ -158,6 +158,7 @@ export class RoomService implements RoomsHandle {
         throw new AppError('FORBIDDEN', 'The presenter proof does not match this room and connection.');
       proved = true;
     }
+    const current = this.membership(socket);
     let member: Member | undefined;
     if (req.resume) {
       const found = room.members.get(req.resume.participantId);
@@ -168,14 +169,19 @@ export class RoomService implements RoomsHandle {
       if (!found.participant.connected && room.isFull())
         throw new AppError('ROOM_FULL', `This room holds ${room.maxParticipants} people.`);
       member = found;
+    } else if (current?.room === room) {
+      // This connection already speaks in this room (a repeated join): the same participant, not a twin.
+      member = current.member;
     } else if (room.isFull()) {
       throw new AppError('ROOM_FULL', `This room holds ${room.maxParticipants} people.`);
     }
 
     // Accepted: from here nothing throws. A socket already speaking for this very participant (a
-    // rejoin after connection state recovery) stays; any other membership of this socket ends.
-    const current = this.membership(socket);
-    if (!member || current?.member !== member) this.detach(socket);
+    // repeated join, a rejoin after connection state recovery) stays, with the rights it proved on
+    // this connection; any other membership of this socket ends.
+    const same = member !== undefined && current?.member === member;
+    const rights = proved || (same && socket.data.presenter === true);
+    if (!same) this.detach(socket);
     if (member) {
       const previous = member.socketId;
       member.socketId = socket.id;
@@ -189,7 +195,7 @@ export class RoomService implements RoomsHandle {
       };
       // A second tab or a reload whose old socket is not gone yet: the newest speaks for them.
       if (previous && previous !== socket.id) this.release(this.io.sockets.get(previous), room);
-      this.attach(socket, room, member, proved);
+      this.attach(socket, room, member, rights);
       this.presence(room, { kind: 'updated', participant: member.participant }, socket);
     } else {
       const forgotten = room.forgetLongestAwayIfCrowded();
@@ -204,7 +210,7 @@ export class RoomService implements RoomsHandle {
       this.attach(socket, room, member, proved);
       this.presence(room, { kind: 'joined', participant: member.participant }, socket);
     }
-    if (proved && room.race) {
+    if (rights && room.race) {
       // A presenter who reloads mid-race sees the aggregate at once, not at the next result.
       const aggregate = room.aggregate();
       afterAck(() => {
