@@ -1,16 +1,30 @@
 import { useEffect } from 'react';
 import { currentLink } from './features/race/ExportBar.tsx';
 import { RacePage } from './features/race/RacePage.tsx';
+import { RoomBar } from './features/room/RoomBar.tsx';
+import { RoomPage } from './features/room/RoomPage.tsx';
+import { withRoomParam } from './features/room/room-link.ts';
 import { appStore, useAppStore } from './store/index.ts';
+import type { AppState } from './store/types.ts';
+
+/** The room the address names: the one this page is in, or the one its join form is open for. */
+function roomInLink(state: AppState): string | undefined {
+  const { room } = state;
+  if (room.phase === 'joined') return room.code;
+  if (room.screen === 'room' && room.phase !== 'ended') return room.joinCode.trim() || undefined;
+  return undefined;
+}
 
 export function App() {
   const viewMode = useAppStore((s) => s.viewMode);
+  const screen = useAppStore((s) => s.room.screen);
 
   useEffect(() => {
     document.documentElement.dataset.view = viewMode;
   }, [viewMode]);
 
-  // The address always carries the settings, so that a reload, a bookmark or a shared link reproduces them.
+  // The address always carries the settings, so that a reload, a bookmark or a shared link reproduces
+  // them; and the room, so that a reload rejoins it.
   useEffect(
     () =>
       appStore.subscribe((state, previous) => {
@@ -18,11 +32,12 @@ export function App() {
           state.specInput === previous.specInput &&
           state.selectedLanes === previous.selectedLanes &&
           state.laneSettingsInput === previous.laneSettingsInput &&
-          state.viewMode === previous.viewMode
+          state.viewMode === previous.viewMode &&
+          roomInLink(state) === roomInLink(previous)
         ) {
           return;
         }
-        history.replaceState(history.state, '', currentLink());
+        history.replaceState(history.state, '', withRoomParam(currentLink(), roomInLink(state)));
       }),
     [],
   );
@@ -30,7 +45,15 @@ export function App() {
   useEffect(() => {
     void appStore.getState().measureClock();
     void appStore.getState().loadServerSettings();
+    // Opened at `?room=CODE` by a browser that was in that room (a reload): back in, same rights.
+    void appStore.getState().rejoinFromLink();
   }, []);
 
-  return <RacePage />;
+  if (screen === 'room') return <RoomPage />;
+  return (
+    <>
+      <RoomBar />
+      <RacePage />
+    </>
+  );
 }

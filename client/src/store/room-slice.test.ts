@@ -165,7 +165,12 @@ const settleMicrotasks = () => new Promise<void>((resolve) => setTimeout(resolve
 
 const audienceJoinAck = {
   ok: true,
-  room: roomState(),
+  room: roomState({
+    participants: [
+      participant('presenter1', { role: 'presenter', device: 'desktop', name: 'Ada' }),
+      participant('phone-one'),
+    ],
+  }),
   self: 'phone-one',
   role: 'audience',
   participantToken: TOKEN_1,
@@ -467,10 +472,11 @@ describe('room slice: parsing what the server sends', () => {
     });
     expect(store.getState().room.participants.map((p) => [p.id, p.connected])).toEqual([
       ['presenter1', true],
+      ['phone-one', true],
       ['phone-two', false],
     ]);
     socket().push(ROOM_EVENTS.presence, { kind: 'left', participantId: 'phone-two' });
-    expect(store.getState().room.participants.map((p) => p.id)).toEqual(['presenter1']);
+    expect(store.getState().room.participants.map((p) => p.id)).toEqual(['presenter1', 'phone-one']);
     expect(store.getState().room.announcements.map((a) => a.text)).toEqual([
       'You joined room ABCD2345.',
       'Anonymous phon joined on a phone.',
@@ -527,6 +533,12 @@ describe('room slice: audience runs the room’s race', () => {
     await settleMicrotasks();
     const clock = socket().sent.find((s) => s.event === ROOM_EVENTS.clock);
     expect(clock?.payload).toEqual({ offsetMs: 1_000, uncertaintyMs: 10, rttMs: 20 });
+    // The server tells the others; this page's own row takes it from the ack.
+    expect(store.getState().room.participants.find((p) => p.id === 'phone-one')?.clock).toEqual({
+      offsetMs: 1_000,
+      uncertaintyMs: 10,
+      rttMs: 20,
+    });
 
     socket().push(ROOM_EVENTS.race, {
       raceId: 'race-000042',

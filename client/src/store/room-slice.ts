@@ -141,7 +141,7 @@ export interface RoomSlice {
   rejoinFromLink(): Promise<void>;
   leaveRoom(): Promise<void>;
   /** Presenter: the room's scenario becomes this page's current race settings. */
-  useMyRaceSettings(): Promise<void>;
+  applyMyRaceSettings(): Promise<void>;
   startForEveryone(): Promise<void>;
   endRoom(): Promise<void>;
   dismissRoomProblem(): void;
@@ -479,8 +479,15 @@ export const createRoomSlice =
       if (estimate === clockSent) return;
       clockSent = estimate;
       const { offsetMs, uncertaintyMs, rttMs } = estimate;
-      void ask('clock', RoomAck, ROOM_EVENTS.clock, { offsetMs, uncertaintyMs, rttMs }).then((outcome) => {
-        if (!outcome.ok && outcome.problem.code !== 'TIMEOUT') patch({ problem: outcome.problem });
+      const report = { offsetMs, uncertaintyMs, rttMs };
+      void ask('clock', RoomAck, ROOM_EVENTS.clock, report).then((outcome) => {
+        if (!outcome.ok) {
+          if (outcome.problem.code !== 'TIMEOUT') patch({ problem: outcome.problem });
+          return;
+        }
+        // The server tells everyone else; this page's own row learns it from the ack.
+        const { participants, self } = get().room;
+        patch({ participants: participants.map((p) => (p.id === self ? { ...p, clock: report } : p)) });
       });
     }
 
@@ -845,7 +852,7 @@ export const createRoomSlice =
         }));
       },
 
-      async useMyRaceSettings() {
+      async applyMyRaceSettings() {
         const state = get();
         if (state.room.role !== 'presenter' || state.room.pending) return;
         const scenario = scenarioFromSettings(state);

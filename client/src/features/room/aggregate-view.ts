@@ -38,11 +38,14 @@ export function boxStats(dist: Distribution): BoxStats | undefined {
   };
 }
 
-/** The next round number at or above `value` (1, 2 or 5 × 10^k): the end of a shared axis. */
+/** Steps of a round axis end, per power of ten: fine enough that the data fills most of the axis. */
+const AXIS_STEPS = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
+
+/** The next round number at or above `value` (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k): the end of a shared axis. */
 export function niceCeiling(value: number): number {
   if (!(value > 0) || !Number.isFinite(value)) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+  for (const step of AXIS_STEPS) if (step * power >= value) return step * power;
   return 10 * power;
 }
 

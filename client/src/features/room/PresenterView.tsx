@@ -1,0 +1,148 @@
+import { formatRoomCode } from '@transport-lab/shared';
+import { useRef, useState } from 'react';
+import { appStore, useAppStore } from '../../store/index.ts';
+import { sameScenario, scenarioFromSettings } from '../../store/room-slice.ts';
+import { Aggregate } from './Aggregate.tsx';
+import { JoinQr } from './JoinQr.tsx';
+import { PresenceList } from './PresenceList.tsx';
+import { roomJoinLink } from './room-link.ts';
+import { ScenarioSummary } from './ScenarioSummary.tsx';
+
+/** The presenter's room: how to join (code, link, QR), the scenario and its controls, the aggregate, presence. */
+export function PresenterView() {
+  const code = useAppStore((s) => s.room.code) ?? '';
+  const scenario = useAppStore((s) => s.room.scenario);
+  const pending = useAppStore((s) => s.room.pending);
+  const specInput = useAppStore((s) => s.specInput);
+  const laneSettingsInput = useAppStore((s) => s.laneSettingsInput);
+  const selectedLanes = useAppStore((s) => s.selectedLanes);
+  const server = useAppStore((s) => s.server);
+  // Computed here, not in a selector: a selector must not return a new object on every call.
+  const mine = scenarioFromSettings({ specInput, laneSettingsInput, selectedLanes, server });
+  const audience = useAppStore(
+    (s) => s.room.participants.filter((p) => p.role === 'audience' && p.connected).length,
+  );
+  const [confirmEnd, setConfirmEnd] = useState(false);
+  const link = roomJoinLink(location.href, code);
+  const { applyMyRaceSettings, startForEveryone, endRoom, setRoomScreen } = appStore.getState();
+  const differs = mine.ok && !sameScenario(mine.scenario, scenario);
+
+  return (
+    <div className="room-presenter">
+      <section className="room-join-panel" aria-labelledby="room-join-title">
+        <div className="room-code-block">
+          <h2 id="room-join-title" className="room-code-label">
+            Join at this page with the code
+          </h2>
+          <p className="room-code num" data-testid="room-code">
+            {formatRoomCode(code)}
+          </p>
+          <CopyLink link={link} />
+        </div>
+        <JoinQr link={link} />
+      </section>
+
+      <section className="room-controls" aria-labelledby="room-scenario-title">
+        <h2 id="room-scenario-title" className="section-title">
+          The race everyone runs
+        </h2>
+        {scenario ? <ScenarioSummary scenario={scenario} /> : null}
+        {!mine.ok ? (
+          <p className="hint">{mine.reason}</p>
+        ) : differs ? (
+          <p className="hint" data-testid="room-scenario-differs">
+            Your race settings differ from the room’s.{' '}
+            <button type="button" className="link-button" onClick={() => setRoomScreen('race')}>
+              See them
+            </button>
+          </p>
+        ) : null}
+        <div className="actions room-actions">
+          <button
+            type="button"
+            className="button"
+            disabled={!mine.ok || !differs || pending !== undefined}
+            onClick={() => void applyMyRaceSettings()}
+          >
+            Use my race settings
+          </button>
+          <button
+            type="button"
+            className="button primary"
+            disabled={pending !== undefined}
+            onClick={() => void startForEveryone()}
+          >
+            {pending === 'start' ? 'Starting…' : 'Start for everyone'}
+          </button>
+          <span className="hint num">
+            {audience} {audience === 1 ? 'device' : 'devices'} connected
+          </span>
+        </div>
+        <div className="actions room-end">
+          {confirmEnd ? (
+            <>
+              <span>End the room for everyone? Nobody can rejoin it.</span>
+              <button
+                type="button"
+                className="button danger"
+                disabled={pending !== undefined}
+                onClick={() => void endRoom()}
+              >
+                End room
+              </button>
+              <button type="button" className="button" onClick={() => setConfirmEnd(false)}>
+                Keep it open
+              </button>
+            </>
+          ) : (
+            <button type="button" className="button" onClick={() => setConfirmEnd(true)}>
+              End room…
+            </button>
+          )}
+        </div>
+      </section>
+
+      <Aggregate />
+      <PresenceList />
+    </div>
+  );
+}
+
+/** The join link, with Copy (the Clipboard API exists only in secure contexts: else the text is selected). */
+function CopyLink({ link }: { link: string }) {
+  const [message, setMessage] = useState('');
+  const fieldRef = useRef<HTMLInputElement>(null);
+  const copy = async () => {
+    try {
+      if (!navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(link);
+      setMessage('Link copied.');
+    } catch {
+      fieldRef.current?.select();
+      setMessage('Copy the selected link.');
+    }
+  };
+  return (
+    <div className="room-link">
+      <label htmlFor="room-link-field" className="visually-hidden">
+        Join link
+      </label>
+      <input
+        id="room-link-field"
+        ref={fieldRef}
+        className="room-link-field"
+        type="text"
+        readOnly
+        value={link}
+        data-testid="room-link"
+        onFocus={(event) => event.currentTarget.select()}
+      />
+      <button type="button" className="button small" onClick={() => void copy()}>
+        Copy link
+      </button>
+      <span className="hint" aria-live="polite">
+        {message}
+      </span>
+    </div>
+  );
+}
