@@ -15,6 +15,7 @@ import {
   ErrorEnvelope,
   HTTP_HEADERS,
   NOTE_COLOURS,
+  ROOM_EVENTS,
 } from '@transport-lab/shared';
 import { createParser } from 'eventsource-parser';
 import { io as connect } from 'socket.io-client';
@@ -23,7 +24,8 @@ import { createServer, listen } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { epochNow } from '../src/observability/clock.ts';
 import { postJson, seeded, TestParticipant, TestPresenterMap, TestRooms } from './boardClients.ts';
-import { tempDataDir } from './harness.ts';
+import { startTestServer, tempDataDir } from './harness.ts';
+import { RoomPeer } from './roomsHarness.ts';
 
 const CODE = 'B0ARD234';
 const TOKEN = (n: number) => `token-${String(n).padStart(2, '0')}-abcdefghijklmnopqrstu`;
@@ -219,6 +221,59 @@ describe('board HTTP edges', () => {
   });
 });
 
+describe('board with the rooms server', () => {
+  it('members edit with the token their join gave; a forged token is refused; only the presenter gets the map; ending the room ends the board', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const presenter = await RoomPeer.connect(srv.baseUrl);
+    const audience = await RoomPeer.connect(srv.baseUrl);
+    cleanups.push(() => {
+      presenter.socket.disconnect();
+      audience.socket.disconnect();
+    });
+    const created = await presenter.create({ device: 'desktop' });
+    const code = created.room.code;
+    const joined = await audience.joinOk({ code });
+    if (!joined.ok) throw new Error('join refused');
+    const member = { participantId: joined.self, token: joined.participantToken };
+    const host = { participantId: created.self, token: created.participantToken };
+    const edits = `${srv.baseUrl}${BOARD_PATHS.edits(code)}`;
+
+    const made = await postJson(edits, {
+      ...member,
+      editId: 'edit-0001',
+      op: { type: 'slider.set', value: 12 },
+    });
+    expect(made.status).toBe(200);
+    const forged = await postJson(edits, {
+      participantId: joined.self,
+      token: created.participantToken,
+      editId: 'edit-0002',
+      op: { type: 'slider.set', value: 13 },
+    });
+    expect(forged.status).toBe(403);
+
+    const socket = connect(`${srv.baseUrl}${BOARD_NAMESPACE}`, { transports: ['websocket'], forceNew: true });
+    cleanups.push(() => void socket.disconnect());
+    const subscribe = (presenterCredentials: BoardCredentials) =>
+      new Promise<BoardSubscribeAck>((resolve) =>
+        socket.emit(
+          BOARD_EVENTS.subscribe,
+          { code, after: 0, presenter: presenterCredentials },
+          (raw: unknown) => resolve(BoardSubscribeAck.parse(raw)),
+        ),
+      );
+    const refused = await subscribe(member);
+    expect(refused.ok || refused.error.code).toBe('FORBIDDEN');
+    const granted = await subscribe(host);
+    expect(granted.ok && granted.map?.rows.map((r) => r.version)).toEqual([1]);
+
+    const ended = (await presenter.ask(ROOM_EVENTS.end)) as { ok: boolean };
+    expect(ended.ok).toBe(true);
+    expect((await fetch(`${srv.baseUrl}${BOARD_PATHS.board(code)}`)).status).toBe(404);
+  });
+});
+
 /** One random op against what this page knows of the board (it may be stale: the server decides). */
 function randomOp(
   random: () => number,
@@ -253,32 +308,39 @@ describe('board convergence over five lanes', () => {
 
   it(`every participant, on five lanes with random drops, ends with the server's board, and the presenter's map shows each page's own figures exactly (seed ${seed})`, async () => {
     const random = seeded(seed);
-    const rooms = new TestRooms();
-    const presenter = rooms.add(CODE, 'presenter', TOKEN(0), 'presenter');
-    const srv = await boardServer(rooms);
+    // The rooms server's own rooms: every page joins and edits with the token its join gave it.
+    const srv = await startTestServer({ WEBHOOK_SCHEDULE_SCALE: '0.001' });
+    cleanups.push(() => srv.close());
+    const host = await RoomPeer.connect(srv.baseUrl);
+    cleanups.push(() => void host.socket.disconnect());
+    const created = await host.create({ device: 'desktop' });
+    const code = created.room.code;
+    const presenter: BoardCredentials = { participantId: created.self, token: created.participantToken };
 
     const lanes: BoardLane[] = [...BOARD_LANES, ...BOARD_LANES]; // two pages per lane
-    const participants = lanes.map((lane, i) => {
-      const credentials: BoardCredentials = rooms.add(
-        CODE,
-        `page${String(i).padStart(2, '0')}`,
-        TOKEN(i + 1),
-      );
+    const participants: TestParticipant[] = [];
+    for (const lane of lanes) {
+      const peer = await RoomPeer.connect(srv.baseUrl);
+      cleanups.push(() => void peer.socket.disconnect());
+      const joined = await peer.joinOk({ code });
+      if (!joined.ok) throw new Error('join refused');
       // Each page's clock is off the server's by up to ±5 s; its own offset estimate corrects it.
       const skewMs = (random() - 0.5) * 10_000;
-      return new TestParticipant(
-        srv.baseUrl,
-        srv.receiverUrl,
-        CODE,
-        credentials,
-        lane,
-        () => epochNow() + skewMs,
+      participants.push(
+        new TestParticipant(
+          srv.baseUrl,
+          srv.receiverUrl,
+          code,
+          { participantId: joined.self, token: joined.participantToken },
+          lane,
+          () => epochNow() + skewMs,
+        ),
       );
-    });
+    }
     cleanups.push(() => {
       for (const p of participants) p.close();
     });
-    const map = await TestPresenterMap.open(srv.baseUrl, CODE, presenter);
+    const map = await TestPresenterMap.open(srv.baseUrl, code, presenter);
     cleanups.push(() => map.close());
     for (const p of participants) await p.measureClock();
     for (const p of participants) p.connect();
@@ -293,7 +355,7 @@ describe('board convergence over five lanes', () => {
           Array.from({ length: DROPS_PER_PAGE }, () => Math.floor(mine() * EDITS_PER_PAGE)),
         );
         for (let n = 0; n < EDITS_PER_PAGE; n++) {
-          const answer = await p.edit(`${p.id}-e${n}`, randomOp(mine, p.board, p.id, n));
+          const answer = await p.edit(`${p.id}-e${n}`, randomOp(mine, p.board, `page${index}`, n));
           if (answer.status === 200) outcomes.applied += 1;
           else {
             // Concurrent edits may make one stale (the note was deleted, the board filled): refused, not lost.
@@ -306,7 +368,7 @@ describe('board convergence over five lanes', () => {
             const downFor = Math.floor(mine() * 3);
             for (let k = 0; k < downFor && n + 1 < EDITS_PER_PAGE; k++) {
               n += 1;
-              const more = await p.edit(`${p.id}-e${n}`, randomOp(mine, p.board, p.id, n));
+              const more = await p.edit(`${p.id}-e${n}`, randomOp(mine, p.board, `page${index}`, n));
               if (more.status === 200) outcomes.applied += 1;
               else outcomes.refused += 1;
             }
@@ -317,20 +379,11 @@ describe('board convergence over five lanes', () => {
     );
 
     const final = BoardResponse.parse(
-      await (await fetch(`${srv.baseUrl}${BOARD_PATHS.board(CODE)}`)).json(),
+      await (await fetch(`${srv.baseUrl}${BOARD_PATHS.board(code)}`)).json(),
     ).board;
     expect(final.version).toBe(outcomes.applied);
     expect(final.version).toBeLessThanOrEqual(BOARD_LIMITS.mappedEdits);
     await Promise.all(participants.map((p) => p.reached(final.version)));
-    for (const p of participants) {
-      expect(p.board, `${p.id} on ${p.lane}`).toEqual(final);
-      expect(p.drops, `${p.id} dropped`).toBeGreaterThan(0);
-      // Others' changes came through the page's own lane, resumed after each drop: a lane that lost
-      // one would leave a gap that only the page's fallback (a gap fill) could close.
-      expect(p.applied, `${p.id} on ${p.lane}`).toMatchObject({ 'gap-fill': 0 });
-      expect(p.applied.lane + p.applied.answer).toBe(final.version);
-      expect(p.applied.lane, `${p.id} on ${p.lane}`).toBeGreaterThan(final.version / 2);
-    }
     if (process.env.BOARD_STATS) {
       console.table(
         participants.map((p) => ({
@@ -339,9 +392,19 @@ describe('board convergence over five lanes', () => {
           ...p.applied,
           drops: p.drops,
           connections: p.connections,
+          maxDelayMs: Math.round(Math.max(...[...p.reported.values()].map((r) => r.delayMs))),
         })),
       );
       console.log(outcomes, 'final version', final.version);
+    }
+    for (const p of participants) {
+      expect(p.board, `${p.id} on ${p.lane}`).toEqual(final);
+      expect(p.drops, `${p.id} dropped`).toBeGreaterThan(0);
+      // Others' changes came through the page's own lane, resumed after each drop: a lane that lost
+      // one would leave a gap that only the page's fallback (a gap fill) could close.
+      expect(p.applied, `${p.id} on ${p.lane}`).toMatchObject({ 'gap-fill': 0 });
+      expect(p.applied.lane + p.applied.answer).toBe(final.version);
+      expect(p.applied.lane, `${p.id} on ${p.lane}`).toBeGreaterThan(final.version / 2);
     }
 
     // The map: an entry of every page for every version, each exactly what that page reported.

@@ -29,8 +29,12 @@ import { createParser } from 'eventsource-parser';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { RoomDirectory, RoomRole } from '../src/board/directory.ts';
 
-/** How long a page holds a change that came before its predecessor before asking the log, ms. */
-export const GAP_FILL_MS = 3_000;
+/**
+ * How long a page holds a change that came before its predecessor before asking the log, ms. Long,
+ * so that a lane that is merely slow (the webhook relay under load lags by seconds) is not mistaken
+ * for one that lost a change: a gap fill within the test means the lane lost one.
+ */
+export const GAP_FILL_MS = 10_000;
 
 /** Where a page had each version it applied from: its lane, its own edit's answer, or a gap fill. */
 export type Source = 'lane' | 'answer' | 'gap-fill';
