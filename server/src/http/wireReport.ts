@@ -15,17 +15,18 @@ function routeRegex(pattern: string): RegExp {
  * page itself) are the page's, not a lane's, and are never counted, tagged or not.
  */
 export function laneRoutes(socketIoPath: string): CountedRoute {
-  const routes: Array<[string, RegExp]> = [
-    ['POST', routeRegex(API_PATHS.run)],
-    ['POST', routeRegex(API_PATHS.tasks)],
-    ['GET', routeRegex(API_ROUTES.task)],
-    ['GET', routeRegex(API_ROUTES.events)],
-    ['GET', routeRegex(API_ROUTES.stream)],
-    ['POST', routeRegex(API_ROUTES.cancel)],
-  ];
+  // One alternation per method, so that a request costs one regular expression, not six.
+  const byMethod = (method: 'GET' | 'POST', patterns: string[]) =>
+    [
+      method,
+      new RegExp(`^(?:${patterns.map((p) => routeRegex(p).source.slice(1, -1)).join('|')})$`),
+    ] as const;
+  const routes = new Map<string, RegExp>([
+    byMethod('POST', [API_PATHS.run, API_PATHS.tasks, API_ROUTES.cancel]),
+    byMethod('GET', [API_ROUTES.task, API_ROUTES.events, API_ROUTES.stream]),
+  ]);
   const socketIo = socketIoPath.endsWith('/') ? socketIoPath : `${socketIoPath}/`;
-  return (method, path) =>
-    path.startsWith(socketIo) || routes.some(([m, regex]) => m === method && regex.test(path));
+  return (method, path) => path.startsWith(socketIo) || (routes.get(method)?.test(path) ?? false);
 }
 
 /** `GET /api/wire/{runId}`: the server's count of one run's traffic per lane. */

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskEngine } from '../tasks/engine.ts';
-import type { WireLedger } from './wireLedger.ts';
+import type { WireLedger, WireTotal } from './wireLedger.ts';
 
 /** Prometheus metrics for `GET /metrics`: one registry per server, so tests never share counters.
  *  Without a wire ledger (WIRE_ACCOUNTING=off) the `transport_lab_wire_*` series are left out. */
@@ -33,7 +33,7 @@ export function createMetrics(engine: TaskEngine, wire: WireLedger | undefined) 
 
   const stopCounting = engine.onEvent((event) => taskEvents.inc({ type: event.type }));
 
-  const stopWire = wire ? registerWireMetrics(registry, wire) : () => {};
+  if (wire) registerWireMetrics(registry, wire);
 
   const timeRequests: RequestHandler = (req, res, next) => {
     const end = httpDuration.startTimer();
@@ -45,54 +45,56 @@ export function createMetrics(engine: TaskEngine, wire: WireLedger | undefined) 
     next();
   };
 
-  const close = () => {
-    stopCounting();
-    stopWire();
-  };
+  const close = () => stopCounting();
   return { registry, timeRequests, close };
 }
 
-/** The wire ledger's series; returns the unsubscribe. */
-function registerWireMetrics(registry: Registry, wire: WireLedger): () => void {
-  // The wire ledger's totals over every run, by lane (LaneId only: seven values) and channel
-  // (three). Open streams' bytes so far are moved into the totals before each scrape.
-  // Totals are added up in plain numbers as traffic is counted and handed to prom-client only at
-  // a scrape: hashing label sets on every counted request cost more than the counting itself
-  // (measured in the instrumentation benchmark).
-  const totals = new Map<string, { labels: Record<string, string>; value: number }>();
-  const add = (series: string, labels: Record<string, string>, value: number) => {
-    const key = `${series}|${labels.lane}|${labels.channel}|${labels.direction ?? ''}`;
-    const entry = totals.get(key);
-    if (entry) entry.value += value;
-    else totals.set(key, { labels, value });
+/** The wire ledger's series, read from its totals at each scrape. */
+function registerWireMetrics(registry: Registry, wire: WireLedger): void {
+  // The wire ledger's lifetime totals, by lane (LaneId only: seven values) and channel (three),
+  // read at a scrape: the ledger adds them up in plain numbers as it counts, and hashing label sets
+  // on every counted request cost more than the counting itself (measured in the benchmark).
+  // Open streams' bytes so far are moved into the totals first. A series appears once non-zero.
+  type Series = 'requests' | 'up' | 'down' | 'connections';
+  const figureOf: Record<Series, (t: WireTotal) => number> = {
+    requests: (t) => t.requests,
+    up: (t) => t.bytesUp,
+    down: (t) => t.bytesDown,
+    connections: (t) => t.connectionsOpened,
   };
-  const collectInto = (series: string) =>
+  const collectInto = (series: Series[]) =>
     function collect(this: Counter<string>) {
-      wire.flushAll(); // open streams' bytes so far, into the totals
+      wire.flushAll();
       this.reset();
-      for (const [key, { labels, value }] of totals)
-        if (key.startsWith(`${series}|`)) this.inc(labels, value);
+      for (const total of wire.totals()) {
+        for (const one of series) {
+          const value = figureOf[one](total);
+          if (value === 0) continue;
+          const labels = { lane: total.lane, channel: total.channel };
+          this.inc(one === 'up' || one === 'down' ? { ...labels, direction: one } : labels, value);
+        }
+      }
     };
   new Counter({
     name: 'transport_lab_wire_requests_total',
     help: 'Tagged lane requests (a WebSocket upgrade is one; webhook attempts under channel serverToReceiver).',
     labelNames: ['lane', 'channel'] as const,
     registers: [registry],
-    collect: collectInto('requests'),
+    collect: collectInto(['requests']),
   });
   new Counter({
     name: 'transport_lab_wire_bytes_total',
     help: 'Bytes of tagged lane traffic on the TCP sockets, headers and framing included; up = requester to answerer.',
     labelNames: ['lane', 'channel', 'direction'] as const,
     registers: [registry],
-    collect: collectInto('bytes'),
+    collect: collectInto(['up', 'down']),
   });
   new Counter({
     name: 'transport_lab_wire_connections_opened_total',
     help: 'TCP connections whose first tagged request was this lane’s.',
     labelNames: ['lane', 'channel'] as const,
     registers: [registry],
-    collect: collectInto('connections'),
+    collect: collectInto(['connections']),
   });
   new Gauge({
     name: 'transport_lab_wire_open_connections',
@@ -102,11 +104,5 @@ function registerWireMetrics(registry: Registry, wire: WireLedger): () => void {
     collect() {
       for (const { lane, channel, open } of wire.openConnections()) this.set({ lane, channel }, open);
     },
-  });
-  return wire.onCount((lane, channel, delta) => {
-    if (delta.requests) add('requests', { lane, channel }, delta.requests);
-    if (delta.bytesUp) add('bytes', { lane, channel, direction: 'up' }, delta.bytesUp);
-    if (delta.bytesDown) add('bytes', { lane, channel, direction: 'down' }, delta.bytesDown);
-    if (delta.connectionsOpened) add('connections', { lane, channel }, delta.connectionsOpened);
   });
 }

@@ -4,6 +4,7 @@ import { LAB_TAGS, type LabTag, labTagHeaders } from '@transport-lab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createWireLedger,
+  TOUCH_REORDER_MS,
   tagOf,
   type WireLedger,
   type WireLedgerOptions,
@@ -124,16 +125,16 @@ describe('runs expire', () => {
     expect(lab.ledger.report(tag.runId)).toBeUndefined();
   });
 
-  it('keeps at most maxRuns, forgetting the least recently active first', async () => {
+  it('keeps at most maxRuns, forgetting the least recently active first (to the second)', async () => {
     let now = 0;
     const { ledger, send } = await counted({ now: () => now, maxRuns: 2 });
     const run = (id: string): LabTag => ({ lane: 'sse', runId: `run_${id}_____` });
     await send(run('a'));
-    now = 1;
+    now = TOUCH_REORDER_MS;
     await send(run('b'));
-    now = 2;
+    now = 2 * TOUCH_REORDER_MS;
     await send(run('a')); // a is now more recent than b
-    now = 3;
+    now = 3 * TOUCH_REORDER_MS;
     await send(run('c'));
     expect(ledger.report(run('b').runId)).toBeUndefined();
     expect(ledger.report(run('a').runId)?.lanes.sse?.requests).toBe(2);

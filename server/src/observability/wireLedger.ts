@@ -16,6 +16,8 @@ import {
 export const WIRE_RUN_TTL_MS = 3_600_000;
 /** Runs kept at most; past this the least recently active is forgotten first. */
 export const WIRE_MAX_RUNS = 1_000;
+/** How stale a run's place in the least-recently-active order may get, ms. */
+export const TOUCH_REORDER_MS = 1_000;
 /** Task → tag memory for server-initiated traffic (webhook attempts), oldest forgotten first. */
 export const WIRE_MAX_TAGGED_TASKS = 10_000;
 
@@ -39,7 +41,15 @@ export interface WireDelta {
   bytesDown?: number;
   connectionsOpened?: number;
 }
-export type WireListener = (lane: LaneId, channel: WireChannel, delta: WireDelta) => void;
+/** Everything counted since the server started, per channel and lane (all runs, expired ones too). */
+export interface WireTotal {
+  channel: WireChannel;
+  lane: LaneId;
+  requests: number;
+  bytesUp: number;
+  bytesDown: number;
+  connectionsOpened: number;
+}
 
 interface LaneTallies {
   page: ConnectionTally;
@@ -53,6 +63,8 @@ interface Run {
   /** Requests, streams, WebSockets and delivery attempts of this run in flight. */
   open: Set<Flow>;
   lastTrafficAt: number;
+  /** When the run was last moved to the end of the order. */
+  orderedAt: number;
 }
 
 /** One tagged request (or upgrade, or delivery attempt) in flight on a connection. */
@@ -111,7 +123,8 @@ export interface WireLedger {
   flushAll(): void;
   /** Connections open now, per browser channel and lane (over all runs). */
   openConnections(): Array<{ channel: BrowserChannel; lane: LaneId; open: number }>;
-  onCount(listener: WireListener): () => void;
+  /** The lifetime totals, for a metrics scrape (open streams' bytes so far included: flush first). */
+  totals(): WireTotal[];
 }
 
 /**
@@ -187,7 +200,22 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     page: new Map(),
     receiverToPage: new Map(),
   };
-  const listeners = new Set<WireListener>();
+  /** Lifetime totals in plain numbers, keyed by channel then lane: a scrape reads them, and counting
+   *  costs a few additions (label hashing per count cost more than the counting, measured). */
+  const lifetime = new Map<WireChannel, Map<LaneId, WireTotal>>();
+  function lifetimeOf(channel: WireChannel, lane: LaneId): WireTotal {
+    let byLane = lifetime.get(channel);
+    if (!byLane) {
+      byLane = new Map();
+      lifetime.set(channel, byLane);
+    }
+    let total = byLane.get(lane);
+    if (!total) {
+      total = { channel, lane, requests: 0, bytesUp: 0, bytesDown: 0, connectionsOpened: 0 };
+      byLane.set(lane, total);
+    }
+    return total;
+  }
 
   function sweep(): void {
     const cutoff = now() - runTtlMs;
@@ -198,9 +226,14 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
   }
 
   function touch(run: Run): void {
-    run.lastTrafficAt = now();
+    const at = now();
+    // Moved to the end of the order at most once a second: the order serves a one-hour expiry and
+    // the eviction of the least recently active, for which a second is exact enough, and moving a
+    // Map entry on every count was among the ledger's costs (measured).
+    run.lastTrafficAt = at;
     // A run forgotten while a stream was open (only past maxRuns) stays forgotten.
-    if (runs.get(run.id) !== run) return;
+    if (at - run.orderedAt < TOUCH_REORDER_MS || runs.get(run.id) !== run) return;
+    run.orderedAt = at;
     runs.delete(run.id);
     runs.set(run.id, run);
   }
@@ -209,7 +242,8 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     sweep();
     const known = runs.get(runId);
     if (known) return known;
-    const run: Run = { id: runId, lanes: new Map(), open: new Set(), lastTrafficAt: now() };
+    const at = now();
+    const run: Run = { id: runId, lanes: new Map(), open: new Set(), lastTrafficAt: at, orderedAt: at };
     runs.set(runId, run);
     while (runs.size > maxRuns) runs.delete(runs.keys().next().value as string);
     return run;
@@ -240,8 +274,12 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
       const open = openByChannel[channel as BrowserChannel];
       open.set(lane, (open.get(lane) ?? 0) + delta.connectionsOpened);
     }
+    const total = lifetimeOf(channel, lane);
+    total.requests += delta.requests ?? 0;
+    total.bytesUp += delta.bytesUp ?? 0;
+    total.bytesDown += delta.bytesDown ?? 0;
+    total.connectionsOpened += delta.connectionsOpened ?? 0;
     touch(run);
-    for (const listener of listeners) listener(lane, channel, delta);
   }
 
   /** Attributes the socket's bytes since the last checkpoint to the request in flight, if tagged. */
@@ -318,8 +356,29 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     const flow = openFlow(conn, tag);
     const claims = conn.owner === undefined;
     if (claims) conn.owner = { run: flow.run, lane: tag.lane };
-    add(flow.run, tag.lane, conn.channel, { requests: 1, ...(claims ? { connectionsOpened: 1 } : {}) });
+    add(flow.run, tag.lane, conn.channel, { requests: 1, connectionsOpened: claims ? 1 : 0 });
     return flow;
+  }
+
+  /** The request in flight behind each answer, for `onAnswerEnd`. */
+  const answers = new WeakMap<
+    ServerResponse,
+    { conn: Conn; current: Flow | Untagged; req: IncomingMessage }
+  >();
+
+  /** `finish`: the whole answer was handed to the socket. `close` without it: cut short. One shared
+   *  listener, `this` being the answer: no closure per request (tsx names each closure it creates,
+   *  and the bench measured that among the ledger's costs). */
+  function onAnswerEnd(this: ServerResponse): void {
+    const answer = answers.get(this);
+    if (!answer) return;
+    answers.delete(this);
+    const { conn, current, req } = answer;
+    if (conn.current !== current) return;
+    checkpoint(conn);
+    conn.readAtLastAnswer = req.socket.bytesRead;
+    conn.current = undefined;
+    if (!('untagged' in current)) endFlow(current);
   }
 
   function onRequest(
@@ -331,18 +390,9 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     const conn = connOf(req.socket, channel, false);
     const tag = counted(req.method ?? 'GET', pathOf(req.url)) ? tagOf(req) : undefined;
     if (tag) requestTags.set(req, tag);
-    const current = begin(conn, tag);
-    const end = () => {
-      if (conn.current !== current) return;
-      checkpoint(conn);
-      conn.readAtLastAnswer = req.socket.bytesRead;
-      conn.current = undefined;
-      if (!('untagged' in current)) endFlow(current);
-    };
-    // `finish`: the whole answer was handed to the socket. `close` without it: cut short. `on`, not
-    // `once`: `end` runs its body once anyway, and `once` would wrap it in one more closure each.
-    res.on('finish', end);
-    res.on('close', end);
+    answers.set(res, { conn, current: begin(conn, tag), req });
+    res.on('finish', onAnswerEnd);
+    res.on('close', onAnswerEnd);
   }
 
   function onUpgrade(channel: BrowserChannel, counted: CountedRoute, req: IncomingMessage, socket: Duplex) {
@@ -423,9 +473,8 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
       return out;
     },
 
-    onCount(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+    totals() {
+      return [...lifetime.values()].flatMap((byLane) => [...byLane.values()].map((total) => ({ ...total })));
     },
   };
 }
