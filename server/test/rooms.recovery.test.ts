@@ -1,4 +1,4 @@
-import { ROOM_EVENTS } from '@transport-lab/shared';
+import { ROOM_EVENTS, type StartRaceAck } from '@transport-lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness.ts';
 import { RoomPeer, SCENARIO } from './roomsHarness.ts';
@@ -60,6 +60,29 @@ describe('connection state recovery on /room', () => {
     expect(snapshot.room.participants.filter((p) => p.id === joined.self)).toEqual([
       expect.objectContaining({ connected: true, clock: CLOCK }),
     ]);
+  });
+
+  it('gives a presenter who comes back the current aggregate (aggregates are not kept for recovery)', async () => {
+    const presenter = await peer(true);
+    const { room } = await presenter.create({ device: 'desktop', scenario: SCENARIO });
+    const member = await peer();
+    const joined = await member.joinOk({ code: room.code });
+    const start = (await presenter.ask(ROOM_EVENTS.startRace)) as StartRaceAck;
+    if (!start.ok) throw new Error(JSON.stringify(start));
+    await presenter.next(ROOM_EVENTS.aggregate, (a) => a.reported === 0);
+
+    const reconnected = dropNetwork(presenter);
+    await member.next(ROOM_EVENTS.presence, (c) => c.kind === 'updated' && !c.participant.connected);
+    const lanes = [{ lane: 'sse', status: 'succeeded', totalPerceivedMs: 250 }];
+    expect(await member.ask(ROOM_EVENTS.result, { raceId: start.race.raceId, lanes })).toEqual({ ok: true });
+    await reconnected;
+    expect(presenter.socket.recovered).toBe(true);
+    const aggregate = await presenter.next(ROOM_EVENTS.aggregate, (a) => a.reported === 1);
+    expect(aggregate.lanes[0]?.metrics.totalPerceivedMs?.values).toEqual([
+      { participantId: joined.self, value: 250 },
+    ]);
+    // Its rights came back with it.
+    expect(await presenter.ask(ROOM_EVENTS.setScenario, { scenario: SCENARIO })).toEqual({ ok: true });
   });
 
   it('leaves a recovered socket in no room when its participant rejoined elsewhere meanwhile', async () => {
