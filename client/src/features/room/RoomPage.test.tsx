@@ -1,0 +1,144 @@
+import { cleanup, render, screen, within } from '@testing-library/react';
+import { distribution, type Participant, type RaceAggregate, type RoomScenario } from '@transport-lab/shared';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appStore } from '../../store/index.ts';
+import type { RoomSessionState } from '../../store/room-slice.ts';
+import { RoomPage } from './RoomPage.tsx';
+
+const SCENARIO: RoomScenario = {
+  spec: { durationMs: 1_000, steps: 5 },
+  lanes: ['sse', 'websocket'],
+  laneSettings: { longPollWaitMs: 20_000, hybridWaitS: 2, hybridPushLane: 'sse' },
+};
+
+const HOSTILE_NAME = '<img src=x onerror=alert(1)>';
+
+function person(id: string, overrides: Partial<Participant> = {}): Participant {
+  return {
+    id,
+    name: null,
+    device: 'phone',
+    role: 'audience',
+    connected: true,
+    clock: null,
+    joinedAt: 1,
+    ...overrides,
+  };
+}
+
+const initialRoom = appStore.getState().room;
+const setRoom = (room: Partial<RoomSessionState>) => appStore.setState({ room: { ...initialRoom, ...room } });
+
+beforeEach(() => setRoom({}));
+afterEach(cleanup);
+
+describe('RoomPage, presenter', () => {
+  const aggregate: RaceAggregate = {
+    raceId: 'race-000001',
+    expected: 3,
+    reported: 2,
+    lanes: [
+      {
+        lane: 'websocket',
+        succeeded: 2,
+        failed: 0,
+        metrics: {
+          totalPerceivedMs: distribution([
+            { participantId: 'phone-aaaa', value: 1_210.25 },
+            { participantId: 'phone-bbbb', value: 1_340.5 },
+          ]),
+          requests: distribution([
+            { participantId: 'phone-aaaa', value: 1 },
+            { participantId: 'phone-bbbb', value: 1 },
+          ]),
+        },
+      },
+    ],
+  };
+
+  beforeEach(() =>
+    setRoom({
+      phase: 'joined',
+      screen: 'room',
+      role: 'presenter',
+      code: 'ABCD2345',
+      self: 'presenter1',
+      scenario: SCENARIO,
+      participants: [
+        person('presenter1', { role: 'presenter', device: 'desktop', name: 'Ada' }),
+        person('phone-aaaa', {
+          name: HOSTILE_NAME,
+          clock: { offsetMs: -3.21, uncertaintyMs: 1.5, rttMs: 3 },
+        }),
+        person('phone-bbbb', { connected: false }),
+      ],
+      race: { raceId: 'race-000001', scenario: SCENARIO, startedAt: 1, expected: 3 },
+      aggregate,
+    }),
+  );
+
+  it('shows the code as people read it, the join link and its QR code', () => {
+    render(<RoomPage />);
+    expect(screen.getByTestId('room-code').textContent).toBe('ABCD-2345');
+    expect((screen.getByTestId('room-link') as HTMLInputElement).value).toMatch(/\?room=ABCD2345$/);
+    expect(screen.getByRole('img', { name: 'QR code of the join link' })).toBeTruthy();
+  });
+
+  it('shows a name as text, never as markup', () => {
+    const { container } = render(<RoomPage />);
+    expect(container.querySelector('img')).toBeNull();
+    const rows = screen.getAllByTestId('room-participant');
+    expect(rows.map((row) => within(row).getByRole('rowheader').textContent)).toEqual([
+      'Ada (you) presenter',
+      HOSTILE_NAME,
+      'Anonymous phon',
+    ]);
+    expect(rows[1]?.textContent).toContain('-3.2 ms ± 1.5 ms');
+    expect(rows[2]?.dataset.connected).toBe('false');
+  });
+
+  it('shows per lane its mark, name, count, median and p95; lanes nobody reported yet read 0', () => {
+    render(<RoomPage />);
+    expect(screen.getByTestId('room-reported').textContent).toBe('2');
+    expect(screen.getByTestId('room-expected').textContent).toBe('3');
+    const ws = screen.getByTestId('aggregate-lane-websocket');
+    expect(within(ws).getByRole('heading', { name: 'WebSocket' })).toBeTruthy();
+    expect(ws.textContent).toContain('WS');
+    expect(within(ws).getByTestId('aggregate-count').textContent).toBe('2');
+    expect(within(ws).getByTestId('aggregate-median').textContent).toBe('1210 ms');
+    expect(within(ws).getByTestId('aggregate-p95').textContent).toBe('1341 ms');
+    expect(within(ws).getByTestId('aggregate-outliers').textContent).toBe('Outliers: none');
+    const sse = screen.getByTestId('aggregate-lane-sse');
+    expect(within(sse).getByTestId('aggregate-count').textContent).toBe('0');
+  });
+
+  it('lists every participant’s own figure to 0.1 ms, as their table shows it', () => {
+    render(<RoomPage />);
+    const table = screen.getByTestId('aggregate-everyone');
+    const cells = [...table.querySelectorAll('td[data-lane="websocket"]')].map((td) => td.textContent);
+    expect(cells).toEqual(['1210.3 ms', '1340.5 ms']);
+  });
+
+  it('shows a refusal with its code in an alert', () => {
+    appStore.setState((s) => ({
+      room: {
+        ...s.room,
+        problem: { action: 'start', code: 'FORBIDDEN', message: 'Only the presenter may.' },
+      },
+    }));
+    render(<RoomPage />);
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toContain('Could not start the race');
+    expect(alert.textContent).toContain('FORBIDDEN');
+  });
+});
+
+describe('RoomPage, someone opening a room’s link', () => {
+  it('offers the join form with the code filled in and one Join button', () => {
+    setRoom({ screen: 'room', joinCode: 'ABCD-2345' });
+    render(<RoomPage />);
+    expect((screen.getByLabelText('Room code') as HTMLInputElement).value).toBe('ABCD-2345');
+    expect((screen.getByLabelText('Your name (optional)') as HTMLInputElement).value).toBe('');
+    expect(screen.getByRole('button', { name: 'Join' })).toBeTruthy();
+  });
+});
