@@ -157,6 +157,33 @@ describe('flooding', () => {
   });
 });
 
+describe('resent results', () => {
+  it('do not speed up the aggregate: replacements after the count is complete stay throttled', async () => {
+    const server = await serverWith({ ROOM_MESSAGES_PER_SECOND: '1000' });
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create({ device: 'desktop', scenario: SCENARIO });
+    const member = await peerOf(server);
+    await member.joinOk({ code: room.code });
+    const start = (await presenter.ask(ROOM_EVENTS.startRace)) as StartRaceAck;
+    if (!start.ok) throw new Error(JSON.stringify(start));
+    const raceId = start.race.raceId;
+    const lane = (ms: number) => [{ lane: 'sse', status: 'succeeded', totalPerceivedMs: ms }];
+    const startedAt = performance.now();
+    for (let i = 1; i <= 40; i++)
+      expect(await member.ask(ROOM_EVENTS.result, { raceId, lanes: lane(i) })).toEqual({ ok: true });
+    const last = await presenter.next(
+      ROOM_EVENTS.aggregate,
+      (a) => a.lanes[0]?.metrics.totalPerceivedMs?.values[0]?.value === 40,
+    );
+    const elapsedMs = performance.now() - startedAt;
+    expect(last.reported).toBe(1);
+    const sent = presenter.received(ROOM_EVENTS.aggregate).filter((a) => a.reported === 1);
+    // The first result completes the count (sent at once); the 39 resends share ≤ 4 a second.
+    expect(sent.length).toBeLessThanOrEqual(2 + Math.ceil(elapsedMs / 250));
+    expect(sent.length).toBeLessThan(40);
+  });
+});
+
 describe('room full', () => {
   it('answers ROOM_FULL past ROOM_MAX_PARTICIPANTS (presenter included) and lets in again after a leave', async () => {
     const server = await serverWith({ ROOM_MAX_PARTICIPANTS: '3' });

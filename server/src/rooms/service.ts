@@ -283,9 +283,12 @@ export class RoomService implements RoomsHandle {
         throw new AppError('VALIDATION_FAILED', `Lane ${lane.lane} is reported twice.`, { lane: lane.lane });
       seen.add(lane.lane);
     }
+    const first = !room.results.has(member.participant.id);
     room.results.set(member.participant.id, result.lanes);
     const throttle = this.throttles.get(room.code);
-    if (room.results.size === race.expected) throttle?.flush();
+    // At once when this result completes the count; a replacement never skips the throttle, so
+    // resending cannot make the presenter's (large) aggregate go out faster.
+    if (first && room.results.size === race.expected) throttle?.flush();
     else throttle?.request();
     return {};
   }
