@@ -4,6 +4,7 @@ export * from './events.ts';
 export * from './export.ts';
 export * from './http.ts';
 export * from './lanes.ts';
+export * from './network.ts';
 export * from './room.ts';
 export * from './socket.ts';
 export * from './task.ts';
