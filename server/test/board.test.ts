@@ -133,11 +133,14 @@ describe('board HTTP edges', () => {
   });
 
   it('refuses a 51st note and a second note with the same id with 409, an edit of a missing note with 404', async () => {
-    const { me, edit } = await setUp();
+    const { rooms, me, edit } = await setUp();
+    // Five members share the 50 adds: one alone would meet its edit budget first.
+    const members = [me, ...[2, 3, 4, 5].map((n) => rooms.add(CODE, `member${n}`, TOKEN(n)))];
     for (let i = 0; i < BOARD_LIMITS.maxNotes; i++) {
       const id = `note${String(i).padStart(2, '0')}`;
+      const by = members[i % members.length] as BoardCredentials;
       expect(
-        (await edit({ ...me, editId: `add-${id}`, op: { type: 'note.add', note: note(id) } })).status,
+        (await edit({ ...by, editId: `add-${id}`, op: { type: 'note.add', note: note(id) } })).status,
       ).toBe(200);
     }
     const full = await edit({ ...me, editId: 'add-extra', op: { type: 'note.add', note: note('extra1') } });
@@ -152,6 +155,24 @@ describe('board HTTP edges', () => {
       op: { type: 'note.update', id: 'note00', text: 'x' },
     });
     expect(missing.status).toBe(404);
+  });
+
+  it('refuses a participant’s flood of edits with 429 beyond the budget, and applies exactly the accepted ones', async () => {
+    const { me, srv, edit } = await setUp();
+    const answers = await Promise.all(
+      Array.from({ length: 3 * BOARD_LIMITS.editsPerSecond }, (_, i) =>
+        edit({ ...me, editId: `flood-${i}`, op: { type: 'slider.set', value: i % 100 } }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    const refused = answers.find((a) => a.status === 429);
+    expect(ErrorEnvelope.parse(refused?.json).error.code).toBe('RATE_LIMITED');
+    const { board } = BoardResponse.parse(
+      await (await fetch(`${srv.baseUrl}${BOARD_PATHS.board(CODE)}`)).json(),
+    );
+    expect(board.version).toBe(statuses.filter((s) => s === 200).length);
   });
 
   it('short polling: ETag per version, 304 while nothing changed, times of the versions after since', async () => {

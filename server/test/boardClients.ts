@@ -36,6 +36,9 @@ import type { RoomDirectory, RoomRole } from '../src/board/directory.ts';
  */
 export const GAP_FILL_MS = 10_000;
 
+/** The page's report batching (the real page waits 500 ms), ms. */
+export const REPORT_INTERVAL_MS = 100;
+
 /** Where a page had each version it applied from: its lane, its own edit's answer, or a gap fill. */
 export type Source = 'lane' | 'answer' | 'gap-fill';
 
@@ -130,6 +133,7 @@ export class TestParticipant {
   private online = false;
   private stopLane: (() => void) | undefined;
   private filling = false;
+  private reportTimer: NodeJS.Timeout | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
   private socket: BoardSocket | undefined;
   private lastEventId: string | undefined;
@@ -200,6 +204,7 @@ export class TestParticipant {
 
   close(): void {
     clearTimeout(this.gapTimer);
+    clearTimeout(this.reportTimer);
     this.drop();
     this.socket?.disconnect();
   }
@@ -234,7 +239,7 @@ export class TestParticipant {
 
   /** Settles once every report queued so far has been answered. */
   flushReports(): Promise<void> {
-    this.queueReport();
+    this.sendReport();
     return this.reporting;
   }
 
@@ -289,9 +294,17 @@ export class TestParticipant {
     this.toReport.push({ version, delayMs });
   }
 
+  /** Reports go out in batches, at most one per REPORT_INTERVAL_MS, as the page sends them. */
   private queueReport(): void {
-    if (this.toReport.length === 0) return;
+    if (this.toReport.length === 0 || this.reportTimer) return;
+    this.reportTimer = setTimeout(() => this.sendReport(), REPORT_INTERVAL_MS);
+  }
+
+  private sendReport(): void {
+    clearTimeout(this.reportTimer);
+    this.reportTimer = undefined;
     const shown = this.toReport.splice(0);
+    if (shown.length === 0) return;
     const body = { ...this.credentials, lane: this.lane, clockUncertaintyMs: this.uncertaintyMs, shown };
     this.reporting = this.reporting.then(async () => {
       const answer = await postJson(`${this.baseUrl}${BOARD_PATHS.reports(this.code)}`, body);

@@ -43,6 +43,8 @@ interface Board {
   pending: PropagationUpdate | undefined;
   flushTimer: NodeJS.Timeout | undefined;
   endListeners: Set<() => void>;
+  /** `${kind}:${participantId}` → its token bucket (BOARD_LIMITS.editsPerSecond). */
+  budgets: Map<string, { tokens: number; at: number }>;
 }
 
 export interface BoardServiceDeps {
@@ -88,6 +90,7 @@ export class BoardService {
     await this.authorize(code, request);
     // Read the board again after the await: the room may have ended meanwhile.
     const board = await this.open(code);
+    this.spend(board, `edit:${request.participantId}`);
     const key = `${request.participantId}:${request.editId}`;
     const earlier = board.edits.get(key);
     if (earlier) return earlier;
@@ -172,6 +175,7 @@ export class BoardService {
   async report(code: string, request: BoardReportRequest): Promise<{ accepted: number }> {
     await this.authorize(code, request);
     const board = await this.open(code);
+    this.spend(board, `report:${request.participantId}`);
     const future = request.shown.find((s) => s.version > board.state.version);
     if (future) {
       throw new AppError(
@@ -243,9 +247,27 @@ export class BoardService {
       pending: undefined,
       flushTimer: undefined,
       endListeners: new Set(),
+      budgets: new Map(),
     };
     this.boards.set(code, made);
     return made;
+  }
+
+  /** A token bucket per participant and kind: a flooding page is refused (429), the board untouched. */
+  private spend(board: Board, key: string): void {
+    const rate = BOARD_LIMITS.editsPerSecond;
+    const now = this.now();
+    const bucket = board.budgets.get(key) ?? { tokens: 2 * rate, at: now };
+    bucket.tokens = Math.min(2 * rate, bucket.tokens + ((now - bucket.at) / 1_000) * rate);
+    bucket.at = now;
+    board.budgets.set(key, bucket);
+    if (bucket.tokens < 1) {
+      const waitS = Math.ceil((1 - bucket.tokens) / rate);
+      throw new AppError('RATE_LIMITED', `At most ${rate} a second; try again shortly.`, undefined, {
+        'Retry-After': String(waitS),
+      });
+    }
+    bucket.tokens -= 1;
   }
 
   private addRow(board: Board, change: BoardChange): void {

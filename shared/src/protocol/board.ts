@@ -23,6 +23,9 @@ export const BOARD_LIMITS = {
   mappedEdits: 200,
   /** Versions one report may carry (a short poll that jumped far reports them all at once). */
   maxReportVersions: 1_000,
+  /** Edits one participant may make per second, sustained, with bursts up to twice that; beyond it
+   *  they are refused with 429 and the board is untouched. Reports have the same budget apart. */
+  editsPerSecond: 20,
 } as const;
 
 /** Okabe–Ito-adjacent pastel names; the page shows the name beside the colour. */
