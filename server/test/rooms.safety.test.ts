@@ -73,7 +73,7 @@ describe('malformed messages', () => {
     member.send(ROOM_EVENTS.join);
     member.send(ROOM_EVENTS.startRace, 'junk', 'more junk');
     member.send(ROOM_EVENTS.end, { please: true });
-    member.send(ROOM_EVENTS.clock, CLOCK, 'not a function');
+    member.send(ROOM_EVENTS.clock, { ...CLOCK, rttMs: 99 }, 'not a function');
     member.send('room:unknown-event', { a: 1 });
     presenter.send(ROOM_EVENTS.setScenario, undefined);
 
@@ -86,10 +86,14 @@ describe('malformed messages', () => {
     expect(presenter.received(ROOM_EVENTS.ended)).toEqual([]);
     expect(presenter.received(ROOM_EVENTS.scenario)).toEqual([]);
     // The clock sent without a usable ack was applied too (an ack is optional), then the asked one.
+    await presenter.next(
+      ROOM_EVENTS.presence,
+      (c) => c.kind === 'updated' && c.participant.clock?.rttMs === 6,
+    );
     const clocks = presenter
       .received(ROOM_EVENTS.presence)
-      .filter((c) => c.kind === 'updated' && c.participant.clock !== null);
-    expect(clocks).toHaveLength(2);
+      .flatMap((c) => (c.kind === 'updated' && c.participant.clock ? [c.participant.clock.rttMs] : []));
+    expect(clocks).toEqual([99, 6]);
   });
 
   it('refuses a name over 40 characters after trimming, and keeps a trimmed one', async () => {
@@ -154,6 +158,31 @@ describe('flooding', () => {
     const snapshot = await fresh.joinOk({ code: room.code });
     expect(snapshot.room.participants.find((p) => p.id === flooderJoin.self)?.connected).toBe(true);
     expect(flooder.socket.connected).toBe(true);
+  });
+});
+
+describe('clock reports', () => {
+  it('are all kept, but one participant causes at most one presence update a second, the last one sent', async () => {
+    const server = await serverWith({ ROOM_MESSAGES_PER_SECOND: '1000' });
+    const presenter = await peerOf(server);
+    const { room } = await presenter.create();
+    const member = await peerOf(server);
+    const joined = await member.joinOk({ code: room.code });
+    for (let rtt = 1; rtt <= 30; rtt++)
+      expect(await member.ask(ROOM_EVENTS.clock, { ...CLOCK, rttMs: rtt })).toEqual({ ok: true });
+    await presenter.next(
+      ROOM_EVENTS.presence,
+      (c) => c.kind === 'updated' && c.participant.clock?.rttMs === 30,
+    );
+    const shown = presenter
+      .received(ROOM_EVENTS.presence)
+      .flatMap((c) => (c.kind === 'updated' && c.participant.clock ? [c.participant.clock.rttMs] : []));
+    expect(shown[0]).toBe(1);
+    expect(shown.at(-1)).toBe(30);
+    expect(shown.length).toBeLessThanOrEqual(3);
+    expect(server.app.rooms.participants(room.code)?.find((p) => p.id === joined.self)?.clock?.rttMs).toBe(
+      30,
+    );
   });
 });
 

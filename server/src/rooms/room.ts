@@ -11,6 +11,7 @@ import {
   type RoomState,
 } from '@transport-lab/shared';
 import { newId, newSecret } from './secrets.ts';
+import type { Throttle } from './throttle.ts';
 
 /** A participant as the server keeps it: the public record, its credential and its live socket. */
 export interface Member {
@@ -21,6 +22,8 @@ export interface Member {
   socketId: string | null;
   /** performance.now() when the socket went away; null while connected. */
   awaySince: number | null;
+  /** Paces the presence updates their clock reports cause (made on the first report). */
+  clockThrottle?: Throttle;
 }
 
 export interface RoomOptions {
@@ -111,7 +114,7 @@ export class Room {
 
   /** Keeps the list (and every join answer) bounded: past twice the seats, the participant away the
    *  longest is forgotten. Their result for the current race stays in the aggregate. */
-  forgetLongestAwayIfCrowded(): ParticipantId | undefined {
+  forgetLongestAwayIfCrowded(): Member | undefined {
     if (this.members.size < 2 * this.maxParticipants) return undefined;
     let oldest: Member | undefined;
     for (const member of this.members.values())
@@ -119,7 +122,7 @@ export class Room {
         oldest = member;
     if (!oldest) return undefined;
     this.members.delete(oldest.participant.id);
-    return oldest.participant.id;
+    return oldest;
   }
 
   startRace(startedAt: number): RoomRace {

@@ -28,6 +28,10 @@ export interface RoomSettings {
   aggregateIntervalMs: number;
 }
 
+/** Least time between two presence updates one participant's clock reports cause, ms: every report
+ *  is kept, but one phone re-measuring 20 times a second must not send 20 × N messages a second. */
+const CLOCK_PRESENCE_INTERVAL_MS = 1_000;
+
 export type RoomEndedListener = (code: RoomCode, reason: RoomEnded['reason']) => void;
 
 /**
@@ -198,7 +202,10 @@ export class RoomService implements RoomsHandle {
       this.presence(room, { kind: 'updated', participant: member.participant }, socket);
     } else {
       const forgotten = room.forgetLongestAwayIfCrowded();
-      if (forgotten) this.presence(room, { kind: 'left', participantId: forgotten });
+      if (forgotten) {
+        forgotten.clockThrottle?.cancel();
+        this.presence(room, { kind: 'left', participantId: forgotten.participant.id });
+      }
       member = room.addMember({
         name: req.name ?? null,
         device: req.device,
@@ -230,6 +237,7 @@ export class RoomService implements RoomsHandle {
     if (!found) return {};
     const { room, member } = found;
     room.members.delete(member.participant.id);
+    member.clockThrottle?.cancel();
     this.release(socket, room);
     this.presence(room, { kind: 'left', participantId: member.participant.id });
     return {};
@@ -238,7 +246,13 @@ export class RoomService implements RoomsHandle {
   clock(socket: RoomSocket, report: ClockReport): Record<string, never> {
     const { room, member } = this.requireMembership(socket);
     member.participant = { ...member.participant, clock: report };
-    this.presence(room, { kind: 'updated', participant: member.participant }, socket);
+    member.clockThrottle ??= new Throttle(CLOCK_PRESENCE_INTERVAL_MS, () => {
+      // To everyone but the participant's own socket, whichever it is by then.
+      const own = member.socketId ? this.io.sockets.get(member.socketId) : undefined;
+      if (this.rooms.get(room.code) === room && room.members.get(member.participant.id) === member)
+        this.presence(room, { kind: 'updated', participant: member.participant }, own);
+    });
+    member.clockThrottle.request();
     return {};
   }
 
@@ -345,6 +359,8 @@ export class RoomService implements RoomsHandle {
   close(): void {
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     for (const throttle of this.throttles.values()) throttle.cancel();
+    for (const room of this.rooms.values())
+      for (const member of room.members.values()) member.clockThrottle?.cancel();
     this.idleTimers.clear();
     this.throttles.clear();
     this.rooms.clear();
@@ -500,8 +516,10 @@ export class RoomService implements RoomsHandle {
   private endRoom(room: Room, reason: RoomEnded['reason']): void {
     if (this.rooms.get(room.code) !== room) return;
     this.io.to(channel(room.code)).emit('room:ended', { reason });
-    for (const member of room.members.values())
+    for (const member of room.members.values()) {
+      member.clockThrottle?.cancel();
       if (member.socketId) this.release(this.io.sockets.get(member.socketId), room);
+    }
     this.rooms.delete(room.code);
     clearTimeout(this.idleTimers.get(room.code));
     this.idleTimers.delete(room.code);
