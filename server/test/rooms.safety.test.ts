@@ -249,6 +249,27 @@ describe('room full', () => {
     });
     expect(resumed.self).toBe(aJoin.self);
   });
+  it('always lets the presenter back in, even when the hall filled while they reloaded', async () => {
+    const server = await serverWith({ ROOM_MAX_PARTICIPANTS: '2' });
+    const presenter = await peerOf(server);
+    const created = await presenter.create();
+    const code = created.room.code;
+    const a = await peerOf(server);
+    await a.joinOk({ code });
+    presenter.close();
+    await a.next(ROOM_EVENTS.presence, (ch) => ch.kind === 'updated' && !ch.participant.connected);
+    const b = await peerOf(server);
+    await b.joinOk({ code }); // the presenter's seat, while they were away
+    const c = await peerOf(server);
+    expect(await c.join({ code })).toMatchObject({ ok: false, error: { code: 'ROOM_FULL' } });
+
+    const back = await peerOf(server);
+    const rejoined = await back.joinAsPresenter(code, created.presenterSecret, {
+      resume: { participantId: created.self, token: created.participantToken },
+    });
+    expect(rejoined).toMatchObject({ ok: true, role: 'presenter', self: created.self });
+    expect(await back.ask(ROOM_EVENTS.startRace)).toMatchObject({ ok: true, race: { expected: 2 } });
+  });
 });
 
 describe('failed-join rate limit', () => {

@@ -169,13 +169,15 @@ export class RoomService implements RoomsHandle {
         throw new AppError('FORBIDDEN', 'This participant cannot be resumed with this token; join afresh.');
       if (found.participant.role === 'presenter' && !proved)
         throw new AppError('FORBIDDEN', 'This participant is the presenter: rejoin with a presenter proof.');
-      if (!found.participant.connected && room.isFull())
+      if (!found.participant.connected && !proved && room.isFull())
         throw new AppError('ROOM_FULL', `This room holds ${room.maxParticipants} people.`);
       member = found;
     } else if (current?.room === room) {
       // This connection already speaks in this room (a repeated join): the same participant, not a twin.
       member = current.member;
-    } else if (room.isFull()) {
+    } else if (!proved && room.isFull()) {
+      // The presenter (proved) is always let in: a hall that filled while they reloaded must not
+      // lock out the one person who can start the race.
       throw new AppError('ROOM_FULL', `This room holds ${room.maxParticipants} people.`);
     }
 
