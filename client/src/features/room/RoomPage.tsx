@@ -36,9 +36,9 @@ export function RoomPage() {
               Projector mode
             </button>
           ) : null}
-          {phase !== 'joined' || presenting ? (
+          {phase === 'idle' || phase === 'connecting' || presenting ? (
             <button type="button" className="button" onClick={() => setRoomScreen('race')}>
-              {presenting ? 'Race settings' : 'Back to the race page'}
+              {presenting ? 'Back to race settings' : 'Back to the race page'}
             </button>
           ) : null}
         </div>

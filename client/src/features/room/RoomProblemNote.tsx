@@ -16,13 +16,16 @@ const ACTION_WORDS: Record<RoomAction, string> = {
 export function RoomProblemNote() {
   const problem = useAppStore((s) => s.room.problem);
   if (!problem) return null;
+  const words = problemText(problem);
+  // The server's own message, unless it only says what the words above already say.
+  const detail = problem.message && !words.startsWith(problem.message) ? problem.message : undefined;
   return (
     <div className="room-problem" role="alert" data-testid="room-problem" data-code={problem.code}>
       <p>
-        <strong>{ACTION_WORDS[problem.action]}:</strong> {problemText(problem)}{' '}
+        <strong>{ACTION_WORDS[problem.action]}:</strong> {words}{' '}
         <code className="room-problem-code">{problem.code}</code>
       </p>
-      {problem.message ? <p className="room-problem-detail">{problem.message}</p> : null}
+      {detail ? <p className="room-problem-detail">{detail}</p> : null}
       <button type="button" className="button small" onClick={() => appStore.getState().dismissRoomProblem()}>
         Dismiss
       </button>
