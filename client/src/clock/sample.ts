@@ -1,4 +1,5 @@
 import { API_PATHS, type ClockSample, TimeResponse } from '@transport-lab/shared';
+import { OBSERVATION } from '../lib/observation.ts';
 import { clientNow } from '../lib/time.ts';
 
 /** One NTP-style exchange with `GET /api/time`: t0 sent, t1/t2 server receipt/send, t3 received. */
@@ -7,7 +8,7 @@ export async function sampleServerClock(
   now: () => number = clientNow,
 ): Promise<ClockSample> {
   const t0 = now();
-  const response = await fetchImpl(API_PATHS.time, { cache: 'no-store' });
+  const response = await fetchImpl(API_PATHS.time, OBSERVATION);
   if (!response.ok) throw new Error(`GET ${API_PATHS.time} answered ${response.status}`);
   const body: unknown = await response.json();
   const t3 = now();

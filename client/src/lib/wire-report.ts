@@ -1,4 +1,5 @@
 import { API_PATHS, WireReport } from '@transport-lab/shared';
+import { OBSERVATION } from './observation.ts';
 
 /**
  * `GET /api/wire/{runId}`: the server's own count of one race's traffic. The lab's observation, so
@@ -8,7 +9,7 @@ export async function fetchWireReport(
   runId: string,
   fetchImpl: typeof fetch = (input, init) => fetch(input, init),
 ): Promise<WireReport> {
-  const response = await fetchImpl(API_PATHS.wire(runId), { cache: 'no-store' });
+  const response = await fetchImpl(API_PATHS.wire(runId), OBSERVATION);
   if (response.status === 404)
     throw new Error('the server has no count of this race (expired, or never seen)');
   if (!response.ok) throw new Error(`GET ${API_PATHS.wire(runId)} answered ${response.status}`);

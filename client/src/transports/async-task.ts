@@ -12,6 +12,7 @@ import {
   TERMINAL_STATUSES,
   type WebhookSubscription,
 } from '@transport-lab/shared';
+import { OBSERVATION } from '../lib/observation.ts';
 import { clientNow } from '../lib/time.ts';
 import { backoffDelayMs } from './backoff.ts';
 import {
@@ -67,7 +68,7 @@ export function newIdempotencyKey(): string {
 export async function fetchPublicSettings(
   fetchImpl: typeof fetch = (input, init) => fetch(input, init),
 ): Promise<PublicSettings> {
-  const response = await fetchImpl(API_PATHS.settings, { cache: 'no-store' });
+  const response = await fetchImpl(API_PATHS.settings, OBSERVATION);
   if (!response.ok) throw new Error(`GET ${API_PATHS.settings} answered ${response.status}`);
   return PublicSettingsSchema.parse(await response.json());
 }

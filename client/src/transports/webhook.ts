@@ -9,6 +9,7 @@ import {
   type TaskState,
   toClientTime,
 } from '@transport-lab/shared';
+import { OBSERVATION } from '../lib/observation.ts';
 import {
   type AsyncDeps,
   browserAsyncDeps,
@@ -124,9 +125,10 @@ export function followWebhook(
   const fetchLog = async (): Promise<DeliveriesResponse | undefined> => {
     lastLogAt = deps.now();
     try {
-      const response = await deps.fetch(new URL(API_PATHS.deliveries(task.id), location.href).href, {
-        cache: 'no-store',
-      });
+      const response = await deps.fetch(
+        new URL(API_PATHS.deliveries(task.id), location.href).href,
+        OBSERVATION,
+      );
       const parsed = DeliveriesResponse.safeParse(await response.json());
       if (!parsed.success) return undefined;
       report({ type: 'deliveries', log: parsed.data, at: deps.now() });
