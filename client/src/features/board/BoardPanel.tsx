@@ -299,15 +299,17 @@ function ColourSelect({
   onChange,
   disabled,
   label = 'Colour',
+  hideLabel = false,
 }: {
   value: NoteColour;
   onChange: (colour: NoteColour) => void;
   disabled: boolean;
   label?: string;
+  hideLabel?: boolean;
 }) {
   return (
     <label>
-      {label}
+      <span className={hideLabel ? 'visually-hidden' : undefined}>{label}</span>
       <select
         value={value}
         disabled={disabled}
@@ -466,7 +468,8 @@ function NoteCard({
             Edit<span className="visually-hidden"> note</span>
           </button>
           <ColourSelect
-            label="Colour"
+            label="Note colour"
+            hideLabel
             value={note.colour}
             disabled={disabled}
             onChange={(colour) => void store.getState().edit({ type: 'note.update', id: note.id, colour })}

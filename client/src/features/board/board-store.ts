@@ -387,15 +387,18 @@ export function createBoardStore(deps: BoardDeps): StoreApi<BoardViewState> {
   return store;
 }
 
-/** A fresh note near the middle of the board, at a spot that depends on how many there are. */
+/**
+ * Where a fresh note goes: a grid of 6 × 4 slots about a note's size apart on a desktop board, the
+ * next round of 24 a little lower and to the right, so no new note lands exactly on an older one.
+ */
 export function newNote(id: string, text: string, colour: Note['colour'], count: number): Note {
-  const step = 90;
-  const perRow = Math.floor(BOARD_LIMITS.size / step) - 1;
+  const slot = count % 24;
+  const round = Math.floor(count / 24);
   return {
     id,
     text,
     colour,
-    x: 20 + (count % perRow) * step,
-    y: 20 + Math.floor(count / perRow) * 140,
+    x: Math.min(BOARD_LIMITS.size, 20 + (slot % 6) * 170 + round * 40),
+    y: Math.min(BOARD_LIMITS.size, 20 + Math.floor(slot / 6) * 250 + round * 60),
   };
 }
