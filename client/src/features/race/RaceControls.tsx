@@ -6,6 +6,7 @@ import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
 import type { SpecField } from '../../store/types.ts';
+import { NetworkPicker } from '../network/NetworkPicker.tsx';
 import { LaneSettingsFields } from './LaneSettingsFields.tsx';
 import { TextField } from './TextField.tsx';
 
@@ -64,6 +65,8 @@ export function RaceControls() {
         server={server}
         disabled={running}
       />
+
+      <NetworkPicker disabled={running} />
 
       <fieldset className="lane-picker" disabled={running}>
         <legend>Lanes</legend>
