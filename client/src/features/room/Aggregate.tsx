@@ -6,10 +6,10 @@ import {
   type LaneId,
   type RaceAggregate,
 } from '@transport-lab/shared';
-import type { CSSProperties } from 'react';
+import { type CSSProperties, useMemo, useState } from 'react';
 import { useAppStore } from '../../store/index.ts';
 import { participantLabel } from '../../store/room-slice.ts';
-import { boxStats, figureOf, reporters, sharedScaleMax } from './aggregate-view.ts';
+import { boxStats, figuresByLane, reporters, sharedScaleMax } from './aggregate-view.ts';
 import { bytes, count, exactMs, roundMs } from './format.ts';
 
 /** The figures under each lane's plot: the distribution's median and p95 over everyone who reported. */
@@ -257,7 +257,8 @@ function BoxPlot({ dist, scaleMax, laneName }: { dist: Distribution; scaleMax: n
 
 /**
  * Every participant's own figure, as their page computed and sent it: the check that the room's
- * numbers are the participants' numbers. Closed by default; 500 rows are for reading, not for a hall.
+ * numbers are the participants' numbers. Closed by default, and its rows are only built while it is
+ * open: 500 rows re-rendered with every aggregate are for reading, not for a hall.
  */
 function EveryoneTable({
   aggregate,
@@ -268,60 +269,67 @@ function EveryoneTable({
   lanes: readonly LaneId[];
   nameOf(id: string): string;
 }) {
-  const ids = reporters(aggregate);
+  const [open, setOpen] = useState(false);
+  const ids = useMemo(() => reporters(aggregate), [aggregate]);
+  const figures = useMemo(
+    () => (open ? figuresByLane(aggregate, 'totalPerceivedMs') : undefined),
+    [aggregate, open],
+  );
   if (ids.length === 0) return null;
   return (
-    <details className="room-everyone">
+    <details className="room-everyone" open={open} onToggle={(event) => setOpen(event.currentTarget.open)}>
       <summary>Every participant’s total perceived latency ({ids.length})</summary>
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a wide table scrolls, and a keyboard must reach it */}
-      <section className="table-scroll" tabIndex={0} aria-label="Every participant’s figures">
-        <table className="room-table" data-testid="aggregate-everyone">
-          <caption className="visually-hidden">
-            Total perceived latency each participant's page measured, per lane, in milliseconds
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Participant</th>
-              {lanes.map((id) => (
-                <th
-                  key={id}
-                  scope="col"
-                  className="num"
-                  style={{ '--lane-color': LANES[id].color } as CSSProperties}
-                >
-                  <span className="lane-label">
-                    <span className="lane-swatch" />
-                    <span className="lane-mark" aria-hidden="true">
-                      {LANES[id].mark}
+      {figures ? (
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a wide table scrolls, and a keyboard must reach it
+        <section className="table-scroll" tabIndex={0} aria-label="Every participant’s figures">
+          <table className="room-table" data-testid="aggregate-everyone">
+            <caption className="visually-hidden">
+              Total perceived latency each participant's page measured, per lane, in milliseconds
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Participant</th>
+                {lanes.map((id) => (
+                  <th
+                    key={id}
+                    scope="col"
+                    className="num"
+                    style={{ '--lane-color': LANES[id].color } as CSSProperties}
+                  >
+                    <span className="lane-label">
+                      <span className="lane-swatch" aria-hidden="true" />
+                      <span className="lane-mark" aria-hidden="true">
+                        {LANES[id].mark}
+                      </span>
+                      <span>{LANES[id].name}</span>
                     </span>
-                    <span>{LANES[id].name}</span>
-                  </span>
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {ids.map((pid) => (
-              <tr key={pid} data-testid="aggregate-participant" data-participant={pid}>
-                <th scope="row">{nameOf(pid)}</th>
-                {lanes.map((id) => {
-                  const value = figureOf(aggregate, id, 'totalPerceivedMs', pid);
-                  return (
-                    <td
-                      key={id}
-                      className="num"
-                      data-lane={id}
-                      data-value={value === undefined ? undefined : value.toFixed(1)}
-                    >
-                      {exactMs(value)}
-                    </td>
-                  );
-                })}
+                  </th>
+                ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+            </thead>
+            <tbody>
+              {ids.map((pid) => (
+                <tr key={pid} data-testid="aggregate-participant" data-participant={pid}>
+                  <th scope="row">{nameOf(pid)}</th>
+                  {lanes.map((id) => {
+                    const value = figures.get(id)?.get(pid);
+                    return (
+                      <td
+                        key={id}
+                        className="num"
+                        data-lane={id}
+                        data-value={value === undefined ? undefined : value.toFixed(1)}
+                      >
+                        {exactMs(value)}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
     </details>
   );
 }

@@ -1,4 +1,5 @@
 import type { Participant } from '@transport-lab/shared';
+import { memo } from 'react';
 import { useAppStore } from '../../store/index.ts';
 import { participantLabel } from '../../store/room-slice.ts';
 import { clockText } from './format.ts';
@@ -40,21 +41,7 @@ export function PresenceList() {
           </thead>
           <tbody>
             {participants.map((p) => (
-              <tr key={p.id} data-testid="room-participant" data-connected={p.connected}>
-                <th scope="row">
-                  {/* A name is text, never markup: React escapes it. */}
-                  {participantLabel(p)}
-                  {p.id === self ? ' (you)' : ''}
-                  {p.role === 'presenter' ? <span className="room-role"> presenter</span> : null}
-                </th>
-                <td>{DEVICE_WORDS[p.device]}</td>
-                <td className="num">{clockText(p.clock)}</td>
-                <td className="num">{p.clock ? `${p.clock.rttMs.toFixed(1)} ms` : '—'}</td>
-                <td>
-                  <span className="room-dot" data-connected={p.connected} aria-hidden="true" />
-                  {p.connected ? 'yes' : 'away'}
-                </td>
-              </tr>
+              <PresenceRow key={p.id} participant={p} self={p.id === self} />
             ))}
           </tbody>
         </table>
@@ -68,3 +55,30 @@ function countDevices(participants: readonly Participant[]): string {
   for (const p of participants) counts.set(p.device, (counts.get(p.device) ?? 0) + 1);
   return [...counts].map(([device, n]) => `${n} ${device}${n === 1 ? '' : 's'}`).join(', ');
 }
+
+/** One person's row; re-rendered only when their own entry changes (a join in a room of 500 is one row). */
+const PresenceRow = memo(function PresenceRow({
+  participant: p,
+  self,
+}: {
+  participant: Participant;
+  self: boolean;
+}) {
+  return (
+    <tr data-testid="room-participant" data-connected={p.connected}>
+      <th scope="row">
+        {/* A name is text, never markup: React escapes it. */}
+        {participantLabel(p)}
+        {self ? ' (you)' : ''}
+        {p.role === 'presenter' ? <span className="room-role"> presenter</span> : null}
+      </th>
+      <td>{DEVICE_WORDS[p.device]}</td>
+      <td className="num">{clockText(p.clock)}</td>
+      <td className="num">{p.clock ? `${p.clock.rttMs.toFixed(1)} ms` : '—'}</td>
+      <td>
+        <span className="room-dot" data-connected={p.connected} aria-hidden="true" />
+        {p.connected ? 'yes' : 'away'}
+      </td>
+    </tr>
+  );
+});

@@ -1,4 +1,4 @@
-import { cleanup, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { distribution, type Participant, type RaceAggregate, type RoomScenario } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appStore } from '../../store/index.ts';
@@ -112,9 +112,11 @@ describe('RoomPage, presenter', () => {
     expect(within(sse).getByTestId('aggregate-count').textContent).toBe('0');
   });
 
-  it('lists every participant’s own figure to 0.1 ms, as their table shows it', () => {
+  it('lists every participant’s own figure to 0.1 ms once opened, as their table shows it', async () => {
     render(<RoomPage />);
-    const table = screen.getByTestId('aggregate-everyone');
+    expect(screen.queryByTestId('aggregate-everyone')).toBeNull();
+    fireEvent.click(screen.getByText(/Every participant’s total perceived latency \(2\)/));
+    const table = await screen.findByTestId('aggregate-everyone');
     const cells = [...table.querySelectorAll('td[data-lane="websocket"]')].map((td) => td.textContent);
     expect(cells).toEqual(['1210.3 ms', '1340.5 ms']);
   });

@@ -1,6 +1,6 @@
 import { type Distribution, distribution } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import { boxStats, niceCeiling } from './aggregate-view.ts';
+import { boxStats, figuresByLane, niceCeiling, reporters } from './aggregate-view.ts';
 
 const dist = (values: number[]): Distribution =>
   distribution(values.map((value, i) => ({ participantId: `person-${i}`, value })));
@@ -40,5 +40,24 @@ describe('niceCeiling', () => {
     [98, 100],
   ])('%d → %d', (value, expected) => {
     expect(niceCeiling(value)).toBe(expected);
+  });
+});
+
+describe('figuresByLane and reporters', () => {
+  it('index every reported figure by lane and participant, and list everyone who reported once', () => {
+    const aggregate = {
+      raceId: 'race-000001',
+      expected: 2,
+      reported: 2,
+      lanes: [
+        { lane: 'sse' as const, succeeded: 2, failed: 0, metrics: { totalPerceivedMs: dist([5, 7]) } },
+        { lane: 'websocket' as const, succeeded: 1, failed: 1, metrics: { totalPerceivedMs: dist([3]) } },
+      ],
+    };
+    const table = figuresByLane(aggregate, 'totalPerceivedMs');
+    expect(table.get('sse')?.get('person-1')).toBe(7);
+    expect(table.get('websocket')?.get('person-0')).toBe(3);
+    expect(table.get('websocket')?.get('person-1')).toBeUndefined();
+    expect(reporters(aggregate)).toEqual(['person-0', 'person-1']);
   });
 });

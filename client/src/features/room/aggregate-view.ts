@@ -66,13 +66,19 @@ export function reporters(aggregate: RaceAggregate): string[] {
   return [...seen];
 }
 
-/** A participant's figure for one lane and metric, if they reported it. */
-export function figureOf(
+/**
+ * One metric's figures by lane, then by participant: the per-participant table's cells in one pass,
+ * rather than a search through every lane's values for every cell (500 people × 7 lanes).
+ */
+export function figuresByLane(
   aggregate: RaceAggregate,
-  lane: string,
   metric: AggregateMetric,
-  participantId: string,
-): number | undefined {
-  const dist = aggregate.lanes.find((l) => l.lane === lane)?.metrics[metric];
-  return dist?.values.find((v) => v.participantId === participantId)?.value;
+): ReadonlyMap<string, ReadonlyMap<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const lane of aggregate.lanes) {
+    const values = new Map<string, number>();
+    for (const v of lane.metrics[metric]?.values ?? []) values.set(v.participantId, v.value);
+    out.set(lane.lane, values);
+  }
+  return out;
 }
