@@ -2,6 +2,7 @@ export * from './board.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './export.ts';
+export * from './faults.ts';
 export * from './http.ts';
 export * from './lanes.ts';
 export * from './network.ts';

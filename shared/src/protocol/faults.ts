@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { LaneId } from './lanes.ts';
+import { RunId } from './wire.ts';
+
+/**
+ * Faults, one click each during a race (issue 5). Every fault but the restart is scoped to one race
+ * (its run id, the lab tag every lane's traffic carries), so that one person's fault never touches
+ * another's race on the same server. The restart is the whole process, by nature: the `FAULTS`
+ * setting turns the faults API off on a server shared by people who did not agree to it.
+ */
+
+/** How the built-in webhook receiver answers the run's deliveries while the fault holds. */
+export const RECEIVER_MODES = ['normal', 'fail-500', 'timeout', 'throttle-429', 'unavailable-503'] as const;
+export const ReceiverMode = z.enum(RECEIVER_MODES);
+export type ReceiverMode = z.infer<typeof ReceiverMode>;
+
+export const Fault = z.discriminatedUnion('kind', [
+  /** Destroys every TCP connection the lane's traffic of this run uses now (streams, sockets, idle keep-alives). */
+  z.strictObject({ kind: z.literal('drop-connections'), runId: RunId, lane: LaneId }),
+  /** Ends the server process mid-task; the supervisor (`npm start`) starts it again at once. */
+  z.strictObject({ kind: z.literal('restart-server') }),
+  /**
+   * The receiver answers the run's next `count` deliveries (all, when absent, until `normal`) this
+   * way. `retryAfterS` goes with 429 and 503 as `Retry-After`; `timeout` holds the delivery past the
+   * dispatcher's attempt timeout without answering.
+   */
+  z.strictObject({
+    kind: z.literal('receiver'),
+    runId: RunId,
+    mode: ReceiverMode,
+    retryAfterS: z.int().min(0).max(3_600).optional(),
+    count: z.int().min(1).max(1_000).optional(),
+  }),
+  /** The task's downstream stalls: each running task of the run makes no progress for `stallMs`. */
+  z.strictObject({ kind: z.literal('slow-downstream'), runId: RunId, stallMs: z.int().min(1).max(120_000) }),
+  /**
+   * A proxy that buffers: the run's event streams (SSE, the hybrid's push, the webhook relay) are held
+   * until `bufferBytes` have gathered or the stream ends, as nginx does without `X-Accel-Buffering: no`.
+   * `on: false` ends it (what is held is sent at once).
+   */
+  z.strictObject({
+    kind: z.literal('buffer-streams'),
+    runId: RunId,
+    on: z.boolean(),
+    bufferBytes: z.int().min(1).max(1_048_576).optional(),
+  }),
+]);
+export type Fault = z.infer<typeof Fault>;
+export type FaultKind = Fault['kind'];
+
+/** Default of `bufferBytes`: nginx's `proxy_buffer_size` on most platforms (one memory page, ×2). */
+export const DEFAULT_PROXY_BUFFER_BYTES = 8_192;
+
+/** A fault as applied: when (server time, epoch ms), and what it touched. */
+export const FaultRecord = z.object({
+  id: z.string().min(1),
+  fault: Fault,
+  /** Server time the fault took effect, epoch ms: where it goes on the timeline. */
+  at: z.number(),
+  /** What it did, counted: connections destroyed, tasks stalled, streams buffered. */
+  affected: z.int().min(0),
+  /** In words, for the timeline's tooltip and the export. */
+  summary: z.string(),
+});
+export type FaultRecord = z.infer<typeof FaultRecord>;
+
+/** `POST /api/faults` → 201 `{ fault }` (the restart answers before the process ends). */
+export const FaultResponse = z.object({ fault: FaultRecord });
+export type FaultResponse = z.infer<typeof FaultResponse>;
+
+/** `GET /api/faults?runId=…` → every fault applied to the run, oldest first (a restart: all runs). */
+export const FaultsQuery = z.strictObject({ runId: RunId });
+export const FaultsResponse = z.object({ faults: z.array(FaultRecord) });
+export type FaultsResponse = z.infer<typeof FaultsResponse>;
+
+export const FAULT_PATHS = { faults: '/api/faults' } as const;
