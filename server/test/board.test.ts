@@ -239,6 +239,8 @@ describe('board HTTP edges', () => {
       if (done) break;
     }
     expect((await fetch(`${srv.baseUrl}${BOARD_PATHS.board(CODE)}`)).status).toBe(404);
+    // The webhook lane's relay too, so that EventSource stops rather than waiting on a dead room.
+    expect((await fetch(`${srv.receiverUrl}${BOARD_PATHS.relay(CODE)}`)).status).toBe(404);
   });
 });
 

@@ -77,6 +77,11 @@ export class BoardService {
     return (await this.open(code)).state;
   }
 
+  /** Whether the room (and so its board) exists: never throws. */
+  async exists(code: string): Promise<boolean> {
+    return this.boards.has(code) || (await this.rooms.exists(code));
+  }
+
   /** Checks the credentials: 404 for a room that does not exist, 403 for a token that is not theirs. */
   async authorize(code: string, credentials: BoardCredentials): Promise<RoomRole> {
     await this.open(code);

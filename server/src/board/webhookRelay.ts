@@ -223,6 +223,13 @@ export function createBoardRelay(deps: BoardRelayDeps): BoardRelay {
       return;
     }
     const after = Number(raw);
+    // Your backend shares this process, so it asks the board itself whether the room is still there
+    // (a separate backend would learn it from a delivery). Without it, EventSource would reconnect
+    // to a room that ended and wait there for ever; a 404 makes it stop, and the page asks the API.
+    if (!(await boards.exists(code))) {
+      sendError(res, 404, 'NOT_FOUND', `No room ${code}.`);
+      return;
+    }
     const session = await createSession(req, res, {
       headers: { 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'x-accel-buffering': 'no' },
       retry: SSE.retryMs,
