@@ -339,7 +339,7 @@ function NoteBoard({
 }) {
   return (
     <div className="board-area">
-      <p className="hint" id="board-keys">
+      <p className="hint board-move-hint" id="board-keys">
         To move a note, focus its ⠿ handle and use the arrow keys (Shift: further), or drag it.
       </p>
       {notes.length === 0 ? <p className="hint">No notes yet.</p> : null}

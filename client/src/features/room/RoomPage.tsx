@@ -1,4 +1,5 @@
 import { appStore, useAppStore } from '../../store/index.ts';
+import { RoomBoard } from '../board/RoomBoard.tsx';
 import { AudienceView } from './AudienceView.tsx';
 import { JoinForm } from './JoinForm.tsx';
 import { PresenterView } from './PresenterView.tsx';
@@ -55,6 +56,7 @@ export function RoomPage() {
         ) : null}
         {phase === 'joined' && role === 'presenter' ? <PresenterView /> : null}
         {phase === 'joined' && role === 'audience' ? <AudienceView /> : null}
+        {phase === 'joined' ? <RoomBoard /> : null}
         {phase === 'ended' ? <RoomEnded /> : null}
         {ignored > 0 ? (
           <p className="hint" data-testid="room-ignored">
