@@ -9,7 +9,7 @@ import {
 import { type CSSProperties, useMemo, useState } from 'react';
 import { useAppStore } from '../../store/index.ts';
 import { participantLabel } from '../../store/room-slice.ts';
-import { boxStats, figuresByLane, reporters, sharedScaleMax } from './aggregate-view.ts';
+import { type Axis, boxStats, figuresByLane, reporters, sharedAxis } from './aggregate-view.ts';
 import { bytes, count, exactMs, roundMs } from './format.ts';
 
 /** The figures under each lane's plot: the distribution's median and p95 over everyone who reported. */
@@ -37,6 +37,10 @@ export function Aggregate() {
   const aggregate = useAppStore((s) => s.room.aggregate);
   const progress = useAppStore((s) => s.room.progress);
   const participants = useAppStore((s) => s.room.participants);
+  const axis = useMemo(
+    () => (aggregate ? sharedAxis(aggregate, 'totalPerceivedMs') : undefined),
+    [aggregate],
+  );
   if (!race) {
     return (
       <section className="room-aggregate" aria-labelledby="room-aggregate-title">
@@ -54,7 +58,6 @@ export function Aggregate() {
     );
   const expected = aggregate?.expected ?? progress?.expected ?? race.expected;
   const reported = aggregate?.reported ?? progress?.reported ?? 0;
-  const scaleMax = aggregate ? sharedScaleMax(aggregate, 'totalPerceivedMs') : 1;
   return (
     <section className="room-aggregate" aria-labelledby="room-aggregate-title" data-testid="room-aggregate">
       <div className="room-aggregate-head">
@@ -78,7 +81,7 @@ export function Aggregate() {
             key={id}
             id={id}
             lane={aggregate?.lanes.find((l) => l.lane === id)}
-            scaleMax={scaleMax}
+            axis={axis}
             nameOf={nameOf}
           />
         ))}
@@ -91,12 +94,12 @@ export function Aggregate() {
 function LaneAggregateCard({
   id,
   lane,
-  scaleMax,
+  axis,
   nameOf,
 }: {
   id: LaneId;
   lane: LaneAggregate | undefined;
-  scaleMax: number;
+  axis: Axis | undefined;
   nameOf(id: string): string;
 }) {
   const info = LANES[id];
@@ -152,7 +155,7 @@ function LaneAggregateCard({
           </span>
         </p>
       </div>
-      {total && total.count > 0 ? <BoxPlot dist={total} scaleMax={scaleMax} laneName={info.name} /> : null}
+      {total && total.count > 0 && axis ? <BoxPlot dist={total} axis={axis} laneName={info.name} /> : null}
       <table className="room-table room-lane-table">
         <caption className="visually-hidden">
           {info.name}: median and p95 of each figure over everyone
@@ -187,22 +190,28 @@ function LaneAggregateCard({
   );
 }
 
-/** viewBox units: the plot scales with its card, and its strokes with it. */
+/** viewBox units: the plot scales with its card, and its strokes and labels with it. */
 const PLOT_W = 400;
-const PLOT_H = 64;
-const PAD = 8;
+const PLOT_H = 84;
+const PAD = 14;
+const MID = 24;
+const HALF = 11;
+const RUG_TOP = 44;
+const AXIS_Y = 56;
 
 /**
  * A box plot of one lane's total perceived latency on the axis all lanes share: the box from the first
  * to the third quartile, the median as a thick bar, whiskers to the farthest value inside Tukey's
- * fences, p95 as a triangle, every participant as a tick underneath, outliers as rings.
+ * fences, p95 as a triangle, every participant as a faint tick underneath (density shows as darkness),
+ * outliers as rings; an outlier past the axis sits at its edge as a ring with an arrow.
  */
-function BoxPlot({ dist, scaleMax, laneName }: { dist: Distribution; scaleMax: number; laneName: string }) {
+function BoxPlot({ dist, axis, laneName }: { dist: Distribution; axis: Axis; laneName: string }) {
   const stats = boxStats(dist);
   if (!stats) return null;
-  const x = (value: number) => PAD + (Math.min(Math.max(value, 0), scaleMax) / scaleMax) * (PLOT_W - 2 * PAD);
-  const mid = 26;
-  const half = 12;
+  const span = axis.max - axis.min;
+  const x = (value: number) =>
+    PAD + ((Math.min(Math.max(value, axis.min), axis.max) - axis.min) / span) * (PLOT_W - 2 * PAD);
+  const beyond = (value: number) => value > axis.max || value < axis.min;
   return (
     <figure className="room-plot">
       <svg
@@ -211,45 +220,63 @@ function BoxPlot({ dist, scaleMax, laneName }: { dist: Distribution; scaleMax: n
         aria-label={`${laneName}, total perceived over ${dist.count} ${dist.count === 1 ? 'person' : 'people'}: from ${roundMs(dist.min)} to ${roundMs(dist.max)}, median ${roundMs(dist.median)}, p95 ${roundMs(dist.p95)}, ${dist.outliers.length} ${dist.outliers.length === 1 ? 'outlier' : 'outliers'}`}
         data-testid="aggregate-plot"
       >
-        <line className="plot-axis" x1={PAD} x2={PLOT_W - PAD} y1={PLOT_H - 6} y2={PLOT_H - 6} />
-        <line className="plot-whisker" x1={x(stats.low)} x2={x(stats.q1)} y1={mid} y2={mid} />
-        <line className="plot-whisker" x1={x(stats.q3)} x2={x(stats.high)} y1={mid} y2={mid} />
-        <line className="plot-whisker" x1={x(stats.low)} x2={x(stats.low)} y1={mid - 7} y2={mid + 7} />
-        <line className="plot-whisker" x1={x(stats.high)} x2={x(stats.high)} y1={mid - 7} y2={mid + 7} />
+        <line className="plot-axis" x1={PAD} x2={PLOT_W - PAD} y1={AXIS_Y} y2={AXIS_Y} />
+        {axis.ticks.map((t) => (
+          <g key={t}>
+            <line className="plot-axis" x1={x(t)} x2={x(t)} y1={AXIS_Y} y2={AXIS_Y + 4} />
+            <text className="plot-label" x={x(t)} y={AXIS_Y + 16} textAnchor="middle">
+              {t}
+            </text>
+          </g>
+        ))}
+        <line className="plot-whisker" x1={x(stats.low)} x2={x(stats.q1)} y1={MID} y2={MID} />
+        <line className="plot-whisker" x1={x(stats.q3)} x2={x(stats.high)} y1={MID} y2={MID} />
+        <line className="plot-whisker" x1={x(stats.low)} x2={x(stats.low)} y1={MID - 6} y2={MID + 6} />
+        <line className="plot-whisker" x1={x(stats.high)} x2={x(stats.high)} y1={MID - 6} y2={MID + 6} />
         <rect
           className="plot-box"
           x={x(stats.q1)}
-          y={mid - half}
+          y={MID - HALF}
           width={Math.max(2, x(stats.q3) - x(stats.q1))}
-          height={2 * half}
+          height={2 * HALF}
         />
         <line
           className="plot-median"
           x1={x(stats.median)}
           x2={x(stats.median)}
-          y1={mid - half}
-          y2={mid + half}
+          y1={MID - HALF}
+          y2={MID + HALF}
         />
-        <path className="plot-p95" d={`M${x(stats.p95) - 5} ${mid - half - 9}h10l-5 7z`} />
+        <path className="plot-p95" d={`M${x(stats.p95) - 5} ${MID - HALF - 9}h10l-5 7z`} />
         {stats.values.map((v) =>
           v.outlier ? (
-            <circle key={v.participantId} className="plot-outlier" cx={x(v.value)} cy={mid} r={5} />
+            <g key={v.participantId}>
+              <circle className="plot-outlier" cx={x(v.value)} cy={MID} r={5} />
+              {beyond(v.value) ? (
+                <path
+                  className="plot-p95"
+                  d={
+                    v.value > axis.max
+                      ? `M${x(v.value) + 7} ${MID - 5}l6 5l-6 5z`
+                      : `M${x(v.value) - 7} ${MID - 5}l-6 5l6 5z`
+                  }
+                />
+              ) : null}
+            </g>
           ) : (
             <line
               key={v.participantId}
               className="plot-tick"
               x1={x(v.value)}
               x2={x(v.value)}
-              y1={PLOT_H - 16}
-              y2={PLOT_H - 8}
+              y1={RUG_TOP}
+              y2={RUG_TOP + 8}
             />
           ),
         )}
       </svg>
-      <figcaption className="room-plot-scale num" aria-hidden="true">
-        <span>0 ms</span>
-        <span>▼ p95 · ▮ median · ○ outlier</span>
-        <span>{roundMs(scaleMax)}</span>
+      <figcaption className="room-plot-scale" aria-hidden="true">
+        ms · ▼ p95 · ▮ median · ○ outlier (▸ past the axis) · ticks: each person
       </figcaption>
     </figure>
   );

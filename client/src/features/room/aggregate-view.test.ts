@@ -1,6 +1,6 @@
 import { type Distribution, distribution } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import { boxStats, figuresByLane, niceCeiling, reporters } from './aggregate-view.ts';
+import { boxStats, figuresByLane, niceAxis, reporters, sharedAxis } from './aggregate-view.ts';
 
 const dist = (values: number[]): Distribution =>
   distribution(values.map((value, i) => ({ participantId: `person-${i}`, value })));
@@ -27,19 +27,47 @@ describe('boxStats', () => {
   });
 });
 
-describe('niceCeiling', () => {
-  it.each([
-    [0, 1],
-    [0.7, 0.8],
-    [1, 1],
-    [1_040.5, 1_500],
-    [1_276, 1_500],
-    [2_001, 2_500],
-    [5_001, 6_000],
-    [8_001, 10_000],
-    [98, 100],
-  ])('%d → %d', (value, expected) => {
-    expect(niceCeiling(value)).toBe(expected);
+describe('niceAxis', () => {
+  it('rounds outward to steps of 1, 2, 2.5 or 5 × 10^k, about four of them', () => {
+    expect(niceAxis(1_003, 1_390)).toEqual({
+      min: 1_000,
+      max: 1_400,
+      ticks: [1_000, 1_100, 1_200, 1_300, 1_400],
+    });
+    expect(niceAxis(0, 3_190)).toEqual({ min: 0, max: 4_000, ticks: [0, 1_000, 2_000, 3_000, 4_000] });
+    expect(niceAxis(-12, 57)).toEqual({ min: -20, max: 60, ticks: [-20, 0, 20, 40, 60] });
+  });
+
+  it('gives one value room on both sides', () => {
+    const axis = niceAxis(1_234.5, 1_234.5);
+    expect(axis.min).toBeLessThan(1_234.5);
+    expect(axis.max).toBeGreaterThan(1_234.5);
+  });
+
+  it('has a fallback for nothing to show', () => {
+    expect(niceAxis(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY)).toEqual({
+      min: 0,
+      max: 1,
+      ticks: [0, 1],
+    });
+  });
+});
+
+describe('sharedAxis', () => {
+  it('spans every lane’s whiskers and leaves the outliers beyond it', () => {
+    const lanes = [
+      {
+        lane: 'sse' as const,
+        succeeded: 8,
+        failed: 0,
+        metrics: { totalPerceivedMs: dist([10, 11, 12, 12, 13, 14, 40, 11]) },
+      },
+      { lane: 'websocket' as const, succeeded: 2, failed: 0, metrics: { totalPerceivedMs: dist([9, 16]) } },
+    ];
+    const axis = sharedAxis({ raceId: 'race-000001', expected: 8, reported: 8, lanes }, 'totalPerceivedMs');
+    expect(axis.min).toBeLessThanOrEqual(9);
+    expect(axis.max).toBeGreaterThanOrEqual(16);
+    expect(axis.max).toBeLessThan(40);
   });
 });
 

@@ -38,22 +38,55 @@ export function boxStats(dist: Distribution): BoxStats | undefined {
   };
 }
 
-/** Steps of a round axis end, per power of ten: fine enough that the data fills most of the axis. */
-const AXIS_STEPS = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10];
-
-/** The next round number at or above `value` (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k): the end of a shared axis. */
-export function niceCeiling(value: number): number {
-  if (!(value > 0) || !Number.isFinite(value)) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of AXIS_STEPS) if (step * power >= value) return step * power;
-  return 10 * power;
+export interface Axis {
+  min: number;
+  max: number;
+  /** Round values from `min` to `max`, for labels. */
+  ticks: number[];
 }
 
-/** One axis for every lane of a metric, so that the lanes' boxes compare at a glance. */
-export function sharedScaleMax(aggregate: RaceAggregate, metric: AggregateMetric): number {
-  let max = 0;
-  for (const lane of aggregate.lanes) max = Math.max(max, lane.metrics[metric]?.max ?? 0);
-  return niceCeiling(max);
+/**
+ * A round axis around `lo`..`hi` with about four steps of 1, 2, 2.5 or 5 × 10^k. It need not start at
+ * zero: a box plot encodes by position, not by length, and a zero baseline would squeeze a lane's
+ * spread of 100 ms into a few pixels beside a 1 s median.
+ */
+export function niceAxis(lo: number, hi: number): Axis {
+  let low = lo;
+  let high = hi;
+  if (!Number.isFinite(low) || !Number.isFinite(high)) return { min: 0, max: 1, ticks: [0, 1] };
+  if (!(high > low)) {
+    const pad = Math.max(1, Math.abs(high) * 0.05);
+    low -= pad;
+    high += pad;
+  }
+  const raw = (high - low) / 4;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((candidate) => candidate >= raw) ?? 10 * power;
+  const min = Math.floor(low / step) * step;
+  const max = Math.ceil(high / step) * step;
+  const ticks: number[] = [];
+  // Rounded to the step's precision, so that 0.1 + 0.2 reads 0.3.
+  const digits = Math.max(0, -Math.floor(Math.log10(step)) + 1);
+  for (let t = min; t <= max + step / 2; t += step) ticks.push(Number(t.toFixed(digits)));
+  return { min, max, ticks };
+}
+
+/**
+ * One axis for every lane of a metric, so that the lanes' boxes compare at a glance. It spans the
+ * whiskers (everything inside Tukey's fences); outliers beyond it are drawn at its edge and named
+ * in words, so that one phone on a bad network does not flatten every box.
+ */
+export function sharedAxis(aggregate: RaceAggregate, metric: AggregateMetric): Axis {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const lane of aggregate.lanes) {
+    const dist = lane.metrics[metric];
+    const stats = dist ? boxStats(dist) : undefined;
+    if (!stats) continue;
+    lo = Math.min(lo, stats.low);
+    hi = Math.max(hi, stats.high);
+  }
+  return niceAxis(lo, hi);
 }
 
 /** Everyone who reported any figure, in first-seen order: the rows of the per-participant table. */
