@@ -21,6 +21,7 @@ import { createParser } from 'eventsource-parser';
 import { io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, listen } from '../src/app.ts';
+import { MAX_SUBSCRIPTIONS_PER_SOCKET } from '../src/board/socket.ts';
 import { loadConfig } from '../src/config.ts';
 import { epochNow } from '../src/observability/clock.ts';
 import { postJson, seeded, TestParticipant, TestPresenterMap, TestRooms } from './boardClients.ts';
@@ -216,6 +217,12 @@ describe('board HTTP edges', () => {
     expect(notPresenter.ok || notPresenter.error.code).toBe('FORBIDDEN');
     const unknown = await ask({ code: 'ZZZZ9999', after: 0 });
     expect(unknown.ok || unknown.error.code).toBe('NOT_FOUND');
+    // Three asked so far; a connection that keeps subscribing is refused past its cap.
+    const more = await Promise.all(
+      Array.from({ length: MAX_SUBSCRIPTIONS_PER_SOCKET }, () => ask({ code: CODE, after: 0 })),
+    );
+    expect(more.filter((a) => a.ok).length).toBe(MAX_SUBSCRIPTIONS_PER_SOCKET - 3);
+    expect(more.filter((a) => !a.ok && a.error.code === 'RATE_LIMITED').length).toBe(3);
   });
 
   it('a room that ends ends its board: open streams end, later reads answer 404', async () => {

@@ -15,6 +15,10 @@ type BoardSocket = Socket<BoardClientToServerEvents, BoardServerToClientEvents>;
 
 export const boardRoom = (code: string) => `board:${code}`;
 
+/** Subscriptions one connection may make: a page needs one (two for a presenter), a few more cover
+ *  reconnections; past it each costs a listener until disconnect, so a flood is refused. */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 16;
+
 /**
  * The board's websocket lane: socket.io namespace `/board`, apart from the task lane's and the
  * room's, so each one's traffic stays its own. `board:subscribe {code, after}` joins the board's
@@ -42,10 +46,17 @@ export function registerBoardSocket({
       for (const off of unwatch.splice(0)) off();
     });
 
+    let subscriptions = 0;
     socket.on(BOARD_EVENTS.subscribe, (payload: unknown, ack: unknown) => {
       const reply = typeof ack === 'function' ? (ack as (res: unknown) => void) : () => undefined;
       void (async () => {
         try {
+          if (++subscriptions > MAX_SUBSCRIPTIONS_PER_SOCKET) {
+            throw new AppError(
+              'RATE_LIMITED',
+              `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection.`,
+            );
+          }
           const { code, after, presenter } = parseOrThrow(
             BoardSubscribeRequest,
             payload,
