@@ -591,6 +591,56 @@ describe('room slice: audience runs the room’s race', () => {
     expect(sent?.payload).toEqual({ raceId: 'race-000043', lanes: [{ lane: 'sse', status: 'error' }] });
   });
 
+  it('after a reload mid-race, runs the room’s race again and reports it; after a reload once reported, does not', async () => {
+    const storage = memoryStorage();
+    const race = {
+      raceId: 'race-000044',
+      scenario: { ...SCENARIO, lanes: ['websocket'] },
+      startedAt: 10,
+      expected: 1,
+    };
+    const first = setup({ storage });
+    first.answer({ [ROOM_EVENTS.join]: () => audienceJoinAck, [ROOM_EVENTS.result]: () => ({ ok: true }) });
+    first.store.getState().setRoomJoinCode(CODE);
+    await first.store.getState().joinRoom();
+    first.socket().push(ROOM_EVENTS.race, race);
+    first.frame(1_000);
+    expect(first.ws.runs).toHaveLength(1);
+    expect(loadCredentials(storage, CODE)?.racing).toBe('race-000044');
+
+    // The reload, before the lane ended: the room's state still names the race.
+    const rejoinAck = {
+      ...audienceJoinAck,
+      room: { ...audienceJoinAck.room, race },
+      participantToken: TOKEN_2,
+    };
+    const second = setup({ storage, initialRoomCode: CODE });
+    second.answer({ [ROOM_EVENTS.join]: () => rejoinAck, [ROOM_EVENTS.result]: () => ({ ok: true }) });
+    await second.store.getState().rejoinFromLink();
+    expect(second.store.getState().room.mine).toMatchObject({ raceId: 'race-000044', status: 'running' });
+    second.frame(2_000);
+    const run = second.ws.runs[0];
+    if (!run) throw new Error('the race did not run again');
+    run.report({ type: 'event', event: succeeded(2, 3_000), at: 2_500 });
+    second.frame(2_600);
+    run.settle();
+    await settleMicrotasks();
+    expect(second.socket().sent.find((s) => s.event === ROOM_EVENTS.result)?.payload).toMatchObject({
+      raceId: 'race-000044',
+      lanes: [{ lane: 'websocket', status: 'succeeded', totalPerceivedMs: 600 }],
+    });
+    expect(loadCredentials(storage, CODE)?.reported).toBe('race-000044');
+
+    // Reloaded again, the result already in: the page waits for the next race.
+    const third = setup({ storage, initialRoomCode: CODE });
+    third.answer({ [ROOM_EVENTS.join]: () => rejoinAck });
+    await third.store.getState().rejoinFromLink();
+    expect(third.store.getState().room.phase).toBe('joined');
+    expect(third.store.getState().room.mine).toBeUndefined();
+    third.frame(3_000);
+    expect(third.ws.runs).toHaveLength(0);
+  });
+
   it('forgets the room’s credentials when the room ends', async () => {
     const { store, answer, socket, storage } = setup();
     answer({ [ROOM_EVENTS.join]: () => audienceJoinAck });

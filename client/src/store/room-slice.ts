@@ -385,6 +385,14 @@ export const createRoomSlice =
       return opened;
     }
 
+    /** Remembers, across a reload, which room race this page was running and which it reported. */
+    function remember(changes: Pick<StoredRoomCredentials, 'racing' | 'reported'>) {
+      const { code } = get().room;
+      if (!credentials || !code || !roomDeps) return;
+      credentials = { ...credentials, ...changes };
+      saveCredentials(roomDeps.storage, code, credentials);
+    }
+
     function closeConnection() {
       const closing = connection;
       connection = undefined;
@@ -441,6 +449,8 @@ export const createRoomSlice =
           token: value.participantToken,
           ...(stored?.presenterSecret ? { presenterSecret: stored.presenterSecret } : {}),
           ...(name ? { name } : {}),
+          ...(stored?.racing ? { racing: stored.racing } : {}),
+          ...(stored?.reported ? { reported: stored.reported } : {}),
         };
         saveCredentials(roomDeps.storage, value.room.code, credentials);
         enter(value.room, value.self, value.role, show);
@@ -652,6 +662,7 @@ export const createRoomSlice =
         ...(runnable.length > 0 ? { selectedLanes: runnable } : {}),
       });
       patch({ mine: { raceId, status: 'running' } });
+      remember({ racing: raceId });
       if (runnable.length === 0) {
         void finish(raceId, scenario.lanes, false);
         return;
@@ -719,6 +730,7 @@ export const createRoomSlice =
       if (current?.raceId !== result.raceId) return;
       if (outcome.ok) {
         unsentResult = undefined;
+        remember({ reported: result.raceId });
         patch({ mine: { raceId: result.raceId, status: 'reported', result } });
         announce('Your result was sent to the room.');
       } else {
@@ -815,6 +827,18 @@ export const createRoomSlice =
             ? `You present room ${outcome.value.room.code}.`
             : `You joined room ${outcome.value.room.code}.`,
         );
+        // A reload in the middle of the room's race cut this page's run short: the room still counts
+        // on its result, so it runs the race again from here (its figures are those of this new run).
+        const race = outcome.value.room.race;
+        if (
+          outcome.value.role === 'audience' &&
+          race &&
+          stored?.racing === race.raceId &&
+          stored.reported !== race.raceId
+        ) {
+          announce('The race you were running was cut short by the reload: running it again.');
+          runRoomRace(race);
+        }
       },
 
       async rejoinFromLink() {

@@ -1,4 +1,4 @@
-import { ParticipantId, RoomSecret } from '@transport-lab/shared';
+import { ParticipantId, RaceId, RoomSecret } from '@transport-lab/shared';
 import { z } from 'zod';
 
 /** The part of `localStorage` the room needs; tests hand in a Map-backed one. */
@@ -14,6 +14,9 @@ export const StoredRoomCredentials = z.object({
   token: RoomSecret,
   presenterSecret: RoomSecret.optional(),
   name: z.string().max(200).optional(),
+  /** The room race this page began running, and the last one the room acknowledged its result of. */
+  racing: RaceId.optional(),
+  reported: RaceId.optional(),
 });
 export type StoredRoomCredentials = z.infer<typeof StoredRoomCredentials>;
 
