@@ -1,4 +1,5 @@
 import { PROTOCOL_VERSION } from '@transport-lab/shared';
+import { ScenarioPanel } from '../scenarios/ScenarioPanel.tsx';
 import { Announcer } from './Announcer.tsx';
 import { ClockReadout } from './ClockReadout.tsx';
 import { ExportBar } from './ExportBar.tsx';
@@ -24,6 +25,7 @@ export function RacePage() {
       <main>
         <LinkNotes />
         <RaceControls />
+        <ScenarioPanel />
         <RaceBoard />
         <Timeline />
         <MetricsTable />

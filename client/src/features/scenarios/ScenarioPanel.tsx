@@ -1,0 +1,78 @@
+import { useState } from 'react';
+import { useStore } from 'zustand';
+import { useAppStore } from '../../store/index.ts';
+import { isRaceRunning } from '../../store/race-slice.ts';
+import { SweepPlot } from './SweepPlot.tsx';
+import { scenarioRunner } from './scenario-runner.ts';
+import { SCENARIOS } from './scenarios.ts';
+
+/** Guided scenarios: choose one, read what to notice, run it in one click, and see whether it went as stated. */
+export function ScenarioPanel() {
+  const [chosenId, setChosenId] = useState(SCENARIOS[0]?.id ?? '');
+  const run = useStore(scenarioRunner.store);
+  const racing = useAppStore((s) => isRaceRunning(s.race.lanes));
+  const chosen = SCENARIOS.find((s) => s.id === chosenId) ?? SCENARIOS[0];
+  if (!chosen) return null;
+  const running = run.status === 'running';
+  const shown = run.scenarioId === chosen.id ? run : undefined;
+  return (
+    <section className="scenarios" aria-labelledby="scenarios-title">
+      <h2 id="scenarios-title" className="section-title">
+        Guided scenarios
+      </h2>
+      <div className="field">
+        <label htmlFor="scenario-choice">Scenario</label>
+        <select
+          id="scenario-choice"
+          value={chosen.id}
+          disabled={running}
+          onChange={(event) => setChosenId(event.currentTarget.value)}
+        >
+          {SCENARIOS.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.title}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="scenario-text" data-testid="scenario-text">
+        <p>{chosen.lesson}</p>
+        <p>
+          <strong>Expected: </strong>
+          {chosen.expectation}
+        </p>
+        <p className="field-hint">
+          One click sets the task, the lanes, the network and the faults below it, runs{' '}
+          {chosen.steps.length === 1 ? 'the race' : `${chosen.steps.length} races`}, and checks the outcome
+          against what this page measured.
+        </p>
+      </div>
+      <div className="actions">
+        <button
+          type="button"
+          className="button primary"
+          disabled={running || racing}
+          onClick={() => void scenarioRunner.run(chosen)}
+        >
+          Run scenario
+        </button>
+      </div>
+      <p className="scenario-status" role="status" data-testid="scenario-status">
+        {shown ? shown.detail : ''}
+      </p>
+      {shown?.verdict ? (
+        <p
+          className={`scenario-verdict ${shown.verdict.ok ? 'ok' : 'not-ok'}`}
+          data-testid="scenario-verdict"
+          data-ok={shown.verdict.ok}
+        >
+          <span aria-hidden="true">{shown.verdict.ok ? '✓ ' : '✗ '}</span>
+          {shown.verdict.because}
+        </p>
+      ) : null}
+      {shown && chosen.plot && shown.outcomes.length > 0 ? (
+        <SweepPlot outcomes={shown.outcomes} xLabel={chosen.plot.xLabel} />
+      ) : null}
+    </section>
+  );
+}

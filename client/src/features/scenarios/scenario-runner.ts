@@ -1,0 +1,238 @@
+import {
+  FAULT_PATHS,
+  type Fault,
+  FaultResponse,
+  type LaneId,
+  type SetLinkRequest,
+} from '@transport-lab/shared';
+import { createStore } from 'zustand/vanilla';
+import { OBSERVATION } from '../../lib/observation.ts';
+import { type AppStore, appStore } from '../../store/index.ts';
+import { laneMetrics } from '../../store/metrics.ts';
+import { isRaceRunning } from '../../store/race-slice.ts';
+import { laneSettingsInputOf, specInputOf } from '../../store/room-slice.ts';
+import type { AppState } from '../../store/types.ts';
+import { networkStore } from '../network/network-store.ts';
+import {
+  type LaneOutcome,
+  laneSettingsOf,
+  type Scenario,
+  type ScenarioFault,
+  type StepOutcome,
+  type Verdict,
+} from './scenarios.ts';
+
+/** A race that has not started this long after Start was asked for has failed to start, ms. */
+const START_GUARD_MS = 5_000;
+/** After every lane has ended, how long the byte counts may take to settle before they are read, ms. */
+const SETTLE_WAIT_MS = 5_000;
+
+/** What one lane measured, read from the same figures the metrics table shows. */
+export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneId): LaneOutcome | undefined {
+  const lane = state.race.lanes[id];
+  if (!lane) return undefined;
+  const metrics = laneMetrics(lane, state.race.actionAt, state.clock.estimate);
+  const failedDeliveries = lane.deliveries?.deliveries.reduce(
+    (sum, d) => sum + d.attempts.filter((a) => a.outcome !== 'delivered').length,
+    0,
+  );
+  return {
+    status: lane.status,
+    ...(metrics.firstFeedbackMs !== undefined ? { firstFeedbackMs: metrics.firstFeedbackMs } : {}),
+    ...(metrics.totalPerceivedMs !== undefined ? { totalPerceivedMs: metrics.totalPerceivedMs } : {}),
+    ...(metrics.completionLagMs !== undefined ? { completionLagMs: metrics.completionLagMs } : {}),
+    ...(metrics.staleness
+      ? { stalenessMeanMs: metrics.staleness.meanMs, stalenessMaxMs: metrics.staleness.maxMs }
+      : {}),
+    requests: lane.wire.requests,
+    ...(lane.wastedPolls !== undefined ? { wastedPolls: lane.wastedPolls } : {}),
+    ...(lane.reconnects !== undefined ? { reconnects: lane.reconnects } : {}),
+    ...(lane.wire.unmeasuredDown ? {} : { bytesDown: lane.wire.bytesDown }),
+    ...(lane.wire.unmeasuredUp ? {} : { bytesUp: lane.wire.bytesUp }),
+    eventsApplied: lane.eventsApplied,
+    ...(failedDeliveries !== undefined ? { failedDeliveries } : {}),
+  };
+}
+
+export interface ScenarioRunState {
+  scenarioId: string | undefined;
+  status: 'idle' | 'running' | 'done' | 'error';
+  /** "Step 2 of 4: Interval 500 ms", or what went wrong. */
+  detail: string;
+  outcomes: StepOutcome[];
+  verdict: Verdict | undefined;
+}
+
+export interface ScenarioDeps {
+  app: AppStore;
+  /** Applies the scenario's network (PUT /api/network/link); resolves to an error message or undefined. */
+  setNetwork(request: SetLinkRequest): Promise<string | undefined>;
+  injectFault(fault: Fault): Promise<{ kind: Fault['kind']; summary: string }>;
+  setTimer(callback: () => void, ms: number): () => void;
+}
+
+function withRunId(fault: ScenarioFault, runId: string): Fault {
+  return fault.kind === 'drop-connections' ||
+    fault.kind === 'receiver' ||
+    fault.kind === 'slow-downstream' ||
+    fault.kind === 'buffer-streams'
+    ? ({ ...fault, runId } as Fault)
+    : (fault as Fault);
+}
+
+/** Waits for the race Start asked for to begin, then for it to end and its counts to settle. */
+function runRace(deps: ScenarioDeps, onStarted: (runTag: string) => void): Promise<void> {
+  const { app } = deps;
+  const before = app.getState().race.runId;
+  return new Promise((resolve, reject) => {
+    let started = false;
+    let settle: (() => void) | undefined;
+    const done = (error?: Error) => {
+      unsubscribe();
+      guard();
+      settle?.();
+      if (error) reject(error);
+      else resolve();
+    };
+    const check = (s: AppState) => {
+      if (!started) {
+        if (s.race.runId <= before || s.race.runTag === undefined) return;
+        started = true;
+        onStarted(s.race.runTag);
+      }
+      if (isRaceRunning(s.race.lanes)) return;
+      if (s.race.settled) return done();
+      settle ??= deps.setTimer(() => done(), SETTLE_WAIT_MS);
+    };
+    const unsubscribe = app.subscribe(check);
+    const guard = deps.setTimer(() => {
+      if (!started) done(new Error('the race did not start'));
+    }, START_GUARD_MS);
+    app.getState().requestStart();
+  });
+}
+
+export function createScenarioRunner(deps: ScenarioDeps) {
+  const store = createStore<ScenarioRunState>()(() => ({
+    scenarioId: undefined,
+    status: 'idle',
+    detail: '',
+    outcomes: [],
+    verdict: undefined,
+  }));
+
+  async function run(scenario: Scenario): Promise<void> {
+    if (store.getState().status === 'running' || isRaceRunning(deps.app.getState().race.lanes)) return;
+    store.setState({
+      scenarioId: scenario.id,
+      status: 'running',
+      detail: 'Setting up the network…',
+      outcomes: [],
+      verdict: undefined,
+    });
+    const failed = (detail: string) => store.setState({ status: 'error', detail });
+    const networkError = await deps.setNetwork(scenario.network);
+    if (networkError) return failed(`Could not set the network: ${networkError}`);
+    const outcomes: StepOutcome[] = [];
+    for (const [index, step] of scenario.steps.entries()) {
+      store.setState({ detail: `Step ${index + 1} of ${scenario.steps.length}: ${step.label}` });
+      deps.app.setState({
+        specInput: specInputOf(step.spec),
+        laneSettingsInput: laneSettingsInputOf(laneSettingsOf(step)),
+        selectedLanes: step.lanes.filter((id) => deps.app.getState().availableLanes.includes(id)),
+      });
+      const faults: StepOutcome['faults'] = [];
+      const timers: Array<() => void> = [];
+      const injections: Array<Promise<void>> = [];
+      try {
+        await runRace(deps, (runTag) => {
+          for (const { afterMs, fault } of step.faults ?? []) {
+            timers.push(
+              deps.setTimer(() => {
+                injections.push(
+                  deps.injectFault(withRunId(fault, runTag)).then(
+                    (record) => void faults.push(record),
+                    (error: unknown) => {
+                      faults.push({
+                        kind: fault.kind,
+                        summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
+                      });
+                    },
+                  ),
+                );
+              }, afterMs),
+            );
+          }
+        });
+      } catch (error) {
+        for (const cancel of timers) cancel();
+        return failed(error instanceof Error ? error.message : String(error));
+      }
+      for (const cancel of timers) cancel();
+      await Promise.all(injections);
+      const state = deps.app.getState();
+      const lanes: StepOutcome['lanes'] = {};
+      for (const id of step.lanes) {
+        const outcome = laneOutcomeOf(state, id);
+        if (outcome) lanes[id] = outcome;
+      }
+      outcomes.push({
+        label: step.label,
+        ...(step.x !== undefined ? { x: step.x } : {}),
+        spec: step.spec,
+        lanes,
+        faults,
+      });
+      store.setState({ outcomes: [...outcomes] });
+    }
+    const verdict = scenario.check(outcomes);
+    store.setState({ status: 'done', detail: verdict.ok ? 'As expected.' : 'Not as expected.', verdict });
+  }
+
+  return { store, run };
+}
+
+async function postFault(fault: Fault): Promise<{ kind: Fault['kind']; summary: string }> {
+  const response = await fetch(FAULT_PATHS.faults, {
+    ...OBSERVATION,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+  });
+  if (!response.ok) throw new Error(`the server answered ${response.status}`);
+  const parsed = FaultResponse.safeParse(await response.json());
+  if (!parsed.success) throw new Error('the fault record does not match the protocol');
+  return { kind: parsed.data.fault.fault.kind, summary: parsed.data.fault.summary };
+}
+
+export const scenarioRunner = createScenarioRunner({
+  app: appStore,
+  async setNetwork(request) {
+    const network = networkStore.getState();
+    if ('preset' in request) await network.choose(request.preset);
+    else {
+      await network.choose('custom');
+      const { custom } = request;
+      const field = (value: number | undefined) => (value === undefined ? '' : String(value));
+      for (const [key, value] of [
+        ['latencyMs', field(custom.latencyMs)],
+        ['jitterMs', field(custom.jitterMs)],
+        ['downKbps', field(custom.downKbps)],
+        ['upKbps', field(custom.upKbps)],
+        ['dropoutChancePercent', field(custom.dropout ? custom.dropout.chancePerSecond * 100 : undefined)],
+        ['stallMs', field(custom.dropout?.stallMs)],
+      ] as const)
+        network.setCustomField(key, value);
+      await network.applyCustom();
+    }
+    const after = networkStore.getState();
+    if (after.status === 'unsupported')
+      return 'preset' in request && request.preset === 'none' ? undefined : after.error;
+    return after.status === 'error' ? after.error : undefined;
+  },
+  injectFault: postFault,
+  setTimer(callback, ms) {
+    const timer = setTimeout(callback, ms);
+    return () => clearTimeout(timer);
+  },
+});

@@ -1,0 +1,384 @@
+import {
+  type FaultKind,
+  LANES,
+  type LaneId,
+  type LaneSettings,
+  type SetLinkRequest,
+  type TaskSpec,
+} from '@transport-lab/shared';
+
+/**
+ * Guided scenarios (issue 5): each sets up one trade-off in one click, says what to notice and why,
+ * states its expected outcome, and checks it against what this page measured. The checks read only
+ * the page's own figures (the ones its metrics table shows), never a model.
+ */
+
+/** A fault to inject during a step, `afterMs` after the race's action; the run id is filled in then. */
+export type ScenarioFault =
+  | { kind: 'drop-connections'; lane: LaneId }
+  | {
+      kind: 'receiver';
+      mode: 'fail-500' | 'timeout' | 'throttle-429' | 'unavailable-503';
+      retryAfterS?: number;
+      count?: number;
+    }
+  | { kind: 'slow-downstream'; stallMs: number }
+  | { kind: 'buffer-streams'; on: boolean; bufferBytes?: number };
+
+export interface ScenarioStep {
+  /** "Interval 500 ms": shown while it runs and on the plot. */
+  label: string;
+  spec: TaskSpec;
+  lanes: LaneId[];
+  laneSettings: Partial<LaneSettings>;
+  faults?: Array<{ afterMs: number; fault: ScenarioFault }>;
+  /** The x of this step on the scenario's plot (the interval sweep). */
+  x?: number;
+}
+
+/** What one lane of one step measured, from the page's own figures. */
+export interface LaneOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled' | 'error' | 'idle' | 'running';
+  firstFeedbackMs?: number;
+  totalPerceivedMs?: number;
+  completionLagMs?: number;
+  stalenessMeanMs?: number;
+  stalenessMaxMs?: number;
+  requests: number;
+  wastedPolls?: number;
+  reconnects?: number;
+  bytesDown?: number;
+  bytesUp?: number;
+  /** Task events the page applied (each seq once: a resumed stream repeats none). */
+  eventsApplied: number;
+  /** Failed delivery attempts in the webhook log. */
+  failedDeliveries?: number;
+}
+
+export interface StepOutcome {
+  label: string;
+  x?: number;
+  spec: TaskSpec;
+  lanes: Partial<Record<LaneId, LaneOutcome>>;
+  /** Faults as the server applied them (kind, summary). */
+  faults: Array<{ kind: FaultKind; summary: string }>;
+}
+
+export interface Verdict {
+  ok: boolean;
+  /** "As expected: …" or "Not this time, because …". */
+  because: string;
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  /** What to notice, and why: for training. */
+  lesson: string;
+  /** The outcome the scenario states before it runs. */
+  expectation: string;
+  network: SetLinkRequest;
+  steps: ScenarioStep[];
+  /** Draw the steps as a plot (x = step.x): the interval sweep. */
+  plot?: { xLabel: string };
+  check(outcomes: StepOutcome[]): Verdict;
+}
+
+/** Events a task of `steps` steps emits when it succeeds: queued, started, each step, succeeded. */
+export const eventsOf = (spec: TaskSpec) => spec.steps + 3;
+
+const name = (id: LaneId) => LANES[id].name;
+const ms = (value: number | undefined) => (value === undefined ? 'not measured' : `${Math.round(value)} ms`);
+
+function laneOf(step: StepOutcome | undefined, id: LaneId): LaneOutcome | undefined {
+  return step?.lanes[id];
+}
+
+function notAll(problems: string[], success: string): Verdict {
+  return problems.length === 0
+    ? { ok: true, because: `As expected: ${success}` }
+    : { ok: false, because: `Not this time, because ${problems.join('; ')}.` };
+}
+
+const DEFAULT_LANE_SETTINGS: LaneSettings = {
+  longPollWaitMs: 25_000,
+  hybridWaitS: 10,
+  hybridPushLane: 'sse',
+};
+export const laneSettingsOf = (step: ScenarioStep): LaneSettings => ({
+  ...DEFAULT_LANE_SETTINGS,
+  ...step.laneSettings,
+});
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: 'blocking-wins',
+    title: 'A 50 ms operation: the blocking call wins',
+    lesson:
+      'When the work is over before a person could notice, one request that waits for the answer is the ' +
+      'simplest lane and just as fast: polling needs a second request, a stream or a socket needs setting up, ' +
+      'and none of them can show anything sooner than the answer itself.',
+    expectation:
+      'Request/response shows the result within 15 ms of the fastest lane, with a single request; every polling or streaming lane makes two or more.',
+    network: { preset: 'none' },
+    steps: [
+      {
+        label: '50 ms task',
+        spec: { durationMs: 50, steps: 1 },
+        lanes: ['request-response', 'short-polling', 'long-polling', 'sse', 'websocket'],
+        laneSettings: { pollIntervalMs: 100 },
+      },
+    ],
+    check([step]) {
+      const rr = laneOf(step, 'request-response');
+      const problems: string[] = [];
+      if (rr?.status !== 'succeeded' || rr.totalPerceivedMs === undefined) {
+        return { ok: false, because: 'Not this time, because request/response did not finish.' };
+      }
+      const others = (['short-polling', 'long-polling', 'sse', 'websocket'] as const)
+        .map((id) => [id, laneOf(step, id)] as const)
+        .filter(([, o]) => o?.status === 'succeeded');
+      const fastest = Math.min(
+        rr.totalPerceivedMs,
+        ...others.map(([, o]) => o?.totalPerceivedMs ?? Infinity),
+      );
+      if (rr.totalPerceivedMs > fastest + 15)
+        problems.push(`request/response took ${ms(rr.totalPerceivedMs)}, the fastest lane ${ms(fastest)}`);
+      if (rr.requests !== 1) problems.push(`request/response made ${rr.requests} requests`);
+      for (const [id, o] of others)
+        if (id !== 'websocket' && (o?.requests ?? 0) < 2)
+          problems.push(`${name(id)} made only ${o?.requests} request`);
+      return notAll(
+        problems,
+        `request/response finished in ${ms(rr.totalPerceivedMs)} (fastest ${ms(fastest)}) with one request.`,
+      );
+    },
+  },
+  {
+    id: 'push-wins',
+    title: 'A 20 s report: push wins, polling wastes requests',
+    lesson:
+      'For long work the server knows first. Server-Sent Events and the websocket tell the page the moment ' +
+      'something happens, on one connection; short polling asks every second and mostly hears "nothing new", ' +
+      'paying a request (headers and all) each time, and still learns of the end up to a whole interval late.',
+    expectation:
+      'SSE and the websocket show the end sooner than short polling (lower completion lag), with at most 2 requests each; short polling wastes at least 10 polls.',
+    network: { preset: 'none' },
+    steps: [
+      {
+        label: '20 s report, 4 steps',
+        spec: { durationMs: 20_000, steps: 4 },
+        lanes: ['short-polling', 'long-polling', 'sse', 'websocket'],
+        laneSettings: { pollIntervalMs: 1_000 },
+      },
+    ],
+    check([step]) {
+      const sp = laneOf(step, 'short-polling');
+      const problems: string[] = [];
+      if (sp?.status !== 'succeeded')
+        return { ok: false, because: 'Not this time, because short polling did not finish.' };
+      for (const id of ['sse', 'websocket'] as const) {
+        const o = laneOf(step, id);
+        if (o?.status !== 'succeeded') {
+          problems.push(`${name(id)} did not finish`);
+          continue;
+        }
+        if ((o.completionLagMs ?? Infinity) >= (sp.completionLagMs ?? -Infinity))
+          problems.push(
+            `${name(id)}'s completion lag ${ms(o.completionLagMs)} is not below short polling's ${ms(sp.completionLagMs)}`,
+          );
+        if (o.requests > 2) problems.push(`${name(id)} made ${o.requests} requests`);
+      }
+      if ((sp.wastedPolls ?? 0) < 10) problems.push(`short polling wasted only ${sp.wastedPolls ?? 0} polls`);
+      return notAll(
+        problems,
+        `short polling made ${sp.requests} requests, ${sp.wastedPolls} of them wasted, and lagged ${ms(sp.completionLagMs)}; ` +
+          `SSE lagged ${ms(laneOf(step, 'sse')?.completionLagMs)}, the websocket ${ms(laneOf(step, 'websocket')?.completionLagMs)}.`,
+      );
+    },
+  },
+  {
+    id: 'interval-sweep',
+    title: 'The polling interval sweep: freshness against requests',
+    lesson:
+      'A polling interval trades freshness for requests: halve it and the page hears of each step sooner, ' +
+      "for twice the requests. No interval gets both; only a push lane does. The plot shows each interval's " +
+      'mean progress age against the requests it cost.',
+    expectation:
+      'As the interval grows from 250 ms to 2 s, requests fall at every step and the mean progress age ends higher than it began.',
+    network: { preset: 'none' },
+    plot: { xLabel: 'poll interval (ms)' },
+    steps: [250, 500, 1_000, 2_000].map((interval) => ({
+      label: `Interval ${interval} ms`,
+      x: interval,
+      spec: { durationMs: 4_000, steps: 8 },
+      lanes: ['short-polling'],
+      laneSettings: { pollIntervalMs: interval },
+    })),
+    check(steps) {
+      const figures = steps.map((s) => laneOf(s, 'short-polling'));
+      if (figures.some((f) => f?.status !== 'succeeded'))
+        return { ok: false, because: 'Not this time, because a run of the sweep did not finish.' };
+      const requests = figures.map((f) => f?.requests ?? 0);
+      const ages = figures.map((f) => f?.stalenessMeanMs);
+      const problems: string[] = [];
+      for (let k = 1; k < requests.length; k++)
+        if ((requests[k] ?? 0) >= (requests[k - 1] ?? 0))
+          problems.push(`${steps[k]?.label} made ${requests[k]} requests, not fewer than ${requests[k - 1]}`);
+      const first = ages[0];
+      const last = ages.at(-1);
+      if (first === undefined || last === undefined || last <= first)
+        problems.push(`the mean progress age went from ${ms(first)} to ${ms(last)}`);
+      return notAll(
+        problems,
+        `requests ${requests.join(' → ')}, mean progress age ${ages.map(ms).join(' → ')}.`,
+      );
+    },
+  },
+  {
+    id: 'flaky-network',
+    title: 'A flaky network: who resumes and who starts over',
+    lesson:
+      'Connections break. A stream or a poll that knows the last event it saw asks for what came after it ' +
+      "(Last-Event-ID, a cursor, socket.io's recovery) and misses nothing; a blocking request that loses its " +
+      'connection loses its answer, and the page has no task id to ask again with.',
+    expectation:
+      "After every lane's connections are dropped mid-task, long polling, SSE and the websocket still show every event exactly once and succeed; request/response does not get its answer.",
+    network: { custom: { latencyMs: 30, jitterMs: 10 } },
+    steps: [
+      {
+        label: '6 s task, connections dropped at 2 s',
+        spec: { durationMs: 6_000, steps: 12 },
+        lanes: ['request-response', 'long-polling', 'sse', 'websocket'],
+        laneSettings: {},
+        faults: (['request-response', 'long-polling', 'sse', 'websocket'] as const).map((lane) => ({
+          afterMs: 2_000,
+          fault: { kind: 'drop-connections' as const, lane },
+        })),
+      },
+    ],
+    check([step]) {
+      const problems: string[] = [];
+      const expected = step ? eventsOf(step.spec) : 0;
+      for (const id of ['long-polling', 'sse', 'websocket'] as const) {
+        const o = laneOf(step, id);
+        if (o?.status !== 'succeeded') problems.push(`${name(id)} ended ${o?.status ?? 'without a status'}`);
+        else if (o.eventsApplied !== expected)
+          problems.push(`${name(id)} showed ${o.eventsApplied} of ${expected} events`);
+      }
+      const rr = laneOf(step, 'request-response');
+      if (rr?.status === 'succeeded')
+        problems.push('request/response got its answer anyway (its connection was not dropped in time)');
+      return notAll(
+        problems,
+        `the resuming lanes showed all ${expected} events once; request/response ended ${rr?.status}.`,
+      );
+    },
+  },
+  {
+    id: 'receiver-down',
+    title: 'The receiver is down: webhooks retry, nothing is lost',
+    lesson:
+      'A webhook is a request the server makes to you. When your receiver is down the server keeps each ' +
+      'event and tries again on a schedule (here honouring Retry-After), so the events arrive late but all ' +
+      'arrive; the delivery log shows each refused attempt.',
+    expectation:
+      'With the receiver answering 503 to the first 3 deliveries, the webhook lane still shows every event and succeeds, and the log shows at least 3 failed attempts.',
+    network: { preset: 'none' },
+    steps: [
+      {
+        label: '3 s task, receiver down at first',
+        spec: { durationMs: 3_000, steps: 3 },
+        lanes: ['webhook', 'sse'],
+        laneSettings: {},
+        faults: [
+          { afterMs: 0, fault: { kind: 'receiver', mode: 'unavailable-503', retryAfterS: 1, count: 3 } },
+        ],
+      },
+    ],
+    check([step]) {
+      const wh = laneOf(step, 'webhook');
+      const expected = step ? eventsOf(step.spec) : 0;
+      const problems: string[] = [];
+      if (wh?.status !== 'succeeded')
+        problems.push(`the webhook lane ended ${wh?.status ?? 'without a status'}`);
+      else if (wh.eventsApplied !== expected)
+        problems.push(`the webhook lane showed ${wh.eventsApplied} of ${expected} events`);
+      if ((wh?.failedDeliveries ?? 0) < 3)
+        problems.push(`the delivery log shows ${wh?.failedDeliveries ?? 0} failed attempts`);
+      return notAll(
+        problems,
+        `all ${expected} events arrived after ${wh?.failedDeliveries} refused attempts; total ${ms(wh?.totalPerceivedMs)} against SSE's ${ms(laneOf(step, 'sse')?.totalPerceivedMs)}.`,
+      );
+    },
+  },
+  {
+    id: '3g-phone',
+    title: 'A 3G phone: headers and round trips dominate',
+    lesson:
+      'On a slow mobile link each round trip costs seconds and every request carries its headers again. ' +
+      'Lanes that ask often pay both over and over; a lane that opens one stream pays the round trip once.',
+    expectation:
+      'Under DevTools\' "3G" (2 s round trip, 400 kbps), no lane shows anything in under 2 s, and short polling finishes later than SSE.',
+    network: { preset: '3g' },
+    steps: [
+      {
+        label: '4 s task on 3G',
+        spec: { durationMs: 4_000, steps: 4 },
+        lanes: ['request-response', 'short-polling', 'sse', 'websocket'],
+        laneSettings: { pollIntervalMs: 1_000 },
+      },
+    ],
+    check([step]) {
+      const problems: string[] = [];
+      for (const id of ['request-response', 'short-polling', 'sse', 'websocket'] as const) {
+        const o = laneOf(step, id);
+        if ((o?.firstFeedbackMs ?? Infinity) < 2_000)
+          problems.push(`${name(id)} showed something after ${ms(o?.firstFeedbackMs)}`);
+      }
+      const sp = laneOf(step, 'short-polling');
+      const sse = laneOf(step, 'sse');
+      if ((sp?.totalPerceivedMs ?? -Infinity) <= (sse?.totalPerceivedMs ?? Infinity))
+        problems.push(
+          `short polling finished in ${ms(sp?.totalPerceivedMs)}, SSE in ${ms(sse?.totalPerceivedMs)}`,
+        );
+      return notAll(
+        problems,
+        `first feedback took at least 2 s everywhere; short polling finished in ${ms(sp?.totalPerceivedMs)} against SSE's ${ms(sse?.totalPerceivedMs)}.`,
+      );
+    },
+  },
+  {
+    id: 'buffering-proxy',
+    title: 'A proxy that buffers: why SSE needs X-Accel-Buffering: no',
+    lesson:
+      'A reverse proxy that buffers answers (nginx does by default) holds an event stream until its buffer ' +
+      'fills or the stream ends: the page sees nothing, then everything at once. The server says ' +
+      '"X-Accel-Buffering: no" to turn that off; a websocket is not buffered this way.',
+    expectation:
+      "With a buffering proxy in front of the streams, SSE's progress arrives at least 2 s old at its worst, while the websocket's stays under 0.5 s.",
+    network: { preset: 'none' },
+    steps: [
+      {
+        label: '5 s task behind a buffering proxy',
+        spec: { durationMs: 5_000, steps: 20 },
+        lanes: ['sse', 'websocket'],
+        laneSettings: {},
+        faults: [{ afterMs: 0, fault: { kind: 'buffer-streams', on: true } }],
+      },
+    ],
+    check([step]) {
+      const sse = laneOf(step, 'sse');
+      const ws = laneOf(step, 'websocket');
+      const problems: string[] = [];
+      if ((sse?.stalenessMaxMs ?? 0) < 2_000)
+        problems.push(`SSE's oldest progress was ${ms(sse?.stalenessMaxMs)}`);
+      if ((ws?.stalenessMaxMs ?? Infinity) >= 500)
+        problems.push(`the websocket's oldest progress was ${ms(ws?.stalenessMaxMs)}`);
+      return notAll(
+        problems,
+        `SSE's progress was up to ${ms(sse?.stalenessMaxMs)} old, the websocket's up to ${ms(ws?.stalenessMaxMs)}.`,
+      );
+    },
+  },
+];
