@@ -211,7 +211,11 @@ export function createBoardStore(deps: BoardDeps): StoreApi<BoardViewState> {
         {
           changes: (changes) => mine === generation && receive(changes),
           snapshot: (board, times) => mine === generation && receiveSnapshot(board, times),
-          status: (status, detail) => mine === generation && set({ status, detail }),
+          // Every poll says "live" again: only a change of status or detail is set (and re-rendered).
+          status: (status, detail) => {
+            if (mine !== generation) return;
+            if (get().status !== status || get().detail !== detail) set({ status, detail });
+          },
           ended: (reason) => {
             if (mine !== generation) return;
             set({ status: 'ended', detail: reason });
