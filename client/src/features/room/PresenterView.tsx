@@ -5,7 +5,7 @@ import { sameScenario, scenarioFromSettings } from '../../store/room-slice.ts';
 import { Aggregate } from './Aggregate.tsx';
 import { JoinQr } from './JoinQr.tsx';
 import { PresenceList } from './PresenceList.tsx';
-import { roomJoinLink } from './room-link.ts';
+import { isLoopbackHost, roomJoinLink } from './room-link.ts';
 import { ScenarioSummary } from './ScenarioSummary.tsx';
 
 /** The presenter's room: how to join (code, link, QR), the scenario and its controls, the aggregate, presence. */
@@ -38,6 +38,12 @@ export function PresenterView() {
             {formatRoomCode(code)}
           </p>
           <CopyLink link={link} />
+          {isLoopbackHost(location.hostname) ? (
+            <p className="room-warning" data-testid="room-loopback-warning">
+              This link names {location.hostname}: other devices cannot reach it. Open this page at this
+              computer’s network address (the one phones on this network use) and create the room there.
+            </p>
+          ) : null}
         </div>
         <JoinQr link={link} />
       </section>

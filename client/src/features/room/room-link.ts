@@ -29,3 +29,9 @@ export function withRoomParam(link: string, code: string | undefined): string {
   url.search = text ? `?${text}` : '';
   return url.href;
 }
+
+/** Loopback names: a link to one of these opens the phone's own address, not the presenter's machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\./.test(host);
+}
