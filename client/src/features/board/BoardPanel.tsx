@@ -115,7 +115,12 @@ export function BoardPanel({
   return (
     <section className="board-panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Shared board</h2>
-      <p className="board-status" role="status">
+      {/* Announced: the lane's status only. The version changes with every edit and is not read out. */}
+      <p className="visually-hidden" role="status">
+        {STATUS_TEXT[state.status]} on {LANES[state.lane].name}
+        {state.detail && state.status !== 'live' ? ` (${state.detail})` : ''}
+      </p>
+      <p className="board-status">
         <span
           className="lane-swatch"
           aria-hidden="true"
@@ -362,6 +367,18 @@ function NoteCard({
   disabled: boolean;
 }) {
   const [editing, setEditing] = useState(false);
+  const textRef = useRef<HTMLTextAreaElement>(null);
+  // Opening the editor puts the caret in it; closing it returns focus to the note's Edit button.
+  const editRef = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+  useEffect(() => {
+    const text = textRef.current;
+    if (editing && text) {
+      text.focus();
+      text.setSelectionRange(text.value.length, text.value.length); // the caret after the text
+    } else if (wasEditing.current) editRef.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
   const [draft, setDraft] = useState(note.text);
   const [drag, setDrag] = useState<{ dx: number; dy: number; startX: number; startY: number } | undefined>();
   const clamp = (v: number) => Math.max(0, Math.min(BOARD_LIMITS.size, Math.round(v)));
@@ -436,6 +453,10 @@ function NoteCard({
             Note text
           </label>
           <textarea
+            ref={textRef}
+            onKeyDown={(event) => {
+              if (event.key === 'Escape') setEditing(false);
+            }}
             id={`text-${note.id}`}
             value={draft}
             maxLength={BOARD_LIMITS.maxTextLength}
@@ -457,6 +478,7 @@ function NoteCard({
       {!editing ? (
         <div className="note-actions">
           <button
+            ref={editRef}
             type="button"
             className="button small"
             disabled={disabled}
