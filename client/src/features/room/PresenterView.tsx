@@ -22,6 +22,7 @@ export function PresenterView() {
   const audience = useAppStore(
     (s) => s.room.participants.filter((p) => p.role === 'audience' && p.connected).length,
   );
+  const raced = useAppStore((s) => s.room.race !== undefined);
   const [confirmEnd, setConfirmEnd] = useState(false);
   const link = roomJoinLink(location.href, code);
   const { applyMyRaceSettings, startForEveryone, endRoom, setRoomScreen } = appStore.getState();
@@ -78,7 +79,7 @@ export function PresenterView() {
             disabled={pending !== undefined}
             onClick={() => void startForEveryone()}
           >
-            {pending === 'start' ? 'Starting…' : 'Start for everyone'}
+            {pending === 'start' ? 'Starting…' : raced ? 'Start again for everyone' : 'Start for everyone'}
           </button>
           <span className="hint num">
             {audience} {audience === 1 ? 'device' : 'devices'} connected

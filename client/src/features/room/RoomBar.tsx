@@ -1,5 +1,6 @@
 import { formatRoomCode } from '@transport-lab/shared';
 import { appStore, useAppStore } from '../../store/index.ts';
+import { sameScenario, scenarioFromSettings } from '../../store/room-slice.ts';
 import { JoinForm } from './JoinForm.tsx';
 import { RoomAnnouncer } from './RoomAnnouncer.tsx';
 import { RoomProblemNote } from './RoomProblemNote.tsx';
@@ -13,7 +14,7 @@ export function RoomBar() {
   const role = useAppStore((s) => s.room.role);
   const code = useAppStore((s) => s.room.code);
   const pending = useAppStore((s) => s.room.pending);
-  const { createRoom, setRoomScreen } = appStore.getState();
+  const { createRoom, setRoomScreen, applyMyRaceSettings } = appStore.getState();
 
   if (phase === 'joined' && code) {
     return (
@@ -25,6 +26,8 @@ export function RoomBar() {
         <button type="button" className="button primary" onClick={() => setRoomScreen('room')}>
           Open the room
         </button>
+        {role === 'presenter' ? <UseSettingsButton onUse={() => void applyMyRaceSettings()} /> : null}
+        <RoomProblemNote />
         <RoomAnnouncer />
       </nav>
     );
@@ -49,5 +52,32 @@ export function RoomBar() {
       <RoomProblemNote />
       <RoomAnnouncer />
     </section>
+  );
+}
+
+/** The presenter, editing the race settings: send them to the room without going back to it. */
+function UseSettingsButton({ onUse }: { onUse(): void }) {
+  const specInput = useAppStore((s) => s.specInput);
+  const laneSettingsInput = useAppStore((s) => s.laneSettingsInput);
+  const selectedLanes = useAppStore((s) => s.selectedLanes);
+  const server = useAppStore((s) => s.server);
+  const scenario = useAppStore((s) => s.room.scenario);
+  const pending = useAppStore((s) => s.room.pending);
+  const mine = scenarioFromSettings({ specInput, laneSettingsInput, selectedLanes, server });
+  const same = mine.ok && sameScenario(mine.scenario, scenario);
+  return (
+    <>
+      <button
+        type="button"
+        className="button"
+        disabled={!mine.ok || same || pending !== undefined}
+        onClick={onUse}
+      >
+        Use these settings in the room
+      </button>
+      <span className="hint">
+        {!mine.ok ? mine.reason : same ? 'The room races these settings.' : 'The room races other settings.'}
+      </span>
+    </>
   );
 }
