@@ -393,7 +393,9 @@ describe('board convergence over five lanes', () => {
             outcomes.refused += 1;
           }
           if (dropAt.has(n)) {
-            p.drop();
+            // A websocket page's first drop cuts its transport, so that recovery is always exercised.
+            const network = (p.lane === 'websocket' && p.drops === 0) || mine() < 0.5;
+            p.drop(network ? 'network' : 'page');
             // The lane stays down while the others edit: a random 0–3 turns of this page's own edits.
             const downFor = Math.floor(mine() * 3);
             for (let k = 0; k < downFor && n + 1 < EDITS_PER_PAGE; k++) {
@@ -422,6 +424,7 @@ describe('board convergence over five lanes', () => {
           ...p.applied,
           drops: p.drops,
           connections: p.connections,
+          recovered: p.recovered,
           maxDelayMs: Math.round(Math.max(...[...p.reported.values()].map((r) => r.delayMs))),
         })),
       );
@@ -435,6 +438,11 @@ describe('board convergence over five lanes', () => {
       expect(p.applied, `${p.id} on ${p.lane}`).toMatchObject({ 'gap-fill': 0 });
       expect(p.applied.lane + p.applied.answer).toBe(final.version);
       expect(p.applied.lane, `${p.id} on ${p.lane}`).toBeGreaterThan(final.version / 2);
+      // Every cut transport came back through socket.io's connection state recovery.
+      if (p.lane === 'websocket') {
+        expect(p.networkDrops, `${p.id} network drops`).toBeGreaterThan(0);
+        expect(p.recovered, `${p.id} recovered`).toBeGreaterThanOrEqual(p.networkDrops);
+      }
     }
 
     // The map: an entry of every page for every version, each exactly what that page reported.

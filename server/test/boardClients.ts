@@ -134,6 +134,11 @@ export class TestParticipant {
   private stopLane: (() => void) | undefined;
   private filling = false;
   private reportTimer: NodeJS.Timeout | undefined;
+  private dropKind: 'page' | 'network' = 'page';
+  /** Websocket transports cut under a connected socket, and reconnections socket.io recovered
+   *  (connection state recovery: the missed broadcasts replayed by the server). */
+  networkDrops = 0;
+  recovered = 0;
   private gapTimer: NodeJS.Timeout | undefined;
   private socket: BoardSocket | undefined;
   private lastEventId: string | undefined;
@@ -194,10 +199,16 @@ export class TestParticipant {
   }
 
   /** Cuts the lane as a dropped network would: requests aborted, the socket's transport closed. */
-  drop(): void {
+  /**
+   * `page`: the page closes its connection (as a lane switch or a reload would). `network`: on the
+   * websocket lane, the transport is cut under socket.io, which reconnects by itself within
+   * SOCKET_RECOVERY_MS and may recover the missed packets; the other lanes have no difference.
+   */
+  drop(kind: 'page' | 'network' = 'page'): void {
     if (!this.online) return;
     this.online = false;
     this.drops += 1;
+    this.dropKind = kind;
     this.stopLane?.();
     this.stopLane = undefined;
   }
@@ -414,18 +425,24 @@ export class TestParticipant {
       socket.on(BOARD_EVENTS.change, (change) => this.receive([BoardChange.parse(change)]));
       // Every (re)connection subscribes from the page's version; duplicates are dropped by version.
       socket.on('connect', () => {
+        if (socket.recovered) this.recovered += 1;
         socket.emit(BOARD_EVENTS.subscribe, { code: this.code, after: this.board.version }, (ack) => {
           const parsed = BoardSubscribeAck.parse(ack);
           if (parsed.ok) void this.applyCatchUp(parsed.catchUp);
         });
       });
-    } else {
-      this.socket.connect();
+    } else if (!this.socket.connected && !this.socket.active) {
+      this.socket.connect(); // after a page drop; a network drop reconnects by itself
     }
     const socket = this.socket;
-    // A drop: the transport closes under socket.io, which reconnects by itself; the page does not.
     return () => {
-      socket.disconnect();
+      // Only an open transport can be cut: closing an engine.io socket that is still opening leaves
+      // socket.io's manager waiting for ever (it listens for close only once open), which no
+      // network failure does (it fails the opening with an error, and the manager retries).
+      if (this.dropKind === 'network' && socket.connected) {
+        this.networkDrops += 1;
+        socket.io.engine.close();
+      } else socket.disconnect();
     };
   }
 }
