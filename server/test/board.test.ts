@@ -176,6 +176,44 @@ describe('board HTTP edges', () => {
     expect(board.version).toBe(statuses.filter((s) => s === 200).length);
   });
 
+  it('the receiver refuses a board delivery it cannot verify (401), and relays only what the server signed', async () => {
+    const { me, srv, edit } = await setUp();
+    const made = await edit({ ...me, editId: 'edit-0001', op: { type: 'slider.set', value: 4 } });
+    const change = (made.json as { change: unknown }).change;
+    const forged = JSON.stringify({
+      type: 'board.change',
+      timestamp: new Date().toISOString(),
+      data: {
+        code: CODE,
+        change: { ...(change as object), version: 2, op: { type: 'slider.set', value: 99 } },
+      },
+    });
+    const res = await fetch(`${srv.receiverUrl}${BOARD_PATHS.receiverWebhooks}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': 'msg_forged',
+        'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+        'webhook-signature': 'v1,bm90IGEgc2lnbmF0dXJl',
+      },
+      body: forged,
+    });
+    expect(res.status).toBe(401);
+    // The relay replays what it accepted: the server's change 1 (once delivered), never the forgery.
+    const relay = await fetch(`${srv.receiverUrl}${BOARD_PATHS.relay(CODE)}?after=0`);
+    const events: string[] = [];
+    const parser = createParser({ onEvent: (m) => events.push(`${m.event}:${m.id}:${m.data}`) });
+    const reader = (relay.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    while (events.length === 0) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+    await reader.cancel();
+    expect(events).toEqual([`change:1:${JSON.stringify(change)}`]);
+  });
+
   it('short polling: ETag per version, 304 while nothing changed, times of the versions after since', async () => {
     const { me, srv, edit } = await setUp();
     const url = `${srv.baseUrl}${BOARD_PATHS.board(CODE)}`;
