@@ -64,3 +64,29 @@ export function nielsenBand(ms: number): NielsenBand {
   for (const band of NIELSEN_BANDS) if (ms <= band.upToMs) return band.id;
   return 'lost';
 }
+
+/**
+ * The screen's mean age of information, ms: averaged over time from the first progress value shown
+ * to `untilShownAt` (the finish on screen), how old the information on screen was (now − the server
+ * time of the value shown). Where staleness asks how old each value was when it arrived, this asks
+ * how far behind the screen stood the whole time: a lane that skips values (a slow poll) shows fresh
+ * values rarely, and this grows with the gap. Exact for a step-wise screen:
+ * ∫ (t − sᵢ) dt over [shownᵢ, shownᵢ₊₁) = ((shownᵢ₊₁ − sᵢ)² − (shownᵢ − sᵢ)²) / 2.
+ * Undefined without a value shown before `untilShownAt`.
+ */
+export function meanInformationAgeMs(
+  progressShown: ReadonlyArray<{ serverAt: number; shownAt: number }>,
+  untilShownAt: number,
+  clockOffsetMs: number,
+): number | undefined {
+  const shown = progressShown.filter((p) => p.shownAt < untilShownAt);
+  const first = shown[0];
+  if (!first) return undefined;
+  let area = 0;
+  for (const [k, p] of shown.entries()) {
+    const s = toClientTime(p.serverAt, clockOffsetMs);
+    const end = shown[k + 1]?.shownAt ?? untilShownAt;
+    area += ((end - s) ** 2 - (p.shownAt - s) ** 2) / 2;
+  }
+  return area / (untilShownAt - first.shownAt);
+}

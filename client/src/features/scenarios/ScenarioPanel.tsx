@@ -41,7 +41,7 @@ export function ScenarioPanel() {
           <strong>Expected: </strong>
           {chosen.expectation}
         </p>
-        <p className="field-hint">
+        <p className="scenario-hint">
           One click sets the task, the lanes, the network and the faults below it, runs{' '}
           {chosen.steps.length === 1 ? 'the race' : `${chosen.steps.length} races`}, and checks the outcome
           against what this page measured.

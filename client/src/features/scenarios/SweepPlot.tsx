@@ -60,7 +60,7 @@ function LinePlot({ xs, xLabel, series }: { xs: number[]; xLabel: string; series
   );
 }
 
-/** The interval sweep, plotted: requests and mean progress age against the interval, with a table of the same figures. */
+/** The interval sweep, plotted: requests and the screen's mean age against the interval, with a table of the same figures. */
 export function SweepPlot({ outcomes, xLabel }: { outcomes: StepOutcome[]; xLabel: string }) {
   const xs = outcomes.map((o) => o.x ?? 0);
   const lane = (o: StepOutcome) => o.lanes['short-polling'];
@@ -70,9 +70,9 @@ export function SweepPlot({ outcomes, xLabel }: { outcomes: StepOutcome[]; xLabe
     values: outcomes.map((o) => lane(o)?.requests),
   };
   const ages: Series = {
-    label: 'Mean progress age',
+    label: "Screen's mean age",
     unit: 'ms',
-    values: outcomes.map((o) => lane(o)?.stalenessMeanMs),
+    values: outcomes.map((o) => lane(o)?.informationAgeMs),
   };
   return (
     <div className="sweep" data-testid="sweep-plot">
@@ -84,7 +84,7 @@ export function SweepPlot({ outcomes, xLabel }: { outcomes: StepOutcome[]; xLabe
           <tr>
             <th scope="col">{xLabel}</th>
             <th scope="col">requests</th>
-            <th scope="col">mean progress age</th>
+            <th scope="col">screen's mean age</th>
             <th scope="col">wasted polls</th>
           </tr>
         </thead>
@@ -96,9 +96,9 @@ export function SweepPlot({ outcomes, xLabel }: { outcomes: StepOutcome[]; xLabe
               </th>
               <td className="num">{lane(o)?.requests ?? '—'}</td>
               <td className="num">
-                {lane(o)?.stalenessMeanMs === undefined
+                {lane(o)?.informationAgeMs === undefined
                   ? '—'
-                  : `${Math.round(lane(o)?.stalenessMeanMs ?? 0)} ms`}
+                  : `${Math.round(lane(o)?.informationAgeMs ?? 0)} ms`}
               </td>
               <td className="num">{lane(o)?.wastedPolls ?? '—'}</td>
             </tr>

@@ -3,6 +3,7 @@ import {
   type Fault,
   FaultResponse,
   type LaneId,
+  meanInformationAgeMs,
   type SetLinkRequest,
 } from '@transport-lab/shared';
 import { createStore } from 'zustand/vanilla';
@@ -32,6 +33,11 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
   const lane = state.race.lanes[id];
   if (!lane) return undefined;
   const metrics = laneMetrics(lane, state.race.actionAt, state.clock.estimate);
+  const estimate = state.clock.estimate;
+  const informationAgeMs =
+    estimate && lane.finishedShownAt !== undefined
+      ? meanInformationAgeMs(lane.progressShown, lane.finishedShownAt, estimate.offsetMs)
+      : undefined;
   const failedDeliveries = lane.deliveries?.deliveries.reduce(
     (sum, d) => sum + d.attempts.filter((a) => a.outcome !== 'delivered').length,
     0,
@@ -44,6 +50,7 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
     ...(metrics.staleness
       ? { stalenessMeanMs: metrics.staleness.meanMs, stalenessMaxMs: metrics.staleness.maxMs }
       : {}),
+    ...(informationAgeMs !== undefined ? { informationAgeMs } : {}),
     requests: lane.wire.requests,
     ...(lane.wastedPolls !== undefined ? { wastedPolls: lane.wastedPolls } : {}),
     ...(lane.reconnects !== undefined ? { reconnects: lane.reconnects } : {}),

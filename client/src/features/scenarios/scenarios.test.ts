@@ -76,7 +76,7 @@ describe('guided scenarios', () => {
     const run = (requests: number[], ages: number[]) =>
       s.check(
         requests.map((r, k) =>
-          step(s, { 'short-polling': done({ requests: r, stalenessMeanMs: ages[k] }) }, k),
+          step(s, { 'short-polling': done({ requests: r, informationAgeMs: ages[k] }) }, k),
         ),
       );
     expect(run([18, 10, 6, 4], [120, 250, 500, 1000]).ok).toBe(true);
