@@ -509,6 +509,32 @@ describe('room slice: parsing what the server sends', () => {
     expect(socket().closed()).toBe(1);
   });
 
+  it('forgets a room’s credentials when rejoining finds it gone, and keeps them on another refusal', async () => {
+    const storage = memoryStorage();
+    const first = setup({ storage });
+    first.answer({ [ROOM_EVENTS.join]: () => audienceJoinAck });
+    first.store.getState().setRoomJoinCode(CODE);
+    await first.store.getState().joinRoom();
+
+    const limited = setup({ storage, initialRoomCode: CODE });
+    limited.answer({
+      [ROOM_EVENTS.join]: () => ({ ok: false, error: { code: 'RATE_LIMITED', message: 'wait' } }),
+    });
+    await limited.store.getState().rejoinFromLink();
+    expect(loadCredentials(storage, CODE)).toBeDefined();
+
+    const gone = setup({ storage, initialRoomCode: CODE });
+    gone.answer({
+      [ROOM_EVENTS.join]: () => ({
+        ok: false,
+        error: { code: 'NOT_FOUND', message: 'No room has this code.' },
+      }),
+    });
+    await gone.store.getState().rejoinFromLink();
+    expect(gone.store.getState().room.problem?.code).toBe('NOT_FOUND');
+    expect(loadCredentials(storage, CODE)).toBeUndefined();
+  });
+
   it('names an anonymous participant by the first letters of its id', () => {
     expect(participantLabel({ id: 'k3J9xxxx', name: null })).toBe('Anonymous k3J9');
     expect(participantLabel({ id: 'k3J9xxxx', name: 'Kim' })).toBe('Kim');

@@ -818,6 +818,10 @@ export const createRoomSlice =
         if (!outcome.ok) {
           closeConnection();
           wasOnline = false;
+          // A room that is gone (ended, or lost with a server restart) takes this browser's place in it along.
+          if (stored && (outcome.problem.code === 'NOT_FOUND' || outcome.problem.code === 'ROOM_ENDED')) {
+            forgetCredentials(roomDeps.storage, code.data);
+          }
           patch({ phase: 'idle', connection: 'none' });
           fail(outcome.problem);
           return;
