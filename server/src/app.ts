@@ -17,9 +17,11 @@ import { apiNotFound, errorHandler, jsonBody, requestLogging, requireJsonBody } 
 import { commonRoutes } from './http/taskRoutes.ts';
 import { requestWireBytes } from './http/wireBytes.ts';
 import { laneRoutes, registerWireReport } from './http/wireReport.ts';
+import { createNetwork, type Network } from './network/index.ts';
 import { epochNow } from './observability/clock.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import type { TagTask } from './observability/wireLedger.ts';
 import { createWireLedger, type WireLedger } from './observability/wireLedger.ts';
 import { createRooms, type RoomsHandle } from './rooms/index.ts';
 import { openStores, type TaskStore } from './store/index.ts';
@@ -57,6 +59,8 @@ export interface AppHandle {
   rooms: RoomsHandle;
   /** The shared board of each room (server/src/board). */
   boards: Boards;
+  /** Network conditions: each browser's link, shaping its connections (server/src/network). */
+  network: Network;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -77,7 +81,13 @@ export async function createServer(
   // stays inert (never attached, nothing tagged), and with it x-request-bytes, connection:wire and
   // the wire metrics. Every lane behaves the same either way.
   const accounting = config.WIRE_ACCOUNTING === 'on';
-  const tagTask = accounting ? wire.tagTask : undefined;
+  // Network conditions: a task remembers its creator's link, so that its webhook attempts are shaped
+  // by it as the creating request was.
+  const network = createNetwork({ enabled: config.NETWORK_SHAPING === 'on' });
+  const tagTask: TagTask = (taskId, req) => {
+    if (accounting) wire.tagTask(taskId, req);
+    network.tagTask(taskId, req);
+  };
   const metrics = createMetrics(engine, accounting ? wire : undefined);
   const rooms = createRooms({
     logger,
@@ -116,6 +126,7 @@ export async function createServer(
     logger,
     builtInReceiverUrl: () => receiver.urls()?.webhookUrl,
     onAttemptSocket: accounting ? (taskId, socket) => wire.trackOutgoing(taskId, socket) : undefined,
+    attemptConnection: network.attemptConnection,
   });
 
   const app = express();
@@ -151,6 +162,7 @@ export async function createServer(
   sse.register({ router: api, engine });
   webhookLane.register({ router: api, webhooks });
   registerWireReport({ router: api, wire });
+  network.registerRoutes(api);
   boards.registerRoutes(api);
   const settings = (): PublicSettings => ({
     protocolVersion: PROTOCOL_VERSION,
@@ -215,6 +227,11 @@ export async function createServer(
     );
   }
 
+  // Last, once node:http's own connection listener is in place on both listeners: the intake reads
+  // each connection's first request head for the page's link before node:http sees it.
+  network.attach(httpServer);
+  network.attach(receiver.httpServer);
+
   const resumed = await engine.recover();
   if (resumed > 0) logger.info({ resumed }, 'resumed tasks that were running before the restart');
 
@@ -227,6 +244,7 @@ export async function createServer(
       await webhooks.close();
       await receiver.close();
       rooms.close();
+      network.close();
       await new Promise<void>((resolve) => {
         io.close(() => resolve()); // closes the HTTP server too
         httpServer.closeAllConnections();
@@ -248,6 +266,7 @@ export async function createServer(
     wire,
     rooms: rooms.handle,
     boards,
+    network,
     close,
   };
 }

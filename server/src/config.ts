@@ -48,6 +48,10 @@ export const Config = z.object({
    *  metrics. Everything else is the same. The benchmark runs one server of each to price the
    *  measurement (docs/benchmarks.md). */
   WIRE_ACCOUNTING: z.enum(['on', 'off']).default('on'),
+  /** `off` takes the network conditions out: no connection is read for its `lab-link` cookie, nothing
+   *  is shaped, and `PUT /api/network/link` answers 503. `on`: a page's chosen link shapes every
+   *  connection it opens (docs/architecture.md, "Network conditions"). */
+  NETWORK_SHAPING: z.enum(['on', 'off']).default('on'),
   /** Most people one room holds at once, presenter included; one more join answers ROOM_FULL. */
   ROOM_MAX_PARTICIPANTS: z.coerce
     .number()

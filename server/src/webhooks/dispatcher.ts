@@ -18,7 +18,7 @@ import type { Logger } from '../observability/logger.ts';
 import { type DeliveryRow, type SubscriberRow, sqliteDeliveryStore } from '../store/sqliteDeliveries.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
 import { MAX_ATTEMPTS, parseRetryAfterMs, RETRY_AFTER_STATUSES, retryDelayMs } from './retry.ts';
-import { type SendResult, sendOnce } from './send.ts';
+import { type SendOptions, type SendResult, sendOnce } from './send.ts';
 import { type Resolve, UrlGuard, type WebhookTarget } from './ssrf.ts';
 import type { WebhookService } from './types.ts';
 
@@ -43,6 +43,9 @@ export interface WebhooksDeps {
   builtInReceiverUrl: () => string | undefined;
   /** Handed each attempt's socket, for the wire ledger to count under the task's run and lane. */
   onAttemptSocket?: (taskId: string, socket: Socket) => void;
+  /** Makes an attempt's connection for a task (the network conditions' shaped socket, by the link of
+   *  the request that created the task), or undefined to connect as usual. */
+  attemptConnection?: (taskId: string) => SendOptions['createConnection'];
   /** DNS for the SSRF guard (tests give one that answers what they need). */
   resolve?: Resolve;
   /** [0, 1) for the retry jitter (tests may fix it). */
@@ -208,6 +211,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         timeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS,
         ...(target.kind === 'name' ? { lookup: guard.connectLookup() } : {}),
         signal: shutdown.signal,
+        createConnection: deps.attemptConnection?.(delivery.taskId),
         ...(deps.onAttemptSocket
           ? { onSocket: (socket: Socket) => deps.onAttemptSocket?.(delivery.taskId, socket) }
           : {}),

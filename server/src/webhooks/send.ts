@@ -1,6 +1,7 @@
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction, Socket } from 'node:net';
+import type { LookupFunction, NetConnectOpts, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** What one attempt came to: an HTTP status, or no answer and an error. */
 export interface SendResult {
@@ -22,6 +23,9 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Handed the attempt's own (fresh) socket, e.g. to count its bytes. */
   onSocket?: (socket: Socket) => void;
+  /** Makes the attempt's (fresh) connection instead of net.connect, for an `http:` URL: the network
+   *  conditions' shaped socket (server/src/network). It is handed the connect options, lookup included. */
+  createConnection?: (options: NetConnectOpts) => Duplex;
 }
 
 /** The receiver's answer is read and dropped; past this many bytes the connection is cut. */
@@ -57,9 +61,12 @@ export function sendOnce(url: URL, options: SendOptions): Promise<SendResult> {
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const shaped = url.protocol === 'http:' ? options.createConnection : undefined;
     req = request(url, {
       method: 'POST',
-      agent: false,
+      // node:http ignores createConnection when given an agent (agent: false makes one); without an
+      // agent, it connects afresh with createConnection for each request, as agent: false does.
+      ...(shaped ? { createConnection: shaped as never } : { agent: false }),
       headers: { ...options.headers, 'content-length': String(Buffer.byteLength(options.body)) },
       ...(options.lookup ? { lookup: options.lookup } : {}),
     });

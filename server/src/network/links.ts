@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { NETWORK_LINK_COOKIE, type NetworkPresetId, type NetworkProfile } from '@transport-lab/shared';
+import { LinkShaper, type ShaperClock, systemClock } from './shaper.ts';
+
+/** A link nobody has used (no connection open, none opened, not asked about) for this long is
+ *  forgotten: its cookie then means no shaping. */
+export const LINK_IDLE_MS = 3_600_000;
+/** Links kept at most; past this the least recently used one without open connections goes. */
+export const MAX_LINKS = 10_000;
+
+/** One browser's chosen conditions, and the connections it opened under them. */
+export interface Link {
+  id: string;
+  preset: NetworkPresetId | null;
+  profile: NetworkProfile;
+  /** Undefined when the profile changes nothing (`none`): its connections are handed over as they
+   *  are, only tracked so that a later choice can close them. */
+  shaper: LinkShaper | undefined;
+  connections: Set<Duplex>;
+  lastUsedAt: number;
+}
+
+/** A profile that adds nothing: its connections need no shaping at all. */
+export function isTransparent(profile: NetworkProfile): boolean {
+  return (
+    profile.latencyMs === 0 &&
+    profile.jitterMs === 0 &&
+    profile.downKbps === undefined &&
+    profile.upKbps === undefined &&
+    (profile.dropout === undefined || profile.dropout.chancePerSecond === 0)
+  );
+}
+
+/**
+ * The `lab-link` cookie's value in a Cookie header (or several, joined), if any: the first one, as
+ * browsers send the most specific first. Undefined when absent.
+ */
+export function linkIdFromCookies(cookies: string | readonly string[] | undefined): string | undefined {
+  if (cookies === undefined) return undefined;
+  for (const header of typeof cookies === 'string' ? [cookies] : cookies) {
+    for (const pair of header.split(';')) {
+      const eq = pair.indexOf('=');
+      if (eq === -1) continue;
+      if (pair.slice(0, eq).trim() !== NETWORK_LINK_COOKIE) continue;
+      return pair.slice(eq + 1).trim();
+    }
+  }
+  return undefined;
+}
+
+export class LinkRegistry {
+  /** In order of last use, least recent first. */
+  private readonly links = new Map<string, Link>();
+
+  constructor(
+    private readonly clock: ShaperClock = systemClock,
+    private readonly idleMs = LINK_IDLE_MS,
+    private readonly maxLinks = MAX_LINKS,
+  ) {}
+
+  /** A new link (128 random bits, base64url) with these conditions. */
+  create(preset: NetworkPresetId | null, profile: NetworkProfile): Link {
+    this.sweep();
+    const link: Link = {
+      id: randomBytes(16).toString('base64url'),
+      preset,
+      profile,
+      shaper: isTransparent(profile) ? undefined : new LinkShaper(profile, this.clock),
+      connections: new Set(),
+      lastUsedAt: this.clock.now(),
+    };
+    this.links.set(link.id, link);
+    this.evict();
+    return link;
+  }
+
+  /** The link with this id, marked as used now; undefined for an unknown or expired one. */
+  get(id: string | undefined): Link | undefined {
+    if (id === undefined) return undefined;
+    const link = this.links.get(id);
+    if (!link) return undefined;
+    if (this.expired(link)) {
+      this.links.delete(id);
+      return undefined;
+    }
+    link.lastUsedAt = this.clock.now();
+    this.links.delete(id);
+    this.links.set(id, link);
+    return link;
+  }
+
+  /** Counts a connection as the link's until it closes. */
+  track(link: Link, connection: Duplex): void {
+    link.connections.add(connection);
+    connection.once('close', () => {
+      link.connections.delete(connection);
+      link.lastUsedAt = this.clock.now();
+    });
+  }
+
+  /** Forgets the link and closes its connections, but `keep` (the one asking). */
+  retire(id: string, keep?: Duplex): void {
+    const link = this.links.get(id);
+    if (!link) return;
+    this.links.delete(id);
+    for (const connection of link.connections) if (connection !== keep) connection.destroy();
+  }
+
+  get size(): number {
+    return this.links.size;
+  }
+
+  /** Closes every link's connections (server shutdown). */
+  close(): void {
+    for (const link of this.links.values()) for (const connection of link.connections) connection.destroy();
+    this.links.clear();
+  }
+
+  private expired(link: Link): boolean {
+    return link.connections.size === 0 && this.clock.now() - link.lastUsedAt > this.idleMs;
+  }
+
+  private sweep(): void {
+    for (const link of this.links.values()) {
+      if (this.clock.now() - link.lastUsedAt <= this.idleMs) break; // the rest are more recent
+      if (link.connections.size === 0) this.links.delete(link.id);
+    }
+  }
+
+  private evict(): void {
+    if (this.links.size <= this.maxLinks) return;
+    for (const link of this.links.values()) {
+      if (this.links.size <= this.maxLinks) break;
+      if (link.connections.size === 0) this.links.delete(link.id);
+    }
+  }
+}
