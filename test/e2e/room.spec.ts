@@ -9,7 +9,7 @@ const SETTINGS = `durationMs=1000&steps=5&lanes=${LANES_RACED.join(',')}`;
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } as const;
 const PHONES = ['Phone A', 'Phone B'] as const;
 
-test.describe('a room: a presenter and two phones', () => {
+test.describe('rooms in Chromium: a presenter (desktop) and phones (390×844, touch)', () => {
   test.setTimeout(120_000);
 
   test('phones join by code, the presenter starts for everyone, both results reach the aggregate', async ({
@@ -99,6 +99,23 @@ test.describe('a room: a presenter and two phones', () => {
       await phoneA.page.screenshot({ path: join(artifactsDir, 'room-phone-top.png') });
     } finally {
       await Promise.all(contexts.map((context) => context.close()));
+    }
+  });
+
+  test('a code no room has is refused clearly, in words and with its code', async ({ browser, server }) => {
+    const context = await browser.newContext({ ...PHONE, baseURL: server.url });
+    try {
+      const phone = new RoomParticipantPage(await context.newPage());
+      await phone.openLink('/?room=ZZZZ-ZZZZ');
+      await phone.joinButton.tap();
+      const alert = phone.page.getByRole('alert');
+      await expect(alert).toContainText('Could not join: No room has this code.');
+      await expect(alert).toContainText('NOT_FOUND');
+      // Still on the join form, to correct the code.
+      await expect(phone.codeField).toHaveValue('ZZZZ-ZZZZ');
+      await expect(phone.joinButton).toBeEnabled();
+    } finally {
+      await context.close();
     }
   });
 });
