@@ -1,5 +1,5 @@
 import { formatRoomCode } from '@transport-lab/shared';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { sameScenario, scenarioFromSettings } from '../../store/room-slice.ts';
 import { Aggregate } from './Aggregate.tsx';
@@ -24,6 +24,16 @@ export function PresenterView() {
   );
   const raced = useAppStore((s) => s.room.race !== undefined);
   const [confirmEnd, setConfirmEnd] = useState(false);
+  const keepRef = useRef<HTMLButtonElement>(null);
+  const endRef = useRef<HTMLButtonElement>(null);
+  const asked = useRef(false);
+  // The button pressed goes away with the question: keep the keyboard's place on the safe answer,
+  // and back on "End room…" when the question is dismissed.
+  useEffect(() => {
+    if (confirmEnd) keepRef.current?.focus();
+    else if (asked.current) endRef.current?.focus();
+    asked.current = confirmEnd;
+  }, [confirmEnd]);
   const link = roomJoinLink(location.href, code);
   const { applyMyRaceSettings, startForEveryone, endRoom, setRoomScreen } = appStore.getState();
   const differs = mine.ok && !sameScenario(mine.scenario, scenario);
@@ -97,12 +107,12 @@ export function PresenterView() {
               >
                 End room
               </button>
-              <button type="button" className="button" onClick={() => setConfirmEnd(false)}>
+              <button type="button" className="button" ref={keepRef} onClick={() => setConfirmEnd(false)}>
                 Keep it open
               </button>
             </>
           ) : (
-            <button type="button" className="button" onClick={() => setConfirmEnd(true)}>
+            <button type="button" className="button" ref={endRef} onClick={() => setConfirmEnd(true)}>
               End room…
             </button>
           )}

@@ -121,6 +121,15 @@ describe('RoomPage, presenter', () => {
     expect(cells).toEqual(['1210.3 ms', '1340.5 ms']);
   });
 
+  it('asks before ending the room, with the keyboard on the safe answer', () => {
+    render(<RoomPage />);
+    fireEvent.click(screen.getByRole('button', { name: 'End room…' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Keep it open' }));
+    expect(screen.getByRole('button', { name: 'End room' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Keep it open' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'End room…' }));
+  });
+
   it('shows a refusal with its code in an alert', () => {
     appStore.setState((s) => ({
       room: {
