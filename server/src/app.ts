@@ -12,6 +12,7 @@ import express, { Router } from 'express';
 import { Server } from 'socket.io';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
+import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
 import { apiNotFound, errorHandler, jsonBody, requestLogging, requireJsonBody } from './http/middleware.ts';
 import { commonRoutes } from './http/taskRoutes.ts';
@@ -25,6 +26,7 @@ import type { TagTask } from './observability/wireLedger.ts';
 import { createWireLedger, type WireLedger } from './observability/wireLedger.ts';
 import { createRooms, type RoomsHandle } from './rooms/index.ts';
 import { openStores, type TaskStore } from './store/index.ts';
+import { sqliteFaultStore } from './store/sqliteFaults.ts';
 import { TaskEngine } from './tasks/engine.ts';
 import * as hybrid from './transports/hybrid/index.ts';
 import * as longPolling from './transports/long-polling/index.ts';
@@ -59,6 +61,8 @@ export interface AppHandle {
   rooms: RoomsHandle;
   /** The shared board of each room (server/src/board). */
   boards: Boards;
+  /** Injected faults (`POST /api/faults`): see server/src/faults. */
+  faults: Faults;
   /** Network conditions: each browser's link, shaping its connections (server/src/network). */
   network: Network;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
@@ -70,7 +74,9 @@ export async function createServer(
   config: Config,
   logger: Logger = createLogger(config.LOG_LEVEL),
   /** `rooms`: who may edit a board; the rooms server by default, a test may give its own. */
-  deps: { rooms?: RoomDirectory } = {},
+  /** `restart`: ends the process so that its supervisor starts it again (main.ts); without it the
+   *  restart-server fault is refused. */
+  deps: { rooms?: RoomDirectory; restart?: () => void } = {},
 ): Promise<AppHandle> {
   const startedAt = epochNow();
   const stores = openStores(config);
@@ -84,8 +90,19 @@ export async function createServer(
   // Network conditions: a task remembers its creator's link, so that its webhook attempts are shaped
   // by it as the creating request was.
   const network = createNetwork({ enabled: config.NETWORK_SHAPING === 'on' });
+  // Task → run and lane for the faults too (durable: the receiver and a stalled downstream find a
+  // run's tasks by it, whether the wire is counted or not).
+  const faults = createFaults({
+    config,
+    store: sqliteFaultStore(stores.db),
+    engine,
+    wire,
+    logger,
+    restart: deps.restart,
+  });
   const tagTask: TagTask = (taskId, req) => {
     if (accounting) wire.tagTask(taskId, req);
+    faults.tagTask(taskId, req);
     network.tagTask(taskId, req);
   };
   const metrics = createMetrics(engine, accounting ? wire : undefined);
@@ -117,6 +134,7 @@ export async function createServer(
     logger,
     secretForTask: (taskId) => webhooks.secretForTask(taskId),
     route: boards.relay.route,
+    faults,
   });
   // Before engine.recover() below, so that events of resumed tasks are queued for their subscribers.
   const webhooks = createWebhooks({
@@ -142,6 +160,12 @@ export async function createServer(
     jsonBody(config.BODY_LIMIT_BYTES),
     ...(requestBytes ? [requestBytes.stamp] : []),
   );
+  // The task stream (the SSE lane, the hybrid's push) passes through a buffering proxy when a
+  // buffer-streams fault holds for its run: wrapped as it opens, before anything is written.
+  api.use((req, res, next) => {
+    if (req.method === 'GET' && STREAM_ROUTE.test(req.path)) faults.trackStream(req, res);
+    next();
+  });
   requestResponse.register({
     router: api,
     engine,
@@ -162,6 +186,7 @@ export async function createServer(
   sse.register({ router: api, engine });
   webhookLane.register({ router: api, webhooks });
   registerWireReport({ router: api, wire });
+  faults.registerRoutes(api);
   network.registerRoutes(api);
   boards.registerRoutes(api);
   const settings = (): PublicSettings => ({
@@ -175,6 +200,7 @@ export async function createServer(
       webhookUrl: `http://127.0.0.1:${config.RECEIVER_PORT}/webhooks`,
     },
     webhookScheduleScale: config.WEBHOOK_SCHEDULE_SCALE,
+    faults: config.FAULTS,
   });
   api.use(commonRoutes({ engine, storeKind: store.kind, startedAt, settings }));
   api.get(API_PATHS.metrics, async (_req, res) => {
@@ -267,6 +293,7 @@ export async function createServer(
     rooms: rooms.handle,
     boards,
     network,
+    faults,
     close,
   };
 }

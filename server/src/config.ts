@@ -52,6 +52,9 @@ export const Config = z.object({
    *  is shaped, and `PUT /api/network/link` answers 503. `on`: a page's chosen link shapes every
    *  connection it opens (docs/architecture.md, "Network conditions"). */
   NETWORK_SHAPING: z.enum(['on', 'off']).default('on'),
+  /** `off` closes `POST /api/faults` (403 FORBIDDEN with a message naming this setting): for a server
+   *  shared by people who did not agree to have their races broken. `GET` still lists what was done. */
+  FAULTS: z.enum(['on', 'off']).default('on'),
   /** Most people one room holds at once, presenter included; one more join answers ROOM_FULL. */
   ROOM_MAX_PARTICIPANTS: z.coerce
     .number()

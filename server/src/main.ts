@@ -1,60 +1,58 @@
-import { existsSync } from 'node:fs';
-import { createServer, listen } from './app.ts';
-import { ConfigError, loadConfig, repoRoot } from './config.ts';
-import { createLogger } from './observability/logger.ts';
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RESTART_EXIT_CODE, type SupervisorMessage } from './supervisor.ts';
 
-/** Entry point: settings from the environment, listen, and shut down cleanly on a signal. */
-async function main(): Promise<void> {
-  // A .env beside the README fills in what the shell did not set (the shell wins).
-  const envFile = `${repoRoot}/.env`;
-  if (existsSync(envFile)) process.loadEnvFile(envFile);
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
-  const logger = createLogger(config.LOG_LEVEL);
-  const app = await createServer(config, logger);
+/**
+ * Entry point (`npm start`): a tiny supervisor. It runs the server (`serve.ts`) in a child process
+ * with the same node and tsx arguments, and starts it again when it exits with RESTART_EXIT_CODE
+ * (the restart-server fault), on the ports the first one listened on. SIGINT and SIGTERM are passed
+ * on; any other exit of the server ends this process with the same code, or of the same signal.
+ * The server's own output (the "listening on" lines) goes straight to this process's stdout.
+ */
+const serverEntry = fileURLToPath(new URL('./serve.ts', import.meta.url));
 
-  const { port, receiverPort } = await listen(app, {
-    port: config.PORT,
-    receiverPort: config.RECEIVER_PORT,
-    host: config.HOST,
+let child: ChildProcess | undefined;
+let stopping: NodeJS.Signals | undefined;
+const env = { ...process.env };
+
+function start(): void {
+  const started = fork(serverEntry, process.argv.slice(2), {
+    env,
+    execArgv: process.execArgv,
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   });
-  const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  logger.info({ port, host: config.HOST, dataDir: config.DATA_DIR }, 'listening');
-  // A plain line a person (and the tests that spawn this process) can read.
-  console.log(
-    `Transport Lab listening on http://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${port}`,
-  );
-  const receiver = app.receiver.urls();
-  logger.info({ ...receiver, receiverPort }, 'webhook receiver listening');
-  console.log(`Built-in webhook receiver ("your backend") at ${receiver?.webhookUrl ?? 'nowhere'}`);
-
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    // A terminal's Ctrl-C can arrive more than once (shell, npm, script): the first one counts.
-    if (shuttingDown) return;
-    shuttingDown = true;
-    logger.info({ signal }, 'shutting down; running tasks will resume at the next start');
-    app.close().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  child = started;
+  started.on('message', (message: SupervisorMessage) => {
+    if (message?.type !== 'listening') return;
+    env.PORT = String(message.port);
+    env.RECEIVER_PORT = String(message.receiverPort);
+  });
+  started.on('error', (error) => {
+    console.error(`transport-lab: could not run the server: ${error.message}`);
+    process.exit(1);
+  });
+  started.on('exit', (code, signal) => {
+    if (code === RESTART_EXIT_CODE) {
+      if (stopping) process.exit(0); // asked to stop meanwhile: the restart was the last of it
+      console.log('Transport Lab restarting (restart-server fault)…');
+      start();
+      return;
+    }
+    if (signal) {
+      // Die of the same signal, so that whoever started us sees the true cause (exit status 128 + n).
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    process.exit(code ?? 1);
+  });
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    stopping ??= signal;
+    child?.kill(signal);
+  });
+}
+
+start();

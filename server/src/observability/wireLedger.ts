@@ -62,6 +62,8 @@ interface Run {
   lanes: Map<LaneId, LaneTallies>;
   /** Requests, streams, WebSockets and delivery attempts of this run in flight. */
   open: Set<Flow>;
+  /** Connections this run owns (its first tagged request was this run's), until they close. */
+  owned: Set<Conn>;
   lastTrafficAt: number;
   /** When the run was last moved to the end of the order. */
   orderedAt: number;
@@ -125,6 +127,12 @@ export interface WireLedger {
   openConnections(): Array<{ channel: BrowserChannel; lane: LaneId; open: number }>;
   /** The lifetime totals, for a metrics scrape (open streams' bytes so far included: flush first). */
   totals(): WireTotal[];
+  /**
+   * The open TCP sockets a run's lane uses now: those it owns (idle keep-alives included), those
+   * carrying one of its requests, streams or WebSockets on any channel, and the webhook attempts in
+   * flight for its tasks. What the drop-connections fault destroys; empty with WIRE_ACCOUNTING=off.
+   */
+  connectionsOf(runId: string, lane: LaneId): Socket[];
 }
 
 /**
@@ -243,7 +251,14 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     const known = runs.get(runId);
     if (known) return known;
     const at = now();
-    const run: Run = { id: runId, lanes: new Map(), open: new Set(), lastTrafficAt: at, orderedAt: at };
+    const run: Run = {
+      id: runId,
+      lanes: new Map(),
+      open: new Set(),
+      owned: new Set(),
+      lastTrafficAt: at,
+      orderedAt: at,
+    };
     runs.set(runId, run);
     while (runs.size > maxRuns) runs.delete(runs.keys().next().value as string);
     return run;
@@ -308,6 +323,7 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     conn.current = undefined;
     if (flow && !('untagged' in flow)) endFlow(flow);
     const owner = conn.owner;
+    owner?.run.owned.delete(conn);
     if (owner && conn.channel !== 'serverToReceiver') {
       const tally = talliesOf(owner.run, owner.lane)[conn.channel];
       tally.openConnections -= 1;
@@ -355,7 +371,10 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     }
     const flow = openFlow(conn, tag);
     const claims = conn.owner === undefined;
-    if (claims) conn.owner = { run: flow.run, lane: tag.lane };
+    if (claims) {
+      conn.owner = { run: flow.run, lane: tag.lane };
+      flow.run.owned.add(conn);
+    }
     add(flow.run, tag.lane, conn.channel, { requests: 1, connectionsOpened: claims ? 1 : 0 });
     return flow;
   }
@@ -471,6 +490,15 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
         for (const [lane, open] of openByChannel[channel]) out.push({ channel, lane, open });
       }
       return out;
+    },
+
+    connectionsOf(runId, lane) {
+      const run = runs.get(runId);
+      if (!run) return [];
+      const sockets = new Set<Socket>();
+      for (const conn of run.owned) if (conn.owner?.lane === lane) sockets.add(conn.socket);
+      for (const flow of run.open) if (flow.lane === lane) sockets.add(flow.conn.socket);
+      return [...sockets].filter((socket) => !socket.destroyed);
     },
 
     totals() {

@@ -15,7 +15,10 @@ import { TaskRun } from './run.ts';
 export type EventListener = (event: TaskEvent, state: TaskState) => void;
 export type Unsubscribe = () => void;
 
-export type WaitOutcome = { ended: true; task: TaskState } | { ended: false; reason: 'timeout' | 'aborted' };
+/** `stopping`: this process is shutting down (a restart): the task goes on at the next start. */
+export type WaitOutcome =
+  | { ended: true; task: TaskState }
+  | { ended: false; reason: 'timeout' | 'aborted' | 'stopping' };
 
 export interface EngineDeps {
   store: TaskStore;
@@ -35,6 +38,9 @@ export class TaskEngine {
   private readonly logger: Logger;
   private readonly now: () => number;
   private stopped = false;
+  /** Aborted by stop(): every blocking wait ends at once, so that its caller can answer before the
+   *  connections are cut (a blocking call then learns where its task lives). */
+  private readonly stopping = new AbortController();
 
   constructor(deps: EngineDeps) {
     this.store = deps.store;
@@ -86,6 +92,9 @@ export class TaskEngine {
   }
 
   async cancel(id: string): Promise<TaskState> {
+    // While stopping, a connection cut by the shutdown looks like a client that left: cancelling
+    // then would turn a restart into a lost task. The task resumes at the next start instead.
+    if (this.stopped) throw new AppError('UNAVAILABLE', 'The server is shutting down; try again shortly.');
     const run = this.runs.get(id);
     if (run && !run.isEnded) {
       await run.cancel();
@@ -157,9 +166,14 @@ export class TaskEngine {
         clearTimeout(timer);
         off();
         signal?.removeEventListener('abort', onAbort);
+        this.stopping.signal.removeEventListener('abort', onStopping);
         resolve(outcome);
       };
       const onAbort = () => finish({ ended: false, reason: 'aborted' });
+      const onStopping = () => finish({ ended: false, reason: 'stopping' });
+      if (this.stopping.signal.aborted) {
+        queueMicrotask(onStopping);
+      } else this.stopping.signal.addEventListener('abort', onStopping, { once: true });
       const timer = setTimeout(() => finish({ ended: false, reason: 'timeout' }), timeoutMs);
       const off = this.onTaskEvent(id, (event, state) => {
         if (isTerminalEvent(event)) finish({ ended: true, task: state });
@@ -175,6 +189,7 @@ export class TaskEngine {
           settled = true;
           clearTimeout(timer);
           off();
+          this.stopping.signal.removeEventListener('abort', onStopping);
           reject(error);
         },
       );
@@ -202,7 +217,20 @@ export class TaskEngine {
   /** Stops every clock; running tasks stay unfinished in the store, to be resumed at next start. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await Promise.all([...this.runs.values()].map((run) => run.halt()));
+  }
+
+  /**
+   * The task's downstream stalls: its next step comes no sooner than `ms` from now, and the steps
+   * after it keep their pace from there (the stall adds to the task's duration). Lane-agnostic: every
+   * lane sees the same silence. False when the task is not running in this process (queued tasks
+   * have not started; ended ones have nothing left to hold).
+   */
+  stall(id: string, ms: number): boolean {
+    const run = this.runs.get(id);
+    if (!run || run.isEnded || run.state.status !== 'running') return false;
+    return run.stall(ms);
   }
 
   get runningCount(): number {

@@ -145,6 +145,17 @@ export class TaskRun {
     return this.writes;
   }
 
+  /** Holds the next step until `ms` from now at the earliest; later steps keep their pace after it. */
+  stall(ms: number): boolean {
+    if (this.ended || this.halted || this.broken) return false;
+    const nextDue = this.dueAt(this.state.step + 1);
+    const shiftMs = Math.max(0, this.deps.now() + ms - nextDue);
+    this.paceOriginAt += shiftMs;
+    this.clearTimer();
+    this.scheduleNext();
+    return true;
+  }
+
   get isEnded(): boolean {
     return this.ended;
   }

@@ -48,7 +48,19 @@ export interface ReceiverDeps {
   secretForTask: (taskId: string) => string | undefined | Promise<string | undefined>;
   /** Other routes "your backend" serves (the board's relay): answers and returns true, or returns false. */
   route?: (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+  /** Injected faults (server/src/faults): how to answer a task's delivery while a receiver fault
+   *  holds for its run, and a hook on each relay stream as it opens (a buffering proxy). */
+  faults?: {
+    receiverAction(taskId: string): Promise<ReceiverFaultAction | undefined>;
+    trackStream(req: IncomingMessage, res: ServerResponse): void;
+  };
 }
+
+/** What a receiver fault makes of one delivery: a 500, no answer at all, or a 429/503 with Retry-After. */
+export type ReceiverFaultAction =
+  | { mode: 'fail-500' }
+  | { mode: 'timeout' }
+  | { mode: 'throttle-429' | 'unavailable-503'; retryAfterS?: number };
 
 export interface Receiver {
   httpServer: HttpServer;
@@ -110,11 +122,11 @@ function claimedTaskId(raw: Buffer): string | undefined {
  * of RelayMessages (what was accepted so far, then live), open to any origin since the page is
  * served from the main port. Its memory (ids, relay history) is in-process and bounded.
  */
-export function createReceiver({ config, logger, secretForTask, route }: ReceiverDeps): Receiver {
+export function createReceiver({ config, logger, secretForTask, route, faults }: ReceiverDeps): Receiver {
   const log = logger.child({ component: 'receiver' });
   /** webhook-id → how many verified arrivals it had, and whether it was accepted. */
   const seen = new Map<string, { arrivals: number; accepted: boolean }>();
-  /** task id → relayed messages in order (an SSE event's id is its 1-based index here). */
+  /** task id → relayed messages in order (an SSE event's id is its task seq). */
   const history = new Map<string, RelayMessage[]>();
   const sessions = new Map<string, Set<Session>>();
 
@@ -135,7 +147,7 @@ export function createReceiver({ config, logger, secretForTask, route }: Receive
     if (list.length === 1) remember(history, taskId, list, MAX_RELAYED_TASKS);
     for (const session of sessions.get(taskId) ?? []) {
       if (!session.isConnected) continue;
-      session.push({ ...stamped, relayedAt: epochNow() }, 'message', String(list.length));
+      session.push({ ...stamped, relayedAt: epochNow() }, 'message', String(message.payload.data.seq));
       // Like the task stream, the relay ends with the task: the page's EventSource then stops.
       if (endsTheTask(message)) answers.get(session)?.end();
     }
@@ -158,6 +170,30 @@ export function createReceiver({ config, logger, secretForTask, route }: Receive
       if (typeof value === 'string') headers[name] = value;
     }
     const taskId = claimedTaskId(raw);
+    // An injected fault plays a backend that is down or overloaded: it answers before verifying.
+    const action = taskId === undefined ? undefined : await faults?.receiverAction(taskId);
+    if (action) {
+      log.info(
+        { taskId, webhookId: headers[WEBHOOK_HEADERS.id], mode: action.mode },
+        'fault: delivery refused',
+      );
+      if (action.mode === 'timeout') return; // held, unanswered, until the sender gives up and cuts it
+      const status = { 'fail-500': 500, 'throttle-429': 429, 'unavailable-503': 503 }[action.mode];
+      const retryAfter = 'retryAfterS' in action && action.retryAfterS !== undefined;
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        ...(retryAfter ? { 'retry-after': String(action.retryAfterS) } : {}),
+      });
+      res.end(
+        JSON.stringify({
+          error: {
+            code: status === 500 ? 'INTERNAL' : status === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE',
+            message: `Injected fault: ${action.mode}.`,
+          },
+        } satisfies ErrorEnvelope),
+      );
+      return;
+    }
     const secret = taskId === undefined ? undefined : await secretForTask(taskId);
     if (secret === undefined) {
       sendError(
@@ -225,12 +261,13 @@ export function createReceiver({ config, logger, secretForTask, route }: Receive
     const after = Number.isFinite(lastId) && lastId > 0 ? lastId : 0;
     const list = history.get(taskId) ?? [];
     const last = list.at(-1);
-    if (last && endsTheTask(last) && after >= list.length) {
+    if (last && endsTheTask(last) && after >= last.payload.data.seq) {
       // Everything up to the end was relayed: 204 tells EventSource not to reconnect (WHATWG HTML §9.2).
       res.writeHead(204, { 'access-control-allow-origin': '*' });
       res.end();
       return;
     }
+    faults?.trackStream(req, res);
     const session = await createSession(req, res, {
       // Timing-Allow-Origin lets the page's Resource Timing see this cross-origin stream's sizes.
       headers: { 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'x-accel-buffering': 'no' },
@@ -241,11 +278,13 @@ export function createReceiver({ config, logger, secretForTask, route }: Receive
     if (config.WIRE_ACCOUNTING === 'on') {
       sendStreamWire(session, streamWire(req, res, { socketCountIsTheRequest: true }));
     }
-    // Replay after the page's Last-Event-ID (an index into this task's relay history), then live.
+    // Replay after the page's Last-Event-ID, then live. The id is the event's task seq (deliveries
+    // come in seq order per task), not a place in this process's history: after a restart the history
+    // is gone, and only the seq still says what the page has.
     answers.set(session, res);
-    for (let i = after; i < list.length; i++) {
-      const message = list[i] as RelayMessage;
-      session.push({ ...message, relayedAt: epochNow() }, 'message', String(i + 1));
+    for (const message of list) {
+      if (message.payload.data.seq <= after) continue;
+      session.push({ ...message, relayedAt: epochNow() }, 'message', String(message.payload.data.seq));
       if (endsTheTask(message)) {
         res.end();
         return;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { TaskEvent } from './events.ts';
+import { FaultRecord } from './faults.ts';
 import { LaneId } from './lanes.ts';
 import { TaskSpec, TaskState } from './task.ts';
 import { RunId, WireReport } from './wire.ts';
@@ -147,5 +148,8 @@ export const RaceExport = z.object({
   wire: WireReport.nullable(),
   /** False when the server still had some of the run's exchanges open at its last answer. */
   wireFinal: z.boolean().optional(),
+  /** Faults injected during the race, as the server recorded them (`at`: server time). Optional:
+   *  added after version 1 without a bump, so older files still read. */
+  faults: z.array(FaultRecord).optional(),
 });
 export type RaceExport = z.infer<typeof RaceExport>;

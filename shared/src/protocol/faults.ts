@@ -17,8 +17,11 @@ export type ReceiverMode = z.infer<typeof ReceiverMode>;
 export const Fault = z.discriminatedUnion('kind', [
   /** Destroys every TCP connection the lane's traffic of this run uses now (streams, sockets, idle keep-alives). */
   z.strictObject({ kind: z.literal('drop-connections'), runId: RunId, lane: LaneId }),
-  /** Ends the server process mid-task; the supervisor (`npm start`) starts it again at once. */
-  z.strictObject({ kind: z.literal('restart-server') }),
+  /**
+   * Ends the server process mid-task; the supervisor (`npm start`) starts it again at once. It touches
+   * every run; `runId` (optional, additive) names the race that asked, so that its fault list has it.
+   */
+  z.strictObject({ kind: z.literal('restart-server'), runId: RunId.optional() }),
   /**
    * The receiver answers the run's next `count` deliveries (all, when absent, until `normal`) this
    * way. `retryAfterS` goes with 429 and 503 as `Retry-After`; `timeout` holds the delivery past the

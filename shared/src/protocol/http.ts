@@ -107,6 +107,8 @@ export const PublicSettings = z.object({
     webhookUrl: z.string(),
   }),
   webhookScheduleScale: z.number(),
+  /** Whether `POST /api/faults` is open (`FAULTS`); absent from servers older than the faults. */
+  faults: z.enum(['on', 'off']).optional(),
 });
 export type PublicSettings = z.infer<typeof PublicSettings>;
 

@@ -39,6 +39,16 @@ export function register({ router, engine, syncTimeoutMs, tagTask }: RequestResp
       return;
     }
     const location = API_PATHS.task(task.id);
+    if (outcome.reason === 'stopping') {
+      // The process is going away (a restart): answer now, before the connection is cut, with where
+      // the task lives. It resumes at the next start; a client that follows Location sees its end.
+      throw new AppError(
+        'UNAVAILABLE',
+        `The server is restarting. The task goes on: fetch ${location} for its state.`,
+        { taskId: task.id, location },
+        { Location: location, 'Retry-After': '1' },
+      );
+    }
     throw new AppError(
       'SYNC_TIMEOUT',
       `The task did not end within ${syncTimeoutMs} ms. It goes on: fetch ${location} for its state.`,

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import {
+  API_ROUTES,
+  DEFAULT_PROXY_BUFFER_BYTES,
+  FAULT_PATHS,
+  Fault,
+  type FaultRecord,
+  type FaultResponse,
+  FaultsQuery,
+  type FaultsResponse,
+  LANES,
+  type ReceiverMode,
+} from '@transport-lab/shared';
+import type { Router } from 'express';
+import type { Config } from '../config.ts';
+import { AppError, parseOrThrow } from '../errors.ts';
+import { epochNow } from '../observability/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import { tagOf, type WireLedger, withoutLabTags } from '../observability/wireLedger.ts';
+import type { FaultStore } from '../store/sqliteFaults.ts';
+import type { TaskEngine } from '../tasks/engine.ts';
+import { createStreamBuffers } from './streams.ts';
+
+/** What the built-in receiver does with one delivery while a receiver fault holds for its run. */
+export type ReceiverAction =
+  | { mode: 'fail-500' }
+  | { mode: 'timeout' }
+  | { mode: 'throttle-429' | 'unavailable-503'; retryAfterS?: number };
+
+export interface FaultsDeps {
+  config: Pick<Config, 'FAULTS' | 'WIRE_ACCOUNTING'>;
+  store: FaultStore;
+  engine: TaskEngine;
+  wire: WireLedger;
+  logger: Logger;
+  /**
+   * Ends this process so that its supervisor starts it again (main.ts under `npm start`). Absent
+   * when nothing would start it again (a test's in-process server): the restart is then refused.
+   */
+  restart?: () => void;
+}
+
+export interface Faults {
+  /** `POST /api/faults` and `GET /api/faults?runId=`. */
+  registerRoutes(router: Router): void;
+  /** Lanes call this (beside the wire ledger's tagTask) when they create a task: task → run. */
+  tagTask(taskId: string, req: IncomingMessage): void;
+  /** An event stream opens (the task stream, the hybrid's push, the webhook relay): wrapped so that
+   *  buffer-streams can hold it. Untagged streams are left alone. */
+  trackStream(req: IncomingMessage, res: ServerResponse): void;
+  /** How the receiver answers this delivery, or undefined to answer as usual. Spends one of `count`. */
+  receiverAction(taskId: string): Promise<ReceiverAction | undefined>;
+}
+
+interface ReceiverFault {
+  mode: Exclude<ReceiverMode, 'normal'>;
+  retryAfterS?: number;
+  /** Deliveries left to answer this way; undefined: until `normal`. */
+  remaining?: number;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export function createFaults({ config, store, engine, wire, logger, restart }: FaultsDeps): Faults {
+  const log = logger.child({ component: 'faults' });
+  const streams = createStreamBuffers();
+  const receiverFaults = new Map<string, ReceiverFault>();
+
+  /** Applies a fault now; returns what it touched and says so in words. */
+  async function apply(
+    fault: Fault,
+    /** The socket the fault's own request came on: a connection pool may have put it on one of the lane's. */
+    own: Socket,
+  ): Promise<{ affected: number; summary: string; after?: () => void }> {
+    switch (fault.kind) {
+      case 'drop-connections': {
+        if (config.WIRE_ACCOUNTING === 'off') {
+          // The ledger is the one record of which socket carries which lane: off, it knows none, and
+          // a second tracker would put back the cost WIRE_ACCOUNTING=off exists to leave out.
+          throw new AppError(
+            'UNAVAILABLE',
+            'drop-connections needs the wire ledger to know which connections are the lane’s, and WIRE_ACCOUNTING is off on this server.',
+          );
+        }
+        const sockets = wire.connectionsOf(fault.runId, fault.lane);
+        // The fault's own connection, if it is one of them, goes once the answer has left.
+        for (const socket of sockets) if (socket !== own) socket.destroy();
+        return {
+          affected: sockets.length,
+          summary: `Dropped ${plural(sockets.length, 'connection')} of ${LANES[fault.lane].name}.`,
+          after: sockets.includes(own) ? () => own.end() : undefined,
+        };
+      }
+      case 'restart-server': {
+        if (!restart) {
+          throw new AppError(
+            'UNAVAILABLE',
+            'This server runs without a supervisor, so nothing would start it again: restart-server needs `npm start` (server/src/main.ts).',
+          );
+        }
+        return {
+          affected: engine.runningCount,
+          summary: `Server restarted with ${plural(engine.runningCount, 'task')} in progress; they resume from their last stored step.`,
+          after: restart,
+        };
+      }
+      case 'receiver': {
+        if (fault.mode === 'normal') {
+          const had = receiverFaults.delete(fault.runId);
+          return {
+            affected: 0,
+            summary: had ? 'Receiver answers normally again.' : 'Receiver was already answering normally.',
+          };
+        }
+        receiverFaults.set(fault.runId, {
+          mode: fault.mode,
+          retryAfterS: fault.retryAfterS,
+          remaining: fault.count,
+        });
+        const how = {
+          'fail-500': 'answers 500',
+          timeout: 'never answers (the attempt times out)',
+          'throttle-429': 'answers 429',
+          'unavailable-503': 'answers 503',
+        }[fault.mode];
+        const retry =
+          fault.retryAfterS !== undefined &&
+          (fault.mode === 'throttle-429' || fault.mode === 'unavailable-503')
+            ? ` with Retry-After: ${fault.retryAfterS}`
+            : '';
+        const scope =
+          fault.count === undefined
+            ? 'until set back to normal'
+            : `for the next ${plural(fault.count, 'delivery', 'deliveries')}`;
+        return { affected: 0, summary: `Receiver ${how}${retry}, ${scope}.` };
+      }
+      case 'slow-downstream': {
+        let stalled = 0;
+        for (const taskId of await store.tasksOfRun(fault.runId)) {
+          if (engine.stall(taskId, fault.stallMs)) stalled += 1;
+        }
+        return {
+          affected: stalled,
+          summary: `Downstream stalled ${fault.stallMs} ms: ${plural(stalled, 'running task')} held.`,
+        };
+      }
+      case 'buffer-streams': {
+        if (!fault.on) {
+          const released = streams.stop(fault.runId);
+          return {
+            affected: released,
+            summary: `Proxy buffering off: ${plural(released, 'stream')} released.`,
+          };
+        }
+        const bytes = fault.bufferBytes ?? DEFAULT_PROXY_BUFFER_BYTES;
+        const held = streams.start(fault.runId, bytes);
+        return {
+          affected: held,
+          summary: `A buffering proxy holds the event streams until ${bytes} bytes or their end (${plural(held, 'stream')} open now).`,
+        };
+      }
+    }
+  }
+
+  return {
+    registerRoutes(router) {
+      router.post(FAULT_PATHS.faults, async (req, res) => {
+        if (config.FAULTS === 'off') {
+          throw new AppError(
+            'FORBIDDEN',
+            'Fault injection is turned off on this server (FAULTS=off). Set FAULTS=on to allow it.',
+          );
+        }
+        const fault = parseOrThrow(Fault, req.body, 'fault');
+        const at = epochNow();
+        const { affected, summary, after } = await apply(fault, req.socket);
+        const record: FaultRecord = { id: randomUUID(), fault, at, affected, summary };
+        // Stored before it is answered, and a restart's before the process ends: the record survives.
+        await store.add(record);
+        log.info({ fault, affected }, 'fault injected');
+        if (after) {
+          // After the answer has left: the page learns of the fault before its connection goes.
+          res.once('finish', () => setImmediate(after));
+        }
+        res.status(201).json({ fault: record } satisfies FaultResponse);
+      });
+
+      router.get(FAULT_PATHS.faults, async (req, res) => {
+        const { runId } = parseOrThrow(FaultsQuery, withoutLabTags(req.query), 'query');
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ faults: await store.ofRun(runId) } satisfies FaultsResponse);
+      });
+    },
+
+    tagTask(taskId, req) {
+      const tag = tagOf(req);
+      if (!tag) return;
+      store.tagTask(taskId, tag.runId, tag.lane).catch((error: unknown) => {
+        log.error({ err: error, taskId }, 'task run not stored');
+      });
+    },
+
+    trackStream(req, res) {
+      const tag = tagOf(req);
+      if (tag) streams.track(tag.runId, res);
+    },
+
+    async receiverAction(taskId) {
+      if (receiverFaults.size === 0) return undefined;
+      const runId = await store.runOfTask(taskId);
+      const fault = runId === undefined ? undefined : receiverFaults.get(runId);
+      if (!runId || !fault) return undefined;
+      if (fault.remaining !== undefined) {
+        fault.remaining -= 1;
+        if (fault.remaining <= 0) receiverFaults.delete(runId);
+      }
+      if (fault.mode === 'throttle-429' || fault.mode === 'unavailable-503') {
+        return { mode: fault.mode, retryAfterS: fault.retryAfterS };
+      }
+      return { mode: fault.mode };
+    },
+  };
+}
+
+/** The task stream's route as a regular expression: the SSE lane and the hybrid's SSE push. */
+export const STREAM_ROUTE = new RegExp(`^${API_ROUTES.stream.replace(/:[A-Za-z]+/g, '[^/]+')}$`);

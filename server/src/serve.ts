@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { createServer, listen } from './app.ts';
+import { ConfigError, loadConfig, repoRoot } from './config.ts';
+import { createLogger } from './observability/logger.ts';
+import { RESTART_EXIT_CODE, type SupervisorMessage } from './supervisor.ts';
+
+/**
+ * The server itself: settings from the environment, listen, and shut down cleanly on a signal.
+ * `main.ts` runs it as its child, so that the restart-server fault can end this process and have it
+ * started again; run directly (`node --import tsx src/serve.ts`) it is the same server without that
+ * fault (a benchmark that reads this process's CPU time wants this one, not the supervisor).
+ */
+async function serve(): Promise<void> {
+  // A .env beside the README fills in what the shell did not set (the shell wins).
+  const envFile = `${repoRoot}/.env`;
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const supervised = typeof process.send === 'function';
+
+  let shuttingDown = false;
+  const shutdown = (signal: string, exitCode: number) => {
+    // A terminal's Ctrl-C can arrive more than once (shell, npm, script): the first one counts.
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down; running tasks will resume at the next start');
+    app.close().then(
+      () => process.exit(exitCode),
+      (error) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+
+  const app = await createServer(
+    config,
+    logger,
+    // Only a supervised process can be restarted: nothing would start a lone one again.
+    supervised ? { restart: () => shutdown('restart-server fault', RESTART_EXIT_CODE) } : {},
+  );
+
+  const { port, receiverPort } = await listen(app, {
+    port: config.PORT,
+    receiverPort: config.RECEIVER_PORT,
+    host: config.HOST,
+  });
+  const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  logger.info({ port, host: config.HOST, dataDir: config.DATA_DIR }, 'listening');
+  // A plain line a person (and the tests that spawn this process) can read.
+  console.log(
+    `Transport Lab listening on http://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${port}`,
+  );
+  const receiver = app.receiver.urls();
+  logger.info({ ...receiver, receiverPort }, 'webhook receiver listening');
+  console.log(`Built-in webhook receiver ("your backend") at ${receiver?.webhookUrl ?? 'nowhere'}`);
+  // The supervisor starts the next process on these ports (PORT=0 would pick new ones, and the
+  // page and every lane's reconnection would knock at the old ones).
+  if (supervised) process.send?.({ type: 'listening', port, receiverPort } satisfies SupervisorMessage);
+
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  // The supervisor is gone (killed outright): end at once, as a crash would, rather than live on
+  // unsupervised beside the next server on the same data.
+  if (supervised) process.on('disconnect', () => process.exit(1));
+}
+
+serve().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { FAULT_PATHS, FaultsResponse, type LabTag, type TaskSpec } from '@transport-lab/shared';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SQLITE_FILE_NAME } from '../src/store/sqlite.ts';
+import {
+  hybridLane,
+  type LaneOutcome,
+  longPollingLane,
+  postFault,
+  requestResponseLane,
+  shortPollingLane,
+  sseLane,
+  webhookLane,
+  websocketLane,
+} from './faultsLanes.ts';
+import { killed, streamBreaches, tempDataDir } from './harness.ts';
+import { newRunId, until } from './wireHarness.ts';
+
+const serverDir = join(import.meta.dirname, '..');
+
+/** `npm start`'s entry point, main.ts (the supervisor), in a child process; each "listening on" line it prints is queued. */
+function supervised(dataDir: string) {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: serverDir,
+    env: {
+      ...process.env,
+      PORT: '0',
+      RECEIVER_PORT: '0',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      STATIC_DIR: join(dataDir, 'no-client'),
+      WEBHOOK_SCHEDULE_SCALE: '0.0005',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const urls: string[] = [];
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    const app = /listening on (http:\/\/\S+)/.exec(line);
+    const receiver = /"your backend"\) at (http:\/\/[^/\s]+)/.exec(line);
+    if (app?.[1]) urls.push(app[1].replace('localhost', '127.0.0.1'));
+    if (receiver?.[1]) urls.push(receiver[1]);
+    for (const wake of waiters.splice(0)) wake();
+  });
+  /** The n-th start's app and receiver origins (1-based), once printed. */
+  const started = (n: number) =>
+    new Promise<{ baseUrl: string; receiverOrigin: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`start ${n}: no listening lines\n${stderr}`)), 30_000);
+      const check = () => {
+        const [baseUrl, receiverOrigin] = urls.slice((n - 1) * 2, n * 2);
+        if (baseUrl && receiverOrigin) {
+          clearTimeout(timer);
+          resolve({ baseUrl, receiverOrigin });
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { child, started };
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('restart-server under the supervisor (main.ts)', () => {
+  it('restarts on the same ports; every lane ends with its task succeeded; no accepted task is lost', {
+    timeout: 90_000,
+  }, async () => {
+    const dataDir = tempDataDir();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const server = supervised(dataDir);
+    cleanups.push(() => killed(server.child));
+    const { baseUrl, receiverOrigin } = await server.started(1);
+
+    const runId = newRunId();
+    const tag = (lane: LabTag['lane']): LabTag => ({ lane, runId });
+    // Half-second steps: every task is mid-way when the server goes.
+    const spec: TaskSpec = { durationMs: 4_000, steps: 8 };
+    const lanes: Record<string, Promise<LaneOutcome>> = {
+      'request-response': requestResponseLane(baseUrl, tag('request-response'), spec),
+      'short-polling': shortPollingLane(baseUrl, tag('short-polling'), spec),
+      'long-polling': longPollingLane(baseUrl, tag('long-polling'), spec),
+      sse: sseLane(baseUrl, tag('sse'), spec),
+      webhook: webhookLane(baseUrl, receiverOrigin, tag('webhook'), spec),
+      websocket: websocketLane(baseUrl, tag('websocket'), spec),
+      hybrid: hybridLane(baseUrl, tag('hybrid'), spec, 60),
+    };
+
+    // The server's own record of the run's tasks (read-only beside it, as WAL allows).
+    const db = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
+    cleanups.push(() => void db.close());
+    const tasksOfRun = () =>
+      db
+        .prepare<[string], { status: string; step: number }>(
+          `SELECT t.status AS status, json_extract(t.state, '$.step') AS step
+             FROM task_runs r JOIN tasks t ON t.id = r.task_id WHERE r.run_id = ?`,
+        )
+        .all(runId);
+    await until(
+      tasksOfRun,
+      (tasks) => tasks.length === 7 && tasks.every((t) => t.status === 'running' && t.step >= 1),
+      'all seven tasks are running',
+      20_000,
+    );
+
+    const record = await postFault(baseUrl, { kind: 'restart-server', runId });
+    expect(record.affected).toBeGreaterThanOrEqual(7);
+    const again = await server.started(2);
+    expect(again).toEqual({ baseUrl, receiverOrigin });
+
+    const outcomes = Object.fromEntries(
+      await Promise.all(Object.entries(lanes).map(async ([lane, p]) => [lane, await p] as const)),
+    );
+    for (const [lane, outcome] of Object.entries(outcomes)) {
+      expect({ lane, status: outcome.final.status, step: outcome.final.step }).toEqual({
+        lane,
+        status: 'succeeded',
+        step: 8,
+      });
+    }
+    // The event lanes saw every event once, in order, through the restart.
+    for (const lane of ['long-polling', 'sse', 'webhook', 'websocket'] as const) {
+      expect({ lane, breaches: streamBreaches(outcomes[lane]?.events ?? [], 8) }).toEqual({
+        lane,
+        breaches: [],
+      });
+      expect(outcomes[lane]?.recoveries).toBeGreaterThanOrEqual(1);
+    }
+    // The blocking call was answered 503 + Location before the process went; the hybrid's wait, 202.
+    expect(outcomes['request-response']?.statuses).toEqual([503]);
+    expect(outcomes.hybrid?.statuses).toEqual([202]);
+
+    const stored = tasksOfRun();
+    expect(stored.map((t) => t.status)).toEqual(Array(7).fill('succeeded'));
+    const listed = FaultsResponse.parse(
+      await (await fetch(`${baseUrl}${FAULT_PATHS.faults}?runId=${runId}`)).json(),
+    );
+    expect(listed.faults).toEqual([record]);
+
+    // SIGTERM reaches the server through the supervisor, which exits as the server did.
+    const exit = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+});
