@@ -8,7 +8,6 @@ import {
   HelloAck,
   JoinRoomAck,
   type JoinRoomRequest,
-  LANES,
   type LaneId,
   type LaneResult,
   type LaneSettings,
@@ -32,11 +31,12 @@ import {
 } from '@transport-lab/shared';
 import { z } from 'zod';
 import { presenterProof } from '../features/room/proof.ts';
-import type {
-  ConnectionStatus,
-  RoomConnection,
-  RoomPushEvent,
-  RoomRequestEvent,
+import {
+  type ConnectionStatus,
+  ROOM_PUSH_EVENTS,
+  type RoomConnection,
+  type RoomPushEvent,
+  type RoomRequestEvent,
 } from '../features/room/room-connection.ts';
 import {
   forgetCredentials,
@@ -367,14 +367,7 @@ export const createRoomSlice =
       if (!roomDeps) return undefined;
       const opened = roomDeps.connect();
       connection = opened;
-      for (const event of [
-        ROOM_EVENTS.presence,
-        ROOM_EVENTS.scenario,
-        ROOM_EVENTS.race,
-        ROOM_EVENTS.raceProgress,
-        ROOM_EVENTS.aggregate,
-        ROOM_EVENTS.ended,
-      ] satisfies RoomPushEvent[]) {
+      for (const event of ROOM_PUSH_EVENTS) {
         opened.on(event, (payload) => {
           if (connection === opened) onPush(event, payload);
         });
@@ -917,8 +910,3 @@ export const createRoomSlice =
       },
     };
   };
-
-/** The lanes of a scenario, in page order, with their names: for the scenario's summary. */
-export function scenarioLaneNames(scenario: RoomScenario): string[] {
-  return scenario.lanes.map((id) => LANES[id].name);
-}
