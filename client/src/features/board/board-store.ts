@@ -102,6 +102,9 @@ export function createBoardStore(deps: BoardDeps): StoreApi<BoardViewState> {
       deps.afterPaint(() => {
         const shownAt = deps.now();
         for (const { version, at } of versions) if (at !== undefined) shown.push({ version, at, shownAt });
+        // Held while the clock is unmeasured; a page that never gets an estimate keeps only the newest.
+        if (shown.length > BOARD_LIMITS.maxReportVersions)
+          shown.splice(0, shown.length - BOARD_LIMITS.maxReportVersions);
         const clock = deps.clock();
         const last = shown.at(-1);
         if (clock && last) set({ lastDelayMs: last.shownAt + clock.offsetMs - last.at });
