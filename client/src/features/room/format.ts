@@ -22,6 +22,8 @@ export function count(value: number | undefined): string {
 /** A participant's clock as they reported it: offset ± uncertainty. */
 export function clockText(clock: ClockReport | null): string {
   if (!clock) return 'not measured yet';
-  const sign = clock.offsetMs < 0 ? '-' : '+';
-  return `${sign}${Math.abs(clock.offsetMs).toFixed(1)} ms ± ${clock.uncertaintyMs.toFixed(1)} ms`;
+  // Signed after rounding, so that -0.04 ms reads +0.0 ms, not -0.0 ms.
+  const shown = Math.abs(clock.offsetMs).toFixed(1);
+  const sign = clock.offsetMs < 0 && shown !== '0.0' ? '-' : '+';
+  return `${sign}${shown} ms ± ${clock.uncertaintyMs.toFixed(1)} ms`;
 }
