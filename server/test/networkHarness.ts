@@ -141,10 +141,13 @@ export class EventStream {
       (res) => {
         res.setEncoding('utf8');
         res.on('data', (text: string) => parser.feed(text));
-        res.on('end', () => {
-          this.ended = true;
-          this.check();
-        });
+        // 'close' too: a connection cut mid-stream ends the answer without 'end'.
+        for (const event of ['end', 'close', 'error']) {
+          res.on(event, () => {
+            this.ended = true;
+            this.check();
+          });
+        }
       },
     );
     this.req.on('error', () => {
