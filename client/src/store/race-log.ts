@@ -1,4 +1,4 @@
-import type { LaneId, TaskEvent, TaskState } from '@transport-lab/shared';
+import type { FaultRecord, LaneId, TaskEvent, TaskState } from '@transport-lab/shared';
 import type { ExchangeKind, ExchangeOutcome, LaneReport } from '../transports/types.ts';
 
 /**
@@ -57,10 +57,19 @@ export interface LaneLog {
   readonly open: Map<number, ExchangeRecord>;
 }
 
+/** A fault injected during the race, as the server recorded it (`record.at`: server time). */
+export interface FaultLogRecord {
+  record: FaultRecord;
+  /** When the page learned of it (the POST's answer, or a later read of the run's faults). */
+  receivedAt: number;
+}
+
 export interface RaceLog {
   runId: number;
   actionAt?: number;
   lanes: Partial<Record<LaneId, LaneLog>>;
+  /** Faults of this race, in the order the page learned of them. */
+  faults: FaultLogRecord[];
   /** Grows with every batch recorded: a drawing can tell whether it is behind. */
   version: number;
 }
@@ -74,7 +83,7 @@ export function createRaceLog(
   actionAt: number | undefined,
   lanes: readonly LaneId[],
 ): RaceLog {
-  const log: RaceLog = { runId, lanes: {}, version: 0 };
+  const log: RaceLog = { runId, lanes: {}, faults: [], version: 0 };
   if (actionAt !== undefined) log.actionAt = actionAt;
   for (const id of lanes) log.lanes[id] = emptyLaneLog();
   return log;

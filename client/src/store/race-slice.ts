@@ -180,6 +180,24 @@ export const createRaceSlice =
         if (get().race.lanes[id]?.status === 'error') void runs.get(id)?.recover?.();
       },
 
+      recordFault(runTag, record, receivedAt) {
+        const { race } = get();
+        if (race.runTag !== runTag || log.runId !== race.runId) return;
+        if (log.faults.some((known) => known.record.id === record.id)) return;
+        log.faults.push({ record, receivedAt });
+        log.version += 1;
+        logChanged();
+        set({
+          race: {
+            ...race,
+            announcements: [
+              ...race.announcements,
+              { id: ++announcementId, text: `Fault injected: ${record.summary}` },
+            ],
+          },
+        });
+      },
+
       applyReports(items, shownAt) {
         set((state) => {
           const { race } = state;

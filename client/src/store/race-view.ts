@@ -142,5 +142,8 @@ export function raceExport(state: AppState, log: RaceLog, exportedAt: number): R
     lanes,
     wire: wireReport ?? null,
     ...(wireReport ? { wireFinal: race.wire.final === true } : {}),
+    ...(log.faults.length > 0
+      ? { faults: [...log.faults].sort((a, b) => a.record.at - b.record.at).map((f) => f.record) }
+      : {}),
   };
 }

@@ -2,6 +2,7 @@ import type {
   ClockEstimate,
   ClockSample,
   DeliveriesResponse,
+  FaultRecord,
   LaneId,
   PublicSettings,
   RaceSettings,
@@ -188,6 +189,12 @@ export interface RaceSlice {
   subscribeRaceLog(listener: () => void): () => void;
   cancelRace(): void;
   recoverLane(id: LaneId): void;
+  /**
+   * A fault the server applied to this race (`record`, from `POST /api/faults` or the run's list):
+   * kept in the race log for the timeline and the export, announced once. A record already known, or
+   * of another race, is ignored.
+   */
+  recordFault(runTag: string, record: FaultRecord, receivedAt: number): void;
   /** Applies a frame's worth of reports at once; `shownAt` is that frame's time. */
   applyReports(items: readonly LaneReportItem[], shownAt: number): void;
 }

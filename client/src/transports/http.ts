@@ -256,6 +256,12 @@ export function errorFromAnswer(status: number, json: unknown, locationHeader: s
     const location = locationHeader ?? (sync.success ? sync.data.location : undefined);
     if (location) error.location = location;
   }
+  // A server going away mid-call (a restart) answers a blocking call 503 with where its task lives.
+  if (code === 'UNAVAILABLE' && status === ERROR_STATUS.UNAVAILABLE && locationHeader) {
+    const moved = SyncTimeoutDetails.pick({ taskId: true }).safeParse(details);
+    if (moved.success) error.taskId = moved.data.taskId;
+    error.location = locationHeader;
+  }
   return error;
 }
 

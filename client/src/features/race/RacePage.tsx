@@ -1,4 +1,5 @@
 import { PROTOCOL_VERSION } from '@transport-lab/shared';
+import { FaultPanel } from '../faults/FaultPanel.tsx';
 import { ScenarioPanel } from '../scenarios/ScenarioPanel.tsx';
 import { Announcer } from './Announcer.tsx';
 import { ClockReadout } from './ClockReadout.tsx';
@@ -25,6 +26,7 @@ export function RacePage() {
       <main>
         <LinkNotes />
         <RaceControls />
+        <FaultPanel />
         <ScenarioPanel />
         <RaceBoard />
         <Timeline />

@@ -74,6 +74,7 @@ function currentGeometry(lanes: readonly LaneId[]): TimelineGeometry | undefined
     inputs,
     state.clock.estimate?.offsetMs,
     running ? clientNow() - actionAt : 0,
+    log.faults,
   );
 }
 
@@ -265,6 +266,29 @@ function draw(
           ctx.lineWidth = 1;
           break;
         }
+        case 'fault': {
+          // A fault: a dashed line through the row in the error colour, a lightning mark on the band.
+          const fx = Math.round(x(mark.at)) + 0.5;
+          ctx.strokeStyle = errorFg;
+          ctx.lineWidth = 2;
+          ctx.setLineDash([4, 3]);
+          ctx.beginPath();
+          ctx.moveTo(fx, top + 2);
+          ctx.lineTo(fx, top + rowHeight - 2);
+          ctx.stroke();
+          ctx.setLineDash([]);
+          ctx.lineWidth = 1;
+          // The glyph under the band of events, on a patch of the card so that no mark hides it.
+          const gy = top + rowHeight - 0.5 * rem;
+          ctx.fillStyle = card;
+          ctx.fillRect(fx - 0.4 * rem, gy - 0.4 * rem, 0.8 * rem, 0.8 * rem);
+          ctx.fillStyle = errorFg;
+          ctx.textAlign = 'center';
+          ctx.textBaseline = 'middle';
+          ctx.font = `700 ${0.75 * rem}px system-ui, sans-serif`;
+          ctx.fillText('⚡', fx, gy);
+          break;
+        }
         case 'end': {
           const ex = Math.round(x(mark.at)) + 0.5;
           if (mark.emitted !== undefined) {
@@ -397,7 +421,9 @@ export function Timeline() {
       section.dataset.meanDrawMs = (totalDrawMs / draws).toFixed(2);
       for (const row of geometry.rows) {
         const element = rowRefs.current.get(row.lane);
-        if (element) element.dataset.marks = String(row.marks.length);
+        if (!element) continue;
+        element.dataset.marks = String(row.marks.length);
+        element.dataset.faults = String(row.marks.filter((mark) => mark.kind === 'fault').length);
       }
     };
     const requestDraw = () => {
@@ -522,7 +548,7 @@ export function Timeline() {
         <li>
           <span aria-hidden="true">▸</span> retry · <span aria-hidden="true">◇</span> reconnect ·{' '}
           <span aria-hidden="true">| ✓</span> finished, <span aria-hidden="true">✕</span> failed · ticks:
-          WebSocket frames (up sent, down received)
+          WebSocket frames (up sent, down received) · <span aria-hidden="true">⚡</span> fault injected
         </li>
       </ul>
       <div className="timeline-chart">
@@ -604,6 +630,7 @@ function TimelineSummary({ id, lanes }: { id: string; lanes: readonly LaneId[] }
             <th scope="col">First shown</th>
             <th scope="col">Reconnects</th>
             <th scope="col">Finished shown</th>
+            <th scope="col">Faults</th>
           </tr>
         </thead>
         <tbody>
@@ -614,6 +641,9 @@ function TimelineSummary({ id, lanes }: { id: string; lanes: readonly LaneId[] }
             const failed = laneLog?.exchanges.filter(
               (e) => e.outcome === 'failed' || e.outcome === 'aborted',
             ).length;
+            const faults = log.faults.filter(
+              ({ record }) => record.fault.kind !== 'drop-connections' || record.fault.lane === lane,
+            );
             return (
               <tr key={lane}>
                 <th scope="row">{LANES[lane].name}</th>
@@ -628,6 +658,7 @@ function TimelineSummary({ id, lanes }: { id: string; lanes: readonly LaneId[] }
                     ? `${formatMs(run.finishedShownAt - actionAt)}, ${run.status}`
                     : (run?.status ?? UNMEASURED)}
                 </td>
+                <td>{faults.length > 0 ? faults.map(({ record }) => record.summary).join(' ') : 'none'}</td>
               </tr>
             );
           })}

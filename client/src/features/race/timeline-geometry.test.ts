@@ -88,3 +88,43 @@ describe('timeline geometry', () => {
     expect(tickStep(12_000, 6)).toBe(2_000);
   });
 });
+
+describe('fault marks', () => {
+  const record = (at: number, fault: import('@transport-lab/shared').Fault, summary: string) => ({
+    record: { id: `f${at}`, fault, at, affected: 1, summary },
+    receivedAt: 1_090,
+  });
+  const faults = [
+    record(
+      6_070,
+      { kind: 'drop-connections', runId: 'run_abcdefgh', lane: 'sse' },
+      'Dropped 1 connection of SSE.',
+    ),
+    record(6_080, { kind: 'slow-downstream', runId: 'run_abcdefgh', stallMs: 500 }, 'Downstream stalled.'),
+  ];
+
+  it('puts a lane fault on its row only and a race fault on every row, at the server time on the page clock', () => {
+    const lanes = [
+      { lane: 'sse' as const, log: emptyLaneLog() },
+      { lane: 'websocket' as const, log: emptyLaneLog() },
+    ];
+    const { rows } = timelineGeometry(1_000, lanes, 5_000, 0, faults);
+    const faultMarks = (i: number) => rows[i]?.marks.filter((m) => m.kind === 'fault') ?? [];
+    // 6 070 on the server is 1 070 on the page, 70 ms after the action.
+    expect(faultMarks(0).map((m) => [m.at, m.label])).toEqual([
+      [70, 'fault: Dropped 1 connection of SSE.'],
+      [80, 'fault: Downstream stalled.'],
+    ]);
+    expect(faultMarks(1).map((m) => m.at)).toEqual([80]);
+    expect(markTimes(faultMarks(1)[0] as never)).toBe('applied 80.0 ms (server time, clock corrected)');
+  });
+
+  it('without a clock offset, places a fault where the page heard of it and says so', () => {
+    const { rows } = timelineGeometry(1_000, [{ lane: 'sse', log: emptyLaneLog() }], undefined, 0, faults);
+    const marks = rows[0]?.marks.filter((m) => m.kind === 'fault') ?? [];
+    expect(marks.map((m) => [m.at, m.approximate])).toEqual([
+      [90, true],
+      [90, true],
+    ]);
+  });
+});

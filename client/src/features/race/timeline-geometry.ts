@@ -1,5 +1,5 @@
 import { type LaneId, toClientTime } from '@transport-lab/shared';
-import type { LaneLog } from '../../store/race-log.ts';
+import type { FaultLogRecord, LaneLog } from '../../store/race-log.ts';
 import type { LaneRunState } from '../../store/types.ts';
 
 /**
@@ -7,7 +7,7 @@ import type { LaneRunState } from '../../store/types.ts';
  * action (the fair start's frame), so that all lanes share one axis. Server times are moved onto the
  * page's clock with the clock offset; without an estimate they are left out, not guessed.
  */
-export type MarkKind = 'exchange' | 'frame' | 'update' | 'reconnect' | 'end';
+export type MarkKind = 'exchange' | 'frame' | 'update' | 'reconnect' | 'end' | 'fault';
 
 export interface TimelineMark {
   kind: MarkKind;
@@ -21,6 +21,8 @@ export interface TimelineMark {
   emitted?: number;
   /** Updates: when the page received it (before the frame that showed it). */
   received?: number;
+  /** Faults: placed by the page's receipt of the answer, not the server's time (no clock offset yet). */
+  approximate?: boolean;
   /** Exchanges: which of the row's stacked tracks it is drawn on (overlapping exchanges stack). */
   track: number;
   /** Frames: which way. */
@@ -85,6 +87,9 @@ export function timelineGeometry(
   lanes: readonly TimelineLaneInput[],
   offsetMs: number | undefined,
   nowMs = 0,
+  /** Faults injected during the race: one mark on the lane's row (a lane's connections dropped) or
+   *  on every row (the others touch the whole race). */
+  faults: readonly FaultLogRecord[] = [],
 ): TimelineGeometry {
   let endMs = Math.max(0, nowMs);
   const since = (t: number) => t - actionAt;
@@ -174,6 +179,23 @@ export function timelineGeometry(
       marks.push(mark);
     }
 
+    for (const { record, receivedAt } of faults) {
+      if (record.fault.kind === 'drop-connections' && record.fault.lane !== lane) continue;
+      // Where it happened: the server's time on the page's clock; without an offset, when the page
+      // heard of it (a little later), and said so.
+      const emitted = fromServer(record.at);
+      const mark: TimelineMark = {
+        kind: 'fault',
+        at: emitted ?? since(receivedAt),
+        track: 0,
+        failed: true,
+        label: `fault: ${record.summary}`,
+      };
+      if (emitted === undefined) mark.approximate = true;
+      reach(mark.at);
+      marks.push(mark);
+    }
+
     marks.sort((a, b) => a.at - b.at);
     return { lane, marks, tracks: Math.max(1, ...tracks.map((t) => t + 1)) };
   });
@@ -210,6 +232,10 @@ export function markTimes(mark: TimelineMark): string {
       if (mark.emitted !== undefined) parts.push(`age on screen ${ms(mark.at - mark.emitted)}`);
       return parts.join(', ');
     }
+    case 'fault':
+      return mark.approximate
+        ? `answered ${ms(mark.at)} (no clock offset: the server's own time could not be placed)`
+        : `applied ${ms(mark.at)} (server time, clock corrected)`;
     case 'end':
       return mark.emitted === undefined
         ? `shown ${ms(mark.at)}`
