@@ -120,6 +120,8 @@ export class EventStream {
   private readonly watchers = new Set<() => void>();
   private readonly req;
   ended = false;
+  /** The answer's headers, once they came. */
+  headers: IncomingHttpHeaders | undefined;
 
   constructor(connection: Connection, path: string, headers: Record<string, string>) {
     const parser = createParser({
@@ -139,6 +141,7 @@ export class EventStream {
         },
       },
       (res) => {
+        this.headers = res.headers;
         res.setEncoding('utf8');
         res.on('data', (text: string) => parser.feed(text));
         // 'close' too: a connection cut mid-stream ends the answer without 'end'.

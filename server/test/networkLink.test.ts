@@ -8,6 +8,7 @@ import {
   NETWORK_LINK_COOKIE,
   NETWORK_PATHS,
   NETWORK_PRESETS,
+  RECEIVER_PATHS,
   type TaskSpec,
 } from '@transport-lab/shared';
 import { io as connect } from 'socket.io-client';
@@ -210,6 +211,34 @@ describe('choosing again', () => {
 
     for (const c of [idle, streamConnection, plain]) c.close();
     socket.close();
+  });
+});
+
+describe('the receiver’s relay', () => {
+  it('answers a credentialed EventSource (the page’s cookie, for the relay hop’s link) with its origin, not *', async () => {
+    const origin = server.baseUrl;
+    const started = await new Connection(server.baseUrl).request('POST', API_PATHS.tasks, {
+      body: { spec: quick },
+    });
+    const taskId = JSON.parse(started.body).task.id as string;
+    const preflight = await fetch(`${server.receiverUrl}${RECEIVER_PATHS.relay(taskId)}`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
+    const relay = new Connection(server.receiverUrl).stream(RECEIVER_PATHS.relay(taskId), { origin });
+    await relay.next(() => true, 'the relay’s first message');
+    expect(relay.headers?.['access-control-allow-origin']).toBe(origin);
+    expect(relay.headers?.['access-control-allow-credentials']).toBe('true');
+    relay.close();
+    const res = await fetch(`${server.receiverUrl}${RECEIVER_PATHS.relay('not a task id')}`, {
+      headers: { origin },
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(res.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(res.headers.get('vary')).toMatch(/origin/i);
   });
 });
 

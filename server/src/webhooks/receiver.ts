@@ -81,6 +81,24 @@ function sendError(res: ServerResponse, code: ReceiverErrorCode, message: string
   res.end(JSON.stringify(body));
 }
 
+/**
+ * CORS for the relay. A page that follows its relay with `new EventSource(url, {withCredentials:
+ * true})` sends its cookies, the `lab-link` cookie of the network conditions among them, so that the
+ * relay hop is shaped like the page's other connections (docs/architecture.md, "Network
+ * conditions"); a credentialed request is refused by the browser unless the answer names its origin
+ * and allows credentials (`*` is not enough). Without an Origin, `*` as before.
+ */
+function relayCors(req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  if (typeof origin !== 'string') return { 'access-control-allow-origin': '*', 'timing-allow-origin': '*' };
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-allow-credentials': 'true',
+    'timing-allow-origin': origin,
+    vary: 'Origin',
+  };
+}
+
 class BodyTooLarge extends Error {}
 
 /** The raw body, as bytes: the signature is over exactly what came on the wire. */
@@ -252,7 +270,7 @@ export function createReceiver({ config, logger, secretForTask, route, faults }:
   async function openRelay(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
     const parsed = TaskId.safeParse(decodeURIComponent(rawId));
     if (!parsed.success) {
-      res.setHeader('access-control-allow-origin', '*');
+      for (const [name, value] of Object.entries(relayCors(req))) res.setHeader(name, value);
       sendError(res, 'VALIDATION_FAILED', 'Invalid task id.');
       return;
     }
@@ -263,14 +281,14 @@ export function createReceiver({ config, logger, secretForTask, route, faults }:
     const last = list.at(-1);
     if (last && endsTheTask(last) && after >= last.payload.data.seq) {
       // Everything up to the end was relayed: 204 tells EventSource not to reconnect (WHATWG HTML §9.2).
-      res.writeHead(204, { 'access-control-allow-origin': '*' });
+      res.writeHead(204, relayCors(req));
       res.end();
       return;
     }
     faults?.trackStream(req, res);
     const session = await createSession(req, res, {
       // Timing-Allow-Origin lets the page's Resource Timing see this cross-origin stream's sizes.
-      headers: { 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'x-accel-buffering': 'no' },
+      headers: { ...relayCors(req), 'x-accel-buffering': 'no' },
       retry: SSE.retryMs,
       keepAlive: SSE.heartbeatMs,
     });
@@ -311,7 +329,7 @@ export function createReceiver({ config, logger, secretForTask, route, faults }:
       if (req.method === 'GET' && relayMatch?.[1]) return openRelay(req, res, relayMatch[1]);
       if (req.method === 'OPTIONS') {
         res.writeHead(204, {
-          'access-control-allow-origin': '*',
+          ...relayCors(req),
           'access-control-allow-methods': 'GET',
           'access-control-allow-headers': 'last-event-id',
         });
