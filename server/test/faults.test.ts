@@ -10,6 +10,7 @@ import {
   labTagHeaders,
   labTagQuery,
   PublicSettings,
+  RelayMessage,
   SSE,
   SyncTimeoutDetails,
   TaskEvent,
@@ -409,6 +410,35 @@ describe('buffer-streams', () => {
     // After the release, the last steps arrive as they happen (well before the end of the task).
     const terminal = arrivals.find((a) => isTerminalEvent(a.event));
     expect((terminal?.at ?? 0) - (terminal?.event.at ?? 0)).toBeLessThan(500);
+  });
+
+  it('holds the webhook relay too: every relayed event arrives, in order, after the task ended', async () => {
+    const tag: LabTag = { lane: 'webhook', runId: newRunId() };
+    await postFault(srv.baseUrl, { kind: 'buffer-streams', runId: tag.runId, on: true });
+    const webhookUrl = srv.app.receiver.urls()?.webhookUrl ?? '';
+    const { task } = await createAsync(
+      srv.baseUrl,
+      tag,
+      { durationMs: 500, steps: 5 },
+      { webhook: { url: webhookUrl } },
+    );
+    const res = await fetch(
+      `${srv.receiverUrl}/relay/tasks/${task.id}?${new URLSearchParams(labTagQuery(tag))}`,
+    );
+    const arrivals: Array<{ event: TaskEvent; at: number }> = [];
+    const parser = createParser({
+      onEvent(message) {
+        if (message.event === SSE.wireEvent) return;
+        arrivals.push({ event: RelayMessage.parse(JSON.parse(message.data)).payload.data, at: epochNow() });
+      },
+    });
+    const decoder = new TextDecoder();
+    if (!res.body) throw new Error('no body');
+    for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+    const events = arrivals.map((a) => a.event);
+    expect(streamBreaches(events, 5)).toEqual([]);
+    const terminalAt = events.find(isTerminalEvent)?.at ?? Number.POSITIVE_INFINITY;
+    expect(Math.min(...arrivals.map((a) => a.at))).toBeGreaterThanOrEqual(terminalAt);
   });
 
   it('buffers only the named run: another run’s stream gets each event as it happens', async () => {
