@@ -1,7 +1,50 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RaceExport } from '@transport-lab/shared';
-import { artifactsDir } from '../fixtures/server.ts';
+import { createInterface } from 'node:readline';
+import { LANE_IDS, RaceExport } from '@transport-lab/shared';
+import { artifactsDir, clientDist, repoRoot } from '../fixtures/server.ts';
 import { expect, test } from '../fixtures/test.ts';
+
+/** `npm start`'s server: main.ts, the supervisor, in a child process of its own group, serving the built page. */
+async function supervisedServer(): Promise<{ url: string; starts: () => number; stop(): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'transport-lab-faults-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: join(repoRoot, 'server'),
+    env: {
+      ...process.env,
+      PORT: '0',
+      RECEIVER_PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+      STATIC_DIR: clientDist,
+      WEBHOOK_SCHEDULE_SCALE: '0.0005',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  let starts = 0;
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      const match = /Transport Lab listening on (http:\/\/\S+)/.exec(line);
+      if (!match?.[1]) return;
+      starts += 1;
+      resolve(match[1].replace('localhost', '127.0.0.1'));
+    });
+    child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
+  });
+  return {
+    url,
+    starts: () => starts,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null && child.pid)
+        process.kill(-child.pid, 'SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 // Long enough, at 200 ms a step, for the drop to land mid-task on a slow machine.
 const TASK = { durationMs: 4_000, steps: 20 };
@@ -54,5 +97,47 @@ test.describe('faults, one click each during a race', () => {
 
     await page.screenshot({ path: join(artifactsDir, 'faults-drop-sse.png'), fullPage: true });
     await page.getByTestId('timeline').screenshot({ path: join(artifactsDir, 'faults-timeline.png') });
+  });
+});
+
+test.describe('restart-server from the page, under npm start’s supervisor', () => {
+  test('every lane carries its task to the real end through the restart; the blocking call is told where its task went', async ({
+    racePage,
+    page,
+  }) => {
+    test.setTimeout(90_000);
+    const server = await supervisedServer();
+    try {
+      await page.goto(server.url);
+      await racePage.startButton.waitFor();
+      // 300 ms steps: every lane is mid-task when the server goes.
+      await racePage.configure({ durationMs: 6_000, steps: 20, lanes: LANE_IDS });
+      await racePage.startButton.click();
+      for (const lane of ['sse', 'websocket'] as const) {
+        await expect(racePage.card(lane).getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^[1-9]/);
+      }
+      await page.getByTestId('faults').getByRole('button', { name: 'Restart server' }).click();
+      await expect(page.getByTestId('fault-list')).toContainText('Server restarted with');
+      await expect.poll(server.starts, { timeout: 30_000 }).toBe(2);
+
+      // Every lane that follows its task ends with the task's real outcome.
+      for (const lane of LANE_IDS.filter((id) => id !== 'request-response')) {
+        await expect(racePage.card(lane), lane).toHaveAttribute('data-status', 'succeeded', {
+          timeout: 45_000,
+        });
+      }
+      // The blocking call was answered 503 with the task's Location before the process went; fetching
+      // it now (the task has ended: the other lanes say so) shows how it really ended.
+      const blocking = racePage.card('request-response');
+      await expect(blocking).toHaveAttribute('data-status', 'error');
+      await expect(blocking).toContainText('HTTP 503');
+      await blocking.getByRole('button', { name: "Fetch the task's state" }).click();
+      await expect(blocking.getByTestId('lane-recovered')).toContainText('succeeded, step 20 of 20');
+      await expect(page.getByTestId('timeline-row-websocket')).toHaveAttribute('data-faults', '1');
+
+      await page.screenshot({ path: join(artifactsDir, 'faults-restart.png'), fullPage: true });
+    } finally {
+      await server.stop();
+    }
   });
 });
