@@ -6,6 +6,7 @@ import {
   type LaneId,
   labTagHeaders,
   labTagQuery,
+  RECEIVER_PATHS,
   SOCKET_EVENTS,
   type WireCounts,
 } from '@transport-lab/shared';
@@ -15,6 +16,7 @@ import { LinkShaper, ShapedSocket } from '../src/network/index.ts';
 import { QUEUE_BOUND_BYTES } from '../src/network/shapedSocket.ts';
 import { emitAck, type LabClient, startTestServer, type TestServer } from './harness.ts';
 import { Connection, chooseLink } from './networkHarness.ts';
+import { deliveriesUntil, nonePending } from './webhooksHarness.ts';
 import { newRunId, settledReport, startCountingProxy, taggedUrl, until } from './wireHarness.ts';
 
 /**
@@ -27,7 +29,8 @@ let server: TestServer;
 let cookie: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // 127.0.0.1 on any port: the counting proxy in front of the receiver is a webhook target.
+  server = await startTestServer({ WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' });
   ({ cookie } = await chooseLink(server.baseUrl, {
     custom: { latencyMs: 20, jitterMs: 5, downKbps: 4_000, upKbps: 2_000 },
   }));
@@ -137,6 +140,55 @@ describe('the wire ledger through shaped connections', () => {
       expect(counts.bytesDown).toBeGreaterThan(10_000);
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+describe('the webhook lane through shaped connections, both hops', () => {
+  it('counts the page, the attempts (server → receiver) and the relay exactly as proxies count them', async () => {
+    const page = await startCountingProxy(port(server.baseUrl));
+    const toReceiver = await startCountingProxy(port(server.receiverUrl));
+    const relay = await startCountingProxy(port(server.receiverUrl));
+    const tag: LabTag = { lane: 'webhook', runId: newRunId() };
+    const connection = new Connection(page.origin, cookie);
+    const relayConnection = new Connection(relay.origin, cookie);
+    try {
+      const created = await connection.request('POST', API_PATHS.tasks, {
+        body: {
+          spec: { durationMs: 200, steps: 2, resultBytes: 5_000 },
+          webhook: { url: `${toReceiver.origin}/webhooks` },
+        },
+        headers: labTagHeaders(tag),
+      });
+      expect(created.status).toBe(202);
+      const taskId = JSON.parse(created.body).task.id as string;
+      const stream = relayConnection.stream(taggedUrl(RECEIVER_PATHS.relay(taskId), tag));
+      await until(() => stream.ended, Boolean, 'the relay ends with the task', 15_000);
+      const log = await deliveriesUntil(server.baseUrl, taskId, nonePending, 'every delivery ended');
+      const attempts = log.deliveries.flatMap((d) => d.attempts);
+      expect(attempts.map((a) => a.outcome)).toEqual(Array(5).fill('delivered'));
+      // Each attempt was shaped: a new connection's handshake and its round trip, 4 × 20 ms at least.
+      expect(Math.min(...attempts.map((a) => a.durationMs))).toBeGreaterThan(75);
+      connection.close();
+      relayConnection.close();
+      await until(
+        () => page.open + toReceiver.open + relay.open,
+        (open) => open === 0,
+        'every proxied connection is closed',
+      );
+      const report = await settledReport(server.baseUrl, tag.runId, { connectionsClosed: true });
+      const counts = report.lanes.webhook as WireCounts;
+      expect(counts).toMatchObject({
+        requests: 1,
+        bytesUp: page.up,
+        bytesDown: page.down,
+        serverToReceiver: { requests: 5, bytesUp: toReceiver.up, bytesDown: toReceiver.down },
+        receiverToPage: { requests: 1, bytesUp: relay.up, bytesDown: relay.down },
+      });
+    } finally {
+      connection.close();
+      relayConnection.close();
+      for (const proxy of [page, toReceiver, relay]) await proxy.close();
     }
   });
 });
