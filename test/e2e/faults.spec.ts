@@ -61,6 +61,9 @@ test.describe('faults, one click each during a race', () => {
     await expect(faults.getByRole('button', { name: 'Restart server' })).toBeDisabled();
 
     await racePage.configure({ ...TASK, lanes: ['sse', 'websocket'] });
+    for (const lane of LANE_IDS.filter((id) => id !== 'sse' && id !== 'websocket')) {
+      await racePage.laneToggle(lane).uncheck();
+    }
     await racePage.startButton.click();
     await expect(drop).toBeEnabled();
     // Once the stream is carrying progress, cut it.
