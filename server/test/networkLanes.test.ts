@@ -337,6 +337,41 @@ describe('a bandwidth limit paces every byte', () => {
     }
   });
 
+  it('webhook: a 64 KB result pays its size on both hops, the attempt’s POST and the relay to the page', async () => {
+    const webhookUrl = server.app.receiver.urls()?.webhookUrl as string;
+    const connection = new Connection(server.baseUrl, narrow);
+    const relayConnection = new Connection(server.receiverUrl, narrow);
+    try {
+      // One step: its progress and the result come together; the result's delivery waits for the
+      // progress's (one at a time per task, a new connection each: 4 latencies).
+      const created = await connection.request('POST', API_PATHS.tasks, {
+        body: { spec: { ...big, durationMs: 1_000 }, webhook: { url: webhookUrl } },
+      });
+      const taskId = CreateTaskResponse.parse(JSON.parse(created.body)).task.id;
+      const relay = relayConnection.stream(RECEIVER_PATHS.relay(taskId));
+      const end = await relay.next(
+        (m) => m.event !== 'wire' && isTerminalEvent(RelayMessage.parse(JSON.parse(m.data)).payload.data),
+        'the relayed result',
+        20_000,
+      );
+      relay.close();
+      const payload = RelayMessage.parse(JSON.parse(end.message.data)).payload;
+      // Hop 1: the POST (its body, the Standard Webhooks headers ≈ 350 bytes); hop 2: the relay message.
+      const post = Buffer.byteLength(JSON.stringify(payload)) + 350;
+      const relayed = Buffer.byteLength(end.message.data) + 32;
+      const L = BANDWIDTH_LATENCY_MS;
+      // 4L behind the progress's attempt, 3L for this attempt's handshake and way there, L on the relay.
+      expectWithin(
+        oneWay(payload.data.at, end.at),
+        8 * L + transmit(post) + transmit(relayed),
+        `webhook 64 KB result over both hops (${post} + ${relayed} bytes)`,
+      );
+    } finally {
+      connection.close();
+      relayConnection.close();
+    }
+  });
+
   it('SSE: the event that carries a 64 KB result takes its size × 8 / rate, plus one way', async () => {
     const starter = new Connection(server.baseUrl);
     const id = await createTask(starter, { ...big, durationMs: 1_000 });

@@ -11,6 +11,7 @@ import {
   RECEIVER_PATHS,
   type RelayMessage,
   SSE,
+  TASK_LIMITS,
   TaskId,
   WEBHOOK_HEADERS,
   WebhookPayload,
@@ -99,6 +100,11 @@ function relayCors(req: IncomingMessage): Record<string, string> {
   };
 }
 
+/** A delivery body the receiver always accepts, whatever BODY_LIMIT_BYTES (the API's limit) says:
+ *  the largest this server sends, a task's biggest result (64 KiB) in its Standard Webhooks envelope,
+ *  with room to spare. Below it, a 64 KiB result could never be delivered (413 on every attempt). */
+const MIN_WEBHOOK_BODY_LIMIT_BYTES = TASK_LIMITS.maxResultBytes + 16_384;
+
 class BodyTooLarge extends Error {}
 
 /** The raw body, as bytes: the signature is over exactly what came on the wire. */
@@ -174,11 +180,12 @@ export function createReceiver({ config, logger, secretForTask, route, faults }:
   async function receiveWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = epochNow();
     let raw: Buffer;
+    const limitBytes = Math.max(config.BODY_LIMIT_BYTES, MIN_WEBHOOK_BODY_LIMIT_BYTES);
     try {
-      raw = await readRawBody(req, config.BODY_LIMIT_BYTES);
+      raw = await readRawBody(req, limitBytes);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
-        sendError(res, 'PAYLOAD_TOO_LARGE', `Body larger than ${config.BODY_LIMIT_BYTES} bytes.`);
+        sendError(res, 'PAYLOAD_TOO_LARGE', `Body larger than ${limitBytes} bytes.`);
       }
       return;
     }
