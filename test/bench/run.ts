@@ -1,9 +1,10 @@
 // `npm run bench [-- --runs N] [--duration-ms D] [--warmup N] [--json FILE]`
 //                 `[--cost-blocks N] [--cost-races N] [--cost-concurrency N] [--cost-lanes a,b]`
 //                 `[--cpu-prof DIR] [--cost-control on|off] [--frame-races N]`
-//                 `[--skip-latency] [--skip-cost] [--skip-frames]`
+//                 `[--fanout-n N] [--fanout-seconds S]`
+//                 `[--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout]`
 //
-// Two questions, both in one run.
+// Four questions, all in one run.
 //
 // 1. How much latency does each lane add beyond the task's own duration, and how does that compare with
 // the bare transport underneath it? Four cases, all in this one process, on loopback:
@@ -25,6 +26,11 @@
 // 3. Does the page stay smooth (issue 4: no frame over 50 ms with seven lanes at 20 events per second)?
 // The real page in Chromium races every lane on 100 steps over 5 s; its frame lengths against the same
 // page left idle for as long, in the same run (pageFrames.ts).
+//
+// 4. How fast does a board change reach a whole room (issue 6: N socket.io participants at 10 Hz, last-receiver
+// p50 and p99 for N = 1 000 against a raw `ws` broadcast to the same N)? The real server and a raw `ws`
+// broadcast server, each in a child process, N clients each in this process; their blocks alternate
+// (fanout.ts).
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -46,6 +52,7 @@ import * as hdr from 'hdr-histogram-js';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type RunningServer, startServer } from '../fixtures/server.ts';
+import { type FanoutResult, fanoutTable, measureFanout } from './fanout.ts';
 import { measurePageCost, type PageCostResult } from './pageCost.ts';
 import { type FrameStats, measurePageFrames, type PageFramesResult } from './pageFrames.ts';
 import { type ProfileDiff, profileDiff } from './profileDiff.ts';
@@ -54,7 +61,8 @@ import { COST_LANES, measureServerCost, type ServerCostResult, type Spread } fro
 const USAGE = `usage: npm run bench -- [--runs N (default 200)] [--duration-ms D (default 20)] [--warmup N (default 20)]
     [--cost-blocks N off blocks, N+1 on (default 8)] [--cost-races N (default 80)] [--cost-concurrency N (default 6)]
     [--cost-lanes ${COST_LANES.join(',')} (default: all four)] [--cpu-prof DIR] [--cost-control on|off]
-    [--frame-races N (default 3)] [--skip-latency] [--skip-cost] [--skip-frames] [--json FILE]`;
+    [--frame-races N (default 3)] [--fanout-n N receivers (default 1000)] [--fanout-seconds S (default 10)]
+    [--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--json FILE]`;
 
 // ── Settings ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -76,6 +84,9 @@ const { values } = parseArgs({
     'skip-cost': { type: 'boolean', default: false },
     'frame-races': { type: 'string', default: '3' },
     'skip-frames': { type: 'boolean', default: false },
+    'fanout-n': { type: 'string', default: '1000' },
+    'fanout-seconds': { type: 'string', default: '10' },
+    'skip-fanout': { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -141,6 +152,9 @@ const FRAME_SPEC = { durationMs: 5_000, steps: 100 } as const;
 const FRAME_LIMIT_MS = 50;
 /** The page side: 10 pairs of blocks of 100 races of 7 lanes × 23 events (16 100 events a block). */
 const PAGE_COST = { blocks: 10, racesPerBlock: 100, warmupRaces: 100, steps: 20, eventsPerFrame: 2 } as const;
+/** The fan-out: receivers per side, and recorded seconds per side at 10 Hz (10 s: 100 changes each). */
+const FANOUT_N = wholeNumber('fanout-n', values['fanout-n'], 1, 10_000);
+const FANOUT_SECONDS = wholeNumber('fanout-seconds', values['fanout-seconds'], 1, 120);
 
 // ── The baselines: the bare transports, answering after D ms ───────────────────────────────────────
 
@@ -620,6 +634,13 @@ async function main(): Promise<void> {
   const framesResult = values['skip-frames']
     ? undefined
     : await measurePageFrames({ races: FRAME_RACES, ...FRAME_SPEC });
+  const fanoutResult: FanoutResult | undefined = values['skip-fanout']
+    ? undefined
+    : await measureFanout({
+        participants: FANOUT_N,
+        seconds: FANOUT_SECONDS,
+        log: (line) => console.log(line),
+      });
 
   if (latencyResult) {
     console.log(`\nadded latency beyond the task's ${DURATION_MS} ms (lower is better)\n`);
@@ -658,6 +679,14 @@ async function main(): Promise<void> {
     console.log(framesTable(framesResult));
   }
 
+  if (fanoutResult) {
+    console.log(
+      `\nfan-out to a room: ${FANOUT_N} receivers of a board change at ${fanoutResult.settings.rateHz} Hz, ` +
+        `last-receiver delay (lower is better)\n`,
+    );
+    console.log(fanoutTable(fanoutResult));
+  }
+
   if (jsonFile) {
     const report = {
       date: new Date().toISOString(),
@@ -676,6 +705,12 @@ async function main(): Promise<void> {
               }
             : {}),
           ...(costResult ? { costBefore: round2(loadBeforeCost), costAfter: round2(loadAfterCost) } : {}),
+          ...(fanoutResult
+            ? {
+                fanoutBefore: fanoutResult.loadAverage1m.before,
+                fanoutAfter: fanoutResult.loadAverage1m.after,
+              }
+            : {}),
         },
       },
       ...(latencyResult
@@ -710,6 +745,14 @@ async function main(): Promise<void> {
         : {}),
       ...(framesResult
         ? { pageFrames: { unit: 'ms between animation frames', limitMs: FRAME_LIMIT_MS, ...framesResult } }
+        : {}),
+      ...(fanoutResult
+        ? {
+            fanout: {
+              unit: "ms from the change's server time to its last (first) receiver",
+              ...fanoutResult,
+            },
+          }
         : {}),
     };
     writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);

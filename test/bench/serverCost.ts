@@ -109,7 +109,7 @@ export interface ServerCostResult {
 
 // ── The child servers ───────────────────────────────────────────────────────────────────────────────
 
-interface ChildServer {
+export interface ChildServer {
   accounting: Accounting;
   child: ChildProcess;
   pid: number;
@@ -166,8 +166,9 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-/** `setting` is the server's WIRE_ACCOUNTING: `accounting` itself, except in an A/A control. */
-async function startChild(
+/** `setting` is the server's WIRE_ACCOUNTING: `accounting` itself, except in an A/A control.
+ *  Also the fan-out bench's server (fanout.ts). */
+export async function startChild(
   accounting: Accounting,
   setting: Accounting,
   cpuProfDir: string | undefined,
@@ -175,7 +176,9 @@ async function startChild(
   const dataDir = mkdtempSync(join(tmpdir(), `transport-lab-bench-${accounting}-`));
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, accounting)}`] : [];
   const args = ['--import', 'tsx', ...profile];
-  const child = spawn(process.execPath, [...args, 'src/main.ts'], {
+  // serve.ts, the server itself: main.ts is now a supervisor that forks it, and /proc/<pid>/stat (and
+  // --cpu-prof) of the supervisor would see none of the server's work.
+  const child = spawn(process.execPath, [...args, 'src/serve.ts'], {
     cwd: serverDir,
     env: {
       ...process.env,
@@ -203,7 +206,7 @@ async function startChild(
       30_000,
     );
     lines.on('line', (line) => {
-      // main.ts prints "Transport Lab listening on http://localhost:PORT", then the receiver's URL.
+      // serve.ts prints "Transport Lab listening on http://localhost:PORT", then the receiver's URL.
       const app = /listening on (http:\/\/\S+)/.exec(line);
       if (app?.[1]) url = app[1].replace('localhost', '127.0.0.1');
       const receiver = /receiver .* at (http:\/\/\S+)/.exec(line);
@@ -227,7 +230,7 @@ async function startChild(
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = once(child, 'exit');
-        // SIGTERM: main.ts closes cleanly, and a --cpu-prof profile is written on the way out.
+        // SIGTERM: serve.ts closes cleanly, and a --cpu-prof profile is written on the way out.
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;
