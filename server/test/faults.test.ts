@@ -20,7 +20,15 @@ import { createParser } from 'eventsource-parser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppHandle } from '../src/app.ts';
 import { epochNow } from '../src/observability/clock.ts';
-import { createAsync, longPollingLane, pollToEnd, postFault, sseLane, websocketLane } from './faultsLanes.ts';
+import {
+  createAsync,
+  longPollingLane,
+  pollToEnd,
+  postFault,
+  sseLane,
+  webhookLane,
+  websocketLane,
+} from './faultsLanes.ts';
 import { startTestServer, streamBreaches, type TestServer, tempDataDir } from './harness.ts';
 import { deliveriesUntil, getDeliveries, nonePending } from './webhooksHarness.ts';
 import { newRunId, readWire, until } from './wireHarness.ts';
@@ -203,6 +211,34 @@ describe('drop-connections', () => {
     const after = (await readWire(srv.baseUrl, tag.runId)).report?.lanes['long-polling'];
     expect(after?.connectionsOpened).toBeGreaterThan(before?.connectionsOpened ?? 0);
     expect(after?.requests).toBe(outcome.opened);
+  });
+
+  it('webhook: the relay stream is cut, it resumes by seq from the receiver; the ledger counts its new connection', async () => {
+    const tag: LabTag = { lane: 'webhook', runId: newRunId() };
+    const reached = whenEvent(srv.app, progressAt(3));
+    const lane = webhookLane(srv.baseUrl, srv.receiverUrl, tag, spec);
+    await reached;
+    // The relay is open once the receiver has a connection of the run's webhook lane.
+    const before = await until(
+      () => readWire(srv.baseUrl, tag.runId),
+      ({ report }) => (report?.lanes.webhook?.receiverToPage.openConnections ?? 0) === 1,
+      'the relay is open',
+    );
+    const record = await postFault(srv.baseUrl, {
+      kind: 'drop-connections',
+      runId: tag.runId,
+      lane: 'webhook',
+    });
+    expect(record.affected).toBeGreaterThanOrEqual(1);
+    const outcome = await lane;
+    expect(outcome.recoveries).toBe(1);
+    expect(streamBreaches(outcome.events, 10)).toEqual([]);
+    expect(outcome.final.status).toBe('succeeded');
+    const after = (await readWire(srv.baseUrl, tag.runId)).report?.lanes.webhook?.receiverToPage;
+    expect(after?.connectionsOpened).toBe(
+      (before.report?.lanes.webhook?.receiverToPage.connectionsOpened ?? 0) + 1,
+    );
+    expect(after?.requests).toBe(2);
   });
 
   it('touches only the named run and lane', async () => {
