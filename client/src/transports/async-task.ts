@@ -82,7 +82,11 @@ export const browserAsyncDeps: AsyncDeps = {
   perfNow: () => performance.now(),
   random: Math.random,
   newIdempotencyKey,
-  createEventSource: (url) => new EventSource(url),
+  // The webhook relay is on the receiver's port, another origin: only with credentials does the
+  // browser send it the network link's cookie (cookies ignore ports), so that the relay hop is shaped
+  // like every other. Same-origin streams send cookies anyway.
+  createEventSource: (url) =>
+    new EventSource(url, { withCredentials: new URL(url, location.href).origin !== location.origin }),
   loadSettings() {
     settingsOnce ??= fetchPublicSettings().catch((error: unknown) => {
       settingsOnce = undefined; // a later run may try again
