@@ -70,6 +70,18 @@ export function ScenarioPanel() {
           {shown.verdict.because}
         </p>
       ) : null}
+      {shown?.outcomes.some((o) => o.faults.length > 0) ? (
+        <ul className="scenario-faults" aria-label="Faults the scenario injected">
+          {shown.outcomes.flatMap((o) =>
+            o.faults.map((f) => (
+              <li key={`${o.label}-${f.kind}-${f.summary}`}>
+                <span aria-hidden="true">⚡ </span>
+                {f.summary}
+              </li>
+            )),
+          )}
+        </ul>
+      ) : null}
       {shown && chosen.plot && shown.outcomes.length > 0 ? (
         <SweepPlot outcomes={shown.outcomes} xLabel={chosen.plot.xLabel} />
       ) : null}

@@ -57,6 +57,11 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
     ...(lane.wire.unmeasuredDown ? {} : { bytesDown: lane.wire.bytesDown }),
     ...(lane.wire.unmeasuredUp ? {} : { bytesUp: lane.wire.bytesUp }),
     eventsApplied: lane.eventsApplied,
+    lastSeq: lane.lastSeq,
+    progressUpdates: lane.progressShown.length,
+    ...(lane.progressShown[0] && state.race.actionAt !== undefined
+      ? { firstProgressMs: lane.progressShown[0].shownAt - state.race.actionAt }
+      : {}),
     ...(failedDeliveries !== undefined ? { failedDeliveries } : {}),
   };
 }

@@ -53,6 +53,12 @@ export interface LaneOutcome {
   bytesUp?: number;
   /** Task events the page applied (each seq once: a resumed stream repeats none). */
   eventsApplied: number;
+  /** The newest seq the page applied: applied in order, so every seq up to it was seen. */
+  lastSeq: number;
+  /** Progress values that reached the screen (the last one of each frame). */
+  progressUpdates: number;
+  /** Action → the first progress value on screen, ms. */
+  firstProgressMs?: number;
   /** Failed delivery attempts in the webhook log. */
   failedDeliveries?: number;
 }
@@ -101,6 +107,9 @@ function notAll(problems: string[], success: string): Verdict {
     ? { ok: true, because: `As expected: ${success}` }
     : { ok: false, because: `Not this time, because ${problems.join('; ')}.` };
 }
+
+/** When the flaky-network scenario drops every lane's connections, ms after Start. */
+const FLAKY_DROP_AT_MS = 2_000;
 
 const DEFAULT_LANE_SETTINGS: LaneSettings = {
   longPollWaitMs: 25_000,
@@ -244,18 +253,20 @@ export const SCENARIOS: Scenario[] = [
     lesson:
       'Connections break. A stream or a poll that knows the last event it saw asks for what came after it ' +
       "(Last-Event-ID, a cursor, socket.io's recovery) and misses nothing; a blocking request that loses its " +
-      'connection loses its answer, and the page has no task id to ask again with.',
+      'connection loses its answer, and the page has no task id to ask again with: it fails, or (when the ' +
+      'browser silently re-sends the request on a new connection, as Chromium does for a reused one) the ' +
+      'work starts over from the beginning.',
     expectation:
-      "After every lane's connections are dropped mid-task, long polling, SSE and the websocket still show every event exactly once and succeed; request/response does not get its answer.",
+      "After every lane's connections are dropped mid-task, long polling, SSE and the websocket resume in order up to the task's last event and succeed; request/response either fails or starts the task over and finishes a whole task after the drop.",
     network: { custom: { latencyMs: 30, jitterMs: 10 } },
     steps: [
       {
-        label: '6 s task, connections dropped at 2 s',
+        label: `6 s task, connections dropped at ${FLAKY_DROP_AT_MS / 1000} s`,
         spec: { durationMs: 6_000, steps: 12 },
         lanes: ['request-response', 'long-polling', 'sse', 'websocket'],
         laneSettings: {},
         faults: (['request-response', 'long-polling', 'sse', 'websocket'] as const).map((lane) => ({
-          afterMs: 2_000,
+          afterMs: FLAKY_DROP_AT_MS,
           fault: { kind: 'drop-connections' as const, lane },
         })),
       },
@@ -266,15 +277,24 @@ export const SCENARIOS: Scenario[] = [
       for (const id of ['long-polling', 'sse', 'websocket'] as const) {
         const o = laneOf(step, id);
         if (o?.status !== 'succeeded') problems.push(`${name(id)} ended ${o?.status ?? 'without a status'}`);
-        else if (o.eventsApplied !== expected)
-          problems.push(`${name(id)} showed ${o.eventsApplied} of ${expected} events`);
+        else if (o.lastSeq !== expected)
+          problems.push(`${name(id)} reached event ${o.lastSeq} of ${expected}`);
       }
       const rr = laneOf(step, 'request-response');
-      if (rr?.status === 'succeeded')
-        problems.push('request/response got its answer anyway (its connection was not dropped in time)');
+      const drop = step?.spec ? FLAKY_DROP_AT_MS : 0;
+      // Started over: the answer can only have come from a whole new task begun after the drop.
+      const startedOver =
+        rr?.status === 'succeeded' && (rr.totalPerceivedMs ?? 0) >= drop + (step?.spec.durationMs ?? 0);
+      if (rr?.status === 'succeeded' && !startedOver)
+        problems.push(
+          `request/response got its answer after ${ms(rr.totalPerceivedMs)}, as if its connection had not been dropped`,
+        );
       return notAll(
         problems,
-        `the resuming lanes showed all ${expected} events once; request/response ended ${rr?.status}.`,
+        `the resuming lanes reached event ${expected} in order; request/response ` +
+          (startedOver
+            ? `started over: the browser re-sent the request on a new connection, and the answer came ${ms(rr?.totalPerceivedMs)} after Start, a whole task after the drop.`
+            : `lost its answer (${rr?.status}).`),
       );
     },
   },
@@ -357,9 +377,10 @@ export const SCENARIOS: Scenario[] = [
     lesson:
       'A reverse proxy that buffers answers (nginx does by default) holds an event stream until its buffer ' +
       'fills or the stream ends: the page sees nothing, then everything at once. The server says ' +
-      '"X-Accel-Buffering: no" to turn that off; a websocket is not buffered this way.',
+      '"X-Accel-Buffering: no" to turn that off; a websocket is not buffered this way. Watch the SSE card\'s ' +
+      'progress bar stand still, then jump: the values it skipped were never on screen at all.',
     expectation:
-      "With a buffering proxy in front of the streams, SSE's progress arrives at least 2 s old at its worst, while the websocket's stays under 0.5 s.",
+      "With a buffering proxy in front of the streams, SSE's progress bar first moves at least 2 s after Start and shows at most 3 of the 20 steps, while the websocket's moves within 1 s and shows at least 10.",
     network: { preset: 'none' },
     steps: [
       {
@@ -374,13 +395,19 @@ export const SCENARIOS: Scenario[] = [
       const sse = laneOf(step, 'sse');
       const ws = laneOf(step, 'websocket');
       const problems: string[] = [];
-      if ((sse?.stalenessMaxMs ?? 0) < 2_000)
-        problems.push(`SSE's oldest progress was ${ms(sse?.stalenessMaxMs)}`);
-      if ((ws?.stalenessMaxMs ?? Infinity) >= 500)
-        problems.push(`the websocket's oldest progress was ${ms(ws?.stalenessMaxMs)}`);
+      if (sse?.status !== 'succeeded') problems.push(`SSE ended ${sse?.status ?? 'without a status'}`);
+      if ((sse?.firstProgressMs ?? Infinity) < 2_000)
+        problems.push(`SSE's progress first moved after ${ms(sse?.firstProgressMs)}`);
+      if ((sse?.progressUpdates ?? 0) > 3)
+        problems.push(`SSE showed ${sse?.progressUpdates} progress updates`);
+      if ((ws?.firstProgressMs ?? Infinity) >= 1_000)
+        problems.push(`the websocket's progress first moved after ${ms(ws?.firstProgressMs)}`);
+      if ((ws?.progressUpdates ?? 0) < 10)
+        problems.push(`the websocket showed ${ws?.progressUpdates ?? 0} progress updates`);
       return notAll(
         problems,
-        `SSE's progress was up to ${ms(sse?.stalenessMaxMs)} old, the websocket's up to ${ms(ws?.stalenessMaxMs)}.`,
+        `SSE's progress first moved after ${ms(sse?.firstProgressMs)} and showed ${sse?.progressUpdates} updates; ` +
+          `the websocket's after ${ms(ws?.firstProgressMs)}, with ${ws?.progressUpdates}.`,
       );
     },
   },
