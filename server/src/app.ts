@@ -213,6 +213,7 @@ export async function createServer(
   app.use(api);
 
   if (staticDirIsBuilt(config)) {
+    app.use(network.pageLoad);
     app.use(express.static(config.STATIC_DIR, { index: false, maxAge: '1h', immutable: false }));
     // Single-page app: every other GET gets the page; its router reads the path.
     app.get('/{*splat}', (_req, res) => {

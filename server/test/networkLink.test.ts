@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   API_PATHS,
   ErrorEnvelope,
@@ -80,9 +83,13 @@ describe('PUT and GET /api/network/link', () => {
     expect(second.link.linkId).not.toBe(first.link.linkId);
     const none = { linkId: null, preset: null, profile: NETWORK_PRESETS.none.profile };
     expect(await getLink()).toEqual(none);
-    expect(await getLink(`${NETWORK_LINK_COOKIE}=unknownunknownunknown`)).toEqual(none);
-    // The previous link was retired by the second choice.
-    expect(await getLink(first.cookie)).toEqual(none);
+    // A cookie this server does not know (chosen before a restart, or retired) names a link that
+    // shapes nothing: adopted, so that the browser's connections stay its own.
+    const unknown = await getLink(`${NETWORK_LINK_COOKIE}=unknownunknownunknown`);
+    expect(unknown).toMatchObject({ preset: 'none', profile: NETWORK_PRESETS.none.profile });
+    // The previous link was retired by the second choice: its conditions are gone.
+    const retired = await getLink(first.cookie);
+    expect(retired).toMatchObject({ preset: 'none', profile: NETWORK_PRESETS.none.profile });
   });
 
   it('refuses a malformed choice with 400 in the envelope', async () => {
@@ -256,5 +263,39 @@ describe('NETWORK_SHAPING=off', () => {
     } finally {
       await off.close();
     }
+  });
+});
+
+describe('the page load', () => {
+  let withPage: TestServer;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'transport-lab-page-'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>page</title>');
+    withPage = await startTestServer({ STATIC_DIR: dir });
+  });
+  afterAll(async () => {
+    await withPage.close();
+  });
+
+  it('gives a browser without a known link one that shapes nothing, and closes that connection', async () => {
+    const first = await fetch(`${withPage.baseUrl}/`, { headers: { accept: 'text/html' } });
+    expect(first.status).toBe(200);
+    const cookie = first.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(
+      new RegExp(`^${NETWORK_LINK_COOKIE}=[A-Za-z0-9_-]{16,64}; Path=/; HttpOnly; SameSite=Lax$`),
+    );
+    expect(first.headers.get('connection')).toBe('close');
+    const pair = cookie.split(';')[0] ?? '';
+    const link = LinkResponse.parse(
+      await (await fetch(`${withPage.baseUrl}${NETWORK_PATHS.link}`, { headers: { cookie: pair } })).json(),
+    );
+    expect(link).toMatchObject({ linkId: pair.split('=')[1], preset: 'none' });
+
+    // Known link: nothing set, the connection kept; an API call or an asset never gets one.
+    const again = await fetch(`${withPage.baseUrl}/`, { headers: { accept: 'text/html', cookie: pair } });
+    expect(again.headers.get('set-cookie')).toBeNull();
+    expect(again.headers.get('connection')).not.toBe('close');
+    const api = await fetch(`${withPage.baseUrl}${NETWORK_PATHS.link}`);
+    expect(api.headers.get('set-cookie')).toBeNull();
   });
 });

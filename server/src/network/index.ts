@@ -8,7 +8,7 @@ import {
   NETWORK_PRESETS,
   SetLinkRequest,
 } from '@transport-lab/shared';
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { AppError, parseOrThrow } from '../errors.ts';
 import { attachIntake, type Intake } from './intake.ts';
 import { type Link, LinkRegistry, linkIdFromCookies } from './links.ts';
@@ -35,6 +35,14 @@ export interface Network {
   /** For a webhook attempt of this task: a connection factory shaped by the task's link, or
    *  undefined (no link, or one that shapes nothing: node:http connects as usual). */
   attemptConnection(taskId: string): CreateConnection | undefined;
+  /**
+   * Before the page itself is served: a browser without a known link gets one that shapes nothing,
+   * and this answer's connection closes after it. From then on every connection the browser opens
+   * carries the cookie from its first byte, so when it chooses conditions every one of its earlier
+   * connections can be closed; a connection opened before it had any cookie could not be told from
+   * anyone else's, and a lane reusing it would go unshaped.
+   */
+  pageLoad: RequestHandler;
   /** Closes every shaped connection and forgets every link. */
   close(): void;
 }
@@ -79,7 +87,10 @@ export function createNetwork({ enabled, clock = systemClock }: NetworkDeps): Ne
     registerRoutes(router) {
       router.get(NETWORK_PATHS.link, (req, res) => {
         res.setHeader('Cache-Control', 'no-store');
-        const link = links.get(linkIdFromCookies(req.headers.cookie));
+        // A cookie naming a link this server does not know is adopted as one that shapes nothing, as
+        // the connection intake does: the answer says what this browser's connections get.
+        const id = linkIdFromCookies(req.headers.cookie);
+        const link = id === undefined ? undefined : links.adopt(id);
         res.json(link ? describe(link) : noneResponse());
       });
       router.put(NETWORK_PATHS.link, (req, res) => {
@@ -100,6 +111,19 @@ export function createNetwork({ enabled, clock = systemClock }: NetworkDeps): Ne
         res.setHeader('Cache-Control', 'no-store');
         res.json(describe(link));
       });
+    },
+
+    pageLoad(req, res, next) {
+      const wantsPage = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+      if (enabled && wantsPage) {
+        const id = linkIdFromCookies(req.headers.cookie);
+        if (id === undefined || links.get(id) === undefined) {
+          const link = links.create('none', NETWORK_PRESETS.none.profile);
+          res.setHeader('Set-Cookie', `${NETWORK_LINK_COOKIE}=${link.id}; Path=/; HttpOnly; SameSite=Lax`);
+          res.setHeader('Connection', 'close');
+        }
+      }
+      next();
     },
 
     attach(server) {

@@ -53,7 +53,8 @@ export function attachIntake(
   const shapedLinks = new WeakMap<Duplex, Link>();
 
   function classify(socket: Socket, head: Buffer, acceptedAt: number): void {
-    const link = links.get(linkIdFromCookies(cookiesOfHead(head)));
+    const id = linkIdFromCookies(cookiesOfHead(head));
+    const link = id === undefined ? undefined : links.adopt(id);
     if (!link?.shaper) {
       socket.unshift(head);
       if (link) links.track(link, socket);

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { NETWORK_LINK_COOKIE, type NetworkPresetId, type NetworkProfile } from '@transport-lab/shared';
+import {
+  LinkId,
+  NETWORK_LINK_COOKIE,
+  NETWORK_PRESETS,
+  type NetworkPresetId,
+  type NetworkProfile,
+} from '@transport-lab/shared';
 import { LinkShaper, type ShaperClock, systemClock } from './shaper.ts';
 
 /** A link nobody has used (no connection open, none opened, not asked about) for this long is
@@ -97,6 +103,29 @@ export class LinkRegistry {
       link.connections.delete(connection);
       link.lastUsedAt = this.clock.now();
     });
+  }
+
+  /**
+   * The link a cookie names, made anew with no shaping when this server does not know it (it was
+   * chosen before a restart, or expired): its connections are then still this browser's, so a later
+   * choice can close them. Undefined for a value that is not a link id.
+   */
+  adopt(id: string): Link | undefined {
+    const known = this.get(id);
+    if (known) return known;
+    if (!LinkId.safeParse(id).success) return undefined;
+    this.sweep();
+    const link: Link = {
+      id,
+      preset: 'none',
+      profile: NETWORK_PRESETS.none.profile,
+      shaper: undefined,
+      connections: new Set(),
+      lastUsedAt: this.clock.now(),
+    };
+    this.links.set(id, link);
+    this.evict();
+    return link;
   }
 
   /** Forgets the link and closes its connections, but `keep` (the one asking). */
