@@ -14,6 +14,7 @@ import { type Boards, createBoards, type RoomDirectory } from './board/index.ts'
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
+import { lanUrls } from './http/lanUrls.ts';
 import { apiNotFound, errorHandler, jsonBody, requestLogging, requireJsonBody } from './http/middleware.ts';
 import { commonRoutes } from './http/taskRoutes.ts';
 import { requestWireBytes } from './http/wireBytes.ts';
@@ -201,6 +202,7 @@ export async function createServer(
     },
     webhookScheduleScale: config.WEBHOOK_SCHEDULE_SCALE,
     faults: config.FAULTS,
+    lanUrls: lanUrls(config.HOST, httpServer.address()),
   });
   api.use(commonRoutes({ engine, storeKind: store.kind, startedAt, settings }));
   api.get(API_PATHS.metrics, async (_req, res) => {

@@ -107,6 +107,13 @@ export const PublicSettings = z.object({
     webhookUrl: z.string(),
   }),
   webhookScheduleScale: z.number(),
+  /**
+   * Addresses other devices on the network can open this page at (`http://192.168.1.20:3000`): one
+   * per non-loopback IPv4 interface when the server listens on all of them (`HOST=0.0.0.0`), the
+   * address itself when it listens on one, none when it listens on loopback only. A presenter's join
+   * link and QR code use the first; absent from older servers.
+   */
+  lanUrls: z.array(z.string()).optional(),
   /** Whether `POST /api/faults` is open (`FAULTS`); absent from servers older than the faults. */
   faults: z.enum(['on', 'off']).optional(),
 });

@@ -34,7 +34,12 @@ export function PresenterView() {
     else if (asked.current) endRef.current?.focus();
     asked.current = confirmEnd;
   }, [confirmEnd]);
-  const link = roomJoinLink(location.href, code);
+  const lanUrls = useAppStore((s) => s.server.settings?.lanUrls);
+  // Opened as localhost, the page's own address means nothing to a phone: the server's network
+  // address does, when it listens on one.
+  const loopback = isLoopbackHost(location.hostname);
+  const lanBase = loopback ? lanUrls?.[0] : undefined;
+  const link = roomJoinLink(lanBase ? `${lanBase}/` : location.href, code);
   const { applyMyRaceSettings, startForEveryone, endRoom, setRoomScreen } = appStore.getState();
   const differs = mine.ok && !sameScenario(mine.scenario, scenario);
 
@@ -49,10 +54,16 @@ export function PresenterView() {
             {formatRoomCode(code)}
           </p>
           <CopyLink link={link} />
-          {isLoopbackHost(location.hostname) ? (
+          {loopback && lanBase ? (
+            <p className="hint" data-testid="room-lan-note">
+              Phones join at this computer’s network address, {new URL(lanBase).host}: they must be on the
+              same network.
+            </p>
+          ) : loopback ? (
             <p className="room-warning" data-testid="room-loopback-warning">
-              This link names {location.hostname}: other devices cannot reach it. Open this page at this
-              computer’s network address (the one phones on this network use) and create the room there.
+              This link names {location.hostname}: other devices cannot reach it. Start the server so that
+              phones can (<code>HOST=0.0.0.0 npm start</code>), and the link and QR code will carry this
+              computer’s network address.
             </p>
           ) : null}
         </div>
