@@ -65,6 +65,31 @@ describe('presenter-only actions', () => {
     expect(server.app.rooms.exists(code)).toBe(true);
   });
 
+  it("sends the presenter's fault to the audience during a race, and refuses it from anyone else", async () => {
+    const { presenter, intruder, watcher } = await roomWithAudience();
+    const fault = { kind: 'drop-connections', lane: 'websocket' } as const;
+    // Before any race there is nothing to inject into.
+    expect(await presenter.ask(ROOM_EVENTS.injectFault, { fault })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    const start = (await presenter.ask(ROOM_EVENTS.startRace)) as StartRaceAck;
+    if (!start.ok) throw new Error('the race did not start');
+    expect(await intruder.ask(ROOM_EVENTS.injectFault, { fault })).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' },
+    });
+    expect(await intruder.ask(ROOM_EVENTS.injectFault, { fault: { kind: 'restart-server' } })).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED' },
+    });
+    expect(await presenter.ask(ROOM_EVENTS.injectFault, { fault })).toEqual({ ok: true });
+    const notice = await watcher.next(ROOM_EVENTS.fault);
+    expect(notice).toMatchObject({ raceId: start.race.raceId, fault });
+    // Only the presenter's reached the audience: pushes on one socket arrive in order.
+    expect(watcher.received(ROOM_EVENTS.fault)).toHaveLength(1);
+  });
+
   it('refuses them from a socket in no room, and from a presenter of another room', async () => {
     const { code, watcher } = await roomWithAudience();
     const stranger = await peer();

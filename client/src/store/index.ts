@@ -1,6 +1,7 @@
 import { useStore } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import { sampleServerClock } from '../clock/sample.ts';
+import { injectFault } from '../features/faults/faults-api.ts';
 import { connectRoom, detectDeviceClass } from '../features/room/room-connection.ts';
 import { roomCodeFromSearch } from '../features/room/room-link.ts';
 import { browserStorage } from '../features/room/room-storage.ts';
@@ -46,6 +47,7 @@ export const appStore: AppStore = createAppStore({
     connect: () => connectRoom(),
     storage: browserStorage(),
     device: () => detectDeviceClass(),
+    injectFault: async (fault) => (await injectFault(fault)).summary,
   },
   initialRoomCode: typeof location === 'undefined' ? undefined : roomCodeFromSearch(location.search),
 });

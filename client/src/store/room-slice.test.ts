@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import {
+  type Fault,
   type LaneId,
   type Participant,
   type RaceAggregate,
@@ -112,7 +113,13 @@ function fakeClient(id: LaneId) {
   return { client, runs };
 }
 
-function setup(options: { storage?: ReturnType<typeof memoryStorage>; initialRoomCode?: string } = {}) {
+function setup(
+  options: {
+    storage?: ReturnType<typeof memoryStorage>;
+    initialRoomCode?: string;
+    injectFault?: (fault: Fault) => Promise<string>;
+  } = {},
+) {
   const rr = fakeClient('request-response');
   const ws = fakeClient('websocket');
   const frames: Array<() => void> = [];
@@ -135,6 +142,7 @@ function setup(options: { storage?: ReturnType<typeof memoryStorage>; initialRoo
       },
       storage,
       device: () => 'phone',
+      ...(options.injectFault ? { injectFault: options.injectFault } : {}),
       setTimer: (callback, ms) => {
         const timer = { callback, ms, cancelled: false };
         timers.push(timer);
@@ -598,6 +606,42 @@ describe('room slice: audience runs the room’s race', () => {
       ],
     });
     expect(store.getState().room.mine?.status).toBe('reported');
+  });
+
+  it("applies the presenter's fault to its own run of the room's race, and no other", async () => {
+    const injected: Fault[] = [];
+    const { store, answer, socket, frame } = setup({
+      injectFault: async (fault) => {
+        injected.push(fault);
+        return 'Dropped 1 connection of WebSocket.';
+      },
+    });
+    answer({ [ROOM_EVENTS.join]: () => audienceJoinAck, [ROOM_EVENTS.result]: () => ({ ok: true }) });
+    store.getState().setRoomJoinCode(CODE);
+    await store.getState().joinRoom();
+    const fault = { kind: 'drop-connections', lane: 'websocket' } as const;
+    // Before this page runs the race: nothing to apply it to.
+    socket().push(ROOM_EVENTS.fault, { raceId: 'race-000042', fault, at: 5 });
+    await settleMicrotasks();
+    expect(injected).toEqual([]);
+
+    socket().push(ROOM_EVENTS.race, {
+      raceId: 'race-000042',
+      scenario: SCENARIO,
+      startedAt: 10,
+      expected: 2,
+    });
+    frame(1_000);
+    const runTag = store.getState().race.runTag;
+    expect(runTag).toBeDefined();
+    socket().push(ROOM_EVENTS.fault, { raceId: 'race-000099', fault, at: 6 }); // another race
+    socket().push(ROOM_EVENTS.fault, { raceId: 'race-000042', fault: { kind: 'restart-server' }, at: 7 }); // not a room fault
+    socket().push(ROOM_EVENTS.fault, { raceId: 'race-000042', fault, at: 8 });
+    await settleMicrotasks();
+    expect(injected).toEqual([{ ...fault, runId: runTag }]);
+    expect(store.getState().room.announcements.at(-1)?.text).toBe(
+      'The presenter injected a fault: Dropped 1 connection of WebSocket.',
+    );
   });
 
   it('reports every lane as error when the race could not start', async () => {

@@ -5,6 +5,7 @@ import {
   type DeviceClass,
   DisplayName,
   ErrorBody,
+  type Fault,
   HelloAck,
   JoinRoomAck,
   type JoinRoomRequest,
@@ -23,6 +24,8 @@ import {
   RoomAck,
   RoomCode,
   RoomEnded,
+  type RoomFault,
+  RoomFaultNotice,
   RoomRace,
   RoomScenario,
   type RoomState,
@@ -66,6 +69,8 @@ export interface RoomDeps {
   startGuardMs?: number;
   /** Timers, so tests can run them by hand. */
   setTimer?(callback: () => void, ms: number): () => void;
+  /** Applies a fault to this page's own race (`POST /api/faults`); resolves to its summary. */
+  injectFault?(fault: Fault): Promise<string>;
 }
 
 export const SETTLE_WAIT_MS = 5_000;
@@ -77,7 +82,16 @@ const PROGRESS_ANNOUNCE_MS = 3_000;
 
 export type RoomPhase = 'idle' | 'connecting' | 'joined' | 'ended';
 export type RoomScreen = 'race' | 'room';
-export type RoomAction = 'create' | 'join' | 'scenario' | 'start' | 'end' | 'leave' | 'result' | 'clock';
+export type RoomAction =
+  | 'create'
+  | 'join'
+  | 'scenario'
+  | 'start'
+  | 'fault'
+  | 'end'
+  | 'leave'
+  | 'result'
+  | 'clock';
 
 /** A refusal or failure, shown where the action was taken. `code` is the server's ErrorCode or a client one. */
 export interface RoomProblem {
@@ -143,6 +157,8 @@ export interface RoomSlice {
   /** Presenter: the room's scenario becomes this page's current race settings. */
   applyMyRaceSettings(): Promise<void>;
   startForEveryone(): Promise<void>;
+  /** Presenter: every audience page applies this fault to its own run of the current race. */
+  injectFaultForEveryone(fault: RoomFault): Promise<void>;
   endRoom(): Promise<void>;
   dismissRoomProblem(): void;
 }
@@ -532,6 +548,12 @@ export const createRoomSlice =
           onRace(parsed.data);
           return;
         }
+        case ROOM_EVENTS.fault: {
+          const parsed = RoomFaultNotice.safeParse(payload);
+          if (!parsed.success) return ignored();
+          void onFault(parsed.data);
+          return;
+        }
         case ROOM_EVENTS.raceProgress: {
           const parsed = RaceProgress.safeParse(payload);
           if (!parsed.success) return ignored();
@@ -618,6 +640,23 @@ export const createRoomSlice =
             ? 'The presenter ended the room.'
             : 'The room has ended.',
       );
+    }
+
+    /** Audience: the presenter's fault, applied to this page's own run of the room's race, if it runs. */
+    async function onFault(notice: RoomFaultNotice) {
+      const { room } = get();
+      const runTag = get().race.runTag;
+      if (room.role !== 'audience' || room.mine?.raceId !== notice.raceId || room.mine.status !== 'running')
+        return;
+      if (!runTag || !isRaceRunning(get().race.lanes) || !roomDeps?.injectFault) return;
+      try {
+        const summary = await roomDeps.injectFault({ ...notice.fault, runId: runTag } as Fault);
+        announce(`The presenter injected a fault: ${summary}`);
+      } catch (error) {
+        announce(
+          `The presenter's fault could not be applied here: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
     }
 
     function onRace(race: RoomRace) {
@@ -898,6 +937,16 @@ export const createRoomSlice =
         if (!outcome.ok) return fail(outcome.problem);
         patch({ pending: undefined });
         onRace(outcome.value.race);
+      },
+
+      async injectFaultForEveryone(fault) {
+        const { room } = get();
+        if (room.phase !== 'joined' || room.pending) return;
+        patch({ pending: 'fault', problem: undefined });
+        const outcome = await ask('fault', RoomAck, ROOM_EVENTS.injectFault, { fault });
+        if (!outcome.ok) return fail(outcome.problem);
+        patch({ pending: undefined });
+        announce('Fault sent to everyone in the race.');
       },
 
       async endRoom() {

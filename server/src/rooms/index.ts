@@ -2,6 +2,7 @@ import {
   ClockReport,
   CreateRoomRequest,
   type ErrorBody,
+  InjectFaultRequest,
   JoinRoomRequest,
   RaceResult,
   ROOM_EVENTS,
@@ -156,6 +157,12 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
     socket.on(
       ROOM_EVENTS.startRace,
       handle(socket, logger, ROOM_EVENTS.startRace, undefined, () => rooms.startRace(socket)),
+    );
+    socket.on(
+      ROOM_EVENTS.injectFault,
+      handle(socket, logger, ROOM_EVENTS.injectFault, InjectFaultRequest, ({ fault }) =>
+        rooms.injectFault(socket, fault),
+      ),
     );
     socket.on(
       ROOM_EVENTS.end,

@@ -8,6 +8,8 @@ import {
   type RoomCode,
   RoomCode as RoomCodeSchema,
   type RoomEnded,
+  type RoomFault,
+  type RoomFaultNotice,
   type RoomRace,
   type RoomScenario,
   type RoomState,
@@ -306,6 +308,17 @@ export class RoomService implements RoomsHandle {
     // resending cannot make the presenter's (large) aggregate go out faster.
     if (first && room.results.size === race.expected) throttle?.flush();
     else throttle?.request();
+    return {};
+  }
+
+  /** Presenter only, during a race: every audience page applies the fault to its own run. */
+  injectFault(socket: RoomSocket, fault: RoomFault): Record<string, never> {
+    const room = this.requirePresenter(socket, 'inject faults');
+    const race = room.race;
+    if (!race) throw new AppError('NOT_FOUND', 'Start a race for everyone before injecting a fault into it.');
+    const notice: RoomFaultNotice = { raceId: race.raceId, fault, at: epochNow() };
+    this.io.to(channel(room.code)).emit('room:fault', notice);
+    this.logger.info({ code: room.code, raceId: race.raceId, kind: fault.kind }, 'room fault injected');
     return {};
   }
 

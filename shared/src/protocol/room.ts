@@ -183,6 +183,35 @@ export const RaceAggregate = z.object({
 });
 export type RaceAggregate = z.infer<typeof RaceAggregate>;
 
+/**
+ * A fault the presenter injects into everyone's race at once: each audience page applies it to its
+ * own run (`POST /api/faults` with its own run id), so each device sees it on its own network. The
+ * process restart is left out: one server, one restart, which the presenter can do from their own race.
+ */
+export const RoomFault = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('drop-connections'), lane: LaneId }),
+  z.strictObject({
+    kind: z.literal('receiver'),
+    mode: z.enum(['normal', 'fail-500', 'timeout', 'throttle-429', 'unavailable-503']),
+    retryAfterS: z.int().min(0).max(3_600).optional(),
+    count: z.int().min(1).max(1_000).optional(),
+  }),
+  z.strictObject({ kind: z.literal('slow-downstream'), stallMs: z.int().min(1).max(120_000) }),
+  z.strictObject({
+    kind: z.literal('buffer-streams'),
+    on: z.boolean(),
+    bufferBytes: z.int().min(1).max(1_048_576).optional(),
+  }),
+]);
+export type RoomFault = z.infer<typeof RoomFault>;
+
+export const InjectFaultRequest = z.strictObject({ fault: RoomFault });
+export type InjectFaultRequest = z.infer<typeof InjectFaultRequest>;
+
+/** s→c, audience: apply this fault to your race of `raceId` now. */
+export const RoomFaultNotice = z.object({ raceId: RaceId, fault: RoomFault, at: z.number() });
+export type RoomFaultNotice = z.infer<typeof RoomFaultNotice>;
+
 /** Who came, who went, whose clock was measured: deltas, so a join costs O(1) bytes per member, not O(N). */
 export const PresenceChange = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('joined'), participant: Participant }),
@@ -202,6 +231,7 @@ export const ROOM_EVENTS = {
   /** Presenter only. */
   setScenario: 'room:scenario:set',
   startRace: 'room:race:start',
+  injectFault: 'room:fault:inject',
   end: 'room:end',
   /** Participant → server: their race's figures, for the current race, each raced lane at most once.
    *  One result per participant: a second one replaces the first. The presenter's is refused. */
@@ -212,6 +242,8 @@ export const ROOM_EVENTS = {
   race: 'room:race',
   /** s→c, every participant: how many have reported; cheap enough to send to all. */
   raceProgress: 'room:race:progress',
+  /** s→c, audience: the presenter injected a fault into the current race. */
+  fault: 'room:fault',
   /** s→c, presenters only: the full aggregate, at most a few times a second while results arrive. */
   aggregate: 'room:aggregate',
   ended: 'room:ended',
@@ -309,6 +341,7 @@ export interface RoomClientToServerEvents {
   [ROOM_EVENTS.setScenario]: (req: SetScenarioRequest, ack: (res: RoomAck) => void) => void;
   [ROOM_EVENTS.startRace]: (ack: (res: StartRaceAck) => void) => void;
   [ROOM_EVENTS.end]: (ack: (res: RoomAck) => void) => void;
+  [ROOM_EVENTS.injectFault]: (req: InjectFaultRequest, ack: (res: RoomAck) => void) => void;
   [ROOM_EVENTS.result]: (result: RaceResult, ack: (res: RoomAck) => void) => void;
 }
 
@@ -320,4 +353,5 @@ export interface RoomServerToClientEvents {
   [ROOM_EVENTS.raceProgress]: (progress: RaceProgress) => void;
   [ROOM_EVENTS.aggregate]: (aggregate: RaceAggregate) => void;
   [ROOM_EVENTS.ended]: (ended: RoomEnded) => void;
+  [ROOM_EVENTS.fault]: (notice: RoomFaultNotice) => void;
 }

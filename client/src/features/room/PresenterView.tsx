@@ -5,6 +5,7 @@ import { sameScenario, scenarioFromSettings } from '../../store/room-slice.ts';
 import { Aggregate } from './Aggregate.tsx';
 import { JoinQr } from './JoinQr.tsx';
 import { PresenceList } from './PresenceList.tsx';
+import { RoomFaults } from './RoomFaults.tsx';
 import { isLoopbackHost, roomJoinLink } from './room-link.ts';
 import { ScenarioSummary } from './ScenarioSummary.tsx';
 
@@ -128,6 +129,7 @@ export function PresenterView() {
             </button>
           )}
         </div>
+        <RoomFaults />
       </section>
 
       <Aggregate />

@@ -6,6 +6,7 @@ const ACTION_WORDS: Record<RoomAction, string> = {
   join: 'Could not join',
   scenario: 'Could not change the scenario',
   start: 'Could not start the race',
+  fault: 'Could not send the fault',
   end: 'Could not end the room',
   leave: 'Could not leave',
   result: 'Could not send your result',

@@ -16,6 +16,7 @@ export type RoomRequestEvent = (typeof ROOM_EVENTS)[
   | 'clock'
   | 'setScenario'
   | 'startRace'
+  | 'injectFault'
   | 'end'
   | 'result'];
 
@@ -26,6 +27,7 @@ export type RoomPushEvent = (typeof ROOM_EVENTS)[
   | 'race'
   | 'raceProgress'
   | 'aggregate'
+  | 'fault'
   | 'ended'];
 
 export const ROOM_PUSH_EVENTS: readonly RoomPushEvent[] = [
@@ -34,6 +36,7 @@ export const ROOM_PUSH_EVENTS: readonly RoomPushEvent[] = [
   ROOM_EVENTS.race,
   ROOM_EVENTS.raceProgress,
   ROOM_EVENTS.aggregate,
+  ROOM_EVENTS.fault,
   ROOM_EVENTS.ended,
 ];
 

@@ -1,18 +1,11 @@
-import {
-  FAULT_PATHS,
-  type Fault,
-  FaultResponse,
-  type LaneId,
-  meanInformationAgeMs,
-  type SetLinkRequest,
-} from '@transport-lab/shared';
+import { type Fault, type LaneId, meanInformationAgeMs, type SetLinkRequest } from '@transport-lab/shared';
 import { createStore } from 'zustand/vanilla';
-import { OBSERVATION } from '../../lib/observation.ts';
 import { type AppStore, appStore } from '../../store/index.ts';
 import { laneMetrics } from '../../store/metrics.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { laneSettingsInputOf, specInputOf } from '../../store/room-slice.ts';
 import type { AppState } from '../../store/types.ts';
+import { injectFault } from '../faults/faults-api.ts';
 import { networkStore } from '../network/network-store.ts';
 import {
   type LaneOutcome,
@@ -204,19 +197,6 @@ export function createScenarioRunner(deps: ScenarioDeps) {
   return { store, run };
 }
 
-async function postFault(fault: Fault): Promise<{ kind: Fault['kind']; summary: string }> {
-  const response = await fetch(FAULT_PATHS.faults, {
-    ...OBSERVATION,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(fault),
-  });
-  if (!response.ok) throw new Error(`the server answered ${response.status}`);
-  const parsed = FaultResponse.safeParse(await response.json());
-  if (!parsed.success) throw new Error('the fault record does not match the protocol');
-  return { kind: parsed.data.fault.fault.kind, summary: parsed.data.fault.summary };
-}
-
 export const scenarioRunner = createScenarioRunner({
   app: appStore,
   async setNetwork(request) {
@@ -242,7 +222,10 @@ export const scenarioRunner = createScenarioRunner({
       return 'preset' in request && request.preset === 'none' ? undefined : after.error;
     return after.status === 'error' ? after.error : undefined;
   },
-  injectFault: postFault,
+  async injectFault(fault) {
+    const record = await injectFault(fault);
+    return { kind: record.fault.kind, summary: record.summary };
+  },
   setTimer(callback, ms) {
     const timer = setTimeout(callback, ms);
     return () => clearTimeout(timer);
