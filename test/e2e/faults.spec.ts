@@ -134,7 +134,7 @@ test.describe('restart-server from the page, under npm start’s supervisor', ()
       const blocking = racePage.card('request-response');
       await expect(blocking).toHaveAttribute('data-status', 'error');
       await expect(blocking).toContainText('HTTP 503');
-      await blocking.getByRole('button', { name: "Fetch the task's state" }).click();
+      await blocking.getByRole('button', { name: 'Follow the task to its end' }).click();
       await expect(blocking.getByTestId('lane-recovered')).toContainText('succeeded, step 20 of 20');
       await expect(page.getByTestId('timeline-row-websocket')).toHaveAttribute('data-faults', '1');
 

@@ -1,8 +1,8 @@
 import { REQUEST_BYTES_HEADER } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import { finishedState, SPEC, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { errorFromAnswer, type HttpDeps, responseHeadBytes } from './http.ts';
-import { createRequestResponseClient } from './request-response.ts';
+import { errorFromAnswer, responseHeadBytes } from './http.ts';
+import { createRequestResponseClient, type RequestResponseDeps } from './request-response.ts';
 import type { LaneReport } from './types.ts';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}) {
@@ -14,7 +14,11 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 
 function setup(answer: (url: string, init: RequestInit) => Promise<Response>) {
   const requests: Array<{ url: string; init: RequestInit }> = [];
-  const deps: HttpDeps = {
+  const waits: number[] = [];
+  const deps: RequestResponseDeps = {
+    wait: async (ms) => {
+      waits.push(ms);
+    },
     now: () => 7,
     perfNow: () => 100,
     fetch: (input, init = {}) => {
@@ -37,7 +41,7 @@ function setup(answer: (url: string, init: RequestInit) => Promise<Response>) {
   const reports: LaneReport[] = [];
   const run = createRequestResponseClient(deps).run(SPEC, (r) => reports.push(r));
   const wire = () => reports.flatMap((r) => (r.type === 'wire' ? [r.delta] : []));
-  return { run, reports, requests, wire };
+  return { run, reports, requests, wire, waits };
 }
 
 describe('request-response lane', () => {
@@ -55,9 +59,10 @@ describe('request-response lane', () => {
     expect(wire()).toEqual([{ requests: 1 }, { bytesUp: 290 }, { bytesDown: 71 + 212, connections: 1 }]);
   });
 
-  it('turns a 504 into an error naming the task and its Location, and recover() fetches that once', async () => {
+  it('turns a 504 into an error naming the task and its Location, and recover() follows it to its end', async () => {
     const location = `/api/tasks/${TASK_ID}`;
-    const { run, reports, requests } = setup(async (url) =>
+    let fetches = 0;
+    const { run, reports, requests, waits } = setup(async (url) =>
       url.endsWith('/run')
         ? json(
             504,
@@ -70,7 +75,13 @@ describe('request-response lane', () => {
             },
             { location },
           )
-        : json(200, { task: taskState({ status: 'running', step: 2, percent: 50 }) }),
+        : ++fetches === 1
+          ? json(
+              200,
+              { task: taskState({ status: 'running', step: 2, percent: 50 }) },
+              { 'retry-after': '2' },
+            )
+          : json(200, { task: finishedState(20_000) }),
     );
     await run.done;
     expect(reports.find((r) => r.type === 'error')).toEqual({
@@ -86,10 +97,11 @@ describe('request-response lane', () => {
       at: 7,
     });
     await run.recover?.();
-    expect(reports.find((r) => r.type === 'recovered')).toMatchObject({
-      task: { status: 'running', percent: 50 },
-    });
-    expect(requests.map((r) => new URL(r.url).pathname)).toEqual(['/api/tasks/run', location]);
+    const recovered = reports.flatMap((r) => (r.type === 'recovered' ? [r.task.status] : []));
+    // Running at the first fetch, so it waited the server's Retry-After and fetched again: done.
+    expect(recovered).toEqual(['running', 'succeeded']);
+    expect(waits).toEqual([2_000]);
+    expect(requests.map((r) => new URL(r.url).pathname)).toEqual(['/api/tasks/run', location, location]);
   });
 
   it('reports an aborted run, not an error, when cancelled before the answer', async () => {

@@ -1,4 +1,11 @@
-import { API_PATHS, RunResponse, TaskResponse, type TaskSpec } from '@transport-lab/shared';
+import {
+  API_PATHS,
+  RunResponse,
+  TaskResponse,
+  type TaskSpec,
+  TERMINAL_STATUSES,
+} from '@transport-lab/shared';
+import { sleep } from './async-task.ts';
 import {
   badResponse,
   browserHttpDeps,
@@ -14,10 +21,20 @@ import type { LaneError, LaneRun, Report, TransportClient } from './types.ts';
 /**
  * One `POST /api/tasks/run` that blocks until the task ends: no progress on the way, the answer is the
  * first and last thing the page hears. Cancelling aborts the request; the server cancels the task when
- * its client goes away. Past the server's sync timeout the answer is a 504 naming the task and where to
- * fetch it, and `recover()` does that once.
+ * its client goes away. Past the server's sync timeout (504), or when the server is going down for a
+ * restart (503), the answer names the task and where to fetch it, and `recover()` follows it there
+ * until it ends, at the pace the server's `Retry-After` asks (1 s without one): the blocking call's
+ * own way back, paid in requests the card counts.
  */
-export function createRequestResponseClient(deps: HttpDeps = browserHttpDeps): TransportClient {
+export interface RequestResponseDeps extends HttpDeps {
+  /** Waits between recovery fetches (tests make it immediate). */
+  wait?(ms: number): Promise<void>;
+}
+
+/** Recovery fetches at most: a task lasts 2 minutes at most, polled no faster than once a second. */
+const MAX_RECOVERY_FETCHES = 300;
+
+export function createRequestResponseClient(deps: RequestResponseDeps = browserHttpDeps): TransportClient {
   return {
     id: 'request-response',
     run(spec, report, options) {
@@ -26,7 +43,7 @@ export function createRequestResponseClient(deps: HttpDeps = browserHttpDeps): T
   };
 }
 
-function runRequestResponse(deps: HttpDeps, spec: TaskSpec, report: Report): LaneRun {
+function runRequestResponse(deps: RequestResponseDeps, spec: TaskSpec, report: Report): LaneRun {
   const controller = new AbortController();
   let recoverFrom: string | undefined;
   const fail = (error: LaneError) => report({ type: 'error', error, at: deps.now() });
@@ -77,22 +94,34 @@ function runRequestResponse(deps: HttpDeps, spec: TaskSpec, report: Report): Lan
       controller.abort();
     },
     async recover() {
-      if (recoverFrom === undefined) return;
+      const from = recoverFrom;
+      if (from === undefined) return;
+      recoverFrom = undefined; // one follow at a time
+      const wait = deps.wait ?? ((ms: number) => sleep(ms));
       try {
-        const answer = await meteredFetch(deps, recoverFrom, { method: 'GET' }, report);
-        const parsed = TaskResponse.safeParse(parseJson(answer.body));
-        if (answer.response.ok && parsed.success) {
-          report({ type: 'recovered', task: parsed.data.task, at: answer.receivedAt });
-        } else {
-          report({
-            type: 'note',
-            text: `Recovery fetch answered ${answer.response.status}: task state not recovered.`,
-            at: answer.receivedAt,
-          });
+        for (let fetches = 1; fetches <= MAX_RECOVERY_FETCHES; fetches++) {
+          const answer = await meteredFetch(deps, from, { method: 'GET' }, report);
+          const parsed = TaskResponse.safeParse(parseJson(answer.body));
+          if (!answer.response.ok || !parsed.success) {
+            report({
+              type: 'note',
+              text: `Recovery fetch answered ${answer.response.status}: task state not recovered.`,
+              at: answer.receivedAt,
+            });
+            await answer.measured;
+            recoverFrom = from;
+            return;
+          }
+          const { task } = parsed.data;
+          report({ type: 'recovered', task, at: answer.receivedAt });
+          await answer.measured;
+          if (TERMINAL_STATUSES.has(task.status)) return;
+          const retryAfterS = Number(answer.response.headers.get('retry-after'));
+          await wait(Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1_000 : 1_000);
         }
-        await answer.measured;
       } catch (error) {
         report({ type: 'note', text: `Recovery fetch failed: ${messageOf(error)}`, at: deps.now() });
+        recoverFrom = from;
       }
     },
   };

@@ -133,7 +133,7 @@ describe('LaneCard', () => {
     expect(el.dataset.status).toBe('error');
     expect(within(el).getByTestId('lane-error').textContent).toContain('SYNC_TIMEOUT (HTTP 504)');
     expect(within(el).getByTestId('lane-error-task-id').textContent).toBe('task-0001');
-    fireEvent.click(within(el).getByRole('button', { name: "Fetch the task's state" }));
+    fireEvent.click(within(el).getByRole('button', { name: 'Follow the task to its end' }));
     expect(onRecover).toHaveBeenCalledTimes(1);
   });
 });

@@ -243,7 +243,7 @@ function LaneErrorBox({ run, onRecover }: { run: LaneRunState; onRecover?: (() =
       ) : null}
       {error.location && onRecover ? (
         <button type="button" className="button secondary" onClick={onRecover}>
-          Fetch the task's state
+          Follow the task to its end
         </button>
       ) : null}
       {run.recovered ? (
