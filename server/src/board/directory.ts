@@ -11,6 +11,8 @@ export interface RoomDirectory {
     participantId: string,
     token: string,
   ): RoomRole | undefined | Promise<RoomRole | undefined>;
+  /** A member did something in the room (a board edit): it is not idle. Optional for test doubles. */
+  touch?(code: string): void;
   /** Calls `listener` with the code of each room that ends; returns how to stop listening. */
   onRoomEnded(listener: (code: string) => void): () => void;
 }

@@ -93,6 +93,8 @@ export class BoardService {
   /** Applies one edit and gives it the board's next version; a repeated editId answers its change. */
   async edit(code: string, request: BoardEditRequest): Promise<BoardChange> {
     await this.authorize(code, request);
+    // An edit is activity in the room: a room busy only on its board does not expire as idle.
+    this.rooms.touch?.(code);
     // Read the board again after the await: the room may have ended meanwhile.
     const board = await this.open(code);
     this.spend(board, `edit:${request.participantId}`);

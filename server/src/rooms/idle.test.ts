@@ -72,6 +72,25 @@ describe('idle expiry', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('counts a board edit (touch by code) as activity, like a message', () => {
+    const { nsp, socket } = fakeNamespace();
+    const rooms = new RoomService(
+      { idleMs: 1_000, maxParticipants: 10, aggregateIntervalMs: 250 },
+      pino({ level: 'silent' }),
+    );
+    rooms.bind(nsp);
+    const ended: string[] = [];
+    rooms.onRoomEnded((code) => ended.push(code));
+    const { room } = rooms.create(socket('presenter'), { device: 'desktop' });
+    vi.advanceTimersByTime(900);
+    rooms.touch(room.code);
+    vi.advanceTimersByTime(900);
+    expect(ended).toEqual([]);
+    vi.advanceTimersByTime(100);
+    expect(ended).toEqual([room.code]);
+    rooms.touch('NOSUCHRM'); // an unknown code is no error
+  });
+
   it('leaves no timer behind on close', () => {
     const { nsp, socket } = fakeNamespace();
     const rooms = new RoomService(

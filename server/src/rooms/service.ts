@@ -49,6 +49,8 @@ export interface RoomsHandle {
   verifyParticipant(code: string, participantId: string, token: string): Participant['role'] | undefined;
   /** The room's participants now (copies), or undefined when no live room has this code. */
   participants(code: string): Participant[] | undefined;
+  /** Marks the room active now (a board edit): its idle time starts again. */
+  touch(code: string): void;
   /** Called once per room when it ends (presenter or idle), after its members were told; returns
    *  a function that removes the listener. Not called for rooms dropped by the server's close(). */
   onRoomEnded(listener: RoomEndedListener): () => void;
@@ -329,8 +331,8 @@ export class RoomService implements RoomsHandle {
   }
 
   /** Any accepted message from a member keeps their room alive. */
-  touch(socket: RoomSocket): void {
-    const code = socket.data.code;
+  touch(socket: RoomSocket | string): void {
+    const code = typeof socket === 'string' ? socket : socket.data.code;
     const room = code ? this.rooms.get(code) : undefined;
     if (room) room.lastActivityAt = performance.now();
   }
