@@ -11,7 +11,9 @@ interface Choice {
  * to its own run, on its own network. Presenter only; the server refuses anyone else.
  */
 export function RoomFaults() {
-  const lanes = useAppStore((s) => s.room.race?.scenario.lanes ?? []);
+  // The race itself, not `lanes ?? []`: a selector must return the same value while nothing changed.
+  const race = useAppStore((s) => s.room.race);
+  const lanes = race?.scenario.lanes ?? [];
   const racing = useAppStore((s) => {
     const { race, progress } = s.room;
     return race !== undefined && (progress?.reported ?? 0) < race.expected;

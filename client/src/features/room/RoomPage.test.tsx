@@ -84,6 +84,20 @@ describe('RoomPage, presenter', () => {
     expect(screen.getByRole('img', { name: 'QR code of the join link' })).toBeTruthy();
   });
 
+  it('offers the faults for everyone while the race runs, and none before one starts', () => {
+    render(<RoomPage />);
+    const faults = screen.getByRole('region', { name: 'Faults for everyone' });
+    const drop = within(faults).getByRole('button', { name: 'Drop WebSocket connections' });
+    expect((drop as HTMLButtonElement).disabled).toBe(false); // 2 of 3 reported: still racing
+    cleanup();
+    setRoom({ ...appStore.getState().room, race: undefined, aggregate: undefined, progress: undefined });
+    render(<RoomPage />);
+    const idle = screen.getByRole('region', { name: 'Faults for everyone' });
+    expect(within(idle).getByText('Start a race for everyone to inject faults into it.')).toBeTruthy();
+    for (const button of within(idle).getAllByRole('button'))
+      expect((button as HTMLButtonElement).disabled).toBe(true);
+  });
+
   it('shows a name as text, never as markup', () => {
     const { container } = render(<RoomPage />);
     expect(container.querySelector('img')).toBeNull();
