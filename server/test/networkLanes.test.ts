@@ -308,6 +308,52 @@ describe('a bandwidth limit paces every byte', () => {
     );
   });
 
+  /** One HTTP answer carrying the 64 KB result, sent on a warm connection plain and over the narrow link. */
+  async function bigAnswer(what: string, send: (connection: Connection) => Promise<Answer>): Promise<void> {
+    const measure = async (cookie?: string) => {
+      const connection = new Connection(server.baseUrl, cookie);
+      try {
+        await warm(connection);
+        const answer = await send(connection);
+        expect(answer.status).toBe(200);
+        return answer;
+      } finally {
+        connection.close();
+      }
+    };
+    const plain = await measure();
+    const shaped = await measure(narrow);
+    expect(shaped.bytesDown).toBeGreaterThan(65_536);
+    expectWithin(
+      shaped.ms - plain.ms,
+      2 * BANDWIDTH_LATENCY_MS + transmit(shaped.bytesDown),
+      `${what} 64 KB answer (${shaped.bytesDown} bytes) at ${RATE_KBPS} kbps`,
+    );
+  }
+
+  it('short polling: the poll that brings a 64 KB result takes its size × 8 / rate, plus a round trip', async () => {
+    const setup = new Connection(server.baseUrl);
+    const id = await createTask(setup, big);
+    setup.close();
+    await bigAnswer('short polling', (c) => c.request('GET', API_PATHS.task(id)));
+  });
+
+  it('long polling: the answer with the 64 KB terminal event takes its size × 8 / rate, plus a round trip', async () => {
+    const setup = new Connection(server.baseUrl);
+    const id = await createTask(setup, big);
+    setup.close();
+    await bigAnswer('long polling', (c) => c.request('GET', `${API_PATHS.events(id)}?after=0&waitMs=5000`));
+  });
+
+  it('hybrid: the 200 with the 64 KB final state takes its size × 8 / rate, plus a round trip', async () => {
+    await bigAnswer('hybrid', (c) =>
+      c.request('POST', API_PATHS.tasks, {
+        body: { spec: big },
+        headers: { prefer: 'respond-async, wait=5' },
+      }),
+    );
+  });
+
   it('websocket: the frame that carries a 64 KB result takes its size × 8 / rate, plus one way', async () => {
     const socket: LabClient = connect(server.baseUrl, {
       transports: ['websocket'],
