@@ -99,6 +99,29 @@ describe('network store', () => {
     });
   });
 
+  it('applies a whole custom profile and shows it in the fields (a scenario sets it this way)', async () => {
+    const profile = {
+      latencyMs: 30,
+      jitterMs: 10,
+      downKbps: 500,
+      dropout: { chancePerSecond: 0.2, stallMs: 1_500 },
+    };
+    const server = fakeServer(() => json({ linkId: 'abcdefghijklmnop', preset: null, profile }));
+    const store = createNetworkStore({ fetch: server.fetch });
+    await store.getState().applyProfile(profile);
+    expect(JSON.parse(String(server.calls[0]?.init?.body))).toEqual({ custom: profile });
+    expect(store.getState().choice).toBe('custom');
+    expect(store.getState().custom).toEqual({
+      latencyMs: '30',
+      jitterMs: '10',
+      downKbps: '500',
+      upKbps: '',
+      dropoutChancePercent: '20',
+      stallMs: '1500',
+    });
+    expect(parseCustom(store.getState().custom)).toEqual({ ok: true, profile });
+  });
+
   it('says so when the server has no network shaping (404), and shows the error envelope otherwise', async () => {
     const missing = createNetworkStore({
       fetch: fakeServer(() => json({ error: { code: 'NOT_FOUND', message: 'no' } }, 404)).fetch,

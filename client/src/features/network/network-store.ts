@@ -33,6 +33,8 @@ export interface NetworkState {
   choose(choice: Choice): Promise<void>;
   setCustomField(field: CustomField, value: string): void;
   applyCustom(): Promise<void>;
+  /** Chooses a custom profile given whole (a scenario's): the fields show it, and it is applied. */
+  applyProfile(profile: NetworkProfile): Promise<void>;
 }
 
 export const EMPTY_CUSTOM: CustomInput = {
@@ -169,6 +171,10 @@ export function createNetworkStore(deps: NetworkDeps) {
       async applyCustom() {
         const parsed = parseCustom(get().custom);
         if (parsed.ok) await send({ custom: parsed.profile });
+      },
+      async applyProfile(profile) {
+        set({ choice: 'custom', custom: customInputOf(profile) });
+        await send({ custom: profile });
       },
     };
   });

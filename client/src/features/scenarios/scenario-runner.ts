@@ -202,21 +202,7 @@ export const scenarioRunner = createScenarioRunner({
   async setNetwork(request) {
     const network = networkStore.getState();
     if ('preset' in request) await network.choose(request.preset);
-    else {
-      await network.choose('custom');
-      const { custom } = request;
-      const field = (value: number | undefined) => (value === undefined ? '' : String(value));
-      for (const [key, value] of [
-        ['latencyMs', field(custom.latencyMs)],
-        ['jitterMs', field(custom.jitterMs)],
-        ['downKbps', field(custom.downKbps)],
-        ['upKbps', field(custom.upKbps)],
-        ['dropoutChancePercent', field(custom.dropout ? custom.dropout.chancePerSecond * 100 : undefined)],
-        ['stallMs', field(custom.dropout?.stallMs)],
-      ] as const)
-        network.setCustomField(key, value);
-      await network.applyCustom();
-    }
+    else await network.applyProfile(request.custom);
     const after = networkStore.getState();
     if (after.status === 'unsupported')
       return 'preset' in request && request.preset === 'none' ? undefined : after.error;
