@@ -2,7 +2,13 @@ import { HTTP_HEADERS } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeAsync, json } from '../testing/async-fakes.ts';
 import { SPEC, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { createTask, newIdempotencyKey, parseRetryAfterMs, runAsyncLane } from './async-task.ts';
+import {
+  browserAsyncDeps,
+  createTask,
+  newIdempotencyKey,
+  parseRetryAfterMs,
+  runAsyncLane,
+} from './async-task.ts';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 100_000 });
@@ -118,5 +124,24 @@ describe('runAsyncLane, cancelling a task that is being followed', () => {
     await run.done;
     expect(lab.paths()).toEqual(['POST /api/tasks', `POST /api/tasks/${TASK_ID}/cancel`]);
     expect(stop).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the browser’s EventSource', () => {
+  it('goes with credentials only to another origin (the receiver’s relay), so its network link reaches it', () => {
+    const opened: Array<{ url: string; init: EventSourceInit | undefined }> = [];
+    const original = globalThis.EventSource;
+    globalThis.EventSource = class {
+      constructor(url: string, init?: EventSourceInit) {
+        opened.push({ url, init });
+      }
+    } as unknown as typeof EventSource;
+    try {
+      browserAsyncDeps.createEventSource('/api/tasks/abc/stream');
+      browserAsyncDeps.createEventSource('http://127.0.0.1:1/relay/tasks/abc');
+    } finally {
+      globalThis.EventSource = original;
+    }
+    expect(opened.map((o) => o.init?.withCredentials)).toEqual([false, true]);
   });
 });
