@@ -1,8 +1,5 @@
 import { defineConfig } from '@playwright/test';
-
-// Debian's Chromium, never a downloaded browser: this project's machines cannot fetch one, and scripts/
-// test.mjs installs the `chromium` package when it is missing (PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1).
-const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+import { chromiumLaunchOptions } from './fixtures/chromium.ts';
 
 export default defineConfig({
   testDir: '.',
@@ -27,18 +24,6 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
-    launchOptions: {
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
 });

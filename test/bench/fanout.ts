@@ -20,6 +20,7 @@
 // the machine does falls on both; a block starts only once the other side's last change has reached
 // everyone (or its bound has passed). A change that some client has not received within
 // RECEIPT_BOUND_MS of its `at` is a failure: counted and reported, never left out silently.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
@@ -50,6 +51,7 @@ import {
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
 import { type ChildServer, cpuTimeMs, startChild } from './serverCost.ts';
+import { textTable } from './textTable.ts';
 
 export interface FanoutOptions {
   /** Receivers on each side. */
@@ -688,13 +690,7 @@ export function fanoutTable(result: FanoutResult): string {
     side.id === 'ws-baseline' ? '—' : times(side.ratioP50),
     side.id === 'ws-baseline' ? '—' : times(side.ratioP99),
   ]);
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...body.map((cells) => cells[i]?.length ?? 0)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join('  ');
+  const rendered = textTable(header, body);
   const offsets = (estimates: ClockEstimate[]) =>
     estimates.map((e) => `${e.offsetMs.toFixed(3)} ± ${e.uncertaintyMs.toFixed(3)}`).join(', then ');
   const failures = result.failures.map(
@@ -708,9 +704,7 @@ export function fanoutTable(result: FanoutResult): string {
       (s) => `  ${s.id}: ${s.duplicates} duplicate or out-of-order receipts, ${s.disconnects} disconnects`,
     );
   return [
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...body.map(line),
+    ...rendered,
     '',
     `Delay = the change's server time \`at\` → its receipt by the last (first) of the ${result.settings.participants} ` +
       `clients, one system clock; ${result.settings.messageBytes}-byte frames; exact nearest-rank over the complete changes.`,

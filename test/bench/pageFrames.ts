@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { chromium } from '@playwright/test';
 import { LANE_IDS } from '@transport-lab/shared';
+import { chromiumLaunchOptions } from '../fixtures/chromium.ts';
 import { RacePage } from '../fixtures/racePage.ts';
 import { clientDist, type RunningServer, repoRoot, startServer } from '../fixtures/server.ts';
 
@@ -40,17 +41,6 @@ export interface PageFramesResult {
   /** Each race's own frames, to show the spread. */
   perRace: FrameStats[];
 }
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 interface Recorded {
   frames: number[];
@@ -139,10 +129,7 @@ export async function measurePageFrames(
   let browser: Browser | undefined;
   try {
     server = await startServer();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-    });
+    browser = await chromium.launch(chromiumLaunchOptions);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, baseURL: server.url });
     const race = new RacePage(page);
     await race.goto();

@@ -57,6 +57,7 @@ import { measurePageCost, type PageCostResult } from './pageCost.ts';
 import { type FrameStats, measurePageFrames, type PageFramesResult } from './pageFrames.ts';
 import { type ProfileDiff, profileDiff } from './profileDiff.ts';
 import { COST_LANES, measureServerCost, type ServerCostResult, type Spread } from './serverCost.ts';
+import { textTable } from './textTable.ts';
 
 const USAGE = `usage: npm run bench -- [--runs N (default 200)] [--duration-ms D (default 20)] [--warmup N (default 20)]
     [--cost-blocks N off blocks, N+1 on (default 8)] [--cost-races N (default 80)] [--cost-concurrency N (default 6)]
@@ -377,14 +378,8 @@ function table(rows: CaseResult[]): string {
     row.baseline ? formatRatio(row.ratioP50) : '—',
     row.baseline ? formatRatio(row.ratioP99) : '—',
   ]);
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...body.map((cells) => cells[i]?.length ?? 0)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+  const rendered = textTable(header, body);
+  return rendered.join('\n');
 }
 
 function round2(value: number): number {
@@ -551,13 +546,7 @@ function costTable(report: CostReport): string {
       `${judged(verdicts.pagePerEvent, 'µs')} (< 20 µs)`,
     ],
   ];
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...body.map((cells) => cells[i]?.length ?? 0)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 0 || i === 5 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join('  ');
+  const rendered = textTable(header, body, new Set([5]));
   return [
     ...(server.control
       ? [
@@ -565,9 +554,7 @@ function costTable(report: CostReport): string {
             'not a cost, and its verdict means nothing\n',
         ]
       : []),
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...body.map(line),
+    ...rendered,
     '',
     `median [min, max]; server: each of ${COST_BLOCKS} off blocks against the mean of the on blocks either side, ` +
       `${serverEvents} events over ${server.blocks.length} blocks; overall (all on vs all off) ` +
@@ -604,17 +591,9 @@ function framesTable(result: PageFramesResult): string {
     row('idle (baseline)', result.idle, '—'),
     ...result.perRace.map((s, k) => row(`  race ${k + 1}`, s, '')),
   ];
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...body.map((cells) => cells[i]?.length ?? 0)),
-  );
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join('  ');
+  const rendered = textTable(header, body);
   return [
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...body.map(line),
+    ...rendered,
     '',
     'A frame is the time between two requestAnimationFrame callbacks on the page; a long animation frame is',
     "Chromium's own report of a frame whose main-thread work took over 50 ms (the page's fault, not the machine's)." +
