@@ -6,6 +6,7 @@ import {
   DisplayName,
   ErrorBody,
   type Fault,
+  faultForRun,
   HelloAck,
   JoinRoomAck,
   type JoinRoomRequest,
@@ -650,7 +651,7 @@ export const createRoomSlice =
         return;
       if (!runTag || !isRaceRunning(get().race.lanes) || !roomDeps?.injectFault) return;
       try {
-        const summary = await roomDeps.injectFault({ ...notice.fault, runId: runTag } as Fault);
+        const summary = await roomDeps.injectFault(faultForRun(notice.fault, runTag));
         announce(`The presenter injected a fault: ${summary}`);
       } catch (error) {
         announce(

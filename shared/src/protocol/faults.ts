@@ -14,41 +14,69 @@ export const RECEIVER_MODES = ['normal', 'fail-500', 'timeout', 'throttle-429', 
 export const ReceiverMode = z.enum(RECEIVER_MODES);
 export type ReceiverMode = z.infer<typeof ReceiverMode>;
 
+/** Destroys every TCP connection the lane's traffic of this run uses now (streams, sockets, idle keep-alives). */
+const DropConnections = z.strictObject({ kind: z.literal('drop-connections'), runId: RunId, lane: LaneId });
+/**
+ * Ends the server process mid-task; the supervisor (`npm start`) starts it again at once. It touches
+ * every run; `runId` (optional, additive) names the race that asked, so that its fault list has it.
+ */
+const RestartServer = z.strictObject({ kind: z.literal('restart-server'), runId: RunId.optional() });
+/**
+ * The receiver answers the run's next `count` deliveries (all, when absent, until `normal`) this
+ * way. `retryAfterS` goes with 429 and 503 as `Retry-After`; `timeout` holds the delivery past the
+ * dispatcher's attempt timeout without answering.
+ */
+const ReceiverFault = z.strictObject({
+  kind: z.literal('receiver'),
+  runId: RunId,
+  mode: ReceiverMode,
+  retryAfterS: z.int().min(0).max(3_600).optional(),
+  count: z.int().min(1).max(1_000).optional(),
+});
+/** The task's downstream stalls: each running task of the run makes no progress for `stallMs`. */
+const SlowDownstream = z.strictObject({
+  kind: z.literal('slow-downstream'),
+  runId: RunId,
+  stallMs: z.int().min(1).max(120_000),
+});
+/**
+ * A proxy that buffers: the run's event streams (SSE, the hybrid's push, the webhook relay) are held
+ * until `bufferBytes` have gathered or the stream ends, as nginx does without `X-Accel-Buffering: no`.
+ * `on: false` ends it (what is held is sent at once).
+ */
+const BufferStreams = z.strictObject({
+  kind: z.literal('buffer-streams'),
+  runId: RunId,
+  on: z.boolean(),
+  bufferBytes: z.int().min(1).max(1_048_576).optional(),
+});
+
 export const Fault = z.discriminatedUnion('kind', [
-  /** Destroys every TCP connection the lane's traffic of this run uses now (streams, sockets, idle keep-alives). */
-  z.strictObject({ kind: z.literal('drop-connections'), runId: RunId, lane: LaneId }),
-  /**
-   * Ends the server process mid-task; the supervisor (`npm start`) starts it again at once. It touches
-   * every run; `runId` (optional, additive) names the race that asked, so that its fault list has it.
-   */
-  z.strictObject({ kind: z.literal('restart-server'), runId: RunId.optional() }),
-  /**
-   * The receiver answers the run's next `count` deliveries (all, when absent, until `normal`) this
-   * way. `retryAfterS` goes with 429 and 503 as `Retry-After`; `timeout` holds the delivery past the
-   * dispatcher's attempt timeout without answering.
-   */
-  z.strictObject({
-    kind: z.literal('receiver'),
-    runId: RunId,
-    mode: ReceiverMode,
-    retryAfterS: z.int().min(0).max(3_600).optional(),
-    count: z.int().min(1).max(1_000).optional(),
-  }),
-  /** The task's downstream stalls: each running task of the run makes no progress for `stallMs`. */
-  z.strictObject({ kind: z.literal('slow-downstream'), runId: RunId, stallMs: z.int().min(1).max(120_000) }),
-  /**
-   * A proxy that buffers: the run's event streams (SSE, the hybrid's push, the webhook relay) are held
-   * until `bufferBytes` have gathered or the stream ends, as nginx does without `X-Accel-Buffering: no`.
-   * `on: false` ends it (what is held is sent at once).
-   */
-  z.strictObject({
-    kind: z.literal('buffer-streams'),
-    runId: RunId,
-    on: z.boolean(),
-    bufferBytes: z.int().min(1).max(1_048_576).optional(),
-  }),
+  DropConnections,
+  RestartServer,
+  ReceiverFault,
+  SlowDownstream,
+  BufferStreams,
 ]);
 export type Fault = z.infer<typeof Fault>;
+
+/**
+ * A fault of one race, before it is given that race's run id: what a guided scenario schedules and a
+ * presenter sends a whole room (each page fills in its own run). The process restart is not one: it
+ * is the whole server's.
+ */
+export const RaceFaultTemplate = z.discriminatedUnion('kind', [
+  DropConnections.omit({ runId: true }),
+  ReceiverFault.omit({ runId: true }),
+  SlowDownstream.omit({ runId: true }),
+  BufferStreams.omit({ runId: true }),
+]);
+export type RaceFaultTemplate = z.infer<typeof RaceFaultTemplate>;
+
+/** The template as the fault of the race `runId`. */
+export function faultForRun(template: RaceFaultTemplate, runId: string): Fault {
+  return { ...template, runId } as Fault;
+}
 export type FaultKind = Fault['kind'];
 
 /** Default of `bufferBytes`: nginx's `proxy_buffer_size` on most platforms (one memory page, ×2). */

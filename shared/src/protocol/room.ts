@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { LaneSettings } from './export.ts';
+import { RaceFaultTemplate } from './faults.ts';
 import { LaneId } from './lanes.ts';
 import { TaskSpec } from './task.ts';
 
@@ -188,21 +189,7 @@ export type RaceAggregate = z.infer<typeof RaceAggregate>;
  * own run (`POST /api/faults` with its own run id), so each device sees it on its own network. The
  * process restart is left out: one server, one restart, which the presenter can do from their own race.
  */
-export const RoomFault = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('drop-connections'), lane: LaneId }),
-  z.strictObject({
-    kind: z.literal('receiver'),
-    mode: z.enum(['normal', 'fail-500', 'timeout', 'throttle-429', 'unavailable-503']),
-    retryAfterS: z.int().min(0).max(3_600).optional(),
-    count: z.int().min(1).max(1_000).optional(),
-  }),
-  z.strictObject({ kind: z.literal('slow-downstream'), stallMs: z.int().min(1).max(120_000) }),
-  z.strictObject({
-    kind: z.literal('buffer-streams'),
-    on: z.boolean(),
-    bufferBytes: z.int().min(1).max(1_048_576).optional(),
-  }),
-]);
+export const RoomFault = RaceFaultTemplate;
 export type RoomFault = z.infer<typeof RoomFault>;
 
 export const InjectFaultRequest = z.strictObject({ fault: RoomFault });

@@ -1,4 +1,10 @@
-import { type Fault, type LaneId, meanInformationAgeMs, type SetLinkRequest } from '@transport-lab/shared';
+import {
+  type Fault,
+  faultForRun,
+  type LaneId,
+  meanInformationAgeMs,
+  type SetLinkRequest,
+} from '@transport-lab/shared';
 import { createStore } from 'zustand/vanilla';
 import { type AppStore, appStore } from '../../store/index.ts';
 import { laneMetrics } from '../../store/metrics.ts';
@@ -11,7 +17,6 @@ import {
   type LaneOutcome,
   laneSettingsOf,
   type Scenario,
-  type ScenarioFault,
   type StepOutcome,
   type Verdict,
 } from './scenarios.ts';
@@ -74,15 +79,6 @@ export interface ScenarioDeps {
   setNetwork(request: SetLinkRequest): Promise<string | undefined>;
   injectFault(fault: Fault): Promise<{ kind: Fault['kind']; summary: string }>;
   setTimer(callback: () => void, ms: number): () => void;
-}
-
-function withRunId(fault: ScenarioFault, runId: string): Fault {
-  return fault.kind === 'drop-connections' ||
-    fault.kind === 'receiver' ||
-    fault.kind === 'slow-downstream' ||
-    fault.kind === 'buffer-streams'
-    ? ({ ...fault, runId } as Fault)
-    : (fault as Fault);
 }
 
 /** Waits for the race Start asked for to begin, then for it to end and its counts to settle. */
@@ -155,7 +151,7 @@ export function createScenarioRunner(deps: ScenarioDeps) {
             timers.push(
               deps.setTimer(() => {
                 injections.push(
-                  deps.injectFault(withRunId(fault, runTag)).then(
+                  deps.injectFault(faultForRun(fault, runTag)).then(
                     (record) => void faults.push(record),
                     (error: unknown) => {
                       faults.push({

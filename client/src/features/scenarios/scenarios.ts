@@ -3,6 +3,7 @@ import {
   LANES,
   type LaneId,
   type LaneSettings,
+  type RaceFaultTemplate,
   type SetLinkRequest,
   type TaskSpec,
 } from '@transport-lab/shared';
@@ -13,25 +14,14 @@ import {
  * the page's own figures (the ones its metrics table shows), never a model.
  */
 
-/** A fault to inject during a step, `afterMs` after the race's action; the run id is filled in then. */
-export type ScenarioFault =
-  | { kind: 'drop-connections'; lane: LaneId }
-  | {
-      kind: 'receiver';
-      mode: 'fail-500' | 'timeout' | 'throttle-429' | 'unavailable-503';
-      retryAfterS?: number;
-      count?: number;
-    }
-  | { kind: 'slow-downstream'; stallMs: number }
-  | { kind: 'buffer-streams'; on: boolean; bufferBytes?: number };
-
 export interface ScenarioStep {
   /** "Interval 500 ms": shown while it runs and on the plot. */
   label: string;
   spec: TaskSpec;
   lanes: LaneId[];
   laneSettings: Partial<LaneSettings>;
-  faults?: Array<{ afterMs: number; fault: ScenarioFault }>;
+  /** Each fault `afterMs` after the race's action; the race's run id is filled in then. */
+  faults?: Array<{ afterMs: number; fault: RaceFaultTemplate }>;
   /** The x of this step on the scenario's plot (the interval sweep). */
   x?: number;
 }
