@@ -98,6 +98,38 @@ describe('RoomPage, presenter', () => {
       expect((button as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it("on a loopback address, links phones to the server's network address when it has one, else says how", () => {
+    expect(location.hostname).toBe('localhost');
+    const server = appStore.getState().server;
+    try {
+      render(<RoomPage />);
+      expect(screen.getByTestId('room-loopback-warning').textContent).toContain('HOST=0.0.0.0');
+      cleanup();
+      appStore.setState({
+        server: {
+          status: 'ready',
+          settings: {
+            protocolVersion: 1,
+            syncTimeoutMs: 30_000,
+            pollIntervalMs: 1_000,
+            maxLongPollWaitMs: 30_000,
+            receiver: { port: 1, webhookUrl: 'http://127.0.0.1:1/webhooks' },
+            webhookScheduleScale: 1,
+            lanUrls: ['http://192.168.1.20:3000', 'http://10.0.0.7:3000'],
+          },
+        },
+      });
+      render(<RoomPage />);
+      expect((screen.getByTestId('room-link') as HTMLInputElement).value).toBe(
+        'http://192.168.1.20:3000/?room=ABCD2345',
+      );
+      expect(screen.getByTestId('room-lan-note').textContent).toContain('192.168.1.20:3000');
+      expect(screen.queryByTestId('room-loopback-warning')).toBeNull();
+    } finally {
+      appStore.setState({ server });
+    }
+  });
+
   it('shows a name as text, never as markup', () => {
     const { container } = render(<RoomPage />);
     expect(container.querySelector('img')).toBeNull();
