@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { isTerminalEvent, type TaskEvent } from '@transport-lab/shared';
+import { isTerminalEvent, serverLatenessMs, type TaskEvent } from '@transport-lab/shared';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { streamBreaches, tempDataDir } from '../../test/harness.ts';
@@ -31,6 +31,47 @@ function record(engine: TaskEngine, id: string) {
 }
 
 describe('TaskEngine', () => {
+  it("stamps each event with when it was due, so a blocked event loop shows as the server's own lateness", async () => {
+    const { engine } = setup();
+    // 4 steps of 50 ms: step k is due 50·k ms after the task started.
+    const task = await engine.create({ durationMs: 200, steps: 4 });
+    const events = record(engine, task.id);
+    // Hold the event loop for 150 ms once step 1 is out, so that steps 2 and 3 fire late.
+    const blocked = new Promise<number>((resolve) => {
+      const off = engine.onTaskEvent(task.id, (event) => {
+        if (event.type !== 'progress' || event.step !== 1) return;
+        off();
+        const until = performance.now() + 150;
+        while (performance.now() < until) {
+          // busy: the step timers cannot fire
+        }
+        resolve(event.at);
+      });
+    });
+    await blocked;
+    await engine.waitForEnd(task.id, 10_000);
+    for (const event of events) {
+      expect(event.dueAt, `seq ${event.seq}`).toBeTypeOf('number');
+      expect(event.at, `seq ${event.seq}`).toBeGreaterThanOrEqual(event.dueAt as number);
+    }
+    const started = events.find((e) => e.type === 'started') as TaskEvent;
+    const progress = events.filter((e) => e.type === 'progress');
+    expect(progress.map((e) => e.step)).toEqual([1, 2, 3, 4]);
+    // Due times keep the schedule's 50 ms pace whatever the timers did.
+    for (let i = 1; i < progress.length; i++) {
+      expect((progress[i]?.dueAt ?? 0) - (progress[i - 1]?.dueAt ?? 0)).toBeCloseTo(50, 3);
+    }
+    expect((progress[0]?.dueAt ?? 0) - started.at).toBeGreaterThanOrEqual(49);
+    expect((progress[0]?.dueAt ?? 0) - started.at).toBeLessThan(52);
+    // Step 2 was due 50 ms after step 1 but could only fire after the 150 ms block.
+    const step2 = progress[1] as TaskEvent;
+    expect(serverLatenessMs(step2)).toBeGreaterThanOrEqual(90);
+    // The stored log keeps the due times too (a resumed stream shows the same lateness).
+    const stored = await engine.eventsAfter(task.id, 0);
+    expect(stored.slice(1).map((e) => e.dueAt)).toEqual(events.map((e) => e.dueAt));
+    expect(stored[0]?.dueAt).toBe(stored[0]?.at);
+  });
+
   it('yields to the event loop while a 0 ms task of 1 000 steps catches up', async () => {
     const { engine } = setup();
     const task = await engine.create({ durationMs: 0, steps: 1_000 });

@@ -68,7 +68,7 @@ export class TaskEngine {
       createdAt,
       updatedAt: createdAt,
     };
-    const queued: TaskEvent = { type: 'queued', taskId: id, seq: 1, at: createdAt, spec };
+    const queued: TaskEvent = { type: 'queued', taskId: id, seq: 1, at: createdAt, dueAt: createdAt, spec };
     await this.store.createTask(state, queued);
     const run = this.track(state);
     this.publish(queued, state);

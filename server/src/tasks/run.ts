@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { TaskStore } from '../store/types.ts';
 
 /** An event before the run numbers and stamps it. Distributive, so each variant keeps its fields. */
-type Unstamped<E> = E extends TaskEvent ? Omit<E, 'seq' | 'at' | 'taskId'> : never;
+type Unstamped<E> = E extends TaskEvent ? Omit<E, 'seq' | 'at' | 'dueAt' | 'taskId'> : never;
 export type EventDraft = Unstamped<TaskEvent>;
 
 /** At most this many overdue steps are emitted in one timer tick before yielding to the event loop,
@@ -80,13 +80,18 @@ export class TaskRun {
     return this.state.spec.durationMs / this.state.spec.steps;
   }
 
-  /** Numbers, stamps and applies the event now; stores and publishes it in order. */
-  emit(draft: EventDraft): Promise<void> {
+  /**
+   * Numbers, stamps and applies the event now; stores and publishes it in order. `dueAt`: when the
+   * schedule wanted it (a step's due time); absent, the event is due the moment it is made (a cancel).
+   */
+  emit(draft: EventDraft, dueAt?: number): Promise<void> {
+    const at = this.deps.now();
     const event = {
       ...draft,
       taskId: this.state.id,
       seq: this.state.lastSeq + 1,
-      at: this.deps.now(),
+      at,
+      dueAt: dueAt === undefined ? at : Math.min(at, dueAt),
     } as TaskEvent;
     const next = applyEvent(this.state, event);
     this.state = next;
@@ -114,7 +119,9 @@ export class TaskRun {
   /** Starts a queued task: `started`, then the steps from 1. */
   start(): void {
     if (this.ended || this.halted || this.broken) return;
-    void this.emit({ type: 'started' });
+    // Due when the task was accepted: `create` starts it on the next turn of the loop, so any wait
+    // past that turn is the server's own.
+    void this.emit({ type: 'started' }, this.state.createdAt);
     this.paceOriginAt = this.deps.now();
     this.scheduleNext();
   }
@@ -187,25 +194,29 @@ export class TaskRun {
   private step(): void {
     const { spec } = this.state;
     const step = this.state.step + 1;
+    const due = this.dueAt(step);
     if (spec.failAtStep === step) {
-      void this.emit({
-        type: 'failed',
-        error: {
-          code: TASK_FAILURE_CODES.STEP_FAILED,
-          message: `The task failed at step ${step} of ${spec.steps}, as its spec asked.`,
-          details: { step },
+      void this.emit(
+        {
+          type: 'failed',
+          error: {
+            code: TASK_FAILURE_CODES.STEP_FAILED,
+            message: `The task failed at step ${step} of ${spec.steps}, as its spec asked.`,
+            details: { step },
+          },
         },
-      });
+        due,
+      );
       return;
     }
     const percent = Math.round((step / spec.steps) * 10_000) / 100;
-    void this.emit({ type: 'progress', step, steps: spec.steps, percent });
+    void this.emit({ type: 'progress', step, steps: spec.steps, percent }, due);
     if (step === spec.steps) {
       const result: TaskResult = {
         steps: step,
         payload: resultPayload(spec.resultBytes ?? TASK_LIMITS.defaultResultBytes),
       };
-      void this.emit({ type: 'succeeded', result });
+      void this.emit({ type: 'succeeded', result }, due);
     }
   }
 }

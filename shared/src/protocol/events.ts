@@ -2,12 +2,24 @@ import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { TaskId, TaskResult, TaskSpec } from './task.ts';
 
-/** Fields every event carries. `seq` starts at 1 per task and grows by 1; `at` is server epoch ms. */
+/**
+ * Fields every event carries. `seq` starts at 1 per task and grows by 1; `at` is server epoch ms,
+ * when the event was made. `dueAt` (server epoch ms) is when the task's own schedule wanted it made:
+ * `at - dueAt` is the server's own lateness (a busy event loop firing the step's timer late), which
+ * a figure must never pass off as the transport's delay. Optional only so that events recorded
+ * before it existed (older exports) still read; this server stamps it on every event.
+ */
 const base = {
   taskId: TaskId,
   seq: z.int().min(1),
   at: z.number(),
+  dueAt: z.number().optional(),
 };
+
+/** How late the server made an event against its own schedule, ms (0 when on time or unknown). */
+export function serverLatenessMs(event: { at: number; dueAt?: number | undefined }): number {
+  return event.dueAt === undefined ? 0 : Math.max(0, event.at - event.dueAt);
+}
 
 export const QueuedEvent = z.object({ ...base, type: z.literal('queued'), spec: TaskSpec });
 export const StartedEvent = z.object({ ...base, type: z.literal('started') });
