@@ -15,7 +15,7 @@ function shortPollingRun() {
     firstFeedbackMs: 12.34,
     totalPerceivedMs: 3_456.78,
     completionLagMs: 251.25,
-    staleness: { meanMs: 480.04, maxMs: 990.5, count: 3 },
+    staleness: { meanMs: 480.04, medianMs: 400, maxMs: 990.5, count: 3 },
   };
   const log = emptyLaneLog();
   log.exchanges.push(

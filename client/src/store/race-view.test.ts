@@ -162,7 +162,7 @@ describe('export', () => {
       ['running', 1_300, 1_316],
     ]);
     // 1 316 − (6 250 − 5 000): the age of the polled progress value when shown, exact by its updatedAt.
-    expect(sp?.measurements.staleness).toEqual({ meanMs: 66, maxMs: 66, count: 1 });
+    expect(sp?.measurements.staleness).toEqual({ meanMs: 66, medianMs: 66, maxMs: 66, count: 1 });
   });
 
   it('writes the metrics table as CSV, one row per lane', async () => {

@@ -23,7 +23,7 @@ describe('perceivedMetrics', () => {
       firstFeedbackMs: 30,
       totalPerceivedMs: 2_040,
       completionLagMs: 40,
-      staleness: { meanMs: 35, maxMs: 50, count: 2 },
+      staleness: { meanMs: 35, medianMs: 20, maxMs: 50, count: 2 },
     });
   });
 

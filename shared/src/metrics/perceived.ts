@@ -1,3 +1,4 @@
+import { nearestRank } from './aggregate.ts';
 import { toClientTime } from './clock.ts';
 
 /**
@@ -24,8 +25,9 @@ export interface PerceivedMetrics {
   totalPerceivedMs?: number;
   /** Server finished → page shows finished, ms, clocks corrected. */
   completionLagMs?: number;
-  /** Age of each progress value when shown, ms, clocks corrected. */
-  staleness?: { meanMs: number; maxMs: number; count: number };
+  /** Age of each progress value when shown, ms, clocks corrected. The median (nearest rank) is the
+   *  typical value: one late frame moves the mean, not the median. */
+  staleness?: { meanMs: number; medianMs: number; maxMs: number; count: number };
 }
 
 export function perceivedMetrics(obs: LaneObservation, clockOffsetMs: number): PerceivedMetrics {
@@ -36,14 +38,16 @@ export function perceivedMetrics(obs: LaneObservation, clockOffsetMs: number): P
     out.completionLagMs = obs.finishedShownAt - toClientTime(obs.serverFinishedAt, clockOffsetMs);
   }
   if (obs.progressShown.length > 0) {
+    const ages = obs.progressShown.map((p) => p.shownAt - toClientTime(p.serverAt, clockOffsetMs));
     let sum = 0;
-    let max = Number.NEGATIVE_INFINITY;
-    for (const p of obs.progressShown) {
-      const age = p.shownAt - toClientTime(p.serverAt, clockOffsetMs);
-      sum += age;
-      if (age > max) max = age;
-    }
-    out.staleness = { meanMs: sum / obs.progressShown.length, maxMs: max, count: obs.progressShown.length };
+    for (const age of ages) sum += age;
+    ages.sort((a, b) => a - b);
+    out.staleness = {
+      meanMs: sum / ages.length,
+      medianMs: nearestRank(ages, 50),
+      maxMs: ages[ages.length - 1] as number,
+      count: ages.length,
+    };
   }
   return out;
 }

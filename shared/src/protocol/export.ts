@@ -84,7 +84,10 @@ export const LaneMeasurements = z.object({
   firstFeedbackMs: z.number().optional(),
   totalPerceivedMs: z.number().optional(),
   completionLagMs: z.number().optional(),
-  staleness: z.object({ meanMs: z.number(), maxMs: z.number(), count }).optional(),
+  /** `medianMs` is optional: files exported before it existed still read. */
+  staleness: z
+    .object({ meanMs: z.number(), medianMs: z.number().optional(), maxMs: z.number(), count })
+    .optional(),
   /** The progress ages are upper bounds (timed from a lower bound of their server time). */
   progressAgeUpperBound: z.boolean().optional(),
   /** Each progress value that reached the screen: its server time and the frame that showed it. */

@@ -46,7 +46,11 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
     ...(metrics.totalPerceivedMs !== undefined ? { totalPerceivedMs: metrics.totalPerceivedMs } : {}),
     ...(metrics.completionLagMs !== undefined ? { completionLagMs: metrics.completionLagMs } : {}),
     ...(metrics.staleness
-      ? { stalenessMeanMs: metrics.staleness.meanMs, stalenessMaxMs: metrics.staleness.maxMs }
+      ? {
+          stalenessMeanMs: metrics.staleness.meanMs,
+          stalenessMedianMs: metrics.staleness.medianMs,
+          stalenessMaxMs: metrics.staleness.maxMs,
+        }
       : {}),
     ...(informationAgeMs !== undefined ? { informationAgeMs } : {}),
     requests: lane.wire.requests,

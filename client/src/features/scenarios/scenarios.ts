@@ -33,6 +33,8 @@ export interface LaneOutcome {
   totalPerceivedMs?: number;
   completionLagMs?: number;
   stalenessMeanMs?: number;
+  /** The typical age of a progress value on screen (nearest-rank median), ms. */
+  stalenessMedianMs?: number;
   stalenessMaxMs?: number;
   /** The screen's mean age of information while the task ran (shared `meanInformationAgeMs`). */
   informationAgeMs?: number;
@@ -370,7 +372,7 @@ export const SCENARIOS: Scenario[] = [
       '"X-Accel-Buffering: no" to turn that off; a websocket is not buffered this way. Watch the SSE card\'s ' +
       'progress bar stand still, then jump: the values it skipped were never on screen at all.',
     expectation:
-      "With a buffering proxy in front of the streams, SSE's progress bar first moves at least 2 s after Start and shows at most 3 of the 20 steps, while the websocket's moves within 1 s and shows at least 10.",
+      "With a buffering proxy in front of the streams, SSE's progress bar first moves at least 2 s after Start and shows at most 3 of the 20 steps, while the websocket shows at least 10, their median age on screen at most one step (250 ms) after the server made them.",
     network: { preset: 'none' },
     steps: [
       {
@@ -390,14 +392,22 @@ export const SCENARIOS: Scenario[] = [
         problems.push(`SSE's progress first moved after ${ms(sse?.firstProgressMs)}`);
       if ((sse?.progressUpdates ?? 0) > 3)
         problems.push(`SSE showed ${sse?.progressUpdates} progress updates`);
-      if ((ws?.firstProgressMs ?? Infinity) >= 1_000)
-        problems.push(`the websocket's progress first moved after ${ms(ws?.firstProgressMs)}`);
+      // The websocket is judged by the age of the values it showed, not by when its bar first moved:
+      // that also counts the socket's own connect (TCP, upgrade, socket.io connect, start ack: four
+      // round trips, each waiting for the page's main thread), which no buffering proxy causes.
+      const stepMs = step ? step.spec.durationMs / step.spec.steps : 0;
+      if (ws?.status !== 'succeeded')
+        problems.push(`the websocket ended ${ws?.status ?? 'without a status'}`);
       if ((ws?.progressUpdates ?? 0) < 10)
         problems.push(`the websocket showed ${ws?.progressUpdates ?? 0} progress updates`);
+      if ((ws?.stalenessMedianMs ?? Infinity) > stepMs)
+        problems.push(
+          `the websocket's progress values were ${ms(ws?.stalenessMedianMs)} old on screen (median)`,
+        );
       return notAll(
         problems,
         `SSE's progress first moved after ${ms(sse?.firstProgressMs)} and showed ${sse?.progressUpdates} updates; ` +
-          `the websocket's after ${ms(ws?.firstProgressMs)}, with ${ws?.progressUpdates}.`,
+          `the websocket showed ${ws?.progressUpdates}, ${ms(ws?.stalenessMedianMs)} old on screen (median).`,
       );
     },
   },
