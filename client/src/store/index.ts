@@ -5,6 +5,7 @@ import { injectFault } from '../features/faults/faults-api.ts';
 import { connectRoom, detectDeviceClass } from '../features/room/room-connection.ts';
 import { roomCodeFromSearch } from '../features/room/room-link.ts';
 import { browserStorage } from '../features/room/room-storage.ts';
+import { createPageBusyMonitor, type PageBusyMonitor } from '../lib/page-busy.ts';
 import { parseRaceLink } from '../lib/race-link.ts';
 import { clientNow } from '../lib/time.ts';
 import { fetchWireReport } from '../lib/wire-report.ts';
@@ -50,7 +51,12 @@ export const appStore: AppStore = createAppStore({
     injectFault: async (fault) => (await injectFault(fault)).summary,
   },
   initialRoomCode: typeof location === 'undefined' ? undefined : roomCodeFromSearch(location.search),
+  ...withPageBusy(createPageBusyMonitor()),
 });
+
+function withPageBusy(monitor: PageBusyMonitor | undefined): { pageBusy?: PageBusyMonitor } {
+  return monitor ? { pageBusy: monitor } : {};
+}
 
 /** Reads the page's store with a selector; re-renders only when the selected value changes. */
 export function useAppStore<T>(selector: (state: AppState) => T): T {

@@ -1,4 +1,4 @@
-import { LANES, type LaneId, type TaskEvent, type TaskState } from '@transport-lab/shared';
+import { LANES, type LaneId, serverLatenessMs, type TaskEvent, type TaskState } from '@transport-lab/shared';
 import type { LaneError, LaneReport } from '../transports/types.ts';
 import { addWire } from '../transports/wire.ts';
 import type { LaneRunState, LaneStatus } from './types.ts';
@@ -77,6 +77,7 @@ export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: num
       lane.endedAt = shownAt;
       return undefined;
     case 'task':
+      noteLateness(lane, report.task.latenessMs);
       if (lane.status !== 'running') return undefined;
       lane.firstFeedbackAt ??= shownAt;
       applyTaskState(lane, report.task, shownAt);
@@ -105,10 +106,17 @@ export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: num
       lane.deliveries = report.log;
       return undefined;
     case 'event':
+      noteLateness(lane, report.event.dueAt === undefined ? undefined : serverLatenessMs(report.event));
       if (lane.status !== 'running') return undefined;
       lane.firstFeedbackAt ??= shownAt;
       return applyEvent(lane, report.event, shownAt);
   }
+}
+
+/** Keeps the most the server ran behind for this lane's task; a lane's figures all include it. */
+function noteLateness(lane: LaneRunState, latenessMs: number | undefined): void {
+  if (latenessMs === undefined) return;
+  lane.serverLatenessMs = Math.max(lane.serverLatenessMs ?? 0, latenessMs);
 }
 
 function applyTaskState(lane: LaneRunState, task: TaskState, shownAt: number): void {

@@ -10,6 +10,7 @@ function shortPollingRun() {
     wire: { requests: 5, bytesUp: 1_210, bytesDown: 2_345, connections: 1 },
     wastedPolls: 2,
     progressAgeBound: 'upper' as const,
+    serverLatenessMs: 31.26,
   };
   const metrics = {
     firstFeedbackMs: 12.34,
@@ -62,10 +63,10 @@ describe('metrics table', () => {
     const csv = metricsCsv([{ id: run.id, name: 'Short polling', status: 'succeeded', cells }]);
     const [header, row, end] = csv.split('\r\n');
     expect(header).toBe(
-      'lane,name,status,first feedback (ms),total perceived (ms),completion lag (ms),"progress age, mean (ms)","progress age, max (ms)",requests (count),bytes up (B),bytes down (B),wasted polls (count),connections opened (count),connections in use at once (count),bounds',
+      'lane,name,status,first feedback (ms),total perceived (ms),completion lag (ms),"progress age, mean (ms)","progress age, max (ms)",requests (count),bytes up (B),bytes down (B),wasted polls (count),connections opened (count),connections in use at once (count),"server behind its schedule, max (ms)",bounds',
     );
     expect(row).toBe(
-      'short-polling,Short polling,succeeded,12.3,3456.8,251.3,480.0,990.5,5,1210,2345,2,1,2,stalenessMean at most; stalenessMax at most',
+      'short-polling,Short polling,succeeded,12.3,3456.8,251.3,480.0,990.5,5,1210,2345,2,1,2,31.3,stalenessMean at most; stalenessMax at most',
     );
     expect(end).toBe('');
   });
@@ -74,7 +75,7 @@ describe('metrics table', () => {
     const run = shortPollingRun();
     const cells = metricsRow({ ...run, lane: { ...runningLane(), status: 'idle' }, metrics: {} }, undefined);
     const csv = metricsCsv([{ id: run.id, name: 'Short, "polling"', status: 'idle', cells }]);
-    expect(csv.split('\r\n')[1]).toBe('short-polling,"Short, ""polling""",idle,,,,,,,,,,,,');
+    expect(csv.split('\r\n')[1]).toBe('short-polling,"Short, ""polling""",idle,,,,,,,,,,,,,');
   });
 
   it('marks the lowest measured value best, never a bound nor a lane that did not finish', () => {
@@ -108,5 +109,13 @@ describe('metrics table', () => {
     expect(best.bytesUp.size).toBe(0);
     // Short polling's ages are "at most": only SSE's count, so no mark.
     expect(best.stalenessMean.size).toBe(0);
+    // The server's lateness differs between the rows but is nobody's merit: never marked.
+    const rowD = metricsRow({ ...a, id: 'long-polling', lane: { ...a.lane, serverLatenessMs: 2 } }, a.log);
+    expect(
+      bestPerMetric([
+        { id: 'short-polling', comparable: true, cells: rowA },
+        { id: 'long-polling', comparable: true, cells: rowD },
+      ]).serverLate.size,
+    ).toBe(0);
   });
 });

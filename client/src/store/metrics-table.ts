@@ -27,6 +27,15 @@ export const TABLE_METRICS = [
     unit: 'count',
     band: false,
   },
+  // Not the lane's merit: the server's own queueing, which every figure of the row includes.
+  {
+    key: 'serverLate',
+    label: 'Server behind its schedule, max',
+    short: 'Server late',
+    unit: 'ms',
+    band: false,
+    unranked: true,
+  },
 ] as const;
 
 export type TableMetric = (typeof TABLE_METRICS)[number]['key'];
@@ -84,6 +93,7 @@ export function metricsRow(m: LaneMeasurement, log: LaneLog | undefined): Metric
       wire.unmeasuredConnections ? 'at least' : undefined,
     ),
     connectionsAtOnce: cell(connectionsAtOnce(log)),
+    serverLate: cell(lane.serverLatenessMs),
   };
 }
 
@@ -96,7 +106,12 @@ export function bestPerMetric(
   rows: ReadonlyArray<{ id: LaneId; comparable: boolean; cells: MetricsRow }>,
 ): Record<TableMetric, ReadonlySet<LaneId>> {
   const best = {} as Record<TableMetric, ReadonlySet<LaneId>>;
-  for (const { key } of TABLE_METRICS) {
+  for (const metric of TABLE_METRICS) {
+    const { key } = metric;
+    if ('unranked' in metric) {
+      best[key] = new Set();
+      continue;
+    }
     const values = rows.flatMap(({ id, comparable, cells }) => {
       const { value, bound } = cells[key];
       return comparable && value !== undefined && !bound ? [{ id, value }] : [];

@@ -134,7 +134,8 @@ export const createRaceSlice =
         void Promise.allSettled(settling).then(() => {
           const { race } = get();
           if (race.runId !== runId) return;
-          set({ race: { ...race, settled: true } });
+          const pageBusy = deps.pageBusy?.between(actionAt, deps.now());
+          set({ race: { ...race, settled: true, ...(pageBusy ? { pageBusy } : {}) } });
           void get().loadWireReport();
         });
       },

@@ -100,6 +100,7 @@ export function raceExport(state: AppState, log: RaceLog, exportedAt: number): R
       ...(wire.connections !== undefined ? { connectionsOpened: wire.connections } : {}),
       ...(wire.unmeasuredConnections ? { unmeasuredConnections: wire.unmeasuredConnections } : {}),
       ...(atOnce !== undefined ? { connectionsAtOnce: atOnce } : {}),
+      ...(lane.serverLatenessMs !== undefined ? { serverLatenessMaxMs: lane.serverLatenessMs } : {}),
     };
     const out: LaneExport = {
       lane: id,
@@ -142,6 +143,7 @@ export function raceExport(state: AppState, log: RaceLog, exportedAt: number): R
     lanes,
     wire: wireReport ?? null,
     ...(wireReport ? { wireFinal: race.wire.final === true } : {}),
+    ...(race.pageBusy ? { pageBusy: { ...race.pageBusy } } : {}),
     ...(log.faults.length > 0
       ? { faults: [...log.faults].sort((a, b) => a.record.at - b.record.at).map((f) => f.record) }
       : {}),

@@ -4,12 +4,14 @@ import type {
   DeliveriesResponse,
   FaultRecord,
   LaneId,
+  PageBusy,
   PublicSettings,
   RaceSettings,
   ViewMode,
   WireReport,
 } from '@transport-lab/shared';
 import type { StateCreator } from 'zustand';
+import type { PageBusyMonitor } from '../lib/page-busy.ts';
 import type { TransportRegistry } from '../transports/registry.ts';
 import type {
   LaneError,
@@ -124,6 +126,9 @@ export interface LaneRunState {
   hops?: Array<RelayHop & { shownAt: number }>;
   /** The webhook delivery log, as last fetched. */
   deliveries?: DeliveriesResponse;
+  /** The most the server ran behind its own schedule for this lane's task, ms, from the events'
+   *  `dueAt` or the states' `latenessMs`; absent when the server said nothing of it. */
+  serverLatenessMs?: number;
 }
 
 export interface RaceState {
@@ -149,6 +154,8 @@ export interface RaceState {
   lanes: Partial<Record<LaneId, LaneRunState>>;
   /** This race's completion messages, oldest first, for the live region (each added once). */
   announcements: Array<{ id: number; text: string }>;
+  /** How busy the page's own main thread was during the race, read once every lane had settled. */
+  pageBusy?: PageBusy;
 }
 
 export interface WireReportState {
@@ -240,4 +247,6 @@ export interface StoreDeps {
   room?: RoomDeps;
   /** `?room=CODE` as the page was opened: the join form starts filled in. */
   initialRoomCode?: string;
+  /** The page's own long frames; without it a race says nothing of the page's busyness. */
+  pageBusy?: PageBusyMonitor;
 }

@@ -66,6 +66,10 @@ describe('TaskEngine', () => {
     // Step 2 was due 50 ms after step 1 but could only fire after the 150 ms block.
     const step2 = progress[1] as TaskEvent;
     expect(serverLatenessMs(step2)).toBeGreaterThanOrEqual(90);
+    // The task's state carries the most it ran behind, for lanes that read states (polling).
+    const state = await engine.get(task.id);
+    expect(state?.latenessMs).toBe(Math.max(...events.map((e) => serverLatenessMs(e))));
+    expect(state?.latenessMs).toBeGreaterThanOrEqual(90);
     // The stored log keeps the due times too (a resumed stream shows the same lateness).
     const stored = await engine.eventsAfter(task.id, 0);
     expect(stored.slice(1).map((e) => e.dueAt)).toEqual(events.map((e) => e.dueAt));

@@ -67,6 +67,7 @@ export class TaskEngine {
       lastSeq: 1,
       createdAt,
       updatedAt: createdAt,
+      latenessMs: 0,
     };
     const queued: TaskEvent = { type: 'queued', taskId: id, seq: 1, at: createdAt, dueAt: createdAt, spec };
     await this.store.createTask(state, queued);

@@ -1,5 +1,6 @@
 import {
   isTerminalEvent,
+  serverLatenessMs,
   TASK_FAILURE_CODES,
   TASK_LIMITS,
   type TaskEvent,
@@ -35,7 +36,12 @@ export interface RunDeps {
 
 /** Applies an event to the task state: the only place the state changes. */
 export function applyEvent(state: TaskState, event: TaskEvent): TaskState {
-  const next: TaskState = { ...state, lastSeq: event.seq, updatedAt: event.at };
+  const next: TaskState = {
+    ...state,
+    lastSeq: event.seq,
+    updatedAt: event.at,
+    latenessMs: Math.max(state.latenessMs ?? 0, serverLatenessMs(event)),
+  };
   switch (event.type) {
     case 'queued':
       return { ...next, status: 'queued' };

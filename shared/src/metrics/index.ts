@@ -1,5 +1,6 @@
 export * from './aggregate.ts';
 export * from './clock.ts';
 export * from './connections.ts';
+export * from './lateness.ts';
 export * from './perceived.ts';
 export * from './wire.ts';

@@ -103,6 +103,9 @@ export const LaneMeasurements = z.object({
   unmeasuredConnections: z.int().optional(),
   /** Exchanges in flight at once, the most over the run. */
   connectionsAtOnce: count.optional(),
+  /** The most the server ran behind its own schedule for this lane's task, ms (`at - dueAt`): every
+   *  figure above includes it. Optional: absent in files from before it was measured. */
+  serverLatenessMaxMs: z.number().min(0).optional(),
 });
 
 export const LaneExport = z.object({
@@ -154,5 +157,10 @@ export const RaceExport = z.object({
   /** Faults injected during the race, as the server recorded them (`at`: server time). Optional:
    *  added after version 1 without a bump, so older files still read. */
   faults: z.array(FaultRecord).optional(),
+  /** How busy the page's own main thread was during the race (`PageBusy`, shared metrics/lateness):
+   *  its long animation frames. Optional: absent in older files and where the browser cannot tell. */
+  pageBusy: z
+    .object({ longestFrameMs: z.number().min(0), longFrames: count, blockingMs: z.number().min(0) })
+    .optional(),
 });
 export type RaceExport = z.infer<typeof RaceExport>;

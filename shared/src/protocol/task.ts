@@ -60,6 +60,10 @@ export const TaskState = z.object({
   updatedAt: z.number().optional(),
   startedAt: z.number().optional(),
   finishedAt: z.number().optional(),
+  /** The most this task has run behind its own schedule so far, ms: the largest `at - dueAt` of its
+   *  events. A lane that reads states, not events (polling), learns the server's own lateness here.
+   *  Absent in states stored before it existed. */
+  latenessMs: z.number().min(0).optional(),
   result: TaskResult.optional(),
   error: ErrorBody.optional(),
 });

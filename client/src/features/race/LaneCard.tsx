@@ -1,4 +1,4 @@
-import { type LaneInfo, nielsenBand, type PerceivedMetrics } from '@transport-lab/shared';
+import { type LaneInfo, nielsenBand, type PerceivedMetrics, serverLateSentence } from '@transport-lab/shared';
 import { type CSSProperties, type ReactNode, useEffect, useState } from 'react';
 import { clientNow } from '../../lib/time.ts';
 import type { MetricKey } from '../../store/metrics.ts';
@@ -155,6 +155,7 @@ export function LaneCard({
       <LaneDetails lane={lane} run={run} hops={hops} />
 
       {run.status === 'error' && run.error ? <LaneErrorBox run={run} onRecover={onRecover} /> : null}
+      <ServerLateNote latenessMs={run.serverLatenessMs} />
       {run.notes.length > 0 ? (
         <ul className="lane-notes" aria-label={`${lane.name} measurement notes`}>
           {run.notes.map((note) => (
@@ -176,6 +177,22 @@ export function LaneCard({
         </div>
       ) : null}
     </article>
+  );
+}
+
+/** Said on the card itself, so that no figure of it is read without knowing the server queued. */
+function ServerLateNote({ latenessMs }: { latenessMs: number | undefined }) {
+  const sentence = latenessMs === undefined ? undefined : serverLateSentence(latenessMs);
+  if (!sentence) return null;
+  return (
+    <p
+      className="lane-late-note"
+      data-testid="server-late-note"
+      data-lateness-ms={Math.round(latenessMs ?? 0)}
+    >
+      <span aria-hidden="true">⚠ </span>
+      {sentence}
+    </p>
   );
 }
 

@@ -1,4 +1,4 @@
-import { LANES } from '@transport-lab/shared';
+import { LANES, pageBusySentence, serverLateSentence } from '@transport-lab/shared';
 import { type CSSProperties, useMemo } from 'react';
 import { useShallow } from 'zustand/shallow';
 import { appStore, useAppStore } from '../../store/index.ts';
@@ -18,6 +18,37 @@ const IDLE = idleLane();
 export function laneColumns(count: number): number {
   const lanes = Math.max(1, count);
   return lanes <= 4 ? lanes : Math.ceil(lanes / 2);
+}
+
+/**
+ * Above the cards: when the lab itself, not the transport, delayed what the race showed. The server's
+ * lateness is the most any lane's task ran behind its schedule; the page's busyness is its longest
+ * frame during the race (read once the race has settled).
+ */
+function RaceLatenessNotes() {
+  const serverLatenessMs = useAppStore((s) =>
+    Math.max(0, ...Object.values(s.race.lanes).map((lane) => lane?.serverLatenessMs ?? 0)),
+  );
+  const pageBusy = useAppStore((s) => s.race.pageBusy);
+  const server = serverLateSentence(serverLatenessMs);
+  const page = pageBusySentence(pageBusy);
+  if (!server && !page) return null;
+  return (
+    <div className="race-note race-late-notes" role="note">
+      {server ? (
+        <p data-testid="race-server-late" data-lateness-ms={Math.round(serverLatenessMs)}>
+          <span aria-hidden="true">⚠ </span>
+          {server}
+        </p>
+      ) : null}
+      {page ? (
+        <p data-testid="race-page-busy" data-longest-frame-ms={Math.round(pageBusy?.longestFrameMs ?? 0)}>
+          <span aria-hidden="true">⚠ </span>
+          {page}
+        </p>
+      ) : null}
+    </div>
+  );
 }
 
 /** One card per selected lane, side by side or stacked as the layout says. */
@@ -47,6 +78,7 @@ export function RaceBoard() {
 
   return (
     <>
+      <RaceLatenessNotes />
       {alone ? (
         <p className="race-note" data-testid="ran-alone">
           {LANES[alone].name} ran alone with this task; the other lanes did not run.
