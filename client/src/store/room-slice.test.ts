@@ -231,6 +231,17 @@ describe('room slice: building a RaceResult from the page’s finished race', ()
     expect(ws1?.totalPerceivedMs).toBe(1_040.5);
     expect(ws1?.completionLagMs).toBe(row?.cells.completionLag.value);
 
+    // The server's own lateness for the lane's task travels with its figures, for the aggregate.
+    const late = setup();
+    late.store.getState().startRace(1_000);
+    const lateRun = late.ws.runs[0];
+    if (!lateRun) throw new Error('websocket did not start');
+    lateRun.report({ type: 'event', event: { ...succeeded(2, 3_000), dueAt: 2_860 }, at: 2_035 });
+    late.frame(2_040);
+    expect(raceResultOf('race-000001', ['websocket'], late.store.getState()).lanes[0]?.serverLatenessMs).toBe(
+      140,
+    );
+
     // An errored lane says so, with its wire cost and no times (it never showed the task's end).
     expect(result.lanes.find((l) => l.lane === 'request-response')).toEqual({
       lane: 'request-response',

@@ -273,6 +273,10 @@ export function raceResultOf(
     const bytesDown = wire.unmeasuredDown ? undefined : wholeCount(wire.bytesDown);
     if (bytesUp !== undefined) out.bytesUp = bytesUp;
     if (bytesDown !== undefined) out.bytesDown = bytesDown;
+    const serverLatenessMs = nonNegative(lane.serverLatenessMs);
+    if (serverLatenessMs !== undefined) out.serverLatenessMs = serverLatenessMs;
+    const pageBusyMs = nonNegative(state.race.pageBusy?.longestFrameMs);
+    if (pageBusyMs !== undefined) out.pageBusyMs = pageBusyMs;
     return out;
   });
   return RaceResult.parse({ raceId, lanes: results });

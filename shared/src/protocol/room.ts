@@ -127,6 +127,8 @@ export const AGGREGATE_METRICS = [
   'requests',
   'bytesUp',
   'bytesDown',
+  'serverLatenessMs',
+  'pageBusyMs',
 ] as const;
 export const AggregateMetric = z.enum(AGGREGATE_METRICS);
 export type AggregateMetric = z.infer<typeof AggregateMetric>;
@@ -142,6 +144,11 @@ export const LaneResult = z.strictObject({
   requests: z.int().min(0).optional(),
   bytesUp: z.int().min(0).optional(),
   bytesDown: z.int().min(0).optional(),
+  /** The most this lane's task ran behind the server's own schedule, ms: its figures include it. */
+  serverLatenessMs: figure.optional(),
+  /** This phone's longest animation frame during the race, ms (the same on each of its lanes): what
+   *  it showed waited that long for its own work. */
+  pageBusyMs: figure.optional(),
 });
 export type LaneResult = z.infer<typeof LaneResult>;
 

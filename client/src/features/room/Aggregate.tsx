@@ -4,7 +4,9 @@ import {
   LANES,
   type LaneAggregate,
   type LaneId,
+  PAGE_BUSY_NOTE_MS,
   type RaceAggregate,
+  serverLateSentence,
 } from '@transport-lab/shared';
 import { type CSSProperties, useMemo, useState } from 'react';
 import { useAppStore } from '../../store/index.ts';
@@ -19,7 +21,46 @@ const TABLE_ROWS: ReadonlyArray<{ metric: AggregateMetric; label: string; format
   { metric: 'requests', label: 'Requests', format: count },
   { metric: 'bytesUp', label: 'Bytes up', format: bytes },
   { metric: 'bytesDown', label: 'Bytes down', format: bytes },
+  { metric: 'serverLatenessMs', label: 'Server behind schedule', format: roundMs },
+  { metric: 'pageBusyMs', label: 'Phone busy (longest frame)', format: roundMs },
 ];
+
+/**
+ * Above the plots: when the lab itself, not the transport, delayed what the room's phones showed —
+ * the server's queueing (the most any phone's task ran behind), or phones busy with their own work.
+ */
+function LabLatenessNotes({ aggregate }: { aggregate: RaceAggregate }) {
+  const worst = (metric: AggregateMetric) =>
+    Math.max(0, ...aggregate.lanes.map((lane) => lane.metrics[metric]?.max ?? 0));
+  const server = serverLateSentence(worst('serverLatenessMs'));
+  const busyPhones = new Set(
+    aggregate.lanes.flatMap(
+      (lane) =>
+        lane.metrics.pageBusyMs?.values
+          .filter((v) => v.value >= PAGE_BUSY_NOTE_MS)
+          .map((v) => v.participantId) ?? [],
+    ),
+  );
+  if (!server && busyPhones.size === 0) return null;
+  return (
+    <div className="race-note race-late-notes" role="note">
+      {server ? (
+        <p data-testid="room-server-late">
+          <span aria-hidden="true">⚠ </span>
+          {server}
+        </p>
+      ) : null}
+      {busyPhones.size > 0 ? (
+        <p data-testid="room-phones-busy">
+          <span aria-hidden="true">⚠ </span>
+          {busyPhones.size} of {aggregate.reported} {aggregate.reported === 1 ? 'phone was' : 'phones were'}{' '}
+          busy with their own work for {PAGE_BUSY_NOTE_MS} ms or more at a time (longest{' '}
+          {Math.round(worst('pageBusyMs'))} ms): what they showed waited for it, whatever the transport did.
+        </p>
+      ) : null}
+    </div>
+  );
+}
 
 /** Outliers are named for these metrics: what a person feels, and how late the page heard of the end. */
 const OUTLIER_METRICS: ReadonlyArray<{ metric: AggregateMetric; label: string }> = [
@@ -75,6 +116,7 @@ export function Aggregate() {
           reported
         </p>
       </div>
+      {aggregate ? <LabLatenessNotes aggregate={aggregate} /> : null}
       <div className="room-aggregate-lanes">
         {race.scenario.lanes.map((id) => (
           <LaneAggregateCard

@@ -158,6 +158,45 @@ describe('RoomPage, presenter', () => {
     expect(within(sse).getByTestId('aggregate-count').textContent).toBe('0');
   });
 
+  it('says nothing of the lab’s own lateness when no phone reported any', () => {
+    render(<RoomPage />);
+    expect(screen.queryByTestId('room-server-late')).toBeNull();
+    expect(screen.queryByTestId('room-phones-busy')).toBeNull();
+  });
+
+  it('says plainly when the server ran late and which share of the phones were busy with their own work', () => {
+    const lane = aggregate.lanes[0] as RaceAggregate['lanes'][number];
+    setRoom({
+      ...appStore.getState().room,
+      aggregate: {
+        ...aggregate,
+        lanes: [
+          {
+            ...lane,
+            metrics: {
+              ...lane.metrics,
+              serverLatenessMs: distribution([
+                { participantId: 'phone-aaaa', value: 3 },
+                { participantId: 'phone-bbbb', value: 140.4 },
+              ]),
+              pageBusyMs: distribution([
+                { participantId: 'phone-aaaa', value: 62 },
+                { participantId: 'phone-bbbb', value: 233 },
+              ]),
+            },
+          },
+        ],
+      },
+    });
+    render(<RoomPage />);
+    expect(screen.getByTestId('room-server-late').textContent).toContain(
+      'The server fell 140 ms behind its own schedule: these figures include its queueing',
+    );
+    expect(screen.getByTestId('room-phones-busy').textContent).toContain(
+      '1 of 2 phones were busy with their own work for 100 ms or more at a time (longest 233 ms)',
+    );
+  });
+
   it('lists every participant’s own figure to 0.1 ms once opened, as their table shows it', async () => {
     render(<RoomPage />);
     expect(screen.queryByTestId('aggregate-everyone')).toBeNull();
