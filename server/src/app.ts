@@ -37,6 +37,7 @@ import * as sse from './transports/sse/index.ts';
 import * as webhookLane from './transports/webhook/index.ts';
 import type { LabServer } from './transports/websocket/index.ts';
 import * as websocket from './transports/websocket/index.ts';
+import { warmUp } from './warmup.ts';
 import { createReceiver, createWebhooks, type Receiver, type Webhooks } from './webhooks/index.ts';
 
 export type { Config } from './config.ts';
@@ -321,10 +322,33 @@ function listenOne(server: HttpServer, port: number, host: string): Promise<numb
  *  test harness do, written once. */
 export async function listen(
   app: AppHandle,
-  { port, receiverPort, host }: { port: number; receiverPort: number; host: string },
+  {
+    port,
+    receiverPort,
+    host,
+    warm = false,
+  }: {
+    port: number;
+    receiverPort: number;
+    host: string;
+    /** Run one tiny task through each lane over loopback before resolving (server/src/warmup.ts):
+     *  the first race after a start then costs what later ones do. */
+    warm?: boolean;
+  },
 ): Promise<Listening> {
-  return {
+  const listening = {
     port: await listenOne(app.httpServer, port, host),
     receiverPort: await listenOne(app.receiver.httpServer, receiverPort, host),
   };
+  if (warm) {
+    const tookMs = await warmUp(`http://${urlHost(host)}:${listening.port}`, app.logger);
+    app.logger.info({ tookMs: Math.round(tookMs) }, 'warmed up every lane');
+  }
+  return listening;
+}
+
+/** Where this process reaches its own listener: loopback for "any address", brackets for IPv6. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -53,6 +53,7 @@ async function serve(): Promise<void> {
     port: config.PORT,
     receiverPort: config.RECEIVER_PORT,
     host: config.HOST,
+    warm: true,
   });
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info({ port, host: config.HOST, dataDir: config.DATA_DIR }, 'listening');
