@@ -396,13 +396,16 @@ export function Timeline() {
 
   const lanesRef = useRef(lanes);
   lanesRef.current = lanes;
+  /** The chart exists only once a race has lanes: the drawing loop is set up when it appears. */
+  const shown = lanes.length > 0;
 
-  // The drawing loop, set up once per mount. It reads nothing of the page's layout or style while a
+  // The drawing loop, set up once the chart appears (not at every race). It reads nothing of the page's layout or style while a
   // race starts: the width comes from a ResizeObserver (read in a frame only when none has come yet),
   // the colours once, and again only when the layout changes. A read in a React effect, right after
   // the start's commit, forced the whole page's layout there (≈ 34 ms of a 300 ms start on a 2-core
   // machine). While the chart is off screen, its rows' counts still follow but the canvas is not
   // drawn: it is drawn once it scrolls into view.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the canvas exists only while `shown`; the loop is set up when it appears
   useEffect(() => {
     const canvas = canvasRef.current;
     const section = sectionRef.current;
@@ -474,7 +477,7 @@ export function Timeline() {
       restyle.disconnect();
       if (frame !== undefined) cancelAnimationFrame(frame);
     };
-  }, []);
+  }, [shown]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new race (runId) or lane set starts a fresh drawing
   useEffect(() => {
