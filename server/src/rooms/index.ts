@@ -10,12 +10,12 @@ import {
   SetScenarioRequest,
 } from '@transport-lab/shared';
 import type { Server } from 'socket.io';
-import type { z } from 'zod';
-import { AppError, errorBody, parseOrThrow } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { socketHandler } from '../socketHandler.ts';
 import { createRoomLimits } from './limits.ts';
 import { RoomService, type RoomSettings, type RoomsHandle } from './service.ts';
-import type { RoomNamespace, RoomSocket } from './types.ts';
+import type { RoomNamespace } from './types.ts';
 
 export type { RoomEndedListener, RoomsHandle } from './service.ts';
 
@@ -31,41 +31,6 @@ export interface Rooms {
   register(io: Server): void;
   /** Stops every room timer and drops the rooms (memory only). */
   close(): void;
-}
-
-type AfterAck = (fn: () => void) => void;
-
-/**
- * Wraps a `/room` handler: the ack is whichever argument comes last if it is a function (a client
- * may send junk, or no ack at all); the payload is parsed with its shared schema; the ack answers
- * once, `{ok: true, …}` or `{ok: false, error}`; nothing a client sends can throw past here.
- */
-function handle<S extends z.ZodType | undefined, R extends object>(
-  socket: RoomSocket,
-  logger: Logger,
-  event: string,
-  schema: S,
-  run: (payload: S extends z.ZodType ? z.output<S> : undefined, afterAck: AfterAck) => R | Promise<R>,
-) {
-  return (...args: unknown[]) => {
-    const last = args.at(-1);
-    const reply = typeof last === 'function' ? (last as (res: unknown) => void) : undefined;
-    const payload = reply && args.length === 1 ? undefined : args[0];
-    void (async () => {
-      const later: Array<() => void> = [];
-      try {
-        const parsed = schema ? parseOrThrow(schema, payload, `${event} payload`) : undefined;
-        const result = await run(parsed as never, (fn) => later.push(fn));
-        reply?.({ ok: true, ...result });
-        for (const fn of later) fn();
-      } catch (error) {
-        const body: ErrorBody = errorBody(error);
-        if (body.code === 'INTERNAL')
-          logger.error({ err: error, event, socketId: socket.id }, 'room handler failed');
-        reply?.({ ok: false, error: body });
-      }
-    })();
-  };
 }
 
 /**
@@ -115,15 +80,17 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
 
     socket.on(
       ROOM_EVENTS.hello,
-      handle(socket, logger, ROOM_EVENTS.hello, undefined, () => rooms.hello(socket)),
+      socketHandler(socket, logger, ROOM_EVENTS.hello, undefined, () => rooms.hello(socket)),
     );
     socket.on(
       ROOM_EVENTS.create,
-      handle(socket, logger, ROOM_EVENTS.create, CreateRoomRequest, (req) => rooms.create(socket, req)),
+      socketHandler(socket, logger, ROOM_EVENTS.create, CreateRoomRequest, (req) =>
+        rooms.create(socket, req),
+      ),
     );
     socket.on(
       ROOM_EVENTS.join,
-      handle(socket, logger, ROOM_EVENTS.join, JoinRoomRequest, async (req, afterAck) => {
+      socketHandler(socket, logger, ROOM_EVENTS.join, JoinRoomRequest, async (req, afterAck) => {
         const address = socket.handshake.address;
         const blockedMs = await limits.joinBlockedForMs(address);
         if (blockedMs > 0)
@@ -142,35 +109,35 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
     );
     socket.on(
       ROOM_EVENTS.leave,
-      handle(socket, logger, ROOM_EVENTS.leave, undefined, () => rooms.leave(socket)),
+      socketHandler(socket, logger, ROOM_EVENTS.leave, undefined, () => rooms.leave(socket)),
     );
     socket.on(
       ROOM_EVENTS.clock,
-      handle(socket, logger, ROOM_EVENTS.clock, ClockReport, (report) => rooms.clock(socket, report)),
+      socketHandler(socket, logger, ROOM_EVENTS.clock, ClockReport, (report) => rooms.clock(socket, report)),
     );
     socket.on(
       ROOM_EVENTS.setScenario,
-      handle(socket, logger, ROOM_EVENTS.setScenario, SetScenarioRequest, ({ scenario }) =>
+      socketHandler(socket, logger, ROOM_EVENTS.setScenario, SetScenarioRequest, ({ scenario }) =>
         rooms.setScenario(socket, scenario),
       ),
     );
     socket.on(
       ROOM_EVENTS.startRace,
-      handle(socket, logger, ROOM_EVENTS.startRace, undefined, () => rooms.startRace(socket)),
+      socketHandler(socket, logger, ROOM_EVENTS.startRace, undefined, () => rooms.startRace(socket)),
     );
     socket.on(
       ROOM_EVENTS.injectFault,
-      handle(socket, logger, ROOM_EVENTS.injectFault, InjectFaultRequest, ({ fault }) =>
+      socketHandler(socket, logger, ROOM_EVENTS.injectFault, InjectFaultRequest, ({ fault }) =>
         rooms.injectFault(socket, fault),
       ),
     );
     socket.on(
       ROOM_EVENTS.end,
-      handle(socket, logger, ROOM_EVENTS.end, undefined, () => rooms.end(socket)),
+      socketHandler(socket, logger, ROOM_EVENTS.end, undefined, () => rooms.end(socket)),
     );
     socket.on(
       ROOM_EVENTS.result,
-      handle(socket, logger, ROOM_EVENTS.result, RaceResult, (result) => rooms.result(socket, result)),
+      socketHandler(socket, logger, ROOM_EVENTS.result, RaceResult, (result) => rooms.result(socket, result)),
     );
 
     socket.on('disconnect', () => {

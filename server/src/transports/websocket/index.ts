@@ -1,7 +1,6 @@
 import {
   CancelRequest,
   type ClientToServerEvents,
-  type ErrorBody,
   isTerminalEvent,
   type ServerToClientEvents,
   SOCKET_EVENTS,
@@ -10,10 +9,9 @@ import {
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import type { Server, Socket } from 'socket.io';
-import type { z } from 'zod';
-import { errorBody, parseOrThrow } from '../../errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { TagTask } from '../../observability/wireLedger.ts';
+import { socketHandler } from '../../socketHandler.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
 import { measureHandshakes } from './handshakeWire.ts';
 
@@ -32,35 +30,6 @@ export interface WebsocketDeps {
 }
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
-
-/**
- * Wraps a socket handler: the payload is parsed with its shared schema, the ack is called exactly
- * once with `{ok: true, …}` or `{ok: false, error}`, and nothing a client sends can throw past here.
- */
-function handle<S extends z.ZodType, R extends object>(
-  socket: LabSocket,
-  logger: Logger,
-  event: string,
-  schema: S,
-  run: (payload: z.output<S>) => Promise<R>,
-) {
-  return (payload: unknown, ack: unknown) => {
-    const reply = typeof ack === 'function' ? (ack as (res: unknown) => void) : undefined;
-    const fail = (error: ErrorBody) => reply?.({ ok: false, error });
-    void (async () => {
-      try {
-        const parsed = parseOrThrow(schema, payload, `${event} payload`);
-        const result = await run(parsed);
-        reply?.({ ok: true, ...result });
-      } catch (error) {
-        const body = errorBody(error);
-        if (body.code === 'INTERNAL')
-          logger.error({ err: error, event, socketId: socket.id }, 'socket handler failed');
-        fail(body);
-      }
-    })();
-  };
-}
 
 /**
  * The websocket lane. Each task's events go to the room `task:<id>`; socket.io's connection state
@@ -88,7 +57,7 @@ export function register({ io, engine, logger, tagTask, reportHandshakes }: Webs
 
     socket.on(
       SOCKET_EVENTS.start,
-      handle(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
+      socketHandler(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
         // Join the room before the task exists, so that its `queued` event reaches this socket.
         const id = engine.newTaskId();
         tagTask?.(id, socket.request);
@@ -106,23 +75,29 @@ export function register({ io, engine, logger, tagTask, reportHandshakes }: Webs
 
     socket.on(
       SOCKET_EVENTS.subscribe,
-      handle(socket, logger, SOCKET_EVENTS.subscribe, SubscribeRequest, async ({ taskId, afterSeq }) => {
-        // Join first, then read: an event stored in between comes both ways and the client
-        // drops the second copy; none can fall between the two.
-        const known = await engine.getOrThrow(taskId);
-        if (!TERMINAL_STATUSES.has(known.status)) {
-          followed.add(taskId);
-          socket.join(taskRoom(taskId));
-        }
-        const events = await engine.eventsAfter(taskId, afterSeq);
-        const task = await engine.getOrThrow(taskId);
-        return { task, events };
-      }),
+      socketHandler(
+        socket,
+        logger,
+        SOCKET_EVENTS.subscribe,
+        SubscribeRequest,
+        async ({ taskId, afterSeq }) => {
+          // Join first, then read: an event stored in between comes both ways and the client
+          // drops the second copy; none can fall between the two.
+          const known = await engine.getOrThrow(taskId);
+          if (!TERMINAL_STATUSES.has(known.status)) {
+            followed.add(taskId);
+            socket.join(taskRoom(taskId));
+          }
+          const events = await engine.eventsAfter(taskId, afterSeq);
+          const task = await engine.getOrThrow(taskId);
+          return { task, events };
+        },
+      ),
     );
 
     socket.on(
       SOCKET_EVENTS.cancel,
-      handle(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => ({
+      socketHandler(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => ({
         task: await engine.cancel(taskId),
       })),
     );
