@@ -15,7 +15,15 @@ import { type Config, staticDirIsBuilt } from './config.ts';
 import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
 import { lanUrls } from './http/lanUrls.ts';
-import { apiNotFound, errorHandler, jsonBody, requestLogging, requireJsonBody } from './http/middleware.ts';
+import {
+  apiNotFound,
+  bodyLimit,
+  errorHandler,
+  jsonBody,
+  pageErrorHandler,
+  requestLogging,
+  requireJsonBody,
+} from './http/middleware.ts';
 import { commonRoutes } from './http/taskRoutes.ts';
 import { requestWireBytes } from './http/wireBytes.ts';
 import { laneRoutes, registerWireReport } from './http/wireReport.ts';
@@ -158,6 +166,7 @@ export async function createServer(
     requestLogging(logger),
     metrics.timeRequests,
     requireJsonBody,
+    bodyLimit(config.BODY_LIMIT_BYTES),
     jsonBody(config.BODY_LIMIT_BYTES),
     ...(requestBytes ? [requestBytes.stamp] : []),
   );
@@ -234,6 +243,8 @@ export async function createServer(
         .send('The client is not built. Run `npm start`, which builds it, or `npm run dev`.');
     });
   }
+
+  app.use(pageErrorHandler(logger));
 
   const httpServer = createHttpServer(app);
   const io: LabServer = new Server(httpServer, {
