@@ -9,8 +9,9 @@ import {
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import type { Server, Socket } from 'socket.io';
+import type { TaskOwnership } from '../../access/index.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { TagTask } from '../../observability/wireLedger.ts';
+import { type TagTask, tagOf } from '../../observability/wireLedger.ts';
 import { socketHandler } from '../../socketHandler.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
 import { measureHandshakes } from './handshakeWire.ts';
@@ -27,6 +28,8 @@ export interface WebsocketDeps {
   /** Send each socket `connection:wire`, its upgrade's bytes as the server read and wrote them
    *  (off with WIRE_ACCOUNTING=off). */
   reportHandshakes: boolean;
+  /** Who may cancel which task (access/ownership.ts). */
+  ownership: TaskOwnership;
 }
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
@@ -38,7 +41,7 @@ export const taskRoom = (taskId: string) => `task:${taskId}`;
  * restart), the client sends `task:subscribe` with the last seq it applied and the ack carries
  * the rest from the store. Clients drop duplicate seqs.
  */
-export function register({ io, engine, logger, tagTask, reportHandshakes }: WebsocketDeps): void {
+export function register({ io, engine, logger, tagTask, reportHandshakes, ownership }: WebsocketDeps): void {
   /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
    *  holds no other lane's traffic. */
   const followed = new Set<string>();
@@ -54,6 +57,8 @@ export function register({ io, engine, logger, tagTask, reportHandshakes }: Webs
   io.on('connection', (socket: LabSocket) => {
     const wire = handshakeOf?.(socket.request);
     if (wire) socket.emit(SOCKET_EVENTS.wire, wire);
+    /** Tasks this connection started: its own to cancel, tagged or not. */
+    const started = new Set<string>();
 
     socket.on(
       SOCKET_EVENTS.start,
@@ -62,6 +67,7 @@ export function register({ io, engine, logger, tagTask, reportHandshakes }: Webs
         const id = engine.newTaskId();
         tagTask?.(id, socket.request);
         followed.add(id);
+        started.add(id);
         socket.join(taskRoom(id));
         try {
           return { task: await engine.create(spec, id) };
@@ -97,9 +103,15 @@ export function register({ io, engine, logger, tagTask, reportHandshakes }: Webs
 
     socket.on(
       SOCKET_EVENTS.cancel,
-      socketHandler(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => ({
-        task: await engine.cancel(taskId),
-      })),
+      socketHandler(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => {
+        await ownership.authorizeCancel(taskId, {
+          // The handshake's, kept by socket.io: the request's own socket may be gone by now.
+          peer: { address: socket.handshake.address, headers: socket.handshake.headers },
+          runId: tagOf(socket.request)?.runId,
+          startedHere: started.has(taskId),
+        });
+        return { task: await engine.cancel(taskId) };
+      }),
     );
   });
 }
