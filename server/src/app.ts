@@ -22,6 +22,7 @@ import {
   errorHandler,
   jsonBody,
   pageErrorHandler,
+  pageNotFound,
   requestLogging,
   requireJsonBody,
 } from './http/middleware.ts';
@@ -253,7 +254,7 @@ export async function createServer(
     });
   }
 
-  app.use(pageErrorHandler(logger));
+  app.use(pageNotFound, pageErrorHandler(logger));
 
   const httpServer = createHttpServer(app);
   const io: LabServer = new Server(httpServer, {

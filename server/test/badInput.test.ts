@@ -94,6 +94,15 @@ describe('bad percent-encoding in a path', () => {
   );
 });
 
+describe('a page path nothing answers', () => {
+  it('answers a plain 404 line, not express’s HTML page', async () => {
+    const answer = await send(page.baseUrl, 'POST', '/room/x', { accept: 'text/html' });
+    expect(answer.status).toBe(404);
+    expect(answer.contentType).toMatch(/^text\/plain/);
+    expect(answer.body).toBe('404 Not Found\n');
+  });
+});
+
 describe('bodies the server cannot read', () => {
   const json = { 'content-type': 'application/json' };
 

@@ -152,6 +152,15 @@ export function errorHandler(limitBytes: number): ErrorRequestHandler {
   };
 }
 
+/** A page path nothing answers (a POST to `/x`): a plain line, not express's HTML page. */
+export const pageNotFound: RequestHandler = (_req, res) => {
+  res
+    .status(404)
+    .type('text/plain; charset=utf-8')
+    .setHeader('Cache-Control', 'no-store')
+    .send('404 Not Found\n');
+};
+
 /**
  * The last handler of the page's own paths (the built page, its single-page fallback): a bad path
  * (`/%ZZ`) or any failure answers a plain line with the status, never express's default page, which
