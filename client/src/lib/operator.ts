@@ -12,13 +12,13 @@ type TokenStorage = Pick<Storage, 'getItem' | 'setItem'>;
 export function adoptOperatorLink(
   location: Pick<Location, 'href'>,
   history: Pick<History, 'replaceState' | 'state'>,
-  storage: TokenStorage,
+  storage: TokenStorage | undefined = sessionStorageOrNone(),
 ): void {
   const url = new URL(location.href);
   const given = url.searchParams.get(OPERATOR.linkParam);
   if (given === null) return;
   const token = OperatorToken.safeParse(given);
-  if (token.success) storage.setItem(OPERATOR.storageKey, token.data);
+  if (token.success) storage?.setItem(OPERATOR.storageKey, token.data);
   url.searchParams.delete(OPERATOR.linkParam);
   history.replaceState(history.state, '', url.href);
 }
@@ -32,7 +32,8 @@ export function operatorHeaders(
   return token.success ? { authorization: operatorAuthorization(token.data) } : {};
 }
 
-/** sessionStorage, or none where it is missing or refused (a test, a locked-down browser). */
+/** sessionStorage, or none where it is missing or refused (a test; a browser that blocks storage
+ *  throws on the mere read of `window.sessionStorage`). */
 function sessionStorageOrNone(): TokenStorage | undefined {
   try {
     return typeof sessionStorage === 'undefined' ? undefined : sessionStorage;

@@ -12,7 +12,7 @@ import {
 import type { Server } from 'socket.io';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { socketHandler } from '../socketHandler.ts';
+import { socketHandler as handle } from '../socketHandler.ts';
 import { createRoomLimits } from './limits.ts';
 import { RoomService, type RoomSettings, type RoomsHandle } from './service.ts';
 import type { RoomNamespace } from './types.ts';
@@ -80,17 +80,15 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
 
     socket.on(
       ROOM_EVENTS.hello,
-      socketHandler(socket, logger, ROOM_EVENTS.hello, undefined, () => rooms.hello(socket)),
+      handle(socket, logger, ROOM_EVENTS.hello, undefined, () => rooms.hello(socket)),
     );
     socket.on(
       ROOM_EVENTS.create,
-      socketHandler(socket, logger, ROOM_EVENTS.create, CreateRoomRequest, (req) =>
-        rooms.create(socket, req),
-      ),
+      handle(socket, logger, ROOM_EVENTS.create, CreateRoomRequest, (req) => rooms.create(socket, req)),
     );
     socket.on(
       ROOM_EVENTS.join,
-      socketHandler(socket, logger, ROOM_EVENTS.join, JoinRoomRequest, async (req, afterAck) => {
+      handle(socket, logger, ROOM_EVENTS.join, JoinRoomRequest, async (req, afterAck) => {
         const address = socket.handshake.address;
         const blockedMs = await limits.joinBlockedForMs(address);
         if (blockedMs > 0)
@@ -109,35 +107,35 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
     );
     socket.on(
       ROOM_EVENTS.leave,
-      socketHandler(socket, logger, ROOM_EVENTS.leave, undefined, () => rooms.leave(socket)),
+      handle(socket, logger, ROOM_EVENTS.leave, undefined, () => rooms.leave(socket)),
     );
     socket.on(
       ROOM_EVENTS.clock,
-      socketHandler(socket, logger, ROOM_EVENTS.clock, ClockReport, (report) => rooms.clock(socket, report)),
+      handle(socket, logger, ROOM_EVENTS.clock, ClockReport, (report) => rooms.clock(socket, report)),
     );
     socket.on(
       ROOM_EVENTS.setScenario,
-      socketHandler(socket, logger, ROOM_EVENTS.setScenario, SetScenarioRequest, ({ scenario }) =>
+      handle(socket, logger, ROOM_EVENTS.setScenario, SetScenarioRequest, ({ scenario }) =>
         rooms.setScenario(socket, scenario),
       ),
     );
     socket.on(
       ROOM_EVENTS.startRace,
-      socketHandler(socket, logger, ROOM_EVENTS.startRace, undefined, () => rooms.startRace(socket)),
+      handle(socket, logger, ROOM_EVENTS.startRace, undefined, () => rooms.startRace(socket)),
     );
     socket.on(
       ROOM_EVENTS.injectFault,
-      socketHandler(socket, logger, ROOM_EVENTS.injectFault, InjectFaultRequest, ({ fault }) =>
+      handle(socket, logger, ROOM_EVENTS.injectFault, InjectFaultRequest, ({ fault }) =>
         rooms.injectFault(socket, fault),
       ),
     );
     socket.on(
       ROOM_EVENTS.end,
-      socketHandler(socket, logger, ROOM_EVENTS.end, undefined, () => rooms.end(socket)),
+      handle(socket, logger, ROOM_EVENTS.end, undefined, () => rooms.end(socket)),
     );
     socket.on(
       ROOM_EVENTS.result,
-      socketHandler(socket, logger, ROOM_EVENTS.result, RaceResult, (result) => rooms.result(socket, result)),
+      handle(socket, logger, ROOM_EVENTS.result, RaceResult, (result) => rooms.result(socket, result)),
     );
 
     socket.on('disconnect', () => {

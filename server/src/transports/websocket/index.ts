@@ -12,7 +12,7 @@ import type { Server, Socket } from 'socket.io';
 import type { TaskOwnership } from '../../access/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { type TagTask, tagOf } from '../../observability/wireLedger.ts';
-import { socketHandler } from '../../socketHandler.ts';
+import { socketHandler as handle } from '../../socketHandler.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
 import { measureHandshakes } from './handshakeWire.ts';
 
@@ -62,7 +62,7 @@ export function register({ io, engine, logger, tagTask, reportHandshakes, owners
 
     socket.on(
       SOCKET_EVENTS.start,
-      socketHandler(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
+      handle(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
         // Join the room before the task exists, so that its `queued` event reaches this socket.
         const id = engine.newTaskId();
         tagTask?.(id, socket.request);
@@ -81,29 +81,23 @@ export function register({ io, engine, logger, tagTask, reportHandshakes, owners
 
     socket.on(
       SOCKET_EVENTS.subscribe,
-      socketHandler(
-        socket,
-        logger,
-        SOCKET_EVENTS.subscribe,
-        SubscribeRequest,
-        async ({ taskId, afterSeq }) => {
-          // Join first, then read: an event stored in between comes both ways and the client
-          // drops the second copy; none can fall between the two.
-          const known = await engine.getOrThrow(taskId);
-          if (!TERMINAL_STATUSES.has(known.status)) {
-            followed.add(taskId);
-            socket.join(taskRoom(taskId));
-          }
-          const events = await engine.eventsAfter(taskId, afterSeq);
-          const task = await engine.getOrThrow(taskId);
-          return { task, events };
-        },
-      ),
+      handle(socket, logger, SOCKET_EVENTS.subscribe, SubscribeRequest, async ({ taskId, afterSeq }) => {
+        // Join first, then read: an event stored in between comes both ways and the client
+        // drops the second copy; none can fall between the two.
+        const known = await engine.getOrThrow(taskId);
+        if (!TERMINAL_STATUSES.has(known.status)) {
+          followed.add(taskId);
+          socket.join(taskRoom(taskId));
+        }
+        const events = await engine.eventsAfter(taskId, afterSeq);
+        const task = await engine.getOrThrow(taskId);
+        return { task, events };
+      }),
     );
 
     socket.on(
       SOCKET_EVENTS.cancel,
-      socketHandler(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => {
+      handle(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => {
         await ownership.authorizeCancel(taskId, {
           // The handshake's, kept by socket.io: the request's own socket may be gone by now.
           peer: { address: socket.handshake.address, headers: socket.handshake.headers },
