@@ -10,9 +10,12 @@ export default defineConfig({
   server: {
     // Through the proxy, x-request-bytes counts the proxy's request, not the browser's: measure wire
     // cost against the built page served by the server itself.
+    // xfwd: the proxy says whom it forwards for (X-Forwarded-For), so that the server tells a phone
+    // on the network from this machine: through the proxy every request comes from loopback, and
+    // loopback alone would make everyone the operator (docs/security.md).
     proxy: {
-      '/api': { target: SERVER },
-      '/socket.io': { target: SERVER, ws: true },
+      '/api': { target: SERVER, xfwd: true },
+      '/socket.io': { target: SERVER, ws: true, xfwd: true },
     },
   },
 });

@@ -10,12 +10,22 @@ import {
 } from '@transport-lab/shared';
 import express, { Router } from 'express';
 import { Server } from 'socket.io';
+import { createOperatorGate, createTaskOwnership, type OperatorGate } from './access/index.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
 import { lanUrls } from './http/lanUrls.ts';
-import { apiNotFound, errorHandler, jsonBody, requestLogging, requireJsonBody } from './http/middleware.ts';
+import {
+  apiNotFound,
+  bodyLimit,
+  errorHandler,
+  jsonBody,
+  pageErrorHandler,
+  pageNotFound,
+  requestLogging,
+  requireJsonBody,
+} from './http/middleware.ts';
 import { commonRoutes } from './http/taskRoutes.ts';
 import { requestWireBytes } from './http/wireBytes.ts';
 import { laneRoutes, registerWireReport } from './http/wireReport.ts';
@@ -67,6 +77,8 @@ export interface AppHandle {
   faults: Faults;
   /** Network conditions: each browser's link, shaping its connections (server/src/network). */
   network: Network;
+  /** Who is the operator: this machine, or a request with OPERATOR_TOKEN (server/src/access). */
+  operator: OperatorGate;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -94,13 +106,19 @@ export async function createServer(
   const network = createNetwork({ enabled: config.NETWORK_SHAPING === 'on' });
   // Task → run and lane for the faults too (durable: the receiver and a stalled downstream find a
   // run's tasks by it, whether the wire is counted or not).
+  // Who may do what (docs/security.md): the operator (this machine, or OPERATOR_TOKEN) for what
+  // reaches everyone; a task's run (its lab tag, a capability only its page knows) for the task.
+  const operator = createOperatorGate(config.OPERATOR_TOKEN);
+  const faultStore = sqliteFaultStore(stores.db);
+  const ownership = createTaskOwnership({ operator, runOfTask: (taskId) => faultStore.runOfTask(taskId) });
   const faults = createFaults({
     config,
-    store: sqliteFaultStore(stores.db),
+    store: faultStore,
     engine,
     wire,
     logger,
     restart: deps.restart,
+    operator,
   });
   const tagTask: TagTask = (taskId, req) => {
     if (accounting) wire.tagTask(taskId, req);
@@ -159,6 +177,7 @@ export async function createServer(
     requestLogging(logger),
     metrics.timeRequests,
     requireJsonBody,
+    bodyLimit(config.BODY_LIMIT_BYTES),
     jsonBody(config.BODY_LIMIT_BYTES),
     ...(requestBytes ? [requestBytes.stamp] : []),
   );
@@ -205,7 +224,7 @@ export async function createServer(
     faults: config.FAULTS,
     lanUrls: lanUrls(config.HOST, httpServer.address()),
   });
-  api.use(commonRoutes({ engine, storeKind: store.kind, startedAt, settings }));
+  api.use(commonRoutes({ engine, storeKind: store.kind, startedAt, settings, ownership }));
   api.get(API_PATHS.metrics, async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
@@ -236,12 +255,14 @@ export async function createServer(
     });
   }
 
+  app.use(pageNotFound, pageErrorHandler(logger));
+
   const httpServer = createHttpServer(app);
   const io: LabServer = new Server(httpServer, {
     serveClient: false,
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
   });
-  websocket.register({ io, engine, logger, tagTask, reportHandshakes: accounting });
+  websocket.register({ io, engine, logger, tagTask, reportHandshakes: accounting, ownership });
   rooms.register(io);
   boards.registerSocket(io);
   // After socket.io has taken over the server's request listeners, so that the ledger's own,
@@ -298,6 +319,7 @@ export async function createServer(
     boards,
     network,
     faults,
+    operator,
     close,
   };
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOM_LIMITS } from '@transport-lab/shared';
+import { OperatorToken, ROOM_LIMITS } from '@transport-lab/shared';
 import { z } from 'zod';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -55,6 +55,12 @@ export const Config = z.object({
   /** `off` closes `POST /api/faults` (403 FORBIDDEN with a message naming this setting): for a server
    *  shared by people who did not agree to have their races broken. `GET` still lists what was done. */
   FAULTS: z.enum(['on', 'off']).default('on'),
+  /** The operator's credential (docs/security.md): actions that reach other people's races
+   *  (restart-server, a receiver that never answers) are allowed from this machine, and from
+   *  elsewhere only with `Authorization: Bearer <token>`. Unset, `npm start` makes a random one and
+   *  prints it in the presenter's link (`/?operator=<token>`); a server started otherwise without
+   *  one accepts this machine only. ≥ 32 characters; keep it out of shared files. */
+  OPERATOR_TOKEN: OperatorToken.optional(),
   /** Most people one room holds at once, presenter included; one more join answers ROOM_FULL. */
   ROOM_MAX_PARTICIPANTS: z.coerce
     .number()

@@ -1,5 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { generateOperatorToken } from './access/index.ts';
+import { repoRoot } from './config.ts';
 import { RESTART_EXIT_CODE, type SupervisorMessage } from './supervisor.ts';
 
 /**
@@ -13,7 +16,13 @@ const serverEntry = fileURLToPath(new URL('./serve.ts', import.meta.url));
 
 let child: ChildProcess | undefined;
 let stopping: NodeJS.Signals | undefined;
+// The .env is read here as well as in the server, so that an OPERATOR_TOKEN set there is the one
+// the server gets (the shell's still wins); without one, the token is made here, once, so that every
+// server this supervisor starts (a restart) takes the same and the presenter's link keeps working.
+const envFile = `${repoRoot}/.env`;
+if (existsSync(envFile)) process.loadEnvFile(envFile);
 const env = { ...process.env };
+if (!env.OPERATOR_TOKEN) env.OPERATOR_TOKEN = generateOperatorToken();
 
 function start(): void {
   const started = fork(serverEntry, process.argv.slice(2), {

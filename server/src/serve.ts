@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
+import { generateOperatorToken } from './access/index.ts';
 import { createServer, listen } from './app.ts';
 import { ConfigError, loadConfig, repoRoot } from './config.ts';
+import { lanUrls } from './http/lanUrls.ts';
+import { operatorLines } from './http/operatorLinks.ts';
 import { createLogger } from './observability/logger.ts';
 import { RESTART_EXIT_CODE, type SupervisorMessage } from './supervisor.ts';
 
@@ -26,6 +29,10 @@ async function serve(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const supervised = typeof process.send === 'function';
+  // Under `npm start` the supervisor made the token (or passed OPERATOR_TOKEN on), so that it
+  // outlives a restart; run alone, this process makes its own.
+  const operatorToken = config.OPERATOR_TOKEN ?? generateOperatorToken();
+  config = { ...config, OPERATOR_TOKEN: operatorToken };
 
   let shuttingDown = false;
   const shutdown = (signal: string, exitCode: number) => {
@@ -58,9 +65,11 @@ async function serve(): Promise<void> {
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info({ port, host: config.HOST, dataDir: config.DATA_DIR }, 'listening');
   // A plain line a person (and the tests that spawn this process) can read.
-  console.log(
-    `Transport Lab listening on http://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${port}`,
-  );
+  const localUrl = `http://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${port}`;
+  console.log(`Transport Lab listening on ${localUrl}`);
+  // On stdout only, never in the structured log: whoever reads the log need not be the operator.
+  for (const line of operatorLines(localUrl, lanUrls(config.HOST, app.httpServer.address()), operatorToken))
+    console.log(line);
   const receiver = app.receiver.urls();
   logger.info({ ...receiver, receiverPort }, 'webhook receiver listening');
   console.log(`Built-in webhook receiver ("your backend") at ${receiver?.webhookUrl ?? 'nowhere'}`);

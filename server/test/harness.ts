@@ -32,8 +32,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server in this process on a free port, with its own SQLite file. */
-export async function startTestServer(env: Partial<Record<keyof Config, string>> = {}): Promise<TestServer> {
+/** A real server in this process on a free port, with its own SQLite file; `deps` as createServer's. */
+export async function startTestServer(
+  env: Partial<Record<keyof Config, string>> = {},
+  deps: Parameters<typeof createServer>[2] = {},
+): Promise<TestServer> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
   const config = loadConfig({
     LOG_LEVEL: 'silent',
@@ -42,7 +45,7 @@ export async function startTestServer(env: Partial<Record<keyof Config, string>>
     DATA_DIR: dataDir,
     PORT: '0',
   });
-  const app = await createServer(config);
+  const app = await createServer(config, undefined, deps);
   const { port, receiverPort } = await listen(app, { port: 0, receiverPort: 0, host: '127.0.0.1' });
   return {
     app,

@@ -6,8 +6,9 @@ import {
   BoardSubscribeRequest,
 } from '@transport-lab/shared';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { AppError, errorBody, parseOrThrow } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { socketHandler, splitAck } from '../socketHandler.ts';
 import type { BoardService } from './service.ts';
 
 type BoardNamespace = Namespace<BoardClientToServerEvents, BoardServerToClientEvents>;
@@ -46,22 +47,30 @@ export function registerBoardSocket({
       for (const off of unwatch.splice(0)) off();
     });
 
+    // Counted before anything is parsed, junk included: each subscription costs a listener until
+    // disconnect, so past the cap a connection's asks are answered here and go no further.
     let subscriptions = 0;
-    socket.on(BOARD_EVENTS.subscribe, (payload: unknown, ack: unknown) => {
-      const reply = typeof ack === 'function' ? (ack as (res: unknown) => void) : () => undefined;
-      void (async () => {
-        try {
-          if (++subscriptions > MAX_SUBSCRIPTIONS_PER_SOCKET) {
-            throw new AppError(
-              'RATE_LIMITED',
-              `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection.`,
-            );
-          }
-          const { code, after, presenter } = parseOrThrow(
-            BoardSubscribeRequest,
-            payload,
-            `${BOARD_EVENTS.subscribe} payload`,
-          );
+    socket.use((packet, next) => {
+      if (packet[0] !== BOARD_EVENTS.subscribe || ++subscriptions <= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+        next();
+        return;
+      }
+      splitAck(packet.slice(1)).reply?.({
+        ok: false,
+        error: new AppError(
+          'RATE_LIMITED',
+          `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection.`,
+        ).toBody(),
+      });
+    });
+    socket.on(
+      BOARD_EVENTS.subscribe,
+      socketHandler(
+        socket,
+        logger,
+        BOARD_EVENTS.subscribe,
+        BoardSubscribeRequest,
+        async ({ code, after, presenter }) => {
           let map: Awaited<ReturnType<BoardService['propagation']>> | undefined;
           if (presenter) {
             const role = await boards.authorize(code, presenter);
@@ -83,14 +92,9 @@ export function registerBoardSocket({
           socket.join(boardRoom(code));
           unwatch.push(following.off);
           if (presenter) map = await boards.propagation(code);
-          reply({ ok: true, catchUp: following.catchUp, ...(map ? { map } : {}) });
-        } catch (error) {
-          const body = errorBody(error);
-          if (body.code === 'INTERNAL')
-            logger.error({ err: error, socketId: socket.id }, 'board subscribe failed');
-          reply({ ok: false, error: body });
-        }
-      })();
-    });
+          return { catchUp: following.catchUp, ...(map ? { map } : {}) };
+        },
+      ),
+    );
   });
 }

@@ -13,6 +13,7 @@ import {
 } from '@transport-lab/shared';
 import { createSession, type Session } from 'better-sse';
 import { Webhook } from 'standardwebhooks';
+import { decodePathSegment, readBody } from '../http/body.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { generateSecret } from '../webhooks/dispatcher.ts';
@@ -145,18 +146,14 @@ export function createBoardRelay(deps: BoardRelayDeps): BoardRelay {
   }
 
   async function receive(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > deps.bodyLimitBytes) {
-        sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Body larger than ${deps.bodyLimitBytes} bytes.`);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+    // A connection that fails mid-body has nobody left to answer.
+    const raw = await readBody(req, deps.bodyLimitBytes).catch(() => null);
+    if (raw === null) return;
+    if (raw === undefined) {
+      // Answered at once; the rest is read and dropped so that the 413 arrives (http/body.ts).
+      sendError(res, 413, 'PAYLOAD_TOO_LARGE', `Body larger than ${deps.bodyLimitBytes} bytes.`);
+      return;
     }
-    const raw = Buffer.concat(chunks);
     let claimed: string | undefined;
     try {
       const parsed = RoomCode.safeParse(
@@ -209,7 +206,7 @@ export function createBoardRelay(deps: BoardRelayDeps): BoardRelay {
   }
 
   async function openRelay(req: IncomingMessage, res: ServerResponse, rawCode: string): Promise<void> {
-    const parsed = RoomCode.safeParse(decodeURIComponent(rawCode));
+    const parsed = RoomCode.safeParse(decodePathSegment(rawCode));
     if (!parsed.success) {
       sendError(res, 400, 'VALIDATION_FAILED', 'Invalid room code.');
       return;

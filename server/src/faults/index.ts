@@ -10,10 +10,12 @@ import {
   type FaultResponse,
   FaultsQuery,
   type FaultsResponse,
+  faultReachesOthers,
   LANES,
   type ReceiverMode,
 } from '@transport-lab/shared';
 import type { Router } from 'express';
+import { type OperatorGate, peerOf } from '../access/index.ts';
 import type { Config } from '../config.ts';
 import { AppError, parseOrThrow } from '../errors.ts';
 import { epochNow } from '../observability/clock.ts';
@@ -40,6 +42,8 @@ export interface FaultsDeps {
    * when nothing would start it again (a test's in-process server): the restart is then refused.
    */
   restart?: () => void;
+  /** Faults that reach other runs are the operator's (`faultReachesOthers`). */
+  operator: OperatorGate;
 }
 
 export interface Faults {
@@ -61,9 +65,12 @@ interface ReceiverFault {
   remaining?: number;
 }
 
+/** Runs with a receiver fault held at once; past it the oldest is forgotten (answers normally). */
+export const MAX_RECEIVER_FAULTS = 10_000;
+
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-export function createFaults({ config, store, engine, wire, logger, restart }: FaultsDeps): Faults {
+export function createFaults({ config, store, engine, wire, logger, restart, operator }: FaultsDeps): Faults {
   const log = logger.child({ component: 'faults' });
   const streams = createStreamBuffers();
   const receiverFaults = new Map<string, ReceiverFault>();
@@ -114,11 +121,16 @@ export function createFaults({ config, store, engine, wire, logger, restart }: F
             summary: had ? 'Receiver answers normally again.' : 'Receiver was already answering normally.',
           };
         }
+        receiverFaults.delete(fault.runId); // set anew as the newest, for the bound below
         receiverFaults.set(fault.runId, {
           mode: fault.mode,
           retryAfterS: fault.retryAfterS,
           remaining: fault.count,
         });
+        // One entry per run named: bounded, so that naming endless made-up runs costs no memory.
+        if (receiverFaults.size > MAX_RECEIVER_FAULTS) {
+          receiverFaults.delete(receiverFaults.keys().next().value as string);
+        }
         const how = {
           'fail-500': 'answers 500',
           timeout: 'never answers (the attempt times out)',
@@ -174,6 +186,9 @@ export function createFaults({ config, store, engine, wire, logger, restart }: F
           );
         }
         const fault = parseOrThrow(Fault, req.body, 'fault');
+        // Within its run, naming the run is the right to it; beyond, only the operator's.
+        const reach = faultReachesOthers(fault);
+        if (reach) operator.require(peerOf(req), reach);
         const at = epochNow();
         const { affected, summary, after } = await apply(fault, req.socket);
         const record: FaultRecord = { id: randomUUID(), fault, at, affected, summary };

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import { REQUEST_ID_HEADER } from '@transport-lab/shared';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import { AppError, INTERNAL_ERROR_BODY } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { discardBody } from './body.ts';
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -42,44 +43,105 @@ export const requireJsonBody: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * A body whose declared Content-Length is over the limit is refused before a byte of it is read:
+ * the 413 goes at once and the rest is discarded (bounded, http/body.ts). body-parser alone would
+ * read all of it first, however large, and only then answer.
+ */
+export function bodyLimit(limitBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (!(declared > limitBytes)) {
+      next();
+      return;
+    }
+    discardBody(req);
+    next(payloadTooLarge(limitBytes));
+  };
+}
+
 export function jsonBody(limitBytes: number): RequestHandler {
   return express.json({ limit: limitBytes, type: 'application/json', strict: true });
 }
 
-/** body-parser's error types, each turned into the fitting AppError. */
-function fromBodyParser(error: unknown, limitBytes: number): AppError | undefined {
-  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  switch ((error as { type: unknown }).type) {
+const payloadTooLarge = (limitBytes: number) =>
+  new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${limitBytes} bytes.`, { limitBytes });
+
+/** body-parser's (and raw-body's) error types, each turned into the fitting AppError. */
+function fromBodyParser(error: object, limitBytes: number): AppError | undefined {
+  if (!('type' in error)) return undefined;
+  switch (error.type) {
     case 'entity.too.large':
-      return new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${limitBytes} bytes.`, {
-        limitBytes,
-      });
+      return payloadTooLarge(limitBytes);
     case 'entity.parse.failed':
       return new AppError('MALFORMED_JSON', 'Request body is not valid JSON.');
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Request body must be UTF-8 JSON.');
+      return new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Request body must be UTF-8 JSON, sent as is or with Content-Encoding gzip, deflate or br.',
+      );
     case 'request.aborted':
       return new AppError('VALIDATION_FAILED', 'The request was aborted before its body arrived.');
+    case 'request.size.invalid':
+      return new AppError('VALIDATION_FAILED', 'The request body is not as long as its Content-Length says.');
     default:
       return undefined;
   }
+}
+
+/** The 4xx status a library error carries (express's router, body-parser, serve-static: http-errors
+ *  sets both `status` and `statusCode`), or undefined. */
+export function clientErrorStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const status = 'status' in error ? error.status : 'statusCode' in error ? error.statusCode : undefined;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500
+    ? status
+    : undefined;
+}
+
+/**
+ * Any error a client caused, as the AppError to answer with; undefined for the server's own
+ * failures. Ours are AppErrors already; a library's carry a 4xx status, and their own message is
+ * not passed on (it names internals: "Failed to decode param", zlib's codes).
+ */
+export function toClientError(error: unknown, req: Request, limitBytes: number): AppError | undefined {
+  if (error instanceof AppError) return error;
+  const status = clientErrorStatus(error);
+  if (status === undefined || typeof error !== 'object' || error === null) return undefined;
+  const typed = fromBodyParser(error, limitBytes);
+  if (typed) return typed;
+  // Express's router decodes each path parameter with decodeURIComponent, which throws on `%ZZ`.
+  if (error instanceof URIError) {
+    return new AppError('VALIDATION_FAILED', 'The path is not valid percent-encoding (RFC 3986 §2.1).');
+  }
+  if (status === 413) return payloadTooLarge(limitBytes);
+  if (status === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', 'This body is not one the server reads.');
+  if (status === 403) return new AppError('FORBIDDEN', 'Not allowed.');
+  if (status === 404) return new AppError('NOT_FOUND', `Nothing at ${req.method} ${req.path}.`);
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity') {
+    // body-parser hands on zlib's own error (status 400, no type) for a body that does not inflate.
+    return new AppError('MALFORMED_JSON', `Request body is not valid ${encoding} data.`);
+  }
+  return new AppError('VALIDATION_FAILED', 'The request could not be read.');
 }
 
 export const apiNotFound: RequestHandler = (req, _res, next) => {
   next(new AppError('NOT_FOUND', `No API route for ${req.method} ${req.originalUrl.split('?')[0]}.`));
 };
 
-/** The one error answer: the envelope with the code's status; unknown errors are logged in full
- *  and reach the client only as a generic message. */
+/** The one error answer: the envelope with the code's status; any error a client caused (ours or a
+ *  library's 4xx) becomes its envelope, and unknown errors are logged in full and reach the client
+ *  only as a generic message. */
 export function errorHandler(limitBytes: number): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const appError = error instanceof AppError ? error : fromBodyParser(error, limitBytes);
     if (res.headersSent) {
       req.log?.error({ err: error }, 'error after the answer had begun');
       res.end();
       return;
     }
+    const appError = toClientError(error, req, limitBytes);
     if (appError) {
       for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
       res.status(appError.status).json(appError.toEnvelope());
@@ -87,5 +149,35 @@ export function errorHandler(limitBytes: number): ErrorRequestHandler {
     }
     req.log?.error({ err: error }, 'unhandled error');
     res.status(500).json({ error: INTERNAL_ERROR_BODY });
+  };
+}
+
+/** A page path nothing answers (a POST to `/x`): a plain line, not express's HTML page. */
+export const pageNotFound: RequestHandler = (_req, res) => {
+  res
+    .status(404)
+    .type('text/plain; charset=utf-8')
+    .setHeader('Cache-Control', 'no-store')
+    .send('404 Not Found\n');
+};
+
+/**
+ * The last handler of the page's own paths (the built page, its single-page fallback): a bad path
+ * (`/%ZZ`) or any failure answers a plain line with the status, never express's default page, which
+ * shows the error's stack and the server's file paths when NODE_ENV is not `production`.
+ */
+export function pageErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const status = clientErrorStatus(error) ?? 500;
+    if (status >= 500) logger.error({ err: error, path: req.path }, 'page request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res
+      .status(status)
+      .type('text/plain; charset=utf-8')
+      .setHeader('Cache-Control', 'no-store')
+      .send(`${status} ${STATUS_CODES[status] ?? 'Error'}\n`);
   };
 }

@@ -9,8 +9,10 @@ import {
   type TimeResponse,
 } from '@transport-lab/shared';
 import { Router } from 'express';
+import { peerOf, type TaskOwnership } from '../access/index.ts';
 import { parseOrThrow } from '../errors.ts';
 import { epochNow } from '../observability/clock.ts';
+import { tagOf } from '../observability/wireLedger.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
 
 export interface CommonRouteDeps {
@@ -18,14 +20,17 @@ export interface CommonRouteDeps {
   storeKind: string;
   startedAt: number;
   settings: () => PublicSettings;
+  /** Who may cancel which task (access/ownership.ts). */
+  ownership: TaskOwnership;
 }
 
 /** Routes that belong to no lane: cancel, the clock, the page's settings, liveness. */
-export function commonRoutes({ engine, storeKind, startedAt, settings }: CommonRouteDeps): Router {
+export function commonRoutes({ engine, storeKind, startedAt, settings, ownership }: CommonRouteDeps): Router {
   const router = Router();
 
   router.post(API_ROUTES.cancel, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
+    await ownership.authorizeCancel(id, { peer: peerOf(req), runId: tagOf(req)?.runId });
     const task = await engine.cancel(id);
     res.json({ task } satisfies TaskResponse);
   });

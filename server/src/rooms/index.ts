@@ -10,12 +10,12 @@ import {
   SetScenarioRequest,
 } from '@transport-lab/shared';
 import type { Server } from 'socket.io';
-import type { z } from 'zod';
-import { AppError, errorBody, parseOrThrow } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { socketHandler as handle } from '../socketHandler.ts';
 import { createRoomLimits } from './limits.ts';
 import { RoomService, type RoomSettings, type RoomsHandle } from './service.ts';
-import type { RoomNamespace, RoomSocket } from './types.ts';
+import type { RoomNamespace } from './types.ts';
 
 export type { RoomEndedListener, RoomsHandle } from './service.ts';
 
@@ -31,41 +31,6 @@ export interface Rooms {
   register(io: Server): void;
   /** Stops every room timer and drops the rooms (memory only). */
   close(): void;
-}
-
-type AfterAck = (fn: () => void) => void;
-
-/**
- * Wraps a `/room` handler: the ack is whichever argument comes last if it is a function (a client
- * may send junk, or no ack at all); the payload is parsed with its shared schema; the ack answers
- * once, `{ok: true, …}` or `{ok: false, error}`; nothing a client sends can throw past here.
- */
-function handle<S extends z.ZodType | undefined, R extends object>(
-  socket: RoomSocket,
-  logger: Logger,
-  event: string,
-  schema: S,
-  run: (payload: S extends z.ZodType ? z.output<S> : undefined, afterAck: AfterAck) => R | Promise<R>,
-) {
-  return (...args: unknown[]) => {
-    const last = args.at(-1);
-    const reply = typeof last === 'function' ? (last as (res: unknown) => void) : undefined;
-    const payload = reply && args.length === 1 ? undefined : args[0];
-    void (async () => {
-      const later: Array<() => void> = [];
-      try {
-        const parsed = schema ? parseOrThrow(schema, payload, `${event} payload`) : undefined;
-        const result = await run(parsed as never, (fn) => later.push(fn));
-        reply?.({ ok: true, ...result });
-        for (const fn of later) fn();
-      } catch (error) {
-        const body: ErrorBody = errorBody(error);
-        if (body.code === 'INTERNAL')
-          logger.error({ err: error, event, socketId: socket.id }, 'room handler failed');
-        reply?.({ ok: false, error: body });
-      }
-    })();
-  };
 }
 
 /**

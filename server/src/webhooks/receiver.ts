@@ -19,6 +19,7 @@ import {
 import { createSession, type Session } from 'better-sse';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../config.ts';
+import { decodePathSegment, readBody } from '../http/body.ts';
 import { sendStreamWire, streamWire } from '../http/streamWire.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -105,27 +106,6 @@ function relayCors(req: IncomingMessage): Record<string, string> {
  *  with room to spare. Below it, a 64 KiB result could never be delivered (413 on every attempt). */
 const MIN_WEBHOOK_BODY_LIMIT_BYTES = TASK_LIMITS.maxResultBytes + 16_384;
 
-class BodyTooLarge extends Error {}
-
-/** The raw body, as bytes: the signature is over exactly what came on the wire. */
-function readRawBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limitBytes) {
-        reject(new BodyTooLarge());
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** The task a body names, read before verification only to find whose secret to verify with. */
 function claimedTaskId(raw: Buffer): string | undefined {
   try {
@@ -179,14 +159,13 @@ export function createReceiver({ config, logger, secretForTask, route, faults }:
 
   async function receiveWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = epochNow();
-    let raw: Buffer;
     const limitBytes = Math.max(config.BODY_LIMIT_BYTES, MIN_WEBHOOK_BODY_LIMIT_BYTES);
-    try {
-      raw = await readRawBody(req, limitBytes);
-    } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        sendError(res, 'PAYLOAD_TOO_LARGE', `Body larger than ${limitBytes} bytes.`);
-      }
+    // A connection that fails mid-body has nobody left to answer.
+    const raw = await readBody(req, limitBytes).catch(() => null);
+    if (raw === null) return;
+    if (raw === undefined) {
+      // Answered at once; the rest is read and dropped so that the 413 arrives (http/body.ts).
+      sendError(res, 'PAYLOAD_TOO_LARGE', `Body larger than ${limitBytes} bytes.`);
       return;
     }
     const headers: Record<string, string> = {};
@@ -275,7 +254,7 @@ export function createReceiver({ config, logger, secretForTask, route, faults }:
   }
 
   async function openRelay(req: IncomingMessage, res: ServerResponse, rawId: string): Promise<void> {
-    const parsed = TaskId.safeParse(decodeURIComponent(rawId));
+    const parsed = TaskId.safeParse(decodePathSegment(rawId));
     if (!parsed.success) {
       for (const [name, value] of Object.entries(relayCors(req))) res.setHeader(name, value);
       sendError(res, 'VALIDATION_FAILED', 'Invalid task id.');

@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
-  /** A presenter-only room action from someone who has not proved they are the presenter. */
+  /** Not yours to do: a presenter-only room action without the proof, another owner's task or
+   *  board, or an action that reaches everyone without the operator (docs/security.md). */
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   TASK_FINISHED: 409,

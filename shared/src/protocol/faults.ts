@@ -5,8 +5,9 @@ import { RunId } from './wire.ts';
 /**
  * Faults, one click each during a race (issue 5). Every fault but the restart is scoped to one race
  * (its run id, the lab tag every lane's traffic carries), so that one person's fault never touches
- * another's race on the same server. The restart is the whole process, by nature: the `FAULTS`
- * setting turns the faults API off on a server shared by people who did not agree to it.
+ * another's race on the same server. The restart is the whole process, by nature: it, and any fault
+ * that reaches other runs (`faultReachesOthers`), is the operator's (issue 11); the `FAULTS` setting
+ * turns the faults API off altogether.
  */
 
 /** How the built-in webhook receiver answers the run's deliveries while the fault holds. */
@@ -78,6 +79,21 @@ export function faultForRun(template: RaceFaultTemplate, runId: string): Fault {
   return { ...template, runId } as Fault;
 }
 export type FaultKind = Fault['kind'];
+
+/**
+ * What a fault that reaches beyond its own run does, said for the refusal; undefined for one that
+ * stays within its run, which whoever names the run may inject (the run id is the capability:
+ * docs/security.md). Beyond its run: the restart ends every race at once; a receiver that never
+ * answers holds one of the webhook dispatcher's few concurrent attempts (shared by every run) for a
+ * whole attempt timeout per delivery, so a run with a few webhook tasks stalls everyone's deliveries.
+ * Every other receiver mode answers at once; a stall holds only the run's own tasks; dropped
+ * connections and buffered streams are the run's own.
+ */
+export function faultReachesOthers(fault: Fault): string | undefined {
+  if (fault.kind === 'restart-server') return 'Restarting the server';
+  if (fault.kind === 'receiver' && fault.mode === 'timeout') return 'A receiver that never answers';
+  return undefined;
+}
 
 /** Default of `bufferBytes`: nginx's `proxy_buffer_size` on most platforms (one memory page, ×2). */
 export const DEFAULT_PROXY_BUFFER_BYTES = 8_192;

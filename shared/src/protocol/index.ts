@@ -6,6 +6,7 @@ export * from './faults.ts';
 export * from './http.ts';
 export * from './lanes.ts';
 export * from './network.ts';
+export * from './operator.ts';
 export * from './room.ts';
 export * from './socket.ts';
 export * from './task.ts';

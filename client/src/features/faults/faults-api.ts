@@ -7,20 +7,24 @@ import {
   FaultsResponse,
 } from '@transport-lab/shared';
 import { OBSERVATION } from '../../lib/observation.ts';
+import { operatorHeaders } from '../../lib/operator.ts';
 
 /**
  * The page's fault requests are the lab's own, not a lane's: sent with the observation init (no
  * cookies, so no network link shapes them and they keep out of the lanes' connection pool), and
- * untagged, so the server counts them against no lane.
+ * untagged, so the server counts them against no lane. A fault of this page's own run needs only
+ * the run id in it; one that reaches everyone (a restart) needs the operator, so the token of the
+ * presenter's link goes with it when this tab has one (lib/operator.ts).
  */
 export async function injectFault(
   fault: Fault,
   fetchImpl: typeof fetch = (input, init) => fetch(input, init),
+  operator: Record<string, string> = operatorHeaders(),
 ): Promise<FaultRecord> {
   const response = await fetchImpl(FAULT_PATHS.faults, {
     ...OBSERVATION,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...operator },
     body: JSON.stringify(fault),
   });
   const json: unknown = await response.json().catch(() => undefined);

@@ -1,4 +1,4 @@
-import { type FaultRecord, RaceExport } from '@transport-lab/shared';
+import { type FaultRecord, OPERATOR, RaceExport } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import { createAppStore } from '../../store/index.ts';
 import { raceExport } from '../../store/race-view.ts';
@@ -81,6 +81,22 @@ describe('the fault requests', () => {
       body: JSON.stringify(fault),
     });
     expect(new Headers(init?.headers).has('x-lab-run')).toBe(false);
+  });
+
+  it('carry the operator token of the presenter’s link as a Bearer credential, when this tab has one', async () => {
+    const token = 'Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC10b2tlbg';
+    sessionStorage.setItem(OPERATOR.storageKey, token);
+    try {
+      let sent: RequestInit | undefined;
+      const fetchImpl = (async (_input: string, init: RequestInit) => {
+        sent = init;
+        return new Response(JSON.stringify({ fault: record('z', 9) }), { status: 201 });
+      }) as typeof fetch;
+      await injectFault({ kind: 'restart-server' }, fetchImpl);
+      expect(new Headers(sent?.headers).get('authorization')).toBe(`Bearer ${token}`);
+    } finally {
+      sessionStorage.removeItem(OPERATOR.storageKey);
+    }
   });
 
   it('say why the server refused, from its envelope', async () => {

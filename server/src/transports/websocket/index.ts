@@ -1,7 +1,6 @@
 import {
   CancelRequest,
   type ClientToServerEvents,
-  type ErrorBody,
   isTerminalEvent,
   type ServerToClientEvents,
   SOCKET_EVENTS,
@@ -10,10 +9,10 @@ import {
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import type { Server, Socket } from 'socket.io';
-import type { z } from 'zod';
-import { errorBody, parseOrThrow } from '../../errors.ts';
+import type { TaskOwnership } from '../../access/index.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { TagTask } from '../../observability/wireLedger.ts';
+import { type TagTask, tagOf } from '../../observability/wireLedger.ts';
+import { socketHandler as handle } from '../../socketHandler.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
 import { measureHandshakes } from './handshakeWire.ts';
 
@@ -29,38 +28,11 @@ export interface WebsocketDeps {
   /** Send each socket `connection:wire`, its upgrade's bytes as the server read and wrote them
    *  (off with WIRE_ACCOUNTING=off). */
   reportHandshakes: boolean;
+  /** Who may cancel which task (access/ownership.ts). */
+  ownership: TaskOwnership;
 }
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
-
-/**
- * Wraps a socket handler: the payload is parsed with its shared schema, the ack is called exactly
- * once with `{ok: true, …}` or `{ok: false, error}`, and nothing a client sends can throw past here.
- */
-function handle<S extends z.ZodType, R extends object>(
-  socket: LabSocket,
-  logger: Logger,
-  event: string,
-  schema: S,
-  run: (payload: z.output<S>) => Promise<R>,
-) {
-  return (payload: unknown, ack: unknown) => {
-    const reply = typeof ack === 'function' ? (ack as (res: unknown) => void) : undefined;
-    const fail = (error: ErrorBody) => reply?.({ ok: false, error });
-    void (async () => {
-      try {
-        const parsed = parseOrThrow(schema, payload, `${event} payload`);
-        const result = await run(parsed);
-        reply?.({ ok: true, ...result });
-      } catch (error) {
-        const body = errorBody(error);
-        if (body.code === 'INTERNAL')
-          logger.error({ err: error, event, socketId: socket.id }, 'socket handler failed');
-        fail(body);
-      }
-    })();
-  };
-}
 
 /**
  * The websocket lane. Each task's events go to the room `task:<id>`; socket.io's connection state
@@ -69,7 +41,7 @@ function handle<S extends z.ZodType, R extends object>(
  * restart), the client sends `task:subscribe` with the last seq it applied and the ack carries
  * the rest from the store. Clients drop duplicate seqs.
  */
-export function register({ io, engine, logger, tagTask, reportHandshakes }: WebsocketDeps): void {
+export function register({ io, engine, logger, tagTask, reportHandshakes, ownership }: WebsocketDeps): void {
   /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
    *  holds no other lane's traffic. */
   const followed = new Set<string>();
@@ -85,6 +57,8 @@ export function register({ io, engine, logger, tagTask, reportHandshakes }: Webs
   io.on('connection', (socket: LabSocket) => {
     const wire = handshakeOf?.(socket.request);
     if (wire) socket.emit(SOCKET_EVENTS.wire, wire);
+    /** Tasks this connection started: its own to cancel, tagged or not. */
+    const started = new Set<string>();
 
     socket.on(
       SOCKET_EVENTS.start,
@@ -93,6 +67,7 @@ export function register({ io, engine, logger, tagTask, reportHandshakes }: Webs
         const id = engine.newTaskId();
         tagTask?.(id, socket.request);
         followed.add(id);
+        started.add(id);
         socket.join(taskRoom(id));
         try {
           return { task: await engine.create(spec, id) };
@@ -122,9 +97,15 @@ export function register({ io, engine, logger, tagTask, reportHandshakes }: Webs
 
     socket.on(
       SOCKET_EVENTS.cancel,
-      handle(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => ({
-        task: await engine.cancel(taskId),
-      })),
+      handle(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => {
+        await ownership.authorizeCancel(taskId, {
+          // The handshake's, kept by socket.io: the request's own socket may be gone by now.
+          peer: { address: socket.handshake.address, headers: socket.handshake.headers },
+          runId: tagOf(socket.request)?.runId,
+          startedHere: started.has(taskId),
+        });
+        return { task: await engine.cancel(taskId) };
+      }),
     );
   });
 }

@@ -1,0 +1,9 @@
+export {
+  createOperatorGate,
+  generateOperatorToken,
+  isLocal,
+  type OperatorGate,
+  type Peer,
+  peerOf,
+} from './operator.ts';
+export { createTaskOwnership, type Requester, type TaskOwnership } from './ownership.ts';
