@@ -15,8 +15,10 @@ import {
   SyncTimeoutDetails,
   TaskEvent,
   type TaskSpec,
+  WEBHOOK_HEADERS,
 } from '@transport-lab/shared';
 import { createParser } from 'eventsource-parser';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppHandle } from '../src/app.ts';
 import { epochNow } from '../src/observability/clock.ts';
@@ -309,6 +311,56 @@ describe('receiver faults', () => {
       expect((retried?.startedAt ?? 0) - (refused?.startedAt ?? 0)).toBeGreaterThanOrEqual(1_000);
     },
   );
+
+  it('verifies a delivery before any fault applies: unsigned or wrongly signed ones spend none of its count', async () => {
+    const tag: LabTag = { lane: 'webhook', runId: newRunId() };
+    const webhookUrl = srv.app.receiver.urls()?.webhookUrl ?? '';
+    const { task } = await createAsync(
+      srv.baseUrl,
+      tag,
+      { durationMs: 0, steps: 1 },
+      { webhook: { url: webhookUrl } },
+    );
+    // The server's own deliveries are all in before the fault, so that only this test's reach it.
+    await deliveriesUntil(
+      srv.baseUrl,
+      task.id,
+      (log) => log.deliveries.length === 4 && nonePending(log),
+      'all delivered',
+    );
+    await postFault(srv.baseUrl, { kind: 'receiver', runId: tag.runId, mode: 'fail-500', count: 1 });
+
+    const secret = (await srv.app.webhooks.secretForTask(task.id)) ?? '';
+    const [queued] = await srv.app.engine.eventsAfter(task.id, 0);
+    const body = JSON.stringify({
+      type: 'task.queued',
+      timestamp: new Date(queued?.at ?? 0).toISOString(),
+      data: queued,
+    });
+    const deliver = (headers: Record<string, string>) =>
+      fetch(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const signedAs = (id: string, key = secret) => {
+      const at = new Date();
+      return {
+        [WEBHOOK_HEADERS.id]: id,
+        [WEBHOOK_HEADERS.timestamp]: String(Math.floor(at.getTime() / 1000)),
+        [WEBHOOK_HEADERS.signature]: new Webhook(key).sign(id, at, body),
+      };
+    };
+
+    // Forged deliveries naming the run's task: refused on their signature, the fault untouched.
+    expect((await deliver({})).status).toBe(401);
+    expect(
+      (await deliver(signedAs('msg_forged', 'whsec_bm90IHRoZSB0YXNrJ3Mgc2VjcmV0IGF0IGFsbA=='))).status,
+    ).toBe(401);
+    // The first genuine delivery meets the fault (its one count), the next is taken.
+    expect((await deliver(signedAs('msg_genuine_1'))).status).toBe(500);
+    expect((await deliver(signedAs('msg_genuine_2'))).status).toBe(200);
+  });
 
   it('without a count, holds until set back to normal', async () => {
     const tag: LabTag = { lane: 'webhook', runId: newRunId() };

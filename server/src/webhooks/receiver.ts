@@ -174,32 +174,10 @@ export function createReceiver({ config, logger, secretForTask, route, faults }:
       if (typeof value === 'string') headers[name] = value;
     }
     const taskId = claimedTaskId(raw);
-    // An injected fault plays a backend that is down or overloaded: it answers before verifying.
-    const action = taskId === undefined ? undefined : await faults?.receiverAction(taskId);
-    if (action) {
-      log.info(
-        { taskId, webhookId: headers[WEBHOOK_HEADERS.id], mode: action.mode },
-        'fault: delivery refused',
-      );
-      if (action.mode === 'timeout') return; // held, unanswered, until the sender gives up and cuts it
-      const status = { 'fail-500': 500, 'throttle-429': 429, 'unavailable-503': 503 }[action.mode];
-      const retryAfter = 'retryAfterS' in action && action.retryAfterS !== undefined;
-      res.writeHead(status, {
-        'content-type': 'application/json',
-        ...(retryAfter ? { 'retry-after': String(action.retryAfterS) } : {}),
-      });
-      res.end(
-        JSON.stringify({
-          error: {
-            code: status === 500 ? 'INTERNAL' : status === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE',
-            message: `Injected fault: ${action.mode}.`,
-          },
-        } satisfies ErrorEnvelope),
-      );
-      return;
-    }
+    // Verified first: a delivery nobody signed is refused before any fault applies, so that it cannot
+    // spend a run's receiver fault (a `count` of deliveries to answer 500) meant for real deliveries.
     const secret = taskId === undefined ? undefined : await secretForTask(taskId);
-    if (secret === undefined) {
+    if (taskId === undefined || secret === undefined) {
       sendError(
         res,
         'WEBHOOK_SIGNATURE_INVALID',
@@ -219,6 +197,31 @@ export function createReceiver({ config, logger, secretForTask, route, faults }:
         res,
         'WEBHOOK_SIGNATURE_INVALID',
         `Signature verification failed: ${(error as Error).message}.`,
+      );
+      return;
+    }
+    // An injected fault plays a backend that is down or overloaded: it answers a genuine delivery
+    // before processing it (and before counting it as an arrival of its webhook-id).
+    const action = await faults?.receiverAction(taskId);
+    if (action) {
+      log.info(
+        { taskId, webhookId: headers[WEBHOOK_HEADERS.id], mode: action.mode },
+        'fault: delivery refused',
+      );
+      if (action.mode === 'timeout') return; // held, unanswered, until the sender gives up and cuts it
+      const status = { 'fail-500': 500, 'throttle-429': 429, 'unavailable-503': 503 }[action.mode];
+      const retryAfter = 'retryAfterS' in action && action.retryAfterS !== undefined;
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        ...(retryAfter ? { 'retry-after': String(action.retryAfterS) } : {}),
+      });
+      res.end(
+        JSON.stringify({
+          error: {
+            code: status === 500 ? 'INTERNAL' : status === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE',
+            message: `Injected fault: ${action.mode}.`,
+          },
+        } satisfies ErrorEnvelope),
       );
       return;
     }
