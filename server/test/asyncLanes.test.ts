@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import {
   API_PATHS,
   chunkBytes,
@@ -6,6 +7,7 @@ import {
   HTTP_HEADERS,
   isTerminalEvent,
   LAST_CHUNK_BYTES,
+  labTagHeaders,
   SSE,
   SSE_PREAMBLE_BYTES,
   sseMessageBytes,
@@ -15,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, streamBreaches, type TestServer } from './harness.ts';
 import { countingProxy, createTask, longPollToEnd, readSse, shortPollToEnd } from './httpClients.ts';
+import { newRunId } from './wireHarness.ts';
 
 let server: TestServer;
 
@@ -198,6 +201,98 @@ describe('Idempotency-Key on POST /api/tasks', () => {
     expect(invalid.status).toBe(400);
     const corrected = await createTask(server.baseUrl, body, { [HTTP_HEADERS.idempotencyKey]: key });
     expect(corrected.res.status).toBe(202);
+  });
+});
+
+describe('Idempotency-Key is scoped to its client', () => {
+  /** A create whose answer carries a generated webhook secret: what a replay must not hand to anyone else. */
+  const body = () => ({
+    spec: { durationMs: 0, steps: 1 },
+    webhook: { url: server.app.receiver.urls()?.webhookUrl ?? '' },
+  });
+  const asRun = (runId: string, key: string) => ({
+    ...labTagHeaders({ lane: 'webhook', runId }),
+    [HTTP_HEADERS.idempotencyKey]: key,
+  });
+
+  it('gives another run with the same key and body its own new task, and each run its own replay', async () => {
+    const key = `key-${crypto.randomUUID()}`;
+    const [runA, runB] = [newRunId(), newRunId()];
+    const a = await createTask(server.baseUrl, body(), asRun(runA, key));
+    const b = await createTask(server.baseUrl, body(), asRun(runB, key));
+    expect([a.res.status, b.res.status]).toEqual([202, 202]);
+    expect(a.json.webhook?.secret).toMatch(/^whsec_/);
+    // B did not get A's answer: not a replay, another task, another secret.
+    expect(b.res.headers.get('idempotent-replayed')).toBeNull();
+    expect(b.json.task.id).not.toBe(a.json.task.id);
+    expect(b.json.webhook?.secret).toMatch(/^whsec_/);
+    expect(b.json.webhook?.secret).not.toBe(a.json.webhook?.secret);
+    // Each replays its own.
+    const aAgain = await createTask(server.baseUrl, body(), asRun(runA, key));
+    const bAgain = await createTask(server.baseUrl, body(), asRun(runB, key));
+    expect(aAgain.res.headers.get('idempotent-replayed')).toBe('true');
+    expect(aAgain.json).toEqual(a.json);
+    expect(bAgain.res.headers.get('idempotent-replayed')).toBe('true');
+    expect(bAgain.json).toEqual(b.json);
+  });
+
+  it('keeps the draft’s rules within a scope: another body is 422 for the run that used the key, not for another run', async () => {
+    const key = `key-${crypto.randomUUID()}`;
+    const [runA, runB] = [newRunId(), newRunId()];
+    await createTask(server.baseUrl, body(), asRun(runA, key));
+    const other = { spec: { durationMs: 1, steps: 1 } };
+    const sameRun = await fetch(`${server.baseUrl}${API_PATHS.tasks}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...asRun(runA, key) },
+      body: JSON.stringify(other),
+    });
+    expect(sameRun.status).toBe(422);
+    expect(ErrorEnvelope.parse(await sameRun.json()).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const otherRun = await createTask(server.baseUrl, other, asRun(runB, key));
+    expect(otherRun.res.status).toBe(202);
+  });
+
+  it('scopes an untagged client by its address: 127.0.0.2 does not replay 127.0.0.1’s answer', async () => {
+    const key = `key-${crypto.randomUUID()}`;
+    const payload = JSON.stringify(body());
+    const postFrom = (localAddress: string) =>
+      new Promise<{
+        replayed: string | undefined;
+        json: { task: { id: string }; webhook?: { secret?: string } };
+      }>((resolve, reject) => {
+        const req = request(
+          `${server.baseUrl}${API_PATHS.tasks}`,
+          {
+            method: 'POST',
+            localAddress,
+            agent: false,
+            headers: { 'content-type': 'application/json', [HTTP_HEADERS.idempotencyKey]: key },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => {
+              text += chunk;
+            });
+            res.on('end', () =>
+              resolve({
+                replayed: res.headers['idempotent-replayed'] as string | undefined,
+                json: JSON.parse(text),
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      });
+    const first = await postFrom('127.0.0.1');
+    const elsewhere = await postFrom('127.0.0.2');
+    const again = await postFrom('127.0.0.1');
+    expect(elsewhere.replayed).toBeUndefined();
+    expect(elsewhere.json.task.id).not.toBe(first.json.task.id);
+    expect(elsewhere.json.webhook?.secret).not.toBe(first.json.webhook?.secret);
+    expect(again.replayed).toBe('true');
+    expect(again.json).toEqual(first.json);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   type TaskState,
 } from '@transport-lab/shared';
 import type { Request, Router } from 'express';
+import { clientScope } from '../access/clientScope.ts';
 import { AppError, parseOrThrow } from '../errors.ts';
 import type { TagTask } from '../observability/wireLedger.ts';
 import type { IdempotencyStore, StoredResponse } from '../store/types.ts';
@@ -42,7 +43,9 @@ function fingerprint(body: unknown): string {
  * 202 + Location + Retry-After + the task state. With `Idempotency-Key` (IETF
  * draft-ietf-httpapi-idempotency-key-header): the same key and body replay the first answer and
  * create nothing; another body answers 422; while the first is in flight, 409. A failed request
- * releases its key, so that a corrected retry may use it.
+ * releases its key, so that a corrected retry may use it. A key is its client's (access/clientScope.ts:
+ * its run, else its address): another client's same key is a new request, never a replay of an answer
+ * that carries someone else's webhook secret.
  */
 export function registerCreateTask({
   router,
@@ -61,8 +64,9 @@ export function registerCreateTask({
       rawKey === undefined ? undefined : parseOrThrow(IdempotencyKey, rawKey, 'Idempotency-Key header');
     const body = parseOrThrow(CreateTaskBody, req.body, 'task creation body');
 
+    const scope = clientScope(req);
     if (key !== undefined) {
-      const claim = await idempotency.claim(key, fingerprint(req.body));
+      const claim = await idempotency.claim(scope, key, fingerprint(req.body));
       if (claim.kind === 'in-progress') {
         throw new AppError(
           'IDEMPOTENCY_KEY_IN_USE',
@@ -105,11 +109,11 @@ export function registerCreateTask({
         },
         body: (webhook ? { task: chosen.task, webhook } : { task: chosen.task }) satisfies CreateTaskResponse,
       };
-      if (key !== undefined) await idempotency.complete(key, response);
+      if (key !== undefined) await idempotency.complete(scope, key, response);
       if (clientGone.signal.aborted) return;
       res.status(response.status).set(response.headers).json(response.body);
     } catch (error) {
-      if (key !== undefined) await idempotency.release(key);
+      if (key !== undefined) await idempotency.release(scope, key);
       throw error;
     }
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { epochNow } from '../observability/clock.ts';
 import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from './types.ts';
@@ -7,6 +8,8 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1_000;
 /** A claim still pending after this long belongs to a request that died with its process. */
 export const IDEMPOTENCY_PENDING_STALE_MS = 5 * 60 * 1_000;
 
+// `key` is the scoped key's digest (scopedKey below), not the client's key: a record is found only
+// from the scope (the client) that made it, and a run id, a capability, is not kept in the clear.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS idempotency_keys (
   key TEXT PRIMARY KEY,
@@ -15,6 +18,12 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   response TEXT
 );
 `;
+
+/** One record per client and key: SHA-256 of both (a NUL cannot occur in either: the scope is a run
+ *  id or an address, and a key is printable ASCII), base64url. */
+export function scopedKey(scope: string, key: string): string {
+  return createHash('sha256').update(`${scope}\u0000${key}`).digest('base64url');
+}
 
 export function sqliteIdempotencyStore(
   db: Database.Database,
@@ -47,14 +56,14 @@ export function sqliteIdempotencyStore(
   });
 
   return {
-    async claim(key, fingerprint) {
-      return claim(key, fingerprint);
+    async claim(scope, key, fingerprint) {
+      return claim(scopedKey(scope, key), fingerprint);
     },
-    async complete(key, response) {
-      finish.run(JSON.stringify(response), key);
+    async complete(scope, key, response) {
+      finish.run(JSON.stringify(response), scopedKey(scope, key));
     },
-    async release(key) {
-      remove.run(key);
+    async release(scope, key) {
+      remove.run(scopedKey(scope, key));
     },
   };
 }

@@ -35,10 +35,12 @@ export type IdempotencyClaim =
   /** The same key and body were answered before: send that answer again. */
   | { kind: 'replay'; response: StoredResponse };
 
-/** Idempotency-Key records (IETF draft-ietf-httpapi-idempotency-key-header), durable. */
+/** Idempotency-Key records (IETF draft-ietf-httpapi-idempotency-key-header), durable. A key is
+ *  its client's: `scope` names the client (http/createTask.ts), and the same key in another scope is
+ *  another record, so that nobody replays someone else's answer (its webhook secret) by its key. */
 export interface IdempotencyStore {
-  claim(key: string, fingerprint: string): Promise<IdempotencyClaim>;
-  complete(key: string, response: StoredResponse): Promise<void>;
+  claim(scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim>;
+  complete(scope: string, key: string, response: StoredResponse): Promise<void>;
   /** Forgets a claim whose request failed, so the client may retry with the same key. */
-  release(key: string): Promise<void>;
+  release(scope: string, key: string): Promise<void>;
 }
