@@ -1,3 +1,5 @@
+// First: zod must be jitless before any schema is built (see the module).
+import './lib/zod-jitless.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';

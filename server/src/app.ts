@@ -11,6 +11,7 @@ import {
 import express, { Router } from 'express';
 import { Server } from 'socket.io';
 import { createOperatorGate, createTaskOwnership, type OperatorGate } from './access/index.ts';
+import { createOriginPolicy } from './access/origins.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
@@ -26,6 +27,7 @@ import {
   requestLogging,
   requireJsonBody,
 } from './http/middleware.ts';
+import { pageSecurityHeaders } from './http/pageHeaders.ts';
 import { commonRoutes } from './http/taskRoutes.ts';
 import { requestWireBytes } from './http/wireBytes.ts';
 import { laneRoutes, registerWireReport } from './http/wireReport.ts';
@@ -148,10 +150,20 @@ export async function createServer(
     attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
   });
+  // Which browser pages may use socket.io and the receiver: the lab's own (docs/security.md,
+  // "Origins"). The app's port is read when a request comes, by when the app listens.
+  const origins = createOriginPolicy({
+    allowedOrigins: config.ALLOWED_ORIGINS,
+    appPort: () => {
+      const address = httpServer.address();
+      return address && typeof address !== 'string' ? address.port : undefined;
+    },
+  });
   // The receiver asks for secrets only when a request comes, by when `webhooks` exists.
   const receiver = createReceiver({
     config,
     logger,
+    origins,
     secretForTask: (taskId) => webhooks.secretForTask(taskId),
     route: boards.relay.route,
     faults,
@@ -234,6 +246,9 @@ export async function createServer(
   api.use(errorHandler(config.BODY_LIMIT_BYTES));
   app.use(api);
 
+  // Past the API: what follows is the page (its file, its assets, the fallback, their errors). Its
+  // security headers stop here, off every lane's answer (http/pageHeaders.ts says why).
+  app.use(pageSecurityHeaders({ receiverPort: () => receiver.urls()?.port ?? config.RECEIVER_PORT }));
   if (staticDirIsBuilt(config)) {
     app.use(network.pageLoad);
     app.use(express.static(config.STATIC_DIR, { index: false, maxAge: '1h', immutable: false }));
@@ -260,6 +275,13 @@ export async function createServer(
   const httpServer = createHttpServer(app);
   const io: LabServer = new Server(httpServer, {
     serveClient: false,
+    // Before any handshake, polling or WebSocket, on every namespace (/, /room, /board): a page on
+    // another site could otherwise open a WebSocket here (WebSockets have no CORS) from a visitor's
+    // browser, the operator's own among them (loopback is the operator).
+    allowRequest: (req, callback) => {
+      const refusal = origins.socketRefusal(req);
+      callback(refusal ?? null, refusal === undefined);
+    },
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
   });
   websocket.register({ io, engine, logger, tagTask, reportHandshakes: accounting, ownership });

@@ -93,6 +93,30 @@ export const Config = z.object({
     .pipe(
       z.array(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/, 'must be host or host:port')),
     ),
+  /** Comma-separated origins (`http://host:port`) a page may be served from besides the lab's own
+   *  address, for socket.io and the receiver's relay (docs/security.md, "Origins"): a reverse proxy
+   *  that serves the page under another host or port, or Vite's dev server (`npm run dev` sets it). */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase().replace(/\/$/, ''))
+        .filter((entry) => entry.length > 0),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/,
+            'must be an origin: http(s)://host or http(s)://host:port, no path',
+          )
+          // The browser's own spelling (no default port), so that a plain comparison matches.
+          .transform((origin) => new URL(origin).origin),
+      ),
+    ),
 });
 export type Config = z.infer<typeof Config>;
 

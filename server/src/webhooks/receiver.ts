@@ -18,6 +18,7 @@ import {
 } from '@transport-lab/shared';
 import { createSession, type Session } from 'better-sse';
 import { Webhook } from 'standardwebhooks';
+import type { OriginPolicy } from '../access/origins.ts';
 import type { Config } from '../config.ts';
 import { decodePathSegment, readBody } from '../http/body.ts';
 import { sendStreamWire, streamWire } from '../http/streamWire.ts';
@@ -36,6 +37,7 @@ export const RECEIVER_ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   NOT_FOUND: 404,
   VALIDATION_FAILED: 400,
+  FORBIDDEN: 403,
 } as const;
 type ReceiverErrorCode = keyof typeof RECEIVER_ERROR_STATUS;
 
@@ -46,6 +48,8 @@ const MAX_RELAYED_TASKS = 1_000;
 export interface ReceiverDeps {
   config: Pick<Config, 'BODY_LIMIT_BYTES' | 'WIRE_ACCOUNTING'>;
   logger: Logger;
+  /** Which pages may read the relay (the lab's own, ALLOWED_ORIGINS): access/origins.ts. */
+  origins: Pick<OriginPolicy, 'receiverAllows'>;
   /** The signing secret of a task's subscriber: in real life the backend is configured with it. */
   secretForTask: (taskId: string) => string | undefined | Promise<string | undefined>;
   /** Other routes "your backend" serves (the board's relay): answers and returns true, or returns false. */
@@ -88,7 +92,8 @@ function sendError(res: ServerResponse, code: ReceiverErrorCode, message: string
  * true})` sends its cookies, the `lab-link` cookie of the network conditions among them, so that the
  * relay hop is shaped like the page's other connections (docs/architecture.md, "Network
  * conditions"); a credentialed request is refused by the browser unless the answer names its origin
- * and allows credentials (`*` is not enough). Without an Origin, `*` as before.
+ * and allows credentials (`*` is not enough). Only the lab's own page gets here with an Origin: any
+ * other is refused before a route is reached (the request handler below). Without an Origin, `*`.
  */
 function relayCors(req: IncomingMessage): Record<string, string> {
   const origin = req.headers.origin;
@@ -123,10 +128,18 @@ function claimedTaskId(raw: Buffer): string | undefined {
  * timestamp more than 5 minutes old or ahead), answers 401 when that fails, answers 200 without
  * processing again for a webhook-id it already accepted, 400 for a payload that is not a task
  * event, and relays each accepted delivery to the page: `GET /relay/tasks/{id}` is an SSE stream
- * of RelayMessages (what was accepted so far, then live), open to any origin since the page is
- * served from the main port. Its memory (ids, relay history) is in-process and bounded.
+ * of RelayMessages (what was accepted so far, then live), cross-origin for the lab's own page
+ * (served from the main port) and nobody else's. Its memory (ids, relay history) is in-process and
+ * bounded.
  */
-export function createReceiver({ config, logger, secretForTask, route, faults }: ReceiverDeps): Receiver {
+export function createReceiver({
+  config,
+  logger,
+  origins,
+  secretForTask,
+  route,
+  faults,
+}: ReceiverDeps): Receiver {
   const log = logger.child({ component: 'receiver' });
   /** webhook-id → how many verified arrivals it had, and whether it was accepted. */
   const seen = new Map<string, { arrivals: number; accepted: boolean }>();
@@ -312,6 +325,18 @@ export function createReceiver({ config, logger, secretForTask, route, faults }:
   const httpServer = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const handle = async () => {
+      // A browser page that is not the lab's (another site, a sandboxed frame's `null`) reaches no
+      // route: it would read the relay with the page's cookies otherwise (relayCors). Deliveries come
+      // from servers, which send no Origin.
+      const origin = req.headers.origin;
+      if (origin !== undefined && !origins.receiverAllows(origin, req.headers.host)) {
+        sendError(
+          res,
+          'FORBIDDEN',
+          'This Origin is not the lab’s own page: the receiver answers the page the lab serves and the origins listed in ALLOWED_ORIGINS.',
+        );
+        return;
+      }
       if (route?.(req, res, path)) return;
       if (req.method === 'POST' && path === RECEIVER_PATHS.webhooks) return receiveWebhook(req, res);
       const relayMatch = /^\/relay\/tasks\/([^/]+)$/.exec(path);

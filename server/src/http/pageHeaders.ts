@@ -1,0 +1,71 @@
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import { parseHost } from '../access/origins.ts';
+
+/** A hostname a CSP host-source can name: CSP's grammar has letters, digits, `-` and `.` only, so
+ *  an IPv6 literal cannot be written. */
+const CSP_HOST = /^[a-z0-9.-]+$/;
+
+/**
+ * The built-in receiver as the page reaches it: the page opens its relay streams on the hostname it
+ * was loaded from, on the receiver's port (client/src/transports/webhook.ts, `relayUrl`; the board's
+ * `receiverOrigin`). Written without a scheme, a source matches the page's own (http, or https
+ * behind a TLS proxy). For an IPv6 page address, which CSP cannot name, any host on that port.
+ */
+export function receiverSource(req: IncomingMessage, receiverPort: number): string {
+  const hostname = parseHost(req.headers.host)?.hostname;
+  return hostname !== undefined && CSP_HOST.test(hostname)
+    ? `${hostname}:${receiverPort}`
+    : `*:${receiverPort}`;
+}
+
+/**
+ * Security headers for the page and its static files (index.html, /assets/*, the single-page
+ * fallback), and only for them: the API's lane answers, the task stream, socket.io and the
+ * receiver's relay keep the headers they had, since each lane's bytes on the wire are measured
+ * against Chromium's network log and the server's ledger, and a header added here would be counted
+ * as that lane's cost.
+ *
+ * The Content-Security-Policy is what the built page needs and no more:
+ * - `script-src 'self'`: one module script from /assets, nothing inline, no eval. The page sets zod
+ *   to `jitless` (client/src/lib/zod-jitless.ts) so that zod never probes `new Function`.
+ * - `style-src 'self'`: one stylesheet from /assets. React sets `style={…}` props (the lanes'
+ *   `--lane-color`, a progress bar's width) through the CSSOM (`element.style.setProperty`), which
+ *   CSP does not govern, so no `'unsafe-inline'` is needed, not even in `style-src-attr`.
+ * - `img-src 'self' data:`: the favicon is a `data:` SVG in index.html (the QR code is inline SVG).
+ * - `connect-src 'self'` (CSP Level 3's `'self'` matches the same host and port over `ws:` too, as
+ *   socket.io's WebSocket needs) and the built-in receiver, on another port (its relay streams).
+ * - `frame-ancestors 'none'` (and `X-Frame-Options: DENY` for older browsers): the page is never
+ *   framed, so a page elsewhere cannot overlay the operator's buttons.
+ * - `object-src 'none'`, `base-uri 'self'`, `form-action 'self'`: nothing the page uses, closed.
+ * No `upgrade-insecure-requests` and no Strict-Transport-Security: the lab is plain HTTP on a LAN
+ * (phones open `http://192.168.…:3000`), and either would send the browser to an https that is not
+ * there. No Cross-Origin-Embedder-Policy: nothing needs cross-origin isolation, and it would demand
+ * CORP of the receiver's streams.
+ */
+export function pageSecurityHeaders({ receiverPort }: { receiverPort: () => number }): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'", (req) => receiverSource(req, receiverPort())],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: false,
+    xFrameOptions: { action: 'deny' },
+    // The page's address can carry a room code or the operator token (`/?operator=…`, removed from
+    // the address bar at once, but present when the first requests leave): sent to nobody.
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+}
