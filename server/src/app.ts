@@ -95,7 +95,7 @@ export async function createServer(
   // run's tasks by it, whether the wire is counted or not).
   const faults = createFaults({
     config,
-    store: sqliteFaultStore(stores.db),
+    store: sqliteFaultStore(stores.db, stores.batch),
     engine,
     wire,
     logger,

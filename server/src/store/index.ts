@@ -3,12 +3,15 @@ import type { Config } from '../config.ts';
 import { openSqliteDatabase, sqliteTaskStore } from './sqlite.ts';
 import { sqliteIdempotencyStore } from './sqliteIdempotency.ts';
 import type { IdempotencyStore, TaskStore } from './types.ts';
+import { createWriteBatch, type WriteBatch } from './writeBatch.ts';
 
-export type { IdempotencyStore, TaskStore };
+export type { IdempotencyStore, TaskStore, WriteBatch };
 
 export interface Stores {
   /** The one SQLite database the stores share; other modules add their tables to it. */
   db: Database.Database;
+  /** Writes committed together once per turn of the event loop (the task events, the run tags). */
+  batch: WriteBatch;
   tasks: TaskStore;
   idempotency: IdempotencyStore;
   close(): Promise<void>;
@@ -18,11 +21,14 @@ export interface Stores {
  *  REDIS_URL is set. */
 export function openStores(config: Config): Stores {
   const db = openSqliteDatabase(config.DATA_DIR);
+  const batch = createWriteBatch(db);
   return {
     db,
-    tasks: sqliteTaskStore(db),
+    batch,
+    tasks: sqliteTaskStore(db, batch),
     idempotency: sqliteIdempotencyStore(db),
     async close() {
+      batch.close();
       db.close();
     },
   };

@@ -6,9 +6,14 @@ import type { TaskEvent, TaskState } from '@transport-lab/shared';
  */
 export interface TaskStore {
   readonly kind: 'sqlite' | 'redis';
-  /** Stores a new task together with its first event, atomically. */
+  /** Stores a new task together with its first event, atomically; resolves once durable. */
   createTask(task: TaskState, first: TaskEvent): Promise<void>;
-  /** Appends `event` to its task's log and stores the task's new state, atomically. */
+  /**
+   * Appends `event` to its task's log and stores the task's new state, atomically; resolves once
+   * durable. A task hands over its events in seq order, the next before the previous is durable: they
+   * are written in that order, and once one fails none of the task's later ones is written (no gap).
+   * Writes may be committed together with others of the same turn (SQLite: writeBatch.ts).
+   */
   appendEvent(event: TaskEvent, next: TaskState): Promise<void>;
   getTask(id: string): Promise<TaskState | undefined>;
   /** Events with seq > afterSeq, in seq order. */
