@@ -28,6 +28,7 @@ import { createWireLedger, type WireLedger } from './observability/wireLedger.ts
 import { createRooms, type RoomsHandle } from './rooms/index.ts';
 import { openStores, type TaskStore } from './store/index.ts';
 import { sqliteFaultStore } from './store/sqliteFaults.ts';
+import { type Admission, createAdmission } from './tasks/admission.ts';
 import { TaskEngine } from './tasks/engine.ts';
 import * as hybrid from './transports/hybrid/index.ts';
 import * as longPolling from './transports/long-polling/index.ts';
@@ -66,6 +67,8 @@ export interface AppHandle {
   faults: Faults;
   /** Network conditions: each browser's link, shaping its connections (server/src/network). */
   network: Network;
+  /** Refuses new tasks past what the server can serve truthfully (MAX_* settings; issue 10). */
+  admission: Admission;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -83,6 +86,16 @@ export async function createServer(
   const stores = openStores(config);
   const store = stores.tasks;
   const engine = new TaskEngine({ store, logger });
+  const admission = createAdmission({
+    limits: {
+      maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+      maxRunningTasks: config.MAX_RUNNING_TASKS,
+      maxOpenStreams: config.MAX_OPEN_STREAMS,
+    },
+    runningTasks: () => engine.runningCount,
+    // Every socket.io connection (the lanes', the rooms', the boards'): read when a task is asked for.
+    otherOpenStreams: () => io.engine.clientsCount,
+  });
   const wire = createWireLedger();
   // WIRE_ACCOUNTING=off leaves the measurement out, so that the benchmark can price it: the ledger
   // stays inert (never attached, nothing tagged), and with it x-request-bytes, connection:wire and
@@ -172,6 +185,7 @@ export async function createServer(
     engine,
     syncTimeoutMs: config.SYNC_TIMEOUT_MS,
     tagTask,
+    admit: admission.admit,
   });
   registerCreateTask({
     router: api,
@@ -181,10 +195,11 @@ export async function createServer(
     pollIntervalMs: config.POLL_INTERVAL_MS,
     answer: hybrid.answer(engine),
     tagTask,
+    admit: admission.admit,
   });
   shortPolling.register({ router: api, engine });
-  longPolling.register({ router: api, engine });
-  sse.register({ router: api, engine });
+  longPolling.register({ router: api, engine, openStream: admission.openStream });
+  sse.register({ router: api, engine, openStream: admission.openStream });
   webhookLane.register({ router: api, webhooks });
   registerWireReport({ router: api, wire });
   faults.registerRoutes(api);
@@ -240,7 +255,14 @@ export async function createServer(
     serveClient: false,
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
   });
-  websocket.register({ io, engine, logger, tagTask, reportHandshakes: accounting });
+  websocket.register({
+    io,
+    engine,
+    logger,
+    tagTask,
+    reportHandshakes: accounting,
+    admit: admission.admit,
+  });
   rooms.register(io);
   boards.registerSocket(io);
   // After socket.io has taken over the server's request listeners, so that the ledger's own,
@@ -279,6 +301,7 @@ export async function createServer(
         httpServer.closeAllConnections();
       });
       metrics.close();
+      admission.close();
       await stores.close();
     })();
     return closing;
@@ -297,6 +320,7 @@ export async function createServer(
     boards,
     network,
     faults,
+    admission,
     close,
   };
 }

@@ -29,6 +29,8 @@ export interface WebsocketDeps {
   /** Send each socket `connection:wire`, its upgrade's bytes as the server read and wrote them
    *  (off with WIRE_ACCOUNTING=off). */
   reportHandshakes: boolean;
+  /** Throws the overload refusal when no new task may start now (the ack carries UNAVAILABLE). */
+  admit?: () => void;
 }
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
@@ -69,7 +71,7 @@ function handle<S extends z.ZodType, R extends object>(
  * restart), the client sends `task:subscribe` with the last seq it applied and the ack carries
  * the rest from the store. Clients drop duplicate seqs.
  */
-export function register({ io, engine, logger, tagTask, reportHandshakes }: WebsocketDeps): void {
+export function register({ io, engine, logger, tagTask, reportHandshakes, admit }: WebsocketDeps): void {
   /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
    *  holds no other lane's traffic. */
   const followed = new Set<string>();
@@ -89,6 +91,7 @@ export function register({ io, engine, logger, tagTask, reportHandshakes }: Webs
     socket.on(
       SOCKET_EVENTS.start,
       handle(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
+        admit?.();
         // Join the room before the task exists, so that its `queued` event reaches this socket.
         const id = engine.newTaskId();
         tagTask?.(id, socket.request);
