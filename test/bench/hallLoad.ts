@@ -1,6 +1,7 @@
 // A hall of simulated phones, to drive a CPU profile of the server (issue 10):
 //
 //   taskset -c 1 npx tsx test/bench/hallLoad.ts --phones 100 [--cpu-prof DIR] [--server-core 0]
+//                                              [--server-env NAME=VALUE …] [--server-dir DIR]
 //
 // Starts the real server (`src/serve.ts`, logs silent, WIRE_ACCOUNTING and the rest at their defaults)
 // in a child pinned to one core with `taskset`, optionally under `node --cpu-prof`. Each phone starts
@@ -10,6 +11,10 @@
 // (`GET …/stream`) and websocket (socket.io, `task:start`). Every request is tagged with the lane and
 // the phone's run id, as the page tags them. Each phone has its own keep-alive connections, as a
 // browser would. A warm-up hall of `--warmup-phones` runs first (not counted; the profile holds it).
+// A task the server refuses (503, or the socket's UNAVAILABLE: it is past what it can serve) is
+// counted as refused, and its lane ends there; `--server-env MAX_EVENT_LOOP_DELAY_MS=60000` turns the
+// delay-based refusal off, to price the same work with and without a change; `--server-dir` runs
+// another checkout's server folder (an export of an older commit) against the same load.
 //
 // Printed: the server's CPU per delivered event (`utime + stime` of the child from /proc, all its
 // threads, over the measured hall), the create latency (POST /api/tasks and the socket's start ack),
@@ -45,7 +50,6 @@ import {
 } from '@transport-lab/shared';
 import { io, type Socket } from 'socket.io-client';
 
-const serverDir = fileURLToPath(new URL('../../server', import.meta.url));
 /** A lane that has not ended this long after its phone started has failed. */
 const LANE_TIMEOUT_MS = 60_000;
 const LONG_POLL_WAIT_MS = 25_000;
@@ -59,11 +63,16 @@ const { values } = parseArgs({
     'duration-ms': { type: 'string', default: '3000' },
     steps: { type: 'string', default: '20' },
     'server-core': { type: 'string', default: '0' },
+    'server-env': { type: 'string', multiple: true, default: [] },
+    'server-dir': { type: 'string', default: fileURLToPath(new URL('../../server', import.meta.url)) },
     'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
 const phones = Number(values.phones);
+const serverEnv = Object.fromEntries(
+  values['server-env'].map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 const warmupPhones = Number(values['warmup-phones']);
 const spreadMs = Number(values['spread-ms']);
 const spec: TaskSpec = { durationMs: Number(values['duration-ms']), steps: Number(values.steps) };
@@ -97,7 +106,7 @@ async function startServer(core: string, cpuProfDir: string | undefined): Promis
     'taskset',
     ['-c', core, process.execPath, '--import', 'tsx', ...profile, 'src/serve.ts'],
     {
-      cwd: serverDir,
+      cwd: values['server-dir'],
       env: {
         ...process.env,
         HOST: '127.0.0.1',
@@ -106,6 +115,7 @@ async function startServer(core: string, cpuProfDir: string | undefined): Promis
         DATA_DIR: dataDir,
         LOG_LEVEL: process.env.HALL_SERVER_LOG ?? 'silent',
         STATIC_DIR: join(dataDir, 'no-client'),
+        ...serverEnv,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -143,10 +153,22 @@ interface Tally {
   latenessMs: number[];
   /** Receipt − at, ms. */
   lagMs: number[];
+  /** New tasks the server refused as overloaded, by lane. */
+  refused: Partial<Record<LaneId, number>>;
   failures: string[];
 }
 
-const newTally = (): Tally => ({ events: 0, createMs: [], latenessMs: [], lagMs: [], failures: [] });
+const newTally = (): Tally => ({
+  events: 0,
+  createMs: [],
+  latenessMs: [],
+  lagMs: [],
+  refused: {},
+  failures: [],
+});
+
+/** The server refused the task as overloaded (503 UNAVAILABLE, or the socket ack's error). */
+class Refused extends Error {}
 
 function received(tally: Tally, event: TaskEvent, receivedAt: number): void {
   tally.events += 1;
@@ -212,6 +234,7 @@ async function createTask(phone: Phone, lane: LaneId): Promise<{ id: string; ret
     spec,
   });
   phone.tally.createMs.push(performance.now() - started);
+  if (answer.status === 503) throw new Refused(lane);
   if (answer.status !== 202) throw new Error(`${lane}: POST /api/tasks answered ${answer.status}`);
   const { task } = TaskResponse.parse(JSON.parse(answer.body));
   const retryAfterS = Number(answer.headers[HTTP_HEADERS.retryAfter.toLowerCase()] ?? 1);
@@ -228,6 +251,7 @@ async function requestResponse(phone: Phone): Promise<void> {
     tagged(phone, 'request-response'),
     spec,
   );
+  if (answer.status === 503) throw new Refused('request-response');
   if (answer.status !== 200) throw new Error(`request-response answered ${answer.status}`);
   phone.tally.events += TaskResponse.parse(JSON.parse(answer.body)).task.lastSeq;
 }
@@ -335,7 +359,13 @@ function websocket(phone: Phone): Promise<void> {
     socket.emit(SOCKET_EVENTS.start, spec, (raw) => {
       phone.tally.createMs.push(performance.now() - started);
       const ack = StartAck.parse(raw);
-      if (!ack.ok) finish(new Error(`websocket: ${ack.error.code} ${ack.error.message}`));
+      if (!ack.ok) {
+        finish(
+          ack.error.code === 'UNAVAILABLE'
+            ? new Refused('websocket')
+            : new Error(`websocket: ${ack.error.code} ${ack.error.message}`),
+        );
+      }
     });
   });
 }
@@ -373,6 +403,10 @@ async function hall(url: string, count: number, label: string): Promise<Tally> {
               });
               return Promise.race([run(phone), timeout])
                 .catch((error: unknown) => {
+                  if (error instanceof Refused) {
+                    tally.refused[lane] = (tally.refused[lane] ?? 0) + 1;
+                    return;
+                  }
                   tally.failures.push(`${lane}: ${error instanceof Error ? error.message : String(error)}`);
                 })
                 .finally(() => clearTimeout(timer));
@@ -436,6 +470,7 @@ async function main(): Promise<void> {
       },
       // The measured hall since the server was spawned, for `profileTop.ts --from-ms --to-ms`.
       profileWindowMs: { from: Math.round(fromMs), to: Math.round(toMs) },
+      refused: tally.refused,
       failures: tally.failures.length,
       firstFailures: tally.failures.slice(0, 5),
     };

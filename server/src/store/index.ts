@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Config } from '../config.ts';
+import type { Logger } from '../observability/logger.ts';
+import { startCheckpointer } from './checkpointer.ts';
 import { openSqliteDatabase, sqliteTaskStore } from './sqlite.ts';
 import { sqliteIdempotencyStore } from './sqliteIdempotency.ts';
 import type { IdempotencyStore, TaskStore } from './types.ts';
@@ -19,9 +21,10 @@ export interface Stores {
 
 /** The embedded stores in one SQLite file; a Redis implementation will be chosen here when
  *  REDIS_URL is set. */
-export function openStores(config: Config): Stores {
+export function openStores(config: Config, logger: Logger): Stores {
   const db = openSqliteDatabase(config.DATA_DIR);
   const batch = createWriteBatch(db);
+  const checkpointer = startCheckpointer(db, (message) => logger.error(message));
   return {
     db,
     batch,
@@ -29,6 +32,7 @@ export function openStores(config: Config): Stores {
     idempotency: sqliteIdempotencyStore(db),
     async close() {
       batch.close();
+      await checkpointer.close();
       db.close();
     },
   };

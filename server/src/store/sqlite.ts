@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS task_events (
  * appends to the WAL without waiting for the disk (fsync happens at checkpoints), so a committed
  * transaction survives a crash of the process (what a restart is here: the OS still holds the pages);
  * only an OS crash or power loss may undo the last few, which a demo tool can accept for ~10× cheaper
- * commits. Writes are also grouped, one transaction per turn of the event loop (writeBatch.ts).
+ * commits. Writes are also grouped, one transaction per turn of the event loop (writeBatch.ts), and
+ * the server checkpoints on a worker thread (checkpointer.ts), not in a commit on the event loop.
  */
 export function openSqliteDatabase(dataDir: string): Database.Database {
   mkdirSync(dataDir, { recursive: true });
@@ -83,11 +84,14 @@ export function sqliteTaskStore(db: Database.Database, batch: WriteBatch = creat
     },
     appendEvent(event, next) {
       const eventJson = JSON.stringify(event);
-      const stateJson = JSON.stringify(next);
+      // A progress event leaves the status as it was: the log holds it, and the row (with the index
+      // of unfinished tasks) is rewritten only when the status changes. Rewriting it for every step
+      // doubled the pages each event dirtied (the hall profile, docs/benchmarks.md).
+      const stateJson = event.type === 'progress' ? undefined : JSON.stringify(next);
       return batch.enqueue(() => {
         // The primary key (task_id, seq) refuses a second event with the same seq: no duplicates.
         insertEvent.run(event.taskId, event.seq, eventJson);
-        updateTask.run(next.status, stateJson, next.id);
+        if (stateJson !== undefined) updateTask.run(next.status, stateJson, next.id);
       }, next.id);
     },
     async getTask(id) {

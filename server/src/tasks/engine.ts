@@ -10,7 +10,7 @@ import { AppError } from '../errors.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TaskStore } from '../store/types.ts';
-import { TaskRun } from './run.ts';
+import { applyEvent, TaskRun } from './run.ts';
 
 export type EventListener = (event: TaskEvent, state: TaskState) => void;
 export type Unsubscribe = () => void;
@@ -202,8 +202,13 @@ export class TaskEngine {
    */
   async recover(): Promise<number> {
     const unfinished = await this.store.unfinishedTasks();
-    for (const state of unfinished) {
-      if (this.runs.has(state.id)) continue;
+    for (const stored of unfinished) {
+      if (this.runs.has(stored.id)) continue;
+      // The stored state is as of the task's last change of status; its steps since are in the log.
+      let state = stored;
+      for (const event of await this.store.eventsAfter(stored.id, stored.lastSeq)) {
+        state = applyEvent(state, event);
+      }
       const run = this.track(state);
       run.resume();
       this.logger.info(
