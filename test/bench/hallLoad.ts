@@ -2,6 +2,7 @@
 //
 //   taskset -c 1 npx tsx test/bench/hallLoad.ts --phones 100 [--cpu-prof DIR] [--server-core 0]
 //                                              [--server-env NAME=VALUE …] [--server-dir DIR]
+//                                              [--lanes websocket,sse,…]
 //
 // Starts the real server (`src/serve.ts`, logs silent, WIRE_ACCOUNTING and the rest at their defaults)
 // in a child pinned to one core with `taskset`, optionally under `node --cpu-prof`. Each phone starts
@@ -65,6 +66,8 @@ const { values } = parseArgs({
     'server-core': { type: 'string', default: '0' },
     'server-env': { type: 'string', multiple: true, default: [] },
     'server-dir': { type: 'string', default: fileURLToPath(new URL('../../server', import.meta.url)) },
+    /** A comma-separated subset of the five lanes, to price one lane's events alone. */
+    lanes: { type: 'string' },
     'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -378,6 +381,9 @@ const LANES: Array<[LaneId, (phone: Phone) => Promise<void>]> = [
   ['websocket', websocket],
 ];
 
+const chosen = values.lanes?.split(',');
+const lanes = chosen ? LANES.filter(([lane]) => chosen.includes(lane)) : LANES;
+
 // ── A hall ───────────────────────────────────────────────────────────────────────────────────────────
 
 async function hall(url: string, count: number, label: string): Promise<Tally> {
@@ -396,7 +402,7 @@ async function hall(url: string, count: number, label: string): Promise<Tally> {
       new Promise<void>((resolve) => setTimeout(resolve, startAt))
         .then(() =>
           Promise.all(
-            LANES.map(([lane, run]) => {
+            lanes.map(([lane, run]) => {
               let timer: NodeJS.Timeout | undefined;
               const timeout = new Promise<never>((_, reject) => {
                 timer = setTimeout(() => reject(new Error(`${lane}: no end in time`)), LANE_TIMEOUT_MS);
@@ -444,6 +450,7 @@ async function main(): Promise<void> {
     const toMs = performance.now() - server.spawnedAt;
     const summary = {
       phones,
+      lanes: lanes.map(([lane]) => lane),
       spec,
       spreadMs,
       wallMs: Math.round(wallMs),
