@@ -105,9 +105,11 @@ async function startServer(core: string, cpuProfDir: string | undefined): Promis
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   const spawnedAt = performance.now();
   // taskset execs node: the child's pid is the server's.
+  // HALL_NODE_ARGS: node flags for the server (e.g. a V8 heap setting to compare).
+  const nodeArgs = (process.env.HALL_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     'taskset',
-    ['-c', core, process.execPath, '--import', 'tsx', ...profile, 'src/serve.ts'],
+    ['-c', core, process.execPath, ...nodeArgs, '--import', 'tsx', ...profile, 'src/serve.ts'],
     {
       cwd: values['server-dir'],
       env: {
