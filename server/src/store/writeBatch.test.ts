@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../test/harness.ts';
 import { openSqliteDatabase, SQLITE_FILE_NAME } from './sqlite.ts';
-import { createWriteBatch } from './writeBatch.ts';
+import { createWriteBatch, MAX_BATCH_WRITES } from './writeBatch.ts';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -53,6 +53,17 @@ describe('the write batch', () => {
       [1, 3],
       [1, 3],
     ]);
+  });
+
+  it('commits a full batch at once, without waiting for the end of the turn, and the rest at its end', async () => {
+    const { committed, write } = setup();
+    const writes = Array.from({ length: MAX_BATCH_WRITES + 1 }, (_, n) => write(n + 1));
+    expect(committed()).toHaveLength(MAX_BATCH_WRITES); // the 65th waits for the turn's end
+    await Promise.all(writes);
+    expect(committed()).toHaveLength(MAX_BATCH_WRITES + 1);
+    // Queued afterwards, in a later turn: committed at that turn's end, as usual.
+    await write(MAX_BATCH_WRITES + 2);
+    expect(committed()).toHaveLength(MAX_BATCH_WRITES + 2);
   });
 
   it('fails a bad write alone: the others of its batch still commit', async () => {
