@@ -40,6 +40,7 @@ import { createWireLedger, type WireLedger } from './observability/wireLedger.ts
 import { createRooms, type RoomsHandle } from './rooms/index.ts';
 import { openStores, type TaskStore } from './store/index.ts';
 import { sqliteFaultStore } from './store/sqliteFaults.ts';
+import { type Admission, createAdmission } from './tasks/admission.ts';
 import { TaskEngine } from './tasks/engine.ts';
 import * as hybrid from './transports/hybrid/index.ts';
 import * as longPolling from './transports/long-polling/index.ts';
@@ -81,6 +82,8 @@ export interface AppHandle {
   network: Network;
   /** Who is the operator: this machine, or a request with OPERATOR_TOKEN (server/src/access). */
   operator: OperatorGate;
+  /** Refuses new tasks past what the server can serve truthfully (MAX_* settings; issue 10). */
+  admission: Admission;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -95,9 +98,19 @@ export async function createServer(
   deps: { rooms?: RoomDirectory; restart?: () => void } = {},
 ): Promise<AppHandle> {
   const startedAt = epochNow();
-  const stores = openStores(config);
+  const stores = openStores(config, logger);
   const store = stores.tasks;
   const engine = new TaskEngine({ store, logger });
+  const admission = createAdmission({
+    limits: {
+      maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
+      maxRunningTasks: config.MAX_RUNNING_TASKS,
+      maxOpenStreams: config.MAX_OPEN_STREAMS,
+    },
+    runningTasks: () => engine.runningCount,
+    // Every socket.io connection (the lanes', the rooms', the boards'): read when a task is asked for.
+    otherOpenStreams: () => io.engine.clientsCount,
+  });
   const wire = createWireLedger();
   // WIRE_ACCOUNTING=off leaves the measurement out, so that the benchmark can price it: the ledger
   // stays inert (never attached, nothing tagged), and with it x-request-bytes, connection:wire and
@@ -111,7 +124,7 @@ export async function createServer(
   // Who may do what (docs/security.md): the operator (this machine, or OPERATOR_TOKEN) for what
   // reaches everyone; a task's run (its lab tag, a capability only its page knows) for the task.
   const operator = createOperatorGate(config.OPERATOR_TOKEN);
-  const faultStore = sqliteFaultStore(stores.db);
+  const faultStore = sqliteFaultStore(stores.db, stores.batch);
   const ownership = createTaskOwnership({ operator, runOfTask: (taskId) => faultStore.runOfTask(taskId) });
   const faults = createFaults({
     config,
@@ -204,6 +217,7 @@ export async function createServer(
     engine,
     syncTimeoutMs: config.SYNC_TIMEOUT_MS,
     tagTask,
+    admit: admission.admit,
   });
   registerCreateTask({
     router: api,
@@ -213,10 +227,11 @@ export async function createServer(
     pollIntervalMs: config.POLL_INTERVAL_MS,
     answer: hybrid.answer(engine),
     tagTask,
+    admit: admission.admit,
   });
   shortPolling.register({ router: api, engine });
-  longPolling.register({ router: api, engine });
-  sse.register({ router: api, engine });
+  longPolling.register({ router: api, engine, openStream: admission.openStream });
+  sse.register({ router: api, engine, openStream: admission.openStream });
   webhookLane.register({ router: api, webhooks });
   registerWireReport({ router: api, wire });
   faults.registerRoutes(api);
@@ -284,7 +299,15 @@ export async function createServer(
     },
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
   });
-  websocket.register({ io, engine, logger, tagTask, reportHandshakes: accounting, ownership });
+  websocket.register({
+    io,
+    engine,
+    logger,
+    tagTask,
+    reportHandshakes: accounting,
+    ownership,
+    admit: admission.admit,
+  });
   rooms.register(io);
   boards.registerSocket(io);
   // After socket.io has taken over the server's request listeners, so that the ledger's own,
@@ -323,6 +346,7 @@ export async function createServer(
         httpServer.closeAllConnections();
       });
       metrics.close();
+      admission.close();
       await stores.close();
     })();
     return closing;
@@ -342,6 +366,7 @@ export async function createServer(
     network,
     faults,
     operator,
+    admission,
     close,
   };
 }

@@ -79,6 +79,17 @@ export const Config = z.object({
     .number()
     .pipe(z.int().min(1).max(10_000))
     .default(ROOM_LIMITS.messagesPerSecond),
+  /** Past what it can serve truthfully, the server refuses new tasks on every lane (`503 UNAVAILABLE`
+   *  + `Retry-After`, or the socket ack's error) and lets running ones finish: while the event loop's
+   *  delay p99 was above this in each of the last two 1-second windows, ms. A normal race delays it by
+   *  a few ms. */
+  MAX_EVENT_LOOP_DELAY_MS: positiveMs(60_000).default(200),
+  /** … while this many tasks run (queued ones included). A hall of 200 phones racing five lanes runs
+   *  1 000. */
+  MAX_RUNNING_TASKS: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(5_000),
+  /** … while this many streams are open: SSE streams, held long polls and socket.io connections. Each
+   *  holds a file descriptor: keep it under the process's limit (`ulimit -n`). */
+  MAX_OPEN_STREAMS: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(10_000),
   /** Comma-separated `host` or `host:port` entries a webhook URL may name besides the built-in
    *  receiver. Names are checked again at connect time: one resolving to a private address is refused. */
   WEBHOOK_ALLOWED_HOSTS: z

@@ -95,13 +95,16 @@ describe('restart-server under the supervisor (main.ts)', () => {
       hybrid: hybridLane(baseUrl, tag('hybrid'), spec, 60),
     };
 
-    // The server's own record of the run's tasks (read-only beside it, as WAL allows).
+    // The server's own record of the run's tasks (read-only beside it, as WAL allows). The state row
+    // changes with the status; the steps are in the event log.
     const db = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
     cleanups.push(() => void db.close());
     const tasksOfRun = () =>
       db
         .prepare<[string], { status: string; step: number }>(
-          `SELECT t.status AS status, json_extract(t.state, '$.step') AS step
+          `SELECT t.status AS status,
+                  (SELECT COUNT(*) FROM task_events e
+                    WHERE e.task_id = t.id AND json_extract(e.event, '$.type') = 'progress') AS step
              FROM task_runs r JOIN tasks t ON t.id = r.task_id WHERE r.run_id = ?`,
         )
         .all(runId);

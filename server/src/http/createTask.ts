@@ -31,6 +31,8 @@ export interface CreateTaskDeps {
   answer: AsyncAnswer;
   /** Remembers the request's lane tag for the task, so its webhook attempts count for that lane. */
   tagTask?: TagTask;
+  /** Throws the overload refusal (503 + Retry-After) when no new task may start now. */
+  admit?: () => void;
 }
 
 /** The fingerprint of a request's payload: the same key with another body is a client error. */
@@ -55,10 +57,13 @@ export function registerCreateTask({
   pollIntervalMs,
   answer,
   tagTask,
+  admit,
 }: CreateTaskDeps) {
   const retryAfterS = String(Math.max(1, Math.ceil(pollIntervalMs / 1_000)));
 
   router.post(API_PATHS.tasks, async (req, res) => {
+    // Before anything is claimed or subscribed: a refused request leaves nothing behind.
+    admit?.();
     const rawKey = req.headers[HTTP_HEADERS.idempotencyKey];
     const key =
       rawKey === undefined ? undefined : parseOrThrow(IdempotencyKey, rawKey, 'Idempotency-Key header');

@@ -9,22 +9,67 @@ import { discardBody } from './body.ts';
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Structured request logs with a request id: the caller's `x-request-id` if sane, else a new one. */
+function requestIdOf(req: IncomingMessage): string {
+  const incoming = req.headers[REQUEST_ID_HEADER];
+  return typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * Structured request logs with a request id: the caller's `x-request-id` if sane, else a new one,
+ * answered in the same header and bound to `req.log`.
+ *
+ * pino-http only where it logs something: at `info` and below it writes a line per request. Above
+ * `info` it would still build a child logger (serialising the request) and hang three listeners on
+ * every answer to log nothing, which the hall profile at 100 phones measured among the largest
+ * per-request costs with LOG_LEVEL=silent (docs/benchmarks.md). There the request gets its id, and
+ * `req.log` is a child made only when something logs through it; at `warn`, one `finish` listener
+ * still logs the 4xx (warn) and 5xx (error) answers, as pino-http would.
+ */
 export function requestLogging(logger: Logger): RequestHandler {
-  return pinoHttp({
-    logger,
-    genReqId(req: IncomingMessage, res) {
-      const incoming = req.headers[REQUEST_ID_HEADER];
-      const id = typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader(REQUEST_ID_HEADER, id);
-      return id;
-    },
-    customLogLevel(_req, res, err) {
-      if (err || res.statusCode >= 500) return 'error';
-      if (res.statusCode >= 400) return 'warn';
-      return 'info';
-    },
-  });
+  if (logger.isLevelEnabled('info')) {
+    return pinoHttp({
+      logger,
+      genReqId(req: IncomingMessage, res) {
+        const id = requestIdOf(req);
+        res.setHeader(REQUEST_ID_HEADER, id);
+        return id;
+      },
+      customLogLevel(_req, res, err) {
+        if (err || res.statusCode >= 500) return 'error';
+        if (res.statusCode >= 400) return 'warn';
+        return 'info';
+      },
+    });
+  }
+  if (!logger.isLevelEnabled('fatal')) {
+    // silent: nothing is ever written, so nothing needs binding.
+    return (req, res, next) => {
+      req.id = requestIdOf(req);
+      res.setHeader(REQUEST_ID_HEADER, req.id);
+      req.log = logger;
+      next();
+    };
+  }
+  const logsFailures = logger.isLevelEnabled('warn');
+  return (req, res, next) => {
+    const id = requestIdOf(req);
+    req.id = id;
+    res.setHeader(REQUEST_ID_HEADER, id);
+    let child: Logger | undefined;
+    const log = () => {
+      child ??= logger.child({ req: { id, method: req.method, url: req.url } });
+      return child;
+    };
+    Object.defineProperty(req, 'log', { get: log, configurable: true, enumerable: false });
+    if (logsFailures) {
+      res.once('finish', () => {
+        if (res.statusCode >= 500) log().error({ res: { statusCode: res.statusCode } }, 'request errored');
+        else if (res.statusCode >= 400)
+          log().warn({ res: { statusCode: res.statusCode } }, 'request completed');
+      });
+    }
+    next();
+  };
 }
 
 /** A request that carries a body must say it is JSON: anything else is refused with 415. */

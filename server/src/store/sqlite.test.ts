@@ -62,6 +62,25 @@ describe('the SQLite store', () => {
     await store.close();
   });
 
+  it('rewrites the state only when the status changes: progress since is in the log', async () => {
+    const store = openSqliteStore(fresh());
+    const running: TaskState = { ...task('task-eeee'), status: 'running', lastSeq: 2, startedAt: 2 };
+    await store.createTask(task('task-eeee'), queued('task-eeee'));
+    await store.appendEvent({ type: 'started', taskId: 'task-eeee', seq: 2, at: 2 }, running);
+    await store.appendEvent(
+      { type: 'progress', taskId: 'task-eeee', seq: 3, at: 3, step: 1, steps: 2, percent: 50 },
+      { ...running, step: 1, percent: 50, lastSeq: 3 },
+    );
+    expect(await store.getTask('task-eeee')).toMatchObject({ status: 'running', step: 0, lastSeq: 2 });
+    expect((await store.eventsAfter('task-eeee', 2)).map((e) => e.type)).toEqual(['progress']);
+    await store.appendEvent(
+      { type: 'cancelled', taskId: 'task-eeee', seq: 4, at: 4 },
+      { ...running, status: 'cancelled', step: 1, percent: 50, lastSeq: 4, finishedAt: 4 },
+    );
+    expect(await store.getTask('task-eeee')).toMatchObject({ status: 'cancelled', step: 1, lastSeq: 4 });
+    await store.close();
+  });
+
   it('lists only tasks that have not ended as unfinished', async () => {
     const store = openSqliteStore(fresh());
     await store.createTask(task('task-cccc'), queued('task-cccc'));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { TaskEvent, TaskState } from '@transport-lab/shared';
 import Database from 'better-sqlite3';
 import type { TaskStore } from './types.ts';
+import { createWriteBatch, type WriteBatch } from './writeBatch.ts';
 
 export const SQLITE_FILE_NAME = 'transport-lab.sqlite';
 
@@ -23,9 +24,12 @@ CREATE TABLE IF NOT EXISTS task_events (
 `;
 
 /**
- * Tasks and their event logs in one SQLite file under DATA_DIR. WAL with synchronous=NORMAL:
- * a committed transaction survives a crash of the process (what a restart is here); only a power
- * loss may undo the last few, which a demo tool can accept for ~10× cheaper commits.
+ * Tasks and their event logs in one SQLite file under DATA_DIR. WAL with synchronous=NORMAL: a commit
+ * appends to the WAL without waiting for the disk (fsync happens at checkpoints), so a committed
+ * transaction survives a crash of the process (what a restart is here: the OS still holds the pages);
+ * only an OS crash or power loss may undo the last few, which a demo tool can accept for ~10× cheaper
+ * commits. Writes are also grouped, one transaction per turn of the event loop (writeBatch.ts), and
+ * the server checkpoints on a worker thread (checkpointer.ts), not in a commit on the event loop.
  */
 export function openSqliteDatabase(dataDir: string): Database.Database {
   mkdirSync(dataDir, { recursive: true });
@@ -38,17 +42,20 @@ export function openSqliteDatabase(dataDir: string): Database.Database {
 /** Opens its own database: for tests and tools that need only the tasks. */
 export function openSqliteStore(dataDir: string): TaskStore {
   const db = openSqliteDatabase(dataDir);
-  const store = sqliteTaskStore(db);
+  const batch = createWriteBatch(db);
+  const store = sqliteTaskStore(db, batch);
   return {
     ...store,
     async close() {
+      batch.close();
       db.close();
     },
   };
 }
 
-/** The task store on an open database; closing the database is its owner's job. */
-export function sqliteTaskStore(db: Database.Database): TaskStore {
+/** The task store on an open database; closing the database (and flushing `batch` before it) is its
+ *  owner's job. `batch`: shared with the other stores' writes (openStores), else one of its own. */
+export function sqliteTaskStore(db: Database.Database, batch: WriteBatch = createWriteBatch(db)): TaskStore {
   db.exec(SCHEMA);
 
   const insertTask = db.prepare('INSERT INTO tasks (id, status, created_at, state) VALUES (?, ?, ?, ?)');
@@ -62,26 +69,30 @@ export function sqliteTaskStore(db: Database.Database): TaskStore {
     "SELECT state FROM tasks WHERE status IN ('queued', 'running') ORDER BY created_at",
   );
 
-  const create = db.transaction((task: TaskState, first: TaskEvent) => {
-    insertTask.run(task.id, task.status, task.createdAt, JSON.stringify(task));
-    insertEvent.run(first.taskId, first.seq, JSON.stringify(first));
-  });
-  const append = db.transaction((event: TaskEvent, next: TaskState) => {
-    // The primary key (task_id, seq) refuses a second event with the same seq: no duplicates.
-    insertEvent.run(event.taskId, event.seq, JSON.stringify(event));
-    updateTask.run(next.status, JSON.stringify(next), next.id);
-  });
-
   // Rows are parsed with the shared schemas on the way out: a corrupt row fails loudly, here.
   const readTask = (json: string) => TaskState.parse(JSON.parse(json));
 
   return {
     kind: 'sqlite',
-    async createTask(task, first) {
-      create(task, first);
+    createTask(task, first) {
+      const taskJson = JSON.stringify(task);
+      const eventJson = JSON.stringify(first);
+      return batch.enqueue(() => {
+        insertTask.run(task.id, task.status, task.createdAt, taskJson);
+        insertEvent.run(first.taskId, first.seq, eventJson);
+      }, task.id);
     },
-    async appendEvent(event, next) {
-      append(event, next);
+    appendEvent(event, next) {
+      const eventJson = JSON.stringify(event);
+      // A progress event leaves the status as it was: the log holds it, and the row (with the index
+      // of unfinished tasks) is rewritten only when the status changes. Rewriting it for every step
+      // doubled the pages each event dirtied (the hall profile, docs/benchmarks.md).
+      const stateJson = event.type === 'progress' ? undefined : JSON.stringify(next);
+      return batch.enqueue(() => {
+        // The primary key (task_id, seq) refuses a second event with the same seq: no duplicates.
+        insertEvent.run(event.taskId, event.seq, eventJson);
+        if (stateJson !== undefined) updateTask.run(next.status, stateJson, next.id);
+      }, next.id);
     },
     async getTask(id) {
       const row = selectTask.get(id);

@@ -3,12 +3,22 @@ import type { TaskEvent, TaskState } from '@transport-lab/shared';
 /**
  * Durable task state and event logs. The embedded SQLite store implements it now; a Redis store
  * (scale-out) will implement the same interface, so it is asynchronous even where SQLite is not.
+ *
+ * The log is the truth; the stored state is the task as of its last change of status (queued,
+ * running, its end). A running task's progress since is in the log after the state's `lastSeq`:
+ * whoever needs it replays those events (the engine does, when it resumes a task).
  */
 export interface TaskStore {
   readonly kind: 'sqlite' | 'redis';
-  /** Stores a new task together with its first event, atomically. */
+  /** Stores a new task together with its first event, atomically; resolves once durable. */
   createTask(task: TaskState, first: TaskEvent): Promise<void>;
-  /** Appends `event` to its task's log and stores the task's new state, atomically. */
+  /**
+   * Appends `event` to its task's log and stores the task's new state, atomically; resolves once
+   * durable; the state is stored only when `event` changes the task's status. A task hands over its
+   * events in seq order, the next before the previous is durable: they are written in that order, and
+   * once one fails none of the task's later ones is written (no gap).
+   * Writes may be committed together with others of the same turn (SQLite: writeBatch.ts).
+   */
   appendEvent(event: TaskEvent, next: TaskState): Promise<void>;
   getTask(id: string): Promise<TaskState | undefined>;
   /** Events with seq > afterSeq, in seq order. */

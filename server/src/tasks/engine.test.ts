@@ -130,6 +130,42 @@ describe('TaskEngine', () => {
     expect(seen.map((e) => e.seq)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   });
 
+  it("answers a running task's latest events from memory and older ones from the store, the same either way", async () => {
+    const { store } = setup();
+    const reads: number[] = [];
+    const counting: TaskStore = {
+      ...store,
+      eventsAfter(id, afterSeq) {
+        reads.push(afterSeq);
+        return store.eventsAfter(id, afterSeq);
+      },
+    };
+    const engine = new TaskEngine({ store: counting, logger });
+    cleanups.push(() => engine.stop());
+    // 100 steps of 20 ms: RECENT_EVENTS (64) are kept once step 80 is out, and the task runs on.
+    const task = await engine.create({ durationMs: 2_000, steps: 100 });
+    const lastSeq = 82; // queued, started, 80 progress
+    // Read as step 80 is published (the reads take what is there when called), before step 81 is.
+    const [recentRead, nothingRead, allRead] = await new Promise<Array<Promise<TaskEvent[]>>>((resolve) => {
+      engine.onTaskEvent(task.id, (event) => {
+        if (event.type !== 'progress' || event.step !== 80) return;
+        resolve([
+          engine.eventsAfter(task.id, lastSeq - 10),
+          engine.eventsAfter(task.id, lastSeq),
+          engine.eventsAfter(task.id, 0),
+        ]);
+      });
+    });
+    const recent = await (recentRead as Promise<TaskEvent[]>);
+    expect(recent.map((e) => e.seq)).toEqual([73, 74, 75, 76, 77, 78, 79, 80, 81, 82]);
+    expect(await nothingRead).toEqual([]);
+    const all = await (allRead as Promise<TaskEvent[]>);
+    expect(reads).toEqual([0]); // the first two from memory; seq 1… are no longer all kept: the store
+    // The store may hold an event committed but not yet published (a later step of the same batch).
+    expect(all.slice(0, lastSeq).map((e) => e.seq)).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
+    expect(all.slice(lastSeq - 10, lastSeq)).toEqual(recent);
+  });
+
   it('refuses to cancel an ended task with TASK_FINISHED and an unknown one with NOT_FOUND', async () => {
     const { engine } = setup();
     const task = await engine.create({ durationMs: 0, steps: 1 });
@@ -148,8 +184,13 @@ describe('TaskEngine', () => {
     });
     await first.engine.stop();
     await first.store.close();
-    const stored = await openSqliteStore(first.dir).getTask(task.id);
+    const reopened = openSqliteStore(first.dir);
+    const stored = await reopened.getTask(task.id);
     expect(stored?.status).toBe('running');
+    // The last stored step is in the log (the state row is rewritten only when the status changes).
+    const storedStep = (await reopened.eventsAfter(task.id, 0)).filter((e) => e.type === 'progress').length;
+    expect(storedStep).toBeGreaterThanOrEqual(3);
+    await reopened.close();
 
     const second = setup(first.dir);
     const resumedEvents = record(second.engine, task.id);
@@ -159,7 +200,7 @@ describe('TaskEngine', () => {
     expect(streamBreaches(await second.engine.eventsAfter(task.id, 0), 8)).toEqual([]);
     // It went on from step (stored step + 1), not from the beginning.
     const firstResumed = resumedEvents.find((e) => e.type === 'progress');
-    expect(firstResumed?.type === 'progress' && firstResumed.step).toBe((stored?.step ?? 0) + 1);
+    expect(firstResumed?.type === 'progress' && firstResumed.step).toBe(storedStep + 1);
   });
 
   it('halts a run whose event cannot be stored, publishing nothing past the last stored event', async () => {

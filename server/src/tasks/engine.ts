@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   isTerminalEvent,
   type TaskEvent,
@@ -10,7 +11,7 @@ import { AppError } from '../errors.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TaskStore } from '../store/types.ts';
-import { TaskRun } from './run.ts';
+import { applyEvent, TaskRun } from './run.ts';
 
 export type EventListener = (event: TaskEvent, state: TaskState) => void;
 export type Unsubscribe = () => void;
@@ -46,6 +47,9 @@ export class TaskEngine {
     this.store = deps.store;
     this.logger = deps.logger;
     this.now = deps.now ?? epochNow;
+    // Every blocking wait listens on it (one per request held by the request/response or hybrid
+    // lane): hundreds at once in a hall are by design, not the leak Node warns of past 10.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   /** A fresh task id; a lane that must subscribe before the first event takes one and passes it in. */
@@ -71,7 +75,7 @@ export class TaskEngine {
     };
     const queued: TaskEvent = { type: 'queued', taskId: id, seq: 1, at: createdAt, dueAt: createdAt, spec };
     await this.store.createTask(state, queued);
-    const run = this.track(state);
+    const run = this.track(state, 0);
     this.publish(queued, state);
     setImmediate(() => run.start());
     return state;
@@ -87,9 +91,10 @@ export class TaskEngine {
     return task;
   }
 
-  /** Stored events with seq > afterSeq, in order. */
+  /** Stored events with seq > afterSeq, in order: a running task's recent ones from memory (all of
+   *  them published, hence stored), older ones and other tasks' from the store. */
   async eventsAfter(id: string, afterSeq: number): Promise<TaskEvent[]> {
-    return this.store.eventsAfter(id, afterSeq);
+    return this.runs.get(id)?.publishedAfter(afterSeq) ?? this.store.eventsAfter(id, afterSeq);
   }
 
   async cancel(id: string): Promise<TaskState> {
@@ -147,7 +152,7 @@ export class TaskEngine {
     });
     try {
       const task = await this.getOrThrow(id);
-      for (const event of await this.store.eventsAfter(id, afterSeq)) deliver(event, task);
+      for (const event of await this.eventsAfter(id, afterSeq)) deliver(event, task);
     } catch (error) {
       off();
       throw error;
@@ -203,9 +208,14 @@ export class TaskEngine {
    */
   async recover(): Promise<number> {
     const unfinished = await this.store.unfinishedTasks();
-    for (const state of unfinished) {
-      if (this.runs.has(state.id)) continue;
-      const run = this.track(state);
+    for (const stored of unfinished) {
+      if (this.runs.has(stored.id)) continue;
+      // The stored state is as of the task's last change of status; its steps since are in the log.
+      let state = stored;
+      for (const event of await this.store.eventsAfter(stored.id, stored.lastSeq)) {
+        state = applyEvent(state, event);
+      }
+      const run = this.track(state, state.lastSeq);
       run.resume();
       this.logger.info(
         { taskId: state.id, step: state.step, status: state.status },
@@ -238,19 +248,26 @@ export class TaskEngine {
     return this.runs.size;
   }
 
-  private track(state: TaskState): TaskRun {
-    const run = new TaskRun(state, {
-      store: this.store,
-      now: this.now,
-      logger: this.logger,
-      publish: (event, next) => this.publish(event, next),
-      onSettled: (id) => this.runs.delete(id),
-    });
+  /** `publishedSeq`: how far its events were published before (0 for a new task). */
+  private track(state: TaskState, publishedSeq: number): TaskRun {
+    const run = new TaskRun(
+      state,
+      {
+        store: this.store,
+        now: this.now,
+        logger: this.logger,
+        publish: (event, next) => this.publish(event, next),
+        onSettled: (id) => this.runs.delete(id),
+      },
+      publishedSeq,
+    );
     this.runs.set(state.id, run);
     return run;
   }
 
   private publish(event: TaskEvent, state: TaskState): void {
+    // Before any listener: one that reads the task's events from here on finds this one too.
+    this.runs.get(event.taskId)?.published(event);
     const listeners = [...this.allListeners, ...(this.taskListeners.get(event.taskId) ?? [])];
     for (const listener of listeners) {
       try {

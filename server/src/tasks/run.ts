@@ -18,6 +18,12 @@ export type EventDraft = Unstamped<TaskEvent>;
  *  so that a 0 ms task of 1 000 steps does not starve other tasks and sockets. */
 const MAX_STEPS_PER_TICK = 50;
 
+/** How many of its latest published events a run keeps in memory for catch-up reads (a long poll, a
+ *  stream resumed from its cursor, a socket re-subscribing): those read the store only further back.
+ *  Each poll of the hall's long-polling lane read SQLite and parsed every row with zod before. At
+ *  ≈ 200 bytes an event, 64 of them for each of a hall's 1 000 running tasks is ≈ 13 MB. */
+export const RECENT_EVENTS = 64;
+
 const FILLER = 'transport-lab ';
 
 export function resultPayload(bytes: number): string {
@@ -64,19 +70,41 @@ export function applyEvent(state: TaskState, event: TaskEvent): TaskState {
  */
 export class TaskRun {
   private timer: NodeJS.Timeout | undefined;
-  /** Store writes and publications, in seq order: each waits for the one before. */
+  /** Publications, in seq order: each waits for its own write and for the publication before. */
   private writes: Promise<void> = Promise.resolve();
   private ended = false;
   /** Set on shutdown: the clock stops, queued writes still land. */
   private halted = false;
-  /** Set when a write failed: later events would leave a gap in the log, so none is written. */
+  /** Set when a write failed (in seq order): later events would leave a gap in the log, so none is
+   *  written or published. */
   private broken = false;
   private paceOriginAt = 0;
+
+  /** The last RECENT_EVENTS events published, oldest first, ending at `publishedSeq`. */
+  private recent: TaskEvent[] = [];
 
   constructor(
     public state: TaskState,
     private readonly deps: RunDeps,
+    /** The seq up to which this task's events were published before this run (0 for a new task;
+     *  a resumed one's stored events were published by the process before). */
+    private publishedSeq: number,
   ) {}
+
+  /** Keeps a just-published event for catch-up reads; the engine calls it before any listener. */
+  published(event: TaskEvent): void {
+    this.recent.push(event);
+    if (this.recent.length > RECENT_EVENTS) this.recent.shift();
+    this.publishedSeq = event.seq;
+  }
+
+  /** Published events with seq > afterSeq, or undefined when some of them are no longer kept. */
+  publishedAfter(afterSeq: number): TaskEvent[] | undefined {
+    if (afterSeq >= this.publishedSeq) return [];
+    const firstKept = this.publishedSeq - this.recent.length + 1;
+    if (afterSeq + 1 < firstKept) return undefined;
+    return this.recent.slice(afterSeq + 1 - firstKept);
+  }
 
   get id(): string {
     return this.state.id;
@@ -89,6 +117,11 @@ export class TaskRun {
   /**
    * Numbers, stamps and applies the event now; stores and publishes it in order. `dueAt`: when the
    * schedule wanted it (a step's due time); absent, the event is due the moment it is made (a cancel).
+   *
+   * The event goes to the store at once, before the previous one is durable, so that every event of
+   * this turn of the event loop (this task's and every other's) is committed in one transaction; the
+   * store writes a task's events in order and none after a failed one. Publication waits, in seq order,
+   * for each event's own commit: still stored before published.
    */
   emit(draft: EventDraft, dueAt?: number): Promise<void> {
     const at = this.deps.now();
@@ -102,16 +135,23 @@ export class TaskRun {
     const next = applyEvent(this.state, event);
     this.state = next;
     if (isTerminalEvent(event)) this.ended = true;
+    // A write already failed: later events would leave a gap in the log, so none is handed over.
+    if (this.broken) return this.writes;
+    // Settles with the write's error, if any, so that a failure is handled in seq order below and is
+    // never an unhandled rejection while earlier events still wait for their commit.
+    const stored = this.deps.store.appendEvent(event, next).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
     this.writes = this.writes.then(async () => {
       if (this.broken) return;
-      try {
-        await this.deps.store.appendEvent(event, next);
-      } catch (error) {
+      const failed = await stored;
+      if (failed) {
         // The stored state stays at the last good event, so a restart resumes from there.
         this.broken = true;
         this.clearTimer();
         this.deps.logger.error(
-          { err: error, taskId: this.id, seq: event.seq },
+          { err: failed.error, taskId: this.id, seq: event.seq },
           'task event not stored; run halted',
         );
         return;

@@ -16,7 +16,7 @@ import { AppError } from '../errors.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type DeliveryRow, type SubscriberRow, sqliteDeliveryStore } from '../store/sqliteDeliveries.ts';
-import type { TaskEngine } from '../tasks/engine.ts';
+import type { TaskEngine, Unsubscribe } from '../tasks/engine.ts';
 import { MAX_ATTEMPTS, parseRetryAfterMs, RETRY_AFTER_STATUSES, retryDelayMs } from './retry.ts';
 import { type SendOptions, type SendResult, sendOnce } from './send.ts';
 import { type Resolve, UrlGuard, type WebhookTarget } from './ssrf.ts';
@@ -109,16 +109,31 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     if (queued) schedulePump();
   }
 
+  /** Task id → the dispatcher's listener on that task's events. Only tasks with an open subscriber
+   *  are listened to: a task without a webhook costs the dispatcher nothing per event (issue 10). */
+  const listening = new Map<string, Unsubscribe>();
+
   // Events are stored before they are published, and each is queued here as it is published.
-  const off = engine.onEvent((event) => enqueue(event));
+  function listen(taskId: string): void {
+    if (closed || listening.has(taskId)) return;
+    const off = engine.onTaskEvent(taskId, (event) => {
+      enqueue(event);
+      if (isTerminalEvent(event)) {
+        off();
+        listening.delete(taskId);
+      }
+    });
+    listening.set(taskId, off);
+  }
 
   // A crash between the engine storing an event and this listener queueing it would lose that
   // delivery; so at start-up, every subscriber whose task had not ended gets the events after its
   // last queued one from the task log. (The enqueue ignores a (task, seq) already queued.) The
   // last queued seqs are read now, before any live event can be queued.
-  const gaps = store
-    .openSubscribers()
-    .map((s) => ({ taskId: s.taskId, after: store.lastQueuedSeq(s.taskId) }));
+  const gaps = store.openSubscribers().map((s) => {
+    listen(s.taskId);
+    return { taskId: s.taskId, after: store.lastQueuedSeq(s.taskId) };
+  });
   const ready = (async () => {
     for (const { taskId, after } of gaps) {
       const events = await engine.eventsAfter(taskId, after);
@@ -315,6 +330,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         builtin: target.kind === 'builtin',
         createdAt: epochNow(),
       });
+      listen(taskId);
       return generated ? { url, secret } : { url };
     },
 
@@ -357,7 +373,8 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     async close() {
       if (closed) return;
       closed = true;
-      off();
+      for (const off of listening.values()) off();
+      listening.clear();
       if (timer) clearTimeout(timer);
       shutdown.abort();
       await ready.catch(() => undefined);

@@ -47,3 +47,21 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 /** The one error shape: `{ "error": { "code", "message", "details"? } }`. */
 export const ErrorEnvelope = z.object({ error: ErrorBody });
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
+
+/**
+ * Why a server past what it can serve truthfully refuses new work (`503 UNAVAILABLE` with
+ * `Retry-After`, or a socket ack with the same error): its event loop is late (events would be
+ * stamped late and delivered later still), or it runs as many tasks, or holds as many open streams,
+ * as it is configured to. Tasks already running are not affected.
+ */
+export const OVERLOAD_REASONS = {
+  eventLoopDelay: 'event-loop-delay',
+  runningTasks: 'running-tasks',
+  openStreams: 'open-streams',
+} as const;
+export const OverloadReason = z.enum(OVERLOAD_REASONS);
+export type OverloadReason = z.infer<typeof OverloadReason>;
+
+/** `details` of an overload refusal: the reason, and when to try again (as `Retry-After` says). */
+export const OverloadDetails = z.object({ reason: OverloadReason, retryAfterS: z.int().min(1) });
+export type OverloadDetails = z.infer<typeof OverloadDetails>;

@@ -17,7 +17,14 @@ import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
  * stored in the same turn of the event loop go out together. The client's cursor is `nextAfter`;
  * since the engine replays from the store by seq, no reconnect can lose or repeat an event.
  */
-export function register({ router, engine }: { router: Router; engine: TaskEngine }): void {
+export interface LongPollingDeps {
+  router: Router;
+  engine: TaskEngine;
+  /** Counts a held poll among the open streams (MAX_OPEN_STREAMS); the returned function uncounts it. */
+  openStream?: () => () => void;
+}
+
+export function register({ router, engine, openStream }: LongPollingDeps): void {
   router.get(API_ROUTES.events, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
     // The query is strict, but a lane's tags (LAB_TAGS) may ride on it: they are not its concern.
@@ -29,11 +36,14 @@ export function register({ router, engine }: { router: Router; engine: TaskEngin
     let answered = false;
     let off: Unsubscribe | undefined;
     let timer: NodeJS.Timeout | undefined;
+    /** Uncounts the poll from the open streams, once it is held. */
+    let release: (() => void) | undefined;
     const answer = () => {
       if (answered) return;
       answered = true;
       clearTimeout(timer);
       off?.();
+      release?.();
       if (res.writableEnded || res.destroyed) return;
       res.json({ events, nextAfter: events.at(-1)?.seq ?? after } satisfies EventsResponse);
     };
@@ -41,6 +51,7 @@ export function register({ router, engine }: { router: Router; engine: TaskEngin
       answered = true;
       clearTimeout(timer);
       off?.();
+      release?.();
     });
 
     const ended = TERMINAL_STATUSES.has(task.status) && after >= task.lastSeq;
@@ -59,6 +70,9 @@ export function register({ router, engine }: { router: Router; engine: TaskEngin
       }
     });
     if (answered) off();
-    else timer = setTimeout(answer, waitMs);
+    else {
+      timer = setTimeout(answer, waitMs);
+      release = openStream?.();
+    }
   });
 }

@@ -9,6 +9,8 @@ export interface RequestResponseDeps {
   engine: TaskEngine;
   syncTimeoutMs: number;
   tagTask?: TagTask;
+  /** Throws the overload refusal (503 + Retry-After) when no new task may start now. */
+  admit?: () => void;
 }
 
 /**
@@ -17,8 +19,9 @@ export interface RequestResponseDeps {
  * connection is the only handle on the task, so a client that goes away cancels it; past
  * SYNC_TIMEOUT_MS the 504 hands the task over to its Location and the work goes on.
  */
-export function register({ router, engine, syncTimeoutMs, tagTask }: RequestResponseDeps): void {
+export function register({ router, engine, syncTimeoutMs, tagTask, admit }: RequestResponseDeps): void {
   router.post(API_PATHS.run, async (req, res) => {
+    admit?.();
     const spec = parseOrThrow(TaskSpec, req.body, 'task spec');
     const id = engine.newTaskId();
     tagTask?.(id, req);

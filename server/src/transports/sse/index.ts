@@ -12,7 +12,7 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../../errors.ts';
 import { sendStreamWire, streamWire } from '../../http/streamWire.ts';
-import type { TaskEngine } from '../../tasks/engine.ts';
+import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
 
 const LastEventId = z
   .string()
@@ -27,7 +27,14 @@ const LastEventId = z
  * The stream ends after the terminal event; a reconnect after the end answers 204, which tells
  * EventSource to stop (WHATWG HTML §9.2.3).
  */
-export function register({ router, engine }: { router: Router; engine: TaskEngine }): void {
+export interface SseDeps {
+  router: Router;
+  engine: TaskEngine;
+  /** Counts the stream among the open ones (MAX_OPEN_STREAMS); the returned function uncounts it. */
+  openStream?: () => () => void;
+}
+
+export function register({ router, engine, openStream }: SseDeps): void {
   router.get(API_ROUTES.stream, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
     const header = req.headers[HTTP_HEADERS.lastEventId];
@@ -47,13 +54,22 @@ export function register({ router, engine }: { router: Router; engine: TaskEngin
       trustClientEventId: false, // read above, validated
       headers: { 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' },
     });
+    // Counted among the open streams from now until it closes (uncounting twice is harmless).
+    const uncount = openStream?.();
+    let off: Unsubscribe | undefined;
+    session.once('disconnected', () => {
+      uncount?.();
+      off?.();
+    });
     sendStreamWire(session, streamWire(req, res, { socketCountIsTheRequest: false }));
-    const off = await engine.subscribe(id, from, (event) => {
+    off = await engine.subscribe(id, from, (event) => {
       if (!session.isConnected) return;
       session.push(event, 'message', String(event.seq));
       if (isTerminalEvent(event)) res.end();
     });
-    session.once('disconnected', off);
-    if (!session.isConnected) off();
+    if (!session.isConnected) {
+      uncount?.();
+      off();
+    }
   });
 }

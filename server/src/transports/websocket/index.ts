@@ -30,6 +30,8 @@ export interface WebsocketDeps {
   reportHandshakes: boolean;
   /** Who may cancel which task (access/ownership.ts). */
   ownership: TaskOwnership;
+  /** Throws the overload refusal when no new task may start now (the ack carries UNAVAILABLE). */
+  admit?: () => void;
 }
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
@@ -41,7 +43,15 @@ export const taskRoom = (taskId: string) => `task:${taskId}`;
  * restart), the client sends `task:subscribe` with the last seq it applied and the ack carries
  * the rest from the store. Clients drop duplicate seqs.
  */
-export function register({ io, engine, logger, tagTask, reportHandshakes, ownership }: WebsocketDeps): void {
+export function register({
+  io,
+  engine,
+  logger,
+  tagTask,
+  reportHandshakes,
+  ownership,
+  admit,
+}: WebsocketDeps): void {
   /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
    *  holds no other lane's traffic. */
   const followed = new Set<string>();
@@ -63,6 +73,7 @@ export function register({ io, engine, logger, tagTask, reportHandshakes, owners
     socket.on(
       SOCKET_EVENTS.start,
       handle(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
+        admit?.();
         // Join the room before the task exists, so that its `queued` event reaches this socket.
         const id = engine.newTaskId();
         tagTask?.(id, socket.request);

@@ -1,0 +1,223 @@
+import {
+  API_PATHS,
+  type ErrorBody,
+  ErrorEnvelope,
+  OverloadDetails,
+  type OverloadReason,
+  SOCKET_EVENTS,
+  SSE,
+  TaskEvent,
+  type TaskSpec,
+} from '@transport-lab/shared';
+import { createParser } from 'eventsource-parser';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config.ts';
+import {
+  connectClient,
+  EventCollector,
+  emitAck,
+  type LabClient,
+  startTestServer,
+  streamBreaches,
+  type TestServer,
+} from './harness.ts';
+import { createTask } from './httpClients.ts';
+
+/**
+ * Issue 10, item 4: past what the server can serve truthfully, a new task is refused on every lane
+ * (503 + Retry-After, or the socket ack's UNAVAILABLE), while the tasks already running finish with
+ * every event.
+ */
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function server(env: Partial<Record<keyof Config, string>>): Promise<TestServer> {
+  const started = await startTestServer(env);
+  cleanups.push(() => started.close());
+  return started;
+}
+
+async function client(baseUrl: string): Promise<{ socket: LabClient; seen: EventCollector }> {
+  const socket = await connectClient(baseUrl);
+  cleanups.push(() => void socket.disconnect());
+  return { socket, seen: new EventCollector(socket) };
+}
+
+const post = (baseUrl: string, path: string, body: unknown) =>
+  fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+/** Checks one HTTP refusal: 503, Retry-After, and the envelope naming the reason. */
+async function expectRefused(res: Response, reason: OverloadReason, retryAfterS: number): Promise<void> {
+  expect(res.status).toBe(503);
+  expect(res.headers.get('retry-after')).toBe(String(retryAfterS));
+  const { error } = ErrorEnvelope.parse(await res.json());
+  expect(error.code).toBe('UNAVAILABLE');
+  expect(OverloadDetails.parse(error.details)).toEqual({ reason, retryAfterS });
+}
+
+function expectRefusedAck(error: ErrorBody, reason: OverloadReason): void {
+  expect(error.code).toBe('UNAVAILABLE');
+  expect(OverloadDetails.parse(error.details).reason).toBe(reason);
+}
+
+/** Starts a task on the socket and follows it; resolves with its id. */
+async function startOnSocket(socket: LabClient, spec: TaskSpec): Promise<string> {
+  const ack = await emitAck(socket, SOCKET_EVENTS.start, spec);
+  if (!ack.ok) throw new Error(`task:start refused: ${ack.error.code}`);
+  return ack.task.id;
+}
+
+/** Follows a task on the socket from its first event (the ack's replay, then live). */
+async function follow(socket: LabClient, taskId: string): Promise<TaskEvent[]> {
+  const ack = await emitAck(socket, SOCKET_EVENTS.subscribe, { taskId, afterSeq: 0 });
+  if (!ack.ok) throw new Error(`task:subscribe refused: ${ack.error.code}`);
+  return ack.events;
+}
+
+/** Every event of the task once, in order: what one socket saw, merged with a replay. */
+function merged(...lists: TaskEvent[][]): TaskEvent[] {
+  const bySeq = new Map<number, TaskEvent>();
+  for (const event of lists.flat()) bySeq.set(event.seq, event);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** Lets the event loop turn (the in-process server with it) until `done()` holds; fails past `max`
+ *  turns. What it waits for is the server's own count, not an amount of time. */
+async function turnsUntil(done: () => boolean, max = 10_000): Promise<void> {
+  for (let turn = 0; turn < max; turn++) {
+    if (done()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`still not so after ${max} turns of the event loop`);
+}
+
+/** Busy-waits `ms`: nothing else runs in this process meanwhile, the in-process server included. */
+function stall(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy
+  }
+}
+
+/** Holds the event loop busy in slices of `sliceMs`, yielding between them so that timers still fire
+ *  (late), until `done()` holds or `maxSlices` have passed. */
+async function busyUntil(done: () => boolean, sliceMs: number, maxSlices: number): Promise<void> {
+  for (let slice = 0; slice < maxSlices && !done(); slice++) {
+    stall(sliceMs);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('a server past MAX_RUNNING_TASKS', () => {
+  it('refuses a new task on every lane with 503 + Retry-After (socket: UNAVAILABLE) while the running ones finish with every event', async () => {
+    const { app, baseUrl } = await server({ MAX_RUNNING_TASKS: '2' });
+    const { socket, seen } = await client(baseUrl);
+    const spec: TaskSpec = { durationMs: 600, steps: 6 };
+
+    const onSocket = await startOnSocket(socket, spec);
+    const created = await createTask(baseUrl, { spec });
+    expect(created.res.status).toBe(202);
+    const onHttp = created.json.task.id;
+    const replayed = await follow(socket, onHttp);
+    expect(app.engine.runningCount).toBe(2);
+
+    await expectRefused(await post(baseUrl, API_PATHS.tasks, { spec }), 'running-tasks', 2);
+    await expectRefused(await post(baseUrl, API_PATHS.run, spec), 'running-tasks', 2);
+    const ack = await emitAck(socket, SOCKET_EVENTS.start, spec);
+    expect(ack.ok).toBe(false);
+    if (!ack.ok) expectRefusedAck(ack.error, 'running-tasks');
+    expect(app.engine.runningCount).toBe(2); // the refusals created nothing
+
+    const [socketTask, httpTask] = await Promise.all([seen.terminal(onSocket), seen.terminal(onHttp)]);
+    expect(streamBreaches(socketTask, spec.steps)).toEqual([]);
+    expect(streamBreaches(merged(replayed, httpTask), spec.steps)).toEqual([]);
+
+    // Both ended: the cap frees, and a new task is accepted again.
+    expect((await createTask(baseUrl, { spec })).res.status).toBe(202);
+  });
+});
+
+describe('a server past MAX_OPEN_STREAMS', () => {
+  it('counts SSE streams, held long polls and sockets, and refuses new tasks while they are at the cap', async () => {
+    const { app, baseUrl } = await server({ MAX_OPEN_STREAMS: '3' });
+    const { socket } = await client(baseUrl); // one socket.io connection: 1 open stream
+    const spec: TaskSpec = { durationMs: 800, steps: 4 };
+    const { json } = await createTask(baseUrl, { spec });
+    const id = json.task.id;
+
+    // An SSE stream (2), read from its first chunk on, so that the server has opened it.
+    const sse = await fetch(`${baseUrl}${API_PATHS.stream(id)}?after=0`);
+    const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = decoder.decode((await reader.read()).value, { stream: true });
+    expect(app.admission.status().openStreams).toBe(2);
+
+    // A long poll held after the last event (3): the refusal comes while it is held.
+    const lastSeq = (await app.engine.getOrThrow(id)).lastSeq;
+    const held = fetch(`${baseUrl}${API_PATHS.events(id)}?after=${lastSeq}&waitMs=5000`);
+    await turnsUntil(() => app.admission.status().openStreams === 3);
+    await expectRefused(await post(baseUrl, API_PATHS.tasks, { spec }), 'open-streams', 2);
+    await expectRefused(await post(baseUrl, API_PATHS.run, spec), 'open-streams', 2);
+    const ack = await emitAck(socket, SOCKET_EVENTS.start, spec);
+    if (ack.ok) throw new Error('task:start was accepted past MAX_OPEN_STREAMS');
+    expectRefusedAck(ack.error, 'open-streams');
+    expect((await held).status).toBe(200);
+
+    // The running task still reaches its SSE stream with every event, and the stream ends.
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+    const events: TaskEvent[] = [];
+    createParser({
+      onEvent: (message) => {
+        if (message.event !== SSE.wireEvent) events.push(TaskEvent.parse(JSON.parse(message.data)));
+      },
+    }).feed(text);
+    expect(streamBreaches(events, spec.steps)).toEqual([]);
+    expect(app.admission.status().openStreams).toBe(1); // the socket alone
+    expect((await createTask(baseUrl, { spec })).res.status).toBe(202);
+  });
+});
+
+describe('a server whose event loop is late', () => {
+  it('refuses new tasks once two windows in a row were late, lets running tasks finish, and accepts again after a quiet window', async () => {
+    const { app, baseUrl } = await server({ MAX_EVENT_LOOP_DELAY_MS: '150' });
+    const { socket, seen } = await client(baseUrl);
+
+    // One stall alone is a pause (a GC, an import), not overload: at most one window is late for it,
+    // and nothing is refused.
+    stall(300);
+    const windows = [await app.admission.nextWindow(), await app.admission.nextWindow()];
+    expect(windows.map((w) => w.refusing)).toEqual([undefined, undefined]);
+    expect(Math.max(...windows.map((w) => w.lateWindows))).toBeLessThanOrEqual(1);
+
+    const spec: TaskSpec = { durationMs: 3_000, steps: 6 };
+    const running = await startOnSocket(socket, spec);
+    // 300 ms slices: every sample of the loop-delay monitor comes ≈ 300 ms late (bound: 150 ms).
+    await busyUntil(() => app.admission.status().refusing !== undefined, 300, 40);
+    expect(app.admission.status()).toMatchObject({ refusing: 'event-loop-delay' });
+    expect(app.admission.status().lateWindows).toBeGreaterThanOrEqual(2);
+
+    await expectRefused(await post(baseUrl, API_PATHS.tasks, { spec }), 'event-loop-delay', 1);
+    await expectRefused(await post(baseUrl, API_PATHS.run, spec), 'event-loop-delay', 1);
+    const ack = await emitAck(socket, SOCKET_EVENTS.start, spec);
+    if (ack.ok) throw new Error('task:start was accepted while the loop was late');
+    expectRefusedAck(ack.error, 'event-loop-delay');
+
+    // Quiet now: the window the block ended in may still be late; the next one is not.
+    let status = await app.admission.nextWindow();
+    if (status.refusing) status = await app.admission.nextWindow();
+    expect(status.refusing).toBeUndefined();
+    expect((await createTask(baseUrl, { spec: { durationMs: 0, steps: 1 } })).res.status).toBe(202);
+
+    const events = await seen.terminal(running);
+    expect(streamBreaches(events, spec.steps)).toEqual([]);
+    expect(events.at(-1)?.type).toBe('succeeded');
+  });
+});
