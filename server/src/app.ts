@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   API_PATHS,
+  isTerminalEvent,
   MAX_LONG_POLL_WAIT_MS,
   PROTOCOL_VERSION,
   type PublicSettings,
@@ -10,7 +11,13 @@ import {
 } from '@transport-lab/shared';
 import express, { Router } from 'express';
 import { Server } from 'socket.io';
-import { createOperatorGate, createTaskOwnership, type OperatorGate } from './access/index.ts';
+import {
+  type ClientLimits,
+  createClientLimits,
+  createOperatorGate,
+  createTaskOwnership,
+  type OperatorGate,
+} from './access/index.ts';
 import { createOriginPolicy } from './access/origins.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
@@ -84,6 +91,8 @@ export interface AppHandle {
   operator: OperatorGate;
   /** Refuses new tasks past what the server can serve truthfully (MAX_* settings; issue 10). */
   admission: Admission;
+  /** Each client's share of tasks and streams (MAX_*_PER_CLIENT settings; issue 11). */
+  clientLimits: ClientLimits;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -110,6 +119,17 @@ export async function createServer(
     runningTasks: () => engine.runningCount,
     // Every socket.io connection (the lanes', the rooms', the boards'): read when a task is asked for.
     otherOpenStreams: () => io.engine.clientsCount,
+  });
+  // Each client's share (docs/security.md, "Limits"): refused before the whole server's bounds are.
+  const clientLimits = createClientLimits({
+    maxTasksRunning: config.MAX_TASKS_PER_CLIENT,
+    tasksPerMinute: config.MAX_TASKS_PER_CLIENT_PER_MINUTE,
+    taskEventsPerMinute: config.MAX_TASK_EVENTS_PER_CLIENT_PER_MINUTE,
+    resultBytesPerMinute: config.MAX_RESULT_BYTES_PER_CLIENT_PER_MINUTE,
+    maxStreams: config.MAX_STREAMS_PER_CLIENT,
+  });
+  engine.onEvent((event) => {
+    if (isTerminalEvent(event)) clientLimits.taskEnded(event.taskId);
   });
   const wire = createWireLedger();
   // WIRE_ACCOUNTING=off leaves the measurement out, so that the benchmark can price it: the ledger
@@ -218,6 +238,7 @@ export async function createServer(
     syncTimeoutMs: config.SYNC_TIMEOUT_MS,
     tagTask,
     admit: admission.admit,
+    clientLimits,
   });
   registerCreateTask({
     router: api,
@@ -228,6 +249,7 @@ export async function createServer(
     answer: hybrid.answer(engine),
     tagTask,
     admit: admission.admit,
+    clientLimits,
   });
   shortPolling.register({ router: api, engine });
   longPolling.register({ router: api, engine, openStream: admission.openStream });
@@ -307,6 +329,7 @@ export async function createServer(
     reportHandshakes: accounting,
     ownership,
     admit: admission.admit,
+    clientLimits,
   });
   rooms.register(io);
   boards.registerSocket(io);
@@ -367,6 +390,7 @@ export async function createServer(
     faults,
     operator,
     admission,
+    clientLimits,
     close,
   };
 }

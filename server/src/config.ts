@@ -90,6 +90,28 @@ export const Config = z.object({
   /** … while this many streams are open: SSE streams, held long polls and socket.io connections. Each
    *  holds a file descriptor: keep it under the process's limit (`ulimit -n`). */
   MAX_OPEN_STREAMS: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(10_000),
+  /** Per client (one address; this machine is exempt: docs/security.md, "Limits"): tasks running at
+   *  once, queued ones included; past it `429 RATE_LIMITED` + `Retry-After`. A presenter's desktop
+   *  races 7 lanes. */
+  MAX_TASKS_PER_CLIENT: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(50),
+  /** … tasks started per minute. */
+  MAX_TASKS_PER_CLIENT_PER_MINUTE: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(120),
+  /** … events its tasks may ask for per minute (a task: steps + 3). Every event is written to the
+   *  store: 100 tasks of 1 000 steps at once held the loop for seconds (issue 11). One race of 7
+   *  lanes of 1 000 steps is 7 021. */
+  MAX_TASK_EVENTS_PER_CLIENT_PER_MINUTE: z.coerce
+    .number()
+    .pipe(z.int().min(1_003).max(100_000_000))
+    .default(10_000),
+  /** … result bytes its tasks may ask for per minute (stored, and sent on every lane). 2 MiB: 32
+   *  tasks of the largest result (64 KiB). */
+  MAX_RESULT_BYTES_PER_CLIENT_PER_MINUTE: z.coerce
+    .number()
+    .pipe(z.int().min(65_536).max(10_000_000_000))
+    .default(2_097_152),
+  /** … SSE streams, held long polls and socket.io connections open at once. Each holds a file
+   *  descriptor; a page holds at most one per lane, and a few for its room and board. */
+  MAX_STREAMS_PER_CLIENT: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(64),
   /** Comma-separated `host` or `host:port` entries a webhook URL may name besides the built-in
    *  receiver. Names are checked again at connect time: one resolving to a private address is refused. */
   WEBHOOK_ALLOWED_HOSTS: z

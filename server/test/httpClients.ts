@@ -73,12 +73,21 @@ export interface SseRead {
 export async function readSse(
   baseUrl: string,
   id: string,
-  options: { lastEventId?: string; after?: number; stopAfter?: number } = {},
+  options: {
+    lastEventId?: string;
+    after?: number;
+    stopAfter?: number;
+    /** Extra request headers (e.g. X-Forwarded-For, to speak as a phone behind a local proxy). */
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<SseRead> {
   const abort = new AbortController();
   const query = options.after !== undefined ? `?after=${options.after}` : '';
   const res = await fetch(`${baseUrl}${API_PATHS.stream(id)}${query}`, {
-    headers: options.lastEventId ? { [HTTP_HEADERS.lastEventId]: options.lastEventId } : {},
+    headers: {
+      ...options.headers,
+      ...(options.lastEventId ? { [HTTP_HEADERS.lastEventId]: options.lastEventId } : {}),
+    },
     signal: abort.signal,
   });
   const out: SseRead = {

@@ -1,4 +1,10 @@
 export {
+  type ClientLimitSettings,
+  type ClientLimits,
+  clientLimitError,
+  createClientLimits,
+} from './clientLimits.ts';
+export {
   createOperatorGate,
   generateOperatorToken,
   isLocal,

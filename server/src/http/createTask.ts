@@ -9,6 +9,7 @@ import {
 } from '@transport-lab/shared';
 import type { Request, Router } from 'express';
 import { clientScope } from '../access/clientScope.ts';
+import { type ClientLimits, peerOf } from '../access/index.ts';
 import { AppError, parseOrThrow } from '../errors.ts';
 import type { TagTask } from '../observability/wireLedger.ts';
 import type { IdempotencyStore, StoredResponse } from '../store/types.ts';
@@ -33,6 +34,8 @@ export interface CreateTaskDeps {
   tagTask?: TagTask;
   /** Throws the overload refusal (503 + Retry-After) when no new task may start now. */
   admit?: () => void;
+  /** Refuses (429) a client past its share of tasks; counts its task until it ends. */
+  clientLimits?: Pick<ClientLimits, 'admitTask' | 'taskEnded'>;
 }
 
 /** The fingerprint of a request's payload: the same key with another body is a client error. */
@@ -58,6 +61,7 @@ export function registerCreateTask({
   answer,
   tagTask,
   admit,
+  clientLimits,
 }: CreateTaskDeps) {
   const retryAfterS = String(Math.max(1, Math.ceil(pollIntervalMs / 1_000)));
 
@@ -91,8 +95,10 @@ export function registerCreateTask({
       }
     }
 
+    const id = engine.newTaskId();
     try {
-      const id = engine.newTaskId();
+      // Inside the try: a refusal releases the Idempotency-Key, so that a later retry may use it.
+      await clientLimits?.admitTask(peerOf(req), id, body.spec);
       tagTask?.(id, req);
       if (body.webhook && !webhooks)
         throw new AppError('UNAVAILABLE', 'Webhooks are not available on this server.');
@@ -118,6 +124,8 @@ export function registerCreateTask({
       if (clientGone.signal.aborted) return;
       res.status(response.status).set(response.headers).json(response.body);
     } catch (error) {
+      // Counted for nothing if it was never created (uncounting a created task waits for its end).
+      if (!(await engine.get(id))) clientLimits?.taskEnded(id);
       if (key !== undefined) await idempotency.release(scope, key);
       throw error;
     }

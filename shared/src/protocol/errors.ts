@@ -65,3 +65,26 @@ export type OverloadReason = z.infer<typeof OverloadReason>;
 /** `details` of an overload refusal: the reason, and when to try again (as `Retry-After` says). */
 export const OverloadDetails = z.object({ reason: OverloadReason, retryAfterS: z.int().min(1) });
 export type OverloadDetails = z.infer<typeof OverloadDetails>;
+
+/**
+ * Which per-client bound refused a request (`429 RATE_LIMITED` + `Retry-After`, a socket ack with
+ * the same error, or a socket.io connect error whose `data` is the error body): one device (one
+ * address) asked for more than its share, so that everyone else's races stay true (issue 11).
+ */
+export const CLIENT_LIMIT_REASONS = {
+  tasksRunning: 'tasks-running',
+  tasksPerMinute: 'tasks-per-minute',
+  taskEventsPerMinute: 'task-events-per-minute',
+  resultBytesPerMinute: 'result-bytes-per-minute',
+  streams: 'streams',
+} as const;
+export const ClientLimitReason = z.enum(CLIENT_LIMIT_REASONS);
+export type ClientLimitReason = z.infer<typeof ClientLimitReason>;
+
+/** `details` of a per-client refusal: which bound, its value, and when to try again (as `Retry-After`). */
+export const ClientLimitDetails = z.object({
+  reason: ClientLimitReason,
+  limit: z.int().min(1),
+  retryAfterS: z.int().min(1),
+});
+export type ClientLimitDetails = z.infer<typeof ClientLimitDetails>;

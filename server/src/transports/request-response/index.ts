@@ -1,5 +1,6 @@
 import { API_PATHS, type RunResponse, type SyncTimeoutDetails, TaskSpec } from '@transport-lab/shared';
 import type { Router } from 'express';
+import { type ClientLimits, peerOf } from '../../access/index.ts';
 import { AppError, parseOrThrow } from '../../errors.ts';
 import type { TagTask } from '../../observability/wireLedger.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
@@ -11,6 +12,8 @@ export interface RequestResponseDeps {
   tagTask?: TagTask;
   /** Throws the overload refusal (503 + Retry-After) when no new task may start now. */
   admit?: () => void;
+  /** Refuses (429) a client past its share of tasks; counts its task until it ends. */
+  clientLimits?: Pick<ClientLimits, 'admitTask' | 'taskEnded'>;
 }
 
 /**
@@ -19,13 +22,24 @@ export interface RequestResponseDeps {
  * connection is the only handle on the task, so a client that goes away cancels it; past
  * SYNC_TIMEOUT_MS the 504 hands the task over to its Location and the work goes on.
  */
-export function register({ router, engine, syncTimeoutMs, tagTask, admit }: RequestResponseDeps): void {
+export function register({
+  router,
+  engine,
+  syncTimeoutMs,
+  tagTask,
+  admit,
+  clientLimits,
+}: RequestResponseDeps): void {
   router.post(API_PATHS.run, async (req, res) => {
     admit?.();
     const spec = parseOrThrow(TaskSpec, req.body, 'task spec');
     const id = engine.newTaskId();
+    await clientLimits?.admitTask(peerOf(req), id, spec);
     tagTask?.(id, req);
-    const task = await engine.create(spec, id);
+    const task = await engine.create(spec, id).catch((error: unknown) => {
+      clientLimits?.taskEnded(id);
+      throw error;
+    });
     const clientGone = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) clientGone.abort();

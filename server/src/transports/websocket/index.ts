@@ -9,7 +9,7 @@ import {
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import type { Server, Socket } from 'socket.io';
-import type { TaskOwnership } from '../../access/index.ts';
+import type { ClientLimits, TaskOwnership } from '../../access/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { type TagTask, tagOf } from '../../observability/wireLedger.ts';
 import { socketHandler as handle } from '../../socketHandler.ts';
@@ -32,6 +32,8 @@ export interface WebsocketDeps {
   ownership: TaskOwnership;
   /** Throws the overload refusal when no new task may start now (the ack carries UNAVAILABLE). */
   admit?: () => void;
+  /** Refuses (the ack: RATE_LIMITED) a client past its share of tasks; counts its task until it ends. */
+  clientLimits?: Pick<ClientLimits, 'admitTask' | 'taskEnded'>;
 }
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
@@ -51,6 +53,7 @@ export function register({
   reportHandshakes,
   ownership,
   admit,
+  clientLimits,
 }: WebsocketDeps): void {
   /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
    *  holds no other lane's traffic. */
@@ -76,6 +79,12 @@ export function register({
         admit?.();
         // Join the room before the task exists, so that its `queued` event reaches this socket.
         const id = engine.newTaskId();
+        // The handshake's address and headers, kept by socket.io (the request's socket may be gone).
+        await clientLimits?.admitTask(
+          { address: socket.handshake.address, headers: socket.handshake.headers },
+          id,
+          spec,
+        );
         tagTask?.(id, socket.request);
         followed.add(id);
         started.add(id);
@@ -83,6 +92,7 @@ export function register({
         try {
           return { task: await engine.create(spec, id) };
         } catch (error) {
+          clientLimits?.taskEnded(id);
           followed.delete(id);
           socket.leave(taskRoom(id));
           throw error;
