@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -17,8 +17,10 @@ import {
   createOperatorGate,
   createTaskOwnership,
   type OperatorGate,
+  peerOf,
 } from './access/index.ts';
 import { createOriginPolicy } from './access/origins.ts';
+import { limitSocketsPerClient } from './access/socketLimits.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
@@ -252,8 +254,17 @@ export async function createServer(
     clientLimits,
   });
   shortPolling.register({ router: api, engine });
-  longPolling.register({ router: api, engine, openStream: admission.openStream });
-  sse.register({ router: api, engine, openStream: admission.openStream });
+  // A stream counts for its client (429 past its share) and for the whole server.
+  const openStream = (req: IncomingMessage) => {
+    const releaseClient = clientLimits.openStream(peerOf(req));
+    const releaseTotal = admission.openStream();
+    return () => {
+      releaseClient();
+      releaseTotal();
+    };
+  };
+  longPolling.register({ router: api, engine, openStream });
+  sse.register({ router: api, engine, openStream });
   webhookLane.register({ router: api, webhooks });
   registerWireReport({ router: api, wire });
   faults.registerRoutes(api);
@@ -321,6 +332,8 @@ export async function createServer(
     },
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
   });
+  // Before any namespace's handlers: a connection past its client's share is refused on every one.
+  limitSocketsPerClient(io, clientLimits);
   websocket.register({
     io,
     engine,

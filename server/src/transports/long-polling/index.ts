@@ -6,7 +6,7 @@ import {
   TaskId,
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
 import { parseOrThrow } from '../../errors.ts';
 import { withoutLabTags } from '../../observability/wireLedger.ts';
 import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
@@ -20,8 +20,9 @@ import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
 export interface LongPollingDeps {
   router: Router;
   engine: TaskEngine;
-  /** Counts a held poll among the open streams (MAX_OPEN_STREAMS); the returned function uncounts it. */
-  openStream?: () => () => void;
+  /** Counts a held poll among the open streams (MAX_OPEN_STREAMS, MAX_STREAMS_PER_CLIENT), or throws
+   *  the refusal (429) for a client past its share; the returned function uncounts it. */
+  openStream?: (req: Request) => () => void;
 }
 
 export function register({ router, engine, openStream }: LongPollingDeps): void {
@@ -61,6 +62,8 @@ export function register({ router, engine, openStream }: LongPollingDeps): void 
       answer();
       return;
     }
+    // Counted (or refused) before it is held: a refusal is an answer of its own, with nothing to undo.
+    release = openStream?.(req);
     let flushQueued = false;
     off = await engine.subscribe(id, after, (event) => {
       events.push(event);
@@ -70,9 +73,6 @@ export function register({ router, engine, openStream }: LongPollingDeps): void 
       }
     });
     if (answered) off();
-    else {
-      timer = setTimeout(answer, waitMs);
-      release = openStream?.();
-    }
+    else timer = setTimeout(answer, waitMs);
   });
 }

@@ -8,7 +8,7 @@ import {
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import { createSession } from 'better-sse';
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../../errors.ts';
 import { sendStreamWire, streamWire } from '../../http/streamWire.ts';
@@ -30,8 +30,9 @@ const LastEventId = z
 export interface SseDeps {
   router: Router;
   engine: TaskEngine;
-  /** Counts the stream among the open ones (MAX_OPEN_STREAMS); the returned function uncounts it. */
-  openStream?: () => () => void;
+  /** Counts the stream among the open ones (MAX_OPEN_STREAMS, MAX_STREAMS_PER_CLIENT), or throws
+   *  the refusal (429) for a client past its share; the returned function uncounts it. */
+  openStream?: (req: Request) => () => void;
 }
 
 export function register({ router, engine, openStream }: SseDeps): void {
@@ -48,14 +49,16 @@ export function register({ router, engine, openStream }: SseDeps): void {
       return;
     }
 
+    // Counted before the stream's head is written, so that a refusal can still be a 429; uncounted
+    // when it closes (uncounting twice is harmless).
+    const uncount = openStream?.(req);
+    res.once('close', () => uncount?.());
     const session = await createSession(req, res, {
       retry: SSE.retryMs,
       keepAlive: SSE.heartbeatMs,
       trustClientEventId: false, // read above, validated
       headers: { 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' },
     });
-    // Counted among the open streams from now until it closes (uncounting twice is harmless).
-    const uncount = openStream?.();
     let off: Unsubscribe | undefined;
     session.once('disconnected', () => {
       uncount?.();
