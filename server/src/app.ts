@@ -20,7 +20,7 @@ import {
   peerOf,
 } from './access/index.ts';
 import { createOriginPolicy } from './access/origins.ts';
-import { limitSocketsPerClient } from './access/socketLimits.ts';
+import { boundRecoveryBuffer, limitSocketsPerClient } from './access/socketLimits.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
@@ -331,7 +331,12 @@ export async function createServer(
       callback(refusal ?? null, refusal === undefined);
     },
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
+    // The largest message a page sends is a few KB (a room's race result: ≤ 8 lanes of ≈ 12 figures;
+    // a board note: 140 characters; a task spec: ≈ 100 B). socket.io's default, 1 MB, let one socket
+    // make the server parse a megabyte per message; a larger one now closes that socket alone.
+    maxHttpBufferSize: config.SOCKET_MAX_MESSAGE_BYTES,
   });
+  boundRecoveryBuffer(io, config.SOCKET_RECOVERY_MAX_PACKETS);
   // Before any namespace's handlers: a connection past its client's share is refused on every one.
   limitSocketsPerClient(io, clientLimits);
   websocket.register({

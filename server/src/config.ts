@@ -33,6 +33,13 @@ export const Config = z.object({
     .default(join(repoRoot, 'client', 'dist')),
   /** How long socket.io keeps a dropped connection's state (rooms, missed packets) for recovery. */
   SOCKET_RECOVERY_MS: positiveMs(3_600_000).default(120_000),
+  /** Broadcast packets socket.io keeps per namespace for recovery, whatever SOCKET_RECOVERY_MS says
+   *  (≈ 0.5 KB each for a task event); past it the oldest go, and a socket that missed them
+   *  re-subscribes from its last seq instead of being recovered. */
+  SOCKET_RECOVERY_MAX_PACKETS: z.coerce.number().pipe(z.int().min(100).max(10_000_000)).default(10_000),
+  /** Largest socket.io message a client may send (`maxHttpBufferSize`); a larger one closes its
+   *  socket. The protocol's largest (a race result) is a few KB. */
+  SOCKET_MAX_MESSAGE_BYTES: z.coerce.number().pipe(z.int().min(4_096).max(10_485_760)).default(16_384),
   /** Short-polling interval the server suggests with Retry-After (sent in whole seconds, rounded up). */
   POLL_INTERVAL_MS: positiveMs(60_000).default(1_000),
   /** Port of the built-in webhook receiver ("your backend"), its own HTTP listener; 0 picks one. */

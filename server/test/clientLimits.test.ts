@@ -258,3 +258,30 @@ describe('open streams per client', () => {
     await turnsUntil(() => app.clientLimits.holding(bot).streams === 1);
   });
 });
+
+describe('socket.io bounds', () => {
+  it('closes a socket that sends a message past SOCKET_MAX_MESSAGE_BYTES, and another client races meanwhile', async () => {
+    const { baseUrl } = await server({ SOCKET_MAX_MESSAGE_BYTES: '16384' });
+    const bot = await socketAs(baseUrl, BOT);
+    const closed = new Promise<string>((resolve) => bot.once('disconnect', (reason) => resolve(reason)));
+    // A task spec padded to 20 KiB: the schema would refuse it, but it must not even be parsed.
+    const untyped = bot as unknown as { emit: (event: string, payload: unknown) => void };
+    untyped.emit(SOCKET_EVENTS.start, { durationMs: 0, steps: 1, pad: 'x'.repeat(20_480) });
+    expect(await closed).toBe('transport close');
+    await anotherClientsRace(baseUrl);
+  });
+
+  it('keeps at most SOCKET_RECOVERY_MAX_PACKETS (and a quarter more) broadcasts for recovery', async () => {
+    const { app, baseUrl } = await server({ SOCKET_RECOVERY_MAX_PACKETS: '100' });
+    const socket = await socketAs(baseUrl, PHONE);
+    const seen = new EventCollector(socket);
+    const spec: TaskSpec = { durationMs: 0, steps: 200 };
+    const ack = await emitAck(socket, SOCKET_EVENTS.start, spec);
+    if (!ack.ok) throw new Error(ack.error.message);
+    const events = await seen.terminal(ack.task.id);
+    expect(streamBreaches(events, spec.steps)).toEqual([]); // every event still reaches a live socket
+    const kept = (app.io.of('/').adapter as unknown as { packets: unknown[] }).packets.length;
+    expect(kept).toBeGreaterThanOrEqual(100);
+    expect(kept).toBeLessThanOrEqual(125);
+  });
+});
