@@ -1,10 +1,10 @@
 // `npm run bench [-- --runs N] [--duration-ms D] [--warmup N] [--json FILE]`
 //                 `[--cost-blocks N] [--cost-races N] [--cost-concurrency N] [--cost-lanes a,b]`
 //                 `[--cpu-prof DIR] [--cost-control on|off] [--frame-races N]`
-//                 `[--fanout-n N] [--fanout-seconds S]`
-//                 `[--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout]`
+//                 `[--fanout-n N] [--fanout-seconds S] [--capacity-n 25,50,100]`
+//                 `[--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--skip-capacity]`
 //
-// Four questions, all in one run.
+// Five questions, all in one run.
 //
 // 1. How much latency does each lane add beyond the task's own duration, and how does that compare with
 // the bare transport underneath it? Four cases, all in this one process, on loopback:
@@ -31,12 +31,20 @@
 // p50 and p99 for N = 1 000 against a raw `ws` broadcast to the same N)? The real server and a raw `ws`
 // broadcast server, each in a child process, N clients each in this process; their blocks alternate
 // (fanout.ts).
+//
+// 5. How many phones can the lab serve (issue 10)? N simulated phones, each running five lanes
+// (request/response, short polling, long polling, SSE, websocket) on a 3 s, 20-step task, all N starting
+// within 1 s; against the real server and a raw node:http + ws server doing the same connections and
+// events, each a child process on core 0, this process on core 1 (taskset). Per N: delivery lag, schedule
+// lateness, POST and websocket connect times, server CPU per delivered event and its ratio to the
+// baseline, peak RSS, failures and dropped connections, each beside issue 10's target (capacity.ts).
+// With --cpu-prof DIR, both servers' profiles go to DIR/capacity-project and DIR/capacity-baseline.
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   API_PATHS,
@@ -52,10 +60,12 @@ import * as hdr from 'hdr-histogram-js';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type RunningServer, startServer } from '../fixtures/server.ts';
+import { type CapacityResult, capacityTable, measureCapacity } from './capacity.ts';
 import { type FanoutResult, fanoutTable, measureFanout } from './fanout.ts';
 import { measurePageCost, type PageCostResult } from './pageCost.ts';
 import { type FrameStats, measurePageFrames, type PageFramesResult } from './pageFrames.ts';
 import { type ProfileDiff, profileDiff } from './profileDiff.ts';
+import { type ProfileTop, profileTop } from './profileTop.ts';
 import { COST_LANES, measureServerCost, type ServerCostResult, type Spread } from './serverCost.ts';
 import { textTable } from './textTable.ts';
 
@@ -63,7 +73,8 @@ const USAGE = `usage: npm run bench -- [--runs N (default 200)] [--duration-ms D
     [--cost-blocks N off blocks, N+1 on (default 8)] [--cost-races N (default 80)] [--cost-concurrency N (default 6)]
     [--cost-lanes ${COST_LANES.join(',')} (default: all four)] [--cpu-prof DIR] [--cost-control on|off]
     [--frame-races N (default 3)] [--fanout-n N receivers (default 1000)] [--fanout-seconds S (default 10)]
-    [--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--json FILE]`;
+    [--capacity-n N,N,… phones (default 25,50,100)]
+    [--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--skip-capacity] [--json FILE]`;
 
 // ── Settings ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -88,6 +99,8 @@ const { values } = parseArgs({
     'fanout-n': { type: 'string', default: '1000' },
     'fanout-seconds': { type: 'string', default: '10' },
     'skip-fanout': { type: 'boolean', default: false },
+    'capacity-n': { type: 'string', default: '25,50,100' },
+    'skip-capacity': { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -156,6 +169,10 @@ const PAGE_COST = { blocks: 10, racesPerBlock: 100, warmupRaces: 100, steps: 20,
 /** The fan-out: receivers per side, and recorded seconds per side at 10 Hz (10 s: 100 changes each). */
 const FANOUT_N = wholeNumber('fanout-n', values['fanout-n'], 1, 10_000);
 const FANOUT_SECONDS = wholeNumber('fanout-seconds', values['fanout-seconds'], 1, 120);
+/** The capacity's phone counts, run in ascending order (each phone: 5 lanes, 5 connections). */
+const CAPACITY_NS = [
+  ...new Set(values['capacity-n'].split(',').map((raw) => wholeNumber('capacity-n', raw.trim(), 1, 1_000))),
+].sort((a, b) => a - b);
 
 // ── The baselines: the bare transports, answering after D ms ───────────────────────────────────────
 
@@ -620,6 +637,22 @@ async function main(): Promise<void> {
         seconds: FANOUT_SECONDS,
         log: (line) => console.log(line),
       });
+  const loadBeforeCapacity = loadavg()[0] ?? 0;
+  const capacityResult: CapacityResult | undefined = values['skip-capacity']
+    ? undefined
+    : await measureCapacity({
+        ns: CAPACITY_NS,
+        ...(values['cpu-prof'] ? { cpuProfDir: typedPath(values['cpu-prof']) } : {}),
+        log: (line) => console.log(line),
+      });
+  const loadAfterCapacity = loadavg()[0] ?? 0;
+  const capacityProfile: Record<'project' | 'baseline', ProfileTop> | undefined =
+    capacityResult && values['cpu-prof']
+      ? {
+          project: profileTop(join(typedPath(values['cpu-prof']), 'capacity-project')),
+          baseline: profileTop(join(typedPath(values['cpu-prof']), 'capacity-baseline')),
+        }
+      : undefined;
 
   if (latencyResult) {
     console.log(`\nadded latency beyond the task's ${DURATION_MS} ms (lower is better)\n`);
@@ -666,6 +699,38 @@ async function main(): Promise<void> {
     console.log(fanoutTable(fanoutResult));
   }
 
+  if (capacityResult) {
+    console.log(
+      `\ncapacity: a hall of phones, N phones × 5 lanes against the lab and a raw node:http + ws baseline ` +
+        `(load average (1 min) ${round2(loadBeforeCapacity)} before, ${round2(loadAfterCapacity)} after)\n`,
+    );
+    console.log(capacityTable(capacityResult));
+  }
+  if (capacityProfile) {
+    const { project, baseline } = capacityProfile;
+    const list = (
+      entries: ProfileTop['bySelf'],
+      key: 'selfMs' | 'totalMs',
+      pct: 'selfPercent' | 'totalPercent',
+    ) =>
+      entries.map((e) => `  ${String(e[key]).padStart(7)} ms ${e[pct].toFixed(1).padStart(5)} %  ${e.name}`);
+    console.log(
+      `\nCPU profile of the capacity's project server (main thread, every block and the warm-up; profiled: ` +
+        `figures run high): busy ${project.busyMs} ms (baseline server: ${baseline.busyMs} ms)\n\nby self time:`,
+    );
+    console.log(list(project.bySelf, 'selfMs', 'selfPercent').join('\n'));
+    console.log('\nby inclusive time:');
+    console.log(list(project.byTotal, 'totalMs', 'totalPercent').join('\n'));
+    console.log('\nself time by package or file:');
+    console.log(
+      project.groups
+        .map(
+          (g) => `  ${String(g.selfMs).padStart(7)} ms ${g.selfPercent.toFixed(1).padStart(5)} %  ${g.group}`,
+        )
+        .join('\n'),
+    );
+  }
+
   if (jsonFile) {
     const report = {
       date: new Date().toISOString(),
@@ -689,6 +754,9 @@ async function main(): Promise<void> {
                 fanoutBefore: fanoutResult.loadAverage1m.before,
                 fanoutAfter: fanoutResult.loadAverage1m.after,
               }
+            : {}),
+          ...(capacityResult
+            ? { capacityBefore: round2(loadBeforeCapacity), capacityAfter: round2(loadAfterCapacity) }
             : {}),
         },
       },
@@ -730,6 +798,15 @@ async function main(): Promise<void> {
             fanout: {
               unit: "ms from the change's server time to its last (first) receiver",
               ...fanoutResult,
+            },
+          }
+        : {}),
+      ...(capacityResult
+        ? {
+            capacity: {
+              unit: 'ms (lag, lateness, POST, connect), µs of server CPU per delivered event, MiB',
+              ...capacityResult,
+              ...(capacityProfile ? { profile: capacityProfile } : {}),
             },
           }
         : {}),
