@@ -6,7 +6,9 @@
 // Both servers are child processes on core 0 (`taskset -c 0`) and this process, which holds every
 // phone, moves itself to core 1, where taskset exists. For each N, ascending, one block per server,
 // the order alternating from N to N (baseline first, then project first, …), each started only once
-// both servers are idle. Per block:
+// its server is idle and other people's processes leave the shared machine quiet (waiting at most
+// 20 s; the row says how quiet it was then, and how busy the cores were with others during it).
+// A block ends when every lane has ended, 30 s after its start at the latest. Per block:
 //   delivery lag       receipt on the phone − the event's `at` (server epoch ms), for events received
 //                      as events (long polling, SSE, websocket): one machine, one system clock, checked
 //                      NTP-style against each child before and after
@@ -74,11 +76,15 @@ const BLOCK_BOUND_MS = 30_000;
 const WARMUP_PHONES = 10;
 /** After a block, the server's closes and timers settle before the next block's CPU is read. */
 const SETTLE_MS = 250;
-/** A server is idle when it spends at most this much CPU in IDLE_WINDOW_MS (10 ms ticks: 2 %). */
+/** A server is idle when it spends at most this much CPU in QUIET_WINDOW_MS (10 ms ticks: 2 %). */
 const IDLE_CPU_MS = 10;
-const IDLE_WINDOW_MS = 500;
-/** The longest wait for a server to be idle before a block starts anyway (and says so). */
-const IDLE_WAIT_MS = 10_000;
+const QUIET_WINDOW_MS = 500;
+/** The machine is quiet enough when other people's processes take at most this much of it over a
+ *  QUIET_WINDOW_MS (% of all cores): the machine is shared, and a block run while a test suite
+ *  holds the cores measures the suite. */
+const QUIET_OTHERS_PERCENT = 25;
+/** The longest wait for both before a block starts anyway (the row says how quiet it was), ms. */
+const QUIET_WAIT_MS = 20_000;
 const SERVER_CORE = 0;
 const BENCH_CORE = 1;
 
@@ -103,6 +109,9 @@ export interface CapacityRow {
   connectMs: Percentiles;
   /** Per lane; for request/response and short polling: receipt − the state's `updatedAt`. */
   lagByLaneMs: Record<HallLane, Percentiles>;
+  /** HTTP requests answered, and the TCP connections they took (each phone also opens one websocket). */
+  requests: number;
+  httpConnections: number;
   serverCpuMs: number;
   cpuUsPerEvent: number;
   /** Project ÷ baseline at the same N (project rows only). */
@@ -123,8 +132,9 @@ export interface CapacityRow {
   othersCpuPercent: { serverCore: number; benchCore: number };
   /** The kernel's TcpExt ListenOverflows and ListenDrops during the block (the whole machine's). */
   listen: { overflows: number; drops: number };
-  /** The server's CPU in the IDLE_WINDOW_MS before the block (10 ms ticks). */
-  idleCpuMsBefore: number;
+  /** Just before the block: the server's CPU in the last QUIET_WINDOW_MS (10 ms ticks), other
+   *  processes' share of the machine then (%), and how long the bench waited for both to be low. */
+  before: { serverCpuMs: number; othersPercent: number; waitedMs: number };
   loadAverage1m: number;
 }
 
@@ -143,6 +153,8 @@ export interface CapacityResult {
   };
   rows: CapacityRow[];
   clock: Record<Side, ClockEstimate[]>;
+  /** When the warm-up began, ms after each server was started: a CPU profile before it is start-up. */
+  measuredFromMs: Record<Side, number>;
   wallSeconds: number;
 }
 
@@ -157,6 +169,8 @@ export interface CapacityOptions {
 
 interface HallServer {
   side: Side;
+  /** When it was asked to start (epoch ms). */
+  spawnedAt: number;
   pid: number;
   url: string;
   pinned: boolean;
@@ -164,18 +178,27 @@ interface HallServer {
 }
 
 async function startProject(cpuProfDir: string | undefined): Promise<HallServer> {
+  const spawnedAt = epochNow();
   // Its defaults but for the logs (silent) and the ports: WIRE_ACCOUNTING, NETWORK_SHAPING on.
   const server = await startChild('on', 'on', cpuProfDir, {
     pinCore: SERVER_CORE,
     profileName: 'capacity-project',
   });
-  return { side: 'project', pid: server.pid, url: server.url, pinned: server.pinned, stop: server.stop };
+  return {
+    side: 'project',
+    spawnedAt,
+    pid: server.pid,
+    url: server.url,
+    pinned: server.pinned,
+    stop: server.stop,
+  };
 }
 
 const rawHallScript = fileURLToPath(new URL('./rawHallServer.ts', import.meta.url));
 
 async function startBaseline(cpuProfDir: string | undefined): Promise<HallServer> {
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, 'capacity-baseline')}`] : [];
+  const spawnedAt = epochNow();
   const started = await startChildProcess({
     label: 'raw hall server',
     nodeArgs: ['--import', 'tsx', ...profile, rawHallScript],
@@ -188,6 +211,7 @@ async function startBaseline(cpuProfDir: string | undefined): Promise<HallServer
   });
   return {
     side: 'baseline',
+    spawnedAt,
     pid: started.pid,
     url: `http://127.0.0.1:${started.ready}`,
     pinned: started.pinned,
@@ -195,14 +219,28 @@ async function startBaseline(cpuProfDir: string | undefined): Promise<HallServer
   };
 }
 
-/** Waits until the server spends at most IDLE_CPU_MS per IDLE_WINDOW_MS; returns the last window's. */
-async function untilIdle(pid: number): Promise<number> {
-  const deadline = performance.now() + IDLE_WAIT_MS;
+/** Waits until `server` is idle and other processes leave the machine quiet (or QUIET_WAIT_MS has
+ *  passed); the last window's figures. `all`: every process of ours (the servers; this one is added). */
+async function untilQuiet(server: HallServer, all: HallServer[]): Promise<CapacityRow['before']> {
+  const started = performance.now();
+  const ours = () => all.reduce((sum, s) => sum + cpuTimeMs(s.pid), 0);
   for (;;) {
-    const before = cpuTimeMs(pid);
-    await sleep(IDLE_WINDOW_MS);
-    const spent = cpuTimeMs(pid) - before;
-    if (spent <= IDLE_CPU_MS || performance.now() > deadline) return spent;
+    const serverBefore = cpuTimeMs(server.pid);
+    const oursBefore = ours();
+    const benchBefore = process.cpuUsage();
+    const coresBefore = coreBusyMs();
+    await sleep(QUIET_WINDOW_MS);
+    const bench = process.cpuUsage(benchBefore);
+    const cores = coreBusyMs();
+    const busy = cores.reduce((sum, ms, core) => sum + ms - (coresBefore[core] ?? 0), 0);
+    const othersMs = busy - (ours() - oursBefore) - (bench.user + bench.system) / 1000;
+    const figures = {
+      serverCpuMs: cpuTimeMs(server.pid) - serverBefore,
+      othersPercent: Math.max(0, Math.round((othersMs / (QUIET_WINDOW_MS * cores.length)) * 100)),
+      waitedMs: Math.round(performance.now() - started),
+    };
+    const quiet = figures.serverCpuMs <= IDLE_CPU_MS && figures.othersPercent <= QUIET_OTHERS_PERCENT;
+    if (quiet || figures.waitedMs > QUIET_WAIT_MS) return figures;
   }
 }
 
@@ -257,8 +295,13 @@ function failureReasons(failures: Failure[]): CapacityRow['failureReasons'] {
 let blockCounter = 0;
 
 /** `pinned`: the servers run on SERVER_CORE and this process on BENCH_CORE. */
-async function block(server: HallServer, n: number, pinned: boolean): Promise<CapacityRow> {
-  const idleCpuMsBefore = await untilIdle(server.pid);
+async function block(
+  server: HallServer,
+  n: number,
+  all: HallServer[],
+  pinned: boolean,
+): Promise<CapacityRow> {
+  const before = await untilQuiet(server, all);
   blockCounter += 1;
   const rec = new HallRecorder();
   const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -324,6 +367,8 @@ async function block(server: HallServer, n: number, pinned: boolean): Promise<Ca
     postMs: percentiles(rec.postMs),
     connectMs: percentiles(rec.connectMs),
     lagByLaneMs,
+    requests: rec.requests,
+    httpConnections: rec.httpConnections,
     serverCpuMs,
     cpuUsPerEvent:
       rec.delivered > 0 ? Math.round((serverCpuMs * 1000 * 10) / rec.delivered) / 10 : Number.NaN,
@@ -341,7 +386,7 @@ async function block(server: HallServer, n: number, pinned: boolean): Promise<Ca
     },
     othersCpuPercent,
     listen: { overflows: netAfter.overflows - netBefore.overflows, drops: netAfter.drops - netBefore.drops },
-    idleCpuMsBefore,
+    before,
     loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
 }
@@ -376,8 +421,9 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
       baseline: await serverClock(baseline.url),
     };
 
+    const warmupAt = epochNow();
     for (const server of [baseline, project]) {
-      const warm = await block(server, WARMUP_PHONES, pinned);
+      const warm = await block(server, WARMUP_PHONES, servers, pinned);
       options.log(
         `  warm-up ${server.side}: ${WARMUP_PHONES} phones, ${warm.failures} failures, ${warm.wallMs} ms`,
       );
@@ -389,7 +435,7 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
       const order = i % 2 === 0 ? [baseline, project] : [project, baseline];
       const pair: CapacityRow[] = [];
       for (const server of order) {
-        const row = await block(server, n, pinned);
+        const row = await block(server, n, servers, pinned);
         pair.push(row);
         options.log(
           `  N = ${n} ${server.side.padEnd(8)}: ${row.events}/${row.expectedEvents} events, ` +
@@ -418,6 +464,10 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
       clock: {
         project: [clockBefore.project, clockAfter.project],
         baseline: [clockBefore.baseline, clockAfter.baseline],
+      },
+      measuredFromMs: {
+        project: Math.round(warmupAt - project.spawnedAt),
+        baseline: Math.round(warmupAt - baseline.spawnedAt),
       },
       wallSeconds: Math.round((performance.now() - started) / 100) / 10,
     };
@@ -470,7 +520,8 @@ export function capacityTable(result: CapacityResult): string {
       'side',
       'wall ms',
       'server CPU ms',
-      'idle before ms',
+      'before: server ms, others %, waited s',
+      'requests / HTTP conns',
       'bench CPU %',
       'bench loop delay p99/max ms',
       'phone start late max ms',
@@ -483,7 +534,8 @@ export function capacityTable(result: CapacityResult): string {
       r.side,
       String(r.wallMs),
       r.serverCpuMs.toFixed(0),
-      r.idleCpuMsBefore.toFixed(0),
+      `${r.before.serverCpuMs.toFixed(0)}, ${r.before.othersPercent}, ${(r.before.waitedMs / 1000).toFixed(1)}`,
+      `${r.requests} / ${r.httpConnections}`,
       r.bench.cpuPercent.toFixed(1),
       `${r.bench.loopDelayP99Ms.toFixed(1)} / ${r.bench.loopDelayMaxMs.toFixed(1)}`,
       r.bench.phoneStartLateMaxMs.toFixed(1),

@@ -90,6 +90,9 @@ export class HallRecorder {
    *  the blocking answer's: the events up to its lastSeq). */
   delivered = 0;
   readonly deliveredByLane = new Map<HallLane, number>(HALL_LANES.map((lane) => [lane, 0]));
+  /** HTTP requests answered, and the TCP connections they opened (the rest reused a kept-alive one). */
+  requests = 0;
+  httpConnections = 0;
   /** Lanes that saw their task succeed with all its events. */
   completed = 0;
   readonly failures: Failure[] = [];
@@ -190,6 +193,7 @@ interface Exchange {
 interface Call {
   agent: Agent;
   signal: AbortSignal;
+  rec: HallRecorder;
 }
 
 function send(
@@ -206,9 +210,12 @@ function send(
       signal: call.signal,
       headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
     });
-    req.once('response', (res) =>
-      resolve({ res, status: res.statusCode ?? 0, headers: res.headers, headersAt: epochNow() }),
-    );
+    req.once('response', (res) => {
+      const headersAt = epochNow();
+      call.rec.requests += 1;
+      if (!req.reusedSocket) call.rec.httpConnections += 1;
+      resolve({ res, status: res.statusCode ?? 0, headers: res.headers, headersAt });
+    });
     req.once('error', reject);
     req.end(body);
   });

@@ -17,9 +17,13 @@ export interface ProfileEntry {
 }
 
 export interface ProfileTop {
+  /** Samples before this, ms after the profile began, were left out (the process's start-up). */
+  fromMs: number;
   /** Main-thread time not idle, ms. */
   busyMs: number;
   bySelf: ProfileEntry[];
+  /** Functions of the server's own code and its packages: Node's internals and V8's native frames
+   *  (runMicrotasks, processTimers, emit, …) wrap nearly everything and would fill the list. */
   byTotal: ProfileEntry[];
   /** Self time per group (package, file), largest first. */
   groups: Array<{ group: string; selfMs: number; selfPercent: number }>;
@@ -35,7 +39,11 @@ function where(url: string, line: number | undefined): string {
   return ` (${file}${line !== undefined && line >= 0 ? `:${line + 1}` : ''})`;
 }
 
-export function profileTop(dir: string, limit = 15): ProfileTop {
+/** `fromMs`: leave out the samples of the first `fromMs` of the profile (start-up: loading modules). */
+export function profileTop(
+  dir: string,
+  { limit = 15, fromMs = 0 }: { limit?: number; fromMs?: number } = {},
+): ProfileTop {
   const profile: CpuProfile = readMainThreadProfile(dir);
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -49,10 +57,12 @@ export function profileTop(dir: string, limit = 15): ProfileTop {
       entries.set(name, { name, group: groupOf(url, functionName), selfMs: 0, totalMs: 0 });
   }
   let busyMs = 0;
+  let elapsedMs = 0;
   profile.samples.forEach((id, i) => {
     const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    elapsedMs += ms;
     const self = keyOf.get(id) as string;
-    if (NOT_WORK.has(self)) return;
+    if (NOT_WORK.has(self) || elapsedMs < fromMs) return;
     busyMs += ms;
     (entries.get(self) as { selfMs: number }).selfMs += ms;
     // Each function once per sample, however often it recurs on the stack.
@@ -73,10 +83,16 @@ export function profileTop(dir: string, limit = 15): ProfileTop {
   }));
   const groups = new Map<string, number>();
   for (const e of entries.values()) groups.set(e.group, (groups.get(e.group) ?? 0) + e.selfMs);
+  const ownOrPackage = (e: { name: string; group: string }) =>
+    !e.group.startsWith('node:') && e.name.includes(' (');
   return {
+    fromMs: Math.round(fromMs),
     busyMs: Math.round(busyMs),
     bySelf: [...rounded].sort((a, b) => b.selfMs - a.selfMs).slice(0, limit),
-    byTotal: [...rounded].sort((a, b) => b.totalMs - a.totalMs).slice(0, limit),
+    byTotal: rounded
+      .filter(ownOrPackage)
+      .sort((a, b) => b.totalMs - a.totalMs)
+      .slice(0, limit),
     groups: [...groups]
       .filter(([group]) => !NOT_WORK.has(group))
       .map(([group, ms]) => ({ group, selfMs: Math.round(ms), selfPercent: percent(ms) }))
