@@ -32,6 +32,7 @@ import {
   API_PATHS,
   type ClockEstimate,
   nearestRank,
+  type TaskEvent,
   type TaskSpec,
   TimeResponse,
 } from '@transport-lab/shared';
@@ -105,6 +106,8 @@ export interface CapacityRow {
   expectedEvents: number;
   lagMs: Percentiles;
   latenessMs: Percentiles;
+  /** By event type (HallRecorder.latenessByType). */
+  latenessByTypeMs: Partial<Record<TaskEvent['type'], Percentiles>>;
   postMs: Percentiles;
   connectMs: Percentiles;
   /** Per lane; for request/response and short polling: receipt − the state's `updatedAt`. */
@@ -364,6 +367,9 @@ async function block(
     expectedEvents: n * HALL_LANES.length * (CAPACITY_SPEC.steps + 3),
     lagMs: percentiles(rec.lagMs),
     latenessMs: percentiles(rec.latenessMs),
+    latenessByTypeMs: Object.fromEntries(
+      [...rec.latenessByType].map(([type, values]) => [type, percentiles(values)]),
+    ),
     postMs: percentiles(rec.postMs),
     connectMs: percentiles(rec.connectMs),
     lagByLaneMs,
@@ -552,6 +558,18 @@ export function capacityTable(result: CapacityResult): string {
       ...HALL_LANES.map((lane) => `${ms(r.lagByLaneMs[lane].p50)} / ${ms(r.lagByLaneMs[lane].p99)}`),
     ]),
   );
+  const lateTypes = ['started', 'progress', 'succeeded'] as const;
+  const lateness = textTable(
+    ['N', 'side', ...lateTypes.map((type) => `${type} p50/p99`)],
+    result.rows.map((r) => [
+      String(r.n),
+      r.side,
+      ...lateTypes.map((type) => {
+        const p = r.latenessByTypeMs[type];
+        return p ? `${ms(p.p50)} / ${ms(p.p99)}` : 'n/a';
+      }),
+    ]),
+  );
   const failures = result.rows.flatMap((r) =>
     r.failureReasons
       .slice(0, 5)
@@ -577,6 +595,10 @@ export function capacityTable(result: CapacityResult): string {
     '',
     'Lag by lane, ms (request/response and short polling: receipt − the state’s updatedAt, for answers with news):',
     ...byLane,
+    '',
+    'Schedule lateness by event, ms (`started` is due when its task was accepted: it also waits behind the ' +
+      'start burst; a step is due on its task’s own schedule):',
+    ...lateness,
     ...(failures.length > 0 ? ['', 'Failures (most frequent reasons):', ...failures] : []),
   ].join('\n');
 }

@@ -82,6 +82,9 @@ export class HallRecorder {
   readonly lagByLane = new Map<HallLane, number[]>(HALL_LANES.map((lane) => [lane, []]));
   /** `at − dueAt` of each event received as an event: each task's events once. */
   readonly latenessMs: number[] = [];
+  /** The same by event type: `started` is due when the task was accepted, so it also waits behind
+   *  whatever else the server does then (a start burst); a step is due on the task's own schedule. */
+  readonly latenessByType = new Map<TaskEvent['type'], number[]>();
   /** POST /api/tasks → its 202's headers. */
   readonly postMs: number[] = [];
   /** io() / new WebSocket() → `connect` / `open`. */
@@ -166,7 +169,11 @@ class Followed {
     const lag = receivedAt - event.at;
     this.rec.lagMs.push(lag);
     this.rec.lagByLane.get(this.lane)?.push(lag);
-    this.rec.latenessMs.push(serverLatenessMs(event));
+    const lateness = serverLatenessMs(event);
+    this.rec.latenessMs.push(lateness);
+    const byType = this.rec.latenessByType.get(event.type);
+    if (byType) byType.push(lateness);
+    else this.rec.latenessByType.set(event.type, [lateness]);
     this.deliver(event.seq);
     if (isTerminalEvent(event)) this.outcome = event.type;
   }
