@@ -21,10 +21,9 @@
 // everyone (or its bound has passed). A change that some client has not received within
 // RECEIPT_BOUND_MS of its `at` is a failure: counted and reported, never left out silently.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
   API_PATHS,
@@ -50,7 +49,8 @@ import {
 } from '@transport-lab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
-import { type ChildServer, cpuTimeMs, startChild } from './serverCost.ts';
+import { cpuTimeMs, startChildProcess } from './processes.ts';
+import { type ChildServer, startChild } from './serverCost.ts';
 import { textTable } from './textTable.ts';
 
 export interface FanoutOptions {
@@ -336,64 +336,33 @@ async function inBatches<T>(n: number, batch: number, make: (i: number) => Promi
   return out;
 }
 
-async function clockOf(sample: () => Promise<ClockSample>): Promise<ClockEstimate> {
+/** The child's clock against this process's, NTP-style: the sample with the shortest round trip wins. */
+export async function clockOf(sample: () => Promise<ClockSample>): Promise<ClockEstimate> {
   const samples: ClockSample[] = [];
   for (let i = 0; i < CLOCK_SAMPLES; i++) samples.push(await sample());
   return estimateClockOffset(samples);
 }
 
 const wsBroadcastScript = fileURLToPath(new URL('./wsBroadcastServer.ts', import.meta.url));
-const liveChildren = new Set<ChildProcess>();
-// An exception anywhere still leaves no baseline server behind (serverCost does the same for its own).
-process.once('exit', () => {
-  for (const child of liveChildren) child.kill('SIGKILL');
-});
 
 async function startWsBroadcastServer(): Promise<{
   child: ChildProcess;
   url: string;
   stop(): Promise<void>;
 }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', wsBroadcastScript], {
+  const started = await startChildProcess({
+    label: 'ws baseline server',
+    nodeArgs: ['--import', 'tsx', wsBroadcastScript],
     cwd: fileURLToPath(new URL('.', import.meta.url)),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  liveChildren.add(child);
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`ws baseline server: no port in 30 s\n${stderr}`)),
-      30_000,
-    );
-    lines.on('line', (line) => {
+    ready: (line) => {
       const match = /^listening (\d+)$/.exec(line);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`ws baseline server exited with ${code} before listening:\n${stderr}`));
-    });
+      return match?.[1] ? Number(match[1]) : undefined;
+    },
   });
   return {
-    child,
-    url: `ws://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      liveChildren.delete(child);
-    },
+    child: started.child,
+    url: `ws://127.0.0.1:${started.ready}`,
+    stop: () => started.stop(5_000),
   };
 }
 

@@ -477,7 +477,7 @@ async function main(): Promise<void> {
         p99: round(percentile(tally.lagMs, 99), 2),
         max: round(percentile(tally.lagMs, 100), 2),
       },
-      // The measured hall since the server was spawned, for `profileTop.ts --from-ms --to-ms`.
+      // The measured hall since the server was spawned, for `profileCli.ts --from-ms --to-ms`.
       profileWindowMs: { from: Math.round(fromMs), to: Math.round(toMs) },
       refused: tally.refused,
       failures: tally.failures.length,

@@ -5,11 +5,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Accounting } from './serverCost.ts';
 
-interface CpuProfileNode {
+export interface CpuProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber?: number };
+  children?: number[];
 }
-interface CpuProfile {
+/** A V8 CPU profile as `--cpu-prof` writes it: sampled node ids, each with the µs since the last. */
+export interface CpuProfile {
   nodes: CpuProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -33,7 +35,8 @@ export interface ProfileDiff {
 
 const repoRoot = new URL('../../', import.meta.url).href;
 
-function groupOf(url: string, functionName: string): string {
+/** Where a function comes from: its npm package, its file in this repository, or V8's own name. */
+export function groupOf(url: string, functionName: string): string {
   if (url === '') return functionName || '(native)';
   const inPackage = url.split('/node_modules/').at(-1) as string;
   if (inPackage !== url) {
@@ -43,11 +46,16 @@ function groupOf(url: string, functionName: string): string {
   return url.startsWith(repoRoot) ? url.slice(repoRoot.length) : url;
 }
 
-/** Self time by group of the main thread's profile (file `CPU.<date>.<time>.<pid>.0.<n>.cpuprofile`). */
-function selfTimeByGroup(dir: string): Map<string, number> {
+/** The main thread's profile in `dir` (file `CPU.<date>.<time>.<pid>.0.<n>.cpuprofile`). */
+export function readMainThreadProfile(dir: string): CpuProfile {
   const file = readdirSync(dir).find((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name));
   if (!file) throw new Error(`no main-thread CPU profile in ${dir}`);
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+}
+
+/** Self time by group of the main thread's profile. */
+function selfTimeByGroup(dir: string): Map<string, number> {
+  const profile = readMainThreadProfile(dir);
   const groupById = new Map(
     profile.nodes.map((n) => [n.id, groupOf(n.callFrame.url, n.callFrame.functionName)]),
   );

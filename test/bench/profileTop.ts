@@ -1,107 +1,102 @@
-// Where one V8 CPU profile's busy time goes (`node --cpu-prof`, the main thread's file):
-//
-//   npx tsx test/bench/profileTop.ts FILE.cpuprofile [--top 20] [--events N] [--from-ms A --to-ms B]
-//
-// Three lists: self time by group (a server source file, an npm package, a `node:` module, V8's own
-// entries such as `(garbage collector)`), self time by function, and inclusive time by function (a
-// sample counts once for every distinct function on its stack). Shares are of the busy time (every
-// sample but `(idle)`); with `--events N` each line also says µs per event. Sampling adds its own
-// cost to every function call, so small functions read high: the ranking is what this is for.
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+// Where one server's time goes: its main thread's V8 CPU profile (`--cpu-prof`), by function, with
+// self time (samples in the function itself) and inclusive time (samples with the function anywhere
+// on the stack, each sample counted once per function). Sampling adds its own cost to every call, so
+// the absolute figures run high; the ranking is what this is for.
+import { type CpuProfile, groupOf, readMainThreadProfile } from './profileDiff.ts';
 
-interface CpuProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: CpuProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
+export interface ProfileEntry {
+  /** `function (file:line)`; the file relative to its package or to the repository. */
+  name: string;
+  /** Its npm package, repository file or V8 category (profileDiff's groups). */
+  group: string;
+  selfMs: number;
+  totalMs: number;
+  /** Of the busy time (every sample but `(idle)`). */
+  selfPercent: number;
+  totalPercent: number;
 }
 
-const { values, positionals } = parseArgs({
-  args: process.argv.slice(2).filter((arg) => arg !== '--'),
-  allowPositionals: true,
-  options: {
-    top: { type: 'string', default: '20' },
-    events: { type: 'string' },
-    'from-ms': { type: 'string', default: '0' },
-    'to-ms': { type: 'string', default: 'Infinity' },
-  },
-});
-const file = positionals[0];
-if (!file) throw new Error('usage: profileTop.ts FILE.cpuprofile [--top N] [--events N]');
-const top = Number(values.top);
-const events = values.events === undefined ? undefined : Number(values.events);
-/** Only samples this far into the profile (--cpu-prof starts as the process does), ms. */
-const fromMs = Number(values['from-ms']);
-const toMs = Number(values['to-ms']);
+export interface ProfileTop {
+  /** Samples before this, ms after the profile began, were left out (the process's start-up). */
+  fromMs: number;
+  /** Main-thread time not idle, ms. */
+  busyMs: number;
+  bySelf: ProfileEntry[];
+  /** Functions of the server's own code and its packages: Node's internals and V8's native frames
+   *  (runMicrotasks, processTimers, emit, …) wrap nearly everything and would fill the list. */
+  byTotal: ProfileEntry[];
+  /** Self time per group (package, file), largest first. */
+  groups: Array<{ group: string; selfMs: number; selfPercent: number }>;
+}
 
+const NOT_WORK = new Set(['(root)', '(idle)']);
 const repoRoot = new URL('../../', import.meta.url).href;
 
-function groupOf(url: string, functionName: string): string {
-  if (url === '') return functionName || '(native)';
+function where(url: string, line: number | undefined): string {
+  if (url === '') return '';
   const inPackage = url.split('/node_modules/').at(-1) as string;
-  if (inPackage !== url) {
-    const parts = inPackage.split('/');
-    return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string);
-  }
-  return url.startsWith(repoRoot) ? url.slice(repoRoot.length) : url;
+  const file = inPackage !== url ? inPackage : url.startsWith(repoRoot) ? url.slice(repoRoot.length) : url;
+  return ` (${file}${line !== undefined && line >= 0 ? `:${line + 1}` : ''})`;
 }
 
-function functionOf(node: CpuProfileNode): string {
-  const { functionName, url, lineNumber } = node.callFrame;
-  const where = url === '' ? '' : ` ${groupOf(url, functionName)}:${lineNumber + 1}`;
-  return `${functionName || '(anonymous)'}${where}`;
-}
-
-const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-const parentOf = new Map<number, number>();
-for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
-
-const selfGroup = new Map<string, number>();
-const selfFunction = new Map<string, number>();
-const inclusive = new Map<string, number>();
-let busyMs = 0;
-const add = (map: Map<string, number>, key: string, ms: number) => map.set(key, (map.get(key) ?? 0) + ms);
-
-let elapsedUs = 0;
-profile.samples.forEach((id, i) => {
-  elapsedUs += profile.timeDeltas[i] ?? 0;
-  if (elapsedUs / 1000 < fromMs || elapsedUs / 1000 > toMs) return;
-  const node = byId.get(id);
-  if (!node || node.callFrame.functionName === '(idle)') return;
-  const ms = (profile.timeDeltas[i] ?? 0) / 1000;
-  busyMs += ms;
-  add(selfGroup, groupOf(node.callFrame.url, node.callFrame.functionName), ms);
-  add(selfFunction, functionOf(node), ms);
-  const seen = new Set<string>();
-  for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
-    const frame = byId.get(at);
-    if (!frame) break;
-    const name = functionOf(frame);
-    if (seen.has(name) || name.startsWith('(root)')) continue;
-    seen.add(name);
-    add(inclusive, name, ms);
+/** `fromMs`: leave out the samples of the first `fromMs` of the profile (start-up: loading modules). */
+export function profileTop(
+  dir: string,
+  { limit = 15, fromMs = 0 }: { limit?: number; fromMs?: number } = {},
+): ProfileTop {
+  const profile: CpuProfile = readMainThreadProfile(dir);
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const keyOf = new Map<number, string>();
+  const entries = new Map<string, { name: string; group: string; selfMs: number; totalMs: number }>();
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const name = `${functionName || '(anonymous)'}${where(url, lineNumber)}`;
+    keyOf.set(node.id, name);
+    if (!entries.has(name))
+      entries.set(name, { name, group: groupOf(url, functionName), selfMs: 0, totalMs: 0 });
   }
-});
-
-function print(title: string, map: Map<string, number>): void {
-  console.log(`\n${title}`);
-  const rows = [...map].sort((a, b) => b[1] - a[1]).slice(0, top);
-  for (const [name, ms] of rows) {
-    const share = ((ms / busyMs) * 100).toFixed(1).padStart(5);
-    const perEvent = events ? `  ${((ms * 1000) / events).toFixed(1).padStart(6)} µs/event` : '';
-    console.log(`${share} %  ${ms.toFixed(0).padStart(6)} ms${perEvent}  ${name}`);
-  }
+  let busyMs = 0;
+  let elapsedMs = 0;
+  profile.samples.forEach((id, i) => {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    elapsedMs += ms;
+    const self = keyOf.get(id) as string;
+    if (NOT_WORK.has(self) || elapsedMs < fromMs) return;
+    busyMs += ms;
+    (entries.get(self) as { selfMs: number }).selfMs += ms;
+    // Each function once per sample, however often it recurs on the stack.
+    const onStack = new Set<string>();
+    for (let node: number | undefined = id; node !== undefined; node = parent.get(node)) {
+      onStack.add(keyOf.get(node) as string);
+    }
+    for (const key of onStack)
+      if (!NOT_WORK.has(key)) (entries.get(key) as { totalMs: number }).totalMs += ms;
+  });
+  const percent = (ms: number) => Math.round((ms / busyMs) * 1000) / 10;
+  const rounded = [...entries.values()].map((e) => ({
+    ...e,
+    selfMs: Math.round(e.selfMs),
+    totalMs: Math.round(e.totalMs),
+    selfPercent: percent(e.selfMs),
+    totalPercent: percent(e.totalMs),
+  }));
+  const groups = new Map<string, number>();
+  for (const e of entries.values()) groups.set(e.group, (groups.get(e.group) ?? 0) + e.selfMs);
+  const ownOrPackage = (e: { name: string; group: string }) =>
+    !e.group.startsWith('node:') && e.name.includes(' (');
+  return {
+    fromMs: Math.round(fromMs),
+    busyMs: Math.round(busyMs),
+    bySelf: [...rounded].sort((a, b) => b.selfMs - a.selfMs).slice(0, limit),
+    byTotal: rounded
+      .filter(ownOrPackage)
+      .sort((a, b) => b.totalMs - a.totalMs)
+      .slice(0, limit),
+    groups: [...groups]
+      .filter(([group]) => !NOT_WORK.has(group))
+      .map(([group, ms]) => ({ group, selfMs: Math.round(ms), selfPercent: percent(ms) }))
+      .sort((a, b) => b.selfMs - a.selfMs)
+      .slice(0, limit),
+  };
 }
-
-console.log(
-  `busy ${busyMs.toFixed(0)} ms${events ? ` = ${((busyMs * 1000) / events).toFixed(1)} µs/event` : ''}`,
-);
-print('self time by group', selfGroup);
-print('self time by function', selfFunction);
-print('inclusive time by function', inclusive);

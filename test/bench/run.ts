@@ -1,10 +1,15 @@
 // `npm run bench [-- --runs N] [--duration-ms D] [--warmup N] [--json FILE]`
 //                 `[--cost-blocks N] [--cost-races N] [--cost-concurrency N] [--cost-lanes a,b]`
 //                 `[--cpu-prof DIR] [--cost-control on|off] [--frame-races N]`
-//                 `[--fanout-n N] [--fanout-seconds S]`
-//                 `[--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout]`
+//                 `[--fanout-n N] [--fanout-seconds S] [--capacity-n 25,50,100]`
+//                 `[--start-races N] [--start-slowdown K]`
+//                 `[--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--skip-capacity]`
+//                 `[--skip-race-start]`
 //
-// Four questions, all in one run.
+// Six questions, all in one run. The sixth: how fast does a race start on the page, and what does the
+// page's own work add (issue 10, item 5)? The real page in Chromium races every lane; each race's own
+// export gives first feedback, the websocket's connect and each pushed event's receive delay, then
+// the same under Chromium's K× CPU slowdown, a phone (raceStart.ts).
 //
 // 1. How much latency does each lane add beyond the task's own duration, and how does that compare with
 // the bare transport underneath it? Four cases, all in this one process, on loopback:
@@ -31,12 +36,20 @@
 // p50 and p99 for N = 1 000 against a raw `ws` broadcast to the same N)? The real server and a raw `ws`
 // broadcast server, each in a child process, N clients each in this process; their blocks alternate
 // (fanout.ts).
+//
+// 5. How many phones can the lab serve (issue 10)? N simulated phones, each running five lanes
+// (request/response, short polling, long polling, SSE, websocket) on a 3 s, 20-step task, all N starting
+// within 1 s; against the real server and a raw node:http + ws server doing the same connections and
+// events, each a child process on core 0, this process on core 1 (taskset). Per N: delivery lag, schedule
+// lateness, POST and websocket connect times, server CPU per delivered event and its ratio to the
+// baseline, peak RSS, failures and dropped connections, each beside issue 10's target (capacity.ts).
+// With --cpu-prof DIR, both servers' profiles go to DIR/capacity-project and DIR/capacity-baseline.
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   API_PATHS,
@@ -52,10 +65,13 @@ import * as hdr from 'hdr-histogram-js';
 import { io, type Socket } from 'socket.io-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type RunningServer, startServer } from '../fixtures/server.ts';
+import { type CapacityResult, capacityTable, measureCapacity } from './capacity.ts';
 import { type FanoutResult, fanoutTable, measureFanout } from './fanout.ts';
 import { measurePageCost, type PageCostResult } from './pageCost.ts';
 import { type FrameStats, measurePageFrames, type PageFramesResult } from './pageFrames.ts';
 import { type ProfileDiff, profileDiff } from './profileDiff.ts';
+import { type ProfileTop, profileTop } from './profileTop.ts';
+import { measureRaceStart, type RaceStartResult, raceStartHeader, raceStartRows } from './raceStart.ts';
 import { COST_LANES, measureServerCost, type ServerCostResult, type Spread } from './serverCost.ts';
 import { textTable } from './textTable.ts';
 
@@ -63,7 +79,9 @@ const USAGE = `usage: npm run bench -- [--runs N (default 200)] [--duration-ms D
     [--cost-blocks N off blocks, N+1 on (default 8)] [--cost-races N (default 80)] [--cost-concurrency N (default 6)]
     [--cost-lanes ${COST_LANES.join(',')} (default: all four)] [--cpu-prof DIR] [--cost-control on|off]
     [--frame-races N (default 3)] [--fanout-n N receivers (default 1000)] [--fanout-seconds S (default 10)]
-    [--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--json FILE]`;
+    [--capacity-n N,N,… phones (default 25,50,100)] [--start-races N (default 6)] [--start-slowdown K (default 4)]
+    [--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--skip-capacity] [--skip-race-start]
+    [--json FILE]`;
 
 // ── Settings ────────────────────────────────────────────────────────────────────────────────────────
 
@@ -88,6 +106,11 @@ const { values } = parseArgs({
     'fanout-n': { type: 'string', default: '1000' },
     'fanout-seconds': { type: 'string', default: '10' },
     'skip-fanout': { type: 'boolean', default: false },
+    'capacity-n': { type: 'string', default: '25,50,100' },
+    'skip-capacity': { type: 'boolean', default: false },
+    'start-races': { type: 'string', default: '6' },
+    'start-slowdown': { type: 'string', default: '4' },
+    'skip-race-start': { type: 'boolean', default: false },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -156,6 +179,17 @@ const PAGE_COST = { blocks: 10, racesPerBlock: 100, warmupRaces: 100, steps: 20,
 /** The fan-out: receivers per side, and recorded seconds per side at 10 Hz (10 s: 100 changes each). */
 const FANOUT_N = wholeNumber('fanout-n', values['fanout-n'], 1, 10_000);
 const FANOUT_SECONDS = wholeNumber('fanout-seconds', values['fanout-seconds'], 1, 120);
+/** Races per CPU setting for the race start (the first is the first after the server's start). */
+const START_RACES = wholeNumber('start-races', values['start-races'], 2, 100);
+/** Chromium's CPU slowdown for the phone-like races: DevTools' "mid-range phone" is 4. */
+const START_SLOWDOWN = wholeNumber('start-slowdown', values['start-slowdown'], 1, 20);
+/** A task long enough for every lane to show progress, short enough for many races. */
+const START_SPEC = { durationMs: 1_000, steps: 10 };
+
+/** The capacity's phone counts, run in ascending order (each phone: 5 lanes, 5 connections). */
+const CAPACITY_NS = [
+  ...new Set(values['capacity-n'].split(',').map((raw) => wholeNumber('capacity-n', raw.trim(), 1, 1_000))),
+].sort((a, b) => a - b);
 
 // ── The baselines: the bare transports, answering after D ms ───────────────────────────────────────
 
@@ -613,6 +647,9 @@ async function main(): Promise<void> {
   const framesResult = values['skip-frames']
     ? undefined
     : await measurePageFrames({ races: FRAME_RACES, ...FRAME_SPEC });
+  const raceStartResult: RaceStartResult | undefined = values['skip-race-start']
+    ? undefined
+    : await measureRaceStart({ races: START_RACES, slowdown: START_SLOWDOWN, ...START_SPEC });
   const fanoutResult: FanoutResult | undefined = values['skip-fanout']
     ? undefined
     : await measureFanout({
@@ -620,6 +657,27 @@ async function main(): Promise<void> {
         seconds: FANOUT_SECONDS,
         log: (line) => console.log(line),
       });
+  const loadBeforeCapacity = loadavg()[0] ?? 0;
+  const capacityResult: CapacityResult | undefined = values['skip-capacity']
+    ? undefined
+    : await measureCapacity({
+        ns: CAPACITY_NS,
+        ...(values['cpu-prof'] ? { cpuProfDir: typedPath(values['cpu-prof']) } : {}),
+        log: (line) => console.log(line),
+      });
+  const loadAfterCapacity = loadavg()[0] ?? 0;
+  const capacityProfile: Record<'project' | 'baseline', ProfileTop> | undefined =
+    capacityResult && values['cpu-prof']
+      ? {
+          // Less 200 ms: a profile begins a little after its process was asked to start.
+          project: profileTop(join(typedPath(values['cpu-prof']), 'capacity-project'), {
+            fromMs: capacityResult.measuredFromMs.project - 200,
+          }),
+          baseline: profileTop(join(typedPath(values['cpu-prof']), 'capacity-baseline'), {
+            fromMs: capacityResult.measuredFromMs.baseline - 200,
+          }),
+        }
+      : undefined;
 
   if (latencyResult) {
     console.log(`\nadded latency beyond the task's ${DURATION_MS} ms (lower is better)\n`);
@@ -666,6 +724,47 @@ async function main(): Promise<void> {
     console.log(fanoutTable(fanoutResult));
   }
 
+  if (raceStartResult) {
+    console.log(
+      `\nrace start: ${raceStartResult.settings.lanes} lanes, ${START_SPEC.steps} steps over ${START_SPEC.durationMs} ms, ` +
+        `${START_RACES} races at 1× CPU (the first right after the server's start) and ${START_RACES} at ${START_SLOWDOWN}×; ` +
+        `medians over races\n`,
+    );
+    console.log(textTable(raceStartHeader(START_SLOWDOWN), raceStartRows(raceStartResult)).join('\n'));
+  }
+  if (capacityResult) {
+    console.log(
+      `\ncapacity: a hall of phones, N phones × 5 lanes against the lab and a raw node:http + ws baseline ` +
+        `(load average (1 min) ${round2(loadBeforeCapacity)} before, ${round2(loadAfterCapacity)} after)\n`,
+    );
+    console.log(capacityTable(capacityResult));
+  }
+  if (capacityProfile) {
+    const { project, baseline } = capacityProfile;
+    const list = (
+      entries: ProfileTop['bySelf'],
+      key: 'selfMs' | 'totalMs',
+      pct: 'selfPercent' | 'totalPercent',
+    ) =>
+      entries.map((e) => `  ${String(e[key]).padStart(7)} ms ${e[pct].toFixed(1).padStart(5)} %  ${e.name}`);
+    console.log(
+      `\nCPU profile of the capacity's project server (main thread, the warm-up and every block, start-up left ` +
+        `out; sampled on wall time, so a busy machine inflates it): busy ${project.busyMs} ms ` +
+        `(baseline server: ${baseline.busyMs} ms)\n\nby self time:`,
+    );
+    console.log(list(project.bySelf, 'selfMs', 'selfPercent').join('\n'));
+    console.log("\nby inclusive time (the server's code and packages; Node's internals left out):");
+    console.log(list(project.byTotal, 'totalMs', 'totalPercent').join('\n'));
+    console.log('\nself time by package or file:');
+    console.log(
+      project.groups
+        .map(
+          (g) => `  ${String(g.selfMs).padStart(7)} ms ${g.selfPercent.toFixed(1).padStart(5)} %  ${g.group}`,
+        )
+        .join('\n'),
+    );
+  }
+
   if (jsonFile) {
     const report = {
       date: new Date().toISOString(),
@@ -689,6 +788,9 @@ async function main(): Promise<void> {
                 fanoutBefore: fanoutResult.loadAverage1m.before,
                 fanoutAfter: fanoutResult.loadAverage1m.after,
               }
+            : {}),
+          ...(capacityResult
+            ? { capacityBefore: round2(loadBeforeCapacity), capacityAfter: round2(loadAfterCapacity) }
             : {}),
         },
       },
@@ -725,11 +827,28 @@ async function main(): Promise<void> {
       ...(framesResult
         ? { pageFrames: { unit: 'ms between animation frames', limitMs: FRAME_LIMIT_MS, ...framesResult } }
         : {}),
+      ...(raceStartResult
+        ? {
+            raceStart: {
+              unit: 'ms on the page clock (server times through its offset estimate)',
+              ...raceStartResult,
+            },
+          }
+        : {}),
       ...(fanoutResult
         ? {
             fanout: {
               unit: "ms from the change's server time to its last (first) receiver",
               ...fanoutResult,
+            },
+          }
+        : {}),
+      ...(capacityResult
+        ? {
+            capacity: {
+              unit: 'ms (lag, lateness, POST, connect), µs of server CPU per delivered event, MiB',
+              ...capacityResult,
+              ...(capacityProfile ? { profile: capacityProfile } : {}),
             },
           }
         : {}),

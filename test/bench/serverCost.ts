@@ -3,12 +3,10 @@
 // Each block's CPU is the child's utime + stime from /proc/<pid>/stat (all its threads), read before
 // the block starts and after its last connection has closed. BENCH_SERVER_LOG=warn (a LOG_LEVEL) shows the
 // servers' own logs on stderr, for a run that goes wrong.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
   API_PATHS,
@@ -30,6 +28,7 @@ import {
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import { io, type Socket } from 'socket.io-client';
+import { CLOCK_TICKS, cpuTimeMs, startChildProcess, threadCpuMs } from './processes.ts';
 
 const serverDir = fileURLToPath(new URL('../../server', import.meta.url));
 
@@ -115,40 +114,10 @@ export interface ChildServer {
   pid: number;
   url: string;
   receiverUrl: string;
+  /** Whether it runs on the core asked for (`options.pinCore`). */
+  pinned: boolean;
   dataDir: string;
   stop(): Promise<void>;
-}
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** utime + stime of the process (every thread), in ms; the kernel counts in clock ticks. */
-export function cpuTimeMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name, in parentheses, may hold spaces: fields are counted after its closing one.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // proc(5): utime is field 14 and stime field 15; here field 3 (state) is index 0.
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / CLOCK_TICKS;
-}
-
-/** CPU ms of the main thread and of the others (V8's GC helpers, libuv's pool, tsx's loader) by name. */
-export function threadCpuMs(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended between the listing and the read
-    }
-    // Node names its threads alike ("node"): the main thread, whose id is the pid, is told apart.
-    const name =
-      tid === String(pid) ? 'main' : `other (${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))})`;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-    byName.set(name, (byName.get(name) ?? 0) + ms);
-  }
-  return byName;
 }
 
 function threadDelta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
@@ -160,25 +129,31 @@ function threadDelta(before: Map<string, number>, after: Map<string, number>): R
   return out;
 }
 
-const live = new Set<ChildProcess>();
-// A bench interrupted by an exception still leaves no server behind.
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
+export interface ChildServerOptions {
+  /** Run the server on this core alone (`taskset -c`), where taskset exists. */
+  pinCore?: number;
+  /** The --cpu-prof subfolder of `cpuProfDir` (default: `accounting`). */
+  profileName?: string;
+}
 
 /** `setting` is the server's WIRE_ACCOUNTING: `accounting` itself, except in an A/A control.
- *  Also the fan-out bench's server (fanout.ts). */
+ *  Also the fan-out and capacity benches' server (fanout.ts, capacity.ts). */
 export async function startChild(
   accounting: Accounting,
   setting: Accounting,
   cpuProfDir: string | undefined,
+  options: ChildServerOptions = {},
 ): Promise<ChildServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `transport-lab-bench-${accounting}-`));
-  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, accounting)}`] : [];
-  const args = ['--import', 'tsx', ...profile];
+  const profile = cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, options.profileName ?? accounting)}`]
+    : [];
+  let url: string | undefined;
   // serve.ts, the server itself: main.ts is now a supervisor that forks it, and /proc/<pid>/stat (and
   // --cpu-prof) of the supervisor would see none of the server's work.
-  const child = spawn(process.execPath, [...args, 'src/serve.ts'], {
+  const started = await startChildProcess({
+    label: `${accounting} server`,
+    nodeArgs: ['--import', 'tsx', ...profile, 'src/serve.ts'],
     cwd: serverDir,
     env: {
       ...process.env,
@@ -190,53 +165,27 @@ export async function startChild(
       STATIC_DIR: join(dataDir, 'no-client'),
       WIRE_ACCOUNTING: setting,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  live.add(child);
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += String(chunk);
-    if (process.env.BENCH_SERVER_LOG) process.stderr.write(`[${accounting}] ${String(chunk)}`);
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const urls = await new Promise<{ url: string; receiverUrl: string }>((resolve, reject) => {
-    let url: string | undefined;
-    const timer = setTimeout(
-      () => reject(new Error(`${accounting} server: no URL in 30 s\n${stderr}`)),
-      30_000,
-    );
-    lines.on('line', (line) => {
+    ...(options.pinCore !== undefined ? { pinCore: options.pinCore } : {}),
+    onStderr(chunk) {
+      if (process.env.BENCH_SERVER_LOG) process.stderr.write(`[${accounting}] ${chunk}`);
+    },
+    ready(line) {
       // serve.ts prints "Transport Lab listening on http://localhost:PORT", then the receiver's URL.
       const app = /listening on (http:\/\/\S+)/.exec(line);
       if (app?.[1]) url = app[1].replace('localhost', '127.0.0.1');
       const receiver = /receiver .* at (http:\/\/\S+)/.exec(line);
-      if (receiver?.[1] && url) {
-        clearTimeout(timer);
-        resolve({ url, receiverUrl: new URL(receiver[1]).origin });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${accounting} server exited with ${code} before listening:\n${stderr}`));
-    });
+      return receiver?.[1] && url ? { url, receiverUrl: new URL(receiver[1]).origin } : undefined;
+    },
   });
-  const pid = child.pid as number;
   return {
     accounting,
-    child,
-    pid,
-    ...urls,
+    child: started.child,
+    pid: started.pid,
+    pinned: started.pinned,
+    ...started.ready,
     dataDir,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        // SIGTERM: serve.ts closes cleanly, and a --cpu-prof profile is written on the way out.
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      live.delete(child);
+      await started.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -34,6 +34,7 @@ for (const scenario of SCENARIOS) {
     const verdict = page.getByTestId('scenario-verdict');
     await expect(verdict).toBeVisible({ timeout: scenario.budgetMs });
     const text = (await verdict.textContent()) ?? '';
+    console.log(`VERDICT ${scenario.id}: ${text}`);
     expect(await verdict.getAttribute('data-ok'), text).toBe('true');
     expect(text).toContain('As expected');
     const shot = SCREENSHOTS[scenario.id];

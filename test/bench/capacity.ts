@@ -1,0 +1,604 @@
+// Capacity: a hall of phones (issue 10). N simulated phones (capacityLoad.ts), each running the five
+// lanes a phone can run without a browser on a 3 s, 20-step task, all N starting within 1 s as a
+// presenter's "Start for everyone" does; against the lab's server and against a raw node:http + ws
+// server doing the same connections and events (rawHallServer.ts), in the same run.
+//
+// Both servers are child processes on core 0 (`taskset -c 0`) and this process, which holds every
+// phone, moves itself to core 1, where taskset exists. For each N, ascending, one block per server,
+// the order alternating from N to N (baseline first, then project first, …), each started only once
+// its server is idle and other people's processes leave the shared machine quiet (waiting at most
+// 20 s; the row says how quiet it was then, and how busy the cores were with others during it).
+// A block ends when every lane has ended, 30 s after its start at the latest. Per block:
+//   delivery lag       receipt on the phone − the event's `at` (server epoch ms), for events received
+//                      as events (long polling, SSE, websocket): one machine, one system clock, checked
+//                      NTP-style against each child before and after
+//   schedule lateness  `at − dueAt` of those events: the server making a step late, before any transport
+//   POST / connect     POST /api/tasks → its 202's headers; io() or new WebSocket() → connect / open
+//   CPU per event      the server's utime + stime (/proc/<pid>/stat, 10 ms ticks) from the block's start
+//                      to 250 ms after its last phone finished, ÷ the events delivered (each task's
+//                      events once per lane, as events or inside a state: see HallRecorder.delivered)
+//   peak RSS           the server's VmHWM over the block (reset at its start via clear_refs)
+//   failures, dropped  every lane that did not see its task succeed with all 23 events; of those, the
+//                      ones whose connection closed before the terminal event
+
+import { setMaxListeners } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import {
+  API_PATHS,
+  type ClockEstimate,
+  nearestRank,
+  type TaskEvent,
+  type TaskSpec,
+  TimeResponse,
+} from '@transport-lab/shared';
+import {
+  epochNow,
+  type Failure,
+  HALL_LANES,
+  type HallLane,
+  HallRecorder,
+  runPhone,
+  type Side,
+} from './capacityLoad.ts';
+import { clockOf } from './fanout.ts';
+import {
+  coreBusyMs,
+  cpuTimeMs,
+  peakRssKiB,
+  pinProcess,
+  resetPeakRss,
+  startChildProcess,
+  TASKSET_AVAILABLE,
+} from './processes.ts';
+import { startChild } from './serverCost.ts';
+import { textTable } from './textTable.ts';
+
+/** Issue 10's targets, for 200 phones on one core. */
+export const CAPACITY_TARGETS = {
+  latenessP99Ms: 10,
+  lagP99Ms: 50,
+  postP99Ms: 100,
+  connectP99Ms: 100,
+  /** Server CPU per delivered event, project ÷ baseline. */
+  cpuRatio: 2,
+} as const;
+/** Each lane's task: 3 s, 20 steps (23 events: queued, started, 20 × progress, succeeded). */
+export const CAPACITY_SPEC: TaskSpec = { durationMs: 3_000, steps: 20 };
+/** The N phones start spread evenly over this, ms. */
+const START_SPREAD_MS = 1_000;
+/** A block ends by then whatever happens: a lane still running is a failure. ms from its start. */
+const BLOCK_BOUND_MS = 30_000;
+/** Phones of the unrecorded warm-up block each server runs first (JIT, caches, SQLite's pages). */
+const WARMUP_PHONES = 10;
+/** After a block, the server's closes and timers settle before the next block's CPU is read. */
+const SETTLE_MS = 250;
+/** A server is idle when it spends at most this much CPU in QUIET_WINDOW_MS (10 ms ticks: 2 %). */
+const IDLE_CPU_MS = 10;
+const QUIET_WINDOW_MS = 500;
+/** The machine is quiet enough when other people's processes take at most this much of it over a
+ *  QUIET_WINDOW_MS (% of all cores): the machine is shared, and a block run while a test suite
+ *  holds the cores measures the suite. */
+const QUIET_OTHERS_PERCENT = 25;
+/** The longest wait for both before a block starts anyway (the row says how quiet it was), ms. */
+const QUIET_WAIT_MS = 20_000;
+const SERVER_CORE = 0;
+const BENCH_CORE = 1;
+
+export interface Percentiles {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface CapacityRow {
+  n: number;
+  side: Side;
+  lanes: number;
+  completedLanes: number;
+  /** Events delivered (see HallRecorder.delivered), of `expectedEvents` (N × 5 lanes × 23). */
+  events: number;
+  expectedEvents: number;
+  lagMs: Percentiles;
+  latenessMs: Percentiles;
+  /** By event type (HallRecorder.latenessByType). */
+  latenessByTypeMs: Partial<Record<TaskEvent['type'], Percentiles>>;
+  postMs: Percentiles;
+  connectMs: Percentiles;
+  /** Per lane; for request/response and short polling: receipt − the state's `updatedAt`. */
+  lagByLaneMs: Record<HallLane, Percentiles>;
+  /** HTTP requests answered, and the TCP connections they took (each phone also opens one websocket). */
+  requests: number;
+  httpConnections: number;
+  serverCpuMs: number;
+  cpuUsPerEvent: number;
+  /** Project ÷ baseline at the same N (project rows only). */
+  cpuRatio?: number;
+  peakRssMiB: number;
+  /** `block` when VmHWM could be reset at the block's start; else the process's whole life so far. */
+  peakRssScope: 'block' | 'process';
+  failures: number;
+  dropped: number;
+  /** Failures by lane and reason, with their count. */
+  failureReasons: Array<{ lane: HallLane; reason: string; count: number; dropped: boolean }>;
+  wallMs: number;
+  /** The load generator's own state: if it was saturated, the lags are partly its own. */
+  bench: { cpuPercent: number; loopDelayP99Ms: number; loopDelayMaxMs: number; phoneStartLateMaxMs: number };
+  /** CPU that other processes (other people's work) took on the server's core and on the bench's during
+   *  the block, % of the block's wall time: /proc/stat's busy time of the core minus our process's.
+   *  Without pinning: of the whole machine, less both ours, in % of one core. */
+  othersCpuPercent: { serverCore: number; benchCore: number };
+  /** The kernel's TcpExt ListenOverflows and ListenDrops during the block (the whole machine's). */
+  listen: { overflows: number; drops: number };
+  /** Just before the block: the server's CPU in the last QUIET_WINDOW_MS (10 ms ticks), other
+   *  processes' share of the machine then (%), and how long the bench waited for both to be low. */
+  before: { serverCpuMs: number; othersPercent: number; waitedMs: number };
+  loadAverage1m: number;
+}
+
+export interface CapacityResult {
+  settings: {
+    ns: number[];
+    spec: TaskSpec;
+    lanes: readonly HallLane[];
+    startSpreadMs: number;
+    blockBoundMs: number;
+    warmupPhones: number;
+    targets: typeof CAPACITY_TARGETS;
+    /** Where each process ran; `pinned: false` says why the figures may share a core. */
+    placement: { pinned: boolean; note: string };
+    projectEnv: Record<string, string>;
+  };
+  rows: CapacityRow[];
+  clock: Record<Side, ClockEstimate[]>;
+  /** When the warm-up began, ms after each server was started: a CPU profile before it is start-up. */
+  measuredFromMs: Record<Side, number>;
+  wallSeconds: number;
+}
+
+export interface CapacityOptions {
+  ns: number[];
+  /** Write V8 CPU profiles of both servers into `<dir>/capacity-project` and `<dir>/capacity-baseline`. */
+  cpuProfDir?: string;
+  log(line: string): void;
+}
+
+// ── The servers ─────────────────────────────────────────────────────────────────────────────────────
+
+interface HallServer {
+  side: Side;
+  /** When it was asked to start (epoch ms). */
+  spawnedAt: number;
+  pid: number;
+  url: string;
+  pinned: boolean;
+  stop(): Promise<void>;
+}
+
+async function startProject(cpuProfDir: string | undefined): Promise<HallServer> {
+  const spawnedAt = epochNow();
+  // Its defaults but for the logs (silent) and the ports: WIRE_ACCOUNTING, NETWORK_SHAPING on.
+  const server = await startChild('on', 'on', cpuProfDir, {
+    pinCore: SERVER_CORE,
+    profileName: 'capacity-project',
+  });
+  return {
+    side: 'project',
+    spawnedAt,
+    pid: server.pid,
+    url: server.url,
+    pinned: server.pinned,
+    stop: server.stop,
+  };
+}
+
+const rawHallScript = fileURLToPath(new URL('./rawHallServer.ts', import.meta.url));
+
+async function startBaseline(cpuProfDir: string | undefined): Promise<HallServer> {
+  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, 'capacity-baseline')}`] : [];
+  const spawnedAt = epochNow();
+  const started = await startChildProcess({
+    label: 'raw hall server',
+    nodeArgs: ['--import', 'tsx', ...profile, rawHallScript],
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+    pinCore: SERVER_CORE,
+    ready: (line) => {
+      const match = /^listening (\d+)$/.exec(line);
+      return match?.[1] ? Number(match[1]) : undefined;
+    },
+  });
+  return {
+    side: 'baseline',
+    spawnedAt,
+    pid: started.pid,
+    url: `http://127.0.0.1:${started.ready}`,
+    pinned: started.pinned,
+    stop: () => started.stop(),
+  };
+}
+
+/** Waits until `server` is idle and other processes leave the machine quiet (or QUIET_WAIT_MS has
+ *  passed); the last window's figures. `all`: every process of ours (the servers; this one is added). */
+async function untilQuiet(server: HallServer, all: HallServer[]): Promise<CapacityRow['before']> {
+  const started = performance.now();
+  const ours = () => all.reduce((sum, s) => sum + cpuTimeMs(s.pid), 0);
+  for (;;) {
+    const serverBefore = cpuTimeMs(server.pid);
+    const oursBefore = ours();
+    const benchBefore = process.cpuUsage();
+    const coresBefore = coreBusyMs();
+    await sleep(QUIET_WINDOW_MS);
+    const bench = process.cpuUsage(benchBefore);
+    const cores = coreBusyMs();
+    const busy = cores.reduce((sum, ms, core) => sum + ms - (coresBefore[core] ?? 0), 0);
+    const othersMs = busy - (ours() - oursBefore) - (bench.user + bench.system) / 1000;
+    const figures = {
+      serverCpuMs: cpuTimeMs(server.pid) - serverBefore,
+      othersPercent: Math.max(0, Math.round((othersMs / (QUIET_WINDOW_MS * cores.length)) * 100)),
+      waitedMs: Math.round(performance.now() - started),
+    };
+    const quiet = figures.serverCpuMs <= IDLE_CPU_MS && figures.othersPercent <= QUIET_OTHERS_PERCENT;
+    if (quiet || figures.waitedMs > QUIET_WAIT_MS) return figures;
+  }
+}
+
+/** TcpExt ListenOverflows and ListenDrops from /proc/net/netstat: connections the kernel refused
+ *  because a listener's accept queue was full (the client then retries its SYN 1 s, 3 s, 7 s later). */
+function listenCounters(): { overflows: number; drops: number } {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const index = lines.findIndex((line) => line.startsWith('TcpExt:'));
+    const names = (lines[index] ?? '').split(/\s+/);
+    const numbers = (lines[index + 1] ?? '').split(/\s+/).map(Number);
+    const value = (name: string) => numbers[names.indexOf(name)] ?? Number.NaN;
+    return { overflows: value('ListenOverflows'), drops: value('ListenDrops') };
+  } catch {
+    return { overflows: Number.NaN, drops: Number.NaN };
+  }
+}
+
+async function serverClock(url: string): Promise<ClockEstimate> {
+  return clockOf(async () => {
+    const t0 = epochNow();
+    const res = await fetch(`${url}${API_PATHS.time}`, { signal: AbortSignal.timeout(5_000) });
+    const { receivedAt, sentAt } = TimeResponse.parse(await res.json());
+    return { t0, t1: receivedAt, t2: sentAt, t3: epochNow() };
+  });
+}
+
+// ── One block: N phones against one server ──────────────────────────────────────────────────────────
+
+function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const r = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    count: sorted.length,
+    p50: r(nearestRank(sorted, 50)),
+    p99: r(nearestRank(sorted, 99)),
+    max: r(sorted.at(-1) ?? Number.NaN),
+  };
+}
+
+function failureReasons(failures: Failure[]): CapacityRow['failureReasons'] {
+  const byKey = new Map<string, CapacityRow['failureReasons'][number]>();
+  for (const f of failures) {
+    const key = `${f.lane} ${f.reason}`;
+    const known = byKey.get(key);
+    if (known) known.count += 1;
+    else byKey.set(key, { lane: f.lane, reason: f.reason, count: 1, dropped: f.dropped });
+  }
+  return [...byKey.values()].sort((a, b) => b.count - a.count);
+}
+
+let blockCounter = 0;
+
+/** `pinned`: the servers run on SERVER_CORE and this process on BENCH_CORE. */
+async function block(
+  server: HallServer,
+  n: number,
+  all: HallServer[],
+  pinned: boolean,
+): Promise<CapacityRow> {
+  const before = await untilQuiet(server, all);
+  blockCounter += 1;
+  const rec = new HallRecorder();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  const rssReset = resetPeakRss(server.pid);
+  const netBefore = listenCounters();
+  const cpuBefore = cpuTimeMs(server.pid);
+  const benchBefore = process.cpuUsage();
+  const coresBefore = coreBusyMs();
+  const signal = AbortSignal.timeout(BLOCK_BOUND_MS);
+  // Every lane of every phone listens to it (N × 5 and more): no leak, the bound of the block.
+  setMaxListeners(0, signal);
+  loop.enable();
+  const startAt = epochNow() + 20;
+  await Promise.all(
+    Array.from({ length: n }, async (_, phone) => {
+      const dueAt = startAt + (phone * START_SPREAD_MS) / n;
+      await sleep(Math.max(0, dueAt - epochNow()));
+      rec.phoneStartLateMs.push(epochNow() - dueAt);
+      await runPhone({
+        side: server.side,
+        url: server.url,
+        phone,
+        runId: `hall_${process.pid}_${blockCounter}_${phone}`,
+        spec: CAPACITY_SPEC,
+        signal,
+        rec,
+      });
+    }),
+  );
+  await sleep(SETTLE_MS);
+  loop.disable();
+  const wallMs = epochNow() - startAt;
+  const serverCpuMs = cpuTimeMs(server.pid) - cpuBefore;
+  const bench = process.cpuUsage(benchBefore);
+  const netAfter = listenCounters();
+  const cores = coreBusyMs().map((ms, core) => ms - (coresBefore[core] ?? 0));
+  const benchCpuMs = (bench.user + bench.system) / 1000;
+  const others = (busyMs: number, oursMs: number) => Math.round(((busyMs - oursMs) / wallMs) * 1000) / 10;
+  const othersCpuPercent = pinned
+    ? {
+        serverCore: others(cores[SERVER_CORE] ?? Number.NaN, serverCpuMs),
+        benchCore: others(cores[BENCH_CORE] ?? Number.NaN, benchCpuMs),
+      }
+    : (() => {
+        const all = others(
+          cores.reduce((sum, ms) => sum + ms, 0),
+          serverCpuMs + benchCpuMs,
+        );
+        return { serverCore: all, benchCore: all };
+      })();
+  const lagByLaneMs = Object.fromEntries(
+    HALL_LANES.map((lane) => [lane, percentiles(rec.lagByLane.get(lane) ?? [])]),
+  ) as Record<HallLane, Percentiles>;
+  return {
+    n,
+    side: server.side,
+    lanes: n * HALL_LANES.length,
+    completedLanes: rec.completed,
+    events: rec.delivered,
+    expectedEvents: n * HALL_LANES.length * (CAPACITY_SPEC.steps + 3),
+    lagMs: percentiles(rec.lagMs),
+    latenessMs: percentiles(rec.latenessMs),
+    latenessByTypeMs: Object.fromEntries(
+      [...rec.latenessByType].map(([type, values]) => [type, percentiles(values)]),
+    ),
+    postMs: percentiles(rec.postMs),
+    connectMs: percentiles(rec.connectMs),
+    lagByLaneMs,
+    requests: rec.requests,
+    httpConnections: rec.httpConnections,
+    serverCpuMs,
+    cpuUsPerEvent:
+      rec.delivered > 0 ? Math.round((serverCpuMs * 1000 * 10) / rec.delivered) / 10 : Number.NaN,
+    peakRssMiB: Math.round((peakRssKiB(server.pid) / 1024) * 10) / 10,
+    peakRssScope: rssReset ? 'block' : 'process',
+    failures: rec.failures.length,
+    dropped: rec.failures.filter((f) => f.dropped).length,
+    failureReasons: failureReasons(rec.failures),
+    wallMs: Math.round(wallMs),
+    bench: {
+      cpuPercent: Math.round((benchCpuMs / wallMs) * 1000) / 10,
+      loopDelayP99Ms: Math.round(loop.percentile(99) / 1e4) / 100,
+      loopDelayMaxMs: Math.round(loop.max / 1e4) / 100,
+      phoneStartLateMaxMs: Math.round(Math.max(0, ...rec.phoneStartLateMs) * 10) / 10,
+    },
+    othersCpuPercent,
+    listen: { overflows: netAfter.overflows - netBefore.overflows, drops: netAfter.drops - netBefore.drops },
+    before,
+    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  };
+}
+
+// ── The run ─────────────────────────────────────────────────────────────────────────────────────────
+
+export async function measureCapacity(options: CapacityOptions): Promise<CapacityResult> {
+  const started = performance.now();
+  const servers: HallServer[] = [];
+  const cores = cpus().length;
+  const canPin = TASKSET_AVAILABLE && cores >= 2;
+  try {
+    const benchPinned = canPin && pinProcess(process.pid, String(BENCH_CORE));
+    const baseline = await startBaseline(options.cpuProfDir);
+    servers.push(baseline);
+    const project = await startProject(options.cpuProfDir);
+    servers.push(project);
+    const pinned = benchPinned && baseline.pinned && project.pinned;
+    const note = pinned
+      ? `servers on core ${SERVER_CORE} (taskset -c), this load generator on core ${BENCH_CORE}`
+      : !TASKSET_AVAILABLE
+        ? 'NOT PINNED: no taskset on this machine; servers and load generator share every core'
+        : cores < 2
+          ? 'NOT PINNED: one core; servers and load generator share it'
+          : 'NOT PINNED: taskset refused; servers and load generator share every core';
+    options.log(
+      `capacity: N = ${options.ns.join(', ')} phones × ${HALL_LANES.length} lanes, task ` +
+        `${CAPACITY_SPEC.durationMs} ms × ${CAPACITY_SPEC.steps} steps, started over ${START_SPREAD_MS} ms; ${note}`,
+    );
+    const clockBefore = {
+      project: await serverClock(project.url),
+      baseline: await serverClock(baseline.url),
+    };
+
+    const warmupAt = epochNow();
+    for (const server of [baseline, project]) {
+      const warm = await block(server, WARMUP_PHONES, servers, pinned);
+      options.log(
+        `  warm-up ${server.side}: ${WARMUP_PHONES} phones, ${warm.failures} failures, ${warm.wallMs} ms`,
+      );
+    }
+
+    const rows: CapacityRow[] = [];
+    for (const [i, n] of options.ns.entries()) {
+      // Alternating which side goes first: neither always follows the other's load.
+      const order = i % 2 === 0 ? [baseline, project] : [project, baseline];
+      const pair: CapacityRow[] = [];
+      for (const server of order) {
+        const row = await block(server, n, servers, pinned);
+        pair.push(row);
+        options.log(
+          `  N = ${n} ${server.side.padEnd(8)}: ${row.events}/${row.expectedEvents} events, ` +
+            `${row.failures} failures, ${row.serverCpuMs.toFixed(0)} ms server CPU, ${row.wallMs} ms`,
+        );
+      }
+      const base = pair.find((r) => r.side === 'baseline') as CapacityRow;
+      const proj = pair.find((r) => r.side === 'project') as CapacityRow;
+      proj.cpuRatio = Math.round((proj.cpuUsPerEvent / base.cpuUsPerEvent) * 100) / 100;
+      rows.push(base, proj);
+    }
+    const clockAfter = { project: await serverClock(project.url), baseline: await serverClock(baseline.url) };
+    return {
+      settings: {
+        ns: options.ns,
+        spec: CAPACITY_SPEC,
+        lanes: HALL_LANES,
+        startSpreadMs: START_SPREAD_MS,
+        blockBoundMs: BLOCK_BOUND_MS,
+        warmupPhones: WARMUP_PHONES,
+        targets: CAPACITY_TARGETS,
+        placement: { pinned, note },
+        projectEnv: { LOG_LEVEL: process.env.BENCH_SERVER_LOG ?? 'silent', WIRE_ACCOUNTING: 'on' },
+      },
+      rows,
+      clock: {
+        project: [clockBefore.project, clockAfter.project],
+        baseline: [clockBefore.baseline, clockAfter.baseline],
+      },
+      measuredFromMs: {
+        project: Math.round(warmupAt - project.spawnedAt),
+        baseline: Math.round(warmupAt - baseline.spawnedAt),
+      },
+      wallSeconds: Math.round((performance.now() - started) / 100) / 10,
+    };
+  } finally {
+    for (const server of servers) await server.stop();
+    if (canPin) pinProcess(process.pid, `0-${cores - 1}`);
+  }
+}
+
+// ── The table ───────────────────────────────────────────────────────────────────────────────────────
+
+const mark = (ok: boolean) => (ok ? '✓' : '✗');
+const ms = (v: number) =>
+  Number.isNaN(v) ? 'n/a' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0);
+const pair = (p: Percentiles, limit: number) => `${ms(p.p50)} / ${ms(p.p99)} ${mark(p.p99 <= limit)}`;
+
+export function capacityTable(result: CapacityResult): string {
+  const t = CAPACITY_TARGETS;
+  const header = [
+    'N',
+    'side',
+    'events',
+    `lag p50/p99 ms (≤${t.lagP99Ms})`,
+    `lateness p50/p99 ms (≤${t.latenessP99Ms})`,
+    `POST p50/p99 ms (≤${t.postP99Ms})`,
+    `ws connect p50/p99 ms (≤${t.connectP99Ms})`,
+    'server CPU µs/event',
+    `× baseline (≤${t.cpuRatio})`,
+    'peak RSS MiB',
+    'failures',
+    'dropped',
+  ];
+  const body = result.rows.map((r) => [
+    String(r.n),
+    r.side,
+    `${r.events}/${r.expectedEvents}`,
+    pair(r.lagMs, t.lagP99Ms),
+    pair(r.latenessMs, t.latenessP99Ms),
+    pair(r.postMs, t.postP99Ms),
+    pair(r.connectMs, t.connectP99Ms),
+    r.cpuUsPerEvent.toFixed(1),
+    r.cpuRatio === undefined ? '—' : `${r.cpuRatio.toFixed(2)}× ${mark(r.cpuRatio <= t.cpuRatio)}`,
+    r.peakRssMiB.toFixed(1),
+    `${r.failures} ${mark(r.failures === 0)}`,
+    `${r.dropped} ${mark(r.dropped === 0)}`,
+  ]);
+  const diagnostics = textTable(
+    [
+      'N',
+      'side',
+      'wall ms',
+      'server CPU ms',
+      'before: server ms, others %, waited s',
+      'requests / HTTP conns',
+      'bench CPU %',
+      'bench loop delay p99/max ms',
+      'phone start late max ms',
+      'others on server/bench core %',
+      'listen overflows/drops',
+      'load 1 min',
+    ],
+    result.rows.map((r) => [
+      String(r.n),
+      r.side,
+      String(r.wallMs),
+      r.serverCpuMs.toFixed(0),
+      `${r.before.serverCpuMs.toFixed(0)}, ${r.before.othersPercent}, ${(r.before.waitedMs / 1000).toFixed(1)}`,
+      `${r.requests} / ${r.httpConnections}`,
+      r.bench.cpuPercent.toFixed(1),
+      `${r.bench.loopDelayP99Ms.toFixed(1)} / ${r.bench.loopDelayMaxMs.toFixed(1)}`,
+      r.bench.phoneStartLateMaxMs.toFixed(1),
+      `${r.othersCpuPercent.serverCore.toFixed(0)} / ${r.othersCpuPercent.benchCore.toFixed(0)}`,
+      `${r.listen.overflows}/${r.listen.drops}`,
+      r.loadAverage1m.toFixed(2),
+    ]),
+  );
+  const byLane = textTable(
+    ['N', 'side', ...HALL_LANES.map((lane) => `${lane} p50/p99`)],
+    result.rows.map((r) => [
+      String(r.n),
+      r.side,
+      ...HALL_LANES.map((lane) => `${ms(r.lagByLaneMs[lane].p50)} / ${ms(r.lagByLaneMs[lane].p99)}`),
+    ]),
+  );
+  const lateTypes = ['started', 'progress', 'succeeded'] as const;
+  const lateness = textTable(
+    ['N', 'side', ...lateTypes.map((type) => `${type} p50/p99`)],
+    result.rows.map((r) => [
+      String(r.n),
+      r.side,
+      ...lateTypes.map((type) => {
+        const p = r.latenessByTypeMs[type];
+        return p ? `${ms(p.p50)} / ${ms(p.p99)}` : 'n/a';
+      }),
+    ]),
+  );
+  const failures = result.rows.flatMap((r) =>
+    r.failureReasons
+      .slice(0, 5)
+      .map(
+        (f) =>
+          `  N = ${r.n} ${r.side} ${f.lane}: ${f.count} × ${f.reason}${f.dropped ? ' (dropped connection)' : ''}`,
+      ),
+  );
+  const offsets = (estimates: ClockEstimate[]) =>
+    estimates.map((e) => `${e.offsetMs.toFixed(3)} ± ${e.uncertaintyMs.toFixed(3)}`).join(', then ');
+  return [
+    ...textTable(header, body),
+    '',
+    `✓/✗: issue 10's target for 200 phones on one core. lag: receipt − \`at\` of events received as events ` +
+      `(long polling, SSE, websocket); lateness: \`at − dueAt\` of the same events; POST: POST /api/tasks → 202 ` +
+      `headers; ws connect: io() / new WebSocket() → connect / open; events: delivered to phones, each task's ` +
+      `once per lane (as events or inside a state), of N × ${HALL_LANES.length} × ${CAPACITY_SPEC.steps + 3}. ` +
+      `Peak RSS: VmHWM over the block${result.rows.some((r) => r.peakRssScope === 'process') ? ' (or, where it could not be reset, since the process started)' : ''}.`,
+    `${result.settings.placement.note}; children's clocks minus the bench's, ms: project ${offsets(result.clock.project)}; ` +
+      `baseline ${offsets(result.clock.baseline)}; section ${result.wallSeconds} s.`,
+    '',
+    ...diagnostics,
+    '',
+    'Lag by lane, ms (request/response and short polling: receipt − the state’s updatedAt, for answers with news):',
+    ...byLane,
+    '',
+    'Schedule lateness by event, ms (`started` is due when its task was accepted: it also waits behind the ' +
+      'start burst; a step is due on its task’s own schedule):',
+    ...lateness,
+    ...(failures.length > 0 ? ['', 'Failures (most frequent reasons):', ...failures] : []),
+  ].join('\n');
+}
