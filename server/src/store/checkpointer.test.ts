@@ -1,4 +1,7 @@
-import { rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../test/harness.ts';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, startCheckpointer } from './checkpointer.ts';
@@ -33,5 +36,30 @@ describe('the WAL checkpointer', () => {
     }
     expect(moved()).toBe(true);
     expect(errors).toEqual([]);
+  });
+
+  it('closes in a process that has nothing else to do (its close is heard before the process ends)', () => {
+    const dir = tempDataDir();
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // A script whose only pending work is the close: before the fix the worker was unref'd, the
+    // process ended first, and 'closed' was never printed.
+    const script = `
+      import { startCheckpointer } from ${JSON.stringify(fileURLToPath(new URL('./checkpointer.ts', import.meta.url)))};
+      import { openSqliteDatabase } from ${JSON.stringify(fileURLToPath(new URL('./sqlite.ts', import.meta.url)))};
+      const db = openSqliteDatabase(${JSON.stringify(dir)});
+      const checkpointer = startCheckpointer(db, () => {}, 20);
+      checkpointer.close().then(() => { db.close(); console.log('closed'); });
+    `;
+    // A file, not `-e` with --input-type=module: the worker inherits the flags and must stay CommonJS.
+    const file = join(dir, 'close.mts');
+    writeFileSync(file, script);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      // tsx is the server package's own dependency.
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('closed');
   });
 });

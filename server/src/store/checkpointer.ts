@@ -86,6 +86,10 @@ export function startCheckpointer(
     async close() {
       closing = true;
       waiting = [];
+      // Held again while it closes: unref'd, a process with nothing else left to do would end before
+      // the worker's exit is heard, leaving this promise (and whoever awaits the store's close)
+      // unsettled — a script's last lines never ran.
+      worker.ref();
       worker.postMessage('close');
       await exited;
     },
