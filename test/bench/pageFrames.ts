@@ -14,7 +14,7 @@ import { chromium } from '@playwright/test';
 import { LANE_IDS } from '@transport-lab/shared';
 import { chromiumLaunchOptions } from '../fixtures/chromium.ts';
 import { RacePage } from '../fixtures/racePage.ts';
-import { clientDist, type RunningServer, repoRoot, startServer } from '../fixtures/server.ts';
+import { clientDist, repoRoot, startServer } from '../fixtures/server.ts';
 
 export interface PageFramesOptions {
   races: number;
@@ -120,17 +120,20 @@ export function ensureClientBuilt(log: (line: string) => void): void {
   if (built.status !== 0) throw new Error('the client build failed');
 }
 
-export async function measurePageFrames(
-  options: PageFramesOptions,
-  log: (line: string) => void = console.log,
-): Promise<PageFramesResult> {
+/**
+ * The race page in Chromium against a real server, every lane selected for `spec`, for the benches
+ * that drive the page; `close` ends both. The page bypasses its CSP: the benches' probes are strings
+ * evaluated in the page, which the page's own policy refuses.
+ */
+export async function openRacePage(
+  spec: { durationMs: number; steps: number },
+  log: (line: string) => void,
+): Promise<{ race: RacePage; page: Page; close(): Promise<void> }> {
   ensureClientBuilt(log);
-  let server: RunningServer | undefined;
+  const server = await startServer();
   let browser: Browser | undefined;
   try {
-    server = await startServer();
     browser = await chromium.launch(chromiumLaunchOptions);
-    // bypassCSP: the bench's own probes are strings evaluated in the page, which the page's CSP refuses.
     const page = await browser.newPage({
       viewport: { width: 1280, height: 800 },
       baseURL: server.url,
@@ -138,7 +141,30 @@ export async function measurePageFrames(
     });
     const race = new RacePage(page);
     await race.goto();
-    await race.configure({ durationMs: options.durationMs, steps: options.steps, lanes: LANE_IDS });
+    await race.configure({ durationMs: spec.durationMs, steps: spec.steps, lanes: LANE_IDS });
+    const opened = browser;
+    return {
+      race,
+      page,
+      async close() {
+        await opened.close();
+        await server.close();
+      },
+    };
+  } catch (error) {
+    await browser?.close();
+    await server.close();
+    throw error;
+  }
+}
+
+export async function measurePageFrames(
+  options: PageFramesOptions,
+  log: (line: string) => void = console.log,
+): Promise<PageFramesResult> {
+  const opened = await openRacePage(options, log);
+  try {
+    const { race, page } = opened;
     await installRecorder(page);
 
     // One race first, not counted: the page's code is compiled and its caches warm.
@@ -177,7 +203,6 @@ export async function measurePageFrames(
       perRace: raced.map((r) => stats([r])),
     };
   } finally {
-    await browser?.close();
-    await server?.close();
+    await opened.close();
   }
 }

@@ -9,13 +9,10 @@
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from '@playwright/test';
-import { chromium } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { LANE_IDS, type LaneId, RaceExport } from '@transport-lab/shared';
-import { chromiumLaunchOptions } from '../fixtures/chromium.ts';
-import { RacePage } from '../fixtures/racePage.ts';
-import { type RunningServer, startServer } from '../fixtures/server.ts';
-import { ensureClientBuilt } from './pageFrames.ts';
+import type { RacePage } from '../fixtures/racePage.ts';
+import { openRacePage } from './pageFrames.ts';
 
 export interface RaceStartOptions {
   /** Races per CPU setting; the first of the unthrottled ones is the first after the server's start. */
@@ -121,21 +118,9 @@ export async function measureRaceStart(
   options: RaceStartOptions,
   log: (line: string) => void = console.log,
 ): Promise<RaceStartResult> {
-  ensureClientBuilt(log);
-  let server: RunningServer | undefined;
-  let browser: Browser | undefined;
+  const opened = await openRacePage(options, log);
   try {
-    server = await startServer();
-    browser = await chromium.launch(chromiumLaunchOptions);
-    // bypassCSP: the bench's own probes are strings evaluated in the page, which the page's CSP refuses.
-    const page = await browser.newPage({
-      viewport: { width: 1280, height: 800 },
-      baseURL: server.url,
-      bypassCSP: true,
-    });
-    const race = new RacePage(page);
-    await race.goto();
-    await race.configure({ durationMs: options.durationMs, steps: options.steps, lanes: LANE_IDS });
+    const { race, page } = opened;
     const run = async (slowdown: number): Promise<RaceStartRun> => {
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: slowdown });
@@ -155,8 +140,7 @@ export async function measureRaceStart(
     const slowed = await run(options.slowdown);
     return { settings: { ...options, lanes: LANE_IDS.length }, normal, slowed };
   } finally {
-    await browser?.close();
-    await server?.close();
+    await opened.close();
   }
 }
 
