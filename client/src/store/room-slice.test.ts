@@ -242,6 +242,19 @@ describe('room slice: building a RaceResult from the page’s finished race', ()
       140,
     );
 
+    // A figure past the schema's bounds is left out; the rest of the result still goes.
+    const huge = setup();
+    huge.store.getState().startRace(1_000);
+    const hugeRun = huge.ws.runs[0];
+    if (!hugeRun) throw new Error('websocket did not start');
+    hugeRun.report({ type: 'wire', delta: { requests: 1, bytesDown: 2e9 }, at: 1_001 });
+    hugeRun.report({ type: 'event', event: succeeded(2, 3_000), at: 2_035 });
+    huge.frame(2_040);
+    const bounded = raceResultOf('race-000001', ['websocket'], huge.store.getState());
+    expect(RaceResult.safeParse(bounded).success).toBe(true);
+    expect(bounded.lanes[0]?.bytesDown).toBeUndefined();
+    expect(bounded.lanes[0]?.requests).toBe(1);
+
     // An errored lane says so, with its wire cost and no times (it never showed the task's end).
     expect(result.lanes.find((l) => l.lane === 'request-response')).toEqual({
       lane: 'request-response',

@@ -11,7 +11,7 @@ import {
   JoinRoomAck,
   type JoinRoomRequest,
   type LaneId,
-  type LaneResult,
+  LaneResult,
   type LaneSettings,
   type Participant,
   type ParticipantId,
@@ -231,6 +231,15 @@ export function sameScenario(a: RoomScenario | undefined, b: RoomScenario | unde
   return norm(a) === norm(b);
 }
 
+/** A figure past the schema's bounds (an hour, a gigabyte) is left out, rather than the whole result refused. */
+function withinSchema(result: LaneResult): LaneResult {
+  const out: Record<string, unknown> = { ...result };
+  for (const [key, schema] of Object.entries(LaneResult.shape)) {
+    if (out[key] !== undefined && !schema.safeParse(out[key]).success) delete out[key];
+  }
+  return out as LaneResult;
+}
+
 const nonNegative = (value: number | undefined) =>
   value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
 const finite = (value: number | undefined) =>
@@ -277,7 +286,7 @@ export function raceResultOf(
     if (serverLatenessMs !== undefined) out.serverLatenessMs = serverLatenessMs;
     const pageBusyMs = nonNegative(state.race.pageBusy?.longestFrameMs);
     if (pageBusyMs !== undefined) out.pageBusyMs = pageBusyMs;
-    return out;
+    return withinSchema(out);
   });
   return RaceResult.parse({ raceId, lanes: results });
 }

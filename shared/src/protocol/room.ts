@@ -133,17 +133,27 @@ export const AGGREGATE_METRICS = [
 export const AggregateMetric = z.enum(AGGREGATE_METRICS);
 export type AggregateMetric = z.infer<typeof AggregateMetric>;
 
-const figure = z.number().finite().min(0);
+/**
+ * Bounds on what a phone may report, so that one phone cannot skew everyone's aggregate with 1e300:
+ * a race's times are at most an hour (a task lasts at most 120 s; a stalled lane is cut long before),
+ * its counts at most a million requests and a gigabyte each way (a 1 000-step task with 64 KiB
+ * results moves a few MB).
+ */
+const MAX_FIGURE_MS = 3_600_000;
+const MAX_REQUESTS = 1_000_000;
+const MAX_BYTES = 1_000_000_000;
+const figure = z.number().finite().min(0).max(MAX_FIGURE_MS);
+const signedFigure = z.number().finite().min(-MAX_FIGURE_MS).max(MAX_FIGURE_MS);
 
 export const LaneResult = z.strictObject({
   lane: LaneId,
   status: z.enum(['succeeded', 'failed', 'cancelled', 'error']),
   firstFeedbackMs: figure.optional(),
   totalPerceivedMs: figure.optional(),
-  completionLagMs: z.number().finite().optional(),
-  requests: z.int().min(0).optional(),
-  bytesUp: z.int().min(0).optional(),
-  bytesDown: z.int().min(0).optional(),
+  completionLagMs: signedFigure.optional(),
+  requests: z.int().min(0).max(MAX_REQUESTS).optional(),
+  bytesUp: z.int().min(0).max(MAX_BYTES).optional(),
+  bytesDown: z.int().min(0).max(MAX_BYTES).optional(),
   /** The most this lane's task ran behind the server's own schedule, ms: its figures include it. */
   serverLatenessMs: figure.optional(),
   /** This phone's longest animation frame during the race, ms (the same on each of its lanes): what

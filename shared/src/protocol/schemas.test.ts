@@ -3,6 +3,7 @@ import { ERROR_STATUS, ErrorEnvelope } from './errors.ts';
 import { isTerminalEvent, TaskEvent } from './events.ts';
 import { EventsQuery } from './http.ts';
 import { LANE_IDS, LANES } from './lanes.ts';
+import { LaneResult } from './room.ts';
 import { SubscribeRequest } from './socket.ts';
 import { TaskSpec } from './task.ts';
 
@@ -83,5 +84,35 @@ describe('the rest of the protocol', () => {
     const marks = new Set(LANE_IDS.map((id) => LANES[id].mark));
     expect(colours.size).toBe(7);
     expect(marks.size).toBe(7);
+  });
+});
+
+describe('a room result', () => {
+  const lane = { lane: 'websocket', status: 'succeeded' } as const;
+  it('takes figures a race can produce', () => {
+    expect(
+      LaneResult.safeParse({
+        ...lane,
+        firstFeedbackMs: 12.5,
+        totalPerceivedMs: 120_400,
+        completionLagMs: -3.2,
+        requests: 41,
+        bytesUp: 2_048,
+        bytesDown: 65_536 * 3,
+      }).success,
+    ).toBe(true);
+  });
+
+  it('refuses figures no race produces, so that one phone cannot skew everyone’s aggregate', () => {
+    for (const bad of [
+      { totalPerceivedMs: 1e300 },
+      { firstFeedbackMs: 3_600_001 },
+      { completionLagMs: -1e9 },
+      { requests: 1e7 },
+      { bytesDown: 2e9 },
+      { serverLatenessMs: Number.POSITIVE_INFINITY },
+    ]) {
+      expect(LaneResult.safeParse({ ...lane, ...bad }).success, JSON.stringify(bad)).toBe(false);
+    }
   });
 });
