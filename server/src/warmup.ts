@@ -37,9 +37,13 @@ export async function warmUp(baseUrl: string, logger: Logger): Promise<number> {
 async function httpLanes(baseUrl: string): Promise<void> {
   const json = { 'content-type': 'application/json' };
   const signal = AbortSignal.timeout(WARM_TIMEOUT_MS);
-  const body = JSON.stringify(WARM_TASK);
+  // Request/response takes the task itself; the asynchronous create takes `{spec, webhook?}`.
+  const runBody = JSON.stringify(WARM_TASK);
+  const body = JSON.stringify({ spec: WARM_TASK });
   // Request/response: blocks until the task ends.
-  await (await fetch(`${baseUrl}${API_PATHS.run}`, { method: 'POST', headers: json, body, signal })).text();
+  await (
+    await fetch(`${baseUrl}${API_PATHS.run}`, { method: 'POST', headers: json, body: runBody, signal })
+  ).text();
   // Asynchronous create, then each way of following it: state (poll), long poll, the event stream.
   const created = await fetch(`${baseUrl}${API_PATHS.tasks}`, {
     method: 'POST',
