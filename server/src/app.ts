@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -25,6 +25,7 @@ import { type Boards, createBoards, type RoomDirectory } from './board/index.ts'
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
+import { createExpressHttpServer } from './http/expressServer.ts';
 import { lanUrls } from './http/lanUrls.ts';
 import {
   apiNotFound,
@@ -320,7 +321,7 @@ export async function createServer(
 
   app.use(pageNotFound, pageErrorHandler(logger));
 
-  const httpServer = createHttpServer(app);
+  const httpServer = createExpressHttpServer(app);
   const io: LabServer = new Server(httpServer, {
     serveClient: false,
     // Before any handshake, polling or WebSocket, on every namespace (/, /room, /board): a page on

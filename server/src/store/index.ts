@@ -29,7 +29,7 @@ export function openStores(config: Config, logger: Logger): Stores {
     db,
     batch,
     tasks: sqliteTaskStore(db, batch),
-    idempotency: sqliteIdempotencyStore(db),
+    idempotency: sqliteIdempotencyStore(db, batch),
     async close() {
       batch.close();
       await checkpointer.close();
