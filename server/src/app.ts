@@ -420,10 +420,20 @@ export interface Listening {
   receiverPort: number;
 }
 
+/**
+ * Connections the kernel may hold accepted but not yet taken by the event loop. A hall's "Start for
+ * everyone" opens about five connections per phone within a second (its HTTP lanes and its socket):
+ * with Node's default of 511, at 200 phones the accept queue overflowed (72–375 `ListenOverflows` per
+ * start in the capacity benchmark) and each SYN it dropped was sent again only 1 s, then 3 s later,
+ * which made `POST /api/tasks` p99 seconds long while the server was idle again within one. A queue
+ * this long holds the burst instead; the kernel caps it at `net.core.somaxconn` (4096 on Linux ≥ 5.4).
+ */
+const LISTEN_BACKLOG = 4096;
+
 function listenOne(server: HttpServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
