@@ -72,6 +72,10 @@ export const Config = z.object({
    *  prints it in the presenter's link (`/?operator=<token>`); a server started otherwise without
    *  one accepts this machine only. ≥ 32 characters; keep it out of shared files. */
   OPERATOR_TOKEN: OperatorToken.optional(),
+  /** Crashes after which `npm start`'s supervisor (main.ts) starts the server again, at most, in any
+   *  minute; one more and it gives up with exit code 1. A server that crashes at once would otherwise
+   *  be started forever. The restart-server fault is not counted; 0 restarts only for it. */
+  SUPERVISOR_MAX_RESTARTS_PER_MINUTE: z.coerce.number().pipe(z.int().min(0).max(1_000)).default(5),
   /** Most people one room holds at once, presenter included; one more join answers ROOM_FULL. */
   ROOM_MAX_PARTICIPANTS: z.coerce
     .number()
