@@ -102,8 +102,7 @@ describe('restart-server under the supervisor (main.ts)', () => {
     expect(listed.faults).toEqual([record]);
 
     // SIGTERM reaches the server through the supervisor, which exits as the server did.
-    const exit = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
     server.child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect(await server.ended).toEqual({ code: 0, signal: null });
   });
 });

@@ -151,6 +151,8 @@ export interface Supervised {
   /** The n-th start's app and receiver origins (1-based), once printed; rejects if the supervisor
    *  exits first, or after 30 s. */
   started(n: number): Promise<{ baseUrl: string; receiverOrigin: string }>;
+  /** How the supervisor ended, once it has. */
+  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** What it has printed so far. */
   stdout(): string;
   stderr(): string;
@@ -188,7 +190,12 @@ export function spawnSupervisor(dataDir: string, env: Record<string, string> = {
     if (receiver?.[1]) urls.push(receiver[1]);
     wake();
   });
-  child.once('exit', wake);
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+      wake();
+    }),
+  );
   const started = (n: number) =>
     new Promise<{ baseUrl: string; receiverOrigin: string }>((resolve, reject) => {
       const done = () => {
@@ -213,7 +220,7 @@ export function spawnSupervisor(dataDir: string, env: Record<string, string> = {
       waiters.add(check);
       check();
     });
-  return { child, started, stdout: () => stdout, stderr: () => stderr };
+  return { child, started, ended, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** The real entry point in a child process, so that it can be killed like a crashing server. */

@@ -36,9 +36,6 @@ describe('the supervisor (main.ts) after a crash', () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const supervisor = spawnSupervisor(dataDir, { SUPERVISOR_MAX_RESTARTS_PER_MINUTE: '2' });
     cleanups.push(() => killed(supervisor.child));
-    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      supervisor.child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
     const { baseUrl } = await supervisor.started(1);
     await health(baseUrl);
     const pids = [serverPid(supervisor.child.pid)];
@@ -62,7 +59,7 @@ describe('the supervisor (main.ts) after a crash', () => {
 
     // The third crash within the minute: no third restart.
     process.kill(pids[2] ?? Number.NaN, 'SIGKILL');
-    expect(await ended).toEqual({ code: 1, signal: null });
+    expect(await supervisor.ended).toEqual({ code: 1, signal: null });
     expect(supervisor.stderr()).toContain(
       `transport-lab: the server (pid ${pids[2]}) was killed by SIGKILL, after 2 restarts within a minute (SUPERVISOR_MAX_RESTARTS_PER_MINUTE=2); giving up.`,
     );
@@ -74,13 +71,10 @@ describe('the supervisor (main.ts) after a crash', () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const supervisor = spawnSupervisor(dataDir);
     cleanups.push(() => killed(supervisor.child));
-    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      supervisor.child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
     await supervisor.started(1);
     // At once: the lines are printed after the server listens for signals.
     supervisor.child.kill('SIGINT');
-    expect(await ended).toEqual({ code: 0, signal: null });
+    expect(await supervisor.ended).toEqual({ code: 0, signal: null });
     expect(supervisor.stdout()).not.toContain('restarting');
   });
 });

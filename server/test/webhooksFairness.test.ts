@@ -1,16 +1,13 @@
-import { rmSync } from 'node:fs';
 import { type LabTag, labTagHeaders } from '@transport-lab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/observability/logger.ts';
-import { openSqliteDatabase, sqliteTaskStore } from '../src/store/sqlite.ts';
-import { TaskEngine } from '../src/tasks/engine.ts';
 import { createWebhooks } from '../src/webhooks/dispatcher.ts';
-import { startTestServer, type TestServer, tempDataDir } from './harness.ts';
+import { startTestServer, type TestServer } from './harness.ts';
 import { createTask } from './httpClients.ts';
 import {
   type Answer,
   type Arrival,
+  engineAlone,
   processedTerminal,
   type Respond,
   startTestReceiver,
@@ -91,8 +88,14 @@ function seqsByTask(rx: TestReceiver): Map<string, number[]> {
 
 const inOrder = Array.from({ length: EVENTS_PER_TASK }, (_, i) => i + 1);
 
-/** A receiver that holds every request until `letGo` is called with the answer to give them all. */
-async function holdingReceiver(): Promise<{ rx: TestReceiver; letGo: (answer: Answer) => void }> {
+interface Holding {
+  rx: TestReceiver;
+  /** Answers every request held so far, and every later one at once, with `answer`. */
+  letGo: (answer: Answer) => void;
+}
+
+/** A receiver that holds every request until `letGo`: the attempts stay in flight meanwhile. */
+async function holdingReceiver(): Promise<Holding> {
   let letGo: (answer: Answer) => void = () => undefined;
   const held = new Promise<Answer>((resolve) => {
     letGo = resolve;
@@ -100,11 +103,27 @@ async function holdingReceiver(): Promise<{ rx: TestReceiver; letGo: (answer: An
   return { rx: await receiver(() => held), letGo };
 }
 
+/** Lets the held run's receiver answer: every delivery of `tasks` then arrives, each task's in seq
+ *  order, and never more than the run's bound at once. */
+async function letGoAndSeeInOrder({ rx, letGo }: Holding, tasks: string[]): Promise<void> {
+  letGo({ status: 200 });
+  await rx.until(
+    (r) => r.processed.length === tasks.length * EVENTS_PER_TASK,
+    'every delivery of the held run is processed',
+    30_000,
+  );
+  const byTask = seqsByTask(rx);
+  expect([...byTask.keys()].sort()).toEqual([...tasks].sort());
+  for (const id of tasks) expect({ id, seqs: byTask.get(id) }).toEqual({ id, seqs: inOrder });
+  expect(mostAtOnce(rx.arrivals)).toBe(PER_RUN);
+}
+
 describe('webhook attempts shared fairly between runs', () => {
   it("holds a run's backlog to its bound while another run's deliveries go and complete; the backlog then arrives in order", async () => {
     // Run A's receiver holds every request until the test lets go: its attempts stay in flight (no
     // timeout within the test), as a receiver that never answers holds them.
-    const { rx: slow, letGo } = await holdingReceiver();
+    const held = await holdingReceiver();
+    const slow = held.rx;
     const quick = await receiver();
     const srv = await server([slow, quick], { WEBHOOK_ATTEMPT_TIMEOUT_MS: '60000' });
 
@@ -122,19 +141,8 @@ describe('webhook attempts shared fairly between runs', () => {
     expect(slow.arrivals).toHaveLength(PER_RUN);
     expect(slow.arrivals.every((a) => a.answeredAt === undefined)).toBe(true);
 
-    // Let A's receiver answer: all of A's deliveries arrive, each task's in seq order, never more than
-    // its bound at once.
-    letGo({ status: 200 });
-    await slow.until(
-      (r) => r.processed.length === BACKLOG_TASKS * EVENTS_PER_TASK,
-      'every delivery of run A is processed',
-      30_000,
-    );
-    const byTask = seqsByTask(slow);
-    expect([...byTask.keys()].sort()).toEqual([...aTasks].sort());
-    for (const id of aTasks) expect({ id, seqs: byTask.get(id) }).toEqual({ id, seqs: inOrder });
+    await letGoAndSeeInOrder(held, aTasks);
     expect(slow.arrivals).toHaveLength(BACKLOG_TASKS * EVENTS_PER_TASK); // each once: none timed out
-    expect(mostAtOnce(slow.arrivals)).toBe(PER_RUN);
   });
 
   it('counts untagged tasks from one address as one run: their timed-out attempts hold its bound, and their retries arrive in order', async () => {
@@ -173,15 +181,10 @@ describe('webhook attempts shared fairly between runs', () => {
   });
 
   it('knows the run of the deliveries a previous process left pending (task_runs), and bounds it after a restart', async () => {
-    const { rx: slow, letGo } = await holdingReceiver();
+    const held = await holdingReceiver();
+    const slow = held.rx;
     const quick = await receiver();
-    const dataDir = tempDataDir();
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const db = openSqliteDatabase(dataDir);
-    cleanups.push(() => void db.close());
-    const logger = createLogger('silent');
-    const engine = new TaskEngine({ store: sqliteTaskStore(db), logger });
-    cleanups.push(() => engine.stop());
+    const { db, engine, logger } = engineAlone(cleanups);
     const config = loadConfig({
       WEBHOOK_ALLOWED_HOSTS: [slow, quick].map((r) => `127.0.0.1:${r.port}`).join(','),
       WEBHOOK_SCHEDULE_SCALE: '0',
@@ -209,15 +212,6 @@ describe('webhook attempts shared fairly between runs', () => {
     await engine.create(SPEC, bTask);
     await quick.until(processedTerminal, "run B's terminal event is processed");
     expect(slow.arrivals).toHaveLength(PER_RUN);
-
-    letGo({ status: 200 });
-    await slow.until(
-      (r) => r.processed.length === BACKLOG_TASKS * EVENTS_PER_TASK,
-      'every delivery of run A is processed',
-      30_000,
-    );
-    const byTask = seqsByTask(slow);
-    for (const id of aTasks) expect({ id, seqs: byTask.get(id) }).toEqual({ id, seqs: inOrder });
-    expect(mostAtOnce(slow.arrivals)).toBe(PER_RUN);
+    await letGoAndSeeInOrder(held, aTasks);
   });
 });

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -9,7 +10,12 @@ import {
   WEBHOOK_HEADERS,
   WebhookPayload,
 } from '@transport-lab/shared';
+import type Database from 'better-sqlite3';
 import { createParser } from 'eventsource-parser';
+import { createLogger, type Logger } from '../src/observability/logger.ts';
+import { openSqliteDatabase, sqliteTaskStore } from '../src/store/sqlite.ts';
+import { TaskEngine } from '../src/tasks/engine.ts';
+import { tempDataDir } from './harness.ts';
 
 /** One request a test receiver got. `at` and `answeredAt` are performance.now(), this process. */
 export interface Arrival {
@@ -215,4 +221,24 @@ export async function readRelay(
     clearTimeout(timer);
   }
   return out;
+}
+
+/**
+ * A task engine on its own SQLite file and no server, for a test that builds the dispatcher itself
+ * (createWebhooks with its injectable options). `cleanups` gets what undoes it, in order to run
+ * reversed.
+ */
+export function engineAlone(cleanups: Array<() => Promise<void> | void>): {
+  db: Database.Database;
+  engine: TaskEngine;
+  logger: Logger;
+} {
+  const dataDir = tempDataDir();
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const db = openSqliteDatabase(dataDir);
+  cleanups.push(() => void db.close());
+  const logger = createLogger('silent');
+  const engine = new TaskEngine({ store: sqliteTaskStore(db), logger });
+  cleanups.push(() => engine.stop());
+  return { db, engine, logger };
 }
