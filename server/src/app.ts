@@ -213,6 +213,7 @@ export async function createServer(
     builtInReceiverUrl: () => receiver.urls()?.webhookUrl,
     onAttemptSocket: accounting ? (taskId, socket) => wire.trackOutgoing(taskId, socket) : undefined,
     attemptConnection: network.attemptConnection,
+    runOfTask: (taskId) => faultStore.runOfTask(taskId),
   });
 
   const app = express();
