@@ -1,4 +1,4 @@
-import { type LaneId, maxConcurrent } from '@transport-lab/shared';
+import { clearlyLowest, type LaneId, maxConcurrent } from '@transport-lab/shared';
 import type { LaneMeasurement } from './metrics.ts';
 import type { LaneLog } from './race-log.ts';
 
@@ -99,11 +99,13 @@ export function metricsRow(m: LaneMeasurement, log: LaneLog | undefined): Metric
 
 /**
  * The best lane(s) per metric: lowest value among the runs the server carried to their end (succeeded
- * or failed: the same task to the same point), bounds left out; marked only when at least two lanes
- * were measured and they differ. Ties share the mark.
+ * or failed: the same task to the same point), bounds left out; marked only when the best leads by
+ * more than 5 % and, for a time, by more than the clock's stated uncertainty (`clearlyLowest`).
+ * Leaders that cannot be told apart share the mark.
  */
 export function bestPerMetric(
   rows: ReadonlyArray<{ id: LaneId; comparable: boolean; cells: MetricsRow }>,
+  clockUncertaintyMs = 0,
 ): Record<TableMetric, ReadonlySet<LaneId>> {
   const best = {} as Record<TableMetric, ReadonlySet<LaneId>>;
   for (const metric of TABLE_METRICS) {
@@ -116,9 +118,7 @@ export function bestPerMetric(
       const { value, bound } = cells[key];
       return comparable && value !== undefined && !bound ? [{ id, value }] : [];
     });
-    const min = Math.min(...values.map((v) => v.value));
-    const winners = values.filter((v) => v.value === min);
-    best[key] = new Set(values.length >= 2 && winners.length < values.length ? winners.map((v) => v.id) : []);
+    best[key] = clearlyLowest(values, metric.unit === 'ms' ? clockUncertaintyMs : 0);
   }
   return best;
 }

@@ -74,7 +74,10 @@ export function RaceBoard() {
       }),
     [selected, lanes, actionAt, estimate],
   );
-  const best = useMemo(() => bestLanes(measurements), [measurements]);
+  const best = useMemo(
+    () => bestLanes(measurements, estimate?.uncertaintyMs),
+    [measurements, estimate?.uncertaintyMs],
+  );
 
   return (
     <>
