@@ -7,8 +7,8 @@ export const TABLE_METRICS = [
   { key: 'firstFeedback', label: 'First feedback', short: 'First feedback', unit: 'ms', band: true },
   { key: 'totalPerceived', label: 'Total perceived', short: 'Total perceived', unit: 'ms', band: true },
   { key: 'completionLag', label: 'Completion lag', short: 'Completion lag', unit: 'ms', band: false },
-  { key: 'stalenessMean', label: 'Progress age, mean', short: 'Age mean', unit: 'ms', band: false },
-  { key: 'stalenessMax', label: 'Progress age, max', short: 'Age max', unit: 'ms', band: false },
+  { key: 'stalenessMean', label: 'Delay per update, mean', short: 'Delay mean', unit: 'ms', band: false },
+  { key: 'stalenessMax', label: 'Delay per update, max', short: 'Delay max', unit: 'ms', band: false },
   { key: 'requests', label: 'Requests', short: 'Requests', unit: 'count', band: false },
   { key: 'bytesUp', label: 'Bytes up', short: 'Bytes up', unit: 'B', band: false },
   { key: 'bytesDown', label: 'Bytes down', short: 'Bytes down', unit: 'B', band: false },
@@ -44,7 +44,7 @@ export interface MetricCell {
   value?: number;
   /**
    * The figure is a bound, not a measurement: "at least" (something was not measured) or "at most"
-   * (a progress age timed from a lower bound of its server time). A bound earns no best mark.
+   * (a delay per update timed from a lower bound of its server time). A bound earns no best mark.
    */
   bound?: 'at least' | 'at most';
 }

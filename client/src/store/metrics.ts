@@ -49,7 +49,7 @@ export interface LaneMeasurement {
 
 /**
  * Every compared metric as a number where lower is better, or undefined where not measured. A bound
- * (an upper bound of progress age, a byte total missing some exchanges) is not a measurement to rank.
+ * (an upper bound of the delay per update, a byte total missing some exchanges) is not a measurement to rank.
  */
 export function metricValue(m: LaneMeasurement, key: MetricKey): number | undefined {
   switch (key) {

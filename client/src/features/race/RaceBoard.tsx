@@ -7,6 +7,7 @@ import { bestLanes, bestMetricsOf, type LaneMeasurement, laneMetrics } from '../
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
 import { summarizeHops } from '../../transports/webhook.ts';
+import { useScenarioOutline } from '../scenarios/outline.ts';
 import { LaneCard } from './LaneCard.tsx';
 
 const IDLE = idleLane();
@@ -65,6 +66,7 @@ export function RaceBoard() {
       parseLaneSettings(s.laneSettingsInput, s.server.settings).ok,
   );
   const { recoverLane, requestStart } = appStore.getState();
+  const outlined = useScenarioOutline();
 
   const measurements = useMemo<LaneMeasurement[]>(
     () =>
@@ -103,6 +105,7 @@ export function RaceBoard() {
             run={lane}
             metrics={metrics}
             best={bestMetricsOf(best, id)}
+            outlined={outlined.get(id)}
             actionAt={actionAt}
             onRecover={() => recoverLane(id)}
             hops={summarizeHops(lane.hops, estimate?.offsetMs)}
