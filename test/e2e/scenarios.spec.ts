@@ -57,5 +57,11 @@ for (const scenario of SCENARIOS) {
     await page
       .getByRole('region', { name: 'Lane results' })
       .screenshot({ path: join(artifactsDir, `scenario-${scenario.id}-cards.png`) });
+    if (scenario.id === 'flaky-network' || scenario.id === 'buffering-proxy') {
+      // A fault changes what each side counts: the comparison says so instead of "a bug on one side".
+      const wire = page.getByTestId('wire-compare');
+      await expect(wire.getByTestId('wire-fault-note')).toContainText('not a bug');
+      await wire.screenshot({ path: join(artifactsDir, `scenario-${scenario.id}-wire.png`) });
+    }
   });
 }

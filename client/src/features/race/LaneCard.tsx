@@ -114,12 +114,15 @@ export function LaneCard({
           label="Delay per update, mean"
           testId="metric-staleness"
           value={formatMs(metrics.staleness?.meanMs)}
-          extra={
-            metrics.staleness
-              ? `max ${formatMs(metrics.staleness.maxMs)}${run.steps ? ` · ${updatesShown(run)}` : ''}`
-              : undefined
+          extra={metrics.staleness ? `max ${formatMs(metrics.staleness.maxMs)}` : undefined}
+          tag={
+            [
+              metrics.staleness && run.progressAgeBound ? 'upper bounds' : undefined,
+              run.steps && run.status !== 'idle' ? updatesShown(run) : undefined,
+            ]
+              .filter(Boolean)
+              .join(' · ') || undefined
           }
-          tag={metrics.staleness && run.progressAgeBound ? 'upper bounds' : undefined}
           best={best.has('staleness')}
           outlined={out('staleness')}
         />

@@ -146,34 +146,36 @@ describe('guided scenarios', () => {
 });
 
 describe('1. a 50 ms operation: the blocking call has the result first', () => {
-  const rtt = 2 * NETWORK_PRESETS['slow-4g'].profile.latencyMs;
+  const scenario = byId('blocking-wins');
+  const rtt = 2 * profileOf(scenario.network).latencyMs;
   const lanes = {
-    'request-response': done({ totalPerceivedMs: 360, requests: 1 }),
-    'short-polling': done({ totalPerceivedMs: 560, requests: 3 }),
-    'long-polling': done({ totalPerceivedMs: 510, requests: 2 }),
-    sse: done({ totalPerceivedMs: 515, requests: 2 }),
-    websocket: done({ totalPerceivedMs: 660, requests: 1 }),
+    'request-response': done({ totalPerceivedMs: 660, requests: 1 }),
+    'short-polling': done({ totalPerceivedMs: 1_060, requests: 3 }),
+    'long-polling': done({ totalPerceivedMs: 960, requests: 2 }),
+    sse: done({ totalPerceivedMs: 965, requests: 2 }),
+    websocket: done({ totalPerceivedMs: 1_260, requests: 1 }),
   };
 
   it('passes when it leads every lane by half a round trip with one request, and says why', () => {
-    const verdict = byId('blocking-wins').check([step(byId('blocking-wins'), lanes)], {});
+    expect(rtt).toBe(300);
+    const verdict = scenario.check([step(scenario, lanes)], {});
     expect(verdict.ok).toBe(true);
     expect(verdict.why).toBe(
-      'Why: request/response 360 ms with 1 request; long polling 510 ms (+150 ms), SSE 515 ms (+155 ms), short polling 560 ms (+200 ms), the websocket 660 ms (+300 ms); one round trip is 150 ms.',
+      'Why: request/response 660 ms with 1 request; long polling 960 ms (+300 ms), SSE 965 ms (+305 ms), short polling 1 060 ms (+400 ms), the websocket 1 260 ms (+600 ms); one round trip is 300 ms.',
     );
     expect(verdict.figures).toContainEqual({ lane: 'request-response', figure: 'totalPerceived' });
   });
 
   it('fails a blocking call that needs as many round trips as the others (a second request)', () => {
-    const slow = { ...lanes, 'request-response': done({ totalPerceivedMs: 500, requests: 2 }) };
+    const slow = { ...lanes, 'request-response': done({ totalPerceivedMs: 950, requests: 2 }) };
     const verdict = checkBlockingWins(stepOf({ durationMs: 50, steps: 1 }, slow), rtt);
     expect(verdict.ok).toBe(false);
     expect(verdict.because).toContain('request/response made 2 requests');
-    expect(verdict.because).toContain('long polling finished 510 ms, only 10 ms after request/response');
+    expect(verdict.because).toContain('long polling finished 960 ms, only 10 ms after request/response');
   });
 
   it('fails an already-open websocket that answers in the same round trip (no lesson then)', () => {
-    const warm = { ...lanes, websocket: done({ totalPerceivedMs: 380, requests: 1 }) };
+    const warm = { ...lanes, websocket: done({ totalPerceivedMs: 700, requests: 1 }) };
     expect(checkBlockingWins(stepOf({ durationMs: 50, steps: 1 }, warm), rtt).ok).toBe(false);
   });
 });
@@ -252,13 +254,15 @@ describe('3. the interval sweep: half an interval of age per interval, no aliasi
   it('passes on the scenario’s own task and intervals', () => {
     const verdict = scenario.check(sweep(SWEEP_TASK, SWEEP_INTERVALS_MS), {});
     expect(verdict.ok, verdict.because).toBe(true);
-    expect(verdict.why).toMatch(/^Why: requests \d+ → \d+ → \d+ → \d+; age of information/);
+    expect(verdict.why).toMatch(
+      /^Why: requests \d+ → \d+ → \d+ → \d+ for intervals 250 → 500 → 1000 → 2000 ms; age of information/,
+    );
   });
 
   it('fails the aliased sweep of before: 8 steps in 4 s, intervals that divide or multiply the 500 ms step', () => {
     const verdict = checkIntervalSweep(sweep({ durationMs: 4_000, steps: 8 }, [250, 500, 1_000, 2_000]));
     expect(verdict.ok).toBe(false);
-    expect(verdict.because).toContain('from 250 to 500 ms the age of information rose');
+    expect(verdict.because).toContain('polling every 500 ms added');
   });
 
   it('fails the figures issue 12 measured on that sweep (316 → 299 → 538 → 1 038 ms)', () => {
@@ -284,7 +288,7 @@ describe('3. the interval sweep: half an interval of age per interval, no aliasi
       sweep(SWEEP_TASK, SWEEP_INTERVALS_MS, (s) => simulatePush(s, oneWay, 600)),
     );
     expect(stale.ok).toBe(false);
-    expect(stale.because).toContain("SSE's age of information");
+    expect(stale.because).toMatch(/polling every 250 ms added −\d+ ms of age over SSE/);
     const steps = sweep(SWEEP_TASK, SWEEP_INTERVALS_MS);
     const flat = steps.map((s, k) =>
       k === 2

@@ -145,7 +145,12 @@ const SOURCES = {
   },
 } satisfies Record<string, Source>;
 
-/** When the flaky-network scenario drops every lane's connections, ms after Start. */
+/**
+ * When the flaky-network scenario drops every lane's connections, ms after Start: a second before its
+ * task's first step (at 3 s), when every lane has a request or a stream open (long polling's poll is held
+ * until that step), so the drop reaches each of them, not an idle moment between two polls, even when the
+ * page itself is slow to send its next poll.
+ */
 export const FLAKY_DROP_AT_MS = 2_000;
 /** The poll interval of the 20 s report. */
 const REPORT_POLL_MS = 1_000;
@@ -170,18 +175,18 @@ export const SCENARIOS: Scenario[] = [
       "cold, as on a first visit, so each also pays TCP's handshake. Over a connection or a socket that is " +
       'already open those setup round trips cost nothing, and an open websocket would answer in one round trip too.',
     expectation:
-      'On "Slow 4G" (150 ms packet round trip), request/response shows the result first, with one request, at least half a round trip (75 ms) before every other lane.',
+      'On "3G" (300 ms packet round trip), request/response shows the result first, with one request, at least half a round trip (150 ms) before every other lane.',
     sources: [SOURCES.rfc9110Accepted, SOURCES.socketIoHow, SOURCES.lighthouseThrottling],
-    network: { preset: 'slow-4g' },
+    network: { preset: '3g' },
     steps: [
       {
-        label: '50 ms task on Slow 4G',
+        label: '50 ms task on 3G',
         spec: { durationMs: 50, steps: 1 },
         lanes: ['request-response', 'short-polling', 'long-polling', 'sse', 'websocket'],
         laneSettings: { pollIntervalMs: 100 },
       },
     ],
-    check: ([step]) => checkBlockingWins(step, 2 * NETWORK_PRESETS['slow-4g'].profile.latencyMs),
+    check: ([step]) => checkBlockingWins(step, 2 * NETWORK_PRESETS['3g'].profile.latencyMs),
   },
   {
     id: 'push-wins',
@@ -214,8 +219,8 @@ export const SCENARIOS: Scenario[] = [
     title: 'The polling interval sweep: freshness against requests',
     lesson:
       'A polling interval trades freshness for requests: double it and the page sends half the requests, and ' +
-      'what it shows is on average half an interval older. No interval gets both; a push lane does (SSE runs ' +
-      'beside each poll here as the yardstick). Two ages tell this apart. The age of information, ' +
+      'what it shows is on average half an interval older. No interval gets both; a push lane does (SSE races ' +
+      'beside each poll here as the yardstick, on the same link and the same page). Two ages tell this apart. The age of information, ' +
       'time-averaged, is how old the value on screen was, averaged over every moment of the task: it grows ' +
       'with the interval. The delay per update is how old each value was when it reached the screen: it ' +
       'hardly moves, because a slow poll skips values rather than showing them late (the updates shown fall ' +
@@ -224,7 +229,7 @@ export const SCENARIOS: Scenario[] = [
       '1 000 and 2 000 ms would catch each step at the same moment, and the plot would show that accident ' +
       '(aliasing), not the mechanism.',
     expectation:
-      "As the interval doubles from 250 ms to 2 s, requests fall at every step, the age of information rises by about half of each increase (between a quarter and three quarters of it), and SSE's age stays below the shortest interval's with at most 2 requests.",
+      'As the interval doubles from 250 ms to 2 s, requests fall at every step, and at every interval polling adds about half the interval (between a quarter and three quarters of it) to the age of information of SSE racing beside it, which uses at most 2 requests.',
     sources: [SOURCES.ageOfInformation, SOURCES.mdnSse],
     network: { preset: 'fast-4g' },
     plot: { xLabel: 'poll interval (ms)' },
@@ -253,13 +258,13 @@ export const SCENARIOS: Scenario[] = [
       'not run twice carries an Idempotency-Key, or answers 202 with a Location to ask again, as the other ' +
       "lanes' POSTs here do.",
     expectation:
-      "After every lane's connections are dropped 2 s into a 6 s task (60 ms round trip, ± 10 ms jitter), long polling, SSE and the websocket each show a sign of the drop, then every event once, in order, and succeed; request/response either fails or starts the task over and answers a whole task after the drop.",
+      "After every lane's connections are dropped 2 s into a 6 s task, a second before its first step (60 ms round trip, ± 10 ms jitter), long polling, SSE and the websocket each show a sign of the drop, then every event once, in order, and succeed; request/response either fails or starts the task over and answers a whole task after the drop.",
     sources: [SOURCES.mdnSse, SOURCES.socketIoRecovery, SOURCES.rfc9110Idempotent, SOURCES.idempotencyKey],
     network: { custom: { latencyMs: 30, jitterMs: 10 } },
     steps: [
       {
         label: `6 s task, connections dropped at ${FLAKY_DROP_AT_MS / 1000} s`,
-        spec: { durationMs: 6_000, steps: 12 },
+        spec: { durationMs: 6_000, steps: 2 },
         lanes: ['request-response', 'long-polling', 'sse', 'websocket'],
         laneSettings: {},
         faults: (['request-response', 'long-polling', 'sse', 'websocket'] as const).map((lane) => ({
