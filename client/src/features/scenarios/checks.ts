@@ -108,10 +108,11 @@ export const SAY: Record<LaneId, string> = {
   hybrid: 'the hybrid',
 };
 
+/** A number said with spaces between thousands: "10 090". */
+const count = (n: number) => Math.round(n).toLocaleString('en-US').replaceAll(',', ' ');
+
 export const ms = (value: number | undefined) =>
-  value === undefined
-    ? 'not measured'
-    : `${Math.round(value).toLocaleString('en-US').replaceAll(',', ' ').replace('-', '−')} ms`;
+  value === undefined ? 'not measured' : `${count(value).replace('-', '−')} ms`;
 export const seconds = (value: number | undefined) =>
   value === undefined ? 'not measured' : `${(value / 1000).toFixed(1)} s`;
 const percent = (share: number) => `${Math.round(share * 100)} %`;
@@ -149,6 +150,25 @@ class Judgement {
       figures: this.figures,
     };
   }
+}
+
+/**
+ * How far a polling lane's delays per update spread (max − mean), and whether that rules out aliasing:
+ * locked to the steps' phase (an interval that divides the step time or is a multiple of it), a poll
+ * catches every step at the same moment of its cycle and its delays are all alike; spread over the
+ * phases they range over the interval or the step, whichever is shorter (max − mean about half of it).
+ * A sixth of it is asked: enough with 4 polls, whatever moment they started at.
+ */
+export function pollSpread(
+  o: LaneOutcome | undefined,
+  intervalMs: number,
+  stepMs: number,
+): { spreadMs: number | undefined; aliased: boolean } {
+  const spreadMs =
+    o?.stalenessMaxMs !== undefined && o.stalenessMeanMs !== undefined
+      ? o.stalenessMaxMs - o.stalenessMeanMs
+      : undefined;
+  return { spreadMs, aliased: spreadMs === undefined || spreadMs < Math.min(intervalMs, stepMs) / 6 };
 }
 
 /** One packet round trip of a profile, ms. */
@@ -215,6 +235,12 @@ export function checkPushWins(step: StepOutcome | undefined, intervalMs: number)
       );
     if (id !== 'long-polling' && o.requests > 2) j.fail(`${SAY[id]} made ${o.requests} requests`);
   }
+  const stepMs = step ? step.spec.durationMs / step.spec.steps : 0;
+  const { spreadMs, aliased } = pollSpread(sp, intervalMs, stepMs);
+  if (sp && aliased)
+    j.fail(
+      `short polling's delays per update spread only ${ms(spreadMs)} (max − mean): its polls met the steps at one moment of their cycle (aliasing)`,
+    );
   const polls = Math.max(0, (sp?.requests ?? 0) - 1);
   const wasted = sp?.wastedPolls ?? 0;
   if (sp && wasted < polls / 2) j.fail(`short polling wasted ${wasted} of its ${polls} polls, under half`);
@@ -222,15 +248,10 @@ export function checkPushWins(step: StepOutcome | undefined, intervalMs: number)
   const atScale =
     perSecond === undefined
       ? ''
-      : ` At scale: 10 000 pages polling like this send ${Math.round(perSecond * 10_000)
-          .toLocaleString('en-US')
-          .replaceAll(
-            ',',
-            ' ',
-          )} requests a second, ${percent(polls > 0 ? wasted / polls : 0)} of them for nothing new.`;
+      : ` At scale: 10 000 pages polling like this send ${count(perSecond * 10_000)} requests a second, ${percent(polls > 0 ? wasted / polls : 0)} of them for nothing new.`;
   return j.verdict(
     `SSE, the websocket and long polling showed each step within a round trip; short polling showed it ${ms(spDelay)} late on average and wasted ${wasted} of ${polls} polls.`,
-    `delay per update: short polling ${ms(spDelay)} (${sp?.requests ?? 0} requests, ${wasted} wasted), ${said.join(', ')}; the poll interval is ${ms(intervalMs)}.${atScale}`,
+    `delay per update: short polling ${ms(spDelay)}, spread ${ms(spreadMs)} (max − mean; ${sp?.requests ?? 0} requests, ${wasted} wasted), ${said.join(', ')}; the poll interval is ${ms(intervalMs)}.${atScale}`,
   );
 }
 
@@ -240,9 +261,12 @@ export function checkPushWins(step: StepOutcome | undefined, intervalMs: number)
  * (the screen's age of information is (I + step) / 2 against push's step / 2, each plus the same trip).
  * Each run races short polling against SSE, so the age polling adds over push is read within one race,
  * where the page's own stalls and the link delay both lanes alike. It must be between a quarter and three
- * quarters of the interval at every interval: locked to the steps' phase (an interval that divides the
- * step time), a poll would catch each step just after it and add almost nothing (aliasing). Requests
- * fall at every longer interval; SSE stays at 2.
+ * quarters of the interval at every interval, and grow at each doubling by more than an eighth of the
+ * growth (a quarter of the half expected): locked to the steps' phase (an interval that divides the step
+ * time or is a multiple of it), a poll catches each step at the same moment of its cycle whatever the
+ * interval, so the age it adds stops growing with the interval, and its delays per update are all alike
+ * (aliasing): their spread (max − mean) must reach a sixth of the interval or the step, whichever is
+ * shorter. Requests fall at every longer interval; SSE stays at 2.
  */
 export function checkIntervalSweep(steps: readonly StepOutcome[]): Verdict {
   const j = new Judgement();
@@ -256,6 +280,7 @@ export function checkIntervalSweep(steps: readonly StepOutcome[]): Verdict {
   const xs = steps.map((s) => s.x ?? 0);
   const requests = sp.map((o) => o?.requests ?? 0);
   const ages = sp.map((o) => o?.informationAgeMs);
+  const spreads: Array<number | undefined> = [];
   const excess = steps.map((_, k) => {
     const polled = sp[k]?.informationAgeMs;
     const pushed = push[k]?.informationAgeMs;
@@ -271,6 +296,25 @@ export function checkIntervalSweep(steps: readonly StepOutcome[]): Verdict {
       j.fail(
         `polling every ${interval} ms added ${ms(added)} of age over SSE, not about half the interval (${ms(interval / 2)})`,
       );
+    const spec = steps[k]?.spec;
+    const { spreadMs: spread, aliased } = pollSpread(
+      sp[k],
+      interval,
+      spec ? spec.durationMs / spec.steps : 0,
+    );
+    spreads.push(spread);
+    if (aliased)
+      j.fail(
+        `polling every ${interval} ms, the delays per update spread only ${ms(spread)} (max − mean): the polls met the steps at one moment of their cycle (aliasing)`,
+      );
+    // Locked to the steps, two intervals that both catch each step at the same moment add the same age;
+    // spread over the phases, each doubling adds about half its growth: at least a quarter of that.
+    const before = excess[k - 1];
+    const growth = interval - (xs[k - 1] ?? 0);
+    if (k > 0 && added !== undefined && before !== undefined && added - before <= growth / 8)
+      j.fail(
+        `the age polling added over SSE went from ${ms(before)} at ${xs[k - 1]} ms to ${ms(added)} at ${interval} ms, not up by about half the interval's growth`,
+      );
   }
   const pushRequests = Math.max(0, ...push.map((o) => o?.requests ?? 0));
   if (pushRequests > 2) j.fail(`SSE made ${pushRequests} requests`);
@@ -278,7 +322,7 @@ export function checkIntervalSweep(steps: readonly StepOutcome[]): Verdict {
     v === undefined ? 'not measured' : `${v >= 0 ? '+' : '−'}${ms(Math.abs(v))}`;
   return j.verdict(
     `each longer interval cost fewer requests and about half of itself in age over SSE, which used ${pushRequests} requests.`,
-    `requests ${requests.join(' → ')} for intervals ${xs.join(' → ')} ms; age of information ${ages.map(ms).join(' → ')}, over SSE's in the same race ${excess.map(signed).join(' → ')} (half the interval: ${xs.map((x) => ms(x / 2)).join(' → ')}); SSE ${pushRequests} requests.`,
+    `requests ${requests.join(' → ')} for intervals ${xs.join(' → ')} ms; age of information ${ages.map(ms).join(' → ')}, over SSE's in the same race ${excess.map(signed).join(' → ')} (half the interval: ${xs.map((x) => ms(x / 2)).join(' → ')}); delays per update spread ${spreads.map(ms).join(' → ')} (max − mean); SSE ${pushRequests} requests.`,
   );
 }
 
