@@ -33,6 +33,11 @@ export function faultedCountsNote(kinds: readonly string[]): string | undefined 
     : `This race had faults: ${parts.join('; ')}. A difference here is the fault’s, not a bug.`;
 }
 
+/** A flagged figure's verdict in a race with faults: the difference is the fault's, said above. */
+export function faultedVerdict(verdict: string): string {
+  return verdict.replace(/: a bug (on one side|in the page’s count)$/, ': the fault’s, as said above');
+}
+
 function signed(n: number): string {
   return n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0';
 }
@@ -163,7 +168,8 @@ export function WireCompare() {
                         ? 'agree within 2 %'
                         : flagged.map((f) => (
                             <span key={f} className="verdict-line">
-                              {FIGURE_NAMES[f]}: {shown[f].verdict}
+                              {FIGURE_NAMES[f]}:{' '}
+                              {faultNote ? faultedVerdict(shown[f].verdict) : shown[f].verdict}
                             </span>
                           ))}
                     {server ? (

@@ -10,7 +10,7 @@ interface Series {
 
 const WIDTH = 320;
 const HEIGHT = 160;
-const PAD = { left: 48, right: 12, top: 12, bottom: 36 };
+const PAD = { left: 48, right: 20, top: 12, bottom: 36 };
 
 /** One line of the sweep against the steps' x, on its own axis from 0. */
 function LinePlot({ xs, xLabel, series }: { xs: number[]; xLabel: string; series: Series }) {
@@ -64,7 +64,13 @@ function LinePlot({ xs, xLabel, series }: { xs: number[]; xLabel: string; series
               y2={y(reference)}
               className="reference"
             />
-            <text x={WIDTH - PAD.right} y={y(reference) - 4} textAnchor="end" className="reference-label">
+            {/* Midway between the middle points, where no point of a doubling sweep falls. */}
+            <text
+              x={PAD.left + plotW / 2}
+              y={y(reference) - 4}
+              textAnchor="middle"
+              className="reference-label"
+            >
               {series.reference.label}
             </text>
           </>

@@ -106,6 +106,7 @@ const SOURCES = {
   },
   rfc9112: { label: 'RFC 9112 (HTTP/1.1 messages)', url: 'https://www.rfc-editor.org/rfc/rfc9112' },
   rfc7541: { label: 'RFC 7541 (HPACK)', url: 'https://www.rfc-editor.org/rfc/rfc7541' },
+  rfc9204: { label: 'RFC 9204 (QPACK)', url: 'https://www.rfc-editor.org/rfc/rfc9204' },
   rfc6455: {
     label: 'RFC 6455 §4 (WebSocket opening handshake)',
     url: 'https://www.rfc-editor.org/rfc/rfc6455#section-4',
@@ -202,7 +203,7 @@ export const SCENARIOS: Scenario[] = [
       'every request. Pages polling every second send one request a second each: 10 000 of them, 10 000 a second.',
     expectation:
       'On "Fast 4G" (60 ms packet round trip), SSE, the websocket and long polling each show the steps at least a quarter interval (250 ms) sooner on average than short polling (delay per update), SSE and the websocket with at most 2 requests; at least half of short polling\'s polls are wasted.',
-    sources: [SOURCES.mdnSse, SOURCES.rfc9112, SOURCES.rfc7541],
+    sources: [SOURCES.mdnSse, SOURCES.rfc9112, SOURCES.rfc7541, SOURCES.rfc9204],
     network: { preset: 'fast-4g' },
     steps: [
       {
@@ -223,8 +224,9 @@ export const SCENARIOS: Scenario[] = [
       'beside each poll here as the yardstick, on the same link and the same page). Two ages tell this apart. The age of information, ' +
       'time-averaged, is how old the value on screen was, averaged over every moment of the task: it grows ' +
       'with the interval. The delay per update is how old each value was when it reached the screen: it ' +
-      'hardly moves, because a slow poll skips values rather than showing them late (the updates shown fall ' +
-      "instead). The task's 13 steps come every 769 ms, which no interval divides, so the polls meet the " +
+      'grows only until the interval reaches the step time, then stops, because a slower poll skips values ' +
+      "rather than showing them later (the updates shown fall instead). The task's 13 steps come every " +
+      '769 ms, which no interval divides nor is a multiple of, so the polls meet the ' +
       'steps at every moment of their cycle, as real ones would; with a step every 500 ms, intervals of 500, ' +
       '1 000 and 2 000 ms would catch each step at the same moment, and the plot would show that accident ' +
       '(aliasing), not the mechanism.',
@@ -253,7 +255,9 @@ export const SCENARIOS: Scenario[] = [
       'successful", so the lane asks again by seq when it is not. A blocking request that loses its ' +
       'connection loses its answer, and the page has no task id to ask again with. And a browser may re-send ' +
       'a request by itself when a kept-alive connection drops before any answer: Chromium does, a POST ' +
-      "included (only the server's count shows it). Here the server cancels a blocking task whose client went " +
+      'included, taking the server to have closed the idle connection before reading it (RFC 9110 §9.2.2 ' +
+      "allows such a retry only when the client can tell the request was never applied); only the server's " +
+      'count shows it. Here the server cancels a blocking task whose client went ' +
       'away, so the work starts over; a server that does not would run it twice. That is why a POST that must ' +
       'not run twice carries an Idempotency-Key, or answers 202 with a Location to ask again, as the other ' +
       "lanes' POSTs here do.",
@@ -280,7 +284,7 @@ export const SCENARIOS: Scenario[] = [
     title: 'The receiver is down: webhooks retry, in order, within a window',
     lesson:
       'A webhook is a request the server makes to your backend. When the backend refuses, the server keeps ' +
-      'the event (it was stored before it was sent) and tries again on a schedule: the Standard Webhooks one, ' +
+      'the event (it was stored before it was sent) and tries again on a schedule, the Standard Webhooks example: ' +
       'immediately, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h. This lab runs that ' +
       'schedule 100 times faster (WEBHOOK_SCHEDULE_SCALE, 0.01 by default), so the fourth attempt, 35 min ' +
       "after the first in real time, comes here after about 21 s. A 503's Retry-After is a floor: it can " +
