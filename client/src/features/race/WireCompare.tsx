@@ -35,7 +35,11 @@ export function faultedCountsNote(kinds: readonly string[]): string | undefined 
 
 /** A flagged figure's verdict in a race with faults: the difference is the fault's, said above. */
 export function faultedVerdict(verdict: string): string {
-  return verdict.replace(/: a bug (on one side|in the page’s count)$/, ': the fault’s, as said above');
+  const blamed = verdict.replace(
+    /: a bug (on one side|in the page’s count)$/,
+    ': the fault’s, as said above',
+  );
+  return blamed === verdict ? `${verdict}: the fault’s, as said above` : blamed;
 }
 
 function signed(n: number): string {

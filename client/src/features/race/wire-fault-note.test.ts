@@ -17,5 +17,9 @@ describe('the server’s count beside the page’s, in a race with faults (issue
     expect(faultedVerdict('the page missed 1 request: a bug in the page’s count')).toBe(
       'the page missed 1 request: the fault’s, as said above',
     );
+    // A blocking call cut before its answer: the page measured nothing of what it sent.
+    expect(faultedVerdict('the page measured none of the server’s 687 B up')).toBe(
+      'the page measured none of the server’s 687 B up: the fault’s, as said above',
+    );
   });
 });

@@ -450,12 +450,19 @@ export function checkReceiverDown(
   for (let k = 1; k < deliveredAt.length; k++)
     if ((deliveredAt[k] ?? Infinity) < (deliveredAt[k - 1] ?? -Infinity))
       j.fail(`event ${deliveries[k]?.eventSeq} was delivered before event ${deliveries[k - 1]?.eventSeq}`);
-  const lastAt = deliveredAt.at(-1);
+  // The log is the lab's last reading of it: the final delivery's attempt may be logged a moment after
+  // its relay reached the page, so a delivery not yet logged as delivered is left out of the tail.
+  const logged = deliveredAt.filter((at): at is number => at !== undefined);
+  const lastAt = logged.length > 0 ? Math.max(...logged) : undefined;
   const tail = releasedAt !== undefined && lastAt !== undefined ? lastAt - releasedAt : undefined;
+  const unlogged =
+    logged.length < deliveries.length
+      ? ` (the log, last read at the end, showed ${logged.length} of ${deliveries.length} delivered)`
+      : '';
   const which = blocked ? `event ${blocked.eventSeq} (${blocked.eventType})` : 'no event';
   return j.verdict(
     `${which} was refused ${refused.length}×, retried no sooner than the schedule and Retry-After allowed, then delivered; the ${later.length} events after it waited behind it, and all ${expected} reached the page in order.`,
-    `${which}: waits ${waits.join(', ')} between attempts (Retry-After ${seconds(options.retryAfterMs)}, the schedule × ${scale}); the ${later.length} events after it went within ${ms(tail)} of its delivery; the lane finished in ${seconds(wh?.totalPerceivedMs)} for a ${seconds(step?.spec.durationMs)} task.`,
+    `${which}: waits ${waits.join(', ')} between attempts (Retry-After ${seconds(options.retryAfterMs)}, the schedule × ${scale}); the ${later.length} events after it went within ${ms(tail)} of its delivery${unlogged}; the lane finished in ${seconds(wh?.totalPerceivedMs)} for a ${seconds(step?.spec.durationMs)} task.`,
   );
 }
 

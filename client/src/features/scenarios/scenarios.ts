@@ -289,7 +289,7 @@ export const SCENARIOS: Scenario[] = [
       'schedule 100 times faster (WEBHOOK_SCHEDULE_SCALE, 0.01 by default), so the fourth attempt, 35 min ' +
       "after the first in real time, comes here after about 21 s. A 503's Retry-After is a floor: it can " +
       'lengthen a wait (the 50 ms second wait becomes 1 s), never shorten one. Deliveries of one task go in ' +
-      'order, one at a time, so while the first event is refused the later ones wait behind it ' +
+      'order, one at a time, so while one event is refused the later ones wait behind it ' +
       '(head-of-line blocking), then follow at once. Nothing is lost within the retry window; after the tenth ' +
       'attempt, or on a 410 Gone, the event is dropped. Delivery is at least once: a receiver whose 200 was ' +
       'lost gets the same webhook-id again, and must de-duplicate by it (the built-in receiver does).',
