@@ -57,6 +57,14 @@ for (const scenario of SCENARIOS) {
     await page
       .getByRole('region', { name: 'Lane results' })
       .screenshot({ path: join(artifactsDir, `scenario-${scenario.id}-cards.png`) });
+    if (scenario.id === '3g-phone') {
+      // The page says what its "3G" is: a packet-level round trip, with its source, not DevTools' preset.
+      const picker = page.locator('fieldset.network-picker');
+      await expect(picker.getByTestId('network-status')).toContainText('3G: 300 ms packet round trip');
+      await expect(picker.getByTestId('network-source')).toContainText('Chrome UX Report');
+      await expect(picker).toContainText("These are not DevTools' presets of the same names");
+      await picker.screenshot({ path: join(artifactsDir, 'scenario-3g-phone-network.png') });
+    }
     if (scenario.id === 'flaky-network' || scenario.id === 'buffering-proxy') {
       // A fault changes what each side counts: the comparison says so instead of "a bug on one side".
       const wire = page.getByTestId('wire-compare');
