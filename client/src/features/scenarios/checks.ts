@@ -260,13 +260,13 @@ export function checkPushWins(step: StepOutcome | undefined, intervalMs: number)
  * knows about I/2 later on average than a push lane over the same link, whatever the step time
  * (the screen's age of information is (I + step) / 2 against push's step / 2, each plus the same trip).
  * Each run races short polling against SSE, so the age polling adds over push is read within one race,
- * where the page's own stalls and the link delay both lanes alike. It must be between a quarter and three
- * quarters of the interval at every interval, and grow at each doubling by more than an eighth of the
- * growth (a quarter of the half expected): locked to the steps' phase (an interval that divides the step
- * time or is a multiple of it), a poll catches each step at the same moment of its cycle whatever the
- * interval, so the age it adds stops growing with the interval, and its delays per update are all alike
- * (aliasing): their spread (max − mean) must reach a sixth of the interval or the step, whichever is
- * shorter. Requests fall at every longer interval; SSE stays at 2.
+ * where the page's own stalls and the link delay both lanes alike. That added age must be positive at
+ * every interval, grow at every doubling, and be about half the interval overall: the least-squares
+ * slope of added age against interval (through the origin, so the long intervals weigh most) between
+ * 0.35 and 0.65. Locked to the steps' phase (an interval that divides the step time or is a multiple
+ * of it), a poll catches every step at the same moment of its cycle and its delays per update are all
+ * alike (aliasing), so their spread (max − mean) must reach a sixth of the interval or the step,
+ * whichever is shorter. Requests fall at every longer interval; SSE stays at 2.
  */
 export function checkIntervalSweep(steps: readonly StepOutcome[]): Verdict {
   const j = new Judgement();
@@ -280,49 +280,48 @@ export function checkIntervalSweep(steps: readonly StepOutcome[]): Verdict {
   const xs = steps.map((s) => s.x ?? 0);
   const requests = sp.map((o) => o?.requests ?? 0);
   const ages = sp.map((o) => o?.informationAgeMs);
-  const spreads: Array<number | undefined> = [];
   const excess = steps.map((_, k) => {
     const polled = sp[k]?.informationAgeMs;
     const pushed = push[k]?.informationAgeMs;
     return polled === undefined || pushed === undefined ? undefined : polled - pushed;
   });
+  const spreads: Array<number | undefined> = [];
   for (let k = 0; k < steps.length; k++) {
     const interval = xs[k] ?? 0;
     if (k > 0 && (requests[k] ?? 0) >= (requests[k - 1] ?? 0))
       j.fail(`polling every ${interval} ms made ${requests[k]} requests, not fewer than ${requests[k - 1]}`);
     const added = excess[k];
+    const before = excess[k - 1];
     if (added === undefined) j.fail(`the ages of information at ${interval} ms were not measured`);
-    else if (added < interval / 4 || added > (interval * 3) / 4)
+    else if (added <= 0) j.fail(`polling every ${interval} ms was ${ms(-added)} fresher than SSE`);
+    else if (k > 0 && before !== undefined && added <= before)
       j.fail(
-        `polling every ${interval} ms added ${ms(added)} of age over SSE, not about half the interval (${ms(interval / 2)})`,
+        `polling every ${interval} ms added ${ms(added)} of age over SSE, no more than at ${xs[k - 1]} ms`,
       );
     const spec = steps[k]?.spec;
-    const { spreadMs: spread, aliased } = pollSpread(
-      sp[k],
-      interval,
-      spec ? spec.durationMs / spec.steps : 0,
-    );
-    spreads.push(spread);
+    const { spreadMs, aliased } = pollSpread(sp[k], interval, spec ? spec.durationMs / spec.steps : 0);
+    spreads.push(spreadMs);
     if (aliased)
       j.fail(
-        `polling every ${interval} ms, the delays per update spread only ${ms(spread)} (max − mean): the polls met the steps at one moment of their cycle (aliasing)`,
-      );
-    // Locked to the steps, two intervals that both catch each step at the same moment add the same age;
-    // spread over the phases, each doubling adds about half its growth: at least a quarter of that.
-    const before = excess[k - 1];
-    const growth = interval - (xs[k - 1] ?? 0);
-    if (k > 0 && added !== undefined && before !== undefined && added - before <= growth / 8)
-      j.fail(
-        `the age polling added over SSE went from ${ms(before)} at ${xs[k - 1]} ms to ${ms(added)} at ${interval} ms, not up by about half the interval's growth`,
+        `polling every ${interval} ms, the delays per update spread only ${ms(spreadMs)} (max − mean): the polls met the steps at one moment of their cycle (aliasing)`,
       );
   }
+  const measured = excess.flatMap((e, k) => (e === undefined ? [] : [{ x: xs[k] ?? 0, e }]));
+  const slope =
+    measured.length > 0
+      ? measured.reduce((sum, p) => sum + p.x * p.e, 0) / measured.reduce((sum, p) => sum + p.x * p.x, 0)
+      : undefined;
+  if (slope === undefined || slope < 0.35 || slope > 0.65)
+    j.fail(
+      `the age polling added over SSE grew ${slope === undefined ? 'unmeasured' : slope.toFixed(2)} ms a millisecond of interval, not about half`,
+    );
   const pushRequests = Math.max(0, ...push.map((o) => o?.requests ?? 0));
   if (pushRequests > 2) j.fail(`SSE made ${pushRequests} requests`);
   const signed = (v: number | undefined) =>
     v === undefined ? 'not measured' : `${v >= 0 ? '+' : '−'}${ms(Math.abs(v))}`;
   return j.verdict(
-    `each longer interval cost fewer requests and about half of itself in age over SSE, which used ${pushRequests} requests.`,
-    `requests ${requests.join(' → ')} for intervals ${xs.join(' → ')} ms; age of information ${ages.map(ms).join(' → ')}, over SSE's in the same race ${excess.map(signed).join(' → ')} (half the interval: ${xs.map((x) => ms(x / 2)).join(' → ')}); delays per update spread ${spreads.map(ms).join(' → ')} (max − mean); SSE ${pushRequests} requests.`,
+    `each longer interval cost fewer requests and added about half of itself to the age of information over SSE, which used ${pushRequests} requests.`,
+    `requests ${requests.join(' → ')} for intervals ${xs.join(' → ')} ms; age of information ${ages.map(ms).join(' → ')}, over SSE's in the same race ${excess.map(signed).join(' → ')}: ${slope === undefined ? '?' : slope.toFixed(2)} ms per ms of interval (half would be 0.50); delays per update spread ${spreads.map(ms).join(' → ')} (max − mean); SSE ${pushRequests} requests.`,
   );
 }
 
