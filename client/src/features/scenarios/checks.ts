@@ -115,6 +115,7 @@ export const ms = (value: number | undefined) =>
   value === undefined ? 'not measured' : `${count(value).replace('-', '−')} ms`;
 export const seconds = (value: number | undefined) =>
   value === undefined ? 'not measured' : `${(value / 1000).toFixed(1)} s`;
+const requestsSaid = (n: number) => `${n} ${n === 1 ? 'request' : 'requests'}`;
 const percent = (share: number) => `${Math.round(share * 100)} %`;
 
 function laneOf(step: StepOutcome | undefined, id: LaneId): LaneOutcome | undefined {
@@ -202,13 +203,14 @@ export function checkBlockingWins(step: StepOutcome | undefined, rttMs: number):
   }
   return j.verdict(
     `request/response had the result first, with one request, at least half a round trip ahead of every other lane.`,
-    `request/response ${ms(rrMs)} with ${rr?.requests ?? 0} request; ${leads.join(', ')}; one round trip is ${ms(rttMs)}.`,
+    `request/response ${ms(rrMs)} with ${requestsSaid(rr?.requests ?? 0)}; ${leads.join(', ')}; one round trip is ${ms(rttMs)}.`,
   );
 }
 
 /**
  * 2. Long work: the lanes the server tells at once (SSE, the websocket, a held long poll) show each step
- * within a round trip; short polling shows it up to an interval later, half an interval on average when
+ * a one-way trip after it happened (plus the page's frame); short polling shows it up to an interval
+ * later, half an interval on average when
  * the steps fall at every phase of the polls. Each of those lanes' delay per update must be below short
  * polling's by at least a quarter of the interval; SSE and the websocket use at most 2 requests; at least
  * half of short polling's polls are wasted.
@@ -224,7 +226,7 @@ export function checkPushWins(step: StepOutcome | undefined, intervalMs: number)
   for (const id of prompt) {
     const o = j.succeeded(step, id);
     if (!o) continue;
-    said.push(`${SAY[id]} ${ms(o.stalenessMeanMs)} (${o.requests} requests)`);
+    said.push(`${SAY[id]} ${ms(o.stalenessMeanMs)} (${requestsSaid(o.requests)})`);
     if (spDelay === undefined || o.stalenessMeanMs === undefined) {
       j.fail(`the delay per update of ${SAY[id]} or short polling was not measured`);
       continue;
@@ -250,8 +252,8 @@ export function checkPushWins(step: StepOutcome | undefined, intervalMs: number)
       ? ''
       : ` At scale: 10 000 pages polling like this send ${count(perSecond * 10_000)} requests a second, ${percent(polls > 0 ? wasted / polls : 0)} of them for nothing new.`;
   return j.verdict(
-    `SSE, the websocket and long polling showed each step within a round trip; short polling showed it ${ms(spDelay)} late on average and wasted ${wasted} of ${polls} polls.`,
-    `delay per update: short polling ${ms(spDelay)}, spread ${ms(spreadMs)} (max − mean; ${sp?.requests ?? 0} requests, ${wasted} wasted), ${said.join(', ')}; the poll interval is ${ms(intervalMs)}.${atScale}`,
+    `SSE, the websocket and long polling showed each step as it happened, short polling ${ms(spDelay)} later on average, wasting ${wasted} of its ${polls} polls.`,
+    `delay per update: short polling ${ms(spDelay)}, spread ${ms(spreadMs)} (max − mean; ${requestsSaid(sp?.requests ?? 0)}, ${wasted} wasted), ${said.join(', ')}; the poll interval is ${ms(intervalMs)}.${atScale}`,
   );
 }
 
@@ -320,8 +322,8 @@ export function checkIntervalSweep(steps: readonly StepOutcome[]): Verdict {
   const signed = (v: number | undefined) =>
     v === undefined ? 'not measured' : `${v >= 0 ? '+' : '−'}${ms(Math.abs(v))}`;
   return j.verdict(
-    `each longer interval cost fewer requests and added about half of itself to the age of information over SSE, which used ${pushRequests} requests.`,
-    `requests ${requests.join(' → ')} for intervals ${xs.join(' → ')} ms; age of information ${ages.map(ms).join(' → ')}, over SSE's in the same race ${excess.map(signed).join(' → ')}: ${slope === undefined ? '?' : slope.toFixed(2)} ms per ms of interval (half would be 0.50); delays per update spread ${spreads.map(ms).join(' → ')} (max − mean); SSE ${pushRequests} requests.`,
+    `each longer interval cost fewer requests and added about half of itself to the age of information over SSE, which used ${requestsSaid(pushRequests)}.`,
+    `requests ${requests.join(' → ')} for intervals ${xs.join(' → ')} ms; age of information ${ages.map(ms).join(' → ')}, over SSE's in the same race ${excess.map(signed).join(' → ')}: ${slope === undefined ? '?' : slope.toFixed(2)} ms per ms of interval (half would be 0.50); delays per update spread ${spreads.map(ms).join(' → ')} (max − mean); SSE ${requestsSaid(pushRequests)}.`,
   );
 }
 
@@ -388,7 +390,7 @@ export function checkFlakyNetwork(step: StepOutcome | undefined, dropAtMs: numbe
       ? `the browser re-sent the blocking POST on a new connection and the task started over, answering ${ms(rr.totalPerceivedMs)} after Start, a whole ${seconds(durationMs)} task after the ${seconds(dropAtMs)} drop.`
       : 'request/response lost its answer.';
   return j.verdict(
-    `long polling, SSE and the websocket showed each of the ${expected} events once, in order, after the drop; ${rrOutcome}`,
+    `long polling, SSE and the websocket came back after the drop and reached the last of the ${expected} events in order, none twice; ${rrOutcome}`,
     `${said.join('; ')}; ${rrSaid}.`,
   );
 }
@@ -514,7 +516,7 @@ export function checkSlowLink(step: StepOutcome | undefined, profile: NetworkPro
       `each poll's request line and headers took ${ms(sendMs)} to send, not under a tenth of a round trip`,
     );
   return j.verdict(
-    `every lane waited at least two round trips for its first word, the websocket about two more; headers were ${share === undefined ? '?' : percent(share)} of short polling's bytes up but ${ms(sendMs)} of sending per request.`,
+    `every lane waited at least two round trips for its first word, the websocket ${ws !== undefined && Number.isFinite(http) ? ((ws - http) / rtt).toFixed(1) : '?'} more; headers were ${share === undefined ? '?' : percent(share)} of short polling's bytes up but ${ms(sendMs)} of sending per request.`,
     `first feedback: ${firsts.join(', ')}; one round trip ${ms(rtt)}; short polling sent ${Math.round(perRequest ?? 0)} B of request line and headers per request (${share === undefined ? '?' : percent(share)} of its ${sp?.bytesUp ?? '?'} B up), ${ms(sendMs)} each at ${profile.upKbps ?? '∞'} kbps.`,
   );
 }
