@@ -76,7 +76,7 @@ export function NetworkPicker({ disabled }: { disabled: boolean }) {
             : `Now: ${describeLink(state.current)}`}
       </p>
       {chosenPreset?.source ? (
-        <p className="field-hint" data-testid="network-source">
+        <p className="field-hint network-source" data-testid="network-source">
           Source:{' '}
           <a href={chosenPreset.source.url} target="_blank" rel="noreferrer">
             {chosenPreset.source.name}
