@@ -3,6 +3,7 @@ import {
   type CreateRoomAck,
   type JoinRoomAck,
   type JoinRoomRequest,
+  type PresenceChange,
   ROOM_EVENTS,
   ROOM_NAMESPACE,
   type RoomClientToServerEvents,
@@ -13,7 +14,10 @@ import { io as connect, type Socket } from 'socket.io-client';
 
 export type RoomClient = Socket<RoomServerToClientEvents, RoomClientToServerEvents>;
 type PushEvent = keyof RoomServerToClientEvents;
-type PushPayload<E extends PushEvent> = Parameters<RoomServerToClientEvents[E]>[0];
+/** What a push records: its payload, but one entry per change of a presence batch. */
+type PushPayload<E extends PushEvent> = E extends typeof ROOM_EVENTS.presence
+  ? PresenceChange
+  : Parameters<RoomServerToClientEvents[E]>[0];
 
 /** The contract's proof, written here from its definition (not imported from the server), so the
  *  tests check the server against the contract rather than against itself. */
@@ -29,15 +33,20 @@ export const SCENARIO: RoomScenario = {
 
 /**
  * A `/room` client on its own engine.io connection (`forceNew`, as the page opens it), which
- * records every push it receives from the moment it connects.
+ * records every push it receives from the moment it connects. A presence batch is recorded change
+ * by change, as the page applies it; `presenceBatches` keeps the broadcasts themselves.
  */
 export class RoomPeer {
   readonly pushes: Array<{ event: PushEvent; payload: unknown }> = [];
+  readonly presenceBatches: unknown[][] = [];
   private readonly watchers = new Set<() => void>();
 
   private constructor(readonly socket: RoomClient) {
     socket.onAny((event: string, payload: unknown) => {
-      this.pushes.push({ event: event as PushEvent, payload });
+      if (event === ROOM_EVENTS.presence && Array.isArray(payload)) {
+        this.presenceBatches.push(payload);
+        for (const change of payload) this.pushes.push({ event, payload: change });
+      } else this.pushes.push({ event: event as PushEvent, payload });
       for (const watcher of [...this.watchers]) watcher();
     });
   }
