@@ -34,27 +34,36 @@ export const SCENARIO: RoomScenario = {
 /**
  * A `/room` client on its own engine.io connection (`forceNew`, as the page opens it), which
  * records every push it receives from the moment it connects. A presence batch is recorded change
- * by change, as the page applies it; `presenceBatches` keeps the broadcasts themselves.
+ * by change, as the page applies it; `presenceBatches` keeps the messages themselves.
  */
 export class RoomPeer {
   readonly pushes: Array<{ event: PushEvent; payload: unknown }> = [];
   readonly presenceBatches: unknown[][] = [];
   private readonly watchers = new Set<() => void>();
+  private markers = 0;
 
   private constructor(readonly socket: RoomClient) {
     socket.onAny((event: string, payload: unknown) => {
-      if (event === ROOM_EVENTS.presence && Array.isArray(payload)) {
-        this.presenceBatches.push(payload);
-        for (const change of payload) this.pushes.push({ event, payload: change });
+      if (event === ROOM_EVENTS.presence) {
+        // Every presence message counts as one, whatever it carries.
+        const changes = Array.isArray(payload) ? payload : [payload];
+        this.presenceBatches.push(changes);
+        for (const change of changes) this.pushes.push({ event, payload: change });
       } else this.pushes.push({ event: event as PushEvent, payload });
       for (const watcher of [...this.watchers]) watcher();
     });
   }
 
-  static async connect(baseUrl: string, options: { reconnection?: boolean } = {}): Promise<RoomPeer> {
+  /** `headers`: sent with the handshake, e.g. `X-Forwarded-For` to speak as a phone behind a proxy
+   *  on this machine (loopback itself is never bounded per client). */
+  static async connect(
+    baseUrl: string,
+    options: { reconnection?: boolean; headers?: Record<string, string> } = {},
+  ): Promise<RoomPeer> {
     const socket: RoomClient = connect(`${baseUrl}${ROOM_NAMESPACE}`, {
       forceNew: true,
       transports: ['websocket'],
+      ...(options.headers ? { extraHeaders: options.headers } : {}),
       reconnection: options.reconnection ?? false,
       reconnectionDelay: 50,
       reconnectionDelayMax: 200,
@@ -110,14 +119,16 @@ export class RoomPeer {
     return this.pushes.filter((p) => p.event === event).map((p) => p.payload as PushPayload<E>);
   }
 
-  /** Resolves with the first push of `event` (already received or to come) that satisfies `predicate`. */
+  /** Resolves with the first push of `event` (already received or to come) that satisfies
+   *  `predicate`, leaving out the first `skip` pushes of `event`. */
   next<E extends PushEvent>(
     event: E,
     predicate: (payload: PushPayload<E>) => boolean = () => true,
+    skip = 0,
   ): Promise<PushPayload<E>> {
     return new Promise((resolve) => {
       const watcher = () => {
-        const found = this.received(event).find(predicate);
+        const found = this.received(event).slice(skip).find(predicate);
         if (found === undefined) return;
         this.watchers.delete(watcher);
         resolve(found);
@@ -125,6 +136,22 @@ export class RoomPeer {
       this.watchers.add(watcher);
       watcher();
     });
+  }
+
+  /**
+   * Resolves once every presence change the server noted before this call has reached this peer.
+   * Presence goes out in batches, so that a change may still be on its way after the ack of what
+   * caused it: this peer (participant `self`) reports its clock, and the room sends that change in
+   * the batch it is due in, after every change noted before it.
+   */
+  async presenceSettled(self: string): Promise<void> {
+    const marker = { offsetMs: 0, uncertaintyMs: 0, rttMs: 1_000_000 + ++this.markers };
+    const ack = await this.ask(ROOM_EVENTS.clock, marker);
+    if ((ack as { ok?: boolean }).ok !== true) throw new Error(`room:clock refused: ${JSON.stringify(ack)}`);
+    await this.next(
+      ROOM_EVENTS.presence,
+      (c) => c.kind !== 'left' && c.participant.id === self && c.participant.clock?.rttMs === marker.rttMs,
+    );
   }
 
   /** Resolves when the server has closed this connection. */
