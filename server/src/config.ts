@@ -112,15 +112,17 @@ export const Config = z.object({
   ROOM_PRESENCE_INTERVAL_MS: positiveMs(10_000).default(250),
   /** Notes one audience participant may have on a room's board at once; past it the add answers
    *  `429 RATE_LIMITED` (`board-notes`). The presenter is not bounded. */
-  BOARD_NOTES_PER_PARTICIPANT: z.coerce
-    .number()
-    .pipe(z.int().min(1).max(BOARD_LIMITS.maxNotes))
-    .default(5),
+  BOARD_NOTES_PER_PARTICIPANT: z.coerce.number().pipe(z.int().min(1).max(BOARD_LIMITS.maxNotes)).default(5),
   /** Of the board's notes, how many only the presenter may add: the audience together fills the rest
    *  (`409 BOARD_CONFLICT` past it), so the presenter's next note always has a place. */
   BOARD_PRESENTER_RESERVED_NOTES: z.coerce
     .number()
-    .pipe(z.int().min(0).max(BOARD_LIMITS.maxNotes - 1))
+    .pipe(
+      z
+        .int()
+        .min(0)
+        .max(BOARD_LIMITS.maxNotes - 1),
+    )
     .default(10),
   /** Past what it can serve truthfully, the server refuses new tasks on every lane (`503 UNAVAILABLE`
    *  + `Retry-After`, or the socket ack's error) and lets running ones finish: while the event loop's
