@@ -101,8 +101,9 @@ export const Config = z.object({
    *  NAT shares one, and gets this share (100 lets it fill the room: docs/security.md, "Limits"). */
   ROOM_MAX_SEATS_PER_CLIENT_PERCENT: z.coerce.number().pipe(z.int().min(1).max(100)).default(50),
   /** New participants one client may make per minute, in any room (a resume with its token, a
-   *  repeated join and the presenter's proved join are not new); past it RATE_LIMITED. */
-  ROOM_JOINS_PER_CLIENT_PER_MINUTE: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(120),
+   *  repeated join and the presenter's proved join are not new); past it RATE_LIMITED. 300: a hall
+   *  behind one NAT all arriving in the same minute. */
+  ROOM_JOINS_PER_CLIENT_PER_MINUTE: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(300),
   /** Live rooms one `/room` connection may have created; past it `room:create` answers RATE_LIMITED. */
   ROOM_MAX_ROOMS_PER_SOCKET: z.coerce.number().pipe(z.int().min(1).max(10_000)).default(3),
   /** … and one client (whatever its connections). A room counts until it ends (presenter or idle). */
