@@ -13,15 +13,20 @@ export const PHONE = { 'x-forwarded-for': '203.0.113.9' };
 /** A refusal's sentence: a person reads it on the page. */
 const SENTENCE = /^[A-Z].*\.$/;
 
-/** One HTTP refusal of a per-client bound: 429, Retry-After as its details say, its reason. */
-export async function expectLimited(res: Response, reason: ClientLimitReason): Promise<ClientLimitDetails> {
+/** One HTTP refusal of a per-client bound: 429, Retry-After as its details say, its reason, and a
+ *  sentence (`message`, when it must say more). */
+export async function expectLimited(
+  res: Response,
+  reason: ClientLimitReason,
+  message: RegExp = SENTENCE,
+): Promise<ClientLimitDetails> {
   expect(res.status).toBe(429);
   const { error } = ErrorEnvelope.parse(await res.json());
   expect(error.code).toBe('RATE_LIMITED');
   const details = ClientLimitDetails.parse(error.details);
   expect(details.reason).toBe(reason);
   expect(res.headers.get('retry-after')).toBe(String(details.retryAfterS));
-  expect(error.message).toMatch(SENTENCE);
+  expect(error.message).toMatch(message);
   return details;
 }
 

@@ -1,38 +1,15 @@
 import { type Participant, ROOM_EVENTS, type StartRaceAck } from '@transport-lab/shared';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../src/config.ts';
-import { startTestServer, type TestServer } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestServer } from './harness.ts';
 import { BOT, expectLimitedAck, PHONE } from './limitsHarness.ts';
-import { connectPeers, RoomPeer, SCENARIO } from './roomsHarness.ts';
+import { connectPeers, type RoomPeer, roomSuite, SCENARIO } from './roomsHarness.ts';
 
 /**
  * Issue 11, item 2: rooms bounded per client (docs/security.md, "Limits"). One address past a bound
  * is refused by a coded ack (`RATE_LIMITED`, its reason, a sentence) while a phone on another
  * address joins and races meanwhile, its figure in the presenter's aggregate.
  */
-const servers: TestServer[] = [];
-let peers: RoomPeer[] = [];
-
-afterEach(() => {
-  for (const peer of peers) peer.close();
-  peers = [];
-});
-
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function serverWith(env: Partial<Record<keyof Config, string>>): Promise<TestServer> {
-  const server = await startTestServer(env);
-  servers.push(server);
-  return server;
-}
-
-async function peerOf(server: TestServer, headers?: Record<string, string>): Promise<RoomPeer> {
-  const peer = await RoomPeer.connect(server.baseUrl, { headers });
-  peers.push(peer);
-  return peer;
-}
+const { serverWith, peerOf, track } = roomSuite();
 
 /** The presenter's room; the presenter is on this machine, as a hall's presenter is. */
 async function roomOf(server: TestServer) {
@@ -182,7 +159,7 @@ describe('presence fan-out', () => {
     // 30 bots join and report their clocks 3 times each: unbatched, 30 joins and 60 clock updates
     // (each participant's own pacing lets two through), one message each to every page.
     const bots = await connectPeers(server.baseUrl, BOTS);
-    peers.push(...bots);
+    track(...bots);
     const joins = await Promise.all(bots.map((bot) => bot.joinOk({ code })));
     const rtt = (i: number, report: number) => 10 * i + report;
     await Promise.all(

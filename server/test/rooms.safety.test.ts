@@ -1,31 +1,8 @@
 import { ROOM_EVENTS, ROOM_LIMITS, type StartRaceAck } from '@transport-lab/shared';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './harness.ts';
-import { RoomPeer, SCENARIO } from './roomsHarness.ts';
+import { describe, expect, it } from 'vitest';
+import { roomSuite, SCENARIO } from './roomsHarness.ts';
 
-const servers: TestServer[] = [];
-let peers: RoomPeer[] = [];
-
-afterEach(() => {
-  for (const peer of peers) peer.close();
-  peers = [];
-});
-
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
-
-async function serverWith(env: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
-  const server = await startTestServer(env);
-  servers.push(server);
-  return server;
-}
-
-async function peerOf(server: TestServer): Promise<RoomPeer> {
-  const peer = await RoomPeer.connect(server.baseUrl);
-  peers.push(peer);
-  return peer;
-}
+const { serverWith, peerOf } = roomSuite();
 
 const CLOCK = { offsetMs: -12.5, uncertaintyMs: 3, rttMs: 6 };
 

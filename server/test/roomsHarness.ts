@@ -11,6 +11,8 @@ import {
   type RoomServerToClientEvents,
 } from '@transport-lab/shared';
 import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, afterEach } from 'vitest';
+import { startTestServer, type TestServer } from './harness.ts';
 
 export type RoomClient = Socket<RoomServerToClientEvents, RoomClientToServerEvents>;
 type PushEvent = keyof RoomServerToClientEvents;
@@ -165,6 +167,39 @@ export class RoomPeer {
   close(): void {
     this.socket.disconnect();
   }
+}
+
+/**
+ * A suite's servers and peers: each test's peers are closed after it, the servers after the suite.
+ * Call at the top of a test file.
+ */
+export function roomSuite() {
+  const servers: TestServer[] = [];
+  let peers: RoomPeer[] = [];
+  afterEach(() => {
+    for (const peer of peers) peer.close();
+    peers = [];
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  return {
+    async serverWith(env: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
+      const server = await startTestServer(env);
+      servers.push(server);
+      return server;
+    },
+    /** `headers`: see RoomPeer.connect. */
+    async peerOf(server: TestServer, headers?: Record<string, string>): Promise<RoomPeer> {
+      const peer = await RoomPeer.connect(server.baseUrl, { headers });
+      peers.push(peer);
+      return peer;
+    },
+    /** Closes these too after the test. */
+    track(...more: RoomPeer[]): void {
+      peers.push(...more);
+    },
+  };
 }
 
 /** Connects `count` peers, `batch` at a time, so that a 2-core machine is not swamped by handshakes. */
