@@ -68,7 +68,7 @@ export function createRoomLimits({
       );
     },
     /** Counts one new participant of `client`; throws RATE_LIMITED (`room-joins-per-minute`) past
-     *  its minute's budget, counting nothing. */
+     *  its minute's budget. */
     async takeJoin(client: string): Promise<void> {
       await joins.consume(client).catch((error: unknown) => {
         ignoreLimitReached(error);
