@@ -1,0 +1,315 @@
+import { statSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { epochNow } from '../observability/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import { IDEMPOTENCY_TTL_MS } from './sqliteIdempotency.ts';
+
+/**
+ * Storage that lasts (issue 11, item 5): the SQLite file grew by every task, event, delivery, fault
+ * and key, and nothing was ever deleted (111 MB after a hall's probe). The sweep deletes
+ *
+ * - by age: tasks that ended more than RETENTION_HOURS ago with everything of theirs (events, run tag,
+ *   webhook subscriber and its secret, deliveries, attempts), fault records and Idempotency-Key
+ *   records older than that, and webhook subscribers whose task was never created;
+ * - by size: when the database's used pages and its WAL pass SWEEP_HIGH_WATER of MAX_DATA_BYTES, the
+ *   tasks that ended first, until they are back under SWEEP_LOW_WATER of it;
+ *
+ * and never a task that has not ended (queued or running), one whose webhook deliveries are still
+ * due (pending) or whose subscriber has not had its last event queued, nor, by size, one that ended
+ * less than MIN_FINISHED_AGE_MS ago. Freed pages are reused by later writes; when the file itself is
+ * past the high-water mark (a file of an older release, a lowered bound), `incremental_vacuum` gives
+ * free pages back to the file system (the file shrinks at the next full checkpoint).
+ *
+ * It deletes in small transactions, each stopped after SWEEP_BATCH_BUDGET_MS, and yields to the
+ * event loop between them, so that requests and task events are never held for long.
+ */
+
+/** How often the sweep runs (and once at start). At the hall's load (≈ 4 000 events a second, ≈ 1 MB
+ *  of file a second) the file grows by ≈ 5 MB between two sweeps: far less than the headroom below. */
+export const SWEEP_INTERVAL_MS = 5_000;
+/** The size bound is enforced past this fraction of MAX_DATA_BYTES… */
+export const SWEEP_HIGH_WATER = 0.9;
+/** … down to this one, so that the sweep does not run at every interval under a steady load. */
+export const SWEEP_LOW_WATER = 0.8;
+/** A delete transaction stops taking more tasks after this long, ms: the event loop is never held much
+ *  longer (one large task, 1 000 events and their deliveries, takes ≈ 1–2 ms). */
+export const SWEEP_BATCH_BUDGET_MS = 4;
+/** The size bound spares tasks that ended this recently, ms: their page may still be reading them. */
+export const MIN_FINISHED_AGE_MS = 60_000;
+/** The WAL is cut back to this (or MAX_DATA_BYTES / 16, if smaller) each time it starts over. */
+export const WAL_SIZE_LIMIT_BYTES = 16 * 1_048_576;
+
+const CANDIDATES_PER_BATCH = 64;
+const ROWS_PER_BATCH = 1_000;
+/** Pages one incremental_vacuum transaction gives back (4 MiB at 4 KiB pages: ≈ 5 ms measured). */
+const VACUUM_PAGES_PER_BATCH = 1_024;
+
+export interface RetentionSettings {
+  retentionMs: number;
+  maxDataBytes: number;
+}
+
+export interface StorageSize {
+  /** The database file and its WAL as they are on disk. */
+  diskBytes: number;
+  /** Pages in use (the file less its free pages); with the WAL, what the size bound counts. */
+  usedBytes: number;
+  walBytes: number;
+  /** The database as SQLite sees it (the file's size once the WAL is checkpointed). */
+  fileBytes: number;
+  freePages: number;
+  pageSize: number;
+}
+
+export interface SweepReport {
+  /** Tasks deleted (and everything of theirs) because they ended before RETENTION_HOURS … */
+  tasksByAge: number;
+  /** … and because the data was over its bound. */
+  tasksBySize: number;
+  faults: number;
+  idempotencyKeys: number;
+  orphanSubscribers: number;
+  vacuumedPages: number;
+  /** Delete or vacuum transactions, and the longest one (what the event loop waited), ms. */
+  batches: number;
+  longestBatchMs: number;
+  before: StorageSize;
+  after: StorageSize;
+  /** Still past the high-water mark with nothing left it may delete (tasks running, deliveries due). */
+  overBound: boolean;
+}
+
+export interface Retention {
+  /** One sweep now; `now` is the server clock (epoch ms), given by tests. */
+  sweep(now?: number): Promise<SweepReport>;
+  /** Current sizes, as the sweep measures them. */
+  size(): StorageSize;
+  /** Stops a sweep in progress between two batches, and the timer; resolves once it has. */
+  close(): Promise<void>;
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The retention sweep on an open database (see above); `startRetention` runs it on a timer. */
+export function createRetention(db: Database.Database, settings: RetentionSettings): Retention {
+  // The WAL is part of the bound: after a burst it is cut back when it starts over (SQLite truncates
+  // it at the first commit after a complete checkpoint), instead of keeping its largest size.
+  const walLimit = Math.min(WAL_SIZE_LIMIT_BYTES, Math.floor(settings.maxDataBytes / 16));
+  db.pragma(`journal_size_limit = ${walLimit}`);
+
+  const notStillWanted = `
+    NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.task_id = t.id AND d.state = 'pending')
+    AND NOT EXISTS (SELECT 1 FROM webhook_subscribers s
+                     WHERE s.task_id = t.id AND s.ended = 0 AND s.disabled_at IS NULL)`;
+  const selectEndedBefore = db.prepare<[number, number], { id: string }>(
+    `SELECT id FROM tasks t WHERE finished_at < ? AND ${notStillWanted} ORDER BY finished_at LIMIT ?`,
+  );
+  const deleteTaskRows = [
+    'DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE task_id = ?)',
+    'DELETE FROM webhook_deliveries WHERE task_id = ?',
+    'DELETE FROM webhook_subscribers WHERE task_id = ?',
+    'DELETE FROM task_runs WHERE task_id = ?',
+    'DELETE FROM task_events WHERE task_id = ?',
+    'DELETE FROM tasks WHERE id = ?',
+  ].map((sql) => db.prepare<[string]>(sql));
+  const deleteFaults = db.prepare<[number, number]>(
+    'DELETE FROM faults WHERE rowid IN (SELECT rowid FROM faults WHERE at < ? LIMIT ?)',
+  );
+  const deleteKeys = db.prepare<[number, number]>(
+    'DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?)',
+  );
+  // A subscriber is stored before its task (http/createTask.ts): one whose task never came is old
+  // enough here to be sure it never will.
+  const deleteOrphanSubscribers = db.prepare<[number, number]>(
+    `DELETE FROM webhook_subscribers WHERE rowid IN (
+       SELECT s.rowid FROM webhook_subscribers s
+        WHERE s.created_at < ? AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = s.task_id) LIMIT ?)`,
+  );
+
+  /** Deletes tasks from `ids` in order until the batch's time is spent (one at least); how many. */
+  const deleteTasks = db.transaction((ids: string[]): number => {
+    const started = performance.now();
+    let deleted = 0;
+    for (const id of ids) {
+      for (const statement of deleteTaskRows) statement.run(id);
+      deleted++;
+      if (performance.now() - started > SWEEP_BATCH_BUDGET_MS) break;
+    }
+    return deleted;
+  });
+
+  function size(): StorageSize {
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const freePages = db.pragma('freelist_count', { simple: true }) as number;
+    const walBytes = statSync(`${db.name}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+    return {
+      diskBytes: statSync(db.name).size + walBytes,
+      usedBytes: (pages - freePages) * pageSize,
+      walBytes,
+      fileBytes: pages * pageSize,
+      freePages,
+      pageSize,
+    };
+  }
+
+  let closing = false;
+  let running: Promise<SweepReport> | undefined;
+
+  async function sweepOnce(now: number): Promise<SweepReport> {
+    const report: SweepReport = {
+      tasksByAge: 0,
+      tasksBySize: 0,
+      faults: 0,
+      idempotencyKeys: 0,
+      orphanSubscribers: 0,
+      vacuumedPages: 0,
+      batches: 0,
+      longestBatchMs: 0,
+      before: size(),
+      after: size(),
+      overBound: false,
+    };
+    /** Runs one transaction, timed, then lets the event loop turn. */
+    const timed = async <T>(batch: () => T): Promise<T> => {
+      const started = performance.now();
+      const result = batch();
+      report.batches++;
+      report.longestBatchMs = Math.max(report.longestBatchMs, performance.now() - started);
+      await yieldToLoop();
+      return result;
+    };
+    /** Deletes tasks that ended before `cutoff`, oldest first, while `more()` says so; how many. */
+    const deleteEndedBefore = async (cutoff: number, more: () => boolean): Promise<number> => {
+      let deleted = 0;
+      while (!closing && more()) {
+        const ids = selectEndedBefore.all(cutoff, CANDIDATES_PER_BATCH).map((row) => row.id);
+        if (ids.length === 0) break;
+        deleted += await timed(() => deleteTasks(ids));
+      }
+      return deleted;
+    };
+    const deleteRows = async (statement: Database.Statement<[number, number]>, cutoff: number) => {
+      let deleted = 0;
+      for (let changes = ROWS_PER_BATCH; !closing && changes === ROWS_PER_BATCH; deleted += changes) {
+        changes = await timed(() => statement.run(cutoff, ROWS_PER_BATCH).changes);
+      }
+      return deleted;
+    };
+
+    // By age.
+    const cutoff = now - settings.retentionMs;
+    report.tasksByAge = await deleteEndedBefore(cutoff, () => true);
+    report.faults = await deleteRows(deleteFaults, cutoff);
+    // A key is useless past its TTL whatever the retention (the store would not replay it).
+    report.idempotencyKeys = await deleteRows(
+      deleteKeys,
+      now - Math.min(settings.retentionMs, IDEMPOTENCY_TTL_MS),
+    );
+    report.orphanSubscribers = await deleteRows(deleteOrphanSubscribers, cutoff);
+
+    // By size: the oldest ended tasks until what they held is freed. `need` is set once: deleting
+    // writes to the WAL too, and chasing its growth would delete far more than the bound asks.
+    const high = settings.maxDataBytes * SWEEP_HIGH_WATER;
+    const low = settings.maxDataBytes * SWEEP_LOW_WATER;
+    const sized = size();
+    const counted = sized.usedBytes + sized.walBytes;
+    if (counted > high) {
+      const freed = () => sized.usedBytes - size().usedBytes;
+      report.tasksBySize = await deleteEndedBefore(now - MIN_FINISHED_AGE_MS, () => freed() < counted - low);
+      report.overBound = freed() < counted - high;
+    }
+
+    // The file itself past the mark: give free pages back (the WAL grows by what moves, for a moment).
+    const afterDeletes = size();
+    if (afterDeletes.fileBytes + afterDeletes.walBytes > high) {
+      const over = afterDeletes.fileBytes + afterDeletes.walBytes - low;
+      let pages = Math.min(afterDeletes.freePages, Math.ceil(over / afterDeletes.pageSize));
+      while (!closing && pages > 0) {
+        const batch = Math.min(pages, VACUUM_PAGES_PER_BATCH);
+        await timed(() => db.pragma(`incremental_vacuum(${batch})`));
+        report.vacuumedPages += batch;
+        pages -= batch;
+      }
+    }
+    report.after = size();
+    return report;
+  }
+
+  return {
+    size,
+    sweep(now = epochNow()) {
+      if (closing) return Promise.reject(new Error('the retention sweep is closed'));
+      // One at a time: a sweep asked for while one runs gets that one's report.
+      running ??= sweepOnce(now).finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+    async close() {
+      closing = true;
+      await running?.catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Runs the sweep at start and every `intervalMs` (unref'd: it never keeps the process alive), and
+ * logs what it did: a debug line for the routine, info when the size bound deleted tasks younger
+ * than the retention, a warning when the bound cannot be kept (and info when it is again).
+ */
+export function startRetention(
+  db: Database.Database,
+  settings: RetentionSettings,
+  logger: Logger,
+  intervalMs = SWEEP_INTERVAL_MS,
+): Retention {
+  const retention = createRetention(db, settings);
+  const log = logger.child({ component: 'retention' });
+  let timer: NodeJS.Timeout | undefined;
+  let wasOver = false;
+  let stopped = false;
+
+  const run = () => {
+    retention
+      .sweep()
+      .then(
+        (report) => {
+          const deleted =
+            report.tasksByAge +
+            report.tasksBySize +
+            report.faults +
+            report.idempotencyKeys +
+            report.orphanSubscribers;
+          if (report.tasksBySize > 0) log.info(report, 'the size bound deleted the oldest finished tasks');
+          else if (deleted > 0 || report.vacuumedPages > 0) log.debug(report, 'retention sweep');
+          if (report.overBound && !wasOver) {
+            log.warn(
+              { ...report.after, maxDataBytes: settings.maxDataBytes },
+              'the data is over MAX_DATA_BYTES and nothing more may be deleted: running tasks or webhook deliveries still due hold it',
+            );
+          } else if (!report.overBound && wasOver)
+            log.info(report.after, 'the data is under MAX_DATA_BYTES again');
+          wasOver = report.overBound;
+        },
+        (error: unknown) => {
+          if (!stopped)
+            log.error({ err: error }, 'retention sweep failed; trying again at the next interval');
+        },
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(run, intervalMs).unref();
+      });
+  };
+  timer = setTimeout(run, 0).unref();
+
+  return {
+    sweep: retention.sweep,
+    size: retention.size,
+    async close() {
+      stopped = true;
+      clearTimeout(timer);
+      await retention.close();
+    },
+  };
+}
