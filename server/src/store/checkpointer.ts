@@ -22,7 +22,9 @@ const db = new Database(workerData.file, { fileMustExist: true });
 const timer = setInterval(() => {
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (result.checkpointed > 0) parentPort.postMessage({ checkpointedPages: result.checkpointed });
+    if (result.checkpointed > 0) {
+      parentPort.postMessage({ checkpointedPages: result.checkpointed, walFrames: result.log });
+    }
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message || error) });
   }
@@ -37,11 +39,16 @@ parentPort.on('message', () => {
 export interface Checkpointer {
   /** Resolves after the worker's next checkpoint that moved pages, with how many it moved. */
   nextCheckpoint(): Promise<number>;
+  /** Resolves after the worker's next checkpoint that found every frame of the WAL copied: the WAL
+   *  starts over at the next commit (tests that model the time between two retention sweeps). */
+  caughtUp(): Promise<void>;
   /** Stops the worker and closes its connection (before the writer's own closes). */
   close(): Promise<void>;
 }
 
-type WorkerMessage = { error: string } | { checkpointedPages: number };
+/** `checkpointedPages`: how many of the WAL's `walFrames` are in the database file now (SQLite's
+ *  `wal_checkpoint` counts since the WAL last started over). */
+type WorkerMessage = { error: string } | { checkpointedPages: number; walFrames: number };
 
 /**
  * Moves WAL checkpoints off the event loop. With synchronous=NORMAL a commit never waits for the
@@ -56,8 +63,11 @@ export function startCheckpointer(
   db: Database.Database,
   onError: (message: string) => void,
   intervalMs = CHECKPOINT_INTERVAL_MS,
+  /** The safety net's threshold, pages; fewer when the WAL's share of MAX_DATA_BYTES is smaller
+   *  (retention.ts, walSharePages). */
+  fallbackPages = FALLBACK_AUTOCHECKPOINT_PAGES,
 ): Checkpointer {
-  db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  db.pragma(`wal_autocheckpoint = ${fallbackPages}`);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
@@ -70,9 +80,14 @@ export function startCheckpointer(
   let closing = false;
   const exited = once(worker, 'exit');
   let waiting: Array<(pages: number) => void> = [];
+  let waitingForAll: Array<() => void> = [];
   worker.on('message', (message: WorkerMessage) => {
     if ('error' in message) onError(`WAL checkpoint failed: ${message.error}`);
-    else for (const resolve of waiting.splice(0)) resolve(message.checkpointedPages);
+    else {
+      for (const resolve of waiting.splice(0)) resolve(message.checkpointedPages);
+      if (message.checkpointedPages === message.walFrames)
+        for (const resolve of waitingForAll.splice(0)) resolve();
+    }
   });
   worker.on('error', (error) => onError(`WAL checkpoint worker failed: ${error.message}`));
   worker.on('exit', () => {
@@ -83,9 +98,13 @@ export function startCheckpointer(
     nextCheckpoint() {
       return new Promise((resolve) => waiting.push(resolve));
     },
+    caughtUp() {
+      return new Promise((resolve) => waitingForAll.push(resolve));
+    },
     async close() {
       closing = true;
       waiting = [];
+      waitingForAll = [];
       // Held again while it closes: unref'd, a process with nothing else left to do would end before
       // the worker's exit is heard, leaving this promise (and whoever awaits the store's close)
       // unsettled — a script's last lines never ran.

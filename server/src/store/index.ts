@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
-import { startCheckpointer } from './checkpointer.ts';
-import { type Retention, startRetention } from './retention.ts';
+import { CHECKPOINT_INTERVAL_MS, startCheckpointer } from './checkpointer.ts';
+import { type Retention, startRetention, walSharePages } from './retention.ts';
 import { openDatabase, sqliteTaskStore } from './sqlite.ts';
 import { sqliteIdempotencyStore } from './sqliteIdempotency.ts';
 import type { IdempotencyStore, TaskStore } from './types.ts';
@@ -40,7 +40,14 @@ export function openStores(
     );
   }
   const batch = createWriteBatch(db);
-  const checkpointer = startCheckpointer(db, (message) => logger.error(message));
+  // The WAL's share of MAX_DATA_BYTES is where the writer checkpoints by itself (retention.ts).
+  const walPages = walSharePages(config.MAX_DATA_BYTES, db.pragma('page_size', { simple: true }) as number);
+  const checkpointer = startCheckpointer(
+    db,
+    (message) => logger.error(message),
+    CHECKPOINT_INTERVAL_MS,
+    walPages,
+  );
   const retention = startRetention(
     db,
     { retentionMs: config.RETENTION_HOURS * 3_600_000, maxDataBytes: config.MAX_DATA_BYTES },

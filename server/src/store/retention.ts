@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
+import { FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.ts';
 import { IDEMPOTENCY_TTL_MS } from './sqliteIdempotency.ts';
 
 /**
@@ -11,14 +12,21 @@ import { IDEMPOTENCY_TTL_MS } from './sqliteIdempotency.ts';
  * - by age: tasks that ended more than RETENTION_HOURS ago with everything of theirs (events, run tag,
  *   webhook subscriber and its secret, deliveries, attempts), fault records and Idempotency-Key
  *   records older than that, and webhook subscribers whose task was never created;
- * - by size: when the database's used pages and its WAL pass SWEEP_HIGH_WATER of MAX_DATA_BYTES, the
- *   tasks that ended first, until they are back under SWEEP_LOW_WATER of it;
+ * - by size: MAX_DATA_BYTES bounds the database file and its WAL together. The WAL has its own share
+ *   (walSharePages: the writer checkpoints by itself when the WAL reaches it), and as much again is
+ *   kept for it (commits that land while the worker's checkpoint holds the lock, which the writer's
+ *   own cannot take then); the WAL file keeps the largest size it reached, which SQLite reuses from
+ *   the start each time it starts over (cutting it back with `journal_size_limit` was measured to
+ *   block the commit that does it for 40–70 ms: a truncation waits for the pages' writeback). When
+ *   the pages in use pass
+ *   SWEEP_HIGH_WATER of the rest, the tasks that ended first go, until the pages in use are under
+ *   SWEEP_LOW_WATER of it;
  *
  * and never a task that has not ended (queued or running), one whose webhook deliveries are still
  * due (pending) or whose subscriber has not had its last event queued, nor, by size, one that ended
  * less than MIN_FINISHED_AGE_MS ago. Freed pages are reused by later writes; when the file itself is
- * past the high-water mark (a file of an older release, a lowered bound), `incremental_vacuum` gives
- * free pages back to the file system (the file shrinks at the next full checkpoint).
+ * past the bound (a file of an older release, a lowered bound), `incremental_vacuum` gives free pages
+ * back to the file system (the file shrinks at the next complete checkpoint).
  *
  * It deletes in small transactions, each stopped after SWEEP_BATCH_BUDGET_MS, and yields to the
  * event loop between them, so that requests and task events are never held for long.
@@ -27,18 +35,19 @@ import { IDEMPOTENCY_TTL_MS } from './sqliteIdempotency.ts';
 /** How often the sweep runs (and once at start). At the hall's load (≈ 4 000 events a second, ≈ 1 MB
  *  of file a second) the file grows by ≈ 5 MB between two sweeps: far less than the headroom below. */
 export const SWEEP_INTERVAL_MS = 5_000;
-/** The size bound is enforced past this fraction of MAX_DATA_BYTES… */
+/** The size bound is enforced past this fraction of the database's share of MAX_DATA_BYTES (the
+ *  bound less the WAL's share), leaving the rest for what is written between two sweeps… */
 export const SWEEP_HIGH_WATER = 0.9;
 /** … down to this one, so that the sweep does not run at every interval under a steady load. */
 export const SWEEP_LOW_WATER = 0.8;
+/** Where the WAL is checkpointed by the writer itself, as a share of MAX_DATA_BYTES (at most the
+ *  checkpointer's usual safety net, ≈ 40 MB); twice this is kept for the WAL. */
+export const WAL_SHARE = 1 / 16;
 /** A delete transaction stops taking more tasks after this long, ms: the event loop is never held much
  *  longer (one large task, 1 000 events and their deliveries, takes ≈ 1–2 ms). */
 export const SWEEP_BATCH_BUDGET_MS = 4;
 /** The size bound spares tasks that ended this recently, ms: their page may still be reading them. */
 export const MIN_FINISHED_AGE_MS = 60_000;
-/** The WAL is cut back to this (or MAX_DATA_BYTES / 16, if smaller) each time it starts over. */
-export const WAL_SIZE_LIMIT_BYTES = 16 * 1_048_576;
-
 const CANDIDATES_PER_BATCH = 64;
 const ROWS_PER_BATCH = 1_000;
 /** Pages one incremental_vacuum transaction gives back (4 MiB at 4 KiB pages: ≈ 5 ms measured). */
@@ -52,7 +61,7 @@ export interface RetentionSettings {
 export interface StorageSize {
   /** The database file and its WAL as they are on disk. */
   diskBytes: number;
-  /** Pages in use (the file less its free pages); with the WAL, what the size bound counts. */
+  /** Pages in use (the file less its free pages): what the sweep keeps under the database's share. */
   usedBytes: number;
   walBytes: number;
   /** The database as SQLite sees it (the file's size once the WAL is checkpointed). */
@@ -79,7 +88,19 @@ export interface SweepReport {
   overBound: boolean;
 }
 
+/** MAX_DATA_BYTES shared out (see above), bytes. */
+export interface RetentionLimits {
+  /** Where the writer checkpoints the WAL by itself; twice this is kept for the WAL. */
+  walShareBytes: number;
+  databaseShareBytes: number;
+  /** The sweep deletes by size when the pages in use pass this… */
+  highWaterBytes: number;
+  /** … down to this. */
+  lowWaterBytes: number;
+}
+
 export interface Retention {
+  readonly limits: RetentionLimits;
   /** One sweep now; `now` is the server clock (epoch ms), given by tests. */
   sweep(now?: number): Promise<SweepReport>;
   /** Current sizes, as the sweep measures them. */
@@ -90,12 +111,26 @@ export interface Retention {
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * The most the WAL may hold, in pages: the checkpointer's fallback threshold (startCheckpointer's
+ * `fallbackPages`). The worker's PASSIVE checkpoints never block the writer, so under a steady load
+ * one may rarely find the WAL with nothing newer to copy, and only then does the WAL start over;
+ * past this many pages the writer checkpoints by itself, and the WAL starts over at the next commit.
+ */
+export function walSharePages(maxDataBytes: number, pageSize: number): number {
+  return Math.max(
+    1,
+    Math.min(FALLBACK_AUTOCHECKPOINT_PAGES, Math.floor((maxDataBytes * WAL_SHARE) / pageSize)),
+  );
+}
+
 /** The retention sweep on an open database (see above); `startRetention` runs it on a timer. */
 export function createRetention(db: Database.Database, settings: RetentionSettings): Retention {
-  // The WAL is part of the bound: after a burst it is cut back when it starts over (SQLite truncates
-  // it at the first commit after a complete checkpoint), instead of keeping its largest size.
-  const walLimit = Math.min(WAL_SIZE_LIMIT_BYTES, Math.floor(settings.maxDataBytes / 16));
-  db.pragma(`journal_size_limit = ${walLimit}`);
+  const pragma = (name: string) => db.pragma(name, { simple: true }) as number;
+  const walShareBytes = walSharePages(settings.maxDataBytes, pragma('page_size')) * pragma('page_size');
+  const databaseShare = settings.maxDataBytes - 2 * walShareBytes;
+  const high = databaseShare * SWEEP_HIGH_WATER;
+  const low = databaseShare * SWEEP_LOW_WATER;
 
   const notStillWanted = `
     NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.task_id = t.id AND d.state = 'pending')
@@ -126,22 +161,26 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
         WHERE s.created_at < ? AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = s.task_id) LIMIT ?)`,
   );
 
-  /** Deletes tasks from `ids` in order until the batch's time is spent (one at least); how many. */
-  const deleteTasks = db.transaction((ids: string[]): number => {
+  /** Deletes tasks from `ids` in order while `more()` says so (it sees this transaction's deletes)
+   *  and the batch's time lasts; how many. */
+  const deleteTasks = db.transaction((ids: string[], more: () => boolean): number => {
     const started = performance.now();
     let deleted = 0;
     for (const id of ids) {
+      if (!more() || performance.now() - started > SWEEP_BATCH_BUDGET_MS) break;
       for (const statement of deleteTaskRows) statement.run(id);
       deleted++;
-      if (performance.now() - started > SWEEP_BATCH_BUDGET_MS) break;
     }
     return deleted;
   });
 
+  /** Pages in use, in bytes: cheap (two reads of the header), so checked after every task deleted. */
+  const usedBytes = () => (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
+
   function size(): StorageSize {
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    const freePages = db.pragma('freelist_count', { simple: true }) as number;
+    const pageSize = pragma('page_size');
+    const pages = pragma('page_count');
+    const freePages = pragma('freelist_count');
     const walBytes = statSync(`${db.name}-wal`, { throwIfNoEntry: false })?.size ?? 0;
     return {
       diskBytes: statSync(db.name).size + walBytes,
@@ -185,7 +224,7 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
       while (!closing && more()) {
         const ids = selectEndedBefore.all(cutoff, CANDIDATES_PER_BATCH).map((row) => row.id);
         if (ids.length === 0) break;
-        deleted += await timed(() => deleteTasks(ids));
+        deleted += await timed(() => deleteTasks(ids, more));
       }
       return deleted;
     };
@@ -208,22 +247,20 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
     );
     report.orphanSubscribers = await deleteRows(deleteOrphanSubscribers, cutoff);
 
-    // By size: the oldest ended tasks until what they held is freed. `need` is set once: deleting
-    // writes to the WAL too, and chasing its growth would delete far more than the bound asks.
-    const high = settings.maxDataBytes * SWEEP_HIGH_WATER;
-    const low = settings.maxDataBytes * SWEEP_LOW_WATER;
-    const sized = size();
-    const counted = sized.usedBytes + sized.walBytes;
-    if (counted > high) {
-      const freed = () => sized.usedBytes - size().usedBytes;
-      report.tasksBySize = await deleteEndedBefore(now - MIN_FINISHED_AGE_MS, () => freed() < counted - low);
-      report.overBound = freed() < counted - high;
+    // By size: the oldest ended tasks, checked after each, until the pages in use are back under the
+    // low-water mark.
+    if (usedBytes() > high) {
+      report.tasksBySize = await deleteEndedBefore(now - MIN_FINISHED_AGE_MS, () => usedBytes() > low);
+      report.overBound = usedBytes() > high;
     }
 
-    // The file itself past the mark: give free pages back (the WAL grows by what moves, for a moment).
+    // The file itself past the database's share (an older release's, a lowered bound): free pages
+    // go back to the file system until it is under the high-water mark. Not sooner: under a steady
+    // load the file stays a little over that mark, its free pages taking the next writes, and giving
+    // them back only for the file to grow again would cost a WAL frame per page moved.
     const afterDeletes = size();
-    if (afterDeletes.fileBytes + afterDeletes.walBytes > high) {
-      const over = afterDeletes.fileBytes + afterDeletes.walBytes - low;
+    if (afterDeletes.fileBytes > databaseShare) {
+      const over = afterDeletes.fileBytes - high;
       let pages = Math.min(afterDeletes.freePages, Math.ceil(over / afterDeletes.pageSize));
       while (!closing && pages > 0) {
         const batch = Math.min(pages, VACUUM_PAGES_PER_BATCH);
@@ -237,6 +274,12 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
   }
 
   return {
+    limits: {
+      walShareBytes,
+      databaseShareBytes: databaseShare,
+      highWaterBytes: high,
+      lowWaterBytes: low,
+    },
     size,
     sweep(now = epochNow()) {
       if (closing) return Promise.reject(new Error('the retention sweep is closed'));
@@ -266,49 +309,51 @@ export function startRetention(
 ): Retention {
   const retention = createRetention(db, settings);
   const log = logger.child({ component: 'retention' });
-  let timer: NodeJS.Timeout | undefined;
   let wasOver = false;
   let stopped = false;
 
+  const logReport = (report: SweepReport) => {
+    const deleted =
+      report.tasksByAge +
+      report.tasksBySize +
+      report.faults +
+      report.idempotencyKeys +
+      report.orphanSubscribers;
+    if (report.tasksBySize > 0) log.info(report, 'the size bound deleted the oldest finished tasks');
+    else if (deleted > 0 || report.vacuumedPages > 0) log.debug(report, 'retention sweep');
+    if (report.overBound && !wasOver) {
+      log.warn(
+        { ...report.after, maxDataBytes: settings.maxDataBytes },
+        'the data is over MAX_DATA_BYTES and nothing more may be deleted: tasks not ended or webhook deliveries still due hold it',
+      );
+    } else if (!report.overBound && wasOver) log.info(report.after, 'the data is under MAX_DATA_BYTES again');
+    wasOver = report.overBound;
+  };
+  let sweeping = false;
   const run = () => {
+    // A sweep still running when the next is due (a large backlog) is left to finish.
+    if (sweeping) return;
+    sweeping = true;
     retention
       .sweep()
-      .then(
-        (report) => {
-          const deleted =
-            report.tasksByAge +
-            report.tasksBySize +
-            report.faults +
-            report.idempotencyKeys +
-            report.orphanSubscribers;
-          if (report.tasksBySize > 0) log.info(report, 'the size bound deleted the oldest finished tasks');
-          else if (deleted > 0 || report.vacuumedPages > 0) log.debug(report, 'retention sweep');
-          if (report.overBound && !wasOver) {
-            log.warn(
-              { ...report.after, maxDataBytes: settings.maxDataBytes },
-              'the data is over MAX_DATA_BYTES and nothing more may be deleted: running tasks or webhook deliveries still due hold it',
-            );
-          } else if (!report.overBound && wasOver)
-            log.info(report.after, 'the data is under MAX_DATA_BYTES again');
-          wasOver = report.overBound;
-        },
-        (error: unknown) => {
-          if (!stopped)
-            log.error({ err: error }, 'retention sweep failed; trying again at the next interval');
-        },
-      )
+      .then(logReport, (error: unknown) => {
+        if (!stopped) log.error({ err: error }, 'retention sweep failed; trying again at the next interval');
+      })
       .finally(() => {
-        if (!stopped) timer = setTimeout(run, intervalMs).unref();
+        sweeping = false;
       });
   };
-  timer = setTimeout(run, 0).unref();
+  const first = setTimeout(run, 0).unref();
+  const timer = setInterval(run, intervalMs).unref();
 
   return {
+    limits: retention.limits,
     sweep: retention.sweep,
     size: retention.size,
     async close() {
       stopped = true;
-      clearTimeout(timer);
+      clearTimeout(first);
+      clearInterval(timer);
       await retention.close();
     },
   };
