@@ -1,9 +1,10 @@
-import { chmodSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../test/harness.ts';
 import { createLogger } from '../observability/logger.ts';
+import { PREVIOUS_RELEASE, writePreviousReleaseDatabase } from './fixtures/previousRelease.ts';
 import { openStores } from './index.ts';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, StoreVersionError } from './migrations.ts';
 import { openDatabase, SQLITE_FILE_NAME, sqliteTaskStore } from './sqlite.ts';
@@ -12,11 +13,6 @@ import { sqliteFaultStore } from './sqliteFaults.ts';
 import { sqliteIdempotencyStore } from './sqliteIdempotency.ts';
 import { createWriteBatch } from './writeBatch.ts';
 
-/** The previous release's file: its schema and rows as `sqlite3 .dump` wrote them (see its header). */
-const PREVIOUS_RELEASE_SQL = readFileSync(
-  new URL('./fixtures/schema-v0-879648a.sql', import.meta.url),
-  'utf8',
-);
 /** Tables of version 1, the previous release's. */
 const V1_TABLES = [
   'tasks',
@@ -28,14 +24,12 @@ const V1_TABLES = [
   'webhook_attempts',
   'idempotency_keys',
 ];
-/** In the fixture: the one run, its task left running, the webhook task whose deliveries are due. */
-const RUN = 'run_prevrelease0001';
-const RUNNING_TASK = '98662da7-998e-4367-b9c9-fe002771e625';
-const DUE_TASK = '485dca4b-e34a-4a66-9bc1-bbafe0eb731a';
-const DELIVERED_TASK = 'c15a06ac-873f-43dd-9e41-7cfb42fd2aee';
-/** When the fixture's Idempotency-Key was used (its created_at), and its key. */
-const KEY_AT = 1_796_469_521_374.57;
-const KEY = 'prev-release-key-1';
+const {
+  run: RUN,
+  runningTask: RUNNING_TASK,
+  dueTask: DUE_TASK,
+  deliveredTask: DELIVERED_TASK,
+} = PREVIOUS_RELEASE;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -48,16 +42,9 @@ function freshDir(): string {
   return dir;
 }
 
-/** A data folder as the previous release left it: its file in WAL mode, user_version 0, no
- *  auto-vacuum, folder 0755 and file 0644 (its mkdir and SQLite's defaults under umask 022). */
 function previousReleaseDir(): string {
   const dir = freshDir();
-  const db = new Database(join(dir, SQLITE_FILE_NAME));
-  db.pragma('journal_mode = WAL');
-  db.exec(PREVIOUS_RELEASE_SQL);
-  db.close();
-  chmodSync(dir, 0o755);
-  chmodSync(join(dir, SQLITE_FILE_NAME), 0o644);
+  writePreviousReleaseDatabase(dir);
   return dir;
 }
 
@@ -152,8 +139,10 @@ describe('schema migrations', () => {
     expect((await faults.tasksOfRun(RUN)).length).toBe(6);
     // The key is found from its client's scope, the run (access/clientScope.ts), at the time it was
     // fresh: another body is the draft's 422.
-    const keys = sqliteIdempotencyStore(db, () => KEY_AT + 1_000);
-    expect(await keys.claim(`run:${RUN}`, KEY, 'another body')).toEqual({ kind: 'mismatch' });
+    const keys = sqliteIdempotencyStore(db, () => PREVIOUS_RELEASE.keyAt + 1_000);
+    expect(await keys.claim(`run:${RUN}`, PREVIOUS_RELEASE.key, 'another body')).toEqual({
+      kind: 'mismatch',
+    });
   });
 
   it('open a new database at the current version, with incremental auto-vacuum, and run nothing at the next open', () => {
