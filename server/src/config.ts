@@ -25,9 +25,9 @@ export const Config = z.object({
    *  (keys live 24 h at most anyway). Fractions allowed; a sweep runs every few seconds
    *  (store/retention.ts). */
   RETENTION_HOURS: z.coerce.number().pipe(z.number().min(0.01).max(8_760)).default(24),
-  /** The SQLite file and its WAL together. Past 90 % of it the oldest finished tasks are deleted,
-   *  before their time, down to 80 %; tasks that have not ended and webhook deliveries still due are
-   *  never deleted. */
+  /** The SQLite file and its WAL together. An eighth is kept for the WAL; when the pages in use pass
+   *  90 % of the rest, the tasks that ended first are deleted, before their time, down to 80 %. Tasks
+   *  that have not ended and webhook deliveries still due are never deleted. */
   MAX_DATA_BYTES: z.coerce.number().pipe(z.int().min(1_048_576).max(1_099_511_627_776)).default(268_435_456),
   /** How long `POST /api/tasks/run` holds the request before answering 504 with a Location. */
   SYNC_TIMEOUT_MS: positiveMs(600_000).default(30_000),

@@ -19,17 +19,27 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
+// Asked for (a 'caught-up' message) since the last checkpoint: this one starts after the writer's
+// commits before the ask, so the next complete one has copied them.
+let caughtUpAsked = false;
 const timer = setInterval(() => {
   try {
+    const asked = caughtUpAsked;
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
-    if (result.checkpointed > 0) {
-      parentPort.postMessage({ checkpointedPages: result.checkpointed, walFrames: result.log });
+    if (result.checkpointed > 0) parentPort.postMessage({ checkpointedPages: result.checkpointed });
+    if (asked && result.checkpointed === result.log) {
+      caughtUpAsked = false;
+      parentPort.postMessage({ caughtUp: true });
     }
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message || error) });
   }
 }, workerData.intervalMs);
-parentPort.on('message', () => {
+parentPort.on('message', (message) => {
+  if (message === 'caught-up') {
+    caughtUpAsked = true;
+    return;
+  }
   clearInterval(timer);
   db.close();
   parentPort.close();
@@ -39,16 +49,17 @@ parentPort.on('message', () => {
 export interface Checkpointer {
   /** Resolves after the worker's next checkpoint that moved pages, with how many it moved. */
   nextCheckpoint(): Promise<number>;
-  /** Resolves after the worker's next checkpoint that found every frame of the WAL copied: the WAL
-   *  starts over at the next commit (tests that model the time between two retention sweeps). */
+  /** Resolves after a checkpoint that began after this call and found every frame of the WAL copied,
+   *  those of the writer's commits before the call included: the WAL starts over at the next commit
+   *  (tests that model the time between two retention sweeps). */
   caughtUp(): Promise<void>;
   /** Stops the worker and closes its connection (before the writer's own closes). */
   close(): Promise<void>;
 }
 
-/** `checkpointedPages`: how many of the WAL's `walFrames` are in the database file now (SQLite's
+/** `checkpointedPages`: how many of the WAL's frames are in the database file now (SQLite's
  *  `wal_checkpoint` counts since the WAL last started over). */
-type WorkerMessage = { error: string } | { checkpointedPages: number; walFrames: number };
+type WorkerMessage = { error: string } | { checkpointedPages: number } | { caughtUp: true };
 
 /**
  * Moves WAL checkpoints off the event loop. With synchronous=NORMAL a commit never waits for the
@@ -83,11 +94,8 @@ export function startCheckpointer(
   let waitingForAll: Array<() => void> = [];
   worker.on('message', (message: WorkerMessage) => {
     if ('error' in message) onError(`WAL checkpoint failed: ${message.error}`);
-    else {
-      for (const resolve of waiting.splice(0)) resolve(message.checkpointedPages);
-      if (message.checkpointedPages === message.walFrames)
-        for (const resolve of waitingForAll.splice(0)) resolve();
-    }
+    else if ('caughtUp' in message) for (const resolve of waitingForAll.splice(0)) resolve();
+    else for (const resolve of waiting.splice(0)) resolve(message.checkpointedPages);
   });
   worker.on('error', (error) => onError(`WAL checkpoint worker failed: ${error.message}`));
   worker.on('exit', () => {
@@ -99,7 +107,9 @@ export function startCheckpointer(
       return new Promise((resolve) => waiting.push(resolve));
     },
     caughtUp() {
-      return new Promise((resolve) => waitingForAll.push(resolve));
+      const caughtUp = new Promise<void>((resolve) => waitingForAll.push(resolve));
+      worker.postMessage('caught-up');
+      return caughtUp;
     },
     async close() {
       closing = true;

@@ -276,9 +276,9 @@ describe('the retention sweep, by size', () => {
     const probe = createRetention(db, { retentionMs: 24 * HOUR_MS, maxDataBytes: probeBytes });
     const before = probe.size();
     await probe.close();
-    const maxDataBytes = Math.floor(before.usedBytes / ((1.2 * probe.limits.highWaterBytes) / probeBytes));
+    const maxDataBytes = Math.floor(before.usedBytes / ((1.2 * probe.limits().highWaterBytes) / probeBytes));
     const retention = createRetention(db, { retentionMs: 24 * HOUR_MS, maxDataBytes });
-    expect(before.usedBytes / retention.limits.highWaterBytes).toBeCloseTo(1.2);
+    expect(before.usedBytes / retention.limits().highWaterBytes).toBeCloseTo(1.2);
     cleanups.push(() => retention.close());
     const report = await retention.sweep(NOW);
 
@@ -292,7 +292,36 @@ describe('the retention sweep, by size', () => {
       expect.arrayContaining(['task-running', 'task-due', 'task-just-now-1', 'task-just-now-2']),
     );
     expect(report).toMatchObject({ tasksByAge: 0, tasksBySize: deleted.length, overBound: false });
-    expect(report.after.usedBytes).toBeLessThanOrEqual(retention.limits.lowWaterBytes);
+    expect(report.after.usedBytes).toBeLessThanOrEqual(report.limits.lowWaterBytes);
+  });
+
+  it('counts a WAL file grown past its allowance against the database: a WAL file keeps its size', async () => {
+    const { db, tasks } = open();
+    const maxDataBytes = 2 * 1_048_576;
+    for (let n = 0; n < 60; n++) {
+      await writeTask(tasks, `task-${n}`, {
+        createdAt: NOW - HOUR_MS,
+        endedAt: NOW - HOUR_MS,
+        resultBytes: 8_192,
+      });
+    }
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    // A burst that grew the WAL to ≈ 1 MB and is gone since (no checkpoint meanwhile).
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE burst (x)');
+    db.exec('INSERT INTO burst VALUES (zeroblob(1000000))');
+    db.exec('DROP TABLE burst');
+    const retention = createRetention(db, { retentionMs: 24 * HOUR_MS, maxDataBytes });
+    cleanups.push(() => retention.close());
+    // Against twice the WAL's share alone, the pages in use would be under the mark.
+    const { walShareBytes } = retention.limits();
+    expect(retention.size().usedBytes).toBeLessThan((maxDataBytes - 2 * walShareBytes) * 0.9);
+
+    const report = await retention.sweep(NOW);
+    expect(report.before.walBytes).toBeGreaterThan(1_000_000);
+    expect(report.limits.walAllowanceBytes).toBe(report.before.walBytes);
+    expect(report.tasksBySize).toBeGreaterThan(0);
+    expect(report.after.usedBytes).toBeLessThanOrEqual(report.limits.lowWaterBytes);
   });
 
   it('says so when nothing more may be deleted, and deletes no task that has not ended', async () => {

@@ -13,20 +13,20 @@ import { IDEMPOTENCY_TTL_MS } from './sqliteIdempotency.ts';
  *   webhook subscriber and its secret, deliveries, attempts), fault records and Idempotency-Key
  *   records older than that, and webhook subscribers whose task was never created;
  * - by size: MAX_DATA_BYTES bounds the database file and its WAL together. The WAL has its own share
- *   (walSharePages: the writer checkpoints by itself when the WAL reaches it), and as much again is
- *   kept for it (commits that land while the worker's checkpoint holds the lock, which the writer's
- *   own cannot take then); the WAL file keeps the largest size it reached, which SQLite reuses from
- *   the start each time it starts over (cutting it back with `journal_size_limit` was measured to
- *   block the commit that does it for 40–70 ms: a truncation waits for the pages' writeback). When
- *   the pages in use pass
- *   SWEEP_HIGH_WATER of the rest, the tasks that ended first go, until the pages in use are under
- *   SWEEP_LOW_WATER of it;
+ *   (walSharePages: past it the writer checkpoints by itself), and is allowed twice that (commits
+ *   that land while the worker's checkpoint holds the lock, which the writer's own cannot take
+ *   then), or what its file has grown to if more. When the pages in use pass SWEEP_HIGH_WATER of the
+ *   rest, the tasks that ended first go, until the pages in use are under SWEEP_LOW_WATER of it;
  *
  * and never a task that has not ended (queued or running), one whose webhook deliveries are still
  * due (pending) or whose subscriber has not had its last event queued, nor, by size, one that ended
  * less than MIN_FINISHED_AGE_MS ago. Freed pages are reused by later writes; when the file itself is
- * past the bound (a file of an older release, a lowered bound), `incremental_vacuum` gives free pages
+ * past its share (a file of an older release, a lowered bound), `incremental_vacuum` gives free pages
  * back to the file system (the file shrinks at the next complete checkpoint).
+ *
+ * The WAL file keeps the largest size it reached (SQLite reuses it from the start each time it starts
+ * over): `journal_size_limit` would cut it back, but the truncation was measured to block the commit
+ * that does it for 40–70 ms (it waits for the pages' writeback). openDatabase empties it at start.
  *
  * It deletes in small transactions, each stopped after SWEEP_BATCH_BUDGET_MS, and yields to the
  * event loop between them, so that requests and task events are never held for long.
@@ -36,7 +36,7 @@ import { IDEMPOTENCY_TTL_MS } from './sqliteIdempotency.ts';
  *  of file a second) the file grows by ≈ 5 MB between two sweeps: far less than the headroom below. */
 export const SWEEP_INTERVAL_MS = 5_000;
 /** The size bound is enforced past this fraction of the database's share of MAX_DATA_BYTES (the
- *  bound less the WAL's share), leaving the rest for what is written between two sweeps… */
+ *  bound less what is kept for the WAL), leaving the rest for what is written between two sweeps… */
 export const SWEEP_HIGH_WATER = 0.9;
 /** … down to this one, so that the sweep does not run at every interval under a steady load. */
 export const SWEEP_LOW_WATER = 0.8;
@@ -86,12 +86,17 @@ export interface SweepReport {
   after: StorageSize;
   /** Still past the high-water mark with nothing left it may delete (tasks running, deliveries due). */
   overBound: boolean;
+  limits: RetentionLimits;
 }
 
-/** MAX_DATA_BYTES shared out (see above), bytes. */
+/** MAX_DATA_BYTES shared out (see above), bytes, as of a sweep's start. */
 export interface RetentionLimits {
-  /** Where the writer checkpoints the WAL by itself; twice this is kept for the WAL. */
+  /** Where the writer checkpoints the WAL by itself. */
   walShareBytes: number;
+  /** What the WAL is given: twice its share, or the size its file has grown to if larger (a WAL
+   *  file keeps its largest size, so that is spent). */
+  walAllowanceBytes: number;
+  /** MAX_DATA_BYTES less the WAL's allowance: the pages in use, and the file itself, stay under it. */
   databaseShareBytes: number;
   /** The sweep deletes by size when the pages in use pass this… */
   highWaterBytes: number;
@@ -100,7 +105,8 @@ export interface RetentionLimits {
 }
 
 export interface Retention {
-  readonly limits: RetentionLimits;
+  /** The shares as they are now (the WAL's allowance grows with its file). */
+  limits(): RetentionLimits;
   /** One sweep now; `now` is the server clock (epoch ms), given by tests. */
   sweep(now?: number): Promise<SweepReport>;
   /** Current sizes, as the sweep measures them. */
@@ -128,9 +134,17 @@ export function walSharePages(maxDataBytes: number, pageSize: number): number {
 export function createRetention(db: Database.Database, settings: RetentionSettings): Retention {
   const pragma = (name: string) => db.pragma(name, { simple: true }) as number;
   const walShareBytes = walSharePages(settings.maxDataBytes, pragma('page_size')) * pragma('page_size');
-  const databaseShare = settings.maxDataBytes - 2 * walShareBytes;
-  const high = databaseShare * SWEEP_HIGH_WATER;
-  const low = databaseShare * SWEEP_LOW_WATER;
+  const limitsFor = (walBytes: number): RetentionLimits => {
+    const walAllowanceBytes = Math.max(2 * walShareBytes, walBytes);
+    const databaseShareBytes = settings.maxDataBytes - walAllowanceBytes;
+    return {
+      walShareBytes,
+      walAllowanceBytes,
+      databaseShareBytes,
+      highWaterBytes: databaseShareBytes * SWEEP_HIGH_WATER,
+      lowWaterBytes: databaseShareBytes * SWEEP_LOW_WATER,
+    };
+  };
 
   const notStillWanted = `
     NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.task_id = t.id AND d.state = 'pending')
@@ -196,6 +210,8 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
   let running: Promise<SweepReport> | undefined;
 
   async function sweepOnce(now: number): Promise<SweepReport> {
+    const before = size();
+    const limits = limitsFor(before.walBytes);
     const report: SweepReport = {
       tasksByAge: 0,
       tasksBySize: 0,
@@ -205,9 +221,10 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
       vacuumedPages: 0,
       batches: 0,
       longestBatchMs: 0,
-      before: size(),
-      after: size(),
+      before,
+      after: before,
       overBound: false,
+      limits,
     };
     /** Runs one transaction, timed, then lets the event loop turn. */
     const timed = async <T>(batch: () => T): Promise<T> => {
@@ -249,18 +266,22 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
 
     // By size: the oldest ended tasks, checked after each, until the pages in use are back under the
     // low-water mark.
-    if (usedBytes() > high) {
-      report.tasksBySize = await deleteEndedBefore(now - MIN_FINISHED_AGE_MS, () => usedBytes() > low);
-      report.overBound = usedBytes() > high;
+    if (usedBytes() > limits.highWaterBytes) {
+      report.tasksBySize = await deleteEndedBefore(
+        now - MIN_FINISHED_AGE_MS,
+        () => usedBytes() > limits.lowWaterBytes,
+      );
+      report.overBound = usedBytes() > limits.highWaterBytes;
     }
 
-    // The file itself past the database's share (an older release's, a lowered bound): free pages
-    // go back to the file system until it is under the high-water mark. Not sooner: under a steady
-    // load the file stays a little over that mark, its free pages taking the next writes, and giving
-    // them back only for the file to grow again would cost a WAL frame per page moved.
+    // The file itself past the database's share (an older release's, a lowered bound, a WAL grown
+    // past its allowance): free pages go back to the file system until it is under the high-water
+    // mark. Not sooner: under a steady load the file stays a little over that mark, its free pages
+    // taking the next writes, and giving them back only for the file to grow again would cost a WAL
+    // frame per page moved.
     const afterDeletes = size();
-    if (afterDeletes.fileBytes > databaseShare) {
-      const over = afterDeletes.fileBytes - high;
+    if (afterDeletes.fileBytes > limits.databaseShareBytes) {
+      const over = afterDeletes.fileBytes - limits.highWaterBytes;
       let pages = Math.min(afterDeletes.freePages, Math.ceil(over / afterDeletes.pageSize));
       while (!closing && pages > 0) {
         const batch = Math.min(pages, VACUUM_PAGES_PER_BATCH);
@@ -274,12 +295,7 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
   }
 
   return {
-    limits: {
-      walShareBytes,
-      databaseShareBytes: databaseShare,
-      highWaterBytes: high,
-      lowWaterBytes: low,
-    },
+    limits: () => limitsFor(size().walBytes),
     size,
     sweep(now = epochNow()) {
       if (closing) return Promise.reject(new Error('the retention sweep is closed'));
