@@ -6,7 +6,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { tempDataDir } from '../../test/harness.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startCheckpointer } from './checkpointer.ts';
-import { createRetention, MIN_FINISHED_AGE_MS, startRetention, walSharePages } from './retention.ts';
+import {
+  createRetention,
+  MIN_FINISHED_AGE_MS,
+  type Retention,
+  SWEEP_CATCH_UP_MS,
+  type SweepReport,
+  startRetention,
+  walSharePages,
+} from './retention.ts';
 import { openDatabase, sqliteTaskStore } from './sqlite.ts';
 import { sqliteDeliveryStore } from './sqliteDeliveries.ts';
 import { sqliteFaultStore } from './sqliteFaults.ts';
@@ -152,6 +160,24 @@ function subscribe(
   }
 }
 
+/**
+ * Sweeps until one stops with no work left (each frees at most half the WAL's share), as the timer
+ * does, the checkpointer's turn between two (here the test's own checkpoint, on this connection):
+ * the last report, with the tasks deleted by all of them and the first one's sizes and limits.
+ */
+async function sweepUntilDone(db: Database.Database, retention: Retention, now = NOW): Promise<SweepReport> {
+  const first = await retention.sweep(now);
+  let last = first;
+  let { tasksByAge, tasksBySize } = first;
+  while (last.more) {
+    db.pragma('wal_checkpoint(PASSIVE)');
+    last = await retention.sweep(now);
+    tasksByAge += last.tasksByAge;
+    tasksBySize += last.tasksBySize;
+  }
+  return { ...last, tasksByAge, tasksBySize, before: first.before, limits: first.limits };
+}
+
 describe('the retention sweep, by age', () => {
   it('deletes tasks that ended before RETENTION_HOURS with every row of theirs, and keeps tasks not ended, ended since, or with deliveries due', async () => {
     const { db, batch, tasks } = open();
@@ -280,7 +306,7 @@ describe('the retention sweep, by size', () => {
     const retention = createRetention(db, { retentionMs: 24 * HOUR_MS, maxDataBytes });
     expect(before.usedBytes / retention.limits().highWaterBytes).toBeCloseTo(1.2);
     cleanups.push(() => retention.close());
-    const report = await retention.sweep(NOW);
+    const report = await sweepUntilDone(db, retention);
 
     const left = db.prepare('SELECT id FROM tasks ORDER BY finished_at').pluck().all() as string[];
     const deleted = ended.filter((id) => !left.includes(id));
@@ -306,18 +332,19 @@ describe('the retention sweep, by size', () => {
       });
     }
     db.pragma('wal_checkpoint(TRUNCATE)');
-    // A burst that grew the WAL to ≈ 1 MB and is gone since (no checkpoint meanwhile).
+    // A burst that grew the WAL to ≈ 1 MB, gone since and checkpointed: the WAL file keeps its size.
     db.pragma('wal_autocheckpoint = 0');
     db.exec('CREATE TABLE burst (x)');
     db.exec('INSERT INTO burst VALUES (zeroblob(1000000))');
     db.exec('DROP TABLE burst');
+    db.pragma('wal_checkpoint(PASSIVE)');
     const retention = createRetention(db, { retentionMs: 24 * HOUR_MS, maxDataBytes });
     cleanups.push(() => retention.close());
     // Against twice the WAL's share alone, the pages in use would be under the mark.
     const { walShareBytes } = retention.limits();
     expect(retention.size().usedBytes).toBeLessThan((maxDataBytes - 2 * walShareBytes) * 0.9);
 
-    const report = await retention.sweep(NOW);
+    const report = await sweepUntilDone(db, retention);
     expect(report.before.walBytes).toBeGreaterThan(1_000_000);
     expect(report.limits.walAllowanceBytes).toBe(report.before.walBytes);
     expect(report.tasksBySize).toBeGreaterThan(0);
@@ -396,6 +423,36 @@ describe('the retention sweep on its timer', () => {
     await vi.advanceTimersByTimeAsync(5_000);
     expect(rowsOf(db, 'task-third').tasks).toBe(1);
   });
+
+  it('sweeps again SWEEP_CATCH_UP_MS after a sweep that stopped at its share of the WAL', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { db, tasks } = open();
+    const longAgo = Date.now() - 48 * HOUR_MS;
+    // A 1 MiB bound: a sweep may free 32 KiB (half the WAL's 64 KiB share); each task holds more.
+    for (const id of ['task-1', 'task-2', 'task-3']) {
+      await writeTask(tasks, id, { createdAt: longAgo, endedAt: longAgo, resultBytes: 16_384 });
+    }
+    const lines = logLines();
+    const retention = startRetention(
+      db,
+      { retentionMs: 24 * HOUR_MS, maxDataBytes: 1_048_576 },
+      lines.logger,
+      60_000,
+    );
+    cleanups.push(() => retention.close());
+    const left = () => db.prepare('SELECT COUNT(*) FROM tasks').pluck().get();
+
+    const first = lines.next('retention sweep');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await first).toMatchObject({ tasksByAge: 1, more: true });
+    expect(left()).toBe(2);
+    const second = lines.next('retention sweep');
+    await vi.advanceTimersByTimeAsync(SWEEP_CATCH_UP_MS - 1);
+    expect(left()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await second).toMatchObject({ tasksByAge: 1, more: true });
+    expect(left()).toBe(1);
+  });
 });
 
 describe('the size bound through a soak of tasks', () => {
@@ -420,7 +477,8 @@ describe('the size bound through a soak of tasks', () => {
     // Each round is one sweep interval (5 s of server time): 8 tasks of 20 steps and a 4 KiB result
     // (≈ 12 KB of file each, ≈ 100 KB a round), then the sweep. In 5 s the worker checkpoints twenty
     // times: a round waits until it has copied the whole WAL once (the writes here come far faster
-    // than a hall's, and its fsyncs compete for 2 cores). 400 rounds write ≈ 40 MB, ten times the bound.
+    // than a hall's, and its fsyncs compete for 2 cores), and so does a catch-up sweep (a sweep frees
+    // at most half the WAL's share, 128 KiB here). 400 rounds write ≈ 40 MB, ten times the bound.
     const rounds = 400;
     const perRound = 8;
     let largestDisk = 0;
@@ -449,10 +507,15 @@ describe('the size bound through a soak of tasks', () => {
       written += perRound;
       await checkpointer.caughtUp();
       sample();
-      const report = await retention.sweep(now);
-      deleted += report.tasksBySize + report.tasksByAge;
-      longestBatchMs = Math.max(longestBatchMs, report.longestBatchMs);
-      sample();
+      // The sweep, and its catch-up sweeps once the checkpointer has copied what each wrote.
+      for (let more = true; more; ) {
+        const report = await retention.sweep(now);
+        deleted += report.tasksBySize + report.tasksByAge;
+        longestBatchMs = Math.max(longestBatchMs, report.longestBatchMs);
+        sample();
+        more = report.more;
+        if (more) await checkpointer.caughtUp();
+      }
     }
 
     expect(deleted).toBeGreaterThan(written * 0.8);

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
-import { FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.ts';
+import { CHECKPOINT_INTERVAL_MS, FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.ts';
 import { IDEMPOTENCY_TTL_MS } from './sqliteIdempotency.ts';
 
 /**
@@ -29,12 +29,20 @@ import { IDEMPOTENCY_TTL_MS } from './sqliteIdempotency.ts';
  * that does it for 40–70 ms (it waits for the pages' writeback). openDatabase empties it at start.
  *
  * It deletes in small transactions, each stopped after SWEEP_BATCH_BUDGET_MS, and yields to the
- * event loop between them, so that requests and task events are never held for long.
+ * event loop between them, so that requests and task events are never held for long. Every page a
+ * delete frees passes through the WAL (SQLite wrote about one frame per freed page, measured), so one
+ * sweep frees at most half the WAL's share and leaves the rest to another sweep SWEEP_CATCH_UP_MS
+ * later, once the checkpointer has copied those frames: a sweep through a large backlog (the first
+ * after an upgrade) would otherwise fill the WAL past its share, where the writer checkpoints on the
+ * event loop (≈ 40 ms for 16 MiB) and the WAL file keeps that size.
  */
 
 /** How often the sweep runs (and once at start). At the hall's load (≈ 4 000 events a second, ≈ 1 MB
  *  of file a second) the file grows by ≈ 5 MB between two sweeps: far less than the headroom below. */
 export const SWEEP_INTERVAL_MS = 5_000;
+/** The next sweep after one that stopped with work left: two of the checkpointer's intervals, so that
+ *  it has copied what the last one wrote to the WAL. */
+export const SWEEP_CATCH_UP_MS = 2 * CHECKPOINT_INTERVAL_MS;
 /** The size bound is enforced past this fraction of the database's share of MAX_DATA_BYTES (the
  *  bound less what is kept for the WAL), leaving the rest for what is written between two sweeps… */
 export const SWEEP_HIGH_WATER = 0.9;
@@ -86,6 +94,9 @@ export interface SweepReport {
   after: StorageSize;
   /** Still past the high-water mark with nothing left it may delete (tasks running, deliveries due). */
   overBound: boolean;
+  /** Stopped at its share of the WAL with work perhaps left: the next sweep comes SWEEP_CATCH_UP_MS
+   *  later. */
+  more: boolean;
   limits: RetentionLimits;
 }
 
@@ -208,6 +219,9 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
 
   let closing = false;
   let running: Promise<SweepReport> | undefined;
+  /** Past the high-water mark and not yet back under the low one: a sweep stopped at its WAL budget
+   *  leaves the rest to the next. */
+  let draining = false;
 
   async function sweepOnce(now: number): Promise<SweepReport> {
     const before = size();
@@ -224,8 +238,13 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
       before,
       after: before,
       overBound: false,
+      more: false,
       limits,
     };
+    // What this sweep may send through the WAL: the pages its deletes free and its vacuum moves.
+    const walBudget = walShareBytes / 2;
+    const spent = () => before.usedBytes - usedBytes() + report.vacuumedPages * before.pageSize;
+    const withinBudget = () => spent() < walBudget;
     /** Runs one transaction, timed, then lets the event loop turn. */
     const timed = async <T>(batch: () => T): Promise<T> => {
       const started = performance.now();
@@ -255,7 +274,7 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
 
     // By age.
     const cutoff = now - settings.retentionMs;
-    report.tasksByAge = await deleteEndedBefore(cutoff, () => true);
+    report.tasksByAge = await deleteEndedBefore(cutoff, withinBudget);
     report.faults = await deleteRows(deleteFaults, cutoff);
     // A key is useless past its TTL whatever the retention (the store would not replay it).
     report.idempotencyKeys = await deleteRows(
@@ -266,12 +285,14 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
 
     // By size: the oldest ended tasks, checked after each, until the pages in use are back under the
     // low-water mark.
-    if (usedBytes() > limits.highWaterBytes) {
+    if (draining || usedBytes() > limits.highWaterBytes) {
       report.tasksBySize = await deleteEndedBefore(
         now - MIN_FINISHED_AGE_MS,
-        () => usedBytes() > limits.lowWaterBytes,
+        () => usedBytes() > limits.lowWaterBytes && withinBudget(),
       );
-      report.overBound = usedBytes() > limits.highWaterBytes;
+      // Stopped short of the low-water mark with budget left: nothing more may be deleted now.
+      draining = usedBytes() > limits.lowWaterBytes && !withinBudget();
+      report.overBound = usedBytes() > limits.highWaterBytes && withinBudget();
     }
 
     // The file itself past the database's share (an older release's, a lowered bound, a WAL grown
@@ -282,7 +303,8 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
     const afterDeletes = size();
     if (afterDeletes.fileBytes > limits.databaseShareBytes) {
       const over = afterDeletes.fileBytes - limits.highWaterBytes;
-      let pages = Math.min(afterDeletes.freePages, Math.ceil(over / afterDeletes.pageSize));
+      const budget = Math.max(0, Math.floor((walBudget - spent()) / afterDeletes.pageSize));
+      let pages = Math.min(afterDeletes.freePages, Math.ceil(over / afterDeletes.pageSize), budget);
       while (!closing && pages > 0) {
         const batch = Math.min(pages, VACUUM_PAGES_PER_BATCH);
         await timed(() => db.pragma(`incremental_vacuum(${batch})`));
@@ -290,6 +312,7 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
         pages -= batch;
       }
     }
+    report.more = !withinBudget();
     report.after = size();
     return report;
   }
@@ -313,7 +336,8 @@ export function createRetention(db: Database.Database, settings: RetentionSettin
 }
 
 /**
- * Runs the sweep at start and every `intervalMs` (unref'd: it never keeps the process alive), and
+ * Runs the sweep at start and `intervalMs` after each (SWEEP_CATCH_UP_MS after one that stopped with
+ * work left), on an unref'd timer that never keeps the process alive, and
  * logs what it did: a debug line for the routine, info when the size bound deleted tasks younger
  * than the retention, a warning when the bound cannot be kept (and info when it is again).
  */
@@ -337,6 +361,8 @@ export function startRetention(
       report.orphanSubscribers;
     if (report.tasksBySize > 0) log.info(report, 'the size bound deleted the oldest finished tasks');
     else if (deleted > 0 || report.vacuumedPages > 0) log.debug(report, 'retention sweep');
+    // Stopped with work left: whether it is over the bound is the next sweep's to say.
+    if (report.more) return;
     if (report.overBound && !wasOver) {
       log.warn(
         { ...report.after, maxDataBytes: settings.maxDataBytes },
@@ -345,22 +371,24 @@ export function startRetention(
     } else if (!report.overBound && wasOver) log.info(report.after, 'the data is under MAX_DATA_BYTES again');
     wasOver = report.overBound;
   };
-  let sweeping = false;
-  const run = () => {
-    // A sweep still running when the next is due (a large backlog) is left to finish.
-    if (sweeping) return;
-    sweeping = true;
-    retention
-      .sweep()
-      .then(logReport, (error: unknown) => {
-        if (!stopped) log.error({ err: error }, 'retention sweep failed; trying again at the next interval');
-      })
-      .finally(() => {
-        sweeping = false;
-      });
+  let timer: NodeJS.Timeout | undefined;
+  const next = (delayMs: number) => {
+    if (!stopped) timer = setTimeout(run, delayMs).unref();
   };
-  const first = setTimeout(run, 0).unref();
-  const timer = setInterval(run, intervalMs).unref();
+  function run(): void {
+    retention.sweep().then(
+      (report) => {
+        // Scheduled before the report is logged: whoever reads the log (a test) finds it set.
+        next(report.more ? SWEEP_CATCH_UP_MS : intervalMs);
+        logReport(report);
+      },
+      (error: unknown) => {
+        next(intervalMs);
+        if (!stopped) log.error({ err: error }, 'retention sweep failed; trying again at the next interval');
+      },
+    );
+  }
+  next(0);
 
   return {
     limits: retention.limits,
@@ -368,8 +396,7 @@ export function startRetention(
     size: retention.size,
     async close() {
       stopped = true;
-      clearTimeout(first);
-      clearInterval(timer);
+      clearTimeout(timer);
       await retention.close();
     },
   };
