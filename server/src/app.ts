@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -25,6 +25,7 @@ import { type Boards, createBoards, type RoomDirectory } from './board/index.ts'
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
+import { createExpressHttpServer } from './http/expressServer.ts';
 import { lanUrls } from './http/lanUrls.ts';
 import {
   apiNotFound,
@@ -212,6 +213,7 @@ export async function createServer(
     builtInReceiverUrl: () => receiver.urls()?.webhookUrl,
     onAttemptSocket: accounting ? (taskId, socket) => wire.trackOutgoing(taskId, socket) : undefined,
     attemptConnection: network.attemptConnection,
+    runOfTask: (taskId) => faultStore.runOfTask(taskId),
   });
 
   const app = express();
@@ -320,7 +322,7 @@ export async function createServer(
 
   app.use(pageNotFound, pageErrorHandler(logger));
 
-  const httpServer = createHttpServer(app);
+  const httpServer = createExpressHttpServer(app);
   const io: LabServer = new Server(httpServer, {
     serveClient: false,
     // Before any handshake, polling or WebSocket, on every namespace (/, /room, /board): a page on
@@ -419,10 +421,20 @@ export interface Listening {
   receiverPort: number;
 }
 
+/**
+ * Connections the kernel may hold accepted but not yet taken by the event loop. A hall's "Start for
+ * everyone" opens about five connections per phone within a second (its HTTP lanes and its socket):
+ * with Node's default of 511, at 200 phones the accept queue overflowed (72–375 `ListenOverflows` per
+ * start in the capacity benchmark) and each SYN it dropped was sent again only 1 s, then 3 s later,
+ * which made `POST /api/tasks` p99 seconds long while the server was idle again within one. A queue
+ * this long holds the burst instead; the kernel caps it at `net.core.somaxconn` (4096 on Linux ≥ 5.4).
+ */
+const LISTEN_BACKLOG = 4096;
+
 function listenOne(server: HttpServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

@@ -58,6 +58,10 @@ export const Config = z.object({
   WEBHOOK_SCHEDULE_SCALE: z.coerce.number().pipe(z.number().min(0).max(1)).default(0.01),
   /** How long one delivery attempt may take before it counts as failed. */
   WEBHOOK_ATTEMPT_TIMEOUT_MS: positiveMs(60_000).default(5_000),
+  /** Delivery attempts one run may have in flight at once, of the dispatcher's 8 in all (shared
+   *  between devices, then runs: docs/security.md, "Limits"). A race's webhook lane is one task,
+   *  one attempt at a time; a run's backlog of receivers that never answer holds only this many. */
+  WEBHOOK_MAX_IN_FLIGHT_PER_RUN: z.coerce.number().pipe(z.int().min(1).max(1_000)).default(2),
   /** `off` leaves the server's own measurement out: no wire ledger on the sockets and no lane tags
    *  read (`/api/wire` knows no run), no `x-request-bytes` header, no `connection:wire` report on a
    *  websocket, no `wire` message opening an event stream or a relay, no `transport_lab_wire_*`
@@ -77,6 +81,10 @@ export const Config = z.object({
    *  prints it in the presenter's link (`/?operator=<token>`); a server started otherwise without
    *  one accepts this machine only. ≥ 32 characters; keep it out of shared files. */
   OPERATOR_TOKEN: OperatorToken.optional(),
+  /** Crashes after which `npm start`'s supervisor (main.ts) starts the server again, at most, in any
+   *  minute; one more and it gives up with exit code 1. A server that crashes at once would otherwise
+   *  be started forever. The restart-server fault is not counted; 0 restarts only for it. */
+  SUPERVISOR_MAX_RESTARTS_PER_MINUTE: z.coerce.number().pipe(z.int().min(0).max(1_000)).default(5),
   /** Most people one room holds at once, presenter included; one more join answers ROOM_FULL. */
   ROOM_MAX_PARTICIPANTS: z.coerce
     .number()

@@ -2,15 +2,17 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateOperatorToken } from './access/index.ts';
-import { repoRoot } from './config.ts';
-import { RESTART_EXIT_CODE, type SupervisorMessage } from './supervisor.ts';
+import { ConfigError, loadConfig, repoRoot } from './config.ts';
+import { createRestartPolicy, type SupervisorMessage } from './supervisor.ts';
 
 /**
  * Entry point (`npm start`): a tiny supervisor. It runs the server (`serve.ts`) in a child process
- * with the same node and tsx arguments, and starts it again when it exits with RESTART_EXIT_CODE
- * (the restart-server fault), on the ports the first one listened on. SIGINT and SIGTERM are passed
- * on; any other exit of the server ends this process with the same code, or of the same signal.
- * The server's own output (the "listening on" lines) goes straight to this process's stdout.
+ * with the same node and tsx arguments, and starts it again, on the ports the first one listened on,
+ * when it exits with RESTART_EXIT_CODE (the restart-server fault) or crashes after listening (at most
+ * SUPERVISOR_MAX_RESTARTS_PER_MINUTE times a minute; past it, it gives up with code 1): see
+ * supervisor.ts. SIGINT and SIGTERM are passed on; a clean exit, or any exit while stopping, ends
+ * this process with the same code, or of the same signal. The server's own output (the "listening
+ * on" lines) goes straight to this process's stdout.
  */
 const serverEntry = fileURLToPath(new URL('./serve.ts', import.meta.url));
 
@@ -23,6 +25,16 @@ const envFile = `${repoRoot}/.env`;
 if (existsSync(envFile)) process.loadEnvFile(envFile);
 const env = { ...process.env };
 if (!env.OPERATOR_TOKEN) env.OPERATOR_TOKEN = generateOperatorToken();
+// Every setting is checked here first, so that a wrong one is reported once, before any server starts.
+let maxRestartsPerMinute: number;
+try {
+  maxRestartsPerMinute = loadConfig(env).SUPERVISOR_MAX_RESTARTS_PER_MINUTE;
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+const policy = createRestartPolicy({ maxRestartsPerMinute });
 
 function start(): void {
   const started = fork(serverEntry, process.argv.slice(2), {
@@ -31,8 +43,10 @@ function start(): void {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   });
   child = started;
+  let listened = false;
   started.on('message', (message: SupervisorMessage) => {
     if (message?.type !== 'listening') return;
+    listened = true;
     env.PORT = String(message.port);
     env.RECEIVER_PORT = String(message.receiverPort);
   });
@@ -41,19 +55,28 @@ function start(): void {
     process.exit(1);
   });
   started.on('exit', (code, signal) => {
-    if (code === RESTART_EXIT_CODE) {
-      if (stopping) process.exit(0); // asked to stop meanwhile: the restart was the last of it
-      console.log('Transport Lab restarting (restart-server fault)…');
-      start();
-      return;
+    const decision = policy.decide({
+      pid: started.pid,
+      code,
+      signal,
+      listened,
+      stopping: stopping !== undefined,
+    });
+    switch (decision.action) {
+      case 'restart':
+        console.log(`Transport Lab restarting (${decision.reason})…`);
+        start();
+        return;
+      case 'exit':
+        if (decision.reason) console.error(`transport-lab: ${decision.reason}.`);
+        process.exit(decision.code);
+        return;
+      case 'die':
+        if (decision.reason) console.error(`transport-lab: ${decision.reason}.`);
+        // Die of the same signal, so that whoever started us sees the true cause (exit status 128 + n).
+        process.removeAllListeners(decision.signal);
+        process.kill(process.pid, decision.signal);
     }
-    if (signal) {
-      // Die of the same signal, so that whoever started us sees the true cause (exit status 128 + n).
-      process.removeAllListeners(signal);
-      process.kill(process.pid, signal);
-      return;
-    }
-    process.exit(code ?? 1);
   });
 }
 

@@ -63,6 +63,17 @@ async function serve(): Promise<void> {
     host: config.HOST,
     warm: true,
   });
+  // Before the "listening" lines, too: a test that sent SIGINT as soon as it read them killed this
+  // process outright half the time (no listener yet), instead of shutting it down.
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  // The supervisor is gone (killed outright): end at once, as a crash would, rather than live on
+  // unsupervised beside the next server on the same data.
+  if (supervised) process.on('disconnect', () => process.exit(1));
+  // The supervisor starts the next process on these ports (PORT=0 would pick new ones, and the
+  // page and every lane's reconnection would knock at the old ones), and from now on starts it again
+  // after a crash. Told before the lines below: whoever reads them may kill this process at once.
+  if (supervised) process.send?.({ type: 'listening', port, receiverPort } satisfies SupervisorMessage);
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info({ port, host: config.HOST, dataDir: config.DATA_DIR }, 'listening');
   // A plain line a person (and the tests that spawn this process) can read.
@@ -74,15 +85,6 @@ async function serve(): Promise<void> {
   const receiver = app.receiver.urls();
   logger.info({ ...receiver, receiverPort }, 'webhook receiver listening');
   console.log(`Built-in webhook receiver ("your backend") at ${receiver?.webhookUrl ?? 'nowhere'}`);
-  // The supervisor starts the next process on these ports (PORT=0 would pick new ones, and the
-  // page and every lane's reconnection would knock at the old ones).
-  if (supervised) process.send?.({ type: 'listening', port, receiverPort } satisfies SupervisorMessage);
-
-  process.on('SIGINT', () => shutdown('SIGINT', 0));
-  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
-  // The supervisor is gone (killed outright): end at once, as a crash would, rather than live on
-  // unsupervised beside the next server on the same data.
-  if (supervised) process.on('disconnect', () => process.exit(1));
 }
 
 serve().catch((error) => {

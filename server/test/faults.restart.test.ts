@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { FAULT_PATHS, FaultsResponse, type LabTag, type TaskSpec } from '@transport-lab/shared';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,54 +15,8 @@ import {
   webhookLane,
   websocketLane,
 } from './faultsLanes.ts';
-import { killed, streamBreaches, tempDataDir } from './harness.ts';
+import { killed, spawnSupervisor, streamBreaches, tempDataDir } from './harness.ts';
 import { newRunId, until } from './wireHarness.ts';
-
-const serverDir = join(import.meta.dirname, '..');
-
-/** `npm start`'s entry point, main.ts (the supervisor), in a child process; each "listening on" line it prints is queued. */
-function supervised(dataDir: string) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: serverDir,
-    env: {
-      ...process.env,
-      PORT: '0',
-      RECEIVER_PORT: '0',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      STATIC_DIR: join(dataDir, 'no-client'),
-      WEBHOOK_SCHEDULE_SCALE: '0.0005',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  const urls: string[] = [];
-  const waiters: Array<() => void> = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-    const app = /listening on (http:\/\/\S+)/.exec(line);
-    const receiver = /"your backend"\) at (http:\/\/[^/\s]+)/.exec(line);
-    if (app?.[1]) urls.push(app[1].replace('localhost', '127.0.0.1'));
-    if (receiver?.[1]) urls.push(receiver[1]);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  /** The n-th start's app and receiver origins (1-based), once printed. */
-  const started = (n: number) =>
-    new Promise<{ baseUrl: string; receiverOrigin: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`start ${n}: no listening lines\n${stderr}`)), 30_000);
-      const check = () => {
-        const [baseUrl, receiverOrigin] = urls.slice((n - 1) * 2, n * 2);
-        if (baseUrl && receiverOrigin) {
-          clearTimeout(timer);
-          resolve({ baseUrl, receiverOrigin });
-        } else waiters.push(check);
-      };
-      check();
-    });
-  return { child, started };
-}
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -77,7 +29,7 @@ describe('restart-server under the supervisor (main.ts)', () => {
   }, async () => {
     const dataDir = tempDataDir();
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const server = supervised(dataDir);
+    const server = spawnSupervisor(dataDir, { WEBHOOK_SCHEDULE_SCALE: '0.0005' });
     cleanups.push(() => killed(server.child));
     const { baseUrl, receiverOrigin } = await server.started(1);
 
@@ -150,8 +102,7 @@ describe('restart-server under the supervisor (main.ts)', () => {
     expect(listed.faults).toEqual([record]);
 
     // SIGTERM reaches the server through the supervisor, which exits as the server did.
-    const exit = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
     server.child.kill('SIGTERM');
-    expect(await exit).toBe(0);
+    expect(await server.ended).toEqual({ code: 0, signal: null });
   });
 });

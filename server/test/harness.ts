@@ -145,8 +145,20 @@ export function streamBreaches(events: TaskEvent[], steps: number): string[] {
   return breaches;
 }
 
-/** The real entry point in a child process, so that it can be killed like a crashing server. */
-export async function spawnServer(dataDir: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+/** `npm start`'s entry point, main.ts (the supervisor), in a child process. */
+export interface Supervised {
+  child: ChildProcess;
+  /** The n-th start's app and receiver origins (1-based), once printed; rejects if the supervisor
+   *  exits first, or after 30 s. */
+  started(n: number): Promise<{ baseUrl: string; receiverOrigin: string }>;
+  /** How the supervisor ended, once it has. */
+  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** What it has printed so far. */
+  stdout(): string;
+  stderr(): string;
+}
+
+export function spawnSupervisor(dataDir: string, env: Record<string, string> = {}): Supervised {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: serverDir,
     env: {
@@ -156,24 +168,66 @@ export async function spawnServer(dataDir: string): Promise<{ child: ChildProces
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       STATIC_DIR: join(dataDir, 'no-client'),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr += String(chunk);
   });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match?.[1]) resolve(match[1].replace('localhost', '127.0.0.1'));
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`server exited with ${code} before listening:\n${stderr}`)),
-    );
+  const urls: string[] = [];
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+    stdout += `${line}\n`;
+    const app = /listening on (http:\/\/\S+)/.exec(line);
+    const receiver = /"your backend"\) at (http:\/\/[^/\s]+)/.exec(line);
+    if (app?.[1]) urls.push(app[1].replace('localhost', '127.0.0.1'));
+    if (receiver?.[1]) urls.push(receiver[1]);
+    wake();
   });
-  return { child, baseUrl };
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      resolve({ code, signal });
+      wake();
+    }),
+  );
+  const started = (n: number) =>
+    new Promise<{ baseUrl: string; receiverOrigin: string }>((resolve, reject) => {
+      const done = () => {
+        waiters.delete(check);
+        clearTimeout(timer);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`start ${n}: no listening lines within 30 s\n${stdout}${stderr}`));
+      }, 30_000);
+      const check = () => {
+        const [baseUrl, receiverOrigin] = urls.slice((n - 1) * 2, n * 2);
+        if (baseUrl && receiverOrigin) {
+          done();
+          resolve({ baseUrl, receiverOrigin });
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          done();
+          const how = child.signalCode ?? child.exitCode;
+          reject(new Error(`start ${n}: the supervisor ended (${how}) before listening\n${stdout}${stderr}`));
+        }
+      };
+      waiters.add(check);
+      check();
+    });
+  return { child, started, ended, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** The real entry point in a child process, so that it can be killed like a crashing server. */
+export async function spawnServer(dataDir: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const supervised = spawnSupervisor(dataDir);
+  const { baseUrl } = await supervised.started(1);
+  return { child: supervised.child, baseUrl };
 }
 
 export function killed(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -118,7 +118,9 @@ describe('a server past MAX_RUNNING_TASKS', () => {
   it('refuses a new task on every lane with 503 + Retry-After (socket: UNAVAILABLE) while the running ones finish with every event', async () => {
     const { app, baseUrl } = await server({ MAX_RUNNING_TASKS: '2' });
     const { socket, seen } = await client(baseUrl);
-    const spec: TaskSpec = { durationMs: 600, steps: 6 };
+    // Long enough that both are still running through the refusals below on a loaded 2-core
+    // machine (at 600 ms they sometimes ended first, and the third task was rightly accepted).
+    const spec: TaskSpec = { durationMs: 3_000, steps: 6 };
 
     const onSocket = await startOnSocket(socket, spec);
     const created = await createTask(baseUrl, { spec });

@@ -1,19 +1,16 @@
 import type { LookupAddress } from 'node:dns';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_PATHS, ErrorEnvelope } from '@transport-lab/shared';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/observability/logger.ts';
-import { openSqliteDatabase, SQLITE_FILE_NAME, sqliteTaskStore } from '../src/store/sqlite.ts';
-import { TaskEngine } from '../src/tasks/engine.ts';
+import { SQLITE_FILE_NAME } from '../src/store/sqlite.ts';
 import { createWebhooks } from '../src/webhooks/dispatcher.ts';
 import { sendOnce } from '../src/webhooks/send.ts';
 import { forbiddenRange, UrlGuard } from '../src/webhooks/ssrf.ts';
-import { startTestServer, type TestServer, tempDataDir } from './harness.ts';
+import { startTestServer, type TestServer } from './harness.ts';
 import { createTask } from './httpClients.ts';
-import { deliveriesUntil, startTestReceiver, type TestReceiver } from './webhooksHarness.ts';
+import { deliveriesUntil, engineAlone, startTestReceiver, type TestReceiver } from './webhooksHarness.ts';
 
 describe('forbiddenRange', () => {
   it.each([
@@ -179,13 +176,7 @@ describe('the connect-time check', () => {
   it('catches DNS rebinding: public when subscribing, loopback when connecting, and never connects', async () => {
     const sink = await startTestReceiver();
     cleanups.push(() => sink.close());
-    const dataDir = tempDataDir();
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const db = openSqliteDatabase(dataDir);
-    cleanups.push(() => void db.close());
-    const logger = createLogger('silent');
-    const engine = new TaskEngine({ store: sqliteTaskStore(db), logger });
-    cleanups.push(() => engine.stop());
+    const { db, engine, logger } = engineAlone(cleanups);
     const answers: LookupAddress[][] = [[{ address: '93.184.216.34', family: 4 }]];
     const lookups: string[] = [];
     const webhooks = createWebhooks({

@@ -10,14 +10,12 @@ import {
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/observability/logger.ts';
-import { openSqliteDatabase, sqliteTaskStore } from '../src/store/sqlite.ts';
-import { TaskEngine } from '../src/tasks/engine.ts';
 import { createWebhooks, generateSecret } from '../src/webhooks/dispatcher.ts';
 import { startTestServer, type TestServer, tempDataDir } from './harness.ts';
 import { createTask } from './httpClients.ts';
 import {
   deliveriesUntil,
+  engineAlone,
   getDeliveries,
   nonePending,
   processedTerminal,
@@ -327,13 +325,7 @@ describe('a restart with deliveries to the built-in receiver pending', () => {
 describe('a crash between storing an event and queueing its delivery', () => {
   it('is repaired at the next start: the events missing from the queue are read from the task log', async () => {
     const backend = await receiver();
-    const dataDir = tempDataDir();
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const db = openSqliteDatabase(dataDir);
-    cleanups.push(() => void db.close());
-    const logger = createLogger('silent');
-    const engine = new TaskEngine({ store: sqliteTaskStore(db), logger });
-    cleanups.push(() => engine.stop());
+    const { db, engine, logger } = engineAlone(cleanups);
     const config = loadConfig({
       WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${backend.port}`,
       WEBHOOK_SCHEDULE_SCALE: '0',

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -9,12 +10,19 @@ import {
   WEBHOOK_HEADERS,
   WebhookPayload,
 } from '@transport-lab/shared';
+import type Database from 'better-sqlite3';
 import { createParser } from 'eventsource-parser';
+import { createLogger, type Logger } from '../src/observability/logger.ts';
+import { openSqliteDatabase, sqliteTaskStore } from '../src/store/sqlite.ts';
+import { TaskEngine } from '../src/tasks/engine.ts';
+import { tempDataDir } from './harness.ts';
 
 /** One request a test receiver got. `at` and `answeredAt` are performance.now(), this process. */
 export interface Arrival {
   at: number;
   answeredAt?: number;
+  /** When its connection's answer closed: answered, or cut by the sender (an attempt's timeout). */
+  endedAt?: number;
   headers: IncomingHttpHeaders;
   body: string;
   webhookId: string;
@@ -22,11 +30,14 @@ export interface Arrival {
   status?: number;
 }
 
-/** What a test receiver answers the nth request (0-based): a status and headers, or nothing. */
-export type Respond = (
-  index: number,
-  arrival: Arrival,
-) => { status: number; headers?: Record<string, string> } | 'hang';
+export interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+}
+
+/** What a test receiver answers the nth request (0-based): a status and headers, the same once a
+ *  promise settles (held until then), or nothing. */
+export type Respond = (index: number, arrival: Arrival) => Answer | Promise<Answer> | 'hang';
 
 export interface TestReceiver {
   url: string;
@@ -34,7 +45,7 @@ export interface TestReceiver {
   arrivals: Arrival[];
   /** Deliveries it accepted (2xx) and processed, once per webhook-id: what "your backend" did. */
   processed: WebhookPayload[];
-  /** Resolves once `predicate` holds, checked at each answered request; rejects after `timeoutMs`. */
+  /** Resolves once `predicate` holds, checked at each arrival and each answer; rejects after `timeoutMs`. */
   until(predicate: (receiver: TestReceiver) => boolean, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -89,25 +100,37 @@ export async function startTestReceiver(respond: Respond = () => ({ status: 200 
         seq: payload.success ? payload.data.data.seq : -1,
       };
       const index = receiver.arrivals.push(arrival) - 1;
+      res.on('close', () => {
+        arrival.endedAt = performance.now();
+      });
+      for (const watcher of [...watchers]) watcher();
+      const reply = (answer: Answer) => {
+        arrival.status = answer.status;
+        if (
+          answer.status >= 200 &&
+          answer.status < 300 &&
+          payload.success &&
+          !processedIds.has(arrival.webhookId)
+        ) {
+          processedIds.add(arrival.webhookId);
+          receiver.processed.push(payload.data);
+        }
+        res.writeHead(answer.status, answer.headers ?? {});
+        res.end();
+        arrival.answeredAt = performance.now();
+        for (const watcher of [...watchers]) watcher();
+      };
       const answer = respond(index, arrival);
       if (answer === 'hang') {
         hanging.add(res);
-        return;
-      }
-      arrival.status = answer.status;
-      if (
-        answer.status >= 200 &&
-        answer.status < 300 &&
-        payload.success &&
-        !processedIds.has(arrival.webhookId)
-      ) {
-        processedIds.add(arrival.webhookId);
-        receiver.processed.push(payload.data);
-      }
-      res.writeHead(answer.status, answer.headers ?? {});
-      res.end();
-      arrival.answeredAt = performance.now();
-      for (const watcher of [...watchers]) watcher();
+      } else if (answer instanceof Promise) {
+        // Held until the test lets it go; the dispatcher's attempt stays in flight meanwhile.
+        hanging.add(res);
+        void answer.then((held) => {
+          hanging.delete(res);
+          if (!res.destroyed) reply(held);
+        });
+      } else reply(answer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -198,4 +221,24 @@ export async function readRelay(
     clearTimeout(timer);
   }
   return out;
+}
+
+/**
+ * A task engine on its own SQLite file and no server, for a test that builds the dispatcher itself
+ * (createWebhooks with its injectable options). `cleanups` gets what undoes it, in order to run
+ * reversed.
+ */
+export function engineAlone(cleanups: Array<() => Promise<void> | void>): {
+  db: Database.Database;
+  engine: TaskEngine;
+  logger: Logger;
+} {
+  const dataDir = tempDataDir();
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const db = openSqliteDatabase(dataDir);
+  cleanups.push(() => void db.close());
+  const logger = createLogger('silent');
+  const engine = new TaskEngine({ store: sqliteTaskStore(db), logger });
+  cleanups.push(() => engine.stop());
+  return { db, engine, logger };
 }

@@ -281,7 +281,7 @@ wss.on('connection', (socket) => {
   });
 });
 
-server.listen(0, '127.0.0.1', () => {
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   console.log(`listening ${(server.address() as AddressInfo).port}`);
 });
 

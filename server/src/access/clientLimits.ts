@@ -4,9 +4,9 @@ import {
   type ClientLimitReason,
   type TaskSpec,
 } from '@transport-lab/shared';
-import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
+import { normalizedAddress } from './addresses.ts';
 import { forwardedFor, isLocal, isLoopbackAddress, type Peer } from './operator.ts';
 
 /**
@@ -94,18 +94,13 @@ export function clientLimitError(reason: ClientLimitReason, limit: number, retry
   );
 }
 
-/** One spelling per address: a dual-stack socket sees an IPv4 peer as ::ffff:a.b.c.d. */
-function normalized(address: string): string {
-  return ipaddr.isValid(address) ? ipaddr.process(address).toString() : address;
-}
-
 export function clientOf(peer: Peer): string | undefined {
   if (isLocal(peer)) return undefined;
   // From a local proxy, the client it forwards for (the first address it names); from anywhere
   // else, the TCP peer, whatever the headers say.
   const forwarded = isLoopbackAddress(peer.address) ? forwardedFor(peer.headers) : [];
   const address = forwarded.find((entry) => !isLoopbackAddress(entry)) ?? peer.address;
-  return normalized(address ?? 'unknown');
+  return normalizedAddress(address ?? 'unknown');
 }
 
 /** A per-minute budget of rate-limiter-flexible's memory store, keyed by client. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import ipaddr from 'ipaddr.js';
 import { tagOf } from '../observability/wireLedger.ts';
+import { normalizedAddress } from './addresses.ts';
 import { forwardedFor, isLoopbackAddress } from './operator.ts';
 
 /**
@@ -18,7 +18,6 @@ export function clientScope(req: IncomingMessage): string {
   const forwarded = isLoopbackAddress(address) ? forwardedFor(req.headers) : [];
   if (forwarded.length > 0) return `forwarded:${forwarded.join(',')}`;
   // One spelling per peer: a dual-stack socket sees an IPv4 peer as ::ffff:a.b.c.d.
-  const peer =
-    address !== undefined && ipaddr.isValid(address) ? ipaddr.process(address).toString() : address;
+  const peer = address !== undefined ? normalizedAddress(address) : address;
   return `address:${peer ?? 'unknown'}`;
 }

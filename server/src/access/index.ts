@@ -2,6 +2,7 @@ export {
   type ClientLimitSettings,
   type ClientLimits,
   clientLimitError,
+  clientOf,
   createClientLimits,
 } from './clientLimits.ts';
 export {

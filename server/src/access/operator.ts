@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { OperatorToken } from '@transport-lab/shared';
-import ipaddr from 'ipaddr.js';
 import { AppError } from '../errors.ts';
+import { isLoopbackAddress } from './addresses.ts';
 
 /** Who sent a request, as far as the server can tell: the TCP peer and the request's headers (an
  *  HTTP request's, or a socket.io connection's handshake). */
@@ -17,15 +17,10 @@ export const peerOf = (req: IncomingMessage): Peer => ({
 });
 
 /** 256 random bits, base64url (43 characters): what `npm start` prints when OPERATOR_TOKEN is unset. */
+export { isLoopbackAddress };
+
 export function generateOperatorToken(): OperatorToken {
   return randomBytes(32).toString('base64url');
-}
-
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined || !ipaddr.isValid(address)) return false;
-  // `process` turns an IPv4-mapped IPv6 address (::ffff:127.0.0.1, how a dual-stack socket sees an
-  // IPv4 peer) into the IPv4 one.
-  return ipaddr.process(address).range() === 'loopback';
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 } from '@transport-lab/shared';
 import type { Request, Router } from 'express';
 import { clientScope } from '../access/clientScope.ts';
-import { type ClientLimits, peerOf } from '../access/index.ts';
+import { type ClientLimits, clientOf, peerOf } from '../access/index.ts';
 import { AppError, parseOrThrow } from '../errors.ts';
 import type { TagTask } from '../observability/wireLedger.ts';
 import type { IdempotencyStore, StoredResponse } from '../store/types.ts';
@@ -102,8 +102,12 @@ export function registerCreateTask({
       tagTask?.(id, req);
       if (body.webhook && !webhooks)
         throw new AppError('UNAVAILABLE', 'Webhooks are not available on this server.');
-      // Subscribed before the task exists, so that even its `queued` event is delivered.
-      const webhook = body.webhook && webhooks ? await webhooks.subscribe(id, body.webhook) : undefined;
+      // Subscribed before the task exists, so that even its `queued` event is delivered. Its
+      // deliveries share the attempts as its device's (this machine is one) and its run's (an
+      // untagged task's: its address's).
+      const owner = { client: clientOf(peerOf(req)) ?? 'this machine', run: scope };
+      const webhook =
+        body.webhook && webhooks ? await webhooks.subscribe(id, body.webhook, owner) : undefined;
       const created = await engine.create(body.spec, id);
 
       const clientGone = new AbortController();

@@ -57,7 +57,7 @@ export function openStores(
     db,
     batch,
     tasks: sqliteTaskStore(db, batch),
-    idempotency: sqliteIdempotencyStore(db),
+    idempotency: sqliteIdempotencyStore(db, batch),
     retention,
     async close() {
       // Before the batch's last flush: a sweep stops between two of its transactions.

@@ -139,7 +139,7 @@ describe('schema migrations', () => {
     expect((await faults.tasksOfRun(RUN)).length).toBe(6);
     // The key is found from its client's scope, the run (access/clientScope.ts), at the time it was
     // fresh: another body is the draft's 422.
-    const keys = sqliteIdempotencyStore(db, () => PREVIOUS_RELEASE.keyAt + 1_000);
+    const keys = sqliteIdempotencyStore(db, batch, () => PREVIOUS_RELEASE.keyAt + 1_000);
     expect(await keys.claim(`run:${RUN}`, PREVIOUS_RELEASE.key, 'another body')).toEqual({
       kind: 'mismatch',
     });

@@ -207,9 +207,11 @@ describe('the retention sweep, by age', () => {
     });
     await faults.add(fault('fault-old', NOW - 2 * day));
     await faults.add(fault('fault-new', NOW - HOUR_MS));
-    const keysAt = (at: number) => sqliteIdempotencyStore(db, () => at);
+    // A claim is written with the turn's batch: flushed here, as the turn's end would.
+    const keysAt = (at: number) => sqliteIdempotencyStore(db, batch, () => at);
     await keysAt(NOW - 2 * day).claim('run_aaaaaaaa', 'key-old', 'f');
     await keysAt(NOW - HOUR_MS).claim('run_aaaaaaaa', 'key-new', 'f');
+    batch.flush();
     // Subscribers whose task never came (its creation failed after the subscribe).
     const deliveries = sqliteDeliveryStore(db);
     const orphan = (taskId: string, createdAt: number) =>
@@ -261,11 +263,12 @@ describe('the retention sweep, by age', () => {
   });
 
   it('keeps Idempotency-Keys no longer than their 24 h, even with a longer retention', async () => {
-    const { db } = open();
+    const { db, batch } = open();
     const claimAt = (at: number, key: string) =>
-      sqliteIdempotencyStore(db, () => at).claim('scope', key, 'f');
+      sqliteIdempotencyStore(db, batch, () => at).claim('scope', key, 'f');
     await claimAt(NOW - 25 * HOUR_MS, 'key-25h');
     await claimAt(NOW - 23 * HOUR_MS, 'key-23h');
+    batch.flush();
     const retention = createRetention(db, { retentionMs: 7 * 24 * HOUR_MS, maxDataBytes: 256 * 1_048_576 });
     cleanups.push(() => retention.close());
     expect((await retention.sweep(NOW)).idempotencyKeys).toBe(1);

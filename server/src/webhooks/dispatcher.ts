@@ -17,12 +17,14 @@ import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type DeliveryRow, type SubscriberRow, sqliteDeliveryStore } from '../store/sqliteDeliveries.ts';
 import type { TaskEngine, Unsubscribe } from '../tasks/engine.ts';
+import { createFairShare, type DeliveryOwner } from './fairShare.ts';
 import { MAX_ATTEMPTS, parseRetryAfterMs, RETRY_AFTER_STATUSES, retryDelayMs } from './retry.ts';
 import { type SendOptions, type SendResult, sendOnce } from './send.ts';
 import { type Resolve, UrlGuard, type WebhookTarget } from './ssrf.ts';
 import type { WebhookService } from './types.ts';
 
-/** Attempts in flight at once, over all tasks (each task has at most one: deliveries go in order). */
+/** Attempts in flight at once, over all tasks (each task has at most one: deliveries go in order);
+ *  shared fairly between devices and runs, each run holding at most WEBHOOK_MAX_IN_FLIGHT_PER_RUN. */
 export const MAX_CONCURRENT_ATTEMPTS = 8;
 
 /** A delivery to the built-in receiver before it listens (at start-up) waits this long, ms, and
@@ -36,7 +38,13 @@ export interface WebhooksDeps {
   /** The database the task store uses (openSqliteDatabase); the webhook tables live beside it. */
   db: Database.Database;
   engine: TaskEngine;
-  config: Pick<Config, 'WEBHOOK_SCHEDULE_SCALE' | 'WEBHOOK_ATTEMPT_TIMEOUT_MS' | 'WEBHOOK_ALLOWED_HOSTS'>;
+  config: Pick<
+    Config,
+    | 'WEBHOOK_SCHEDULE_SCALE'
+    | 'WEBHOOK_ATTEMPT_TIMEOUT_MS'
+    | 'WEBHOOK_ALLOWED_HOSTS'
+    | 'WEBHOOK_MAX_IN_FLIGHT_PER_RUN'
+  >;
   logger: Logger;
   /** Where the built-in receiver listens now, e.g. `http://127.0.0.1:3001/webhooks`; undefined
    *  until it listens. Asked at each subscribe and each attempt, since its port may change. */
@@ -50,6 +58,9 @@ export interface WebhooksDeps {
   resolve?: Resolve;
   /** [0, 1) for the retry jitter (tests may fix it). */
   random?: () => number;
+  /** The run a task was tagged with (task_runs): whose the deliveries left pending by the previous
+   *  process are, since only `subscribe` hears the device and run of a new one. */
+  runOfTask?: (taskId: string) => Promise<string | undefined>;
 }
 
 export interface Webhooks extends WebhookService {
@@ -88,6 +99,17 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
 
   /** Task id → its attempt in flight. One per task keeps its deliveries in seq order. */
   const inFlight = new Map<string, Promise<void>>();
+  /** Who gets the next free attempt (fairShare.ts): a run's backlog never holds every slot. */
+  const fairShare = createFairShare({
+    maxInFlight: MAX_CONCURRENT_ATTEMPTS,
+    maxInFlightPerRun: config.WEBHOOK_MAX_IN_FLIGHT_PER_RUN,
+  });
+  /** Task id → whose its deliveries are, while it may still have some to send. */
+  const owners = new Map<string, DeliveryOwner>();
+  /** A task subscribed without an owner (a test's direct subscribe), or pending from before a restart
+   *  with no run: its own device and run. */
+  const ownerOf = (taskId: string): DeliveryOwner =>
+    owners.get(taskId) ?? { client: `task:${taskId}`, run: `task:${taskId}` };
   const shutdown = new AbortController();
   let closed = false;
   let started = false;
@@ -140,10 +162,24 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       if (closed) return;
       for (const event of events) enqueue(event);
     }
+    await recallOwners(gaps.map((gap) => gap.taskId));
+    if (closed) return;
     started = true;
     schedulePump();
   })();
   ready.catch((error) => log.error({ err: error }, 'could not re-queue deliveries at start-up'));
+
+  /** The owners of the tasks the previous process left deliveries or a subscription to: their run from
+   *  task_runs (the device is not stored: the run stands for it), else each task its own. */
+  async function recallOwners(open: string[]): Promise<void> {
+    const taskIds = new Set([...open, ...store.pendingHeads().map((head) => head.taskId)]);
+    for (const taskId of taskIds) {
+      if (owners.has(taskId)) continue;
+      const runId = await deps.runOfTask?.(taskId);
+      if (runId !== undefined && !owners.has(taskId))
+        owners.set(taskId, { client: `run:${runId}`, run: `run:${runId}` });
+    }
+  }
 
   function schedulePump(): void {
     if (pumpQueued || closed) return;
@@ -154,35 +190,55 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     });
   }
 
-  /** Starts every due head of a task's queue (up to the bound), then sleeps until the next one is due. */
+  /** Starts the due heads of the tasks' queues that the fair share chooses (up to the bounds), then
+   *  sleeps until the next one is due. An attempt's end pumps again. */
   function pump(): void {
     if (closed || !started) return;
     if (timer) clearTimeout(timer);
     timer = undefined;
     const now = epochNow();
     let nextDue = Number.POSITIVE_INFINITY;
-    const heads = store.pendingHeads().sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
+    const due = new Map<string, DeliveryRow>();
+    const heads = store.pendingHeads();
     for (const head of heads) {
       if (inFlight.has(head.taskId)) continue; // its attempt's end pumps again
-      const due = head.nextAttemptAt ?? now;
-      if (due > now) {
-        nextDue = Math.min(nextDue, due);
-        continue;
-      }
-      if (inFlight.size >= MAX_CONCURRENT_ATTEMPTS) return; // an attempt's end pumps again
-      start(head);
+      const dueAt = head.nextAttemptAt ?? now;
+      if (dueAt > now) nextDue = Math.min(nextDue, dueAt);
+      else due.set(head.taskId, head);
     }
+    const chosen = fairShare.choose(
+      [...due.values()].map((head) => ({
+        taskId: head.taskId,
+        due: head.nextAttemptAt ?? now,
+        owner: ownerOf(head.taskId),
+      })),
+    );
+    for (const { taskId, owner } of chosen) {
+      const head = due.get(taskId);
+      if (head) start(head, owner);
+    }
+    forgetOwners(heads);
     if (nextDue !== Number.POSITIVE_INFINITY) {
       timer = setTimeout(pump, Math.min(nextDue - now, MAX_TIMER_MS));
       timer.unref();
     }
   }
 
-  function start(delivery: DeliveryRow): void {
+  /** Owners of tasks that will send nothing more: no listener (their last event is queued), nothing
+   *  pending, nothing in flight. */
+  function forgetOwners(heads: DeliveryRow[]): void {
+    if (owners.size === 0) return;
+    const pending = new Set(heads.map((head) => head.taskId));
+    for (const taskId of owners.keys())
+      if (!listening.has(taskId) && !pending.has(taskId) && !inFlight.has(taskId)) owners.delete(taskId);
+  }
+
+  function start(delivery: DeliveryRow, owner: DeliveryOwner): void {
     const run = attempt(delivery)
       .catch((error) => log.error({ err: error, deliveryId: delivery.id }, 'delivery attempt failed to run'))
       .finally(() => {
         inFlight.delete(delivery.taskId);
+        fairShare.release(owner);
         schedulePump();
       });
     inFlight.set(delivery.taskId, run);
@@ -309,7 +365,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   return {
     ready,
 
-    async subscribe(taskId, webhook): Promise<WebhookSubscription> {
+    async subscribe(taskId, webhook, owner): Promise<WebhookSubscription> {
       if (closed) throw new AppError('UNAVAILABLE', 'The server is shutting down; try again shortly.');
       const target = await guard.check(webhook.url);
       let secret = webhook.secret;
@@ -330,6 +386,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         builtin: target.kind === 'builtin',
         createdAt: epochNow(),
       });
+      if (owner) owners.set(taskId, owner);
       listen(taskId);
       return generated ? { url, secret } : { url };
     },

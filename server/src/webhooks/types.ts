@@ -1,4 +1,5 @@
 import type { DeliveriesResponse, WebhookSubscription } from '@transport-lab/shared';
+import type { DeliveryOwner } from './fairShare.ts';
 
 /**
  * The webhook side of the server as the rest of it sees it. `POST /api/tasks` calls `subscribe`
@@ -8,9 +9,14 @@ export interface WebhookService {
   /**
    * Checks the URL with the SSRF guard (refusal: AppError WEBHOOK_URL_REFUSED, nothing stored),
    * then registers the subscriber for the task. Generates a `whsec_` secret when none is given;
-   * the answer carries the secret only then (it is shown once).
+   * the answer carries the secret only then (it is shown once). `owner`: the device and run the
+   * task's deliveries count for in the fair share of attempts (without one, the task alone).
    */
-  subscribe(taskId: string, webhook: { url: string; secret?: string }): Promise<WebhookSubscription>;
+  subscribe(
+    taskId: string,
+    webhook: { url: string; secret?: string },
+    owner?: DeliveryOwner,
+  ): Promise<WebhookSubscription>;
   /** The delivery log of a task: every attempt, status, duration, next retry. */
   deliveries(taskId: string): Promise<DeliveriesResponse>;
   close(): Promise<void>;
