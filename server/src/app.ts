@@ -141,7 +141,10 @@ export async function createServer(
   const accounting = config.WIRE_ACCOUNTING === 'on';
   // Network conditions: a task remembers its creator's link, so that its webhook attempts are shaped
   // by it as the creating request was.
-  const network = createNetwork({ enabled: config.NETWORK_SHAPING === 'on' });
+  const network = createNetwork({
+    enabled: config.NETWORK_SHAPING === 'on',
+    maxLinksPerClient: config.MAX_NETWORK_LINKS_PER_CLIENT,
+  });
   // Task → run and lane for the faults too (durable: the receiver and a stalled downstream find a
   // run's tasks by it, whether the wire is counted or not).
   // Who may do what (docs/security.md): the operator (this machine, or OPERATOR_TOKEN) for what
@@ -171,6 +174,11 @@ export async function createServer(
       maxParticipants: config.ROOM_MAX_PARTICIPANTS,
       failedJoinsPerMinute: config.ROOM_FAILED_JOINS_PER_MINUTE,
       messagesPerSecond: config.ROOM_MESSAGES_PER_SECOND,
+      joinsPerClientPerMinute: config.ROOM_JOINS_PER_CLIENT_PER_MINUTE,
+      maxSeatsPerClientPercent: config.ROOM_MAX_SEATS_PER_CLIENT_PERCENT,
+      maxRoomsPerSocket: config.ROOM_MAX_ROOMS_PER_SOCKET,
+      maxRoomsPerClient: config.ROOM_MAX_ROOMS_PER_CLIENT,
+      presenceIntervalMs: config.ROOM_PRESENCE_INTERVAL_MS,
       // At most 4 aggregates a second to the presenter while results arrive (issue 6).
       aggregateIntervalMs: 250,
     },
@@ -185,6 +193,10 @@ export async function createServer(
     scheduleScale: config.WEBHOOK_SCHEDULE_SCALE,
     attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    noteLimits: {
+      perParticipant: config.BOARD_NOTES_PER_PARTICIPANT,
+      presenterReserved: config.BOARD_PRESENTER_RESERVED_NOTES,
+    },
   });
   // Which browser pages may use socket.io and the receiver: the lab's own (docs/security.md,
   // "Origins"). The app's port is read when a request comes, by when the app listens.

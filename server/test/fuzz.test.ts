@@ -93,6 +93,8 @@ beforeAll(async () => {
     // The room's limits would refuse most of a thousand messages as RATE_LIMITED before they are read.
     ROOM_MESSAGES_PER_SECOND: '10000',
     ROOM_FAILED_JOINS_PER_MINUTE: '10000',
+    // … and a connection's fourth room would be RATE_LIMITED, leaving the create's own checks unread.
+    ROOM_MAX_ROOMS_PER_SOCKET: '10000',
   });
   const ran = await fetch(`${srv.baseUrl}${API_PATHS.run}`, {
     method: 'POST',
