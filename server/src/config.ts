@@ -21,6 +21,15 @@ export const Config = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Folder of the SQLite file (created if missing). */
   DATA_DIR: z.string().min(1).default(join(repoRoot, 'data')),
+  /** Tasks that ended longer ago than this are deleted with everything of theirs (events, webhook
+   *  subscriber and secret, deliveries), and so are fault records and Idempotency-Keys this old
+   *  (keys live 24 h at most anyway). Fractions allowed; a sweep runs every few seconds
+   *  (store/retention.ts). */
+  RETENTION_HOURS: z.coerce.number().pipe(z.number().min(0.01).max(8_760)).default(24),
+  /** The SQLite file and its WAL together. An eighth is kept for the WAL; when the pages in use pass
+   *  90 % of the rest, the tasks that ended first are deleted, before their time, down to 80 %. Tasks
+   *  that have not ended and webhook deliveries still due are never deleted. */
+  MAX_DATA_BYTES: z.coerce.number().pipe(z.int().min(1_048_576).max(1_099_511_627_776)).default(268_435_456),
   /** How long `POST /api/tasks/run` holds the request before answering 504 with a Location. */
   SYNC_TIMEOUT_MS: positiveMs(600_000).default(30_000),
   /** Largest accepted request body; bigger ones answer 413. */
