@@ -93,6 +93,12 @@ describe.each(SERVER_LANES.map((lane) => [lane.id, lane] as const))('the %s lane
     expect(seen.final.result?.payload).toHaveLength(100);
     if (driver.sees === 'events') expect(seen.events.at(-1)?.type).toBe('succeeded');
     await expectWhole(driver, seen, RUN);
+    const stored = await server.app.engine.eventsAfter(seen.taskId, 0);
+    const [started, finished] = [stored[1], stored.at(-1)];
+    // The state says how fresh it is: the time of its newest event.
+    expect(seen.final.updatedAt).toBe(finished?.at);
+    // The task runs in real time whatever the lane: it cannot end before its duration has passed.
+    expect((finished?.at ?? 0) - (started?.at ?? 0)).toBeGreaterThanOrEqual(RUN.durationMs);
   });
 
   it('reports a failing step: the task ends failed with STEP_FAILED, after the steps before it', async () => {

@@ -1,5 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import type { ClientToServerEvents, LaneId, ServerToClientEvents } from '@transport-lab/shared';
+import {
+  API_PATHS,
+  API_ROUTES,
+  type ClientToServerEvents,
+  type LaneId,
+  type ServerToClientEvents,
+} from '@transport-lab/shared';
 import type { Router } from 'express';
 import type { Server } from 'socket.io';
 import type { TaskOwnership } from '../access/index.ts';
@@ -16,6 +22,13 @@ export interface LaneRoute {
   method: 'GET' | 'POST';
   route: string;
 }
+
+/** What every asynchronous lane's client asks of the task resource: the create (`POST /api/tasks`,
+ *  http/createTask.ts) and the cancel (`POST …/cancel`, http/taskRoutes.ts). */
+export const ASYNC_TASK_ROUTES: readonly LaneRoute[] = [
+  { method: 'POST', route: API_PATHS.tasks },
+  { method: 'POST', route: API_ROUTES.cancel },
+];
 
 /**
  * A lane on the server: one folder under `transports/`, one entry in `transports/index.ts`. What

@@ -1,7 +1,7 @@
-import { API_PATHS, API_ROUTES, HTTP_HEADERS } from '@transport-lab/shared';
+import { API_ROUTES, HTTP_HEADERS } from '@transport-lab/shared';
 import type { AsyncAnswer } from '../../http/createTask.ts';
 import type { TaskEngine } from '../../tasks/engine.ts';
-import type { LaneContext, ServerLane } from '../lane.ts';
+import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 import { parsePrefer } from './prefer.ts';
 
 /**
@@ -15,10 +15,9 @@ import { parsePrefer } from './prefer.ts';
 export const hybridLane: ServerLane = {
   id: 'hybrid',
   counted: [
-    { method: 'POST', route: API_PATHS.tasks },
+    ...ASYNC_TASK_ROUTES,
     { method: 'GET', route: API_ROUTES.stream },
     { method: 'GET', route: API_ROUTES.events },
-    { method: 'POST', route: API_ROUTES.cancel },
   ],
   streams: [API_ROUTES.stream],
   register({ asyncTasks, engine }: LaneContext) {

@@ -1,5 +1,4 @@
 import {
-  API_PATHS,
   API_ROUTES,
   EventsQuery,
   type EventsResponse,
@@ -10,7 +9,7 @@ import {
 import { parseOrThrow } from '../../errors.ts';
 import { withoutLabTags } from '../../observability/wireLedger.ts';
 import type { Unsubscribe } from '../../tasks/engine.ts';
-import type { LaneContext, ServerLane } from '../lane.ts';
+import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
 /**
  * The long-polling lane: `GET /api/tasks/{id}/events?after=SEQ&waitMs=N` answers at once with
@@ -20,11 +19,7 @@ import type { LaneContext, ServerLane } from '../lane.ts';
  */
 export const longPollingLane: ServerLane = {
   id: 'long-polling',
-  counted: [
-    { method: 'POST', route: API_PATHS.tasks },
-    { method: 'GET', route: API_ROUTES.events },
-    { method: 'POST', route: API_ROUTES.cancel },
-  ],
+  counted: [...ASYNC_TASK_ROUTES, { method: 'GET', route: API_ROUTES.events }],
   register,
 };
 

@@ -1,14 +1,7 @@
-import {
-  API_PATHS,
-  API_ROUTES,
-  HTTP_HEADERS,
-  TaskId,
-  type TaskResponse,
-  type TaskState,
-} from '@transport-lab/shared';
+import { API_ROUTES, HTTP_HEADERS, TaskId, type TaskResponse, type TaskState } from '@transport-lab/shared';
 import { parseOrThrow } from '../../errors.ts';
 import { matchesIfNoneMatch } from '../../http/conditional.ts';
-import type { LaneContext, ServerLane } from '../lane.ts';
+import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
 /** Strong ETag: a task's representation is fully determined by its id and its newest seq. */
 export function taskEtag(task: TaskState): string {
@@ -22,11 +15,7 @@ export function taskEtag(task: TaskState): string {
  */
 export const shortPollingLane: ServerLane = {
   id: 'short-polling',
-  counted: [
-    { method: 'POST', route: API_PATHS.tasks },
-    { method: 'GET', route: API_ROUTES.task },
-    { method: 'POST', route: API_ROUTES.cancel },
-  ],
+  counted: [...ASYNC_TASK_ROUTES, { method: 'GET', route: API_ROUTES.task }],
   register,
 };
 

@@ -1,5 +1,4 @@
 import {
-  API_PATHS,
   API_ROUTES,
   EventsQuery,
   HTTP_HEADERS,
@@ -13,7 +12,7 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../errors.ts';
 import { sendStreamWire, streamWire } from '../../http/streamWire.ts';
 import type { Unsubscribe } from '../../tasks/engine.ts';
-import type { LaneContext, ServerLane } from '../lane.ts';
+import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
 const LastEventId = z
   .string()
@@ -31,11 +30,10 @@ const LastEventId = z
 export const sseLane: ServerLane = {
   id: 'sse',
   counted: [
-    { method: 'POST', route: API_PATHS.tasks },
+    ...ASYNC_TASK_ROUTES,
     { method: 'GET', route: API_ROUTES.stream },
     // The page's catch-up when a stream closes before the end (`waitMs=0`).
     { method: 'GET', route: API_ROUTES.events },
-    { method: 'POST', route: API_ROUTES.cancel },
   ],
   streams: [API_ROUTES.stream],
   register,

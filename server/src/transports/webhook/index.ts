@@ -1,8 +1,8 @@
-import { API_PATHS, API_ROUTES, type DeliveriesResponse, TaskId } from '@transport-lab/shared';
+import { API_ROUTES, type DeliveriesResponse, TaskId } from '@transport-lab/shared';
 import { clientScope } from '../../access/clientScope.ts';
 import { clientOf, peerOf } from '../../access/index.ts';
 import { parseOrThrow } from '../../errors.ts';
-import type { LaneContext, ServerLane } from '../lane.ts';
+import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
 /**
  * The webhook lane. Its client subscribes in `POST /api/tasks` (body `webhook: {url, secret?}`):
@@ -14,10 +14,7 @@ import type { LaneContext, ServerLane } from '../lane.ts';
  */
 export const webhookLane: ServerLane = {
   id: 'webhook',
-  counted: [
-    { method: 'POST', route: API_PATHS.tasks },
-    { method: 'POST', route: API_ROUTES.cancel },
-  ],
+  counted: ASYNC_TASK_ROUTES,
   register,
 };
 
