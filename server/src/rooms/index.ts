@@ -13,7 +13,7 @@ import type { Server } from 'socket.io';
 import { clientOf, peerOf } from '../access/index.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { socketHandler as handle } from '../socketHandler.ts';
+import { socketHandler as handle, refusePacket } from '../socketHandler.ts';
 import { createRoomLimits, type RoomLimitSettings } from './limits.ts';
 import { RoomService, type RoomSettings, type RoomsHandle } from './service.ts';
 import type { RoomNamespace } from './types.ts';
@@ -74,8 +74,7 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
             next();
             return;
           }
-          const ack = packet.at(-1);
-          if (typeof ack === 'function') ack({ ok: false, error: tooFast });
+          refusePacket(packet, tooFast);
         },
         // next(error) would emit `error` on a socket nobody listens to: log and drop instead.
         (error: unknown) => logger.error({ err: error, socketId: socket.id }, 'room rate limiter failed'),
