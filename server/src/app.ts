@@ -23,7 +23,7 @@ import { createOriginPolicy } from './access/origins.ts';
 import { boundRecoveryBuffer, limitSocketsPerClient } from './access/socketLimits.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
-import { createFaults, type Faults, STREAM_ROUTE } from './faults/index.ts';
+import { createFaults, type Faults, trackLaneStreams } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
 import { createExpressHttpServer } from './http/expressServer.ts';
 import { lanUrls } from './http/lanUrls.ts';
@@ -45,21 +45,14 @@ import { createNetwork, type Network } from './network/index.ts';
 import { epochNow } from './observability/clock.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
-import type { TagTask } from './observability/wireLedger.ts';
 import { createWireLedger, type WireLedger } from './observability/wireLedger.ts';
 import { createRooms, type RoomsHandle } from './rooms/index.ts';
 import { openStores, type TaskStore } from './store/index.ts';
 import { sqliteFaultStore } from './store/sqliteFaults.ts';
 import { type Admission, createAdmission } from './tasks/admission.ts';
 import { TaskEngine } from './tasks/engine.ts';
-import * as hybrid from './transports/hybrid/index.ts';
-import * as longPolling from './transports/long-polling/index.ts';
-import * as requestResponse from './transports/request-response/index.ts';
-import * as shortPolling from './transports/short-polling/index.ts';
-import * as sse from './transports/sse/index.ts';
-import * as webhookLane from './transports/webhook/index.ts';
-import type { LabServer } from './transports/websocket/index.ts';
-import * as websocket from './transports/websocket/index.ts';
+import { createTaskStarter } from './tasks/startTask.ts';
+import { type LabServer, type LaneContext, SERVER_LANES } from './transports/index.ts';
 import { warmUp } from './warmup.ts';
 import { createReceiver, createWebhooks, type Receiver, type Webhooks } from './webhooks/index.ts';
 
@@ -141,7 +134,10 @@ export async function createServer(
   const accounting = config.WIRE_ACCOUNTING === 'on';
   // Network conditions: a task remembers its creator's link, so that its webhook attempts are shaped
   // by it as the creating request was.
-  const network = createNetwork({ enabled: config.NETWORK_SHAPING === 'on' });
+  const network = createNetwork({
+    enabled: config.NETWORK_SHAPING === 'on',
+    maxLinksPerClient: config.MAX_NETWORK_LINKS_PER_CLIENT,
+  });
   // Task → run and lane for the faults too (durable: the receiver and a stalled downstream find a
   // run's tasks by it, whether the wire is counted or not).
   // Who may do what (docs/security.md): the operator (this machine, or OPERATOR_TOKEN) for what
@@ -158,11 +154,18 @@ export async function createServer(
     restart: deps.restart,
     operator,
   });
-  const tagTask: TagTask = (taskId, req) => {
-    if (accounting) wire.tagTask(taskId, req);
-    faults.tagTask(taskId, req);
-    network.tagTask(taskId, req);
-  };
+  // Every lane creates its tasks through this one helper: admission, the client's share, a new id,
+  // task → run and lane for the wire ledger, the faults and the network link, then the engine.
+  const tasks = createTaskStarter({
+    engine,
+    admit: admission.admit,
+    clientLimits,
+    tagTask: (taskId, req) => {
+      if (accounting) wire.tagTask(taskId, req);
+      faults.tagTask(taskId, req);
+      network.tagTask(taskId, req);
+    },
+  });
   const metrics = createMetrics(engine, accounting ? wire : undefined);
   const rooms = createRooms({
     logger,
@@ -171,6 +174,11 @@ export async function createServer(
       maxParticipants: config.ROOM_MAX_PARTICIPANTS,
       failedJoinsPerMinute: config.ROOM_FAILED_JOINS_PER_MINUTE,
       messagesPerSecond: config.ROOM_MESSAGES_PER_SECOND,
+      joinsPerClientPerMinute: config.ROOM_JOINS_PER_CLIENT_PER_MINUTE,
+      maxSeatsPerClientPercent: config.ROOM_MAX_SEATS_PER_CLIENT_PERCENT,
+      maxRoomsPerSocket: config.ROOM_MAX_ROOMS_PER_SOCKET,
+      maxRoomsPerClient: config.ROOM_MAX_ROOMS_PER_CLIENT,
+      presenceIntervalMs: config.ROOM_PRESENCE_INTERVAL_MS,
       // At most 4 aggregates a second to the presenter while results arrive (issue 6).
       aggregateIntervalMs: 250,
     },
@@ -185,6 +193,10 @@ export async function createServer(
     scheduleScale: config.WEBHOOK_SCHEDULE_SCALE,
     attemptTimeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    noteLimits: {
+      perParticipant: config.BOARD_NOTES_PER_PARTICIPANT,
+      presenterReserved: config.BOARD_PRESENTER_RESERVED_NOTES,
+    },
   });
   // Which browser pages may use socket.io and the receiver: the lab's own (docs/security.md,
   // "Origins"). The app's port is read when a request comes, by when the app listens.
@@ -220,6 +232,28 @@ export async function createServer(
   app.disable('x-powered-by');
   app.set('etag', false); // task resources set their own strong ETags; nothing else is cacheable
 
+  // socket.io before the routes, so that every lane registers in one place below (the app's request
+  // listener is in place already; its routes are read per request).
+  const httpServer = createExpressHttpServer(app);
+  const io: LabServer = new Server(httpServer, {
+    serveClient: false,
+    // Before any handshake, polling or WebSocket, on every namespace (/, /room, /board): a page on
+    // another site could otherwise open a WebSocket here (WebSockets have no CORS) from a visitor's
+    // browser, the operator's own among them (loopback is the operator).
+    allowRequest: (req, callback) => {
+      const refusal = origins.socketRefusal(req);
+      callback(refusal ?? null, refusal === undefined);
+    },
+    connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
+    // The largest message a page sends is a few KB (a room's race result: ≤ 8 lanes of ≈ 12 figures;
+    // a board note: 140 characters; a task spec: ≈ 100 B). socket.io's default, 1 MB, let one socket
+    // make the server parse a megabyte per message; a larger one now closes that socket alone.
+    maxHttpBufferSize: config.SOCKET_MAX_MESSAGE_BYTES,
+  });
+  boundRecoveryBuffer(io, config.SOCKET_RECOVERY_MAX_PACKETS);
+  // Before any namespace's handlers: a connection past its client's share is refused on every one.
+  limitSocketsPerClient(io, clientLimits);
+
   const api = Router();
   const requestBytes = accounting ? requestWireBytes(wire) : undefined;
   api.use(
@@ -230,44 +264,37 @@ export async function createServer(
     jsonBody(config.BODY_LIMIT_BYTES),
     ...(requestBytes ? [requestBytes.stamp] : []),
   );
-  // The task stream (the SSE lane, the hybrid's push) passes through a buffering proxy when a
-  // buffer-streams fault holds for its run: wrapped as it opens, before anything is written.
-  api.use((req, res, next) => {
-    if (req.method === 'GET' && STREAM_ROUTE.test(req.path)) faults.trackStream(req, res);
-    next();
-  });
-  requestResponse.register({
+  // A lane's event stream passes through a buffering proxy when a buffer-streams fault holds for its
+  // run: wrapped as it opens, before anything is written.
+  api.use(trackLaneStreams(faults, SERVER_LANES));
+  // The asynchronous task resource, `POST /api/tasks`: lanes plug their parts into it below.
+  const asyncTasks = registerCreateTask({
     router: api,
-    engine,
-    syncTimeoutMs: config.SYNC_TIMEOUT_MS,
-    tagTask,
-    admit: admission.admit,
-    clientLimits,
-  });
-  registerCreateTask({
-    router: api,
-    engine,
+    tasks,
     idempotency: stores.idempotency,
-    webhooks,
     pollIntervalMs: config.POLL_INTERVAL_MS,
-    answer: hybrid.answer(engine),
-    tagTask,
-    admit: admission.admit,
-    clientLimits,
   });
-  shortPolling.register({ router: api, engine });
-  // A stream counts for its client (429 past its share) and for the whole server.
-  const openStream = (req: IncomingMessage) => {
-    const releaseClient = clientLimits.openStream(peerOf(req));
-    const releaseTotal = admission.openStream();
-    return () => {
-      releaseClient();
-      releaseTotal();
-    };
+  const lane: LaneContext = {
+    router: api,
+    io,
+    engine,
+    logger,
+    tasks,
+    asyncTasks,
+    // A stream counts for its client (429 past its share) and for the whole server.
+    openStream: (req: IncomingMessage) => {
+      const releaseClient = clientLimits.openStream(peerOf(req));
+      const releaseTotal = admission.openStream();
+      return () => {
+        releaseClient();
+        releaseTotal();
+      };
+    },
+    ownership,
+    webhooks,
+    settings: { syncTimeoutMs: config.SYNC_TIMEOUT_MS, wireAccounting: accounting },
   };
-  longPolling.register({ router: api, engine, openStream });
-  sse.register({ router: api, engine, openStream });
-  webhookLane.register({ router: api, webhooks });
+  for (const each of SERVER_LANES) each.register(lane);
   registerWireReport({ router: api, wire });
   faults.registerRoutes(api);
   network.registerRoutes(api);
@@ -322,42 +349,13 @@ export async function createServer(
 
   app.use(pageNotFound, pageErrorHandler(logger));
 
-  const httpServer = createExpressHttpServer(app);
-  const io: LabServer = new Server(httpServer, {
-    serveClient: false,
-    // Before any handshake, polling or WebSocket, on every namespace (/, /room, /board): a page on
-    // another site could otherwise open a WebSocket here (WebSockets have no CORS) from a visitor's
-    // browser, the operator's own among them (loopback is the operator).
-    allowRequest: (req, callback) => {
-      const refusal = origins.socketRefusal(req);
-      callback(refusal ?? null, refusal === undefined);
-    },
-    connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
-    // The largest message a page sends is a few KB (a room's race result: ≤ 8 lanes of ≈ 12 figures;
-    // a board note: 140 characters; a task spec: ≈ 100 B). socket.io's default, 1 MB, let one socket
-    // make the server parse a megabyte per message; a larger one now closes that socket alone.
-    maxHttpBufferSize: config.SOCKET_MAX_MESSAGE_BYTES,
-  });
-  boundRecoveryBuffer(io, config.SOCKET_RECOVERY_MAX_PACKETS);
-  // Before any namespace's handlers: a connection past its client's share is refused on every one.
-  limitSocketsPerClient(io, clientLimits);
-  websocket.register({
-    io,
-    engine,
-    logger,
-    tagTask,
-    reportHandshakes: accounting,
-    ownership,
-    admit: admission.admit,
-    clientLimits,
-  });
   rooms.register(io);
   boards.registerSocket(io);
   // After socket.io has taken over the server's request listeners, so that the ledger's own,
   // prepended, sees socket.io's requests too. The receiver's relay streams are counted on its side;
   // its POST /webhooks is counted on the dispatcher's sockets instead (the same bytes, once).
   if (accounting) {
-    wire.attach(httpServer, 'page', laneRoutes(io.path()));
+    wire.attach(httpServer, 'page', laneRoutes(SERVER_LANES, io.path()));
     const relayPrefix = RECEIVER_PATHS.relay('');
     wire.attach(
       receiver.httpServer,

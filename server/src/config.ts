@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OperatorToken, ROOM_LIMITS } from '@transport-lab/shared';
+import { BOARD_LIMITS, OperatorToken, ROOM_LIMITS } from '@transport-lab/shared';
 import { z } from 'zod';
+import { MAX_LINKS } from './network/links.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -20,6 +21,15 @@ export const Config = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Folder of the SQLite file (created if missing). */
   DATA_DIR: z.string().min(1).default(join(repoRoot, 'data')),
+  /** Tasks that ended longer ago than this are deleted with everything of theirs (events, webhook
+   *  subscriber and secret, deliveries), and so are fault records and Idempotency-Keys this old
+   *  (keys live 24 h at most anyway). Fractions allowed; a sweep runs every few seconds
+   *  (store/retention.ts). */
+  RETENTION_HOURS: z.coerce.number().pipe(z.number().min(0.01).max(8_760)).default(24),
+  /** The SQLite file and its WAL together. An eighth is kept for the WAL; when the pages in use pass
+   *  90 % of the rest, the tasks that ended first are deleted, before their time, down to 80 %. Tasks
+   *  that have not ended and webhook deliveries still due are never deleted. */
+  MAX_DATA_BYTES: z.coerce.number().pipe(z.int().min(1_048_576).max(1_099_511_627_776)).default(268_435_456),
   /** How long `POST /api/tasks/run` holds the request before answering 504 with a Location. */
   SYNC_TIMEOUT_MS: positiveMs(600_000).default(30_000),
   /** Largest accepted request body; bigger ones answer 413. */
@@ -94,6 +104,36 @@ export const Config = z.object({
     .number()
     .pipe(z.int().min(1).max(10_000))
     .default(ROOM_LIMITS.messagesPerSecond),
+  /** Share of a room's seats one client (one address; this machine is exempt) may hold at once, %;
+   *  one more of its joins answers RATE_LIMITED (`room-seats`), so bots on one address cannot fill a
+   *  room. A hall on the lab's LAN has an address per phone; a hall that reaches the lab through one
+   *  NAT shares one, and gets this share (100 lets it fill the room: docs/security.md, "Limits"). */
+  ROOM_MAX_SEATS_PER_CLIENT_PERCENT: z.coerce.number().pipe(z.int().min(1).max(100)).default(50),
+  /** New participants one client may make per minute, in any room (a resume with its token, a
+   *  repeated join and the presenter's proved join are not new); past it RATE_LIMITED. 300: a hall
+   *  behind one NAT all arriving in the same minute. */
+  ROOM_JOINS_PER_CLIENT_PER_MINUTE: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(300),
+  /** Live rooms one `/room` connection may have created; past it `room:create` answers RATE_LIMITED. */
+  ROOM_MAX_ROOMS_PER_SOCKET: z.coerce.number().pipe(z.int().min(1).max(10_000)).default(3),
+  /** … and one client (whatever its connections). A room counts until it ends (presenter or idle). */
+  ROOM_MAX_ROOMS_PER_CLIENT: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(20),
+  /** Least time between two presence broadcasts of one room: the changes of an interval go out as
+   *  one `room:presence` batch, so N phones joining or measuring cost O(N) messages a round, not N². */
+  ROOM_PRESENCE_INTERVAL_MS: positiveMs(10_000).default(250),
+  /** Notes one audience participant may have on a room's board at once; past it the add answers
+   *  `429 RATE_LIMITED` (`board-notes`). The presenter is not bounded. */
+  BOARD_NOTES_PER_PARTICIPANT: z.coerce.number().pipe(z.int().min(1).max(BOARD_LIMITS.maxNotes)).default(5),
+  /** Of the board's notes, how many only the presenter may add: the audience together fills the rest
+   *  (`409 BOARD_CONFLICT` past it), so the presenter's next note always has a place. */
+  BOARD_PRESENTER_RESERVED_NOTES: z.coerce
+    .number()
+    .pipe(
+      z
+        .int()
+        .min(0)
+        .max(BOARD_LIMITS.maxNotes - 1),
+    )
+    .default(10),
   /** Past what it can serve truthfully, the server refuses new tasks on every lane (`503 UNAVAILABLE`
    *  + `Retry-After`, or the socket ack's error) and lets running ones finish: while the event loop's
    *  delay p99 was above this in each of the last two 1-second windows, ms. A normal race delays it by
@@ -127,6 +167,10 @@ export const Config = z.object({
   /** … SSE streams, held long polls and socket.io connections open at once. Each holds a file
    *  descriptor; a page holds at most one per lane, and a few for its room and board. */
   MAX_STREAMS_PER_CLIENT: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(64),
+  /** … network-condition links it holds (one per browser: its page load or its choice makes one, a
+   *  new choice replaces it, an unused one is forgotten after an hour). Past it a choice answers
+   *  `429`, and a page load or an unknown cookie gets no link (no shaping) rather than evict anyone's. */
+  MAX_NETWORK_LINKS_PER_CLIENT: z.coerce.number().pipe(z.int().min(1).max(MAX_LINKS)).default(256),
   /** Comma-separated `host` or `host:port` entries a webhook URL may name besides the built-in
    *  receiver. Names are checked again at connect time: one resolving to a private address is refused. */
   WEBHOOK_ALLOWED_HOSTS: z

@@ -1,3 +1,4 @@
+import type { ErrorBody } from '@transport-lab/shared';
 import type { z } from 'zod';
 import { errorBody, parseOrThrow } from './errors.ts';
 import type { Logger } from './observability/logger.ts';
@@ -18,6 +19,15 @@ export function splitAck(args: readonly unknown[]): { payload: unknown; reply: R
   const reply = typeof last === 'function' ? (last as Reply) : undefined;
   const payload = reply && args.length === 1 ? undefined : args[0];
   return { payload, reply };
+}
+
+/**
+ * Answers a packet refused before any handler (in a `socket.use` middleware: a rate limit, a cap),
+ * if its sender asked for an acknowledgement: `{ok: false, error}`, as a handler's refusal would be.
+ * `packet` is socket.io's `[event, ...args]`.
+ */
+export function refusePacket(packet: readonly unknown[], error: ErrorBody): void {
+  splitAck(packet.slice(1)).reply?.({ ok: false, error });
 }
 
 /**

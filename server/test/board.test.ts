@@ -12,6 +12,7 @@ import {
   type BoardOp,
   BoardResponse,
   BoardSubscribeAck,
+  ClientLimitDetails,
   ErrorEnvelope,
   HTTP_HEADERS,
   NOTE_COLOURS,
@@ -37,7 +38,7 @@ afterEach(async () => {
 });
 
 /** A real server on loopback whose rooms are the test's. */
-async function boardServer(rooms: TestRooms) {
+async function boardServer(rooms: TestRooms, env: Record<string, string> = {}) {
   const dataDir = tempDataDir();
   const config = loadConfig({
     LOG_LEVEL: 'silent',
@@ -45,6 +46,7 @@ async function boardServer(rooms: TestRooms) {
     DATA_DIR: dataDir,
     PORT: '0',
     WEBHOOK_SCHEDULE_SCALE: '0.001',
+    ...env,
   });
   const app = await createServer(config, undefined, { rooms });
   const { port, receiverPort } = await listen(app, { port: 0, receiverPort: 0, host: '127.0.0.1' });
@@ -58,10 +60,10 @@ async function boardServer(rooms: TestRooms) {
 const note = (id: string, text = 'hello') => ({ id, text, x: 10, y: 20, colour: 'yellow' as const });
 
 describe('board HTTP edges', () => {
-  async function setUp() {
+  async function setUp(env: Record<string, string> = {}) {
     const rooms = new TestRooms();
     const me = rooms.add(CODE, 'alice1', TOKEN(1));
-    const srv = await boardServer(rooms);
+    const srv = await boardServer(rooms, env);
     const edit = (body: Record<string, unknown>, code = CODE) =>
       postJson(`${srv.baseUrl}${BOARD_PATHS.edits(code)}`, body);
     return { rooms, me, srv, edit };
@@ -134,7 +136,12 @@ describe('board HTTP edges', () => {
   });
 
   it('refuses a 51st note and a second note with the same id with 409, an edit of a missing note with 404', async () => {
-    const { rooms, me, edit } = await setUp();
+    // The board's own 50, without the audience's bounds (notes per participant, the presenter's
+    // reserve: board.bounds.test.ts).
+    const { rooms, me, edit } = await setUp({
+      BOARD_NOTES_PER_PARTICIPANT: String(BOARD_LIMITS.maxNotes),
+      BOARD_PRESENTER_RESERVED_NOTES: '0',
+    });
     // Five members share the 50 adds: one alone would meet its edit budget first.
     const members = [me, ...[2, 3, 4, 5].map((n) => rooms.add(CODE, `member${n}`, TOKEN(n)))];
     for (let i = 0; i < BOARD_LIMITS.maxNotes; i++) {
@@ -370,6 +377,14 @@ function randomOp(
   return { type: 'slider.set', value: Math.floor(random() * 101) };
 }
 
+/** `<status>`, with the error code of a 403 and the reason of a 429. */
+function refusalOf({ status, json }: { status: number; json: unknown }): string {
+  const { error } = ErrorEnvelope.parse(json);
+  if (status === 403) return `403 ${error.code}`;
+  if (status === 429) return `429 ${ClientLimitDetails.parse(error.details).reason}`;
+  return String(status);
+}
+
 describe('board convergence over five lanes', () => {
   // Seeded, so a failure replays exactly: BOARD_SEED=<n> to try another run.
   const seed = Number(process.env.BOARD_SEED ?? 20261126);
@@ -426,8 +441,9 @@ describe('board convergence over five lanes', () => {
           const answer = await p.edit(`${p.id}-e${n}`, randomOp(mine, p.board, `page${index}`, n));
           if (answer.status === 200) outcomes.applied += 1;
           else {
-            // Concurrent edits may make one stale (the note was deleted, the board filled): refused, not lost.
-            expect([404, 409]).toContain(answer.status);
+            // Concurrent edits may make one stale (the note was deleted, the board filled), and the
+            // audience's bounds refuse some (another's note deleted, a page's notes full): refused, not lost.
+            expect(refusalOf(answer)).toMatch(/^(404|409|403 FORBIDDEN|429 board-notes)/);
             outcomes.refused += 1;
           }
           if (dropAt.has(n)) {

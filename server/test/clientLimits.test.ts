@@ -3,7 +3,6 @@ import {
   ClientLimitDetails,
   type ClientLimitReason,
   ErrorBody,
-  ErrorEnvelope,
   SOCKET_EVENTS,
   type TaskSpec,
 } from '@transport-lab/shared';
@@ -19,15 +18,13 @@ import {
   type TestServer,
 } from './harness.ts';
 import { createTask, readSse } from './httpClients.ts';
+import { BOT, expectLimited as expectLimitedAnswer, PHONE } from './limitsHarness.ts';
 
 /**
  * Issue 11, item 2: every resource bounded per client. One client past a bound is refused (429 +
  * Retry-After, or the ack's RATE_LIMITED) while another client's race completes with every event.
- * The tests run on loopback, which is the operator and never bounded: as access.test.ts does, they
- * speak as phones behind a proxy on this machine, which names them in X-Forwarded-For.
+ * The tests speak as phones behind a proxy on this machine (limitsHarness.ts says why).
  */
-const BOT = { 'x-forwarded-for': '203.0.113.66' };
-const PHONE = { 'x-forwarded-for': '203.0.113.9' };
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -63,17 +60,9 @@ const post = (baseUrl: string, path: string, body: unknown, headers: Record<stri
     body: JSON.stringify(body),
   });
 
-/** One HTTP refusal: 429, Retry-After as details say, the reason, and a sentence for a person. */
-async function expectLimited(res: Response, reason: ClientLimitReason): Promise<ClientLimitDetails> {
-  expect(res.status).toBe(429);
-  const { error } = ErrorEnvelope.parse(await res.json());
-  expect(error.code).toBe('RATE_LIMITED');
-  const details = ClientLimitDetails.parse(error.details);
-  expect(details.reason).toBe(reason);
-  expect(res.headers.get('retry-after')).toBe(String(details.retryAfterS));
-  expect(error.message).toMatch(/^[A-Z].* (try again|wait) .*\d+ s\.$/);
-  return details;
-}
+/** One HTTP refusal, whose sentence says when to try again. */
+const expectLimited = (res: Response, reason: ClientLimitReason): Promise<ClientLimitDetails> =>
+  expectLimitedAnswer(res, reason, /^[A-Z].* (try again|wait) .*\d+ s\.$/);
 
 /** A race of another client, on two lanes: the websocket's and SSE's, each with every event. */
 async function anotherClientsRace(baseUrl: string): Promise<void> {

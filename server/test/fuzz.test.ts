@@ -48,8 +48,22 @@ import { startServerInWorker, type WorkerServer } from './workerThread.ts';
 // envelope or a valid answer, never a 5xx, and the server must still answer /healthz after each
 // batch. One server and one kept-alive connection for all of it, so that it runs in seconds.
 
-const SEED = 20_261_205;
-const RUNS = 1_000;
+/** `npm test` runs the fixed seed and 1 000 cases per route and event. A nightly run goes further:
+ *  `FUZZ_RUNS=20000 FUZZ_SEED=$(date +%s) npx vitest run server/test/fuzz.test.ts` (docs/security.md,
+ *  "Tests"); a failure prints its seed and counterexample, to be replayed with the same two. */
+const SEED = fuzzSetting('FUZZ_SEED', 20_261_205);
+const RUNS = fuzzSetting('FUZZ_RUNS', 1_000);
+/** Each route's and event's share of the time: 30 s for the default 1 000 cases, more for more. */
+const CASE_TIMEOUT_MS = Math.max(30_000, RUNS * 30);
+
+function fuzzSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number ≥ 1, got "${raw}"`);
+  return value;
+}
 const BODY_LIMIT_BYTES = 4_096;
 const totals = { http: 0, socket: 0, fiveXX: 0, batches: 0, valid: 0, refused: 0 };
 
@@ -93,6 +107,8 @@ beforeAll(async () => {
     // The room's limits would refuse most of a thousand messages as RATE_LIMITED before they are read.
     ROOM_MESSAGES_PER_SECOND: '10000',
     ROOM_FAILED_JOINS_PER_MINUTE: '10000',
+    // … and a connection's fourth room would be RATE_LIMITED, leaving the create's own checks unread.
+    ROOM_MAX_ROOMS_PER_SOCKET: '10000',
   });
   const ran = await fetch(`${srv.baseUrl}${API_PATHS.run}`, {
     method: 'POST',
@@ -189,7 +205,7 @@ const ROUTES: HttpRoute[] = [
     method: 'GET',
     path: () =>
       fc
-        .tuple(segment(ids()), query(['after', 'waitMs'], { waitMs: WAITS }))
+        .tuple(segment(ids()), query(['after', 'waitMs'], { waitMs: WAITS }, ['waitMs']))
         .map(([id, q]) => `/api/tasks/${id}/events${q}`),
   },
   {
@@ -295,7 +311,7 @@ const ROUTES: HttpRoute[] = [
     method: 'GET',
     path: () =>
       fc
-        .tuple(segment(codes()), query(['after', 'waitMs'], { waitMs: WAITS }))
+        .tuple(segment(codes()), query(['after', 'waitMs'], { waitMs: WAITS }, ['waitMs']))
         .map(([code, q]) => `/api/boards/${code}/changes${q}`),
   },
   {
@@ -411,7 +427,7 @@ function request(route: HttpRoute): fc.Arbitrary<Sent> {
 // A few routes at a time (vitest's maxConcurrency), each on its own connection: the server's thread
 // and this one then both have work, where one request at a time would leave each waiting in turn.
 describe('every HTTP route answers bad input with a 4xx envelope, never a 5xx', () => {
-  it.concurrent.for(ROUTES)('$name', async (route, { expect }) => {
+  it.concurrent.for(ROUTES)('$name', { timeout: CASE_TIMEOUT_MS }, async (route, { expect }) => {
     const client = fuzzClient(route.client === 'api' ? srv.baseUrl : srv.receiverUrl);
     try {
       await fc.assert(
@@ -576,7 +592,7 @@ const EVENTS: SocketEvent[] = [
 ];
 
 describe('every socket.io event answers bad input with a coded ack, never INTERNAL or none', () => {
-  it.concurrent.for(EVENTS)('$namespace $event', async (target, { expect }) => {
+  it.concurrent.for(EVENTS)('$namespace $event', { timeout: CASE_TIMEOUT_MS }, async (target, { expect }) => {
     const fresh = async () => {
       const socket = await open(target.namespace);
       if (target.asPresenter) {

@@ -137,6 +137,9 @@ export function segment(valid: readonly string[]): fc.Arbitrary<string> {
 export function query(
   keys: readonly string[],
   values: Record<string, readonly string[]> = {},
+  /** Keys always present (once, from `values`) unless the generated pairs already have them: a long
+   *  poll without `waitMs` would rightly hold for its default 25 s, and holding is not what this is after. */
+  required: readonly string[] = [],
 ): fc.Arbitrary<string> {
   const anyValue = fc.oneof(
     fc.constantFrom('0', '1', '5', '-1', '1.5', 'abc', '', 'NaN', '1e400', '99999999999', ...BAD_ENCODINGS),
@@ -147,13 +150,16 @@ export function query(
     .chain((key) =>
       fc.tuple(fc.constant(key), values[key] ? fc.constantFrom(...(values[key] as string[])) : anyValue),
     );
-  return fc
-    .array(pair, { maxLength: 4 })
-    .map((pairs) =>
-      pairs.length === 0
-        ? ''
-        : `?${pairs.map(([k, v]) => `${sloppyEncode(k)}=${sloppyEncode(v)}`).join('&')}`,
-    );
+  const requiredValues = required.map((key) => fc.constantFrom(...(values[key] ?? ['0'])));
+  return fc.tuple(fc.array(pair, { maxLength: 4 }), fc.tuple(...requiredValues)).map(([generated, extra]) => {
+    const pairs = [...generated];
+    required.forEach((key, i) => {
+      if (!pairs.some(([k]) => k === key)) pairs.push([key, extra[i] as string]);
+    });
+    return pairs.length === 0
+      ? ''
+      : `?${pairs.map(([k, v]) => `${sloppyEncode(k)}=${sloppyEncode(v)}`).join('&')}`;
+  });
 }
 
 /** Junk values. No number in 0..200 000: a valid duration or wait from junk would make a request

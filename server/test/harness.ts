@@ -59,10 +59,16 @@ export async function startTestServer(
   };
 }
 
-/** A socket.io client on the websocket transport alone, connected. */
-export async function connectClient(baseUrl: string, reconnectionDelayMs = 50): Promise<LabClient> {
+/** A socket.io client on the websocket transport alone, connected; `query`: its handshake's (the
+ *  lane's tags, `labTagQuery`). */
+export async function connectClient(
+  baseUrl: string,
+  reconnectionDelayMs = 50,
+  query?: Record<string, string>,
+): Promise<LabClient> {
   const socket: LabClient = connect(baseUrl, {
     transports: ['websocket'],
+    ...(query ? { query, forceNew: true } : {}),
     reconnectionDelay: reconnectionDelayMs,
     reconnectionDelayMax: reconnectionDelayMs * 4,
   });

@@ -30,27 +30,43 @@ export async function createTask(
   return { res, json };
 }
 
-/** Long polling from `after` until the terminal event; `onAnswer` may abort to force a disconnect. */
+/**
+ * Long polling from `after` until the terminal event. `headers`: the lane's tags. `cutAfter`: once
+ * that many events have arrived, the next poll is cut while the server holds it, as a dropped network
+ * would, and the loop returns there; `cursor` is where a client resumes (what that poll carried, if
+ * anything, is lost with it: the cursor did not move).
+ */
 export async function longPollToEnd(
   baseUrl: string,
   id: string,
   after = 0,
   waitMs = 5_000,
-): Promise<{ events: TaskEvent[]; polls: number; empty: number }> {
+  { headers, cutAfter }: { headers?: Record<string, string>; cutAfter?: number } = {},
+): Promise<{ events: TaskEvent[]; polls: number; empty: number; cursor: number }> {
   const events: TaskEvent[] = [];
   let cursor = after;
   let polls = 0;
   let empty = 0;
+  const url = () => `${baseUrl}${API_PATHS.events(id)}?after=${cursor}&waitMs=${waitMs}`;
   while (!events.some(isTerminalEvent)) {
     polls++;
-    const res = await fetch(`${baseUrl}${API_PATHS.events(id)}?after=${cursor}&waitMs=${waitMs}`);
+    if (cutAfter !== undefined && events.length >= cutAfter) {
+      // The moment of the cut is arbitrary (held, or its answer on the way): each must lose nothing.
+      const cut = new AbortController();
+      setTimeout(() => cut.abort(), 20);
+      await fetch(url(), { headers, signal: cut.signal })
+        .then((res) => res.arrayBuffer())
+        .catch(() => undefined);
+      return { events, polls, empty, cursor };
+    }
+    const res = await fetch(url(), { headers });
     if (res.status !== 200) throw new Error(`long poll answered ${res.status}`);
     const answer = EventsResponse.parse(await res.json());
     if (answer.events.length === 0) empty++;
     events.push(...answer.events);
     cursor = answer.nextAfter;
   }
-  return { events, polls, empty };
+  return { events, polls, empty, cursor };
 }
 
 export interface SseRead {
@@ -123,23 +139,32 @@ export async function readSse(
   return out;
 }
 
-/** Short polling with ETags every `intervalMs` until the task ends: every state seen, and the 304s. */
+/**
+ * Short polling with ETags every `intervalMs` until the task ends: every state seen, and the 304s.
+ * `headers`: the lane's tags; `onState` sees each new state as it arrives (a client cancelling).
+ */
 export async function shortPollToEnd(
   baseUrl: string,
   location: string,
   intervalMs: number,
+  {
+    headers = {},
+    onState,
+  }: { headers?: Record<string, string>; onState?: (state: TaskState) => void | Promise<void> } = {},
 ): Promise<{ states: TaskState[]; notModified: number }> {
   const states: TaskState[] = [];
   let etag: string | null = null;
   let notModified = 0;
   for (;;) {
     const res = await fetch(`${baseUrl}${location}`, {
-      headers: etag ? { [HTTP_HEADERS.ifNoneMatch]: etag } : {},
+      headers: etag ? { ...headers, [HTTP_HEADERS.ifNoneMatch]: etag } : headers,
     });
     if (res.status === 304) notModified++;
     else {
       etag = res.headers.get(HTTP_HEADERS.etag);
-      states.push(TaskResponse.parse(await res.json()).task);
+      const { task } = TaskResponse.parse(await res.json());
+      states.push(task);
+      await onState?.(task);
     }
     const last = states.at(-1);
     if (last && ['succeeded', 'failed', 'cancelled'].includes(last.status)) return { states, notModified };

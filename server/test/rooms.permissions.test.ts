@@ -31,8 +31,8 @@ async function roomWithAudience() {
   const intruder = await peer();
   const intruderJoin = await intruder.joinOk({ code, name: 'Mallory' });
   const watcher = await peer();
-  await watcher.joinOk({ code, name: 'Walter' });
-  return { presenter, created, code, intruder, intruderJoin, watcher };
+  const watcherJoin = await watcher.joinOk({ code, name: 'Walter' });
+  return { presenter, created, code, intruder, intruderJoin, watcher, watcherJoin };
 }
 
 const OTHER_SCENARIO: RoomScenario = { ...SCENARIO, spec: { durationMs: 100, steps: 2 }, lanes: ['hybrid'] };
@@ -116,7 +116,7 @@ describe('presenter-only actions', () => {
 
 describe('the presenter proof', () => {
   it('is refused when forged, when made for another room, or without a nonce; nobody joins', async () => {
-    const { code, created, watcher } = await roomWithAudience();
+    const { code, created, watcher, watcherJoin } = await roomWithAudience();
     const other = await (await peer()).create();
 
     const forger = await peer();
@@ -153,7 +153,15 @@ describe('the presenter proof', () => {
     const snapshot = await fresh.joinOk({ code });
     expect(snapshot.room.participants.filter((p) => p.role === 'presenter')).toHaveLength(1);
     expect(snapshot.room.participants).toHaveLength(4); // presenter, Mallory, Walter, fresh
-    expect(watcher.received(ROOM_EVENTS.presence).filter((c) => c.kind === 'joined')).toHaveLength(1);
+    // Presence is sent in order: once the fresh join is seen, anyone who joined before it was too.
+    await watcher.next(
+      ROOM_EVENTS.presence,
+      (c) => c.kind === 'joined' && c.participant.id === snapshot.self,
+    );
+    const joinsSeen = watcher
+      .received(ROOM_EVENTS.presence)
+      .filter((c) => c.kind === 'joined' && c.participant.id !== watcherJoin.self);
+    expect(joinsSeen).toHaveLength(1);
   });
 
   it("is refused when replayed: on another connection, and again on the presenter's own", async () => {
@@ -263,7 +271,8 @@ describe('participants', () => {
   });
 
   it('stay one participant when the same connection joins again, and a presenter keeps the rights it has', async () => {
-    const { presenter, code, created, intruder, intruderJoin, watcher } = await roomWithAudience();
+    const { presenter, code, created, intruder, intruderJoin, watcher, watcherJoin } =
+      await roomWithAudience();
     const again = await intruder.joinOk({ code, name: 'Mallory' });
     expect(again.self).toBe(intruderJoin.self);
     expect(again.room.participants).toHaveLength(3);
@@ -275,7 +284,11 @@ describe('participants', () => {
       error: { code: 'FORBIDDEN' },
     });
     await watcher.next(ROOM_EVENTS.race);
-    expect(watcher.received(ROOM_EVENTS.presence).filter((c) => c.kind === 'joined')).toEqual([]);
+    await watcher.presenceSettled(watcherJoin.self);
+    const joinsSeen = watcher
+      .received(ROOM_EVENTS.presence)
+      .filter((c) => c.kind === 'joined' && c.participant.id !== watcherJoin.self);
+    expect(joinsSeen).toEqual([]);
   });
 
   it('refuse a result from the presenter, for another race, for a lane not raced, or with a lane twice', async () => {

@@ -7,7 +7,10 @@ let server: TestServer;
 const peers: RoomPeer[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Each presence change as it happens (a batch a millisecond at most): this suite waits for a
+  // participant's away state, which a longer interval may merge with its return (rooms.safety
+  // tests the pacing).
+  server = await startTestServer({ ROOM_PRESENCE_INTERVAL_MS: '1' });
 });
 
 afterAll(async () => {

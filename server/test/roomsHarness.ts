@@ -3,6 +3,7 @@ import {
   type CreateRoomAck,
   type JoinRoomAck,
   type JoinRoomRequest,
+  type PresenceChange,
   ROOM_EVENTS,
   ROOM_NAMESPACE,
   type RoomClientToServerEvents,
@@ -10,10 +11,15 @@ import {
   type RoomServerToClientEvents,
 } from '@transport-lab/shared';
 import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, afterEach } from 'vitest';
+import { startTestServer, type TestServer } from './harness.ts';
 
 export type RoomClient = Socket<RoomServerToClientEvents, RoomClientToServerEvents>;
 type PushEvent = keyof RoomServerToClientEvents;
-type PushPayload<E extends PushEvent> = Parameters<RoomServerToClientEvents[E]>[0];
+/** What a push records: its payload, but one entry per change of a presence batch. */
+type PushPayload<E extends PushEvent> = E extends typeof ROOM_EVENTS.presence
+  ? PresenceChange
+  : Parameters<RoomServerToClientEvents[E]>[0];
 
 /** The contract's proof, written here from its definition (not imported from the server), so the
  *  tests check the server against the contract rather than against itself. */
@@ -29,23 +35,37 @@ export const SCENARIO: RoomScenario = {
 
 /**
  * A `/room` client on its own engine.io connection (`forceNew`, as the page opens it), which
- * records every push it receives from the moment it connects.
+ * records every push it receives from the moment it connects. A presence batch is recorded change
+ * by change, as the page applies it; `presenceBatches` keeps the messages themselves.
  */
 export class RoomPeer {
   readonly pushes: Array<{ event: PushEvent; payload: unknown }> = [];
+  readonly presenceBatches: unknown[][] = [];
   private readonly watchers = new Set<() => void>();
+  private markers = 0;
 
   private constructor(readonly socket: RoomClient) {
     socket.onAny((event: string, payload: unknown) => {
-      this.pushes.push({ event: event as PushEvent, payload });
+      if (event === ROOM_EVENTS.presence) {
+        // Every presence message counts as one, whatever it carries.
+        const changes = Array.isArray(payload) ? payload : [payload];
+        this.presenceBatches.push(changes);
+        for (const change of changes) this.pushes.push({ event, payload: change });
+      } else this.pushes.push({ event: event as PushEvent, payload });
       for (const watcher of [...this.watchers]) watcher();
     });
   }
 
-  static async connect(baseUrl: string, options: { reconnection?: boolean } = {}): Promise<RoomPeer> {
+  /** `headers`: sent with the handshake, e.g. `X-Forwarded-For` to speak as a phone behind a proxy
+   *  on this machine (loopback itself is never bounded per client). */
+  static async connect(
+    baseUrl: string,
+    options: { reconnection?: boolean; headers?: Record<string, string> } = {},
+  ): Promise<RoomPeer> {
     const socket: RoomClient = connect(`${baseUrl}${ROOM_NAMESPACE}`, {
       forceNew: true,
       transports: ['websocket'],
+      ...(options.headers ? { extraHeaders: options.headers } : {}),
       reconnection: options.reconnection ?? false,
       reconnectionDelay: 50,
       reconnectionDelayMax: 200,
@@ -101,14 +121,16 @@ export class RoomPeer {
     return this.pushes.filter((p) => p.event === event).map((p) => p.payload as PushPayload<E>);
   }
 
-  /** Resolves with the first push of `event` (already received or to come) that satisfies `predicate`. */
+  /** Resolves with the first push of `event` (already received or to come) that satisfies
+   *  `predicate`, leaving out the first `skip` pushes of `event`. */
   next<E extends PushEvent>(
     event: E,
     predicate: (payload: PushPayload<E>) => boolean = () => true,
+    skip = 0,
   ): Promise<PushPayload<E>> {
     return new Promise((resolve) => {
       const watcher = () => {
-        const found = this.received(event).find(predicate);
+        const found = this.received(event).slice(skip).find(predicate);
         if (found === undefined) return;
         this.watchers.delete(watcher);
         resolve(found);
@@ -116,6 +138,22 @@ export class RoomPeer {
       this.watchers.add(watcher);
       watcher();
     });
+  }
+
+  /**
+   * Resolves once every presence change the server noted before this call has reached this peer.
+   * Presence goes out in batches, so that a change may still be on its way after the ack of what
+   * caused it: this peer (participant `self`) reports its clock, and the room sends that change in
+   * the batch it is due in, after every change noted before it.
+   */
+  async presenceSettled(self: string): Promise<void> {
+    const marker = { offsetMs: 0, uncertaintyMs: 0, rttMs: 1_000_000 + ++this.markers };
+    const ack = await this.ask(ROOM_EVENTS.clock, marker);
+    if ((ack as { ok?: boolean }).ok !== true) throw new Error(`room:clock refused: ${JSON.stringify(ack)}`);
+    await this.next(
+      ROOM_EVENTS.presence,
+      (c) => c.kind !== 'left' && c.participant.id === self && c.participant.clock?.rttMs === marker.rttMs,
+    );
   }
 
   /** Resolves when the server has closed this connection. */
@@ -129,6 +167,39 @@ export class RoomPeer {
   close(): void {
     this.socket.disconnect();
   }
+}
+
+/**
+ * A suite's servers and peers: each test's peers are closed after it, the servers after the suite.
+ * Call at the top of a test file.
+ */
+export function roomSuite() {
+  const servers: TestServer[] = [];
+  let peers: RoomPeer[] = [];
+  afterEach(() => {
+    for (const peer of peers) peer.close();
+    peers = [];
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  return {
+    async serverWith(env: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
+      const server = await startTestServer(env);
+      servers.push(server);
+      return server;
+    },
+    /** `headers`: see RoomPeer.connect. */
+    async peerOf(server: TestServer, headers?: Record<string, string>): Promise<RoomPeer> {
+      const peer = await RoomPeer.connect(server.baseUrl, { headers });
+      peers.push(peer);
+      return peer;
+    },
+    /** Closes these too after the test. */
+    track(...more: RoomPeer[]): void {
+      peers.push(...more);
+    },
+  };
 }
 
 /** Connects `count` peers, `batch` at a time, so that a 2-core machine is not swamped by handshakes. */

@@ -180,9 +180,11 @@ export function taggedUrl(url: string, tag: LabTag, query: Record<string, string
 export async function readEventStream(
   url: string,
   stop: (data: string[]) => boolean = () => false,
+  /** Request headers: `Last-Event-ID` to resume, as EventSource does on its reconnect. */
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; data: string[]; endedByServer: boolean }> {
   const abort = new AbortController();
-  const res = await fetch(url, { signal: abort.signal });
+  const res = await fetch(url, { signal: abort.signal, headers });
   const data: string[] = [];
   if (res.status !== 200 || !res.body) {
     await res.body?.cancel();

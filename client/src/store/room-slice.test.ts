@@ -19,7 +19,7 @@ import type { Report, TransportClient } from '../transports/types.ts';
 import { createAppStore } from './index.ts';
 import { laneMetrics } from './metrics.ts';
 import { metricsTable } from './race-view.ts';
-import { participantLabel, raceResultOf, scenarioFromSettings } from './room-slice.ts';
+import { participantLabel, problemText, raceResultOf, scenarioFromSettings } from './room-slice.ts';
 
 const CODE = 'ABCD2345';
 const SECRET = 'presenter-secret-0123456789abcdef';
@@ -433,10 +433,9 @@ describe('room slice: presenter', () => {
       }),
     });
     await store.getState().createRoom();
-    socket().push(ROOM_EVENTS.presence, {
-      kind: 'joined',
-      participant: participant('phone-one', { name: 'Bea' }),
-    });
+    socket().push(ROOM_EVENTS.presence, [
+      { kind: 'joined', participant: participant('phone-one', { name: 'Bea' }) },
+    ]);
     await store.getState().startForEveryone();
     const aggregate: RaceAggregate = {
       raceId: 'race-000009',
@@ -480,8 +479,8 @@ describe('room slice: parsing what the server sends', () => {
     store.getState().setRoomJoinCode('abcd-2345');
     await store.getState().joinRoom();
     const before = store.getState().room.participants;
-    socket().push(ROOM_EVENTS.presence, { kind: 'joined', participant: { id: 'x', name: '<b>' } });
-    socket().push(ROOM_EVENTS.presence, { kind: 'exploded' });
+    socket().push(ROOM_EVENTS.presence, [{ kind: 'joined', participant: { id: 'x', name: '<b>' } }]);
+    socket().push(ROOM_EVENTS.presence, [{ kind: 'exploded' }]);
     socket().push(ROOM_EVENTS.race, { raceId: 'no spaces allowed', expected: -1 });
     socket().push(ROOM_EVENTS.aggregate, { raceId: 'race-000001', lanes: 'all' });
     socket().push(ROOM_EVENTS.ended, { reason: 'bored' });
@@ -492,22 +491,33 @@ describe('room slice: parsing what the server sends', () => {
     expect(room.race).toBeUndefined();
   });
 
-  it('applies presence deltas: joined, updated, left', async () => {
+  it('applies presence batches in order: joined, updated, left; a join it already knows is not announced', async () => {
     const { store, answer, socket } = setup();
     answer({ [ROOM_EVENTS.join]: () => audienceJoinAck });
     store.getState().setRoomJoinCode(CODE);
     await store.getState().joinRoom();
-    socket().push(ROOM_EVENTS.presence, { kind: 'joined', participant: participant('phone-two') });
-    socket().push(ROOM_EVENTS.presence, {
-      kind: 'updated',
-      participant: participant('phone-two', { connected: false }),
-    });
+    socket().push(ROOM_EVENTS.presence, [
+      { kind: 'joined', participant: participant('phone-two') },
+      // Its own record, echoed to everyone in the room, and one the join answer already listed.
+      {
+        kind: 'updated',
+        participant: participant('phone-one', { clock: { offsetMs: 1, uncertaintyMs: 2, rttMs: 3 } }),
+      },
+      {
+        kind: 'joined',
+        participant: participant('presenter1', { role: 'presenter', device: 'desktop', name: 'Ada' }),
+      },
+    ]);
+    socket().push(ROOM_EVENTS.presence, [
+      { kind: 'updated', participant: participant('phone-two', { connected: false }) },
+    ]);
     expect(store.getState().room.participants.map((p) => [p.id, p.connected])).toEqual([
       ['presenter1', true],
       ['phone-one', true],
       ['phone-two', false],
     ]);
-    socket().push(ROOM_EVENTS.presence, { kind: 'left', participantId: 'phone-two' });
+    expect(store.getState().room.participants[1]?.clock).toEqual({ offsetMs: 1, uncertaintyMs: 2, rttMs: 3 });
+    socket().push(ROOM_EVENTS.presence, [{ kind: 'left', participantId: 'phone-two' }]);
     expect(store.getState().room.participants.map((p) => p.id)).toEqual(['presenter1', 'phone-one']);
     expect(store.getState().room.announcements.map((a) => a.text)).toEqual([
       'You joined room ABCD2345.',
@@ -565,6 +575,18 @@ describe('room slice: parsing what the server sends', () => {
     await gone.store.getState().rejoinFromLink();
     expect(gone.store.getState().room.problem?.code).toBe('NOT_FOUND');
     expect(loadCredentials(storage, CODE)).toBeUndefined();
+  });
+
+  it("says a bound's refusal in the server's own sentence, and any other refusal in the page's words", () => {
+    const seats =
+      'This network already holds 25 of this room’s seats, its share: the rest are kept for other devices. Try again in 2 s, or when someone on it leaves.';
+    expect(problemText({ action: 'join', code: 'RATE_LIMITED', message: seats })).toBe(seats);
+    expect(problemText({ action: 'join', code: 'RATE_LIMITED', message: '' })).toBe(
+      'Too many attempts: wait a minute, then try again.',
+    );
+    expect(problemText({ action: 'join', code: 'ROOM_FULL', message: 'This room holds 50 people.' })).toBe(
+      'This room is full.',
+    );
   });
 
   it('names an anonymous participant by the first letters of its id', () => {

@@ -15,7 +15,7 @@ import {
   type LaneSettings,
   type Participant,
   type ParticipantId,
-  PresenceChange,
+  PresenceBatch,
   type RaceAggregate,
   RaceAggregate as RaceAggregateSchema,
   type RaceId,
@@ -304,6 +304,8 @@ export function problemText(problem: RoomProblem): string {
     BAD_RESPONSE: 'The server answered something this page cannot read.',
     NOT_CONNECTED: 'Not connected to the room.',
   };
+  // A bound's refusal says in its own sentence which bound and what to do (docs/security.md, "Limits").
+  if (problem.code === 'RATE_LIMITED' && problem.message) return problem.message;
   return base[problem.code] ?? 'Something went wrong.';
 }
 
@@ -528,25 +530,27 @@ export const createRoomSlice =
       const ignored = () => patch({ ignoredMessages: get().room.ignoredMessages + 1 });
       switch (event) {
         case ROOM_EVENTS.presence: {
-          const parsed = PresenceChange.safeParse(payload);
+          // The room's changes of one interval, this page's own among them (the same as its acks).
+          const parsed = PresenceBatch.safeParse(payload);
           if (!parsed.success) return ignored();
-          const change = parsed.data;
-          const { participants, self } = get().room;
-          if (change.kind === 'left') {
-            const gone = participants.find((p) => p.id === change.participantId);
-            patch({ participants: participants.filter((p) => p.id !== change.participantId) });
-            if (gone && gone.id !== self) announce(`${participantLabel(gone)} left the room.`);
-            return;
-          }
-          const { participant } = change;
-          const known = participants.some((p) => p.id === participant.id);
-          patch({
-            participants: known
-              ? participants.map((p) => (p.id === participant.id ? participant : p))
-              : [...participants, participant],
-          });
-          if (change.kind === 'joined' && participant.id !== self) {
-            announce(`${participantLabel(participant)} joined on a ${participant.device}.`);
+          for (const change of parsed.data) {
+            const { participants, self } = get().room;
+            if (change.kind === 'left') {
+              const gone = participants.find((p) => p.id === change.participantId);
+              patch({ participants: participants.filter((p) => p.id !== change.participantId) });
+              if (gone && gone.id !== self) announce(`${participantLabel(gone)} left the room.`);
+              continue;
+            }
+            const { participant } = change;
+            const known = participants.some((p) => p.id === participant.id);
+            patch({
+              participants: known
+                ? participants.map((p) => (p.id === participant.id ? participant : p))
+                : [...participants, participant],
+            });
+            if (change.kind === 'joined' && !known && participant.id !== self) {
+              announce(`${participantLabel(participant)} joined on a ${participant.device}.`);
+            }
           }
           return;
         }

@@ -63,7 +63,7 @@ export interface ClientLimits {
 }
 
 /** When to try again after a gauge refusal ("at once"), s: a hall's task lasts a few seconds. */
-const GAUGE_RETRY_AFTER_S = 2;
+export const GAUGE_RETRY_AFTER_S = 2;
 
 const KIB = 1_024;
 const formatBytes = (bytes: number) =>
@@ -82,6 +82,18 @@ function message(reason: ClientLimitReason, limit: number, retryAfterS: number):
       return `This device's tasks this minute would ask for more than ${formatBytes(limit)} of results: choose a smaller result, or try again in ${retryAfterS} s.`;
     case 'streams':
       return `Too many open connections from this device (${limit}): close a tab or a lane, or try again in ${retryAfterS} s.`;
+    case 'room-seats':
+      return `This network already holds ${limit} of this room's seats, its share: the rest are kept for other devices. Try again in ${retryAfterS} s, or when someone on it leaves.`;
+    case 'room-joins-per-minute':
+      return `Too many joins from this network this minute (${limit} a minute): try again in ${retryAfterS} s.`;
+    case 'rooms-per-connection':
+      return `This page already runs ${limit} rooms: end one before creating another, or try again in ${retryAfterS} s, when an idle one has ended.`;
+    case 'rooms':
+      return `This device already runs ${limit} rooms: end one before creating another, or try again in ${retryAfterS} s, when an idle one has ended.`;
+    case 'board-notes':
+      return `You have ${limit} notes on the board, the most one person may: delete one of yours to add another.`;
+    case 'network-links':
+      return `This device has chosen network conditions in ${limit} browsers, the most it may: try again in ${retryAfterS} s, when an unused one has expired.`;
   }
 }
 

@@ -4,6 +4,7 @@ export {
   clientLimitError,
   clientOf,
   createClientLimits,
+  GAUGE_RETRY_AFTER_S,
 } from './clientLimits.ts';
 export {
   createOperatorGate,

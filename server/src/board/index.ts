@@ -3,12 +3,12 @@ import type { Server } from 'socket.io';
 import type { Logger } from '../observability/logger.ts';
 import type { RoomDirectory } from './directory.ts';
 import { registerBoardRoutes } from './routes.ts';
-import { BoardService } from './service.ts';
+import { type BoardNoteLimits, BoardService } from './service.ts';
 import { registerBoardSocket } from './socket.ts';
 import { type BoardRelay, createBoardRelay } from './webhookRelay.ts';
 
 export type { RoomDirectory, RoomRole } from './directory.ts';
-export { BoardService } from './service.ts';
+export { type BoardNoteLimits, BoardService } from './service.ts';
 export type { BoardRelay } from './webhookRelay.ts';
 
 export interface BoardDeps {
@@ -18,6 +18,7 @@ export interface BoardDeps {
   scheduleScale: number;
   attemptTimeoutMs: number;
   bodyLimitBytes: number;
+  noteLimits: BoardNoteLimits;
 }
 
 export interface Boards {
@@ -33,7 +34,7 @@ export interface Boards {
 
 /** The shared board of each room: its state and log, its five lanes, and its propagation map. */
 export function createBoards(deps: BoardDeps): Boards {
-  const service = new BoardService({ rooms: deps.rooms });
+  const service = new BoardService({ rooms: deps.rooms, noteLimits: deps.noteLimits });
   const relay = createBoardRelay({ ...deps, boards: service });
   return {
     service,

@@ -17,6 +17,7 @@ import { createSession } from 'better-sse';
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../errors.ts';
+import { matchesIfNoneMatch } from '../http/conditional.ts';
 import { withoutLabTags } from '../observability/wireLedger.ts';
 import type { BoardService } from './service.ts';
 
@@ -28,14 +29,6 @@ const LastEventId = z
 /** Strong ETag: a board's representation is fully determined by its room and its version. */
 export function boardEtag(code: string, version: number): string {
   return `"board.${code}.${version}"`;
-}
-
-/** If-None-Match uses the weak comparison (RFC 9110 §13.1.2), as the task resource does. */
-function matchesIfNoneMatch(req: Request, etag: string): boolean {
-  const header = req.headers[HTTP_HEADERS.ifNoneMatch];
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
 const codeOf = (req: Request) => parseOrThrow(RoomCode, req.params.code, 'room code');

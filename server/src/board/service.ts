@@ -5,6 +5,7 @@ import {
   type BoardChanges,
   type BoardCredentials,
   type BoardEditRequest,
+  type BoardOp,
   type BoardReportRequest,
   type BoardState,
   emptyBoard,
@@ -13,6 +14,7 @@ import {
   type PropagationRow,
   type PropagationUpdate,
 } from '@transport-lab/shared';
+import { clientLimitError, GAUGE_RETRY_AFTER_S } from '../access/index.ts';
 import { AppError } from '../errors.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { RoomDirectory, RoomRole } from './directory.ts';
@@ -45,10 +47,21 @@ interface Board {
   endListeners: Set<() => void>;
   /** `${kind}:${participantId}` → its token bucket (BOARD_LIMITS.editsPerSecond). */
   budgets: Map<string, { tokens: number; at: number }>;
+  /** Note id → who added it, for each note on the board: who may delete it, and whose share it is. */
+  authors: Map<string, { by: string; role: RoomRole }>;
+}
+
+/** BOARD_NOTES_PER_PARTICIPANT and BOARD_PRESENTER_RESERVED_NOTES (config.ts). */
+export interface BoardNoteLimits {
+  /** Notes one audience participant may have on the board at once. */
+  perParticipant: number;
+  /** Of BOARD_LIMITS.maxNotes, how many only the presenter may fill. */
+  presenterReserved: number;
 }
 
 export interface BoardServiceDeps {
   rooms: RoomDirectory;
+  noteLimits: BoardNoteLimits;
   now?: () => number;
 }
 
@@ -61,13 +74,15 @@ export interface BoardServiceDeps {
 export class BoardService {
   private readonly boards = new Map<string, Board>();
   private readonly rooms: RoomDirectory;
+  private readonly noteLimits: BoardNoteLimits;
   private readonly now: () => number;
   private readonly changeListeners = new Set<(code: string, change: BoardChange) => void>();
   private readonly endedListeners = new Set<(code: string) => void>();
   private readonly offRooms: () => void;
 
-  constructor({ rooms, now = epochNow }: BoardServiceDeps) {
+  constructor({ rooms, noteLimits, now = epochNow }: BoardServiceDeps) {
     this.rooms = rooms;
+    this.noteLimits = noteLimits;
     this.now = now;
     this.offRooms = rooms.onRoomEnded((code) => this.end(code));
   }
@@ -92,7 +107,7 @@ export class BoardService {
 
   /** Applies one edit and gives it the board's next version; a repeated editId answers its change. */
   async edit(code: string, request: BoardEditRequest): Promise<BoardChange> {
-    await this.authorize(code, request);
+    const role = await this.authorize(code, request);
     // An edit is activity in the room: a room busy only on its board does not expire as idle.
     this.rooms.touch?.(code);
     // Read the board again after the await: the room may have ended meanwhile.
@@ -101,8 +116,12 @@ export class BoardService {
     const key = `${request.participantId}:${request.editId}`;
     const earlier = board.edits.get(key);
     if (earlier) return earlier;
+    this.permit(board, request.op, request.participantId, role);
     const result = applyOp(board.state, request.op);
     if (!result.ok) throw new AppError(result.refusal.code, result.refusal.message);
+    if (request.op.type === 'note.add')
+      board.authors.set(request.op.note.id, { by: request.participantId, role });
+    else if (request.op.type === 'note.delete') board.authors.delete(request.op.id);
     const change: BoardChange = {
       version: board.state.version + 1,
       at: this.now(),
@@ -255,9 +274,43 @@ export class BoardService {
       flushTimer: undefined,
       endListeners: new Set(),
       budgets: new Map(),
+      authors: new Map(),
     };
     this.boards.set(code, made);
     return made;
+  }
+
+  /**
+   * What one participant may do to notes that are not only theirs (docs/security.md, "Limits"): a
+   * note is deleted by its author or the presenter only; an audience participant adds a note while
+   * they have fewer than `perParticipant` on the board (`429`), and while the audience's notes leave
+   * the presenter's reserve free (`409 BOARD_CONFLICT`, as a full board). Moving and editing stay
+   * open to everyone: the board is for working together.
+   */
+  private permit(board: Board, op: BoardOp, participantId: string, role: RoomRole): void {
+    if (role === 'presenter') return;
+    if (op.type === 'note.delete') {
+      const author = board.authors.get(op.id);
+      if (author && author.by !== participantId)
+        throw new AppError('FORBIDDEN', 'Only its author or the presenter may delete a note.');
+      return;
+    }
+    // A taken id is the reducer's refusal (409), whoever's it is.
+    if (op.type !== 'note.add' || board.authors.has(op.note.id)) return;
+    const { perParticipant, presenterReserved } = this.noteLimits;
+    let mine = 0;
+    let audience = 0;
+    for (const author of board.authors.values()) {
+      if (author.by === participantId) mine += 1;
+      if (author.role === 'audience') audience += 1;
+    }
+    if (mine >= perParticipant) throw clientLimitError('board-notes', perParticipant, GAUGE_RETRY_AFTER_S);
+    const audienceShare = BOARD_LIMITS.maxNotes - presenterReserved;
+    if (audience >= audienceShare)
+      throw new AppError(
+        'BOARD_CONFLICT',
+        `The audience's ${audienceShare} notes are on the board: the other ${presenterReserved} are kept for the presenter.`,
+      );
   }
 
   /** A token bucket per participant and kind: a flooding page is refused (429), the board untouched. */

@@ -8,7 +8,7 @@ import {
 import type { Namespace, Server, Socket } from 'socket.io';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { socketHandler, splitAck } from '../socketHandler.ts';
+import { refusePacket, socketHandler } from '../socketHandler.ts';
 import type { BoardService } from './service.ts';
 
 type BoardNamespace = Namespace<BoardClientToServerEvents, BoardServerToClientEvents>;
@@ -55,13 +55,13 @@ export function registerBoardSocket({
         next();
         return;
       }
-      splitAck(packet.slice(1)).reply?.({
-        ok: false,
-        error: new AppError(
+      refusePacket(
+        packet,
+        new AppError(
           'RATE_LIMITED',
           `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions per connection.`,
         ).toBody(),
-      });
+      );
     });
     socket.on(
       BOARD_EVENTS.subscribe,

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import {
-  API_ROUTES,
   DEFAULT_PROXY_BUFFER_BYTES,
   FAULT_PATHS,
   Fault,
@@ -14,7 +13,7 @@ import {
   LANES,
   type ReceiverMode,
 } from '@transport-lab/shared';
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { type OperatorGate, peerOf } from '../access/index.ts';
 import type { Config } from '../config.ts';
 import { AppError, parseOrThrow } from '../errors.ts';
@@ -23,6 +22,7 @@ import type { Logger } from '../observability/logger.ts';
 import { tagOf, type WireLedger, withoutLabTags } from '../observability/wireLedger.ts';
 import type { FaultStore } from '../store/sqliteFaults.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
+import { routesRegex, type ServerLane } from '../transports/lane.ts';
 import { createStreamBuffers } from './streams.ts';
 
 /** What the built-in receiver does with one delivery while a receiver fault holds for its run. */
@@ -240,5 +240,18 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
   };
 }
 
-/** The task stream's route as a regular expression: the SSE lane and the hybrid's SSE push. */
-export const STREAM_ROUTE = new RegExp(`^${API_ROUTES.stream.replace(/:[A-Za-z]+/g, '[^/]+')}$`);
+/**
+ * Wraps every lane's event stream (`ServerLane.streams`: the SSE lane's, the hybrid's push) in the
+ * buffering proxy of a buffer-streams fault as it opens, before anything is written to it. The
+ * webhook relay is wrapped by the receiver itself (its own listener).
+ */
+export function trackLaneStreams(
+  faults: Pick<Faults, 'trackStream'>,
+  lanes: readonly ServerLane[],
+): RequestHandler {
+  const streams = routesRegex(lanes.flatMap((lane) => lane.streams ?? []));
+  return (req, res, next) => {
+    if (req.method === 'GET' && streams.test(req.path)) faults.trackStream(req, res);
+    next();
+  };
+}

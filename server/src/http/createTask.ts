@@ -9,33 +9,41 @@ import {
 } from '@transport-lab/shared';
 import type { Request, Router } from 'express';
 import { clientScope } from '../access/clientScope.ts';
-import { type ClientLimits, clientOf, peerOf } from '../access/index.ts';
 import { AppError, parseOrThrow } from '../errors.ts';
-import type { TagTask } from '../observability/wireLedger.ts';
 import type { IdempotencyStore, StoredResponse } from '../store/types.ts';
-import type { TaskEngine } from '../tasks/engine.ts';
-import type { WebhookService } from '../webhooks/types.ts';
+import type { TaskStarter } from '../tasks/startTask.ts';
 
-/** How the answer to a create is chosen once the task exists: 202 at once, or (hybrid) wait. */
+/** How the answer to a create is chosen once the task exists: a lane's strategy (the hybrid's
+ *  `Prefer: wait`), or undefined to leave it to the next one, and in the end to 202 at once. */
 export type AsyncAnswer = (
   req: Request,
   task: TaskState,
   clientGone: AbortSignal,
-) => Promise<{ status: 200 | 202; task: TaskState; headers: Record<string, string> }>;
+) => Promise<{ status: 200 | 202; task: TaskState; headers: Record<string, string> } | undefined>;
+
+/** What a lane adds to the task before it exists: the webhook's subscription. Returns what the
+ *  answer's body carries of it (shown once: a generated secret). */
+export type BeforeCreate = (
+  req: Request,
+  id: string,
+  body: CreateTaskBody,
+) => Promise<Pick<CreateTaskResponse, 'webhook'> | undefined>;
+
+/** `POST /api/tasks` as lanes see it: the resource every non-blocking lane starts from, which a
+ *  lane extends from its `register` (transports/lane.ts) rather than the resource naming lanes. */
+export interface AsyncTasks {
+  /** Chooses the answer (200 or 202) once the task exists; strategies are asked in order. */
+  answerWith(strategy: AsyncAnswer): void;
+  /** Runs once the task's id exists and is tagged, before the task is created, so that even its
+   *  `queued` event reaches what it sets up. */
+  beforeCreate(step: BeforeCreate): void;
+}
 
 export interface CreateTaskDeps {
   router: Router;
-  engine: TaskEngine;
+  tasks: TaskStarter;
   idempotency: IdempotencyStore;
-  webhooks?: WebhookService;
   pollIntervalMs: number;
-  answer: AsyncAnswer;
-  /** Remembers the request's lane tag for the task, so its webhook attempts count for that lane. */
-  tagTask?: TagTask;
-  /** Throws the overload refusal (503 + Retry-After) when no new task may start now. */
-  admit?: () => void;
-  /** Refuses (429) a client past its share of tasks; counts its task until it ends. */
-  clientLimits?: Pick<ClientLimits, 'admitTask' | 'taskEnded'>;
 }
 
 /** The fingerprint of a request's payload: the same key with another body is a client error. */
@@ -54,20 +62,17 @@ function fingerprint(body: unknown): string {
  */
 export function registerCreateTask({
   router,
-  engine,
+  tasks,
   idempotency,
-  webhooks,
   pollIntervalMs,
-  answer,
-  tagTask,
-  admit,
-  clientLimits,
-}: CreateTaskDeps) {
+}: CreateTaskDeps): AsyncTasks {
   const retryAfterS = String(Math.max(1, Math.ceil(pollIntervalMs / 1_000)));
+  const strategies: AsyncAnswer[] = [];
+  const steps: BeforeCreate[] = [];
 
   router.post(API_PATHS.tasks, async (req, res) => {
     // Before anything is claimed or subscribed: a refused request leaves nothing behind.
-    admit?.();
+    tasks.admit();
     const rawKey = req.headers[HTTP_HEADERS.idempotencyKey];
     const key =
       rawKey === undefined ? undefined : parseOrThrow(IdempotencyKey, rawKey, 'Idempotency-Key header');
@@ -95,26 +100,27 @@ export function registerCreateTask({
       }
     }
 
-    const id = engine.newTaskId();
     try {
       // Inside the try: a refusal releases the Idempotency-Key, so that a later retry may use it.
-      await clientLimits?.admitTask(peerOf(req), id, body.spec);
-      tagTask?.(id, req);
-      if (body.webhook && !webhooks)
-        throw new AppError('UNAVAILABLE', 'Webhooks are not available on this server.');
-      // Subscribed before the task exists, so that even its `queued` event is delivered. Its
-      // deliveries share the attempts as its device's (this machine is one) and its run's (an
-      // untagged task's: its address's).
-      const owner = { client: clientOf(peerOf(req)) ?? 'this machine', run: scope };
-      const webhook =
-        body.webhook && webhooks ? await webhooks.subscribe(id, body.webhook, owner) : undefined;
-      const created = await engine.create(body.spec, id);
+      let extra: Pick<CreateTaskResponse, 'webhook'> = {};
+      const created = await tasks.start({ req }, body.spec, async (id) => {
+        for (const step of steps) extra = { ...extra, ...(await step(req, id, body)) };
+        // A body asking for what no lane on this server set up is refused, not silently ignored.
+        if (body.webhook && !extra.webhook)
+          throw new AppError('UNAVAILABLE', 'Webhooks are not available on this server.');
+      });
+      const id = created.id;
 
       const clientGone = new AbortController();
       res.on('close', () => {
         if (!res.writableFinished) clientGone.abort();
       });
-      const chosen = await answer(req, created, clientGone.signal);
+      let chosen: Awaited<ReturnType<AsyncAnswer>>;
+      for (const strategy of strategies) {
+        chosen = await strategy(req, created, clientGone.signal);
+        if (chosen) break;
+      }
+      chosen ??= { status: 202, task: created, headers: {} };
       const response: StoredResponse = {
         status: chosen.status,
         headers: {
@@ -122,16 +128,21 @@ export function registerCreateTask({
           [HTTP_HEADERS.location]: API_PATHS.task(id),
           ...(chosen.status === 202 ? { [HTTP_HEADERS.retryAfter]: retryAfterS } : {}),
         },
-        body: (webhook ? { task: chosen.task, webhook } : { task: chosen.task }) satisfies CreateTaskResponse,
+        body: (extra.webhook
+          ? { task: chosen.task, webhook: extra.webhook }
+          : { task: chosen.task }) satisfies CreateTaskResponse,
       };
       if (key !== undefined) await idempotency.complete(scope, key, response);
       if (clientGone.signal.aborted) return;
       res.status(response.status).set(response.headers).json(response.body);
     } catch (error) {
-      // Counted for nothing if it was never created (uncounting a created task waits for its end).
-      if (!(await engine.get(id))) clientLimits?.taskEnded(id);
       if (key !== undefined) await idempotency.release(scope, key);
       throw error;
     }
   });
+
+  return {
+    answerWith: (strategy) => strategies.push(strategy),
+    beforeCreate: (step) => steps.push(step),
+  };
 }

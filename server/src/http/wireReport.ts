@@ -1,32 +1,27 @@
-import { API_PATHS, API_ROUTES, RunId, type WireReport } from '@transport-lab/shared';
+import { API_ROUTES, RunId, type WireReport } from '@transport-lab/shared';
 import type { Router } from 'express';
 import { AppError, parseOrThrow } from '../errors.ts';
 import type { CountedRoute, WireLedger } from '../observability/wireLedger.ts';
-
-/** An express route pattern (`/api/tasks/:id`) as an exact-match regular expression. */
-function routeRegex(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/:[A-Za-z]+/g, '[^/]+')}$`);
-}
+import { routesRegex, type ServerLane } from '../transports/lane.ts';
 
 /**
- * The lanes' own routes, the only ones the wire ledger counts: what a lane does to start, follow
- * and cancel a task, and socket.io (its upgrade and polling requests). The page's observation
- * requests (`/api/wire`, `/api/time`, `/api/settings`, `/deliveries`, `/metrics`, `/healthz`, the
- * page itself) are the page's, not a lane's, and are never counted, tagged or not.
+ * The lanes' own routes, the only ones the wire ledger counts: what a lane's client does to start,
+ * follow and cancel a task (`ServerLane.counted`), and socket.io (its upgrade and polling requests)
+ * for a lane that speaks it. The page's observation requests (`/api/wire`, `/api/time`,
+ * `/api/settings`, `/deliveries`, `/metrics`, `/healthz`, the page itself) are in no lane's list,
+ * and are never counted, tagged or not.
  */
-export function laneRoutes(socketIoPath: string): CountedRoute {
-  // One alternation per method, so that a request costs one regular expression, not six.
-  const byMethod = (method: 'GET' | 'POST', patterns: string[]) =>
-    [
-      method,
-      new RegExp(`^(?:${patterns.map((p) => routeRegex(p).source.slice(1, -1)).join('|')})$`),
-    ] as const;
-  const routes = new Map<string, RegExp>([
-    byMethod('POST', [API_PATHS.run, API_PATHS.tasks, API_ROUTES.cancel]),
-    byMethod('GET', [API_ROUTES.task, API_ROUTES.events, API_ROUTES.stream]),
-  ]);
+export function laneRoutes(lanes: readonly ServerLane[], socketIoPath: string): CountedRoute {
+  // One alternation per method, so that a request costs one regular expression, not one per route.
+  const routes = new Map<string, RegExp>();
+  for (const method of new Set(lanes.flatMap((lane) => lane.counted.map((r) => r.method)))) {
+    const patterns = lanes.flatMap((lane) => lane.counted.filter((r) => r.method === method));
+    routes.set(method, routesRegex(patterns.map((r) => r.route)));
+  }
   const socketIo = socketIoPath.endsWith('/') ? socketIoPath : `${socketIoPath}/`;
-  return (method, path) => path.startsWith(socketIo) || (routes.get(method)?.test(path) ?? false);
+  const countsSocketIo = lanes.some((lane) => lane.socketIo);
+  return (method, path) =>
+    (countsSocketIo && path.startsWith(socketIo)) || (routes.get(method)?.test(path) ?? false);
 }
 
 /** `GET /api/wire/{runId}`: the server's count of one run's traffic per lane. */

@@ -9,6 +9,7 @@ import {
   SetLinkRequest,
 } from '@transport-lab/shared';
 import type { RequestHandler, Router } from 'express';
+import { clientLimitError, clientOf, peerOf } from '../access/index.ts';
 import { AppError, parseOrThrow } from '../errors.ts';
 import { attachIntake, type Intake } from './intake.ts';
 import { type Link, LinkRegistry, linkIdFromCookies } from './links.ts';
@@ -50,6 +51,8 @@ export interface Network {
 export interface NetworkDeps {
   /** `off`: no intake on any listener, `PUT` answers 503 `UNAVAILABLE`, nothing is shaped. */
   enabled: boolean;
+  /** MAX_NETWORK_LINKS_PER_CLIENT: links one client (address; this machine exempt) may hold. */
+  maxLinksPerClient: number;
   clock?: ShaperClock;
 }
 
@@ -64,8 +67,8 @@ const noneResponse = (): LinkResponse => ({
  * named by the `lab-link` cookie, applied to every connection that browser opens, at the socket,
  * both ways. See docs/architecture.md, "Network conditions".
  */
-export function createNetwork({ enabled, clock = systemClock }: NetworkDeps): Network {
-  const links = new LinkRegistry(clock);
+export function createNetwork({ enabled, maxLinksPerClient, clock = systemClock }: NetworkDeps): Network {
+  const links = new LinkRegistry(clock, undefined, undefined, maxLinksPerClient);
   const intakes: Intake[] = [];
   const taskLinks = new Map<string, string>();
 
@@ -90,7 +93,7 @@ export function createNetwork({ enabled, clock = systemClock }: NetworkDeps): Ne
         // A cookie naming a link this server does not know is adopted as one that shapes nothing, as
         // the connection intake does: the answer says what this browser's connections get.
         const id = linkIdFromCookies(req.headers.cookie);
-        const link = id === undefined ? undefined : links.adopt(id);
+        const link = id === undefined ? undefined : links.adopt(id, clientOf(peerOf(req)));
         res.json(link ? describe(link) : noneResponse());
       });
       router.put(NETWORK_PATHS.link, (req, res) => {
@@ -98,13 +101,21 @@ export function createNetwork({ enabled, clock = systemClock }: NetworkDeps): Ne
           throw new AppError('UNAVAILABLE', 'Network shaping is off on this server (NETWORK_SHAPING=off).');
         }
         const choice = parseOrThrow(SetLinkRequest, req.body, 'link');
+        const client = clientOf(peerOf(req));
+        const previous = linkIdFromCookies(req.headers.cookie);
+        // A browser's new choice replaces its link; a client holding its share makes no more.
+        if (client !== undefined && !links.admits(client, previous))
+          throw clientLimitError(
+            'network-links',
+            maxLinksPerClient,
+            Math.ceil(links.msUntilFreed(client) / 1_000),
+          );
         const link =
           'preset' in choice
-            ? links.create(choice.preset, NETWORK_PRESETS[choice.preset].profile)
-            : links.create(null, choice.custom);
+            ? links.create(choice.preset, NETWORK_PRESETS[choice.preset].profile, client)
+            : links.create(null, choice.custom, client);
         // The browser's connections under its previous link are closed, so that none carries on under
         // the old conditions; this answer's own connection closes after it for the same reason.
-        const previous = linkIdFromCookies(req.headers.cookie);
         if (previous !== undefined) links.retire(previous, req.socket);
         res.setHeader('Set-Cookie', `${NETWORK_LINK_COOKIE}=${link.id}; Path=/; HttpOnly; SameSite=Lax`);
         res.setHeader('Connection', 'close');
@@ -117,8 +128,11 @@ export function createNetwork({ enabled, clock = systemClock }: NetworkDeps): Ne
       const wantsPage = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
       if (enabled && wantsPage) {
         const id = linkIdFromCookies(req.headers.cookie);
-        if (id === undefined || links.get(id) === undefined) {
-          const link = links.create('none', NETWORK_PRESETS.none.profile);
+        const client = clientOf(peerOf(req));
+        // Past the client's share the page is served without a link, never refused: it shapes
+        // nothing until its browser chooses, and that choice says why it cannot.
+        if ((id === undefined || links.get(id) === undefined) && links.admits(client)) {
+          const link = links.create('none', NETWORK_PRESETS.none.profile, client);
           res.setHeader('Set-Cookie', `${NETWORK_LINK_COOKIE}=${link.id}; Path=/; HttpOnly; SameSite=Lax`);
           res.setHeader('Connection', 'close');
         }

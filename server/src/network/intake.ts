@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { maxHeaderSize } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { clientOf } from '../access/index.ts';
 import { type Link, type LinkRegistry, linkIdFromCookies } from './links.ts';
 import { ShapedSocket } from './shapedSocket.ts';
 import type { ShaperClock } from './shaper.ts';
@@ -11,14 +12,32 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  *  answer it 408 and close it after as long). */
 const DEFAULT_INTAKE_TIMEOUT_MS = 60_000;
 
-/** The Cookie header values of a raw request head (latin1, as node:http reads header bytes). */
-export function cookiesOfHead(head: Buffer): string[] {
-  const text = head.toString('latin1');
-  const cookies: string[] = [];
-  for (const line of text.split('\r\n').slice(1)) {
-    if (line.length > 7 && line.slice(0, 7).toLowerCase() === 'cookie:') cookies.push(line.slice(7).trim());
+/** The values of one header (`name` in lower case) in a raw request head (latin1, as node:http
+ *  reads header bytes). */
+function headerOfHead(head: Buffer, name: string): string[] {
+  const prefix = `${name}:`;
+  const values: string[] = [];
+  for (const line of head.toString('latin1').split('\r\n').slice(1)) {
+    if (line.length > prefix.length && line.slice(0, prefix.length).toLowerCase() === prefix)
+      values.push(line.slice(prefix.length).trim());
   }
-  return cookies;
+  return values;
+}
+
+/** The Cookie header values of a raw request head. */
+export const cookiesOfHead = (head: Buffer): string[] => headerOfHead(head, 'cookie');
+
+/** Who opened a connection, as access/clientLimits.ts counts clients: its peer, and what a proxy on
+ *  this machine says it forwards for. */
+function clientOfHead(socket: Socket, head: Buffer): string | undefined {
+  const forwarded = headerOfHead(head, 'forwarded');
+  return clientOf({
+    address: socket.remoteAddress,
+    headers: {
+      'x-forwarded-for': headerOfHead(head, 'x-forwarded-for').join(', ') || undefined,
+      forwarded: forwarded.length > 0 ? forwarded.join(', ') : undefined,
+    },
+  });
 }
 
 export interface Intake {
@@ -54,7 +73,7 @@ export function attachIntake(
 
   function classify(socket: Socket, head: Buffer, acceptedAt: number): void {
     const id = linkIdFromCookies(cookiesOfHead(head));
-    const link = id === undefined ? undefined : links.adopt(id);
+    const link = id === undefined ? undefined : links.adopt(id, clientOfHead(socket, head));
     if (!link?.shaper) {
       socket.unshift(head);
       if (link) links.track(link, socket);

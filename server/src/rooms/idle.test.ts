@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RoomService } from './service.ts';
+import { RoomService, type RoomSettings } from './service.ts';
 import type { RoomNamespace, RoomSocket, RoomSocketData } from './types.ts';
 
 /** Just enough of socket.io for the service's idle clock: sockets with data and channels, broadcasts recorded. */
@@ -32,6 +32,16 @@ function fakeNamespace() {
   return { nsp, socket, broadcasts };
 }
 
+const settings = (idleMs: number): RoomSettings => ({
+  idleMs,
+  maxParticipants: 10,
+  aggregateIntervalMs: 250,
+  presenceIntervalMs: 250,
+  maxSeatsPerClientPercent: 50,
+  maxRoomsPerSocket: 3,
+  maxRoomsPerClient: 20,
+});
+
 describe('idle expiry', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
@@ -42,15 +52,12 @@ describe('idle expiry', () => {
 
   it('ends a room ROOM_IDLE_MS after its last message, however many came before, and not sooner', () => {
     const { nsp, socket, broadcasts } = fakeNamespace();
-    const rooms = new RoomService(
-      { idleMs: 1_000, maxParticipants: 10, aggregateIntervalMs: 250 },
-      pino({ level: 'silent' }),
-    );
+    const rooms = new RoomService(settings(1_000), pino({ level: 'silent' }));
     rooms.bind(nsp);
     const ended: string[] = [];
     rooms.onRoomEnded((code, reason) => ended.push(`${code}:${reason}`));
     const presenter = socket('presenter');
-    const { room } = rooms.create(presenter, { device: 'desktop' });
+    const { room } = rooms.create(presenter, { device: 'desktop' }, undefined);
 
     // A message every 600 ms for 3 s: the room never goes quiet for 1 000 ms.
     for (let t = 0; t < 3_000; t += 600) {
@@ -74,14 +81,11 @@ describe('idle expiry', () => {
 
   it('counts a board edit (touch by code) as activity, like a message', () => {
     const { nsp, socket } = fakeNamespace();
-    const rooms = new RoomService(
-      { idleMs: 1_000, maxParticipants: 10, aggregateIntervalMs: 250 },
-      pino({ level: 'silent' }),
-    );
+    const rooms = new RoomService(settings(1_000), pino({ level: 'silent' }));
     rooms.bind(nsp);
     const ended: string[] = [];
     rooms.onRoomEnded((code) => ended.push(code));
-    const { room } = rooms.create(socket('presenter'), { device: 'desktop' });
+    const { room } = rooms.create(socket('presenter'), { device: 'desktop' }, undefined);
     vi.advanceTimersByTime(900);
     rooms.touch(room.code);
     vi.advanceTimersByTime(900);
@@ -93,12 +97,9 @@ describe('idle expiry', () => {
 
   it('leaves no timer behind on close', () => {
     const { nsp, socket } = fakeNamespace();
-    const rooms = new RoomService(
-      { idleMs: 60_000, maxParticipants: 10, aggregateIntervalMs: 250 },
-      pino({ level: 'silent' }),
-    );
+    const rooms = new RoomService(settings(60_000), pino({ level: 'silent' }));
     rooms.bind(nsp);
-    for (let i = 0; i < 3; i++) rooms.create(socket(`s${i}`), { device: 'phone' });
+    for (let i = 0; i < 3; i++) rooms.create(socket(`s${i}`), { device: 'phone' }, undefined);
     expect(vi.getTimerCount()).toBe(3);
     rooms.close();
     expect(vi.getTimerCount()).toBe(0);

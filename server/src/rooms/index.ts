@@ -10,10 +10,11 @@ import {
   SetScenarioRequest,
 } from '@transport-lab/shared';
 import type { Server } from 'socket.io';
+import { clientOf, peerOf } from '../access/index.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { socketHandler as handle } from '../socketHandler.ts';
-import { createRoomLimits } from './limits.ts';
+import { socketHandler as handle, refusePacket } from '../socketHandler.ts';
+import { createRoomLimits, type RoomLimitSettings } from './limits.ts';
 import { RoomService, type RoomSettings, type RoomsHandle } from './service.ts';
 import type { RoomNamespace } from './types.ts';
 
@@ -21,7 +22,7 @@ export type { RoomEndedListener, RoomsHandle } from './service.ts';
 
 export interface RoomsDeps {
   logger: Logger;
-  settings: RoomSettings & { failedJoinsPerMinute: number; messagesPerSecond: number };
+  settings: RoomSettings & RoomLimitSettings;
 }
 
 export interface Rooms {
@@ -59,6 +60,9 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
 
   nsp.on('connection', (socket) => {
     if (socket.recovered) rooms.recovered(socket);
+    // Its address (or, behind a proxy on this machine, the one it forwards for); undefined for this
+    // machine, which no per-client bound applies to.
+    const client = clientOf(peerOf(socket.request));
 
     // Every message passes the per-socket budget first; the excess is answered and dropped here,
     // before any handler, so it costs the room nothing.
@@ -70,8 +74,7 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
             next();
             return;
           }
-          const ack = packet.at(-1);
-          if (typeof ack === 'function') ack({ ok: false, error: tooFast });
+          refusePacket(packet, tooFast);
         },
         // next(error) would emit `error` on a socket nobody listens to: log and drop instead.
         (error: unknown) => logger.error({ err: error, socketId: socket.id }, 'room rate limiter failed'),
@@ -84,7 +87,9 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
     );
     socket.on(
       ROOM_EVENTS.create,
-      handle(socket, logger, ROOM_EVENTS.create, CreateRoomRequest, (req) => rooms.create(socket, req)),
+      handle(socket, logger, ROOM_EVENTS.create, CreateRoomRequest, (req) =>
+        rooms.create(socket, req, client),
+      ),
     );
     socket.on(
       ROOM_EVENTS.join,
@@ -95,9 +100,18 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
           throw new AppError('RATE_LIMITED', 'Too many failed joins from this address: wait a minute.', {
             retryAfterMs: Math.ceil(blockedMs),
           });
+        // A new participant counts against the client's joins a minute; a resume with its token, a
+        // repeated join and the presenter's proved join make none.
+        const fresh =
+          client !== undefined &&
+          req.resume === undefined &&
+          req.presenterProof === undefined &&
+          !rooms.speaksIn(socket, req.code);
+        if (fresh) await limits.takeJoin(client);
         try {
-          return rooms.join(socket, req, afterAck);
+          return rooms.join(socket, req, afterAck, client);
         } catch (error) {
+          if (fresh) await limits.giveJoinBack(client);
           // Only refusals a guesser would meet count; ROOM_FULL and ROOM_ENDED do not.
           if (error instanceof AppError && (error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN'))
             await limits.joinFailed(address);

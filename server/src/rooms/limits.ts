@@ -1,12 +1,14 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { clientLimitError } from '../access/index.ts';
 
 export interface RoomLimitSettings {
   failedJoinsPerMinute: number;
   messagesPerSecond: number;
+  joinsPerClientPerMinute: number;
 }
 
 /**
- * The room's two rate limits, in memory (this process holds the rooms too).
+ * The room's rate limits, in memory (this process holds the rooms too).
  *
  * - Failed joins per address: only refused attempts (an unknown code, a wrong presenter proof or
  *   resume token) are counted, never successful joins, because a whole audience behind one NAT
@@ -15,11 +17,21 @@ export interface RoomLimitSettings {
  *   minute is over.
  * - Messages per socket per second, whatever the event: a flooding socket has its excess refused
  *   by ack, and nothing else happens to it or to its room.
+ * - New participants per client (access/clientLimits.ts: an address, this machine exempt) per
+ *   minute, in any room. Generous: a hall behind one NAT arrives at the pace people scan a code, and
+ *   a resume is not counted. What it stops is churn: a bot that joins, drops and joins again makes a
+ *   new participant each time, each one a presence change for everyone and, past twice the seats,
+ *   one that pushes the participant away the longest (a real phone whose screen locked) out of the
+ *   room. Its share of the seats at once is the room's own bound (service.ts).
  *
  * rate-limiter-flexible's memory store resolves synchronously inside its promises and unrefs its
  * expiry timers, so order of packets is kept and nothing holds the process open.
  */
-export function createRoomLimits({ failedJoinsPerMinute, messagesPerSecond }: RoomLimitSettings) {
+export function createRoomLimits({
+  failedJoinsPerMinute,
+  messagesPerSecond,
+  joinsPerClientPerMinute,
+}: RoomLimitSettings) {
   const failedJoins = new RateLimiterMemory({
     keyPrefix: 'room-failed-join',
     points: failedJoinsPerMinute,
@@ -29,6 +41,11 @@ export function createRoomLimits({ failedJoinsPerMinute, messagesPerSecond }: Ro
     keyPrefix: 'room-message',
     points: messagesPerSecond,
     duration: 1,
+  });
+  const joins = new RateLimiterMemory({
+    keyPrefix: 'room-client-joins',
+    points: joinsPerClientPerMinute,
+    duration: 60,
   });
 
   return {
@@ -49,6 +66,19 @@ export function createRoomLimits({ failedJoinsPerMinute, messagesPerSecond }: Ro
           return false;
         },
       );
+    },
+    /** Counts one new participant of `client`; throws RATE_LIMITED (`room-joins-per-minute`) past
+     *  its minute's budget. */
+    async takeJoin(client: string): Promise<void> {
+      await joins.consume(client).catch((error: unknown) => {
+        ignoreLimitReached(error);
+        const retryAfterS = Math.max(1, Math.ceil((error as RateLimiterRes).msBeforeNext / 1_000));
+        throw clientLimitError('room-joins-per-minute', joinsPerClientPerMinute, retryAfterS);
+      });
+    },
+    /** The join it was taken for was refused: it costs nothing. */
+    async giveJoinBack(client: string): Promise<void> {
+      await joins.reward(client);
     },
     async forgetSocket(socketId: string): Promise<void> {
       await messages.delete(socketId);

@@ -4,6 +4,7 @@ import {
   type LaneResult,
   type Participant,
   type ParticipantId,
+  type PresenceChange,
   type RaceAggregate,
   type RaceProgress,
   type RoomRace,
@@ -22,6 +23,9 @@ export interface Member {
   socketId: string | null;
   /** performance.now() when the socket went away; null while connected. */
   awaySince: number | null;
+  /** The client (address) of the socket that speaks for them now or last did; undefined for this
+   *  machine, which is never bounded (access/clientLimits.ts). Their seat counts against it. */
+  client: string | undefined;
   /** Paces the presence updates their clock reports cause (made on the first report). */
   clockThrottle?: Throttle;
 }
@@ -31,7 +35,11 @@ export interface RoomOptions {
   createdAt: number;
   idleMs: number;
   maxParticipants: number;
+  /** Seats one client may hold at once (ROOM_MAX_SEATS_PER_CLIENT_PERCENT of maxParticipants). */
+  maxSeatsPerClient: number;
   scenario: RoomScenario;
+  /** Who created the room: its connection and client (rooms per socket and per client). */
+  createdBy: { socketId: string; client: string | undefined };
 }
 
 /**
@@ -43,6 +51,8 @@ export class Room {
   readonly createdAt: number;
   readonly idleMs: number;
   readonly maxParticipants: number;
+  readonly maxSeatsPerClient: number;
+  readonly createdBy: RoomOptions['createdBy'];
   /** Never leaves the server but in the create answer; proofs are checked against it. */
   readonly presenterSecret = newSecret();
   scenario: RoomScenario;
@@ -52,12 +62,16 @@ export class Room {
   readonly members = new Map<ParticipantId, Member>();
   /** performance.now() of the last message from a member: the idle clock. */
   lastActivityAt = performance.now();
+  /** Presence changes not yet broadcast, one per participant, in the order they first changed. */
+  private readonly presenceDue = new Map<ParticipantId, PresenceChange['kind']>();
 
   constructor(options: RoomOptions) {
     this.code = options.code;
     this.createdAt = options.createdAt;
     this.idleMs = options.idleMs;
     this.maxParticipants = options.maxParticipants;
+    this.maxSeatsPerClient = options.maxSeatsPerClient;
+    this.createdBy = options.createdBy;
     this.scenario = options.scenario;
   }
 
@@ -87,11 +101,20 @@ export class Room {
     return this.connectedCount() >= this.maxParticipants;
   }
 
+  /** Seats `client`'s connected participants hold. */
+  seatsHeldBy(client: string): number {
+    let count = 0;
+    for (const member of this.members.values())
+      if (member.participant.connected && member.client === client) count++;
+    return count;
+  }
+
   addMember(input: {
     name: string | null;
     device: DeviceClass;
     role: Participant['role'];
     socketId: string;
+    client: string | undefined;
     joinedAt: number;
   }): Member {
     const member: Member = {
@@ -107,6 +130,7 @@ export class Room {
       token: newSecret(),
       socketId: input.socketId,
       awaySince: null,
+      client: input.client,
     };
     this.members.set(member.participant.id, member);
     return member;
@@ -123,6 +147,28 @@ export class Room {
     if (!oldest) return undefined;
     this.members.delete(oldest.participant.id);
     return oldest;
+  }
+
+  /**
+   * Notes that a participant changed, for the next presence batch. Changes of one participant merge:
+   * a join stays a join whatever follows it but a leave, and a leave is always sent (a page that
+   * joined meanwhile has them in its join answer).
+   */
+  presenceChanged(id: ParticipantId, kind: PresenceChange['kind']): void {
+    const due = this.presenceDue.get(id);
+    this.presenceDue.set(id, kind === 'updated' && due === 'joined' ? 'joined' : kind);
+  }
+
+  /** The presence batch due, each participant as they are now, and forgets it; empty when none is. */
+  takePresence(): PresenceChange[] {
+    const changes: PresenceChange[] = [];
+    for (const [id, kind] of this.presenceDue) {
+      const participant = this.members.get(id)?.participant;
+      if (kind === 'left') changes.push({ kind, participantId: id });
+      else if (participant) changes.push({ kind, participant });
+    }
+    this.presenceDue.clear();
+    return changes;
   }
 
   startRace(startedAt: number): RoomRace {

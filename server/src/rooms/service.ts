@@ -14,6 +14,7 @@ import {
   type RoomScenario,
   type RoomState,
 } from '@transport-lab/shared';
+import { clientLimitError, GAUGE_RETRY_AFTER_S } from '../access/index.ts';
 import { AppError } from '../errors.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -28,6 +29,13 @@ export interface RoomSettings {
   maxParticipants: number;
   /** Least time between two aggregates sent to the presenter while results arrive, ms. */
   aggregateIntervalMs: number;
+  /** Least time between two presence batches of one room, ms. */
+  presenceIntervalMs: number;
+  /** Share of a room's seats one client may hold, % (docs/security.md, "Limits"). */
+  maxSeatsPerClientPercent: number;
+  /** Live rooms one connection, and one client, may have created. */
+  maxRoomsPerSocket: number;
+  maxRoomsPerClient: number;
 }
 
 /** Least time between two presence updates one participant's clock reports cause, ms: every report
@@ -72,7 +80,8 @@ export class RoomService implements RoomsHandle {
   private readonly rooms = new Map<RoomCode, Room>();
   private readonly ended = new Map<RoomCode, number>();
   private readonly idleTimers = new Map<RoomCode, NodeJS.Timeout>();
-  private readonly throttles = new Map<RoomCode, Throttle>();
+  /** Each room's aggregate and presence broadcasts, paced. */
+  private readonly paced = new Map<RoomCode, { aggregate: Throttle; presence: Throttle }>();
   private readonly endedListeners = new Set<RoomEndedListener>();
 
   private nsp: RoomNamespace | undefined;
@@ -106,27 +115,37 @@ export class RoomService implements RoomsHandle {
     return { nonce };
   }
 
+  /** `client`: the socket's client (clientOf), undefined for this machine. */
   create(
     socket: RoomSocket,
     req: CreateRoomRequest,
+    client: string | undefined,
   ): { room: RoomState; self: string; presenterSecret: string; participantToken: string } {
+    this.admitRoom(socket, client);
     this.detach(socket);
     const code = this.unusedCode();
+    const { maxParticipants, maxSeatsPerClientPercent } = this.settings;
     const room = new Room({
       code,
       createdAt: epochNow(),
       idleMs: this.settings.idleMs,
-      maxParticipants: this.settings.maxParticipants,
+      maxParticipants,
+      maxSeatsPerClient: Math.max(1, Math.floor((maxParticipants * maxSeatsPerClientPercent) / 100)),
       scenario: req.scenario ?? DEFAULT_ROOM_SCENARIO,
+      createdBy: { socketId: socket.id, client },
     });
     this.rooms.set(code, room);
-    this.throttles.set(code, new Throttle(this.settings.aggregateIntervalMs, () => this.sendAggregate(room)));
+    this.paced.set(code, {
+      aggregate: new Throttle(this.settings.aggregateIntervalMs, () => this.sendAggregate(room)),
+      presence: new Throttle(this.settings.presenceIntervalMs, () => this.sendPresence(room)),
+    });
     this.scheduleIdleCheck(room, room.idleMs);
     const member = room.addMember({
       name: req.name ?? null,
       device: req.device,
       role: 'presenter',
       socketId: socket.id,
+      client,
       joinedAt: epochNow(),
     });
     this.attach(socket, room, member, true);
@@ -142,12 +161,13 @@ export class RoomService implements RoomsHandle {
   /**
    * Joins (or, with `resume`, rejoins) a room. Refusals that could be guessing — an unknown code,
    * a wrong presenter proof, a wrong resume — are NOT_FOUND or FORBIDDEN, which the caller counts
-   * against the address; the others are not.
+   * against the address; the others are not. `client`: the socket's client, whose seats are bounded.
    */
   join(
     socket: RoomSocket,
     req: JoinRoomRequest,
     afterAck: (fn: () => void) => void,
+    client: string | undefined,
   ): { room: RoomState; self: string; role: Participant['role']; participantToken: string } {
     const room = this.rooms.get(req.code);
     if (!room) {
@@ -184,6 +204,11 @@ export class RoomService implements RoomsHandle {
       // lock out the one person who can start the race.
       throw new AppError('ROOM_FULL', `This room holds ${room.maxParticipants} people.`);
     }
+    // One client's share of the seats: counted as connected participants, so a participant who
+    // resumes, or whose second tab takes over, keeps the one seat they hold. The presenter is let in.
+    const holdsSeat = member?.participant.connected === true && member.client === client;
+    if (!proved && client !== undefined && !holdsSeat && room.seatsHeldBy(client) >= room.maxSeatsPerClient)
+      throw clientLimitError('room-seats', room.maxSeatsPerClient, GAUGE_RETRY_AFTER_S);
 
     // Accepted: from here nothing throws. A socket already speaking for this very participant (a
     // repeated join, a rejoin after connection state recovery) stays, with the rights it proved on
@@ -195,6 +220,7 @@ export class RoomService implements RoomsHandle {
       const previous = member.socketId;
       member.socketId = socket.id;
       member.awaySince = null;
+      member.client = client;
       member.participant = {
         ...member.participant,
         name: req.name ?? member.participant.name,
@@ -205,22 +231,23 @@ export class RoomService implements RoomsHandle {
       // A second tab or a reload whose old socket is not gone yet: the newest speaks for them.
       if (previous && previous !== socket.id) this.release(this.io.sockets.get(previous), room);
       this.attach(socket, room, member, rights);
-      this.presence(room, { kind: 'updated', participant: member.participant }, socket);
+      this.presence(room, member, 'updated');
     } else {
       const forgotten = room.forgetLongestAwayIfCrowded();
       if (forgotten) {
         forgotten.clockThrottle?.cancel();
-        this.presence(room, { kind: 'left', participantId: forgotten.participant.id });
+        this.presence(room, forgotten, 'left');
       }
       member = room.addMember({
         name: req.name ?? null,
         device: req.device,
         role: proved ? 'presenter' : 'audience',
         socketId: socket.id,
+        client,
         joinedAt: epochNow(),
       });
       this.attach(socket, room, member, proved);
-      this.presence(room, { kind: 'joined', participant: member.participant }, socket);
+      this.presence(room, member, 'joined');
     }
     if (rights && room.race) {
       // A presenter who reloads mid-race sees the aggregate at once, not at the next result.
@@ -237,6 +264,11 @@ export class RoomService implements RoomsHandle {
     };
   }
 
+  /** This socket speaks for a participant of the room with this code now. */
+  speaksIn(socket: RoomSocket, code: RoomCode): boolean {
+    return this.membership(socket)?.room.code === code;
+  }
+
   /** Leaves for good: the participant is removed (their result for the current race stays). */
   leave(socket: RoomSocket): Record<string, never> {
     const found = this.membership(socket);
@@ -245,7 +277,7 @@ export class RoomService implements RoomsHandle {
     room.members.delete(member.participant.id);
     member.clockThrottle?.cancel();
     this.release(socket, room);
-    this.presence(room, { kind: 'left', participantId: member.participant.id });
+    this.presence(room, member, 'left');
     return {};
   }
 
@@ -253,10 +285,8 @@ export class RoomService implements RoomsHandle {
     const { room, member } = this.requireMembership(socket);
     member.participant = { ...member.participant, clock: report };
     member.clockThrottle ??= new Throttle(CLOCK_PRESENCE_INTERVAL_MS, () => {
-      // To everyone but the participant's own socket, whichever it is by then.
-      const own = member.socketId ? this.io.sockets.get(member.socketId) : undefined;
       if (this.rooms.get(room.code) === room && room.members.get(member.participant.id) === member)
-        this.presence(room, { kind: 'updated', participant: member.participant }, own);
+        this.presence(room, member, 'updated');
     });
     member.clockThrottle.request();
     return {};
@@ -274,7 +304,7 @@ export class RoomService implements RoomsHandle {
     const race = room.startRace(epochNow());
     this.io.to(channel(room.code)).emit('room:race', race);
     // The presenter's aggregate starts at "0 of expected" without waiting for a first result.
-    this.throttles.get(room.code)?.flush();
+    this.paced.get(room.code)?.aggregate.flush();
     this.logger.info({ code: room.code, raceId: race.raceId, expected: race.expected }, 'room race started');
     return { race };
   }
@@ -305,7 +335,7 @@ export class RoomService implements RoomsHandle {
     }
     const first = !room.results.has(member.participant.id);
     room.results.set(member.participant.id, result.lanes);
-    const throttle = this.throttles.get(room.code);
+    const throttle = this.paced.get(room.code)?.aggregate;
     // At once when this result completes the count; a replacement never skips the throttle, so
     // resending cannot make the presenter's (large) aggregate go out faster.
     if (first && room.results.size === race.expected) throttle?.flush();
@@ -346,7 +376,7 @@ export class RoomService implements RoomsHandle {
     member.socketId = null;
     member.awaySince = performance.now();
     member.participant = { ...member.participant, connected: false };
-    this.presence(room, { kind: 'updated', participant: member.participant });
+    this.presence(room, member, 'updated');
   }
 
   /**
@@ -366,7 +396,7 @@ export class RoomService implements RoomsHandle {
     member.socketId = socket.id;
     member.awaySince = null;
     member.participant = { ...member.participant, connected: true };
-    this.presence(room, { kind: 'updated', participant: member.participant }, socket);
+    this.presence(room, member, 'updated');
     // Aggregates are not kept for recovery (see sendAggregate): a returning presenter gets the current one.
     const aggregate = socket.data.presenter === true ? room.aggregate() : undefined;
     if (aggregate) socket.emit('room:aggregate', aggregate);
@@ -375,11 +405,14 @@ export class RoomService implements RoomsHandle {
   /** Stops every timer; the rooms are dropped (they live in memory only). */
   close(): void {
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
-    for (const throttle of this.throttles.values()) throttle.cancel();
+    for (const { aggregate, presence } of this.paced.values()) {
+      aggregate.cancel();
+      presence.cancel();
+    }
     for (const room of this.rooms.values())
       for (const member of room.members.values()) member.clockThrottle?.cancel();
     this.idleTimers.clear();
-    this.throttles.clear();
+    this.paced.clear();
     this.rooms.clear();
     this.endedListeners.clear();
   }
@@ -483,10 +516,43 @@ export class RoomService implements RoomsHandle {
     socket.data.presenter = undefined;
   }
 
-  /** To everyone in the room but `except`, who learns of its own change from its ack. */
-  private presence(room: Room, change: PresenceChange, except?: RoomSocket): void {
-    if (except) except.to(channel(room.code)).emit('room:presence', change);
-    else this.io.to(channel(room.code)).emit('room:presence', change);
+  /**
+   * A participant changed: it goes out in the room's next presence batch, at most one broadcast per
+   * `presenceIntervalMs` (the first of a quiet room at once). Everyone in the room gets it, the
+   * participant's own pages too (their record as the server has it, which their ack already gave).
+   */
+  private presence(room: Room, member: Member, kind: PresenceChange['kind']): void {
+    room.presenceChanged(member.participant.id, kind);
+    this.paced.get(room.code)?.presence.request();
+  }
+
+  private sendPresence(room: Room): void {
+    const changes = room.takePresence();
+    if (changes.length > 0) this.io.to(channel(room.code)).emit('room:presence', changes);
+  }
+
+  /** Refuses a new room past the live rooms this connection, or this client, has created. The
+   *  refusal says when the soonest of them would end idle. */
+  private admitRoom(socket: RoomSocket, client: string | undefined): void {
+    const bounds = [
+      {
+        reason: 'rooms-per-connection',
+        limit: this.settings.maxRoomsPerSocket,
+        mine: (room: Room) => room.createdBy.socketId === socket.id,
+      },
+      {
+        reason: 'rooms',
+        limit: this.settings.maxRoomsPerClient,
+        mine: (room: Room) => client !== undefined && room.createdBy.client === client,
+      },
+    ] as const;
+    for (const { reason, limit, mine } of bounds) {
+      const live = [...this.rooms.values()].filter(mine);
+      if (live.length < limit) continue;
+      const now = performance.now();
+      const soonestEndMs = Math.min(...live.map((room) => room.lastActivityAt + room.idleMs - now));
+      throw clientLimitError(reason, limit, Math.max(1, Math.ceil(soonestEndMs / 1_000)));
+    }
   }
 
   /**
@@ -540,8 +606,10 @@ export class RoomService implements RoomsHandle {
     this.rooms.delete(room.code);
     clearTimeout(this.idleTimers.get(room.code));
     this.idleTimers.delete(room.code);
-    this.throttles.get(room.code)?.cancel();
-    this.throttles.delete(room.code);
+    const paced = this.paced.get(room.code);
+    paced?.aggregate.cancel();
+    paced?.presence.cancel();
+    this.paced.delete(room.code);
     this.ended.set(room.code, performance.now());
     if (this.ended.size > ENDED_REMEMBERED_MAX) {
       const oldest = this.ended.keys().next().value;

@@ -33,6 +33,16 @@ describe('room settings', () => {
     ['ROOM_IDLE_MS', '-1'],
     ['ROOM_FAILED_JOINS_PER_MINUTE', '0'],
     ['ROOM_MESSAGES_PER_SECOND', '2.5'],
+    ['ROOM_MAX_SEATS_PER_CLIENT_PERCENT', '0'],
+    ['ROOM_MAX_SEATS_PER_CLIENT_PERCENT', '101'],
+    ['ROOM_JOINS_PER_CLIENT_PER_MINUTE', '0'],
+    ['ROOM_MAX_ROOMS_PER_SOCKET', '0'],
+    ['ROOM_MAX_ROOMS_PER_CLIENT', 'many'],
+    ['ROOM_PRESENCE_INTERVAL_MS', '0'],
+    // The board's 50 notes: a participant's share of more, or a reserve of them all, is a mistake.
+    ['BOARD_NOTES_PER_PARTICIPANT', '51'],
+    ['BOARD_PRESENTER_RESERVED_NOTES', '50'],
+    ['MAX_NETWORK_LINKS_PER_CLIENT', '0'],
   ])('stop the start-up on %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

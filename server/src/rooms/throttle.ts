@@ -16,13 +16,7 @@ export class Throttle {
 
   request(): void {
     if (this.timer) return; // a trailing run is already due and will see this request's state
-    const wait = this.lastRunAt + this.intervalMs - this.now();
-    if (wait <= 0) {
-      this.runNow();
-      return;
-    }
-    this.timer = setTimeout(() => this.runNow(), wait);
-    this.timer.unref();
+    this.runWhenDue();
   }
 
   flush(): void {
@@ -32,6 +26,22 @@ export class Throttle {
   cancel(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** Runs now if the interval has passed, else sets the trailing run. A timer may fire early by
+   *  `now()`'s reckoning (libuv starts it from the loop turn's cached time), so a trailing run looks
+   *  again rather than trust it: runs stay at least `intervalMs` apart. */
+  private runWhenDue(): void {
+    const wait = this.lastRunAt + this.intervalMs - this.now();
+    if (wait <= 0) {
+      this.runNow();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.runWhenDue();
+    }, wait);
+    this.timer.unref();
   }
 
   private runNow(): void {

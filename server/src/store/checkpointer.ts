@@ -19,15 +19,27 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
+// Asked for (a 'caught-up' message) since the last checkpoint: this one starts after the writer's
+// commits before the ask, so the next complete one has copied them.
+let caughtUpAsked = false;
 const timer = setInterval(() => {
   try {
+    const asked = caughtUpAsked;
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
     if (result.checkpointed > 0) parentPort.postMessage({ checkpointedPages: result.checkpointed });
+    if (asked && result.checkpointed === result.log) {
+      caughtUpAsked = false;
+      parentPort.postMessage({ caughtUp: true });
+    }
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message || error) });
   }
 }, workerData.intervalMs);
-parentPort.on('message', () => {
+parentPort.on('message', (message) => {
+  if (message === 'caught-up') {
+    caughtUpAsked = true;
+    return;
+  }
   clearInterval(timer);
   db.close();
   parentPort.close();
@@ -37,11 +49,17 @@ parentPort.on('message', () => {
 export interface Checkpointer {
   /** Resolves after the worker's next checkpoint that moved pages, with how many it moved. */
   nextCheckpoint(): Promise<number>;
+  /** Resolves after a checkpoint that began after this call and found every frame of the WAL copied,
+   *  those of the writer's commits before the call included: the WAL starts over at the next commit
+   *  (tests that model the time between two retention sweeps). */
+  caughtUp(): Promise<void>;
   /** Stops the worker and closes its connection (before the writer's own closes). */
   close(): Promise<void>;
 }
 
-type WorkerMessage = { error: string } | { checkpointedPages: number };
+/** `checkpointedPages`: how many of the WAL's frames are in the database file now (SQLite's
+ *  `wal_checkpoint` counts since the WAL last started over). */
+type WorkerMessage = { error: string } | { checkpointedPages: number } | { caughtUp: true };
 
 /**
  * Moves WAL checkpoints off the event loop. With synchronous=NORMAL a commit never waits for the
@@ -56,8 +74,11 @@ export function startCheckpointer(
   db: Database.Database,
   onError: (message: string) => void,
   intervalMs = CHECKPOINT_INTERVAL_MS,
+  /** The safety net's threshold, pages; fewer when the WAL's share of MAX_DATA_BYTES is smaller
+   *  (retention.ts, walSharePages). */
+  fallbackPages = FALLBACK_AUTOCHECKPOINT_PAGES,
 ): Checkpointer {
-  db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  db.pragma(`wal_autocheckpoint = ${fallbackPages}`);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
@@ -70,8 +91,10 @@ export function startCheckpointer(
   let closing = false;
   const exited = once(worker, 'exit');
   let waiting: Array<(pages: number) => void> = [];
+  let waitingForAll: Array<() => void> = [];
   worker.on('message', (message: WorkerMessage) => {
     if ('error' in message) onError(`WAL checkpoint failed: ${message.error}`);
+    else if ('caughtUp' in message) for (const resolve of waitingForAll.splice(0)) resolve();
     else for (const resolve of waiting.splice(0)) resolve(message.checkpointedPages);
   });
   worker.on('error', (error) => onError(`WAL checkpoint worker failed: ${error.message}`));
@@ -83,9 +106,15 @@ export function startCheckpointer(
     nextCheckpoint() {
       return new Promise((resolve) => waiting.push(resolve));
     },
+    caughtUp() {
+      const caughtUp = new Promise<void>((resolve) => waitingForAll.push(resolve));
+      worker.postMessage('caught-up');
+      return caughtUp;
+    },
     async close() {
       closing = true;
       waiting = [];
+      waitingForAll = [];
       // Held again while it closes: unref'd, a process with nothing else left to do would end before
       // the worker's exit is heard, leaving this promise (and whoever awaits the store's close)
       // unsettled — a script's last lines never ran.

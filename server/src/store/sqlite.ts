@@ -1,27 +1,22 @@
-import { mkdirSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TaskEvent, TaskState } from '@transport-lab/shared';
+import { TaskEvent, TaskState, TERMINAL_STATUSES } from '@transport-lab/shared';
 import Database from 'better-sqlite3';
+import { type DataDirReport, preparePrivateFiles } from './files.ts';
+import { type MigrationReport, migrate } from './migrations.ts';
 import type { TaskStore } from './types.ts';
 import { createWriteBatch, type WriteBatch } from './writeBatch.ts';
 
 export const SQLITE_FILE_NAME = 'transport-lab.sqlite';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS tasks (
-  id TEXT PRIMARY KEY,
-  status TEXT NOT NULL,
-  created_at REAL NOT NULL,
-  state TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tasks_unfinished ON tasks (status, created_at);
-CREATE TABLE IF NOT EXISTS task_events (
-  task_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  event TEXT NOT NULL,
-  PRIMARY KEY (task_id, seq)
-) WITHOUT ROWID;
-`;
+/** What opening the database did, for the start-up log. */
+export interface OpenReport {
+  file: string;
+  dataDir: DataDirReport;
+  migration: MigrationReport;
+  /** An older file rebuilt once with incremental auto-vacuum (its size before and after). */
+  vacuum?: { ms: number; bytesBefore: number; bytesAfter: number };
+}
 
 /**
  * Tasks and their event logs in one SQLite file under DATA_DIR. WAL with synchronous=NORMAL: a commit
@@ -30,13 +25,56 @@ CREATE TABLE IF NOT EXISTS task_events (
  * only an OS crash or power loss may undo the last few, which a demo tool can accept for ~10× cheaper
  * commits. Writes are also grouped, one transaction per turn of the event loop (writeBatch.ts), and
  * the server checkpoints on a worker thread (checkpointer.ts), not in a commit on the event loop.
+ *
+ * Opening makes the folder and files private (files.ts), brings the schema to this release's version
+ * (migrations.ts; a newer file is refused) and makes freed pages returnable to the file system
+ * (auto_vacuum = INCREMENTAL, which the retention sweep uses: retention.ts).
  */
+export function openDatabase(dataDir: string): { db: Database.Database; report: OpenReport } {
+  const dataDirReport = preparePrivateFiles(dataDir, SQLITE_FILE_NAME);
+  const file = join(dataDir, SQLITE_FILE_NAME);
+  const db = new Database(file);
+  try {
+    // Only a file with no page yet can take an auto_vacuum mode (before WAL mode writes its header);
+    // an older one is rebuilt once below.
+    if (db.pragma('page_count', { simple: true }) === 0) db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const migration = migrate(db);
+    const vacuum = useIncrementalVacuum(db);
+    // Start with an empty WAL: one left by a crash, or by the VACUUM above, would otherwise keep its
+    // size for good (SQLite reuses a WAL file, it does not shrink it), counted in MAX_DATA_BYTES.
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    return { db, report: { file, dataDir: dataDirReport, migration, ...(vacuum ? { vacuum } : {}) } };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
 export function openSqliteDatabase(dataDir: string): Database.Database {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, SQLITE_FILE_NAME));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  return db;
+  return openDatabase(dataDir).db;
+}
+
+/** auto_vacuum: 2 is INCREMENTAL (SQLite's numbering: 0 none, 1 full). */
+const INCREMENTAL = 2;
+
+/**
+ * A file made before this release has auto_vacuum off: deleted rows' pages are reused but never given
+ * back, so a file already past MAX_DATA_BYTES could not shrink. VACUUM rebuilds it with the new mode,
+ * once (it cannot run inside the migrations' transaction, and the mode itself says whether it is
+ * done, so a crash midway means it runs again at the next start). It takes about a second per
+ * hundred MB, before the server listens.
+ */
+function useIncrementalVacuum(db: Database.Database): OpenReport['vacuum'] {
+  if (db.pragma('auto_vacuum', { simple: true }) === INCREMENTAL) return undefined;
+  const started = performance.now();
+  const bytesBefore = statSync(db.name).size;
+  db.pragma('auto_vacuum = INCREMENTAL');
+  db.exec('VACUUM');
+  // The rebuilt pages are in the WAL until checkpointed: the file's size is measured after that.
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  return { ms: performance.now() - started, bytesBefore, bytesAfter: statSync(db.name).size };
 }
 
 /** Opens its own database: for tests and tools that need only the tasks. */
@@ -56,10 +94,9 @@ export function openSqliteStore(dataDir: string): TaskStore {
 /** The task store on an open database; closing the database (and flushing `batch` before it) is its
  *  owner's job. `batch`: shared with the other stores' writes (openStores), else one of its own. */
 export function sqliteTaskStore(db: Database.Database, batch: WriteBatch = createWriteBatch(db)): TaskStore {
-  db.exec(SCHEMA);
-
   const insertTask = db.prepare('INSERT INTO tasks (id, status, created_at, state) VALUES (?, ?, ?, ?)');
-  const updateTask = db.prepare('UPDATE tasks SET status = ?, state = ? WHERE id = ?');
+  // finished_at: when the task ended (null while it runs), the retention sweep's order (retention.ts).
+  const updateTask = db.prepare('UPDATE tasks SET status = ?, state = ?, finished_at = ? WHERE id = ?');
   const insertEvent = db.prepare('INSERT INTO task_events (task_id, seq, event) VALUES (?, ?, ?)');
   const selectTask = db.prepare<[string], { state: string }>('SELECT state FROM tasks WHERE id = ?');
   const selectEvents = db.prepare<[string, number], { event: string }>(
@@ -88,10 +125,11 @@ export function sqliteTaskStore(db: Database.Database, batch: WriteBatch = creat
       // of unfinished tasks) is rewritten only when the status changes. Rewriting it for every step
       // doubled the pages each event dirtied (the hall profile, docs/benchmarks.md).
       const stateJson = event.type === 'progress' ? undefined : JSON.stringify(next);
+      const finishedAt = TERMINAL_STATUSES.has(next.status) ? (next.finishedAt ?? event.at) : null;
       return batch.enqueue(() => {
         // The primary key (task_id, seq) refuses a second event with the same seq: no duplicates.
         insertEvent.run(event.taskId, event.seq, eventJson);
-        if (stateJson !== undefined) updateTask.run(next.status, stateJson, next.id);
+        if (stateJson !== undefined) updateTask.run(next.status, stateJson, finishedAt, next.id);
       }, next.id);
     },
     async getTask(id) {

@@ -1,50 +1,13 @@
 import { type Delivery, DeliveryAttempt } from '@transport-lab/shared';
 import type Database from 'better-sqlite3';
 
-/**
- * The durable webhook queue, in the same SQLite file as the tasks (WAL, synchronous=NORMAL: a
- * committed row survives a crash of the process). Three tables:
- * - `webhook_subscribers`: one per task: url, secret, disabled flag and reason, `ended` once the
- *   task's terminal event is queued (so start-up knows which tasks may still have events to queue);
- * - `webhook_deliveries`: one per (task, event seq), its `webhook-id`, the exact body, its state,
- *   how many attempts it has had and when the next one is due;
- * - `webhook_attempts`: one per attempt, the log `GET /api/tasks/{id}/deliveries` serves.
- */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS webhook_subscribers (
-  task_id TEXT PRIMARY KEY,
-  url TEXT NOT NULL,
-  secret TEXT NOT NULL,
-  builtin INTEGER NOT NULL,
-  ended INTEGER NOT NULL DEFAULT 0,
-  disabled_at REAL,
-  disabled_reason TEXT,
-  created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-  id TEXT PRIMARY KEY,
-  task_id TEXT NOT NULL,
-  event_seq INTEGER NOT NULL,
-  event_type TEXT NOT NULL,
-  body TEXT NOT NULL,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at REAL,
-  created_at REAL NOT NULL,
-  UNIQUE (task_id, event_seq)
-);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (state, task_id, event_seq);
-CREATE TABLE IF NOT EXISTS webhook_attempts (
-  delivery_id TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  started_at REAL NOT NULL,
-  duration_ms REAL NOT NULL,
-  http_status INTEGER,
-  outcome TEXT NOT NULL,
-  error TEXT,
-  PRIMARY KEY (delivery_id, attempt)
-) WITHOUT ROWID;
-`;
+// The durable webhook queue, in the same SQLite file as the tasks (WAL, synchronous=NORMAL: a
+// committed row survives a crash of the process). Three tables (their schema: migrations.ts):
+// - `webhook_subscribers`: one per task: url, secret, disabled flag and reason, `ended` once the
+//   task's terminal event is queued (so start-up knows which tasks may still have events to queue);
+// - `webhook_deliveries`: one per (task, event seq), its `webhook-id`, the exact body, its state,
+//   how many attempts it has had and when the next one is due;
+// - `webhook_attempts`: one per attempt, the log `GET /api/tasks/{id}/deliveries` serves.
 
 export interface SubscriberRow {
   taskId: string;
@@ -179,8 +142,6 @@ const toAttempt = (row: AttemptDbRow): DeliveryAttempt =>
 
 /** The webhook tables on an open database (the task store's); closing it is its owner's job. */
 export function sqliteDeliveryStore(db: Database.Database): DeliveryStore {
-  db.exec(SCHEMA);
-
   const insertSubscriber = db.prepare(
     'INSERT INTO webhook_subscribers (task_id, url, secret, builtin, created_at) VALUES (?, ?, ?, ?, ?)',
   );

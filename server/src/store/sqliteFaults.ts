@@ -16,28 +16,9 @@ export interface FaultStore {
   tasksOfRun(runId: string): Promise<string[]>;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS faults (
-  id TEXT PRIMARY KEY,
-  run_id TEXT,
-  kind TEXT NOT NULL,
-  at REAL NOT NULL,
-  record TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS faults_run ON faults (run_id, at);
-CREATE INDEX IF NOT EXISTS faults_kind ON faults (kind, at);
-CREATE TABLE IF NOT EXISTS task_runs (
-  task_id TEXT PRIMARY KEY,
-  run_id TEXT NOT NULL,
-  lane TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS task_runs_run ON task_runs (run_id);
-`;
-
-/** `batch`: the task store's group commit; a task's run tag is written with the task's own rows (one
+/** Tables `faults` and `task_runs` (migrations.ts). `batch`: the task store's group commit; a task's run tag is written with the task's own rows (one
  *  transaction per tagged task cost more than the rest of its creation, measured at 100 phones). */
 export function sqliteFaultStore(db: Database.Database, batch: WriteBatch): FaultStore {
-  db.exec(SCHEMA);
   const insert = db.prepare('INSERT INTO faults (id, run_id, kind, at, record) VALUES (?, ?, ?, ?, ?)');
   const selectRun = db.prepare<[string], { record: string }>(
     'SELECT record FROM faults WHERE run_id = ? ORDER BY at',

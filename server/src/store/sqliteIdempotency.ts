@@ -9,16 +9,9 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1_000;
 /** A claim still pending after this long belongs to a request that died with its process. */
 export const IDEMPOTENCY_PENDING_STALE_MS = 5 * 60 * 1_000;
 
-// `key` is the scoped key's digest (scopedKey below), not the client's key: a record is found only
-// from the scope (the client) that made it, and a run id, a capability, is not kept in the clear.
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-  key TEXT PRIMARY KEY,
-  fingerprint TEXT NOT NULL,
-  created_at REAL NOT NULL,
-  response TEXT
-);
-`;
+// Table `idempotency_keys` (migrations.ts). Its `key` is the scoped key's digest (scopedKey below),
+// not the client's key: a record is found only from the scope (the client) that made it, and a run
+// id, a capability, is not kept in the clear.
 
 /** One record per client and key: SHA-256 of both (a NUL cannot occur in either: the scope is a run
  *  id or an address, and a key is printable ASCII), base64url. */
@@ -48,7 +41,6 @@ export function sqliteIdempotencyStore(
   batch: WriteBatch = createWriteBatch(db),
   now: () => number = epochNow,
 ): IdempotencyStore {
-  db.exec(SCHEMA);
   const select = db.prepare<[string], KeyRecord>(
     'SELECT fingerprint, created_at, response FROM idempotency_keys WHERE key = ?',
   );

@@ -77,6 +77,18 @@ export const CLIENT_LIMIT_REASONS = {
   taskEventsPerMinute: 'task-events-per-minute',
   resultBytesPerMinute: 'result-bytes-per-minute',
   streams: 'streams',
+  /** A room's seats one address holds at once (ROOM_MAX_SEATS_PER_CLIENT_PERCENT of them). */
+  roomSeats: 'room-seats',
+  /** New participants one address makes per minute, in any room (a resume is not one). */
+  roomJoinsPerMinute: 'room-joins-per-minute',
+  /** Live rooms one socket.io connection has created. */
+  roomsPerConnection: 'rooms-per-connection',
+  /** Live rooms one address has created. */
+  rooms: 'rooms',
+  /** Notes one participant has on a room's board at once. */
+  boardNotes: 'board-notes',
+  /** Network-condition links (`lab-link` cookies) one address holds. */
+  networkLinks: 'network-links',
 } as const;
 export const ClientLimitReason = z.enum(CLIENT_LIMIT_REASONS);
 export type ClientLimitReason = z.infer<typeof ClientLimitReason>;

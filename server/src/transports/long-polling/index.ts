@@ -6,10 +6,10 @@ import {
   TaskId,
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
-import type { Request, Router } from 'express';
 import { parseOrThrow } from '../../errors.ts';
 import { withoutLabTags } from '../../observability/wireLedger.ts';
-import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
+import type { Unsubscribe } from '../../tasks/engine.ts';
+import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
 /**
  * The long-polling lane: `GET /api/tasks/{id}/events?after=SEQ&waitMs=N` answers at once with
@@ -17,15 +17,13 @@ import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
  * stored in the same turn of the event loop go out together. The client's cursor is `nextAfter`;
  * since the engine replays from the store by seq, no reconnect can lose or repeat an event.
  */
-export interface LongPollingDeps {
-  router: Router;
-  engine: TaskEngine;
-  /** Counts a held poll among the open streams (MAX_OPEN_STREAMS, MAX_STREAMS_PER_CLIENT), or throws
-   *  the refusal (429) for a client past its share; the returned function uncounts it. */
-  openStream?: (req: Request) => () => void;
-}
+export const longPollingLane: ServerLane = {
+  id: 'long-polling',
+  counted: [...ASYNC_TASK_ROUTES, { method: 'GET', route: API_ROUTES.events }],
+  register,
+};
 
-export function register({ router, engine, openStream }: LongPollingDeps): void {
+function register({ router, engine, openStream }: LaneContext): void {
   router.get(API_ROUTES.events, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
     // The query is strict, but a lane's tags (LAB_TAGS) may ride on it: they are not its concern.
@@ -63,7 +61,7 @@ export function register({ router, engine, openStream }: LongPollingDeps): void 
       return;
     }
     // Counted (or refused) before it is held: a refusal is an answer of its own, with nothing to undo.
-    release = openStream?.(req);
+    release = openStream(req);
     let flushQueued = false;
     off = await engine.subscribe(id, after, (event) => {
       events.push(event);

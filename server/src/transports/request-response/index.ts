@@ -1,20 +1,12 @@
-import { API_PATHS, type RunResponse, type SyncTimeoutDetails, TaskSpec } from '@transport-lab/shared';
-import type { Router } from 'express';
-import { type ClientLimits, peerOf } from '../../access/index.ts';
+import {
+  API_PATHS,
+  API_ROUTES,
+  type RunResponse,
+  type SyncTimeoutDetails,
+  TaskSpec,
+} from '@transport-lab/shared';
 import { AppError, parseOrThrow } from '../../errors.ts';
-import type { TagTask } from '../../observability/wireLedger.ts';
-import type { TaskEngine } from '../../tasks/engine.ts';
-
-export interface RequestResponseDeps {
-  router: Router;
-  engine: TaskEngine;
-  syncTimeoutMs: number;
-  tagTask?: TagTask;
-  /** Throws the overload refusal (503 + Retry-After) when no new task may start now. */
-  admit?: () => void;
-  /** Refuses (429) a client past its share of tasks; counts its task until it ends. */
-  clientLimits?: Pick<ClientLimits, 'admitTask' | 'taskEnded'>;
-}
+import type { LaneContext, ServerLane } from '../lane.ts';
 
 /**
  * `POST /api/tasks/run`: one request that blocks until the task ends, answering `200 {task}`
@@ -22,24 +14,21 @@ export interface RequestResponseDeps {
  * connection is the only handle on the task, so a client that goes away cancels it; past
  * SYNC_TIMEOUT_MS the 504 hands the task over to its Location and the work goes on.
  */
-export function register({
-  router,
-  engine,
-  syncTimeoutMs,
-  tagTask,
-  admit,
-  clientLimits,
-}: RequestResponseDeps): void {
+export const requestResponseLane: ServerLane = {
+  id: 'request-response',
+  counted: [
+    { method: 'POST', route: API_PATHS.run },
+    // The Location of a 504 (or of a restart's 503), which its client follows.
+    { method: 'GET', route: API_ROUTES.task },
+  ],
+  register,
+};
+
+function register({ router, engine, tasks, settings: { syncTimeoutMs } }: LaneContext): void {
   router.post(API_PATHS.run, async (req, res) => {
-    admit?.();
+    tasks.admit();
     const spec = parseOrThrow(TaskSpec, req.body, 'task spec');
-    const id = engine.newTaskId();
-    await clientLimits?.admitTask(peerOf(req), id, spec);
-    tagTask?.(id, req);
-    const task = await engine.create(spec, id).catch((error: unknown) => {
-      clientLimits?.taskEnded(id);
-      throw error;
-    });
+    const task = await tasks.start({ req }, spec);
     const clientGone = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) clientGone.abort();

@@ -1,19 +1,11 @@
 import { API_ROUTES, HTTP_HEADERS, TaskId, type TaskResponse, type TaskState } from '@transport-lab/shared';
-import type { Request, Router } from 'express';
 import { parseOrThrow } from '../../errors.ts';
-import type { TaskEngine } from '../../tasks/engine.ts';
+import { matchesIfNoneMatch } from '../../http/conditional.ts';
+import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
 /** Strong ETag: a task's representation is fully determined by its id and its newest seq. */
 export function taskEtag(task: TaskState): string {
   return `"${task.id}.${task.lastSeq}"`;
-}
-
-/** If-None-Match uses the weak comparison (RFC 9110 §13.1.2): W/ prefixes are ignored. */
-function matchesIfNoneMatch(req: Request, etag: string): boolean {
-  const header = req.headers[HTTP_HEADERS.ifNoneMatch];
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
 /**
@@ -21,7 +13,13 @@ function matchesIfNoneMatch(req: Request, etag: string): boolean {
  * GETs the task at an interval. A poll whose `If-None-Match` still matches answers 304 with no
  * body — the cheapest wasted poll there is. This is also where a blocking call's 504 points.
  */
-export function register({ router, engine }: { router: Router; engine: TaskEngine }): void {
+export const shortPollingLane: ServerLane = {
+  id: 'short-polling',
+  counted: [...ASYNC_TASK_ROUTES, { method: 'GET', route: API_ROUTES.task }],
+  register,
+};
+
+function register({ router, engine }: LaneContext): void {
   router.get(API_ROUTES.task, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
     const task = await engine.getOrThrow(id);

@@ -8,11 +8,11 @@ import {
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import { createSession } from 'better-sse';
-import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../../errors.ts';
 import { sendStreamWire, streamWire } from '../../http/streamWire.ts';
-import type { TaskEngine, Unsubscribe } from '../../tasks/engine.ts';
+import type { Unsubscribe } from '../../tasks/engine.ts';
+import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
 const LastEventId = z
   .string()
@@ -27,15 +27,19 @@ const LastEventId = z
  * The stream ends after the terminal event; a reconnect after the end answers 204, which tells
  * EventSource to stop (WHATWG HTML §9.2.3).
  */
-export interface SseDeps {
-  router: Router;
-  engine: TaskEngine;
-  /** Counts the stream among the open ones (MAX_OPEN_STREAMS, MAX_STREAMS_PER_CLIENT), or throws
-   *  the refusal (429) for a client past its share; the returned function uncounts it. */
-  openStream?: (req: Request) => () => void;
-}
+export const sseLane: ServerLane = {
+  id: 'sse',
+  counted: [
+    ...ASYNC_TASK_ROUTES,
+    { method: 'GET', route: API_ROUTES.stream },
+    // The page's catch-up when a stream closes before the end (`waitMs=0`).
+    { method: 'GET', route: API_ROUTES.events },
+  ],
+  streams: [API_ROUTES.stream],
+  register,
+};
 
-export function register({ router, engine, openStream }: SseDeps): void {
+function register({ router, engine, openStream }: LaneContext): void {
   router.get(API_ROUTES.stream, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
     const header = req.headers[HTTP_HEADERS.lastEventId];
@@ -51,8 +55,8 @@ export function register({ router, engine, openStream }: SseDeps): void {
 
     // Counted before the stream's head is written, so that a refusal can still be a 429; uncounted
     // when it closes (uncounting twice is harmless).
-    const uncount = openStream?.(req);
-    res.once('close', () => uncount?.());
+    const uncount = openStream(req);
+    res.once('close', () => uncount());
     const session = await createSession(req, res, {
       retry: SSE.retryMs,
       keepAlive: SSE.heartbeatMs,
@@ -61,7 +65,7 @@ export function register({ router, engine, openStream }: SseDeps): void {
     });
     let off: Unsubscribe | undefined;
     session.once('disconnected', () => {
-      uncount?.();
+      uncount();
       off?.();
     });
     sendStreamWire(session, streamWire(req, res, { socketCountIsTheRequest: false }));
@@ -71,7 +75,7 @@ export function register({ router, engine, openStream }: SseDeps): void {
       if (isTerminalEvent(event)) res.end();
     });
     if (!session.isConnected) {
-      uncount?.();
+      uncount();
       off();
     }
   });

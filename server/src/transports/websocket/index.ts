@@ -8,33 +8,13 @@ import {
   TaskSpec,
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
-import type { Server, Socket } from 'socket.io';
-import type { ClientLimits, TaskOwnership } from '../../access/index.ts';
-import type { Logger } from '../../observability/logger.ts';
-import { type TagTask, tagOf } from '../../observability/wireLedger.ts';
+import type { Socket } from 'socket.io';
+import { tagOf } from '../../observability/wireLedger.ts';
 import { socketHandler as handle } from '../../socketHandler.ts';
-import type { TaskEngine } from '../../tasks/engine.ts';
+import type { LaneContext, ServerLane } from '../lane.ts';
 import { measureHandshakes } from './handshakeWire.ts';
 
-export type LabServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type LabSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
-
-export interface WebsocketDeps {
-  io: LabServer;
-  engine: TaskEngine;
-  logger: Logger;
-  /** Given the handshake request, whose query carries the lane tag (`query: {labLane, labRun}`). */
-  tagTask?: TagTask;
-  /** Send each socket `connection:wire`, its upgrade's bytes as the server read and wrote them
-   *  (off with WIRE_ACCOUNTING=off). */
-  reportHandshakes: boolean;
-  /** Who may cancel which task (access/ownership.ts). */
-  ownership: TaskOwnership;
-  /** Throws the overload refusal when no new task may start now (the ack carries UNAVAILABLE). */
-  admit?: () => void;
-  /** Refuses (the ack: RATE_LIMITED) a client past its share of tasks; counts its task until it ends. */
-  clientLimits?: Pick<ClientLimits, 'admitTask' | 'taskEnded'>;
-}
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
 
@@ -45,16 +25,15 @@ export const taskRoom = (taskId: string) => `task:${taskId}`;
  * restart), the client sends `task:subscribe` with the last seq it applied and the ack carries
  * the rest from the store. Clients drop duplicate seqs.
  */
-export function register({
-  io,
-  engine,
-  logger,
-  tagTask,
-  reportHandshakes,
-  ownership,
-  admit,
-  clientLimits,
-}: WebsocketDeps): void {
+export const websocketLane: ServerLane = {
+  id: 'websocket',
+  // Its handshake, upgrade and frames: everything under socket.io's path.
+  counted: [],
+  socketIo: true,
+  register,
+};
+
+function register({ io, engine, logger, tasks, ownership, settings }: LaneContext): void {
   /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
    *  holds no other lane's traffic. */
   const followed = new Set<string>();
@@ -65,36 +44,41 @@ export function register({
     if (isTerminalEvent(event)) followed.delete(event.taskId);
   });
 
-  const handshakeOf = reportHandshakes ? measureHandshakes(io) : undefined;
+  const handshakeOf = settings.wireAccounting ? measureHandshakes(io) : undefined;
 
   io.on('connection', (socket: LabSocket) => {
     const wire = handshakeOf?.(socket.request);
     if (wire) socket.emit(SOCKET_EVENTS.wire, wire);
     /** Tasks this connection started: its own to cancel, tagged or not. */
     const started = new Set<string>();
+    // The handshake's address and headers, kept by socket.io: the client, whose share a task counts
+    // against and who may cancel (the request's own socket may be gone by the time it asks).
+    const peer = { address: socket.handshake.address, headers: socket.handshake.headers };
 
     socket.on(
       SOCKET_EVENTS.start,
       handle(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
-        admit?.();
-        // Join the room before the task exists, so that its `queued` event reaches this socket.
-        const id = engine.newTaskId();
-        // The handshake's address and headers, kept by socket.io (the request's socket may be gone).
-        await clientLimits?.admitTask(
-          { address: socket.handshake.address, headers: socket.handshake.headers },
-          id,
-          spec,
-        );
-        tagTask?.(id, socket.request);
-        followed.add(id);
-        started.add(id);
-        socket.join(taskRoom(id));
+        tasks.admit();
+        let joined: string | undefined;
         try {
-          return { task: await engine.create(spec, id) };
+          const task = await tasks.start(
+            // The handshake request carries the lane tag (`query: {labLane, labRun}`).
+            { req: socket.request, peer },
+            spec,
+            (id) => {
+              // Join the room before the task exists, so that its `queued` event reaches this socket.
+              joined = id;
+              followed.add(id);
+              started.add(id);
+              socket.join(taskRoom(id));
+            },
+          );
+          return { task };
         } catch (error) {
-          clientLimits?.taskEnded(id);
-          followed.delete(id);
-          socket.leave(taskRoom(id));
+          if (joined !== undefined) {
+            followed.delete(joined);
+            socket.leave(taskRoom(joined));
+          }
           throw error;
         }
       }),
@@ -120,8 +104,7 @@ export function register({
       SOCKET_EVENTS.cancel,
       handle(socket, logger, SOCKET_EVENTS.cancel, CancelRequest, async ({ taskId }) => {
         await ownership.authorizeCancel(taskId, {
-          // The handshake's, kept by socket.io: the request's own socket may be gone by now.
-          peer: { address: socket.handshake.address, headers: socket.handshake.headers },
+          peer,
           runId: tagOf(socket.request)?.runId,
           startedHere: started.has(taskId),
         });
