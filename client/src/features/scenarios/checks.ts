@@ -36,6 +36,8 @@ export interface FigureRef {
 /** What one lane of one step measured, from the page's own figures (and the server's count beside them). */
 export interface LaneOutcome {
   status: 'succeeded' | 'failed' | 'cancelled' | 'error' | 'idle' | 'running';
+  /** What ended a lane in error: its code and message ("UNAVAILABLE: …"). */
+  error?: string;
   firstFeedbackMs?: number;
   totalPerceivedMs?: number;
   completionLagMs?: number;
@@ -139,7 +141,7 @@ class Judgement {
   succeeded(step: StepOutcome | undefined, id: LaneId): LaneOutcome | undefined {
     const o = laneOf(step, id);
     if (o?.status === 'succeeded') return o;
-    this.fail(`${SAY[id]} ended ${o?.status ?? 'without a status'}`);
+    this.fail(`${SAY[id]} ended ${o?.status ?? 'without a status'}${o?.error ? ` (${o.error})` : ''}`);
     return undefined;
   }
   verdict(success: string, why: string): Verdict {
@@ -213,7 +215,8 @@ export function checkBlockingWins(step: StepOutcome | undefined, rttMs: number):
  * later, half an interval on average when
  * the steps fall at every phase of the polls. Each of those lanes' delay per update must be below short
  * polling's by at least a quarter of the interval; SSE and the websocket use at most 2 requests; at least
- * half of short polling's polls are wasted.
+ * a third of short polling's polls are wasted (about two in three when the page keeps its rate: the
+ * steps come every 2.9 s; a page its own work slows polls less often, and wastes fewer).
  */
 export function checkPushWins(step: StepOutcome | undefined, intervalMs: number): Verdict {
   const j = new Judgement();
@@ -245,7 +248,7 @@ export function checkPushWins(step: StepOutcome | undefined, intervalMs: number)
     );
   const polls = Math.max(0, (sp?.requests ?? 0) - 1);
   const wasted = sp?.wastedPolls ?? 0;
-  if (sp && wasted < polls / 2) j.fail(`short polling wasted ${wasted} of its ${polls} polls, under half`);
+  if (sp && wasted < polls / 3) j.fail(`short polling wasted ${wasted} of its ${polls} polls, under a third`);
   const perSecond = sp?.totalPerceivedMs ? (sp.requests * 1000) / sp.totalPerceivedMs : undefined;
   const atScale =
     perSecond === undefined
@@ -263,9 +266,10 @@ export function checkPushWins(step: StepOutcome | undefined, intervalMs: number)
  * (the screen's age of information is (I + step) / 2 against push's step / 2, each plus the same trip).
  * Each run races short polling against SSE, so the age polling adds over push is read within one race,
  * where the page's own stalls and the link delay both lanes alike. That added age must be positive at
- * every interval, grow at every doubling, and be about half the interval overall: the least-squares
- * slope of added age against interval (through the origin, so the long intervals weigh most) between
- * 0.35 and 0.65. Locked to the steps' phase (an interval that divides the step time or is a multiple
+ * every interval and about half the interval overall: the least-squares slope of added age against
+ * interval (through the origin, so the long intervals weigh most) between 0.35 and 0.65. (Not "more at
+ * each doubling": a run the page's own stalls slowed can add more at 250 ms than the next at 500 ms,
+ * while the slope over all four holds.) Locked to the steps' phase (an interval that divides the step time or is a multiple
  * of it), a poll catches every step at the same moment of its cycle and its delays per update are all
  * alike (aliasing), so their spread (max − mean) must reach a sixth of the interval or the step,
  * whichever is shorter. Requests fall at every longer interval; SSE stays at 2.
@@ -293,13 +297,8 @@ export function checkIntervalSweep(steps: readonly StepOutcome[]): Verdict {
     if (k > 0 && (requests[k] ?? 0) >= (requests[k - 1] ?? 0))
       j.fail(`polling every ${interval} ms made ${requests[k]} requests, not fewer than ${requests[k - 1]}`);
     const added = excess[k];
-    const before = excess[k - 1];
     if (added === undefined) j.fail(`the ages of information at ${interval} ms were not measured`);
     else if (added <= 0) j.fail(`polling every ${interval} ms was ${ms(-added)} fresher than SSE`);
-    else if (k > 0 && before !== undefined && added <= before)
-      j.fail(
-        `polling every ${interval} ms added ${ms(added)} of age over SSE, no more than at ${xs[k - 1]} ms`,
-      );
     const spec = steps[k]?.spec;
     const { spreadMs, aliased } = pollSpread(sp[k], interval, spec ? spec.durationMs / spec.steps : 0);
     spreads.push(spreadMs);
@@ -522,8 +521,12 @@ export function checkSlowLink(step: StepOutcome | undefined, profile: NetworkPro
 }
 
 /**
- * 7. A buffering proxy: SSE's stream is held, so its bar first moves late and shows few of the steps; the
- * websocket, relayed as a tunnel once upgraded, shows most steps, each at most one step old (median).
+ * 7. A buffering proxy: SSE's stream is held, so its bar first moves late (at least `heldAtLeastMs`
+ * after Start, and at least a second after the websocket's) and shows few of the steps (3 at most); the
+ * websocket, relayed as a tunnel once upgraded, shows many (at least 5, and 3 times SSE's). The
+ * websocket is not judged by how old its values were on screen, which counts the page's own frames (a
+ * busy page shows every lane late), nor by when its bar first moved alone, which counts its own connect
+ * (TCP, upgrade, socket.io connect, start ack): by the two lanes' difference in the same race.
  */
 export function checkBufferingProxy(step: StepOutcome | undefined, heldAtLeastMs: number): Verdict {
   const j = new Judgement();
@@ -533,17 +536,19 @@ export function checkBufferingProxy(step: StepOutcome | undefined, heldAtLeastMs
   const stepMs = step ? step.spec.durationMs / step.spec.steps : 0;
   const sse = j.succeeded(step, 'sse');
   const ws = j.succeeded(step, 'websocket');
-  if (sse && (sse.firstProgressMs ?? Infinity) < heldAtLeastMs)
-    j.fail(`SSE's progress first moved after ${ms(sse.firstProgressMs)}`);
+  const sseFirst = sse?.firstProgressMs;
+  const wsFirst = ws?.firstProgressMs;
+  if (sse && (sseFirst ?? Infinity) < heldAtLeastMs)
+    j.fail(`SSE's progress first moved after ${ms(sseFirst)}`);
+  if (sse && ws && (sseFirst ?? Infinity) - (wsFirst ?? Infinity) < 1_000)
+    j.fail(`SSE's bar first moved ${ms(sseFirst)}, the websocket's ${ms(wsFirst)}: not a second apart`);
   if (sse && sse.progressUpdates > 3) j.fail(`SSE showed ${sse.progressUpdates} of ${steps} updates`);
-  // The websocket is judged by the age of the values it showed, not by when its bar first moved: that also
-  // counts the socket's own connect (TCP, upgrade, socket.io connect, start ack), which no proxy causes.
-  if (ws && ws.progressUpdates < steps / 2)
-    j.fail(`the websocket showed ${ws.progressUpdates} of ${steps} updates`);
-  if (ws && (ws.stalenessMedianMs ?? Infinity) > stepMs)
-    j.fail(`the websocket's updates were ${ms(ws.stalenessMedianMs)} old on screen (median)`);
+  if (ws && ws.progressUpdates < Math.max(5, 3 * (sse?.progressUpdates ?? 0)))
+    j.fail(
+      `the websocket showed ${ws.progressUpdates} of ${steps} updates, SSE ${sse?.progressUpdates ?? 0}`,
+    );
   return j.verdict(
-    `SSE's bar stood still until ${seconds(sse?.firstProgressMs)} and showed ${sse?.progressUpdates ?? 0} of ${steps} updates; the websocket showed ${ws?.progressUpdates ?? 0}, each fresh.`,
-    `updates shown: SSE ${sse?.progressUpdates ?? 0} of ${steps}, first at ${seconds(sse?.firstProgressMs)} (its delay per update ${ms(sse?.stalenessMeanMs)} counts only what it showed); the websocket ${ws?.progressUpdates ?? 0} of ${steps}, ${ms(ws?.stalenessMedianMs)} old (median) against a ${ms(stepMs)} step.`,
+    `SSE's bar stood still until ${seconds(sseFirst)} and showed ${sse?.progressUpdates ?? 0} of ${steps} updates; the websocket's moved from ${seconds(wsFirst)} and showed ${ws?.progressUpdates ?? 0}.`,
+    `updates shown: SSE ${sse?.progressUpdates ?? 0} of ${steps}, first at ${seconds(sseFirst)} (its delay per update ${ms(sse?.stalenessMeanMs)} counts only what it showed); the websocket ${ws?.progressUpdates ?? 0} of ${steps}, first at ${seconds(wsFirst)}, ${ms(ws?.stalenessMedianMs)} old on screen (median) against a ${ms(stepMs)} step.`,
   );
 }

@@ -48,6 +48,7 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
   const pollErrors = lane.polls?.filter((p) => p.outcome === 'error').length;
   return {
     status: lane.status,
+    ...(lane.error ? { error: `${lane.error.code}: ${lane.error.message}` } : {}),
     ...(metrics.firstFeedbackMs !== undefined ? { firstFeedbackMs: metrics.firstFeedbackMs } : {}),
     ...(metrics.totalPerceivedMs !== undefined ? { totalPerceivedMs: metrics.totalPerceivedMs } : {}),
     ...(metrics.completionLagMs !== undefined ? { completionLagMs: metrics.completionLagMs } : {}),
@@ -164,22 +165,42 @@ export function createScenarioRunner(deps: ScenarioDeps) {
       const injections: Array<Promise<void>> = [];
       try {
         await runRace(deps, (runTag) => {
-          for (const { afterMs, fault } of step.faults ?? []) {
-            timers.push(
-              deps.setTimer(() => {
-                injections.push(
-                  deps.injectFault(faultForRun(fault, runTag)).then(
-                    (record) => void faults.push(record),
-                    (error: unknown) => {
-                      faults.push({
-                        kind: fault.kind,
-                        summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
-                      });
-                    },
-                  ),
-                );
-              }, afterMs),
-            );
+          for (const { afterMs, fault, whenReady } of step.faults ?? []) {
+            const inject = () =>
+              injections.push(
+                deps.injectFault(faultForRun(fault, runTag)).then(
+                  (record) => void faults.push(record),
+                  (error: unknown) => {
+                    faults.push({
+                      kind: fault.kind,
+                      summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
+                    });
+                  },
+                ),
+              );
+            if (!whenReady) {
+              timers.push(deps.setTimer(inject, afterMs));
+              continue;
+            }
+            // Both: `afterMs` since Start, and the lanes' first feedback plus the margin.
+            let waiting = 2;
+            const one = () => {
+              waiting -= 1;
+              if (waiting === 0) inject();
+            };
+            timers.push(deps.setTimer(one, afterMs));
+            const ready = (s: AppState) =>
+              whenReady.lanes.every((id) => s.race.lanes[id]?.firstFeedbackAt !== undefined);
+            const onReady = () => timers.push(deps.setTimer(one, whenReady.marginMs));
+            if (ready(deps.app.getState())) onReady();
+            else {
+              const unsubscribe = deps.app.subscribe((s) => {
+                if (!ready(s)) return;
+                unsubscribe();
+                onReady();
+              });
+              timers.push(unsubscribe);
+            }
           }
         });
       } catch (error) {

@@ -181,6 +181,16 @@ describe('1. a 50 ms operation: the blocking call has the result first', () => {
     expect(verdict.because).toContain('long polling finished 960 ms, only 10 ms after request/response');
   });
 
+  it('says why a lane ended in error, so a refused task is not read as a lesson', () => {
+    const refused = {
+      ...lanes,
+      sse: done({ status: 'error', error: 'UNAVAILABLE: the server is overloaded; retry after 1 s' }),
+    };
+    expect(checkBlockingWins(stepOf({ durationMs: 50, steps: 1 }, refused), rtt).because).toContain(
+      'SSE ended error (UNAVAILABLE: the server is overloaded; retry after 1 s)',
+    );
+  });
+
   it('fails an already-open websocket that answers in the same round trip (no lesson then)', () => {
     const warm = { ...lanes, websocket: done({ totalPerceivedMs: 700, requests: 1 }) };
     expect(checkBlockingWins(stepOf({ durationMs: 50, steps: 1 }, warm), rtt).ok).toBe(false);
@@ -513,13 +523,22 @@ describe('7. a buffering proxy: SSE held, the websocket fresh', () => {
     );
   });
 
-  it('fails an unbuffered SSE (no lesson) and a held-back websocket', () => {
+  it('fails an unbuffered SSE (no lesson) and a websocket held back like it', () => {
     const fresh = done({ firstProgressMs: 255, progressUpdates: 20 });
     expect(checkBufferingProxy(step(scenario, { sse: fresh, websocket: pushed }), 2_000).ok).toBe(false);
-    const held = { ...pushed, stalenessMedianMs: 2_400 };
-    expect(checkBufferingProxy(step(scenario, { sse: buffered, websocket: held }), 2_000).because).toContain(
-      "the websocket's updates were 2 400 ms old on screen (median)",
+    // Held back too: its bar moves with SSE's, at the end, and shows a step or two.
+    const held = { ...pushed, firstProgressMs: 4_900, progressUpdates: 2, stalenessMedianMs: 2_400 };
+    const verdict = checkBufferingProxy(step(scenario, { sse: buffered, websocket: held }), 2_000);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain(
+      "SSE's bar first moved 5 010 ms, the websocket's 4 900 ms: not a second apart",
     );
+    expect(verdict.because).toContain('the websocket showed 2 of 20 updates, SSE 1');
+  });
+
+  it('does not blame the websocket for a busy page: its values late on screen, but many and early', () => {
+    const busyPage = { ...pushed, progressUpdates: 9, stalenessMedianMs: 656 };
+    expect(checkBufferingProxy(step(scenario, { sse: buffered, websocket: busyPage }), 2_000).ok).toBe(true);
   });
 
   it('judges the websocket by the age of what it showed, not by when its socket connected', () => {
