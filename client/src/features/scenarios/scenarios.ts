@@ -241,7 +241,7 @@ export const SCENARIOS: Scenario[] = [
       '1 000 and 2 000 ms would catch each step at the same moment, and the plot would show that accident ' +
       '(aliasing), not the mechanism.',
     expectation:
-      "As the interval doubles from 250 ms to 2 s, requests fall at every step; the polls meet the steps at many moments of their cycle (their delays per update spread); polling's age of information stays above that of SSE racing beside it, by about half the interval (0.35 to 0.65 ms per ms of interval, over the four); SSE uses at most 2 requests.",
+      "As the interval doubles from 250 ms to 2 s, requests fall (never rise, and to a third or less from the shortest to the longest); the polls meet the steps at many moments of their cycle (their delays per update spread); polling's age of information stays above that of SSE racing beside it, by about half the interval (0.35 to 0.65 ms per ms of interval, over the four); SSE uses at most 2 requests.",
     sources: [SOURCES.ageOfInformation, SOURCES.mdnSse],
     network: { preset: 'fast-4g' },
     plot: { xLabel: 'poll interval (ms)' },
