@@ -1,4 +1,6 @@
 import {
+  API_PATHS,
+  DeliveriesResponse,
   type Fault,
   faultForRun,
   type LaneId,
@@ -6,6 +8,7 @@ import {
   type SetLinkRequest,
 } from '@transport-lab/shared';
 import { createStore } from 'zustand/vanilla';
+import { OBSERVATION } from '../../lib/observation.ts';
 import { type AppStore, appStore } from '../../store/index.ts';
 import { laneMetrics } from '../../store/metrics.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
@@ -14,6 +17,7 @@ import type { AppState } from '../../store/types.ts';
 import { serverPageCounts } from '../../store/wire-compare.ts';
 import { injectFault } from '../faults/faults-api.ts';
 import { networkStore } from '../network/network-store.ts';
+import { settledDeliveries } from './delivery-log.ts';
 import {
   type LaneOutcome,
   laneSettingsOf,
@@ -96,6 +100,8 @@ export interface ScenarioDeps {
   setNetwork(request: SetLinkRequest): Promise<string | undefined>;
   injectFault(fault: Fault): Promise<{ kind: Fault['kind']; summary: string }>;
   setTimer(callback: () => void, ms: number): () => void;
+  /** `GET /api/tasks/{id}/deliveries`, the lab's own observation; undefined when it could not be read. */
+  fetchDeliveries(taskId: string): Promise<DeliveriesResponse | undefined>;
 }
 
 /** Waits for the race Start asked for to begin, then for it to end and its counts to settle. */
@@ -215,6 +221,15 @@ export function createScenarioRunner(deps: ScenarioDeps) {
         const outcome = laneOutcomeOf(state, id);
         if (outcome) lanes[id] = outcome;
       }
+      const webhook = state.race.lanes.webhook;
+      if (lanes.webhook && webhook?.taskId) {
+        const log = await settledDeliveries(
+          () => deps.fetchDeliveries(webhook.taskId as string),
+          (ms) => new Promise<void>((resolve) => deps.setTimer(resolve, ms)),
+          webhook.deliveries,
+        );
+        if (log) lanes.webhook = { ...lanes.webhook, deliveries: log.deliveries };
+      }
       outcomes.push({
         label: step.label,
         ...(step.x !== undefined ? { x: step.x } : {}),
@@ -258,5 +273,14 @@ export const scenarioRunner = createScenarioRunner({
   setTimer(callback, ms) {
     const timer = setTimeout(callback, ms);
     return () => clearTimeout(timer);
+  },
+  async fetchDeliveries(taskId) {
+    try {
+      const response = await fetch(API_PATHS.deliveries(taskId), OBSERVATION);
+      const parsed = DeliveriesResponse.safeParse(await response.json());
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
   },
 });
