@@ -29,9 +29,10 @@ const SCENARIOS = [
   },
 ] as const;
 
-// The scenarios teach transports, not admission control: on a loaded machine the server's event-loop
-// guard (MAX_EVENT_LOOP_DELAY_MS, 200 ms) refused every lane's task in one run of twenty, so it is set
-// out of the way here, as the benchmark sets it (server/test/overload.test.ts tests the guard).
+// The scenarios teach transports, not admission control: on a loaded machine, every lane of a race once
+// ended in error at once, as the server's event-loop guard (MAX_EVENT_LOOP_DELAY_MS, 200 ms) makes them
+// when it refuses new tasks, so the guard is set out of the way here, as the hall benchmark can set it
+// (server/test/overload.test.ts tests the guard).
 test.use({ serverEnv: { MAX_EVENT_LOOP_DELAY_MS: '60000' } });
 
 for (const scenario of SCENARIOS) {
