@@ -52,6 +52,14 @@ export const redisForTests: RedisForTests = await probeRedis();
 if (!redisForTests.available && redisForTests.skip)
   console.warn(`skipping the Redis tests: ${redisForTests.reason}`);
 
+/** First thing in a test (or its beforeEach) that needs Redis: skips it, saying why, with
+ *  SKIP_REDIS_TESTS=1 outside CI; else fails it when no Redis answers. */
+export function requireRedis(context: { skip(note?: string): void }): void {
+  if (redisForTests.available) return;
+  if (redisForTests.skip) context.skip(redisForTests.reason);
+  else throw new Error(redisForTests.error);
+}
+
 /**
  * One store's data, empty at first (a SQLite file in a temporary folder, or a random prefix on Redis),
  * on which any number of stores open: each is an instance of the server's (its own connection), and
@@ -121,7 +129,6 @@ const redisDriver: StoreDriver = {
   kind: 'redis',
   shared: true,
   async world() {
-    if (!redisForTests.available && !redisForTests.skip) throw new Error(redisForTests.error);
     const keys = testRedisKeys();
     const closers: Array<() => Promise<void>> = [];
     const connect = async () => {
@@ -151,8 +158,7 @@ const redisDriver: StoreDriver = {
 
 export const STORE_DRIVERS: readonly StoreDriver[] = [sqliteDriver, redisDriver];
 
-/** Whether this driver's tests run here; when not, `skip` says why (SKIP_REDIS_TESTS=1 only). */
-export function skippedDriver(driver: StoreDriver): string | undefined {
-  if (driver.kind === 'redis' && !redisForTests.available && redisForTests.skip) return redisForTests.reason;
-  return undefined;
+/** First thing in a driver's test (or its beforeEach): a Redis driver's test needs Redis. */
+export function requireDriver(driver: StoreDriver, context: { skip(note?: string): void }): void {
+  if (driver.kind === 'redis') requireRedis(context);
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STORE_DRIVERS, type StoreWorld, skippedDriver } from '../../test/storeDrivers.ts';
+import { requireDriver, STORE_DRIVERS, type StoreWorld } from '../../test/storeDrivers.ts';
 import type { IdempotencyStore, StoredResponse } from './types.ts';
 
 /**
@@ -19,8 +19,7 @@ describe.each(STORE_DRIVERS)('the $kind idempotency store', (driver) => {
   let world: StoreWorld;
   let keys: IdempotencyStore;
   beforeEach(async (context) => {
-    const skipped = skippedDriver(driver);
-    if (skipped) context.skip(skipped);
+    requireDriver(driver, context);
     world = await driver.world();
     keys = await world.idempotency(LIFETIMES);
   });
@@ -79,8 +78,7 @@ describe.each(STORE_DRIVERS)('the $kind idempotency store', (driver) => {
 describe.each(STORE_DRIVERS.filter((driver) => driver.shared))('two instances on one $kind', (driver) => {
   let world: StoreWorld;
   beforeEach(async (context) => {
-    const skipped = skippedDriver(driver);
-    if (skipped) context.skip(skipped);
+    requireDriver(driver, context);
     world = await driver.world();
   });
   afterEach(async () => {

@@ -1,6 +1,6 @@
 import type { TaskEvent, TaskState } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { STORE_DRIVERS, type StoreWorld, skippedDriver } from '../../test/storeDrivers.ts';
+import { requireDriver, STORE_DRIVERS, type StoreWorld } from '../../test/storeDrivers.ts';
 import type { TaskStore } from './types.ts';
 
 /**
@@ -56,8 +56,7 @@ describe.each(STORE_DRIVERS)('the $kind task store', (driver) => {
   let world: StoreWorld;
   let store: TaskStore;
   beforeEach(async (context) => {
-    const skipped = skippedDriver(driver);
-    if (skipped) context.skip(skipped);
+    requireDriver(driver, context);
     world = await driver.world();
     store = await world.tasks();
   });
@@ -178,8 +177,7 @@ describe.each(STORE_DRIVERS)('the $kind task store', (driver) => {
 describe.each(STORE_DRIVERS.filter((driver) => driver.shared))('two instances on one $kind', (driver) => {
   let world: StoreWorld;
   beforeEach(async (context) => {
-    const skipped = skippedDriver(driver);
-    if (skipped) context.skip(skipped);
+    requireDriver(driver, context);
     world = await driver.world();
   });
   afterEach(async () => {
