@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { afterEach, beforeEach } from 'vitest';
 import { epochNow } from '../src/observability/clock.ts';
 import { IDEMPOTENCY_LIFETIMES, type IdempotencyLifetimes } from '../src/store/idempotency.ts';
 import { connectRedis, type RedisKeys, redisKeys } from '../src/store/redis.ts';
@@ -161,4 +162,22 @@ export const STORE_DRIVERS: readonly StoreDriver[] = [sqliteDriver, redisDriver]
 /** First thing in a driver's test (or its beforeEach): a Redis driver's test needs Redis. */
 export function requireDriver(driver: StoreDriver, context: { skip(note?: string): void }): void {
   if (driver.kind === 'redis') requireRedis(context);
+}
+
+/** For a describe block: a fresh world of `driver`'s before each test (the test skipped or failed
+ *  first if it needs a Redis that is not there), closed after it. */
+export function useStoreWorld(driver: StoreDriver): () => StoreWorld {
+  let world: StoreWorld | undefined;
+  beforeEach(async (context) => {
+    requireDriver(driver, context);
+    world = await driver.world();
+  });
+  afterEach(async () => {
+    await world?.close();
+    world = undefined;
+  });
+  return () => {
+    if (!world) throw new Error('no store world outside a test');
+    return world;
+  };
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requireDriver, STORE_DRIVERS, type StoreWorld } from '../../test/storeDrivers.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { STORE_DRIVERS, useStoreWorld } from '../../test/storeDrivers.ts';
 import type { IdempotencyStore, StoredResponse } from './types.ts';
 
 /**
@@ -16,15 +16,10 @@ const answer: StoredResponse = {
 const LIFETIMES = { ttlMs: 400, pendingStaleMs: 200 };
 
 describe.each(STORE_DRIVERS)('the $kind idempotency store', (driver) => {
-  let world: StoreWorld;
+  const world = useStoreWorld(driver);
   let keys: IdempotencyStore;
-  beforeEach(async (context) => {
-    requireDriver(driver, context);
-    world = await driver.world();
-    keys = await world.idempotency(LIFETIMES);
-  });
-  afterEach(async () => {
-    await world?.close();
+  beforeEach(async () => {
+    keys = await world().idempotency(LIFETIMES);
   });
 
   it('claims a new key once: the same body again is in progress, another body a mismatch', async () => {
@@ -70,23 +65,16 @@ describe.each(STORE_DRIVERS)('the $kind idempotency store', (driver) => {
   it('is durable: another store on the same data (a restart) replays the answer', async () => {
     await keys.claim('client', 'k1', 'body-a');
     await keys.complete('client', 'k1', answer);
-    const restarted = await world.idempotency(LIFETIMES);
+    const restarted = await world().idempotency(LIFETIMES);
     expect(await restarted.claim('client', 'k1', 'body-a')).toEqual({ kind: 'replay', response: answer });
   });
 });
 
 describe.each(STORE_DRIVERS.filter((driver) => driver.shared))('two instances on one $kind', (driver) => {
-  let world: StoreWorld;
-  beforeEach(async (context) => {
-    requireDriver(driver, context);
-    world = await driver.world();
-  });
-  afterEach(async () => {
-    await world?.close();
-  });
+  const world = useStoreWorld(driver);
 
   it('grant a key to exactly one of many requests racing on both, and agree on the rest', async () => {
-    const [a, b] = [await world.idempotency(), await world.idempotency()];
+    const [a, b] = [await world().idempotency(), await world().idempotency()];
     const claims = await Promise.all(
       Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).claim('client', 'race', 'body-a')),
     );

@@ -1,6 +1,6 @@
 import type { TaskEvent, TaskState } from '@transport-lab/shared';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requireDriver, STORE_DRIVERS, type StoreWorld } from '../../test/storeDrivers.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { STORE_DRIVERS, useStoreWorld } from '../../test/storeDrivers.ts';
 import type { TaskStore } from './types.ts';
 
 /**
@@ -53,20 +53,15 @@ const seqs = async (store: TaskStore, id: string, after = 0) =>
   (await store.eventsAfter(id, after)).map((event) => event.seq);
 
 describe.each(STORE_DRIVERS)('the $kind task store', (driver) => {
-  let world: StoreWorld;
+  const world = useStoreWorld(driver);
   let store: TaskStore;
-  beforeEach(async (context) => {
-    requireDriver(driver, context);
-    world = await driver.world();
-    store = await world.tasks();
-  });
-  afterEach(async () => {
-    await world?.close();
+  beforeEach(async () => {
+    store = await world().tasks();
   });
 
   it('stores a new task with its first event, and a second instance reads both once it resolves', async () => {
     await store.createTask(queuedTask('task-one'), queued('task-one'));
-    const other = await world.tasks();
+    const other = await world().tasks();
     expect(await other.getTask('task-one')).toEqual(queuedTask('task-one'));
     expect(await other.eventsAfter('task-one', 0)).toEqual([queued('task-one')]);
     expect((await other.unfinishedTasks()).map((task) => task.id)).toEqual(['task-one']);
@@ -163,7 +158,7 @@ describe.each(STORE_DRIVERS)('the $kind task store', (driver) => {
     const pending = [started('task-one'), progress('task-one', 1)].map(([e, s]) => store.appendEvent(e, s));
     await store.close();
     await Promise.all(pending);
-    const restarted = await world.tasks();
+    const restarted = await world().tasks();
     expect(await restarted.unfinishedTasks()).toEqual([started('task-one')[1]]);
     expect(await seqs(restarted, 'task-one', 2)).toEqual([3]);
   });
@@ -175,17 +170,10 @@ describe.each(STORE_DRIVERS)('the $kind task store', (driver) => {
 });
 
 describe.each(STORE_DRIVERS.filter((driver) => driver.shared))('two instances on one $kind', (driver) => {
-  let world: StoreWorld;
-  beforeEach(async (context) => {
-    requireDriver(driver, context);
-    world = await driver.world();
-  });
-  afterEach(async () => {
-    await world?.close();
-  });
+  const world = useStoreWorld(driver);
 
   it('see each other’s tasks as soon as a write resolves, and store a seq both write only once', async () => {
-    const [a, b] = [await world.tasks(), await world.tasks()];
+    const [a, b] = [await world().tasks(), await world().tasks()];
     await a.createTask(queuedTask('task-one'), queued('task-one'));
     await expect(b.createTask(queuedTask('task-one'), queued('task-one'))).rejects.toThrow();
     // Both believe they run it (what a stalled worker's recovery could cause): one `started` lands.
