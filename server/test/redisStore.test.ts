@@ -7,7 +7,6 @@ import {
   TaskResponse,
 } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectRedis } from '../src/store/redis.ts';
 import {
   connectClient,
   EventCollector,
@@ -17,7 +16,7 @@ import {
   streamBreaches,
   type TestServer,
 } from './harness.ts';
-import { deleteRedisKeys, requireRedis, TEST_REDIS_URL } from './storeDrivers.ts';
+import { deleteTestKeys, redisForTests, requireRedis, TEST_REDIS_URL } from './storeDrivers.ts';
 
 /**
  * The server on REDIS_URL: the tasks live in Redis, not in the instance. Each server here has its own
@@ -33,9 +32,7 @@ describe('servers on one Redis', () => {
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    const redis = await connectRedis(TEST_REDIS_URL);
-    await deleteRedisKeys(redis, prefix);
-    await redis.quit();
+    if (redisForTests.available) await deleteTestKeys(prefix);
   });
   const server = async () => {
     const started: TestServer = await startTestServer(env);

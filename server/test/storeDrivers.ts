@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import type { Redis } from 'ioredis';
 import { afterEach, beforeEach } from 'vitest';
 import { epochNow } from '../src/observability/clock.ts';
 import { IDEMPOTENCY_LIFETIMES, type IdempotencyLifetimes } from '../src/store/idempotency.ts';
-import { connectRedis, type RedisKeys, redisKeys } from '../src/store/redis.ts';
+import { closeRedis, connectRedis, type RedisKeys, redisKeys } from '../src/store/redis.ts';
 import { redisIdempotencyStore } from '../src/store/redisIdempotency.ts';
 import { redisTaskStore } from '../src/store/redisTasks.ts';
 import { openSqliteDatabase, openSqliteStore } from '../src/store/sqlite.ts';
@@ -111,14 +110,17 @@ const sqliteDriver: StoreDriver = {
   },
 };
 
-/** Deletes every key under the prefix (SCAN, never FLUSHALL: others use this Redis). */
-export async function deleteRedisKeys(redis: Redis, prefix: string): Promise<void> {
+/** Deletes every key under the prefix, on a connection of its own (SCAN, never FLUSHALL: others
+ *  use this Redis). */
+export async function deleteTestKeys(prefix: string): Promise<void> {
+  const redis = await connectRedis(TEST_REDIS_URL);
   let cursor = '0';
   do {
     const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
     cursor = next;
     if (found.length > 0) await redis.unlink(...found);
   } while (cursor !== '0');
+  await redis.quit();
 }
 
 /** A fresh prefix for one test's keys. */
@@ -134,7 +136,7 @@ const redisDriver: StoreDriver = {
     const closers: Array<() => Promise<void>> = [];
     const connect = async () => {
       const redis = await connectRedis(TEST_REDIS_URL);
-      closers.push(async () => void (await redis.quit()));
+      closers.push(() => closeRedis(redis));
       return redis;
     };
     return {
@@ -149,9 +151,7 @@ const redisDriver: StoreDriver = {
       },
       async close() {
         for (const close of closers.splice(0).reverse()) await close();
-        const redis = await connectRedis(TEST_REDIS_URL);
-        await deleteRedisKeys(redis, keys.prefix);
-        await redis.quit();
+        await deleteTestKeys(keys.prefix);
       },
     };
   },

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CHECKPOINT_INTERVAL_MS, startCheckpointer } from './checkpointer.ts';
-import { connectRedis, redactedRedisUrl, redisKeys } from './redis.ts';
+import { closeRedis, connectRedis, redactedRedisUrl, redisKeys } from './redis.ts';
 import { redisIdempotencyStore } from './redisIdempotency.ts';
 import { redisTaskStore } from './redisTasks.ts';
 import { type Retention, startRetention, walSharePages } from './retention.ts';
@@ -94,7 +94,7 @@ export async function openStores(
       await retention.close();
       // The Redis writes still queued land before the connection closes.
       await tasks.close();
-      await redis?.quit();
+      if (redis) await closeRedis(redis);
       batch.close();
       await checkpointer.close();
       db.close();

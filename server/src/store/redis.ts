@@ -55,12 +55,20 @@ export function redactedRedisUrl(url: string): string {
 
 /** How long the first connection may take before the start fails. */
 export const REDIS_CONNECT_TIMEOUT_MS = 5_000;
+/** Reconnection attempts after a lost connection, before the commands waiting for it fail … */
+export const REDIS_COMMAND_RETRIES = 8;
+/** … spaced 100 ms, 200 ms, 400 ms … up to this: ≈ 9 s in all (ioredis's own default, ≈ 76 s,
+ *  held a task's writes, and a shutdown, for more than a minute). */
+export const REDIS_RETRY_MAX_DELAY_MS = 2_000;
 
 /**
  * Connects and waits for Redis to answer PING; rejects with RedisUnavailableError (and leaves no
  * connection retrying behind) when it does not. Later outages are ioredis's: it reconnects and queues
- * commands meanwhile, failing a command after 20 attempts at reconnecting (its default), so a task
- * write fails (its run halts, to resume at the next start) rather than waiting for ever.
+ * commands meanwhile, and fails them after REDIS_COMMAND_RETRIES attempts (≈ 9 s), so a Redis restart
+ * only delays the writes, and a longer outage fails them (the runs halt, to resume at the next
+ * start) rather than holding them for ever. A command sent but not answered when the connection
+ * dropped is sent again after it (ioredis's default): a task write that had landed is then refused by
+ * its own seq check (redisTasks.ts), never written twice.
  * `onError`: every connection error after the start (ioredis would print them otherwise).
  */
 export async function connectRedis(
@@ -68,7 +76,12 @@ export async function connectRedis(
   onError: (error: Error) => void = () => {},
   connectTimeoutMs = REDIS_CONNECT_TIMEOUT_MS,
 ): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: connectTimeoutMs });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: connectTimeoutMs,
+    maxRetriesPerRequest: REDIS_COMMAND_RETRIES,
+    retryStrategy: (attempt) => Math.min(100 * 2 ** (attempt - 1), REDIS_RETRY_MAX_DELAY_MS),
+  });
   let started = false;
   // While connecting, the error event says why (ECONNREFUSED …); connect() only "Connection is closed".
   let firstError: Error | undefined;
@@ -85,4 +98,11 @@ export async function connectRedis(
   }
   started = true;
   return redis;
+}
+
+/** Closes the connection: gracefully (after the replies still due) when it is up; at once when
+ *  Redis is away, where QUIT would wait in the offline queue for a reconnection. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit();
+  else redis.disconnect();
 }

@@ -4,10 +4,10 @@ import type { TaskEvent, TaskState } from '@transport-lab/shared';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tempDataDir } from '../../test/harness.ts';
-import { deleteRedisKeys, requireRedis, TEST_REDIS_URL, testRedisKeys } from '../../test/storeDrivers.ts';
+import { deleteTestKeys, requireRedis, TEST_REDIS_URL, testRedisKeys } from '../../test/storeDrivers.ts';
 import { createLogger } from '../observability/logger.ts';
 import { openStores } from './index.ts';
-import { connectRedis, type RedisKeys } from './redis.ts';
+import { closeRedis, connectRedis, type RedisKeys } from './redis.ts';
 import { redisTaskStore } from './redisTasks.ts';
 import { sqliteFaultStore } from './sqliteFaults.ts';
 
@@ -45,14 +45,8 @@ describe('the Redis task store', () => {
   });
   afterEach(async () => {
     if (!redis) return;
-    if (redis.status !== 'end') {
-      await deleteRedisKeys(redis, keys.prefix);
-      await redis.quit();
-    } else {
-      const cleaner = await connectRedis(TEST_REDIS_URL);
-      await deleteRedisKeys(cleaner, keys.prefix);
-      await cleaner.quit();
-    }
+    await closeRedis(redis);
+    await deleteTestKeys(keys.prefix);
   });
 
   it('keeps an unfinished task for good, and an ended one (snapshot and log) for the retention', async () => {
@@ -115,11 +109,7 @@ describe('the stores on REDIS_URL', () => {
     const dir = tempDataDir();
     const keys = testRedisKeys();
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    cleanups.push(async () => {
-      const redis = await connectRedis(TEST_REDIS_URL);
-      await deleteRedisKeys(redis, keys.prefix);
-      await redis.quit();
-    });
+    cleanups.push(() => deleteTestKeys(keys.prefix));
     const stores = await openStores(
       {
         DATA_DIR: dir,
