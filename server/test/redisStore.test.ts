@@ -16,7 +16,7 @@ import {
   streamBreaches,
   type TestServer,
 } from './harness.ts';
-import { deleteTestKeys, redisForTests, requireRedis, TEST_REDIS_URL } from './storeDrivers.ts';
+import { deleteTestKeys, redisForTests, requireRedis, TEST_REDIS_URL } from './redisForTests.ts';
 
 /**
  * The server on REDIS_URL: the tasks live in Redis, not in the instance. Each server here has its own
@@ -27,12 +27,12 @@ describe('servers on one Redis', () => {
   const prefix = `transport-lab-test:${randomUUID()}:`;
   const env = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix };
   const cleanups: Array<() => Promise<void> | void> = [];
-  beforeEach((context) => {
-    requireRedis(context);
+  beforeEach(async (context) => {
+    await requireRedis(context);
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    if (redisForTests.available) await deleteTestKeys(prefix);
+    if ((await redisForTests()).available) await deleteTestKeys(prefix);
   });
   const server = async () => {
     const started: TestServer = await startTestServer(env);

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach } from 'vitest';
 import { epochNow } from '../src/observability/clock.ts';
 import { IDEMPOTENCY_LIFETIMES, type IdempotencyLifetimes } from '../src/store/idempotency.ts';
-import { closeRedis, connectRedis, type RedisKeys, redisKeys } from '../src/store/redis.ts';
+import { closeRedis, connectRedis } from '../src/store/redis.ts';
 import { redisIdempotencyStore } from '../src/store/redisIdempotency.ts';
 import { redisTaskStore } from '../src/store/redisTasks.ts';
 import { openSqliteDatabase, openSqliteStore } from '../src/store/sqlite.ts';
@@ -11,54 +10,13 @@ import { sqliteIdempotencyStore } from '../src/store/sqliteIdempotency.ts';
 import type { IdempotencyStore, TaskStore } from '../src/store/types.ts';
 import { createWriteBatch } from '../src/store/writeBatch.ts';
 import { tempDataDir } from './harness.ts';
+import { deleteTestKeys, requireRedis, TEST_REDIS_URL, testRedisKeys } from './redisForTests.ts';
 
 /**
  * The stores' implementations, for the contract suites (server/src/store/*.contract.test.ts) that run
- * the same tests against each: `describe.each(STORE_DRIVERS)`.
- *
- * Redis is required, never skipped silently: the Redis driver uses REDIS_URL, else
- * redis://127.0.0.1:6379. When nothing answers there, its tests FAIL, saying so; outside CI (no `CI`
- * in the environment), SKIP_REDIS_TESTS=1 skips them instead, each saying why. `.ci/run` starts a
- * Redis when none answers (.ci/with-redis).
+ * the same tests against each: `describe.each(STORE_DRIVERS)`. The Redis driver needs a Redis, and
+ * its tests fail without one (redisForTests.ts).
  */
-export const TEST_REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-
-export type RedisForTests =
-  | { available: true }
-  | { available: false; skip: false; error: string }
-  | { available: false; skip: true; reason: string };
-
-async function probeRedis(): Promise<RedisForTests> {
-  try {
-    const redis = await connectRedis(TEST_REDIS_URL, () => {}, 2_000);
-    await redis.quit();
-    return { available: true };
-  } catch (error) {
-    const cause =
-      error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    const why = `No Redis answered at ${TEST_REDIS_URL} (${cause}).`;
-    if (process.env.SKIP_REDIS_TESTS === '1' && !process.env.CI) {
-      return { available: false, skip: true, reason: `SKIP_REDIS_TESTS=1. ${why}` };
-    }
-    const howToSkip = process.env.CI
-      ? 'CI is set: the Redis tests never skip there (.ci/run starts a Redis when none answers).'
-      : "Start one (Debian: redis-server --port 6379 --save ''), set REDIS_URL, or set SKIP_REDIS_TESTS=1 to skip these tests on this machine.";
-    return { available: false, skip: false, error: `The Redis tests need a Redis. ${why} ${howToSkip}` };
-  }
-}
-
-/** Probed once per test file that imports this module. */
-export const redisForTests: RedisForTests = await probeRedis();
-if (!redisForTests.available && redisForTests.skip)
-  console.warn(`skipping the Redis tests: ${redisForTests.reason}`);
-
-/** First thing in a test (or its beforeEach) that needs Redis: skips it, saying why, with
- *  SKIP_REDIS_TESTS=1 outside CI; else fails it when no Redis answers. */
-export function requireRedis(context: { skip(note?: string): void }): void {
-  if (redisForTests.available) return;
-  if (redisForTests.skip) context.skip(redisForTests.reason);
-  else throw new Error(redisForTests.error);
-}
 
 /**
  * One store's data, empty at first (a SQLite file in a temporary folder, or a random prefix on Redis),
@@ -110,24 +68,6 @@ const sqliteDriver: StoreDriver = {
   },
 };
 
-/** Deletes every key under the prefix, on a connection of its own (SCAN, never FLUSHALL: others
- *  use this Redis). */
-export async function deleteTestKeys(prefix: string): Promise<void> {
-  const redis = await connectRedis(TEST_REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
-  } while (cursor !== '0');
-  await redis.quit();
-}
-
-/** A fresh prefix for one test's keys. */
-export function testRedisKeys(): RedisKeys {
-  return redisKeys(`transport-lab-test:${randomUUID()}:`);
-}
-
 const redisDriver: StoreDriver = {
   kind: 'redis',
   shared: true,
@@ -160,8 +100,11 @@ const redisDriver: StoreDriver = {
 export const STORE_DRIVERS: readonly StoreDriver[] = [sqliteDriver, redisDriver];
 
 /** First thing in a driver's test (or its beforeEach): a Redis driver's test needs Redis. */
-export function requireDriver(driver: StoreDriver, context: { skip(note?: string): void }): void {
-  if (driver.kind === 'redis') requireRedis(context);
+export async function requireDriver(
+  driver: StoreDriver,
+  context: { skip(note?: string): void },
+): Promise<void> {
+  if (driver.kind === 'redis') await requireRedis(context);
 }
 
 /** For a describe block: a fresh world of `driver`'s before each test (the test skipped or failed
@@ -169,7 +112,7 @@ export function requireDriver(driver: StoreDriver, context: { skip(note?: string
 export function useStoreWorld(driver: StoreDriver): () => StoreWorld {
   let world: StoreWorld | undefined;
   beforeEach(async (context) => {
-    requireDriver(driver, context);
+    await requireDriver(driver, context);
     world = await driver.world();
   });
   afterEach(async () => {

@@ -4,7 +4,7 @@ import type { TaskEvent, TaskState } from '@transport-lab/shared';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { tempDataDir } from '../../test/harness.ts';
-import { deleteTestKeys, requireRedis, TEST_REDIS_URL, testRedisKeys } from '../../test/storeDrivers.ts';
+import { deleteTestKeys, requireRedis, TEST_REDIS_URL, testRedisKeys } from '../../test/redisForTests.ts';
 import { createLogger } from '../observability/logger.ts';
 import { openStores } from './index.ts';
 import { closeRedis, connectRedis, type RedisKeys } from './redis.ts';
@@ -39,7 +39,7 @@ describe('the Redis task store', () => {
   let redis: Redis;
   let keys: RedisKeys;
   beforeEach(async (context) => {
-    requireRedis(context);
+    await requireRedis(context);
     redis = await connectRedis(TEST_REDIS_URL);
     keys = testRedisKeys();
   });
@@ -105,7 +105,7 @@ describe('the stores on REDIS_URL', () => {
   });
 
   it('keep a SQLite row per task, so that the retention sweep deletes what hangs from it there', async (context) => {
-    requireRedis(context);
+    await requireRedis(context);
     const dir = tempDataDir();
     const keys = testRedisKeys();
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
