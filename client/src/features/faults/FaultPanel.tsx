@@ -75,11 +75,25 @@ function raceFaults(syncTimeoutMs: number | undefined): FaultButton[] {
   ];
 }
 
-/** Re-renders when the race log changes (faults live there, not in React state). */
-function useRaceLogVersion(): number {
-  const [version, setVersion] = useState(0);
-  useEffect(() => appStore.getState().subscribeRaceLog(() => setVersion((v) => v + 1)), []);
-  return version;
+/**
+ * Re-renders when the race log's faults change (they live there, not in React state): not on every
+ * batch of events the log records, which would render the whole panel again in every frame of a race.
+ */
+function useRaceLogFaults(): void {
+  const [, setSeen] = useState<unknown>(undefined);
+  useEffect(() => {
+    const faultsOf = () => {
+      const log = appStore.getState().raceLog();
+      return `${log.runId}:${log.faults.length}`;
+    };
+    let seen = faultsOf();
+    return appStore.getState().subscribeRaceLog(() => {
+      const now = faultsOf();
+      if (now === seen) return;
+      seen = now;
+      setSeen(now);
+    });
+  }, []);
 }
 
 /**
@@ -97,7 +111,7 @@ export function FaultPanel() {
   const offsetMs = useAppStore((s) => s.clock.estimate?.offsetMs);
   const [pending, setPending] = useState<string | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
-  useRaceLogVersion();
+  useRaceLogFaults();
   const log = appStore.getState().raceLog();
 
   // Once the race has settled, the server's list of the run's faults: those the page did not inject

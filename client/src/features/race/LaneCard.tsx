@@ -290,13 +290,29 @@ function Elapsed({ run, actionAt }: { run: LaneRunState; actionAt: number | unde
 /** Tenth-of-a-second readout: often enough to read as live, far below a frame's worth of renders. */
 const TICK_MS = 100;
 
+/** The running cards' readouts, ticked by one timer: seven cards then render as one batch per tick. */
+const tickers = new Set<(now: number) => void>();
+let tickTimer: ReturnType<typeof setInterval> | undefined;
+
+function tick() {
+  const now = clientNow();
+  for (const setNow of tickers) setNow(now);
+}
+
 function useTicker(active: boolean): number {
   const [now, setNow] = useState(clientNow);
   useEffect(() => {
     if (!active) return;
     setNow(clientNow());
-    const timer = setInterval(() => setNow(clientNow()), TICK_MS);
-    return () => clearInterval(timer);
+    tickers.add(setNow);
+    tickTimer ??= setInterval(tick, TICK_MS);
+    return () => {
+      tickers.delete(setNow);
+      if (tickers.size === 0 && tickTimer !== undefined) {
+        clearInterval(tickTimer);
+        tickTimer = undefined;
+      }
+    };
   }, [active]);
   return now;
 }

@@ -3,6 +3,7 @@ import {
   type CSSProperties,
   type KeyboardEvent,
   type MouseEvent,
+  memo,
   useEffect,
   useId,
   useRef,
@@ -642,8 +643,17 @@ export function Timeline() {
   );
 }
 
-/** Each row summed up, for screen readers: the chart's content without the chart. */
-function TimelineSummary({ id, lanes }: { id: string; lanes: readonly LaneId[] }) {
+/**
+ * Each row summed up, for screen readers: the chart's content without the chart. It follows the
+ * throttled race, not the chart's own renders (a race's start renders the chart at once).
+ */
+const TimelineSummary = memo(function TimelineSummary({
+  id,
+  lanes,
+}: {
+  id: string;
+  lanes: readonly LaneId[];
+}) {
   const runs = useThrottledRace(1_000).lanes;
   const log = appStore.getState().raceLog();
   const actionAt = log.actionAt ?? 0;
@@ -696,4 +706,4 @@ function TimelineSummary({ id, lanes }: { id: string; lanes: readonly LaneId[] }
       </table>
     </div>
   );
-}
+});
