@@ -2,6 +2,7 @@ import { useStore } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import { sampleServerClock } from '../clock/sample.ts';
 import { injectFault } from '../features/faults/faults-api.ts';
+import { networkStore } from '../features/network/network-store.ts';
 import { connectRoom, detectDeviceClass } from '../features/room/room-connection.ts';
 import { roomCodeFromSearch } from '../features/room/room-link.ts';
 import { browserStorage } from '../features/room/room-storage.ts';
@@ -13,7 +14,7 @@ import { browserAsyncDeps } from '../transports/async-task.ts';
 import { defaultRegistry } from '../transports/registry.ts';
 import { createClockSlice } from './clock-slice.ts';
 import { animationFrame, startOnAnimationFrame } from './frame-batcher.ts';
-import { createRaceSlice, randomRunId } from './race-slice.ts';
+import { createRaceSlice, isRaceRunning, randomRunId } from './race-slice.ts';
 import { createRoomSlice } from './room-slice.ts';
 import { createSettingsSlice } from './settings-slice.ts';
 import type { AppState, StoreDeps } from './types.ts';
@@ -52,6 +53,31 @@ export const appStore: AppStore = createAppStore({
   },
   initialRoomCode: typeof location === 'undefined' ? undefined : roomCodeFromSearch(location.search),
   ...withPageBusy(createPageBusyMonitor()),
+  connectionEpoch,
+});
+
+/**
+ * The browser's network link as a connection opened now would get it: undefined until the page has
+ * read it and while it changes (a connection opened then could carry the old link's cookie).
+ */
+function connectionEpoch(): string | undefined {
+  const network = networkStore.getState();
+  if (network.status === 'loading' || network.status === 'saving') return undefined;
+  if (network.status === 'unsupported') return 'unshaped';
+  if (network.current === undefined) return undefined;
+  return network.current.linkId ?? 'none';
+}
+
+// The websocket lane's socket for the next race opens once the link is known, again when the link
+// changes (the server closed the old one's connections), when the lane is selected, and as soon as a
+// race has ended (not only once its byte counts have settled: the next press may come first).
+networkStore.subscribe(() => appStore.getState().prepareNextRace());
+appStore.subscribe((state, previous) => {
+  const ended =
+    state.race.lanes !== previous.race.lanes &&
+    isRaceRunning(previous.race.lanes) &&
+    !isRaceRunning(state.race.lanes);
+  if (ended || state.selectedLanes !== previous.selectedLanes) state.prepareNextRace();
 });
 
 function withPageBusy(monitor: PageBusyMonitor | undefined): { pageBusy?: PageBusyMonitor } {

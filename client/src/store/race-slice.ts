@@ -54,6 +54,18 @@ export const createRaceSlice =
     };
     /** A start asked for and waiting for its frame: a second press meanwhile is the same start. */
     let startPending = false;
+    /**
+     * The next race's tag, when a lane opened its connection for it ahead of the race
+     * (`preconnect`), with the network conditions it was opened under: a race adopts it only under
+     * the same conditions, or it would carry on under the old ones.
+     */
+    let ahead: { runTag: string; epoch: string } | undefined;
+    const epochNow = () => (deps.connectionEpoch ? deps.connectionEpoch() : '');
+    /** The clients that can connect ahead, among those a race of `ids` would run. */
+    const preconnecting = (ids: readonly LaneId[]) =>
+      ids
+        .map((id) => deps.registry.get(id))
+        .filter((client): client is TransportClient => client?.preconnect !== undefined);
 
     return {
       race: { runId: 0, lanes: {}, announcements: [], settled: true, wire: { status: 'idle' } },
@@ -67,6 +79,20 @@ export const createRaceSlice =
           startPending = false;
           get().startRace(frameAt, options);
         });
+      },
+
+      prepareNextRace() {
+        const epoch = epochNow();
+        if (epoch === undefined || startPending || isRaceRunning(get().race.lanes)) return;
+        const clients = preconnecting(get().selectedLanes);
+        if (clients.length === 0) return;
+        const usable =
+          ahead !== undefined &&
+          ahead.epoch === epoch &&
+          clients.every((client) => client.preconnected?.()?.runId === ahead?.runTag);
+        if (usable) return;
+        ahead = { runTag: (deps.newRunId ?? randomRunId)(), epoch };
+        for (const client of clients) client.preconnect?.({ lane: client.id, runId: ahead.runTag });
       },
 
       startRace(actionAt = deps.now(), options = {}) {
@@ -83,7 +109,16 @@ export const createRaceSlice =
           .map((id) => deps.registry.get(id))
           .filter((client): client is TransportClient => client !== undefined);
         if (clients.length === 0) return;
-        const runTag = (deps.newRunId ?? randomRunId)();
+        // The race takes the tag a lane connected ahead for, if that lane runs in it and its connection
+        // is still good under the same conditions; a race without it keeps it for a later one.
+        const early = preconnecting(ids);
+        const adopt =
+          ahead !== undefined &&
+          ahead.epoch === epochNow() &&
+          early.length > 0 &&
+          early.every((client) => client.preconnected?.()?.runId === ahead?.runTag);
+        const runTag = adopt && ahead ? ahead.runTag : (deps.newRunId ?? randomRunId)();
+        if (early.length > 0) ahead = undefined;
 
         const runId = state.race.runId + 1;
         runs.clear();
@@ -149,6 +184,7 @@ export const createRaceSlice =
           const pageBusy = deps.pageBusy?.between(actionAt, deps.now());
           set({ race: { ...race, settled: true, ...(pageBusy ? { pageBusy } : {}) } });
           void get().loadWireReport();
+          get().prepareNextRace();
         });
       },
 

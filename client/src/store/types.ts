@@ -188,6 +188,12 @@ export interface RaceSlice {
   requestStart(options?: StartOptions): void;
   /** Starts every selected lane (or the one of `only`) now, in this tick. `actionAt` defaults to now. */
   startRace(actionAt?: number, options?: StartOptions): void;
+  /**
+   * While no race runs: has the selected lanes that keep a connection open (the websocket) open it now
+   * for the next race, so that its connect is not on that race's clock. Again when the conditions
+   * changed (`connectionEpoch`) or that connection was lost; nothing when it is still good.
+   */
+  prepareNextRace(): void;
   /** Fetches the server's count of the settled race (again, if asked); waits while it has exchanges open. */
   loadWireReport(): Promise<void>;
   /** The race's timeline log: plain arrays, appended per frame, not state. */
@@ -249,4 +255,10 @@ export interface StoreDeps {
   initialRoomCode?: string;
   /** The page's own long frames; without it a race says nothing of the page's busyness. */
   pageBusy?: PageBusyMonitor;
+  /**
+   * Names the network conditions under which a connection opened now would run (the browser's
+   * link), or undefined while they are changing. A connection opened ahead of a race is used only
+   * under the conditions it was opened under. Without it, conditions are taken never to change.
+   */
+  connectionEpoch?(): string | undefined;
 }
