@@ -250,3 +250,82 @@ describe('wire tags and the server’s count', () => {
     expect(store.getState().race.wire.error).toMatch(/no count/);
   });
 });
+
+describe('a connection opened ahead of the race', () => {
+  /** The websocket lane's client gains what a lane that connects ahead has: preconnect, preconnected. */
+  function withAhead(extra: Partial<StoreDeps> = {}) {
+    let n = 0;
+    const made = setup([], { newRunId: () => `race-000${++n}-abcd`, ...extra });
+    const client = made.of('websocket').client;
+    const opened: Array<{ lane: string; runId: string }> = [];
+    let usable: { lane: LaneId; runId: string } | undefined;
+    client.preconnect = (tag) => {
+      opened.push(tag);
+      usable = tag;
+    };
+    client.preconnected = () => usable;
+    return { ...made, opened, lose: () => (usable = undefined) };
+  }
+
+  it('is opened for the next race, once, and that race takes its tag', () => {
+    const { store, of, startFrame, opened } = withAhead();
+    store.getState().prepareNextRace();
+    store.getState().prepareNextRace();
+    expect(opened).toEqual([{ lane: 'websocket', runId: 'race-0001-abcd' }]);
+    store.getState().requestStart();
+    startFrame(1_000);
+    expect(store.getState().race.runTag).toBe('race-0001-abcd');
+    expect(of('sse').starts[0]?.options?.tag).toEqual({ lane: 'sse', runId: 'race-0001-abcd' });
+  });
+
+  it('is opened again for the race after, and not while a race runs', () => {
+    const { store, of, startFrame, opened } = withAhead();
+    store.getState().prepareNextRace();
+    store.getState().requestStart();
+    startFrame(1_000);
+    store.getState().prepareNextRace();
+    expect(opened).toHaveLength(1);
+    for (const id of ['request-response', 'short-polling', 'sse', 'websocket'] as const) of(id).finish();
+    store.getState().applyReports(
+      (['request-response', 'short-polling', 'sse', 'websocket'] as const).map((lane) => ({
+        runId: 1,
+        lane,
+        report: { type: 'aborted', at: 1_100 },
+      })),
+      1_100,
+    );
+    store.getState().prepareNextRace();
+    expect(opened.map((tag) => tag.runId)).toEqual(['race-0001-abcd', 'race-0002-abcd']);
+  });
+
+  it('is kept for a later race when a race runs without its lane', () => {
+    const { store, startFrame, opened } = withAhead();
+    store.getState().prepareNextRace();
+    store.getState().requestStart({ only: 'sse' });
+    startFrame(1_000);
+    expect(store.getState().race.runTag).toBe('race-0002-abcd');
+    expect(opened).toHaveLength(1);
+  });
+
+  it('is not taken once lost, nor under network conditions other than its own', () => {
+    let epoch: string | undefined = 'link-a';
+    const { store, startFrame, opened, lose } = withAhead({ connectionEpoch: () => epoch });
+    store.getState().prepareNextRace();
+    lose();
+    store.getState().requestStart();
+    startFrame(1_000);
+    expect(store.getState().race.runTag).toBe('race-0002-abcd');
+
+    const second = withAhead({ connectionEpoch: () => epoch });
+    epoch = 'link-a';
+    second.store.getState().prepareNextRace();
+    epoch = undefined; // changing: nothing is opened meanwhile
+    second.store.getState().prepareNextRace();
+    epoch = 'link-b';
+    second.store.getState().requestStart();
+    second.startFrame(1_000);
+    expect(second.store.getState().race.runTag).toBe('race-0002-abcd');
+    expect(second.opened).toHaveLength(1);
+    expect(opened).toHaveLength(1);
+  });
+});
