@@ -175,8 +175,8 @@ describe('race log', () => {
       ['succeeded', 10_040, 1_045, 1_050],
     ]);
     expect(log?.reconnects).toEqual([{ count: 1, at: 1_032 }]);
-    // One notice when the race started, one for the frame.
-    expect(notified).toBe(2);
+    // One notice, with the first frame: the start's views (timeline, faults) follow its first batch.
+    expect(notified).toBe(1);
   });
 });
 
@@ -327,5 +327,22 @@ describe('a connection opened ahead of the race', () => {
     expect(second.store.getState().race.runTag).toBe('race-0002-abcd');
     expect(second.opened).toHaveLength(1);
     expect(opened).toHaveLength(1);
+  });
+});
+
+describe('the start’s render', () => {
+  it('is held in the start frame, while every lane sends, and comes with the next frame’s batch', () => {
+    const calls: string[] = [];
+    const { store, of, startFrame, frame } = setup([], {
+      renderGate: { hold: () => calls.push('hold'), release: () => calls.push('release') },
+    });
+    store.getState().requestStart();
+    startFrame(1_000);
+    // The state is the race's at once; only its render waits.
+    expect(store.getState().race.lanes.sse?.status).toBe('running');
+    expect(of('sse').starts).toHaveLength(1);
+    expect(calls).toEqual(['hold']);
+    frame(1_016);
+    expect(calls).toEqual(['hold', 'release']);
   });
 });

@@ -33,8 +33,58 @@ export function createAppStore(deps: StoreDeps) {
 
 export type AppStore = ReturnType<typeof createAppStore>;
 
+/**
+ * What the page's components subscribe through: the store, with its notifications held while a race
+ * starts (`hold`) and delivered at once on `release` (the next frame's batch). The state itself
+ * changes at once; only React's render of it waits. Anything else that subscribes to the store
+ * directly hears every change as it happens.
+ */
+function createRenderGate(store: AppStore) {
+  let held = false;
+  let fallback: ReturnType<typeof setTimeout> | undefined;
+  type Listener = Parameters<AppStore['subscribe']>[0];
+  /** Each listener that missed a change while held, with the state before the first it missed. */
+  const waiting = new Map<Listener, AppState>();
+  const release = () => {
+    held = false;
+    clearTimeout(fallback);
+    const due = [...waiting];
+    waiting.clear();
+    for (const [listener, previous] of due) listener(store.getState(), previous);
+  };
+  const api: AppStore = {
+    ...store,
+    subscribe(listener) {
+      const unsubscribe = store.subscribe((state, previous) => {
+        if (!held) listener(state, previous);
+        else if (!waiting.has(listener)) waiting.set(listener, previous);
+      });
+      return () => {
+        waiting.delete(listener);
+        unsubscribe();
+      };
+    },
+  };
+  return {
+    api,
+    hold() {
+      held = true;
+      // A page that gets no frame (hidden) still renders the start, later.
+      clearTimeout(fallback);
+      fallback = setTimeout(release, RENDER_HOLD_MAX_MS);
+    },
+    release,
+  };
+}
+
+/** The longest a render is held when no frame comes to release it. */
+const RENDER_HOLD_MAX_MS = 250;
+
+let gate: ReturnType<typeof createRenderGate> | undefined;
+
 /** The page's store, with the browser's transports; `?view=` picks the first layout. */
 export const appStore: AppStore = createAppStore({
+  renderGate: { hold: () => gate?.hold(), release: () => gate?.release() },
   registry: defaultRegistry,
   now: clientNow,
   schedule: animationFrame,
@@ -84,7 +134,10 @@ function withPageBusy(monitor: PageBusyMonitor | undefined): { pageBusy?: PageBu
   return monitor ? { pageBusy: monitor } : {};
 }
 
+gate = createRenderGate(appStore);
+const renderedStore = gate.api;
+
 /** Reads the page's store with a selector; re-renders only when the selected value changes. */
 export function useAppStore<T>(selector: (state: AppState) => T): T {
-  return useStore(appStore, selector);
+  return useStore(renderedStore, selector);
 }

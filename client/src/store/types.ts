@@ -227,6 +227,11 @@ export type AppState = SettingsSlice & RaceSlice & ClockSlice & RoomSlice;
 
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;
 
+export interface RenderGate {
+  hold(): void;
+  release(): void;
+}
+
 export interface StoreDeps {
   registry: TransportRegistry;
   now(): number;
@@ -255,6 +260,12 @@ export interface StoreDeps {
   initialRoomCode?: string;
   /** The page's own long frames; without it a race says nothing of the page's busyness. */
   pageBusy?: PageBusyMonitor;
+  /**
+   * Holds the page's render of state changes until `release` (the next frame's batch): a race's start
+   * changes the state at once and renders with its first batch. Without it, every change renders as
+   * it comes.
+   */
+  renderGate?: RenderGate;
   /**
    * Names the network conditions under which a connection opened now would run (the browser's
    * link), or undefined while they are changing. A connection opened ahead of a race is used only
