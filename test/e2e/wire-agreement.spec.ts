@@ -38,6 +38,10 @@ for (const lane of LANE_IDS) {
     log.clear((url, req) => req.kind === 'websocket' && url.searchParams.get(LAB_TAGS.laneQuery) === lane);
     await racePage.startButton.click();
     await expect(racePage.card(lane)).toHaveAttribute('data-status', 'succeeded', { timeout: 20_000 });
+    // This race's sockets only: the next race's socket opens as soon as this one has ended.
+    const runId = await racePage.page.getByTestId('export-bar').getAttribute('data-run-id');
+    const ofThisRace = (url: URL) =>
+      !url.pathname.startsWith('/socket.io') || url.searchParams.get(LAB_TAGS.runQuery) === runId;
 
     // The page settles its byte counts when each stream's timing entry appears; Chromium's log
     // settles when each stream closes. Both are observable: poll until they agree or time runs out.
@@ -51,12 +55,12 @@ for (const lane of LANE_IDS) {
             bytesUp: toBytes(text['bytes-up'].replace(/\s*at least$/, '')),
             bytesDown: toBytes(text['bytes-down'].replace(/\s*at least$/, '')),
           };
-          const chromium = totals(log.matching((url) => isLaneTraffic(url)));
+          const chromium = totals(log.matching((url) => isLaneTraffic(url) && ofThisRace(url)));
           report = JSON.stringify({
             page,
             chromium,
             each: log
-              .matching((url) => isLaneTraffic(url))
+              .matching((url) => isLaneTraffic(url) && ofThisRace(url))
               .map((r) => [
                 r.url.replace(/^http:..[^/]+/, '').slice(0, 40),
                 r.bytesUp,

@@ -6,7 +6,7 @@ import {
   type LaneId,
   toClientTime,
 } from '@transport-lab/shared';
-import { type CSSProperties, useEffect, useState } from 'react';
+import { type CSSProperties, useDeferredValue, useEffect, useState } from 'react';
 import { useShallow } from 'zustand/shallow';
 import { clientNow } from '../../lib/time.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
@@ -103,10 +103,14 @@ function useRaceLogFaults(): void {
  * keeps it) and is announced. Disabled when no race runs, or when the server has faults off.
  */
 export function FaultPanel() {
-  const runTag = useAppStore((s) => s.race.runTag);
-  const running = useAppStore((s) => isRaceRunning(s.race.lanes));
-  const settled = useAppStore((s) => s.race.settled);
-  const lanes = useAppStore(useShallow((s) => LANE_IDS.filter((id) => s.race.lanes[id] !== undefined)));
+  // The panel follows the race a render later than the cards (deferred): its buttons are no lane's
+  // feedback, and a race's first frames are the lanes'.
+  const runTag = useDeferredValue(useAppStore((s) => s.race.runTag));
+  const running = useDeferredValue(useAppStore((s) => isRaceRunning(s.race.lanes)));
+  const settled = useDeferredValue(useAppStore((s) => s.race.settled));
+  const lanes = useDeferredValue(
+    useAppStore(useShallow((s) => LANE_IDS.filter((id) => s.race.lanes[id] !== undefined))),
+  );
   const settings = useAppStore((s) => s.server.settings);
   const offsetMs = useAppStore((s) => s.clock.estimate?.offsetMs);
   const [pending, setPending] = useState<string | undefined>();

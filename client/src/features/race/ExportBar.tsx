@@ -1,5 +1,5 @@
 import { RaceExport } from '@transport-lab/shared';
-import { useRef, useState } from 'react';
+import { useDeferredValue, useRef, useState } from 'react';
 import { raceLink } from '../../lib/race-link.ts';
 import { clientNow } from '../../lib/time.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
@@ -33,8 +33,10 @@ export function currentLink(): string {
 
 /** Export JSON, Export CSV (a finished race), and Copy link (always). */
 export function ExportBar() {
-  const finished = useAppStore((s) => s.race.actionAt !== undefined && !isRaceRunning(s.race.lanes));
-  const runTag = useAppStore((s) => s.race.runTag);
+  const finished = useDeferredValue(
+    useAppStore((s) => s.race.actionAt !== undefined && !isRaceRunning(s.race.lanes)),
+  );
+  const runTag = useDeferredValue(useAppStore((s) => s.race.runTag));
   const [message, setMessage] = useState<string>('');
   const [fallbackLink, setFallbackLink] = useState<string | undefined>();
   const fallbackRef = useRef<HTMLInputElement>(null);
@@ -82,7 +84,13 @@ export function ExportBar() {
   };
 
   return (
-    <section className="export-bar" aria-label="Export and share">
+    <section
+      className="export-bar"
+      aria-label="Export and share"
+      data-testid="export-bar"
+      // The race's id on the wire (the export's runId): what its traffic is tagged with.
+      data-run-id={runTag}
+    >
       <div className="export-buttons">
         <button type="button" className="button" disabled={!finished} onClick={exportJson}>
           Export JSON

@@ -1,5 +1,5 @@
 import { LANES, type LaneId, pageBusySentence, serverLateSentence } from '@transport-lab/shared';
-import { type CSSProperties, memo, useCallback, useMemo } from 'react';
+import { type CSSProperties, memo, useCallback, useDeferredValue, useMemo } from 'react';
 import { useShallow } from 'zustand/shallow';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { idleLane } from '../../store/lane-reducer.ts';
@@ -135,11 +135,14 @@ const LaneSlot = memo(function LaneSlot({ id, runAloneDisabled }: LaneSlotProps)
 export function RaceBoard() {
   const selected = useAppStore(useShallow((s) => s.selectedLanes));
   const alone = useAppStore((s) => s.race.alone);
-  const canStart = useAppStore(
-    (s) =>
-      !isRaceRunning(s.race.lanes) &&
-      parseSpecInput(s.specInput).ok &&
-      parseLaneSettings(s.laneSettingsInput, s.server.settings).ok,
+  // The cards' Run alone buttons follow the race a render later (deferred), like the form.
+  const canStart = useDeferredValue(
+    useAppStore(
+      (s) =>
+        !isRaceRunning(s.race.lanes) &&
+        parseSpecInput(s.specInput).ok &&
+        parseLaneSettings(s.laneSettingsInput, s.server.settings).ok,
+    ),
   );
 
   return (

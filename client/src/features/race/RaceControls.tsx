@@ -1,5 +1,5 @@
 import { LANES } from '@transport-lab/shared';
-import type { CSSProperties, FormEvent } from 'react';
+import { type CSSProperties, type FormEvent, useDeferredValue } from 'react';
 import { useShallow } from 'zustand/shallow';
 import { clientTimeOfEvent } from '../../lib/time.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
@@ -15,7 +15,9 @@ export function RaceControls() {
   const specInput = useAppStore((s) => s.specInput);
   const available = useAppStore((s) => s.availableLanes);
   const selected = useAppStore(useShallow((s) => s.selectedLanes));
-  const running = useAppStore((s) => isRaceRunning(s.race.lanes));
+  // The form follows the race a render later than the cards: disabling it is no lane's feedback,
+  // and the store refuses a second start meanwhile.
+  const running = useDeferredValue(useAppStore((s) => isRaceRunning(s.race.lanes)));
   const laneSettingsInput = useAppStore((s) => s.laneSettingsInput);
   const server = useAppStore((s) => s.server.settings);
   const parsed = parseSpecInput(specInput);

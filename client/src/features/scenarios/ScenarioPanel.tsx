@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useDeferredValue, useState } from 'react';
 import { useStore } from 'zustand';
 import { useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
@@ -10,7 +10,7 @@ import { SCENARIOS } from './scenarios.ts';
 export function ScenarioPanel() {
   const [chosenId, setChosenId] = useState(SCENARIOS[0]?.id ?? '');
   const run = useStore(scenarioRunner.store);
-  const racing = useAppStore((s) => isRaceRunning(s.race.lanes));
+  const racing = useDeferredValue(useAppStore((s) => isRaceRunning(s.race.lanes)));
   const chosen = SCENARIOS.find((s) => s.id === chosenId) ?? SCENARIOS[0];
   if (!chosen) return null;
   const running = run.status === 'running';
