@@ -8,6 +8,7 @@ import { roomCodeFromSearch } from '../features/room/room-link.ts';
 import { browserStorage } from '../features/room/room-storage.ts';
 import { createPageBusyMonitor, type PageBusyMonitor } from '../lib/page-busy.ts';
 import { parseRaceLink } from '../lib/race-link.ts';
+import { tickWithFrame } from '../lib/ticker.ts';
 import { clientNow } from '../lib/time.ts';
 import { fetchWireReport } from '../lib/wire-report.ts';
 import { browserAsyncDeps } from '../transports/async-task.ts';
@@ -85,6 +86,8 @@ let gate: ReturnType<typeof createRenderGate> | undefined;
 /** The page's store, with the browser's transports; `?view=` picks the first layout. */
 export const appStore: AppStore = createAppStore({
   renderGate: { hold: () => gate?.hold(), release: () => gate?.release() },
+  // The cards' elapsed readouts tick with the frames that apply events, not in frames of their own.
+  onFrame: tickWithFrame,
   registry: defaultRegistry,
   now: clientNow,
   schedule: animationFrame,

@@ -266,6 +266,8 @@ export interface StoreDeps {
    * it comes.
    */
   renderGate?: RenderGate;
+  /** Called in each frame that applied reports, after them: what else may render in that frame. */
+  onFrame?(): void;
   /**
    * Names the network conditions under which a connection opened now would run (the browser's
    * link), or undefined while they are changing. A connection opened ahead of a race is used only

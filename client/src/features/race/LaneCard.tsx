@@ -1,6 +1,6 @@
 import { type LaneInfo, nielsenBand, type PerceivedMetrics, serverLateSentence } from '@transport-lab/shared';
-import { type CSSProperties, type ReactNode, useEffect, useState } from 'react';
-import { clientNow } from '../../lib/time.ts';
+import { type CSSProperties, type ReactNode, useSyncExternalStore } from 'react';
+import { subscribeTicks, tickTime } from '../../lib/ticker.ts';
 import type { MetricKey } from '../../store/metrics.ts';
 import type { LaneRunState } from '../../store/types.ts';
 import type { HopSummary } from '../../transports/webhook.ts';
@@ -282,37 +282,15 @@ function Elapsed({ run, actionAt }: { run: LaneRunState; actionAt: number | unde
   const end = run.endedAt ?? now;
   return (
     <span className="lane-elapsed num" data-testid="lane-elapsed" title="Elapsed since Start">
-      {formatSeconds(end - actionAt)}
+      {/* The ticks' clock may still be the last race's for the render that starts this one. */}
+      {formatSeconds(Math.max(0, end - actionAt))}
     </span>
   );
 }
 
-/** Tenth-of-a-second readout: often enough to read as live, far below a frame's worth of renders. */
-const TICK_MS = 100;
+const notTicking = () => () => {};
 
-/** The running cards' readouts, ticked by one timer: seven cards then render as one batch per tick. */
-const tickers = new Set<(now: number) => void>();
-let tickTimer: ReturnType<typeof setInterval> | undefined;
-
-function tick() {
-  const now = clientNow();
-  for (const setNow of tickers) setNow(now);
-}
-
+/** The elapsed readouts' shared clock (lib/ticker.ts), followed while this lane runs. */
 function useTicker(active: boolean): number {
-  const [now, setNow] = useState(clientNow);
-  useEffect(() => {
-    if (!active) return;
-    setNow(clientNow());
-    tickers.add(setNow);
-    tickTimer ??= setInterval(tick, TICK_MS);
-    return () => {
-      tickers.delete(setNow);
-      if (tickers.size === 0 && tickTimer !== undefined) {
-        clearInterval(tickTimer);
-        tickTimer = undefined;
-      }
-    };
-  }, [active]);
-  return now;
+  return useSyncExternalStore(active ? subscribeTicks : notTicking, tickTime);
 }

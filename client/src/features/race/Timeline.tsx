@@ -394,6 +394,7 @@ export function Timeline() {
   const [readout, setReadout] = useState<string | undefined>(undefined);
   const [tooltip, setTooltip] = useState<{ text: string; left: number; top: number } | undefined>();
   const requestDrawRef = useRef<() => void>(() => {});
+  const redrawIfSeenRef = useRef<() => void>(() => {});
 
   const lanesRef = useRef(lanes);
   lanesRef.current = lanes;
@@ -447,7 +448,23 @@ export function Timeline() {
       if (frame === undefined) frame = requestAnimationFrame(paint);
     };
     requestDrawRef.current = requestDraw;
-    const unsubscribe = appStore.getState().subscribeRaceLog(requestDraw);
+    /** While running, the open exchanges grow: redrawn on a timer, but only while the chart is seen. */
+    redrawIfSeenRef.current = () => {
+      if (visible) requestDraw();
+    };
+    // A batch of reports is applied in an animation frame: the chart is drawn in that same frame
+    // (a microtask, before the frame's layout), not in a frame of its own after it.
+    let drawSoon = false;
+    const drawWithBatch = () => {
+      if (drawSoon) return;
+      drawSoon = true;
+      queueMicrotask(() => {
+        drawSoon = false;
+        if (frame !== undefined) cancelAnimationFrame(frame);
+        paint();
+      });
+    };
+    const unsubscribe = appStore.getState().subscribeRaceLog(drawWithBatch);
     const resize =
       typeof ResizeObserver === 'undefined'
         ? undefined
@@ -490,7 +507,7 @@ export function Timeline() {
   useEffect(() => {
     requestDrawRef.current();
     if (!running) return;
-    const timer = setInterval(() => requestDrawRef.current(), RUNNING_REDRAW_MS);
+    const timer = setInterval(() => redrawIfSeenRef.current(), RUNNING_REDRAW_MS);
     return () => clearInterval(timer);
   }, [running]);
 
