@@ -1,9 +1,10 @@
 import type { LaneId, WireReport } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import { progress, succeeded } from '../testing/fixtures.ts';
+import { progress, succeeded, taskState } from '../testing/fixtures.ts';
 import { createRegistry } from '../transports/registry.ts';
 import type { Report, RunOptions, TransportClient } from '../transports/types.ts';
 import { createAppStore, type StoreDeps } from './index.ts';
+import { START_RENDER_WAIT_MS } from './race-slice.ts';
 
 type Store = ReturnType<typeof createAppStore>;
 
@@ -331,18 +332,42 @@ describe('a connection opened ahead of the race', () => {
 });
 
 describe('the start’s render', () => {
-  it('is held in the start frame, while every lane sends, and comes with the next frame’s batch', () => {
+  function held() {
     const calls: string[] = [];
-    const { store, of, startFrame, frame } = setup([], {
+    const made = setup([], {
       renderGate: { hold: () => calls.push('hold'), release: () => calls.push('release') },
     });
+    return { ...made, calls };
+  }
+
+  it('is held in the start frame, while every lane sends, and comes with the first answer', () => {
+    const { store, of, startFrame, frame, calls } = held();
     store.getState().requestStart();
     startFrame(1_000);
     // The state is the race's at once; only its render waits.
     expect(store.getState().race.lanes.sse?.status).toBe('running');
     expect(of('sse').starts).toHaveLength(1);
     expect(calls).toEqual(['hold']);
+    of('sse').starts[0]?.report({ type: 'link', detail: 'Creating the task…', at: 1_001 });
     frame(1_016);
+    expect(calls).toEqual(['hold']);
+    of('sse').starts[0]?.report({ type: 'task', task: taskState(), at: 1_020 });
+    frame(1_033);
+    expect(calls).toEqual(['hold', 'release']);
+    // The frame that rendered the start applied the answer: it is the lane's first feedback.
+    expect(store.getState().race.lanes.sse?.firstFeedbackAt).toBe(1_033);
+  });
+
+  it('comes without an answer once the wait is over', () => {
+    const { store, startFrame, frame, calls } = held();
+    store.getState().requestStart();
+    startFrame(1_000);
+    frame(1_016);
+    frame(1_083);
+    expect(calls).toEqual(['hold']);
+    frame(1_000 + START_RENDER_WAIT_MS);
+    expect(calls).toEqual(['hold', 'release']);
+    frame(1_116);
     expect(calls).toEqual(['hold', 'release']);
   });
 });
