@@ -6,11 +6,11 @@ import {
   type LaneId,
   toClientTime,
 } from '@transport-lab/shared';
-import { type CSSProperties, useDeferredValue, useEffect, useState } from 'react';
-import { useShallow } from 'zustand/shallow';
+import { type CSSProperties, useEffect, useMemo, useState } from 'react';
 import { clientNow } from '../../lib/time.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
+import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { formatMs } from '../race/format.ts';
 import { fetchFaults, injectFault } from './faults-api.ts';
 
@@ -103,14 +103,12 @@ function useRaceLogFaults(): void {
  * keeps it) and is announced. Disabled when no race runs, or when the server has faults off.
  */
 export function FaultPanel() {
-  // The panel follows the race a render later than the cards (deferred): its buttons are no lane's
-  // feedback, and a race's first frames are the lanes'.
-  const runTag = useDeferredValue(useAppStore((s) => s.race.runTag));
-  const running = useDeferredValue(useAppStore((s) => isRaceRunning(s.race.lanes)));
-  const settled = useDeferredValue(useAppStore((s) => s.race.settled));
-  const lanes = useDeferredValue(
-    useAppStore(useShallow((s) => LANE_IDS.filter((id) => s.race.lanes[id] !== undefined))),
-  );
+  // The panel follows a race's start a little later than the cards (use-controls-race.ts): its
+  // buttons are no lane's feedback, and a race's first frames are the lanes'.
+  const race = useRaceForControls();
+  const { runTag, settled } = race;
+  const running = isRaceRunning(race.lanes);
+  const lanes = useMemo(() => LANE_IDS.filter((id) => race.lanes[id] !== undefined), [race.lanes]);
   const settings = useAppStore((s) => s.server.settings);
   const offsetMs = useAppStore((s) => s.clock.estimate?.offsetMs);
   const [pending, setPending] = useState<string | undefined>();

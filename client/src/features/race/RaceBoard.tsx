@@ -1,5 +1,5 @@
 import { LANES, type LaneId, pageBusySentence, serverLateSentence } from '@transport-lab/shared';
-import { type CSSProperties, memo, useCallback, useDeferredValue, useMemo } from 'react';
+import { type CSSProperties, memo, useCallback, useMemo } from 'react';
 import { useShallow } from 'zustand/shallow';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { idleLane } from '../../store/lane-reducer.ts';
@@ -14,6 +14,7 @@ import {
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
 import type { AppState } from '../../store/types.ts';
+import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { summarizeHops } from '../../transports/webhook.ts';
 import { LaneCard } from './LaneCard.tsx';
 
@@ -135,15 +136,12 @@ const LaneSlot = memo(function LaneSlot({ id, runAloneDisabled }: LaneSlotProps)
 export function RaceBoard() {
   const selected = useAppStore(useShallow((s) => s.selectedLanes));
   const alone = useAppStore((s) => s.race.alone);
-  // The cards' Run alone buttons follow the race a render later (deferred), like the form.
-  const canStart = useDeferredValue(
-    useAppStore(
-      (s) =>
-        !isRaceRunning(s.race.lanes) &&
-        parseSpecInput(s.specInput).ok &&
-        parseLaneSettings(s.laneSettingsInput, s.server.settings).ok,
-    ),
+  // The cards' Run alone buttons follow a race's start a little later, like the form.
+  const controlsRunning = isRaceRunning(useRaceForControls().lanes);
+  const formOk = useAppStore(
+    (s) => parseSpecInput(s.specInput).ok && parseLaneSettings(s.laneSettingsInput, s.server.settings).ok,
   );
+  const canStart = !controlsRunning && formOk;
 
   return (
     <>

@@ -1,11 +1,12 @@
 import { LANES } from '@transport-lab/shared';
-import { type CSSProperties, type FormEvent, useDeferredValue } from 'react';
+import type { CSSProperties, FormEvent } from 'react';
 import { useShallow } from 'zustand/shallow';
 import { clientTimeOfEvent } from '../../lib/time.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
 import type { SpecField } from '../../store/types.ts';
+import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { NetworkPicker } from '../network/NetworkPicker.tsx';
 import { LaneSettingsFields } from './LaneSettingsFields.tsx';
 import { TextField } from './TextField.tsx';
@@ -15,9 +16,8 @@ export function RaceControls() {
   const specInput = useAppStore((s) => s.specInput);
   const available = useAppStore((s) => s.availableLanes);
   const selected = useAppStore(useShallow((s) => s.selectedLanes));
-  // The form follows the race a render later than the cards: disabling it is no lane's feedback,
-  // and the store refuses a second start meanwhile.
-  const running = useDeferredValue(useAppStore((s) => isRaceRunning(s.race.lanes)));
+  // The form follows a race's start a little later than the cards (use-controls-race.ts).
+  const running = isRaceRunning(useRaceForControls().lanes);
   const laneSettingsInput = useAppStore((s) => s.laneSettingsInput);
   const server = useAppStore((s) => s.server.settings);
   const parsed = parseSpecInput(specInput);
