@@ -1,5 +1,5 @@
 import { type LaneInfo, nielsenBand, type PerceivedMetrics, serverLateSentence } from '@transport-lab/shared';
-import { type CSSProperties, type ReactNode, useSyncExternalStore } from 'react';
+import { type CSSProperties, memo, type ReactNode, useSyncExternalStore } from 'react';
 import { subscribeTicks, tickTime } from '../../lib/ticker.ts';
 import type { MetricKey } from '../../store/metrics.ts';
 import type { LaneRunState } from '../../store/types.ts';
@@ -127,24 +127,14 @@ export function LaneCard({
           best={false}
         />
         <Metric
-          label={
-            <>
-              Bytes <span aria-hidden="true">↓</span>
-              <span className="visually-hidden">down</span>
-            </>
-          }
+          label={BYTES_DOWN}
           testId="metric-bytes-down"
           value={formatBytes(run.wire.bytesDown)}
           extra={run.wire.unmeasuredDown && run.wire.bytesDown !== undefined ? LOWER_BOUND : undefined}
           best={best.has('bytesDown')}
         />
         <Metric
-          label={
-            <>
-              Bytes <span aria-hidden="true">↑</span>
-              <span className="visually-hidden">up</span>
-            </>
-          }
+          label={BYTES_UP}
           testId="metric-bytes-up"
           value={formatBytes(run.wire.bytesUp)}
           extra={run.wire.unmeasuredUp && run.wire.bytesUp !== undefined ? LOWER_BOUND : undefined}
@@ -208,7 +198,22 @@ interface MetricProps {
   best: boolean;
 }
 
-function Metric({ label, testId, value, ms, extra, tag, best }: MetricProps) {
+/** The byte metrics' labels, made once: a metric whose figures did not change is not drawn again. */
+const BYTES_DOWN = (
+  <>
+    Bytes <span aria-hidden="true">↓</span>
+    <span className="visually-hidden">down</span>
+  </>
+);
+const BYTES_UP = (
+  <>
+    Bytes <span aria-hidden="true">↑</span>
+    <span className="visually-hidden">up</span>
+  </>
+);
+
+/** One figure of the card: drawn again only when its own props change (a batch changes a few). */
+const Metric = memo(function Metric({ label, testId, value, ms, extra, tag, best }: MetricProps) {
   const band = ms === undefined ? undefined : nielsenBand(ms);
   return (
     <div className="metric" data-best={best || undefined}>
@@ -232,7 +237,7 @@ function Metric({ label, testId, value, ms, extra, tag, best }: MetricProps) {
       ) : null}
     </div>
   );
-}
+});
 
 function LaneErrorBox({ run, onRecover }: { run: LaneRunState; onRecover?: (() => void) | undefined }) {
   const error = run.error;
