@@ -50,7 +50,7 @@ function socketOf(probe: string): Promise<IncomingMessage['socket']> {
 }
 
 describe('PUT and GET /api/network/link', () => {
-  it('gives a preset link: its cookie (HttpOnly, SameSite=Lax, Path=/), Connection: close, and the DevTools figures', async () => {
+  it('gives a preset link: its cookie (HttpOnly, SameSite=Lax, Path=/), Connection: close, and the packet-level figures', async () => {
     const res = await fetch(`${server.baseUrl}${NETWORK_PATHS.link}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -61,7 +61,7 @@ describe('PUT and GET /api/network/link', () => {
     const link = LinkResponse.parse(await res.json());
     expect(link.preset).toBe('fast-4g');
     expect(link.profile).toEqual(NETWORK_PRESETS['fast-4g'].profile);
-    expect(NETWORK_PRESETS['3g'].profile).toMatchObject({ latencyMs: 1_000, downKbps: 400, upKbps: 400 });
+    expect(NETWORK_PRESETS['3g'].profile).toMatchObject({ latencyMs: 150, downKbps: 700, upKbps: 700 });
     expect(LinkId.parse(link.linkId)).toHaveLength(22); // 128 random bits, base64url
     expect(res.headers.get('set-cookie')).toBe(
       `${NETWORK_LINK_COOKIE}=${link.linkId}; Path=/; HttpOnly; SameSite=Lax`,

@@ -1,17 +1,27 @@
 // Each guided scenario, run from the page in one click: the page sets the task, the lanes, the network
 // and the faults, runs the race(s), and checks its stated expectation against what it measured. The
-// spec checks that the page says "As expected", and leaves screenshots of the 3G race and the sweep.
+// spec checks that the page says "As expected", that a "why" line names the figures the check read and
+// that the cards outline them, and leaves screenshots of each scenario's end: the panel with its verdict
+// and why line (scenario-<id>.png) and the cards (scenario-<id>-cards.png).
 import { join } from 'node:path';
 import { artifactsDir } from '../fixtures/server.ts';
 import { expect, test } from '../fixtures/test.ts';
 
 const SCENARIOS = [
   { id: 'blocking-wins', title: 'A 50 ms operation: the blocking call wins', budgetMs: 30_000 },
-  { id: 'push-wins', title: 'A 20 s report: push wins, polling wastes requests', budgetMs: 60_000 },
-  { id: 'interval-sweep', title: 'The polling interval sweep: freshness against requests', budgetMs: 60_000 },
+  {
+    id: 'push-wins',
+    title: 'A 20 s report: push shows each step at once, polling wastes requests',
+    budgetMs: 60_000,
+  },
+  { id: 'interval-sweep', title: 'The polling interval sweep: freshness against requests', budgetMs: 90_000 },
   { id: 'flaky-network', title: 'A flaky network: who resumes and who starts over', budgetMs: 45_000 },
-  { id: 'receiver-down', title: 'The receiver is down: webhooks retry, nothing is lost', budgetMs: 45_000 },
-  { id: '3g-phone', title: 'A 3G phone: headers and round trips dominate', budgetMs: 60_000 },
+  {
+    id: 'receiver-down',
+    title: 'The receiver is down: webhooks retry, in order, within a window',
+    budgetMs: 60_000,
+  },
+  { id: '3g-phone', title: 'A 3G phone: round trips set the time, headers the bytes', budgetMs: 45_000 },
   {
     id: 'buffering-proxy',
     title: 'A proxy that buffers: why SSE needs X-Accel-Buffering: no',
@@ -19,28 +29,52 @@ const SCENARIOS = [
   },
 ] as const;
 
-const SCREENSHOTS: Partial<Record<(typeof SCENARIOS)[number]['id'], string>> = {
-  '3g-phone': 'scenario-3g-race.png',
-  'interval-sweep': 'scenario-interval-sweep.png',
-};
+// The scenarios teach transports, not admission control: on a loaded machine the server's event-loop
+// guard (MAX_EVENT_LOOP_DELAY_MS, 200 ms) refused every lane's task in one run of twenty, so it is set
+// out of the way here, as the benchmark sets it (server/test/overload.test.ts tests the guard).
+test.use({ serverEnv: { MAX_EVENT_LOOP_DELAY_MS: '60000' } });
 
 for (const scenario of SCENARIOS) {
   test(`scenario "${scenario.title}" meets its stated expectation`, async ({ page }) => {
     test.setTimeout(scenario.budgetMs + 30_000);
     await page.goto('/');
     await page.getByLabel('Scenario', { exact: true }).selectOption(scenario.id);
+    await expect(page.getByRole('option', { name: scenario.title })).toHaveCount(1);
     await expect(page.getByTestId('scenario-text')).toContainText('Expected:');
+    await expect(page.getByTestId('scenario-sources').getByRole('link').first()).toBeVisible();
     await page.getByRole('button', { name: 'Run scenario' }).click();
     const verdict = page.getByTestId('scenario-verdict');
     await expect(verdict).toBeVisible({ timeout: scenario.budgetMs });
     const text = (await verdict.textContent()) ?? '';
+    const why = (await page.getByTestId('scenario-why').textContent()) ?? '';
     console.log(`VERDICT ${scenario.id}: ${text}`);
-    expect(await verdict.getAttribute('data-ok'), text).toBe('true');
+    console.log(`WHY ${scenario.id}: ${why}`);
+    expect(await verdict.getAttribute('data-ok'), `${text}\n${why}`).toBe('true');
     expect(text).toContain('As expected');
-    const shot = SCREENSHOTS[scenario.id];
-    if (shot) {
-      if (scenario.id === 'interval-sweep') await expect(page.getByTestId('sweep-plot')).toBeVisible();
-      await page.screenshot({ path: join(artifactsDir, shot), fullPage: true });
+    // The why line names figures with their values, and the cards outline the ones it read.
+    expect(why).toMatch(/^Why: .*\d/);
+    await expect(page.locator('[data-outlined]').first()).toBeVisible();
+    if (scenario.id === 'interval-sweep') await expect(page.getByTestId('sweep-plot')).toBeVisible();
+    // The scenario's end as a learner sees it: the verdict and its why line, then the cards it outlined.
+    await page
+      .locator('section.scenarios')
+      .screenshot({ path: join(artifactsDir, `scenario-${scenario.id}.png`) });
+    await page
+      .getByRole('region', { name: 'Lane results' })
+      .screenshot({ path: join(artifactsDir, `scenario-${scenario.id}-cards.png`) });
+    if (scenario.id === '3g-phone') {
+      // The page says what its "3G" is: a packet-level round trip, with its source, not DevTools' preset.
+      const picker = page.locator('fieldset.network-picker');
+      await expect(picker.getByTestId('network-status')).toContainText('3G: 300 ms packet round trip');
+      await expect(picker.getByTestId('network-source')).toContainText('Chrome UX Report');
+      await expect(picker).toContainText("These are not DevTools' presets of the same names");
+      await picker.screenshot({ path: join(artifactsDir, 'scenario-3g-phone-network.png') });
+    }
+    if (scenario.id === 'flaky-network' || scenario.id === 'buffering-proxy') {
+      // A fault changes what each side counts: the comparison says so instead of "a bug on one side".
+      const wire = page.getByTestId('wire-compare');
+      await expect(wire.getByTestId('wire-fault-note')).toContainText('not a bug');
+      await wire.screenshot({ path: join(artifactsDir, `scenario-${scenario.id}-wire.png`) });
     }
   });
 }

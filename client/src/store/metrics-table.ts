@@ -1,4 +1,4 @@
-import { type LaneId, maxConcurrent } from '@transport-lab/shared';
+import { clearlyLowest, type LaneId, maxConcurrent } from '@transport-lab/shared';
 import type { LaneMeasurement } from './metrics.ts';
 import type { LaneLog } from './race-log.ts';
 
@@ -7,8 +7,8 @@ export const TABLE_METRICS = [
   { key: 'firstFeedback', label: 'First feedback', short: 'First feedback', unit: 'ms', band: true },
   { key: 'totalPerceived', label: 'Total perceived', short: 'Total perceived', unit: 'ms', band: true },
   { key: 'completionLag', label: 'Completion lag', short: 'Completion lag', unit: 'ms', band: false },
-  { key: 'stalenessMean', label: 'Progress age, mean', short: 'Age mean', unit: 'ms', band: false },
-  { key: 'stalenessMax', label: 'Progress age, max', short: 'Age max', unit: 'ms', band: false },
+  { key: 'stalenessMean', label: 'Delay per update, mean', short: 'Delay mean', unit: 'ms', band: false },
+  { key: 'stalenessMax', label: 'Delay per update, max', short: 'Delay max', unit: 'ms', band: false },
   { key: 'requests', label: 'Requests', short: 'Requests', unit: 'count', band: false },
   { key: 'bytesUp', label: 'Bytes up', short: 'Bytes up', unit: 'B', band: false },
   { key: 'bytesDown', label: 'Bytes down', short: 'Bytes down', unit: 'B', band: false },
@@ -44,7 +44,7 @@ export interface MetricCell {
   value?: number;
   /**
    * The figure is a bound, not a measurement: "at least" (something was not measured) or "at most"
-   * (a progress age timed from a lower bound of its server time). A bound earns no best mark.
+   * (a delay per update timed from a lower bound of its server time). A bound earns no best mark.
    */
   bound?: 'at least' | 'at most';
 }
@@ -99,11 +99,13 @@ export function metricsRow(m: LaneMeasurement, log: LaneLog | undefined): Metric
 
 /**
  * The best lane(s) per metric: lowest value among the runs the server carried to their end (succeeded
- * or failed: the same task to the same point), bounds left out; marked only when at least two lanes
- * were measured and they differ. Ties share the mark.
+ * or failed: the same task to the same point), bounds left out; marked only when the best leads by
+ * more than 5 % and, for a time, by more than the clock's stated uncertainty (`clearlyLowest`).
+ * Leaders that cannot be told apart share the mark.
  */
 export function bestPerMetric(
   rows: ReadonlyArray<{ id: LaneId; comparable: boolean; cells: MetricsRow }>,
+  clockUncertaintyMs = 0,
 ): Record<TableMetric, ReadonlySet<LaneId>> {
   const best = {} as Record<TableMetric, ReadonlySet<LaneId>>;
   for (const metric of TABLE_METRICS) {
@@ -116,9 +118,7 @@ export function bestPerMetric(
       const { value, bound } = cells[key];
       return comparable && value !== undefined && !bound ? [{ id, value }] : [];
     });
-    const min = Math.min(...values.map((v) => v.value));
-    const winners = values.filter((v) => v.value === min);
-    best[key] = new Set(values.length >= 2 && winners.length < values.length ? winners.map((v) => v.id) : []);
+    best[key] = clearlyLowest(values, metric.unit === 'ms' ? clockUncertaintyMs : 0);
   }
   return best;
 }

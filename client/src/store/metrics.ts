@@ -1,5 +1,6 @@
 import {
   type ClockEstimate,
+  clearlyLowest,
   type LaneId,
   type PerceivedMetrics,
   perceivedMetrics,
@@ -48,7 +49,7 @@ export interface LaneMeasurement {
 
 /**
  * Every compared metric as a number where lower is better, or undefined where not measured. A bound
- * (an upper bound of progress age, a byte total missing some exchanges) is not a measurement to rank.
+ * (an upper bound of the delay per update, a byte total missing some exchanges) is not a measurement to rank.
  */
 export function metricValue(m: LaneMeasurement, key: MetricKey): number | undefined {
   switch (key) {
@@ -69,12 +70,24 @@ export function metricValue(m: LaneMeasurement, key: MetricKey): number | undefi
   }
 }
 
+/** The compared metrics that are times: their best mark must also clear the clock's uncertainty. */
+const TIME_METRICS: ReadonlySet<MetricKey> = new Set([
+  'firstFeedback',
+  'totalPerceived',
+  'completionLag',
+  'staleness',
+]);
+
 /**
  * The best lane(s) on each metric (lowest value). Only runs the server carried to their end
  * (succeeded or failed) are compared, as they ran the same task to the same point; a metric is
- * marked only when at least two lanes were measured on it and they differ. Ties share the mark.
+ * marked only when the best leads by more than 5 % and, for a time, by more than the clock's stated
+ * uncertainty (`clearlyLowest`). Leaders that cannot be told apart share the mark.
  */
-export function bestLanes(measurements: readonly LaneMeasurement[]): Record<MetricKey, ReadonlySet<LaneId>> {
+export function bestLanes(
+  measurements: readonly LaneMeasurement[],
+  clockUncertaintyMs = 0,
+): Record<MetricKey, ReadonlySet<LaneId>> {
   const comparable = measurements.filter((m) => m.lane.status === 'succeeded' || m.lane.status === 'failed');
   const best = {} as Record<MetricKey, ReadonlySet<LaneId>>;
   for (const key of METRIC_KEYS) {
@@ -82,9 +95,7 @@ export function bestLanes(measurements: readonly LaneMeasurement[]): Record<Metr
       const value = metricValue(m, key);
       return value === undefined ? [] : [{ id: m.id, value }];
     });
-    const min = Math.min(...values.map((v) => v.value));
-    const winners = values.filter((v) => v.value === min);
-    best[key] = new Set(values.length >= 2 && winners.length < values.length ? winners.map((v) => v.id) : []);
+    best[key] = clearlyLowest(values, TIME_METRICS.has(key) ? clockUncertaintyMs : 0);
   }
   return best;
 }

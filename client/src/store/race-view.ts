@@ -56,7 +56,7 @@ export function metricsTable(
     comparable: m.lane.status === 'succeeded' || m.lane.status === 'failed',
     cells: metricsRow(m, log.runId === state.race.runId ? log.lanes[m.id] : undefined),
   }));
-  return { rows, best: bestPerMetric(rows) };
+  return { rows, best: bestPerMetric(rows, state.clock.estimate?.uncertaintyMs) };
 }
 
 export function raceCsv(state: Pick<AppState, 'race' | 'selectedLanes' | 'clock'>, log: RaceLog): string {

@@ -47,7 +47,7 @@ export function polledProgressAt(task: TaskState): { serverAt: number; exact: bo
 
 /** Said once on the card when a polled state has no `updatedAt` and its age had to be bounded. */
 export const UPPER_BOUND_NOTE =
-  'Progress age is an upper bound here: this server’s polled state does not say when its step happened, so it is timed from the step’s schedule, which the step can only follow.';
+  'Delay per update is an upper bound here: this server’s polled state does not say when its step happened, so it is timed from the step’s schedule, which the step can only follow.';
 
 export interface ShortPollOptions {
   /** The person's interval, ms; absent: the server's `Retry-After`. */

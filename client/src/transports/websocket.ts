@@ -49,6 +49,11 @@ export interface SocketOptions {
   reconnection?: boolean;
 }
 
+/** The card's note when socket.io recovered the session after a drop. */
+export const WS_RECOVERED_NOTE_PREFIX = 'Reconnected: socket.io recovered the session';
+/** The card's note when it could not, and the lane asked for what it missed itself. */
+export const WS_RESUBSCRIBED_NOTE_PREFIX = 'Reconnected: socket.io could not recover the session';
+
 /** Reconnection attempts before the lane gives up (socket.io's default is to try forever). */
 const RECONNECTION_ATTEMPTS = 10;
 const ACK_TIMEOUT_MS = 10_000;
@@ -360,10 +365,20 @@ function runWebSocket(
       firstConnect();
       return;
     }
+    const at = deps.now();
     report({
       type: 'link',
       detail: socket.recovered ? 'Reconnected, session recovered' : 'Reconnected, re-subscribing…',
-      at: deps.now(),
+      at,
+    });
+    // Kept on the card: which of the two ways back this run took (socket.io's recovery "will not always
+    // be successful", its documentation says; the lane's own re-subscribe by seq is the one it can count on).
+    report({
+      type: 'note',
+      text: socket.recovered
+        ? `${WS_RECOVERED_NOTE_PREFIX}: it replayed what the dropped socket missed.`
+        : `${WS_RESUBSCRIBED_NOTE_PREFIX}; the lane re-subscribed from the last event it applied (seq ${orderer.lastSeq}).`,
+      at,
     });
     if (taskId !== undefined && !finished && !socket.recovered) subscribe(taskId);
   });

@@ -170,7 +170,8 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
         const held = streams.start(fault.runId, bytes);
         return {
           affected: held,
-          summary: `A buffering proxy holds the event streams until ${bytes} bytes or their end (${plural(held, 'stream')} open now).`,
+          // "0 open now" read as "affected nothing" (issue 12): the proxy holds the streams opened later too.
+          summary: `A buffering proxy now holds this run's event streams until ${bytes} bytes or their end: ${held === 0 ? 'none is open yet; each opened from now on' : `the ${plural(held, 'stream')} open now and any opened later`}.`,
         };
       }
     }

@@ -1,4 +1,5 @@
 export * from './aggregate.ts';
+export * from './best.ts';
 export * from './clock.ts';
 export * from './connections.ts';
 export * from './lateness.ts';

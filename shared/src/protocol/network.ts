@@ -7,7 +7,7 @@ import { z } from 'zod';
  * receiver's port: cookies ignore ports) is shaped by that link from its first byte, both ways.
  */
 
-/** One way of a link: kilobits per second (1 kbps = 1 000 bit/s, as DevTools counts). */
+/** One way of a link: kilobits per second (1 kbps = 1 000 bit/s). */
 const kbps = z.number().positive().max(10_000_000);
 
 export const Dropout = z.strictObject({
@@ -41,13 +41,20 @@ export interface NetworkPreset {
   profile: NetworkProfile;
   /** What a newcomer should know about it. */
   summary: string;
+  /** Where its figures come from: a published measurement or a tool's documented, measured profile. */
+  source?: { name: string; url: string; basis: string };
 }
 
 /**
- * Chrome DevTools' current presets (SDK NetworkManager: "3G", "Slow 4G", "Fast 4G"). DevTools'
- * "latency" is a round trip added to each request; here it is split into its two ways, so that a
- * round trip grows by exactly DevTools' figure, and, unlike DevTools, every connection's handshake
- * and every websocket frame and stream chunk pays it too.
+ * The presets are **packet-level**: `latencyMs` is half a packet round trip, paid by every packet
+ * each way, so a new connection's handshake, each request and answer, each stream chunk and websocket
+ * frame pays it, as on a real link. Their figures are the round trips and rates published for real
+ * networks, each source named. They are *not* Chrome DevTools' presets of the same names: DevTools
+ * throttles per request (one fixed delay added to each request, none on a handshake or a websocket
+ * frame) and multiplies its target round trip to make up for that: its "3G" adds 2 000 ms to each
+ * request for a 400 ms packet round trip (× 5), its "Slow 4G" 562.5 ms for 150 ms (× 3.75, the
+ * factor Lighthouse derived), its "Fast 4G" 165 ms for 60 ms (× 2.75). Applied per packet, those
+ * request-level figures would make a link several times slower than the network they stand for.
  */
 export const NETWORK_PRESETS: Record<NetworkPresetId, NetworkPreset> = {
   none: {
@@ -59,22 +66,49 @@ export const NETWORK_PRESETS: Record<NetworkPresetId, NetworkPreset> = {
   '3g': {
     id: '3g',
     label: '3G',
-    profile: { latencyMs: 1_000, jitterMs: 0, downKbps: 400, upKbps: 400 },
-    summary: '2 000 ms round trip, 400 kbps each way (DevTools "3G").',
+    profile: { latencyMs: 150, jitterMs: 0, downKbps: 700, upKbps: 700 },
+    summary: '300 ms packet round trip, 700 kbps each way.',
+    source: {
+      name: 'Lighthouse "Regular 3G" (mobileRegular3G), after the Chrome UX Report’s 3G class',
+      url: 'https://github.com/GoogleChrome/lighthouse/blob/main/core/config/constants.js',
+      basis:
+        'Lighthouse defines it as a 300 ms round trip and 700 kbps to match the 3G class of the Chrome UX ' +
+        'Report, Chrome’s field measurements of its users’ connections (HTTP round trip 300–1 400 ms, ' +
+        'under 700 kbps); Grigorik, High Performance Browser Networking, table 7-2, gives 100–500 ms for 3G.',
+    },
   },
   'slow-4g': {
     id: 'slow-4g',
     label: 'Slow 4G',
-    profile: { latencyMs: 281.25, jitterMs: 0, downKbps: 1_440, upKbps: 675 },
-    summary: '562.5 ms round trip, 1 440 kbps down, 675 kbps up (DevTools "Slow 4G").',
+    profile: { latencyMs: 75, jitterMs: 0, downKbps: 1_600, upKbps: 750 },
+    summary: '150 ms packet round trip, 1 600 kbps down, 750 kbps up.',
+    source: {
+      name: 'Lighthouse mobile throttling (mobileSlow4G) = WebPageTest "3G Fast"',
+      url: 'https://github.com/GoogleChrome/lighthouse/blob/main/docs/throttling.md',
+      basis:
+        'Lighthouse’s default mobile network: 150 ms round trip, 1.6 Mbps down, 750 kbps up, “roughly the ' +
+        'bottom 25 % of 4G connections and top 25 % of 3G connections”; the packet round trip DevTools’ ' +
+        '“Slow 4G” also aims at.',
+    },
   },
   'fast-4g': {
     id: 'fast-4g',
     label: 'Fast 4G',
-    profile: { latencyMs: 82.5, jitterMs: 0, downKbps: 8_100, upKbps: 1_350 },
-    summary: '165 ms round trip, 8 100 kbps down, 1 350 kbps up (DevTools "Fast 4G").',
+    profile: { latencyMs: 30, jitterMs: 0, downKbps: 9_000, upKbps: 1_500 },
+    summary: '60 ms packet round trip, 9 000 kbps down, 1 500 kbps up.',
+    source: {
+      name: 'Mehdi Daoudi (Catchpoint), Web Performance Calendar 2013; DevTools’ “Fast 4G” target',
+      url: 'https://calendar.perfplanet.com/2013/network-latency-4g/',
+      basis:
+        'Catchpoint measured a median ping round trip of 55 ms over 4G LTE from Los Angeles and New York ' +
+        '(21 ms over home broadband), over seven days; 60 ms, 9 Mbps down and 1.5 Mbps up are the packet-level ' +
+        'targets of DevTools’ “Fast 4G” (its NetworkManager.ts, targetLatency 60).',
+    },
   },
 };
+
+/** One packet round trip of a profile, ms: twice its one-way latency. */
+export const roundTripMs = (profile: NetworkProfile): number => 2 * profile.latencyMs;
 
 /** The cookie that names a page's link. HttpOnly: the page never needs to read it. */
 export const NETWORK_LINK_COOKIE = 'lab-link';

@@ -23,6 +23,7 @@ export function NetworkPicker({ disabled }: { disabled: boolean }) {
   const errors = parsed.ok ? {} : parsed.errors;
   const busy = state.status === 'saving' || state.status === 'loading';
   const off = disabled || state.status === 'unsupported';
+  const chosenPreset = state.choice === 'custom' ? undefined : NETWORK_PRESETS[state.choice];
   return (
     <fieldset className="network-picker" disabled={off} aria-describedby="network-where">
       <legend>Network</legend>
@@ -74,10 +75,21 @@ export function NetworkPicker({ disabled }: { disabled: boolean }) {
             ? state.error
             : `Now: ${describeLink(state.current)}`}
       </p>
+      {chosenPreset?.source ? (
+        <p className="field-hint network-source" data-testid="network-source">
+          Source:{' '}
+          <a href={chosenPreset.source.url} target="_blank" rel="noreferrer">
+            {chosenPreset.source.name}
+          </a>
+          . {chosenPreset.source.basis}
+        </p>
+      ) : null}
       <p id="network-where" className="field-hint">
         Where it acts: on the server's own sockets, for every connection from this browser — every lane's
         requests and answers, stream chunks, websocket frames, each new connection's handshake, and both
-        webhook hops. The lab's own clock pings and counts go unshaped.
+        webhook hops. The lab's own clock pings and counts go unshaped. Per packet, as a real link: a round
+        trip here is a packet's. These are not DevTools' presets of the same names, which add one delay to
+        each request instead (DevTools' "3G" adds 2 000 ms a request for a 400 ms packet round trip).
       </p>
     </fieldset>
   );

@@ -80,7 +80,7 @@ describe('network store', () => {
     expect(JSON.parse(String(server.calls[0]?.init?.body))).toEqual({ preset: '3g' });
     expect(store.getState().current).toEqual(link);
     expect(store.getState().status).toBe('idle');
-    expect(describeLink(store.getState().current)).toContain('2 000 ms round trip');
+    expect(describeLink(store.getState().current)).toContain('300 ms packet round trip');
   });
 
   it('choosing Custom sends nothing until applied; a bad profile is never sent', async () => {

@@ -182,7 +182,7 @@ export function createNetworkStore(deps: NetworkDeps) {
 
 export const networkStore = createNetworkStore({ fetch: (input, init) => fetch(input, init) });
 
-/** "3G: 2 000 ms round trip, …" or the custom profile in words. */
+/** "3G: 300 ms packet round trip, …" or the custom profile in words. */
 export function describeLink(link: LinkResponse | undefined): string {
   if (!link || link.preset === 'none') return 'No shaping: loopback as it is.';
   if (link.preset) return `${NETWORK_PRESETS[link.preset].label}: ${NETWORK_PRESETS[link.preset].summary}`;

@@ -21,6 +21,8 @@ export interface LaneCardProps {
   onRunAlone?: (() => void) | undefined;
   /** While a race runs, or the task is not valid. */
   runAloneDisabled?: boolean;
+  /** Figures a guided scenario's check read (`MetricKey`s, `wastedPolls`, `progress`): outlined. */
+  outlined?: ReadonlySet<string> | undefined;
 }
 
 /** Shown beside a byte total that some exchange of the lane could not be measured for. */
@@ -37,7 +39,9 @@ export function LaneCard({
   hops,
   onRunAlone,
   runAloneDisabled,
+  outlined,
 }: LaneCardProps) {
+  const out = (figure: string) => outlined?.has(figure) ?? false;
   const titleId = `lane-title-${lane.id}`;
   const idle = run.status === 'idle';
   const percent = Math.round(run.percent);
@@ -62,7 +66,7 @@ export function LaneCard({
       </header>
       <p className="lane-summary">{lane.summary}</p>
 
-      <div className="progress-row">
+      <div className="progress-row" data-outlined={out('progress') || undefined}>
         <div
           className="progress"
           role="progressbar"
@@ -88,6 +92,7 @@ export function LaneCard({
           value={formatMs(metrics.firstFeedbackMs)}
           ms={metrics.firstFeedbackMs}
           best={best.has('firstFeedback')}
+          outlined={out('firstFeedback')}
         />
         <Metric
           label="Total perceived"
@@ -95,6 +100,7 @@ export function LaneCard({
           value={formatMs(metrics.totalPerceivedMs)}
           ms={metrics.totalPerceivedMs}
           best={best.has('totalPerceived')}
+          outlined={out('totalPerceived')}
         />
         <Metric
           label="Completion lag"
@@ -102,20 +108,30 @@ export function LaneCard({
           value={formatMs(metrics.completionLagMs)}
           ms={metrics.completionLagMs}
           best={best.has('completionLag')}
+          outlined={out('completionLag')}
         />
         <Metric
-          label="Progress age, mean"
+          label="Delay per update, mean"
           testId="metric-staleness"
           value={formatMs(metrics.staleness?.meanMs)}
           extra={metrics.staleness ? `max ${formatMs(metrics.staleness.maxMs)}` : undefined}
-          tag={metrics.staleness && run.progressAgeBound ? 'upper bounds' : undefined}
+          tag={
+            [
+              metrics.staleness && run.progressAgeBound ? 'upper bounds' : undefined,
+              run.steps && run.status !== 'idle' ? updatesShown(run) : undefined,
+            ]
+              .filter(Boolean)
+              .join(' · ') || undefined
+          }
           best={best.has('staleness')}
+          outlined={out('staleness')}
         />
         <Metric
           label="Requests"
           testId="metric-requests"
           value={idle ? UNMEASURED : formatRequests(run.wire.requests)}
           best={best.has('requests')}
+          outlined={out('requests')}
         />
         <Metric
           label="Wasted polls"
@@ -125,6 +141,7 @@ export function LaneCard({
             run.polls ? `of ${run.polls.length} ${run.polls.length === 1 ? 'poll' : 'polls'}` : undefined
           }
           best={false}
+          outlined={out('wastedPolls')}
         />
         <Metric
           label={BYTES_DOWN}
@@ -132,6 +149,7 @@ export function LaneCard({
           value={formatBytes(run.wire.bytesDown)}
           extra={run.wire.unmeasuredDown && run.wire.bytesDown !== undefined ? LOWER_BOUND : undefined}
           best={best.has('bytesDown')}
+          outlined={out('bytesDown')}
         />
         <Metric
           label={BYTES_UP}
@@ -139,6 +157,7 @@ export function LaneCard({
           value={formatBytes(run.wire.bytesUp)}
           extra={run.wire.unmeasuredUp && run.wire.bytesUp !== undefined ? LOWER_BOUND : undefined}
           best={best.has('bytesUp')}
+          outlined={out('bytesUp')}
         />
       </dl>
 
@@ -170,6 +189,14 @@ export function LaneCard({
   );
 }
 
+/**
+ * "1 of 20 updates shown": a lane that skips values (a slow poll, a buffered stream) shows a small delay
+ * per update for the few it showed; the count says how many it showed at all.
+ */
+export function updatesShown(run: Pick<LaneRunState, 'progressShown' | 'steps'>): string {
+  return `${run.progressShown.length} of ${run.steps ?? '?'} updates shown`;
+}
+
 /** Said on the card itself, so that no figure of it is read without knowing the server queued. */
 function ServerLateNote({ latenessMs }: { latenessMs: number | undefined }) {
   const sentence = latenessMs === undefined ? undefined : serverLateSentence(latenessMs);
@@ -196,6 +223,8 @@ interface MetricProps {
   /** A qualifier on its own line under the figure ("upper bounds"). */
   tag?: string | undefined;
   best: boolean;
+  /** A guided scenario's check read this figure. */
+  outlined?: boolean;
 }
 
 /** The byte metrics' labels, made once: a metric whose figures did not change is not drawn again. */
@@ -213,10 +242,10 @@ const BYTES_UP = (
 );
 
 /** One figure of the card: drawn again only when its own props change (a batch changes a few). */
-const Metric = memo(function Metric({ label, testId, value, ms, extra, tag, best }: MetricProps) {
+const Metric = memo(function Metric({ label, testId, value, ms, extra, tag, best, outlined }: MetricProps) {
   const band = ms === undefined ? undefined : nielsenBand(ms);
   return (
-    <div className="metric" data-best={best || undefined}>
+    <div className="metric" data-best={best || undefined} data-outlined={outlined || undefined}>
       <dt>{label}</dt>
       <dd className="metric-main">
         <span className="num metric-value" data-testid={testId}>

@@ -16,6 +16,7 @@ import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts
 import type { AppState } from '../../store/types.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { summarizeHops } from '../../transports/webhook.ts';
+import { useScenarioOutline } from '../scenarios/outline.ts';
 import { LaneCard } from './LaneCard.tsx';
 
 const IDLE = idleLane();
@@ -92,7 +93,7 @@ function selectBest(s: AppState): Record<MetricKey, ReadonlySet<LaneId>> {
     if (lane?.status !== 'succeeded' && lane?.status !== 'failed') continue;
     compared.push({ id, lane, metrics: laneMetrics(lane, s.race.actionAt, s.clock.estimate) });
   }
-  const best = bestLanes(compared);
+  const best = bestLanes(compared, s.clock.estimate?.uncertaintyMs);
   const key = METRIC_KEYS.map((metric) => [...best[metric]].join(',')).join(';');
   if (lastBest?.key !== key) lastBest = { key, best };
   return lastBest.best;
@@ -101,13 +102,15 @@ function selectBest(s: AppState): Record<MetricKey, ReadonlySet<LaneId>> {
 interface LaneSlotProps {
   id: LaneId;
   runAloneDisabled: boolean;
+  /** Figures a guided scenario's check read on this lane's card. */
+  outlined: ReadonlySet<string> | undefined;
 }
 
 /**
  * One lane's card, following only that lane: a batch of another lane's events does not render it
  * again (seven cards re-rendered per frame were most of a frame's script on a slowed CPU).
  */
-const LaneSlot = memo(function LaneSlot({ id, runAloneDisabled }: LaneSlotProps) {
+const LaneSlot = memo(function LaneSlot({ id, runAloneDisabled, outlined }: LaneSlotProps) {
   const lane = useAppStore((s) => s.race.lanes[id]) ?? IDLE;
   const actionAt = useAppStore((s) => s.race.actionAt);
   const estimate = useAppStore((s) => s.clock.estimate);
@@ -123,6 +126,7 @@ const LaneSlot = memo(function LaneSlot({ id, runAloneDisabled }: LaneSlotProps)
       run={lane}
       metrics={metrics}
       best={marks}
+      outlined={outlined}
       actionAt={actionAt}
       onRecover={onRecover}
       hops={hops}
@@ -142,6 +146,7 @@ export function RaceBoard() {
     (s) => parseSpecInput(s.specInput).ok && parseLaneSettings(s.laneSettingsInput, s.server.settings).ok,
   );
   const canStart = !controlsRunning && formOk;
+  const outlined = useScenarioOutline();
 
   return (
     <>
@@ -161,7 +166,7 @@ export function RaceBoard() {
         }
       >
         {selected.map((id) => (
-          <LaneSlot key={id} id={id} runAloneDisabled={!canStart} />
+          <LaneSlot key={id} id={id} runAloneDisabled={!canStart} outlined={outlined.get(id)} />
         ))}
       </section>
     </>

@@ -42,7 +42,7 @@ export function RacePage() {
             <li>
               Times are taken on this page's monotonic clock; a value counts as shown in the animation frame
               that painted it. Server timestamps are moved onto this clock with the offset above (best of
-              several pings), so completion lag and progress age carry its ± uncertainty.
+              several pings), so completion lag and the delay per update carry its ± uncertainty.
             </li>
             <li>
               HTTP: bytes down are the Resource Timing transfer size (headers and body); bytes up are the size
@@ -65,8 +65,20 @@ export function RacePage() {
             <li>
               Polling: a wasted poll is one that brought nothing new (a <code>304</code>, an unchanged state,
               an empty long poll). A polled state says when its newest event happened (<code>updatedAt</code>
-              ), so its progress age is exact; from a server without it, the age is timed from the step's
-              schedule and marked as an upper bound.
+              ), so its delay per update is exact; from a server without it, the delay is timed from the
+              step's schedule and marked as an upper bound.
+            </li>
+            <li>
+              Two ages, two questions. <em>Delay per update</em> (on the cards): how old each progress value
+              was when it reached the screen, over the values shown; "k of n updates shown" says how many that
+              was. <em>Age of information, time-averaged</em> (the interval sweep): how old the value on
+              screen was, averaged over every moment from the first value shown to the finish. A lane that
+              skips values (a slow poll, a buffered stream) keeps a small delay per update while its age of
+              information grows.
+            </li>
+            <li>
+              Best marks (★): only for a lead of more than 5 % and, on a time, more than the clock's stated
+              uncertainty; leaders closer than that share the mark or get none.
             </li>
             <li>
               Webhook: the deliveries go from the server to your backend, not through this page, and are not

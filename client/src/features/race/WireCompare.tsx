@@ -1,5 +1,6 @@
 import { LANE_IDS, LANES, type LaneId } from '@transport-lab/shared';
 import type { CSSProperties } from 'react';
+import { appStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { useThrottledRace } from '../../store/use-throttled-race.ts';
 import { compareLane, WIRE_FIGURES, type WireComparison, type WireFigure } from '../../store/wire-compare.ts';
@@ -10,6 +11,36 @@ const FIGURE_NAMES: Record<WireFigure, string> = {
   bytesUp: 'Bytes up (B)',
   bytesDown: 'Bytes down (B)',
 };
+
+/**
+ * Why the two counts may differ when the race had faults: a dropped connection makes the browser re-send a
+ * request by itself (Chromium does when a reused connection closes before any answer, POST included),
+ * which the server counts and the page never sees; a buffering proxy merges the stream's chunks, so the
+ * server writes fewer chunk headers than the page, which counts each message as framed alone.
+ */
+export function faultedCountsNote(kinds: readonly string[]): string | undefined {
+  const parts: string[] = [];
+  if (kinds.includes('drop-connections') || kinds.includes('restart-server'))
+    parts.push(
+      'connections were cut: a browser re-sends a request by itself when a reused connection closes before any answer (Chromium does, a POST included), and the server counts the copy the page never saw',
+    );
+  if (kinds.includes('buffer-streams'))
+    parts.push(
+      'a buffering proxy merged the event stream’s chunks, so the server wrote fewer chunk headers than the page counts, one per message',
+    );
+  return parts.length === 0
+    ? undefined
+    : `This race had faults: ${parts.join('; ')}. A difference here is the fault’s, not a bug.`;
+}
+
+/** A flagged figure's verdict in a race with faults: the difference is the fault's, said above. */
+export function faultedVerdict(verdict: string): string {
+  const blamed = verdict.replace(
+    /: a bug (on one side|in the page’s count)$/,
+    ': the fault’s, as said above',
+  );
+  return blamed === verdict ? `${verdict}: the fault’s, as said above` : blamed;
+}
 
 function signed(n: number): string {
   return n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0';
@@ -59,6 +90,10 @@ export function WireCompare() {
           : wire.final
             ? 'The server’s count, final. A difference over 2 % is a bug on one side, unless the page marked its own count “at least”.'
             : 'The server still had some of this race’s exchanges open: its count may still grow.';
+  // A fault changes what each side sees, so a difference during one is the fault's, not a bug (issue 12).
+  const log = appStore.getState().raceLog();
+  const faults = log.runId === race.runId ? log.faults.map((f) => f.record.fault.kind) : [];
+  const faultNote = faultedCountsNote(faults);
   return (
     <section className="results-section" aria-labelledby="wire-title" data-testid="wire-compare">
       <h2 id="wire-title" className="section-title">
@@ -67,6 +102,11 @@ export function WireCompare() {
       <p className="section-note" role="status" data-wire-status={wire.status}>
         {status}
       </p>
+      {faultNote && wire.status === 'ready' ? (
+        <p className="section-note" data-testid="wire-fault-note">
+          {faultNote}
+        </p>
+      ) : null}
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a table wider than the screen scrolls, and a keyboard must reach it */}
       <section className="table-scroll" tabIndex={0} aria-labelledby="wire-title">
         <table className="wire-table">
@@ -132,7 +172,8 @@ export function WireCompare() {
                         ? 'agree within 2 %'
                         : flagged.map((f) => (
                             <span key={f} className="verdict-line">
-                              {FIGURE_NAMES[f]}: {shown[f].verdict}
+                              {FIGURE_NAMES[f]}:{' '}
+                              {faultNote ? faultedVerdict(shown[f].verdict) : shown[f].verdict}
                             </span>
                           ))}
                     {server ? (

@@ -41,6 +41,18 @@ export function ScenarioPanel() {
           <strong>Expected: </strong>
           {chosen.expectation}
         </p>
+        <p className="scenario-sources" data-testid="scenario-sources">
+          Sources:{' '}
+          {chosen.sources.map((source, k) => (
+            <span key={source.url}>
+              {k > 0 ? '; ' : null}
+              <a href={source.url} target="_blank" rel="noreferrer">
+                {source.label}
+              </a>
+            </span>
+          ))}
+          .
+        </p>
         <p className="scenario-hint">
           One click sets the task, the lanes, the network and the faults below it, runs{' '}
           {chosen.steps.length === 1 ? 'the race' : `${chosen.steps.length} races`}, and checks the outcome
@@ -68,6 +80,14 @@ export function ScenarioPanel() {
         >
           <span aria-hidden="true">{shown.verdict.ok ? '✓ ' : '✗ '}</span>
           {shown.verdict.because}
+        </p>
+      ) : null}
+      {shown?.verdict ? (
+        <p className="scenario-why" data-testid="scenario-why">
+          {shown.verdict.why}
+          {shown.verdict.figures.length > 0 ? (
+            <span className="scenario-why-note"> The figures it read are outlined on the cards.</span>
+          ) : null}
         </p>
       ) : null}
       {shown?.outcomes.some((o) => o.faults.length > 0) ? (

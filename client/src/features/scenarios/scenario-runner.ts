@@ -11,6 +11,7 @@ import { laneMetrics } from '../../store/metrics.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { laneSettingsInputOf, specInputOf } from '../../store/room-slice.ts';
 import type { AppState } from '../../store/types.ts';
+import { serverPageCounts } from '../../store/wire-compare.ts';
 import { injectFault } from '../faults/faults-api.ts';
 import { networkStore } from '../network/network-store.ts';
 import {
@@ -25,8 +26,10 @@ import {
 const START_GUARD_MS = 5_000;
 /** After every lane has ended, how long the byte counts may take to settle before they are read, ms. */
 const SETTLE_WAIT_MS = 5_000;
+/** Once settled, how long the server's own count (`GET /api/wire/{runId}`) may take to come, ms. */
+const WIRE_WAIT_MS = 5_000;
 
-/** What one lane measured, read from the same figures the metrics table shows. */
+/** What one lane measured, read from the same figures the metrics table shows, and the server's count. */
 export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneId): LaneOutcome | undefined {
   const lane = state.race.lanes[id];
   if (!lane) return undefined;
@@ -40,8 +43,12 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
     (sum, d) => sum + d.attempts.filter((a) => a.outcome !== 'delivered').length,
     0,
   );
+  const wire = state.race.wire;
+  const server = wire.status === 'ready' ? serverPageCounts(wire.report?.lanes[id]) : undefined;
+  const pollErrors = lane.polls?.filter((p) => p.outcome === 'error').length;
   return {
     status: lane.status,
+    ...(lane.error ? { error: `${lane.error.code}: ${lane.error.message}` } : {}),
     ...(metrics.firstFeedbackMs !== undefined ? { firstFeedbackMs: metrics.firstFeedbackMs } : {}),
     ...(metrics.totalPerceivedMs !== undefined ? { totalPerceivedMs: metrics.totalPerceivedMs } : {}),
     ...(metrics.completionLagMs !== undefined ? { completionLagMs: metrics.completionLagMs } : {}),
@@ -54,6 +61,8 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
       : {}),
     ...(informationAgeMs !== undefined ? { informationAgeMs } : {}),
     requests: lane.wire.requests,
+    ...(server ? { serverRequests: server.requests } : {}),
+    ...(pollErrors !== undefined ? { pollErrors } : {}),
     ...(lane.wastedPolls !== undefined ? { wastedPolls: lane.wastedPolls } : {}),
     ...(lane.reconnects !== undefined ? { reconnects: lane.reconnects } : {}),
     ...(lane.wire.unmeasuredDown ? {} : { bytesDown: lane.wire.bytesDown }),
@@ -65,6 +74,8 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
       ? { firstProgressMs: lane.progressShown[0].shownAt - state.race.actionAt }
       : {}),
     ...(failedDeliveries !== undefined ? { failedDeliveries } : {}),
+    ...(lane.deliveries ? { deliveries: lane.deliveries.deliveries } : {}),
+    notes: [...lane.notes],
   };
 }
 
@@ -75,6 +86,8 @@ export interface ScenarioRunState {
   detail: string;
   outcomes: StepOutcome[];
   verdict: Verdict | undefined;
+  /** The race (`race.runId`) the last step ran: the cards outline the verdict's figures while it is shown. */
+  raceRunId?: number;
 }
 
 export interface ScenarioDeps {
@@ -106,8 +119,9 @@ function runRace(deps: ScenarioDeps, onStarted: (runTag: string) => void): Promi
         onStarted(s.race.runTag);
       }
       if (isRaceRunning(s.race.lanes)) return;
-      if (s.race.settled) return done();
-      settle ??= deps.setTimer(() => done(), SETTLE_WAIT_MS);
+      // Settled, and the server's own count in (or given up on): a check may set the two side by side.
+      if (s.race.settled && (s.race.wire.status === 'ready' || s.race.wire.status === 'error')) return done();
+      settle ??= deps.setTimer(() => done(), s.race.settled ? WIRE_WAIT_MS : SETTLE_WAIT_MS + WIRE_WAIT_MS);
     };
     const unsubscribe = app.subscribe(check);
     const guard = deps.setTimer(() => {
@@ -151,22 +165,42 @@ export function createScenarioRunner(deps: ScenarioDeps) {
       const injections: Array<Promise<void>> = [];
       try {
         await runRace(deps, (runTag) => {
-          for (const { afterMs, fault } of step.faults ?? []) {
-            timers.push(
-              deps.setTimer(() => {
-                injections.push(
-                  deps.injectFault(faultForRun(fault, runTag)).then(
-                    (record) => void faults.push(record),
-                    (error: unknown) => {
-                      faults.push({
-                        kind: fault.kind,
-                        summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
-                      });
-                    },
-                  ),
-                );
-              }, afterMs),
-            );
+          for (const { afterMs, fault, whenReady } of step.faults ?? []) {
+            const inject = () =>
+              injections.push(
+                deps.injectFault(faultForRun(fault, runTag)).then(
+                  (record) => void faults.push(record),
+                  (error: unknown) => {
+                    faults.push({
+                      kind: fault.kind,
+                      summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
+                    });
+                  },
+                ),
+              );
+            if (!whenReady) {
+              timers.push(deps.setTimer(inject, afterMs));
+              continue;
+            }
+            // Both: `afterMs` since Start, and the lanes' first feedback plus the margin.
+            let waiting = 2;
+            const one = () => {
+              waiting -= 1;
+              if (waiting === 0) inject();
+            };
+            timers.push(deps.setTimer(one, afterMs));
+            const ready = (s: AppState) =>
+              whenReady.lanes.every((id) => s.race.lanes[id]?.firstFeedbackAt !== undefined);
+            const onReady = () => timers.push(deps.setTimer(one, whenReady.marginMs));
+            if (ready(deps.app.getState())) onReady();
+            else {
+              const unsubscribe = deps.app.subscribe((s) => {
+                if (!ready(s)) return;
+                unsubscribe();
+                onReady();
+              });
+              timers.push(unsubscribe);
+            }
           }
         });
       } catch (error) {
@@ -190,8 +224,17 @@ export function createScenarioRunner(deps: ScenarioDeps) {
       });
       store.setState({ outcomes: [...outcomes] });
     }
-    const verdict = scenario.check(outcomes);
-    store.setState({ status: 'done', detail: verdict.ok ? 'As expected.' : 'Not as expected.', verdict });
+    const settings = deps.app.getState().server.settings;
+    const verdict = scenario.check(
+      outcomes,
+      settings ? { webhookScheduleScale: settings.webhookScheduleScale } : {},
+    );
+    store.setState({
+      status: 'done',
+      detail: verdict.ok ? 'As expected.' : 'Not as expected.',
+      verdict,
+      raceRunId: deps.app.getState().race.runId,
+    });
   }
 
   return { store, run };

@@ -1,17 +1,40 @@
 import {
-  type FaultKind,
-  LANES,
   type LaneId,
   type LaneSettings,
+  NETWORK_PRESETS,
+  type NetworkProfile,
   type RaceFaultTemplate,
   type SetLinkRequest,
   type TaskSpec,
 } from '@transport-lab/shared';
+import {
+  checkBlockingWins,
+  checkBufferingProxy,
+  checkFlakyNetwork,
+  checkIntervalSweep,
+  checkPushWins,
+  checkReceiverDown,
+  checkSlowLink,
+  type StepOutcome,
+  type Verdict,
+} from './checks.ts';
+
+export {
+  type CardFigure,
+  eventsOf,
+  type FigureRef,
+  type LaneOutcome,
+  type StepOutcome,
+  type Verdict,
+} from './checks.ts';
 
 /**
- * Guided scenarios (issue 5): each sets up one trade-off in one click, says what to notice and why,
- * states its expected outcome, and checks it against what this page measured. The checks read only
- * the page's own figures (the ones its metrics table shows), never a model.
+ * Guided scenarios (issue 5, corrected in issue 12): each sets up one trade-off in one click, says what
+ * to notice and why, states its expected outcome, and checks it against what this page measured. The
+ * task and the network are chosen so that the mechanism, not an accident of timing, decides the outcome:
+ * no poll interval divides the step time, and the networks are real ones (packet round trips from
+ * published measurements, `NETWORK_PRESETS`). The checks are pure functions of the page's own figures
+ * (`checks.ts`), tested against deliberately wrong mechanisms.
  */
 
 export interface ScenarioStep {
@@ -20,54 +43,30 @@ export interface ScenarioStep {
   spec: TaskSpec;
   lanes: LaneId[];
   laneSettings: Partial<LaneSettings>;
-  /** Each fault `afterMs` after the race's action; the race's run id is filled in then. */
-  faults?: Array<{ afterMs: number; fault: RaceFaultTemplate }>;
+  /**
+   * Each fault `afterMs` after the race's action (the race's run id is filled in then), or, with
+   * `whenReady`, once those lanes have given their first feedback (a 202, an acknowledgement) and
+   * `marginMs` more, never before `afterMs`: a page its own work slows opens its connections late, and a
+   * drop timed from Start alone could come before them and reach nothing.
+   */
+  faults?: Array<{
+    afterMs: number;
+    fault: RaceFaultTemplate;
+    whenReady?: { lanes: LaneId[]; marginMs: number };
+  }>;
   /** The x of this step on the scenario's plot (the interval sweep). */
   x?: number;
 }
 
-/** What one lane of one step measured, from the page's own figures. */
-export interface LaneOutcome {
-  status: 'succeeded' | 'failed' | 'cancelled' | 'error' | 'idle' | 'running';
-  firstFeedbackMs?: number;
-  totalPerceivedMs?: number;
-  completionLagMs?: number;
-  stalenessMeanMs?: number;
-  /** The typical age of a progress value on screen (nearest-rank median), ms. */
-  stalenessMedianMs?: number;
-  stalenessMaxMs?: number;
-  /** The screen's mean age of information while the task ran (shared `meanInformationAgeMs`). */
-  informationAgeMs?: number;
-  requests: number;
-  wastedPolls?: number;
-  reconnects?: number;
-  bytesDown?: number;
-  bytesUp?: number;
-  /** Task events the page applied (each seq once: a resumed stream repeats none). */
-  eventsApplied: number;
-  /** The newest seq the page applied: applied in order, so every seq up to it was seen. */
-  lastSeq: number;
-  /** Progress values that reached the screen (the last one of each frame). */
-  progressUpdates: number;
-  /** Action → the first progress value on screen, ms. */
-  firstProgressMs?: number;
-  /** Failed delivery attempts in the webhook log. */
-  failedDeliveries?: number;
+/** What a check may need beyond the figures: the server's own settings. */
+export interface CheckEnv {
+  /** WEBHOOK_SCHEDULE_SCALE, from `GET /api/settings`. */
+  webhookScheduleScale?: number;
 }
 
-export interface StepOutcome {
+export interface Source {
   label: string;
-  x?: number;
-  spec: TaskSpec;
-  lanes: Partial<Record<LaneId, LaneOutcome>>;
-  /** Faults as the server applied them (kind, summary). */
-  faults: Array<{ kind: FaultKind; summary: string }>;
-}
-
-export interface Verdict {
-  ok: boolean;
-  /** "As expected: …" or "Not this time, because …". */
-  because: string;
+  url: string;
 }
 
 export interface Scenario {
@@ -77,31 +76,19 @@ export interface Scenario {
   lesson: string;
   /** The outcome the scenario states before it runs. */
   expectation: string;
+  /** Where its claims come from: shown as a "Sources" line. */
+  sources: Source[];
   network: SetLinkRequest;
   steps: ScenarioStep[];
   /** Draw the steps as a plot (x = step.x): the interval sweep. */
   plot?: { xLabel: string };
-  check(outcomes: StepOutcome[]): Verdict;
+  check(outcomes: StepOutcome[], env: CheckEnv): Verdict;
 }
 
-/** Events a task of `steps` steps emits when it succeeds: queued, started, each step, succeeded. */
-export const eventsOf = (spec: TaskSpec) => spec.steps + 3;
-
-const name = (id: LaneId) => LANES[id].name;
-const ms = (value: number | undefined) => (value === undefined ? 'not measured' : `${Math.round(value)} ms`);
-
-function laneOf(step: StepOutcome | undefined, id: LaneId): LaneOutcome | undefined {
-  return step?.lanes[id];
+/** The profile a scenario's network applies. */
+export function profileOf(network: SetLinkRequest): NetworkProfile {
+  return 'preset' in network ? NETWORK_PRESETS[network.preset].profile : network.custom;
 }
-
-function notAll(problems: string[], success: string): Verdict {
-  return problems.length === 0
-    ? { ok: true, because: `As expected: ${success}` }
-    : { ok: false, because: `Not this time, because ${problems.join('; ')}.` };
-}
-
-/** When the flaky-network scenario drops every lane's connections, ms after Start. */
-const FLAKY_DROP_AT_MS = 2_000;
 
 const DEFAULT_LANE_SETTINGS: LaneSettings = {
   longPollWaitMs: 25_000,
@@ -113,192 +100,214 @@ export const laneSettingsOf = (step: ScenarioStep): LaneSettings => ({
   ...step.laneSettings,
 });
 
+const SOURCES = {
+  rfc9110Idempotent: {
+    label: 'RFC 9110 §9.2.2 (idempotent methods, automatic retries)',
+    url: 'https://www.rfc-editor.org/rfc/rfc9110#section-9.2.2',
+  },
+  rfc9110Accepted: {
+    label: 'RFC 9110 §15.3.3 (202 Accepted)',
+    url: 'https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3',
+  },
+  rfc9110RetryAfter: {
+    label: 'RFC 9110 §10.2.3 (Retry-After)',
+    url: 'https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3',
+  },
+  rfc9112: { label: 'RFC 9112 (HTTP/1.1 messages)', url: 'https://www.rfc-editor.org/rfc/rfc9112' },
+  rfc7541: { label: 'RFC 7541 (HPACK)', url: 'https://www.rfc-editor.org/rfc/rfc7541' },
+  rfc9204: { label: 'RFC 9204 (QPACK)', url: 'https://www.rfc-editor.org/rfc/rfc9204' },
+  rfc6455: {
+    label: 'RFC 6455 §4 (WebSocket opening handshake)',
+    url: 'https://www.rfc-editor.org/rfc/rfc6455#section-4',
+  },
+  mdnSse: {
+    label: 'MDN: Using server-sent events',
+    url: 'https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events',
+  },
+  socketIoHow: { label: 'socket.io: How it works', url: 'https://socket.io/docs/v4/how-it-works/' },
+  socketIoRecovery: {
+    label: 'socket.io: Connection state recovery',
+    url: 'https://socket.io/docs/v4/connection-state-recovery',
+  },
+  idempotencyKey: {
+    label: 'IETF draft: The Idempotency-Key HTTP header',
+    url: 'https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/',
+  },
+  standardWebhooks: {
+    label: 'Standard Webhooks specification',
+    url: 'https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md',
+  },
+  nginxBuffering: {
+    label: 'nginx: proxy_buffering, X-Accel-Buffering, proxy_ignore_headers',
+    url: 'https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering',
+  },
+  nginxWebSocket: {
+    label: 'nginx: WebSocket proxying',
+    url: 'https://nginx.org/en/docs/http/websocket.html',
+  },
+  ageOfInformation: {
+    label: 'Kaul, Yates, Gruteser: Real-time status: how often should one update? (INFOCOM 2012)',
+    url: 'https://doi.org/10.1109/INFCOM.2012.6195689',
+  },
+  lighthouseThrottling: {
+    label: 'Lighthouse: network throttling (packet- vs request-level)',
+    url: 'https://github.com/GoogleChrome/lighthouse/blob/main/docs/throttling.md',
+  },
+} satisfies Record<string, Source>;
+
+/**
+ * When the flaky-network scenario drops every lane's connections, ms after Start: a second before its
+ * task's first step (at 3 s), when every lane has a request or a stream open (long polling's poll is held
+ * until that step), so the drop reaches each of them, not an idle moment between two polls. On a page
+ * its own work slows, the drop waits until the following lanes have had their first feedback, and half a
+ * second more (`whenReady`).
+ */
+export const FLAKY_DROP_AT_MS = 2_000;
+/** The poll interval of the 20 s report. */
+const REPORT_POLL_MS = 1_000;
+/** The receiver-down scenario's fault: 503 with Retry-After: 1, to this many deliveries. */
+const RECEIVER_REFUSALS = 3;
+const RECEIVER_RETRY_AFTER_S = 1;
+/** Intervals of the sweep: each double the one before. */
+export const SWEEP_INTERVALS_MS = [250, 500, 1_000, 2_000] as const;
+/** The sweep's task: 13 steps in 10 s, one every 769 ms, which no interval of the sweep divides. */
+export const SWEEP_TASK: TaskSpec = { durationMs: 10_000, steps: 13 };
+
 export const SCENARIOS: Scenario[] = [
   {
     id: 'blocking-wins',
     title: 'A 50 ms operation: the blocking call wins',
     lesson:
-      'When the work is over before a person could notice, one request that waits for the answer is the ' +
-      'simplest lane and just as fast: polling needs a second request, a stream or a socket needs setting up, ' +
-      'and none of them can show anything sooner than the answer itself.',
+      'When the work is quicker than a round trip, what a person waits for is counted in round trips, and the ' +
+      'blocking call spends the fewest: one request carries the question and comes back with the result. The ' +
+      'other lanes answer sooner with something, a 202 Accepted or an open socket, but not with the result: ' +
+      'the polling lanes and SSE must then ask again (a poll, a held request, a stream), and the websocket ' +
+      'first upgrades its connection and joins socket.io before it can ask at all. Every lane here starts ' +
+      "cold, as on a first visit, so each also pays TCP's handshake. Over a connection or a socket that is " +
+      'already open those setup round trips cost nothing, and an open websocket would answer in one round trip too.',
     expectation:
-      'Request/response shows the result within 15 ms of the fastest lane, with a single request; every polling or streaming lane makes two or more.',
-    network: { preset: 'none' },
+      'On "3G" (300 ms packet round trip), request/response shows the result first, with one request, at least half a round trip (150 ms) before every other lane.',
+    sources: [SOURCES.rfc9110Accepted, SOURCES.socketIoHow, SOURCES.lighthouseThrottling],
+    network: { preset: '3g' },
     steps: [
       {
-        label: '50 ms task',
+        label: '50 ms task on 3G',
         spec: { durationMs: 50, steps: 1 },
         lanes: ['request-response', 'short-polling', 'long-polling', 'sse', 'websocket'],
         laneSettings: { pollIntervalMs: 100 },
       },
     ],
-    check([step]) {
-      const rr = laneOf(step, 'request-response');
-      const problems: string[] = [];
-      if (rr?.status !== 'succeeded' || rr.totalPerceivedMs === undefined) {
-        return { ok: false, because: 'Not this time, because request/response did not finish.' };
-      }
-      const others = (['short-polling', 'long-polling', 'sse', 'websocket'] as const)
-        .map((id) => [id, laneOf(step, id)] as const)
-        .filter(([, o]) => o?.status === 'succeeded');
-      const fastest = Math.min(
-        rr.totalPerceivedMs,
-        ...others.map(([, o]) => o?.totalPerceivedMs ?? Infinity),
-      );
-      if (rr.totalPerceivedMs > fastest + 15)
-        problems.push(`request/response took ${ms(rr.totalPerceivedMs)}, the fastest lane ${ms(fastest)}`);
-      if (rr.requests !== 1) problems.push(`request/response made ${rr.requests} requests`);
-      for (const [id, o] of others)
-        if (id !== 'websocket' && (o?.requests ?? 0) < 2)
-          problems.push(`${name(id)} made only ${o?.requests} request`);
-      return notAll(
-        problems,
-        `request/response finished in ${ms(rr.totalPerceivedMs)} (fastest ${ms(fastest)}) with one request.`,
-      );
-    },
+    check: ([step]) => checkBlockingWins(step, 2 * NETWORK_PRESETS['3g'].profile.latencyMs),
   },
   {
     id: 'push-wins',
-    title: 'A 20 s report: push wins, polling wastes requests',
+    title: 'A 20 s report: push shows each step at once, polling wastes requests',
     lesson:
-      'For long work the server knows first. Server-Sent Events and the websocket tell the page the moment ' +
-      'something happens, on one connection; short polling asks every second and mostly hears "nothing new", ' +
-      'paying a request (headers and all) each time, and still learns of the end up to a whole interval late.',
+      'For long work the server knows first. SSE and the websocket push each step the moment it happens, over ' +
+      'one connection; long polling hears as soon, because the server holds its request until there is news, ' +
+      'at the price of one request per answer. Short polling asks every second and mostly hears "nothing new"; ' +
+      'it learns of a step at its next poll, on average half an interval late, anything from 0 to a whole ' +
+      'interval by chance of timing (the 7 steps come every 2.9 s, so they fall at every moment of the ' +
+      "polls' cycle). Each poll is a whole HTTP request: over HTTP/1.1, as here, its headers travel in full " +
+      'every time; HTTP/2 and HTTP/3 compress repeated headers (HPACK, QPACK), but the server still answers ' +
+      'every request. Pages polling every second send one request a second each: 10 000 of them, 10 000 a second.',
     expectation:
-      'SSE and the websocket show the end sooner than short polling (lower completion lag), with at most 2 requests each; short polling wastes at least 10 polls.',
-    network: { preset: 'none' },
+      'On "Fast 4G" (60 ms packet round trip), SSE, the websocket and long polling each show the steps at least a quarter interval (250 ms) sooner on average than short polling (delay per update), SSE and the websocket with at most 2 requests; at least a third of short polling\'s polls are wasted (about two in three at its full rate).',
+    sources: [SOURCES.mdnSse, SOURCES.rfc9112, SOURCES.rfc7541, SOURCES.rfc9204],
+    network: { preset: 'fast-4g' },
     steps: [
       {
-        label: '20 s report, 4 steps',
-        spec: { durationMs: 20_000, steps: 4 },
+        label: '20 s report, 7 steps',
+        spec: { durationMs: 20_000, steps: 7 },
         lanes: ['short-polling', 'long-polling', 'sse', 'websocket'],
-        laneSettings: { pollIntervalMs: 1_000 },
+        laneSettings: { pollIntervalMs: REPORT_POLL_MS },
       },
     ],
-    check([step]) {
-      const sp = laneOf(step, 'short-polling');
-      const problems: string[] = [];
-      if (sp?.status !== 'succeeded')
-        return { ok: false, because: 'Not this time, because short polling did not finish.' };
-      for (const id of ['sse', 'websocket'] as const) {
-        const o = laneOf(step, id);
-        if (o?.status !== 'succeeded') {
-          problems.push(`${name(id)} did not finish`);
-          continue;
-        }
-        if ((o.completionLagMs ?? Infinity) >= (sp.completionLagMs ?? -Infinity))
-          problems.push(
-            `${name(id)}'s completion lag ${ms(o.completionLagMs)} is not below short polling's ${ms(sp.completionLagMs)}`,
-          );
-        if (o.requests > 2) problems.push(`${name(id)} made ${o.requests} requests`);
-      }
-      if ((sp.wastedPolls ?? 0) < 10) problems.push(`short polling wasted only ${sp.wastedPolls ?? 0} polls`);
-      return notAll(
-        problems,
-        `short polling made ${sp.requests} requests, ${sp.wastedPolls} of them wasted, and lagged ${ms(sp.completionLagMs)}; ` +
-          `SSE lagged ${ms(laneOf(step, 'sse')?.completionLagMs)}, the websocket ${ms(laneOf(step, 'websocket')?.completionLagMs)}.`,
-      );
-    },
+    check: ([step]) => checkPushWins(step, REPORT_POLL_MS),
   },
   {
     id: 'interval-sweep',
     title: 'The polling interval sweep: freshness against requests',
     lesson:
-      'A polling interval trades freshness for requests: halve it and the page hears of each step sooner, ' +
-      'for twice the requests. No interval gets both; only a push lane does. The plot shows, for each ' +
-      'interval, the requests it cost and how far behind the screen stood on average (the mean age of what ' +
-      'it showed, over the whole task).',
+      'A polling interval trades freshness for requests: double it and the page sends half the requests, and ' +
+      'what it shows is on average half an interval older. No interval gets both; a push lane does (SSE races ' +
+      'beside each poll here as the yardstick, on the same link and the same page). Two ages tell this apart. The age of information, ' +
+      'time-averaged, is how old the value on screen was, averaged over every moment of the task: it grows ' +
+      'with the interval. The delay per update is how old each value was when it reached the screen: it ' +
+      'grows only until the interval reaches the step time, then stops, because a slower poll skips values ' +
+      "rather than showing them later (the updates shown fall instead). The task's 13 steps come every " +
+      '769 ms, which no interval divides nor is a multiple of, so the polls meet the ' +
+      'steps at every moment of their cycle, as real ones would; with a step every 500 ms, intervals of 500, ' +
+      '1 000 and 2 000 ms would catch each step at the same moment, and the plot would show that accident ' +
+      '(aliasing), not the mechanism.',
     expectation:
-      "As the interval grows from 250 ms to 2 s, requests fall at every step and the screen's mean age ends higher than it began.",
-    network: { preset: 'none' },
+      "As the interval doubles from 250 ms to 2 s, requests fall (never rise, and to a third or less from the shortest to the longest); the polls meet the steps at many moments of their cycle (their delays per update spread); polling's age of information stays above that of SSE racing beside it, by about half the interval (0.35 to 0.65 ms per ms of interval, over the four); SSE uses at most 2 requests.",
+    sources: [SOURCES.ageOfInformation, SOURCES.mdnSse],
+    network: { preset: 'fast-4g' },
     plot: { xLabel: 'poll interval (ms)' },
-    steps: [250, 500, 1_000, 2_000].map((interval) => ({
+    steps: SWEEP_INTERVALS_MS.map((interval) => ({
       label: `Interval ${interval} ms`,
       x: interval,
-      spec: { durationMs: 4_000, steps: 8 },
-      lanes: ['short-polling'],
+      spec: SWEEP_TASK,
+      lanes: ['short-polling', 'sse'],
       laneSettings: { pollIntervalMs: interval },
     })),
-    check(steps) {
-      const figures = steps.map((s) => laneOf(s, 'short-polling'));
-      if (figures.some((f) => f?.status !== 'succeeded'))
-        return { ok: false, because: 'Not this time, because a run of the sweep did not finish.' };
-      const requests = figures.map((f) => f?.requests ?? 0);
-      const ages = figures.map((f) => f?.informationAgeMs);
-      const problems: string[] = [];
-      for (let k = 1; k < requests.length; k++)
-        if ((requests[k] ?? 0) >= (requests[k - 1] ?? 0))
-          problems.push(`${steps[k]?.label} made ${requests[k]} requests, not fewer than ${requests[k - 1]}`);
-      const first = ages[0];
-      const last = ages.at(-1);
-      if (first === undefined || last === undefined || last <= first)
-        problems.push(`the screen's mean age went from ${ms(first)} to ${ms(last)}`);
-      return notAll(
-        problems,
-        `requests ${requests.join(' → ')}, the screen's mean age ${ages.map(ms).join(' → ')}.`,
-      );
-    },
+    check: (steps) => checkIntervalSweep(steps),
   },
   {
     id: 'flaky-network',
     title: 'A flaky network: who resumes and who starts over',
     lesson:
-      'Connections break. A stream or a poll that knows the last event it saw asks for what came after it ' +
-      "(Last-Event-ID, a cursor, socket.io's recovery) and misses nothing; a blocking request that loses its " +
-      'connection loses its answer, and the page has no task id to ask again with: it fails, or (when the ' +
-      'browser silently re-sends the request on a new connection, as Chromium does for a reused one) the ' +
-      'work starts over from the beginning.',
+      'Connections break. A lane that knows the last event it saw asks for what came after it and misses ' +
+      "nothing: SSE's Last-Event-ID (the browser sends it by itself when it reconnects), long polling's " +
+      "cursor, the websocket's re-subscribe from its last seq. socket.io can replay what a dropped socket " +
+      'missed (connection state recovery), but its documentation warns that recovery "will not always be ' +
+      'successful", so the lane asks again by seq when it is not. A blocking request that loses its ' +
+      'connection loses its answer, and the page has no task id to ask again with. And a browser may re-send ' +
+      'a request by itself when a kept-alive connection drops before any answer: Chromium does, a POST ' +
+      'included, taking the server to have closed the idle connection before reading it (RFC 9110 §9.2.2 ' +
+      "allows such a retry only when the client can tell the request was never applied); only the server's " +
+      'count shows it. Here the server cancels a blocking task whose client went ' +
+      'away, so the work starts over; a server that does not would run it twice. That is why a POST that must ' +
+      'not run twice carries an Idempotency-Key, or answers 202 with a Location to ask again, as the other ' +
+      "lanes' POSTs here do.",
     expectation:
-      "After every lane's connections are dropped mid-task, long polling, SSE and the websocket resume in order up to the task's last event and succeed; request/response either fails or starts the task over and finishes a whole task after the drop.",
+      "After every lane's connections are dropped 2 s into a 6 s task, a second before its first step (60 ms round trip, ± 10 ms jitter), long polling, SSE and the websocket each show a sign of the drop, then every event once, in order, and succeed; request/response either fails or starts the task over and answers a whole task after the drop.",
+    sources: [SOURCES.mdnSse, SOURCES.socketIoRecovery, SOURCES.rfc9110Idempotent, SOURCES.idempotencyKey],
     network: { custom: { latencyMs: 30, jitterMs: 10 } },
     steps: [
       {
         label: `6 s task, connections dropped at ${FLAKY_DROP_AT_MS / 1000} s`,
-        spec: { durationMs: 6_000, steps: 12 },
+        spec: { durationMs: 6_000, steps: 2 },
         lanes: ['request-response', 'long-polling', 'sse', 'websocket'],
         laneSettings: {},
         faults: (['request-response', 'long-polling', 'sse', 'websocket'] as const).map((lane) => ({
           afterMs: FLAKY_DROP_AT_MS,
           fault: { kind: 'drop-connections' as const, lane },
+          // Long polling's poll, SSE's stream and the websocket follow their first feedback at once.
+          whenReady: { lanes: ['long-polling', 'sse', 'websocket'], marginMs: 500 },
         })),
       },
     ],
-    check([step]) {
-      const problems: string[] = [];
-      const expected = step ? eventsOf(step.spec) : 0;
-      for (const id of ['long-polling', 'sse', 'websocket'] as const) {
-        const o = laneOf(step, id);
-        if (o?.status !== 'succeeded') problems.push(`${name(id)} ended ${o?.status ?? 'without a status'}`);
-        else if (o.lastSeq !== expected)
-          problems.push(`${name(id)} reached event ${o.lastSeq} of ${expected}`);
-      }
-      const rr = laneOf(step, 'request-response');
-      const drop = step?.spec ? FLAKY_DROP_AT_MS : 0;
-      // Started over: the answer can only have come from a whole new task begun after the drop.
-      const startedOver =
-        rr?.status === 'succeeded' && (rr.totalPerceivedMs ?? 0) >= drop + (step?.spec.durationMs ?? 0);
-      if (rr?.status === 'succeeded' && !startedOver)
-        problems.push(
-          `request/response got its answer after ${ms(rr.totalPerceivedMs)}, as if its connection had not been dropped`,
-        );
-      return notAll(
-        problems,
-        `the resuming lanes reached event ${expected} in order; request/response ` +
-          (startedOver
-            ? `started over: the browser re-sent the request on a new connection, and the answer came ${ms(rr?.totalPerceivedMs)} after Start, a whole task after the drop.`
-            : `lost its answer (${rr?.status}).`),
-      );
-    },
+    check: ([step]) => checkFlakyNetwork(step, FLAKY_DROP_AT_MS),
   },
   {
     id: 'receiver-down',
-    title: 'The receiver is down: webhooks retry, nothing is lost',
+    title: 'The receiver is down: webhooks retry, in order, within a window',
     lesson:
-      'A webhook is a request the server makes to you. When your receiver is down the server keeps each ' +
-      'event and tries again on a schedule (here honouring Retry-After), so the events arrive late but all ' +
-      'arrive; the delivery log shows each refused attempt.',
+      'A webhook is a request the server makes to your backend. When the backend refuses, the server keeps ' +
+      'the event (it was stored before it was sent) and tries again on a schedule, the Standard Webhooks example: ' +
+      'immediately, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h. This lab runs that ' +
+      'schedule 100 times faster (WEBHOOK_SCHEDULE_SCALE, 0.01 by default), so the fourth attempt, 35 min ' +
+      "after the first in real time, comes here after about 21 s. A 503's Retry-After is a floor: it can " +
+      'lengthen a wait (the 50 ms second wait becomes 1 s), never shorten one. Deliveries of one task go in ' +
+      'order, one at a time, so while one event is refused the later ones wait behind it ' +
+      '(head-of-line blocking), then follow at once. Nothing is lost within the retry window; after the tenth ' +
+      'attempt, or on a 410 Gone, the event is dropped. Delivery is at least once: a receiver whose 200 was ' +
+      'lost gets the same webhook-id again, and must de-duplicate by it (the built-in receiver does).',
     expectation:
-      'With the receiver answering 503 to the first 3 deliveries, the webhook lane still shows every event and succeeds, and the log shows at least 3 failed attempts.',
+      'With the receiver answering 503 (Retry-After: 1) to the next 3 deliveries, the event they refuse is retried no sooner than the schedule and Retry-After allow and delivered on its 4th attempt, the events after it only then and in order, and the webhook lane shows every event and succeeds.',
+    sources: [SOURCES.standardWebhooks, SOURCES.rfc9110RetryAfter],
     network: { preset: 'none' },
     steps: [
       {
@@ -307,72 +316,68 @@ export const SCENARIOS: Scenario[] = [
         lanes: ['webhook', 'sse'],
         laneSettings: {},
         faults: [
-          { afterMs: 0, fault: { kind: 'receiver', mode: 'unavailable-503', retryAfterS: 1, count: 3 } },
+          {
+            afterMs: 0,
+            fault: {
+              kind: 'receiver',
+              mode: 'unavailable-503',
+              retryAfterS: RECEIVER_RETRY_AFTER_S,
+              count: RECEIVER_REFUSALS,
+            },
+          },
         ],
       },
     ],
-    check([step]) {
-      const wh = laneOf(step, 'webhook');
-      const expected = step ? eventsOf(step.spec) : 0;
-      const problems: string[] = [];
-      if (wh?.status !== 'succeeded')
-        problems.push(`the webhook lane ended ${wh?.status ?? 'without a status'}`);
-      else if (wh.eventsApplied !== expected)
-        problems.push(`the webhook lane showed ${wh.eventsApplied} of ${expected} events`);
-      if ((wh?.failedDeliveries ?? 0) < 3)
-        problems.push(`the delivery log shows ${wh?.failedDeliveries ?? 0} failed attempts`);
-      return notAll(
-        problems,
-        `all ${expected} events arrived after ${wh?.failedDeliveries} refused attempts; total ${ms(wh?.totalPerceivedMs)} against SSE's ${ms(laneOf(step, 'sse')?.totalPerceivedMs)}.`,
-      );
-    },
+    check: ([step], env) =>
+      checkReceiverDown(step, {
+        refused: RECEIVER_REFUSALS,
+        retryAfterMs: RECEIVER_RETRY_AFTER_S * 1000,
+        scheduleScale: env.webhookScheduleScale,
+      }),
   },
   {
     id: '3g-phone',
-    title: 'A 3G phone: headers and round trips dominate',
+    title: 'A 3G phone: round trips set the time, headers the bytes',
     lesson:
-      'On a slow mobile link each round trip costs seconds and every request carries its headers again. ' +
-      'Lanes that ask often pay both over and over; a lane that opens one stream pays the round trip once.',
+      'On a 3G link every packet round trip costs about 300 ms, so what a lane waits for is counted in round ' +
+      "trips. Before its first word, request/response, short polling and SSE need two: TCP's handshake, then " +
+      "the request. The websocket needs about four: TCP, the HTTP upgrade, socket.io's connect, then the " +
+      'task:start and its acknowledgement. Headers are another cost: every poll repeats its request line and ' +
+      "headers, most of what short polling sends, yet at 700 kbps a request's headers take a few " +
+      'milliseconds against a 300 ms round trip. They weigh on the bytes (and a metered data plan), not on the ' +
+      'time; HTTP/2 would compress the repeats, this lab speaks HTTP/1.1. This "3G" is a packet-level 300 ms ' +
+      "round trip and 700 kbps (Lighthouse's Regular 3G, after the Chrome UX Report's 3G class), not DevTools' " +
+      '"3G", which adds 2 000 ms to each request.',
     expectation:
-      'Under DevTools\' "3G" (2 s round trip, 400 kbps), no lane shows anything in under 2 s, and short polling finishes later than SSE.',
+      "On \"3G\" (300 ms packet round trip, 700 kbps), no lane shows anything sooner than two round trips, the websocket's first feedback comes at least a round trip after SSE's and short polling's, and short polling's bytes up are at least 90 % request lines and headers, each request's taking under a tenth of a round trip to send.",
+    sources: [SOURCES.lighthouseThrottling, SOURCES.socketIoHow, SOURCES.rfc6455, SOURCES.rfc7541],
     network: { preset: '3g' },
     steps: [
       {
         label: '4 s task on 3G',
-        spec: { durationMs: 4_000, steps: 4 },
+        spec: { durationMs: 4_000, steps: 5 },
         lanes: ['request-response', 'short-polling', 'sse', 'websocket'],
         laneSettings: { pollIntervalMs: 1_000 },
       },
     ],
-    check([step]) {
-      const problems: string[] = [];
-      for (const id of ['request-response', 'short-polling', 'sse', 'websocket'] as const) {
-        const o = laneOf(step, id);
-        if ((o?.firstFeedbackMs ?? Infinity) < 2_000)
-          problems.push(`${name(id)} showed something after ${ms(o?.firstFeedbackMs)}`);
-      }
-      const sp = laneOf(step, 'short-polling');
-      const sse = laneOf(step, 'sse');
-      if ((sp?.totalPerceivedMs ?? -Infinity) <= (sse?.totalPerceivedMs ?? Infinity))
-        problems.push(
-          `short polling finished in ${ms(sp?.totalPerceivedMs)}, SSE in ${ms(sse?.totalPerceivedMs)}`,
-        );
-      return notAll(
-        problems,
-        `first feedback took at least 2 s everywhere; short polling finished in ${ms(sp?.totalPerceivedMs)} against SSE's ${ms(sse?.totalPerceivedMs)}.`,
-      );
-    },
+    check: ([step]) => checkSlowLink(step, NETWORK_PRESETS['3g'].profile),
   },
   {
     id: 'buffering-proxy',
     title: 'A proxy that buffers: why SSE needs X-Accel-Buffering: no',
     lesson:
-      'A reverse proxy that buffers answers (nginx does by default) holds an event stream until its buffer ' +
-      'fills or the stream ends: the page sees nothing, then everything at once. The server says ' +
-      '"X-Accel-Buffering: no" to turn that off; a websocket is not buffered this way. Watch the SSE card\'s ' +
-      'progress bar stand still, then jump: the values it skipped were never on screen at all.',
+      'A reverse proxy that buffers answers holds an event stream until its buffer fills or the stream ends: ' +
+      'the page sees nothing, then everything at once. nginx buffers proxied answers by default ' +
+      '(proxy_buffering on) and stops for an answer that says "X-Accel-Buffering: no", unless its ' +
+      "configuration ignores that header (proxy_ignore_headers). This lab's SSE answers do say it; the " +
+      'proxy simulated here ignores it, as intermediaries other than nginx may (a CDN, a corporate proxy, an ' +
+      'antivirus scanning downloads), where the fix is their own setting for text/event-stream. A websocket ' +
+      'is not buffered this way: once upgraded, a proxy relays its frames both ways as a tunnel. Watch the ' +
+      "SSE card's bar stand still, then jump: the steps it skipped never reached the screen, so its delay per " +
+      'update, counting only what it showed, looks small; "updates shown" tells the truth.',
     expectation:
-      "With a buffering proxy in front of the streams, SSE's progress bar first moves at least 2 s after Start and shows at most 3 of the 20 steps, while the websocket shows at least 10, their median age on screen at most one step (250 ms) after the server made them.",
+      "With a buffering proxy in front of the streams, SSE's progress bar first moves at least 2 s after Start and shows at most 3 of the 20 steps, while the websocket's moves at least a second sooner and shows at least 5 of them, and 3 times as many as SSE.",
+    sources: [SOURCES.nginxBuffering, SOURCES.nginxWebSocket, SOURCES.mdnSse],
     network: { preset: 'none' },
     steps: [
       {
@@ -383,32 +388,6 @@ export const SCENARIOS: Scenario[] = [
         faults: [{ afterMs: 0, fault: { kind: 'buffer-streams', on: true } }],
       },
     ],
-    check([step]) {
-      const sse = laneOf(step, 'sse');
-      const ws = laneOf(step, 'websocket');
-      const problems: string[] = [];
-      if (sse?.status !== 'succeeded') problems.push(`SSE ended ${sse?.status ?? 'without a status'}`);
-      if ((sse?.firstProgressMs ?? Infinity) < 2_000)
-        problems.push(`SSE's progress first moved after ${ms(sse?.firstProgressMs)}`);
-      if ((sse?.progressUpdates ?? 0) > 3)
-        problems.push(`SSE showed ${sse?.progressUpdates} progress updates`);
-      // The websocket is judged by the age of the values it showed, not by when its bar first moved:
-      // that also counts the socket's own connect (TCP, upgrade, socket.io connect, start ack: four
-      // round trips, each waiting for the page's main thread), which no buffering proxy causes.
-      const stepMs = step ? step.spec.durationMs / step.spec.steps : 0;
-      if (ws?.status !== 'succeeded')
-        problems.push(`the websocket ended ${ws?.status ?? 'without a status'}`);
-      if ((ws?.progressUpdates ?? 0) < 10)
-        problems.push(`the websocket showed ${ws?.progressUpdates ?? 0} progress updates`);
-      if ((ws?.stalenessMedianMs ?? Infinity) > stepMs)
-        problems.push(
-          `the websocket's progress values were ${ms(ws?.stalenessMedianMs)} old on screen (median)`,
-        );
-      return notAll(
-        problems,
-        `SSE's progress first moved after ${ms(sse?.firstProgressMs)} and showed ${sse?.progressUpdates} updates; ` +
-          `the websocket showed ${ws?.progressUpdates}, ${ms(ws?.stalenessMedianMs)} old on screen (median).`,
-      );
-    },
+    check: ([step]) => checkBufferingProxy(step, 2_000),
   },
 ];
