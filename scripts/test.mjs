@@ -124,6 +124,24 @@ function summary() {
 
 const stages = selectStages(process.argv.slice(2));
 
+// The Redis store's tests need a Redis (server/test/redisForTests.ts): run the whole of this under
+// scripts/with-redis.sh, which uses REDIS_URL, else the one on 6379, else starts Debian's redis-server
+// for this run (installed with apt-get as root, like Chromium) and stops it after. Once.
+if (
+  stages.some((stage) => stage.name === 'unit') &&
+  !process.env.REDIS_URL &&
+  !process.env.TRANSPORT_LAB_WITH_REDIS &&
+  process.platform !== 'win32' &&
+  spawnSync('sh', ['-c', 'command -v bash'], { stdio: 'ignore' }).status === 0
+) {
+  const wrapped = spawnSync(
+    'bash',
+    [join(root, 'scripts', 'with-redis.sh'), process.execPath, ...process.argv.slice(1)],
+    { stdio: 'inherit', env: { ...process.env, TRANSPORT_LAB_WITH_REDIS: '1' } },
+  );
+  process.exit(wrapped.status ?? 1);
+}
+
 header('install: pnpm install --frozen-lockfile');
 await installWorkspace();
 if (stages.some((stage) => stage.name === 'e2e')) ensureChromium();

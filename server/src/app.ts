@@ -103,7 +103,7 @@ export async function createServer(
   deps: { rooms?: RoomDirectory; restart?: () => void } = {},
 ): Promise<AppHandle> {
   const startedAt = epochNow();
-  const stores = openStores(config, logger);
+  const stores = await openStores(config, logger);
   const store = stores.tasks;
   const engine = new TaskEngine({ store, logger });
   const admission = createAdmission({

@@ -30,6 +30,15 @@ export const Config = z.object({
    *  90 % of the rest, the tasks that ended first are deleted, before their time, down to 80 %. Tasks
    *  that have not ended and webhook deliveries still due are never deleted. */
   MAX_DATA_BYTES: z.coerce.number().pipe(z.int().min(1_048_576).max(1_099_511_627_776)).default(268_435_456),
+  /** Redis (`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS): set, the tasks, their
+   *  event logs and the Idempotency-Keys live there, shared by every instance on it (store/index.ts;
+   *  what is on Redis and what is not yet: docs/architecture.md, "The store"). Unset: SQLite alone. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  /** Every Redis key starts with this, so that several labs (and tests) share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 of A–Z a–z 0–9 . _ : -')
+    .default('transport-lab:'),
   /** How long `POST /api/tasks/run` holds the request before answering 504 with a Location. */
   SYNC_TIMEOUT_MS: positiveMs(600_000).default(30_000),
   /** Largest accepted request body; bigger ones answer 413. */

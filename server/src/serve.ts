@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, repoRoot } from './config.ts';
 import { lanUrls } from './http/lanUrls.ts';
 import { operatorLines } from './http/operatorLinks.ts';
 import { createLogger } from './observability/logger.ts';
-import { StoreVersionError } from './store/index.ts';
+import { RedisUnavailableError, StoreVersionError } from './store/index.ts';
 import { RESTART_EXIT_CODE, type SupervisorMessage } from './supervisor.ts';
 
 /**
@@ -88,8 +88,9 @@ async function serve(): Promise<void> {
 }
 
 serve().catch((error) => {
-  // A database written by a newer release is refused as a wrong setting is: its sentence, no stack.
-  if (error instanceof StoreVersionError) {
+  // A database written by a newer release, or a Redis that does not answer, is refused as a wrong
+  // setting is: its sentence, no stack.
+  if (error instanceof StoreVersionError || error instanceof RedisUnavailableError) {
     console.error(error.message);
     process.exit(2);
   }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
@@ -14,6 +14,7 @@ import {
 import { io as connect, type Socket } from 'socket.io-client';
 import { type AppHandle, createServer, listen } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
+import { deleteTestKeys, TEST_REDIS_URL } from './redisForTests.ts';
 
 export type LabClient = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -32,15 +33,29 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+let serversOnRedis = false;
+/**
+ * From now on in this test file, startTestServer's servers keep their tasks and keys on Redis
+ * (redisForTests.ts), not SQLite alone: for a suite run again on Redis (laneContract.redis.test.ts).
+ * Each under a prefix named after its DATA_DIR, so that a server started again on that folder finds
+ * its tasks; the keys go with the folder (a caller that brings its own DATA_DIR deletes neither).
+ */
+export function testServersOnRedis(): void {
+  serversOnRedis = true;
+}
+
 /** A real server in this process on a free port, with its own SQLite file; `deps` as createServer's. */
 export async function startTestServer(
   env: Partial<Record<keyof Config, string>> = {},
   deps: Parameters<typeof createServer>[2] = {},
 ): Promise<TestServer> {
   const dataDir = env.DATA_DIR ?? tempDataDir();
+  const redisPrefix =
+    serversOnRedis && !env.REDIS_URL ? `transport-lab-test:${basename(dataDir)}:` : undefined;
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     STATIC_DIR: join(dataDir, 'no-client'),
+    ...(redisPrefix ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: redisPrefix } : {}),
     ...env,
     DATA_DIR: dataDir,
     PORT: '0',
@@ -54,7 +69,9 @@ export async function startTestServer(
     dataDir,
     async close() {
       await app.close();
-      if (!env.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+      if (env.DATA_DIR) return;
+      rmSync(dataDir, { recursive: true, force: true });
+      if (redisPrefix) await deleteTestKeys(redisPrefix);
     },
   };
 }
@@ -169,6 +186,9 @@ export function spawnSupervisor(dataDir: string, env: Record<string, string> = {
     cwd: serverDir,
     env: {
       ...process.env,
+      // On SQLite whatever the shell says (CI exports REDIS_URL for the Redis tests): a test that
+      // wants Redis passes it in `env`.
+      REDIS_URL: '',
       PORT: '0',
       RECEIVER_PORT: '0',
       DATA_DIR: dataDir,

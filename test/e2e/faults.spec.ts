@@ -14,6 +14,8 @@ async function supervisedServer(): Promise<{ url: string; starts: () => number; 
     cwd: join(repoRoot, 'server'),
     env: {
       ...process.env,
+      // The embedded store, whatever the shell says (CI exports REDIS_URL for the Redis tests).
+      REDIS_URL: '',
       PORT: '0',
       RECEIVER_PORT: '0',
       HOST: '127.0.0.1',

@@ -1,4 +1,4 @@
-import { LANE_IDS, type LaneId } from '@transport-lab/shared';
+import { LAB_TAGS, LANE_IDS, type LaneId } from '@transport-lab/shared';
 import { type LoggedRequest, NetworkLog } from '../fixtures/networkLog.ts';
 import { toBytes, toCount } from '../fixtures/racePage.ts';
 import { expect, test } from '../fixtures/test.ts';
@@ -33,9 +33,15 @@ for (const lane of LANE_IDS) {
     await racePage.goto();
     await racePage.configure({ durationMs: 1_200, steps: 6, lanes: [lane] });
     for (const other of LANE_IDS) if (other !== lane) await racePage.laneToggle(other).uncheck();
-    log.clear();
+    // The websocket lane's socket is opened ahead of the race, tagged for this lane (the page's
+    // preconnect): it is this race's traffic, and stays in the log.
+    log.clear((url, req) => req.kind === 'websocket' && url.searchParams.get(LAB_TAGS.laneQuery) === lane);
     await racePage.startButton.click();
     await expect(racePage.card(lane)).toHaveAttribute('data-status', 'succeeded', { timeout: 20_000 });
+    // This race's sockets only: the next race's socket opens as soon as this one has ended.
+    const runId = await racePage.page.getByTestId('export-bar').getAttribute('data-run-id');
+    const ofThisRace = (url: URL) =>
+      !url.pathname.startsWith('/socket.io') || url.searchParams.get(LAB_TAGS.runQuery) === runId;
 
     // The page settles its byte counts when each stream's timing entry appears; Chromium's log
     // settles when each stream closes. Both are observable: poll until they agree or time runs out.
@@ -49,12 +55,12 @@ for (const lane of LANE_IDS) {
             bytesUp: toBytes(text['bytes-up'].replace(/\s*at least$/, '')),
             bytesDown: toBytes(text['bytes-down'].replace(/\s*at least$/, '')),
           };
-          const chromium = totals(log.matching((url) => isLaneTraffic(url)));
+          const chromium = totals(log.matching((url) => isLaneTraffic(url) && ofThisRace(url)));
           report = JSON.stringify({
             page,
             chromium,
             each: log
-              .matching((url) => isLaneTraffic(url))
+              .matching((url) => isLaneTraffic(url) && ofThisRace(url))
               .map((r) => [
                 r.url.replace(/^http:..[^/]+/, '').slice(0, 40),
                 r.bytesUp,

@@ -1,9 +1,10 @@
 import type { LaneId, WireReport } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import { progress, succeeded } from '../testing/fixtures.ts';
+import { progress, succeeded, taskState } from '../testing/fixtures.ts';
 import { createRegistry } from '../transports/registry.ts';
 import type { Report, RunOptions, TransportClient } from '../transports/types.ts';
 import { createAppStore, type StoreDeps } from './index.ts';
+import { START_RENDER_WAIT_MS } from './race-slice.ts';
 
 type Store = ReturnType<typeof createAppStore>;
 
@@ -175,8 +176,8 @@ describe('race log', () => {
       ['succeeded', 10_040, 1_045, 1_050],
     ]);
     expect(log?.reconnects).toEqual([{ count: 1, at: 1_032 }]);
-    // One notice when the race started, one for the frame.
-    expect(notified).toBe(2);
+    // One notice, with the first frame: the start's views (timeline, faults) follow its first batch.
+    expect(notified).toBe(1);
   });
 });
 
@@ -248,5 +249,125 @@ describe('wire tags and the server’s count', () => {
     for (const id of ['request-response', 'short-polling', 'sse', 'websocket'] as const) of(id).finish();
     await failed;
     expect(store.getState().race.wire.error).toMatch(/no count/);
+  });
+});
+
+describe('a connection opened ahead of the race', () => {
+  /** The websocket lane's client gains what a lane that connects ahead has: preconnect, preconnected. */
+  function withAhead(extra: Partial<StoreDeps> = {}) {
+    let n = 0;
+    const made = setup([], { newRunId: () => `race-000${++n}-abcd`, ...extra });
+    const client = made.of('websocket').client;
+    const opened: Array<{ lane: string; runId: string }> = [];
+    let usable: { lane: LaneId; runId: string } | undefined;
+    client.preconnect = (tag) => {
+      opened.push(tag);
+      usable = tag;
+    };
+    client.preconnected = () => usable;
+    return { ...made, opened, lose: () => (usable = undefined) };
+  }
+
+  it('is opened for the next race, once, and that race takes its tag', () => {
+    const { store, of, startFrame, opened } = withAhead();
+    store.getState().prepareNextRace();
+    store.getState().prepareNextRace();
+    expect(opened).toEqual([{ lane: 'websocket', runId: 'race-0001-abcd' }]);
+    store.getState().requestStart();
+    startFrame(1_000);
+    expect(store.getState().race.runTag).toBe('race-0001-abcd');
+    expect(of('sse').starts[0]?.options?.tag).toEqual({ lane: 'sse', runId: 'race-0001-abcd' });
+  });
+
+  it('is opened again for the race after, and not while a race runs', () => {
+    const { store, of, startFrame, opened } = withAhead();
+    store.getState().prepareNextRace();
+    store.getState().requestStart();
+    startFrame(1_000);
+    store.getState().prepareNextRace();
+    expect(opened).toHaveLength(1);
+    for (const id of ['request-response', 'short-polling', 'sse', 'websocket'] as const) of(id).finish();
+    store.getState().applyReports(
+      (['request-response', 'short-polling', 'sse', 'websocket'] as const).map((lane) => ({
+        runId: 1,
+        lane,
+        report: { type: 'aborted', at: 1_100 },
+      })),
+      1_100,
+    );
+    store.getState().prepareNextRace();
+    expect(opened.map((tag) => tag.runId)).toEqual(['race-0001-abcd', 'race-0002-abcd']);
+  });
+
+  it('is kept for a later race when a race runs without its lane', () => {
+    const { store, startFrame, opened } = withAhead();
+    store.getState().prepareNextRace();
+    store.getState().requestStart({ only: 'sse' });
+    startFrame(1_000);
+    expect(store.getState().race.runTag).toBe('race-0002-abcd');
+    expect(opened).toHaveLength(1);
+  });
+
+  it('is not taken once lost, nor under network conditions other than its own', () => {
+    let epoch: string | undefined = 'link-a';
+    const { store, startFrame, opened, lose } = withAhead({ connectionEpoch: () => epoch });
+    store.getState().prepareNextRace();
+    lose();
+    store.getState().requestStart();
+    startFrame(1_000);
+    expect(store.getState().race.runTag).toBe('race-0002-abcd');
+
+    const second = withAhead({ connectionEpoch: () => epoch });
+    epoch = 'link-a';
+    second.store.getState().prepareNextRace();
+    epoch = undefined; // changing: nothing is opened meanwhile
+    second.store.getState().prepareNextRace();
+    epoch = 'link-b';
+    second.store.getState().requestStart();
+    second.startFrame(1_000);
+    expect(second.store.getState().race.runTag).toBe('race-0002-abcd');
+    expect(second.opened).toHaveLength(1);
+    expect(opened).toHaveLength(1);
+  });
+});
+
+describe('the start’s render', () => {
+  function held() {
+    const calls: string[] = [];
+    const made = setup([], {
+      renderGate: { hold: () => calls.push('hold'), release: () => calls.push('release') },
+    });
+    return { ...made, calls };
+  }
+
+  it('is held in the start frame, while every lane sends, and comes with the first answer', () => {
+    const { store, of, startFrame, frame, calls } = held();
+    store.getState().requestStart();
+    startFrame(1_000);
+    // The state is the race's at once; only its render waits.
+    expect(store.getState().race.lanes.sse?.status).toBe('running');
+    expect(of('sse').starts).toHaveLength(1);
+    expect(calls).toEqual(['hold']);
+    of('sse').starts[0]?.report({ type: 'link', detail: 'Creating the task…', at: 1_001 });
+    frame(1_016);
+    expect(calls).toEqual(['hold']);
+    of('sse').starts[0]?.report({ type: 'task', task: taskState(), at: 1_020 });
+    frame(1_033);
+    expect(calls).toEqual(['hold', 'release']);
+    // The frame that rendered the start applied the answer: it is the lane's first feedback.
+    expect(store.getState().race.lanes.sse?.firstFeedbackAt).toBe(1_033);
+  });
+
+  it('comes without an answer once the wait is over', () => {
+    const { store, startFrame, frame, calls } = held();
+    store.getState().requestStart();
+    startFrame(1_000);
+    frame(1_016);
+    frame(1_083);
+    expect(calls).toEqual(['hold']);
+    frame(1_000 + START_RENDER_WAIT_MS);
+    expect(calls).toEqual(['hold', 'release']);
+    frame(1_116);
+    expect(calls).toEqual(['hold', 'release']);
   });
 });

@@ -24,17 +24,22 @@ export function startOnAnimationFrame(callback: (frameAt: number) => void): void
 export function createFrameBatcher<T>(schedule: FrameScheduler, flush: (items: T[]) => void) {
   let queue: T[] = [];
   let scheduled = false;
+  const wake = () => {
+    if (scheduled) return;
+    scheduled = true;
+    schedule(() => {
+      scheduled = false;
+      const items = queue;
+      queue = [];
+      flush(items);
+    });
+  };
   return {
     push(item: T) {
       queue.push(item);
-      if (scheduled) return;
-      scheduled = true;
-      schedule(() => {
-        scheduled = false;
-        const items = queue;
-        queue = [];
-        flush(items);
-      });
+      wake();
     },
+    /** Asks for a flush in the next frame even if nothing more comes. */
+    wake,
   };
 }

@@ -2,18 +2,20 @@ import { useStore } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import { sampleServerClock } from '../clock/sample.ts';
 import { injectFault } from '../features/faults/faults-api.ts';
+import { networkStore } from '../features/network/network-store.ts';
 import { connectRoom, detectDeviceClass } from '../features/room/room-connection.ts';
 import { roomCodeFromSearch } from '../features/room/room-link.ts';
 import { browserStorage } from '../features/room/room-storage.ts';
 import { createPageBusyMonitor, type PageBusyMonitor } from '../lib/page-busy.ts';
 import { parseRaceLink } from '../lib/race-link.ts';
+import { tickWithFrame } from '../lib/ticker.ts';
 import { clientNow } from '../lib/time.ts';
 import { fetchWireReport } from '../lib/wire-report.ts';
 import { browserAsyncDeps } from '../transports/async-task.ts';
 import { defaultRegistry } from '../transports/registry.ts';
 import { createClockSlice } from './clock-slice.ts';
 import { animationFrame, startOnAnimationFrame } from './frame-batcher.ts';
-import { createRaceSlice, randomRunId } from './race-slice.ts';
+import { createRaceSlice, isRaceRunning, randomRunId } from './race-slice.ts';
 import { createRoomSlice } from './room-slice.ts';
 import { createSettingsSlice } from './settings-slice.ts';
 import type { AppState, StoreDeps } from './types.ts';
@@ -32,8 +34,60 @@ export function createAppStore(deps: StoreDeps) {
 
 export type AppStore = ReturnType<typeof createAppStore>;
 
+/**
+ * What the page's components subscribe through: the store, with its notifications held while a race
+ * starts (`hold`) and delivered at once on `release` (the next frame's batch). The state itself
+ * changes at once; only React's render of it waits. Anything else that subscribes to the store
+ * directly hears every change as it happens.
+ */
+function createRenderGate(store: AppStore) {
+  let held = false;
+  let fallback: ReturnType<typeof setTimeout> | undefined;
+  type Listener = Parameters<AppStore['subscribe']>[0];
+  /** Each listener that missed a change while held, with the state before the first it missed. */
+  const waiting = new Map<Listener, AppState>();
+  const release = () => {
+    held = false;
+    clearTimeout(fallback);
+    const due = [...waiting];
+    waiting.clear();
+    for (const [listener, previous] of due) listener(store.getState(), previous);
+  };
+  const api: AppStore = {
+    ...store,
+    subscribe(listener) {
+      const unsubscribe = store.subscribe((state, previous) => {
+        if (!held) listener(state, previous);
+        else if (!waiting.has(listener)) waiting.set(listener, previous);
+      });
+      return () => {
+        waiting.delete(listener);
+        unsubscribe();
+      };
+    },
+  };
+  return {
+    api,
+    hold() {
+      held = true;
+      // A page that gets no frame (hidden) still renders the start, later.
+      clearTimeout(fallback);
+      fallback = setTimeout(release, RENDER_HOLD_MAX_MS);
+    },
+    release,
+  };
+}
+
+/** The longest a render is held when no frame comes to release it. */
+const RENDER_HOLD_MAX_MS = 250;
+
+let gate: ReturnType<typeof createRenderGate> | undefined;
+
 /** The page's store, with the browser's transports; `?view=` picks the first layout. */
 export const appStore: AppStore = createAppStore({
+  renderGate: { hold: () => gate?.hold(), release: () => gate?.release() },
+  // The cards' elapsed readouts tick with the frames that apply events, not in frames of their own.
+  onFrame: tickWithFrame,
   registry: defaultRegistry,
   now: clientNow,
   schedule: animationFrame,
@@ -52,13 +106,41 @@ export const appStore: AppStore = createAppStore({
   },
   initialRoomCode: typeof location === 'undefined' ? undefined : roomCodeFromSearch(location.search),
   ...withPageBusy(createPageBusyMonitor()),
+  connectionEpoch,
+});
+
+/**
+ * The browser's network link as a connection opened now would get it: undefined until the page has
+ * read it and while it changes (a connection opened then could carry the old link's cookie).
+ */
+function connectionEpoch(): string | undefined {
+  const network = networkStore.getState();
+  if (network.status === 'loading' || network.status === 'saving') return undefined;
+  if (network.status === 'unsupported') return 'unshaped';
+  if (network.current === undefined) return undefined;
+  return network.current.linkId ?? 'none';
+}
+
+// The websocket lane's socket for the next race opens once the link is known, again when the link
+// changes (the server closed the old one's connections), when the lane is selected, and as soon as a
+// race has ended (not only once its byte counts have settled: the next press may come first).
+networkStore.subscribe(() => appStore.getState().prepareNextRace());
+appStore.subscribe((state, previous) => {
+  const ended =
+    state.race.lanes !== previous.race.lanes &&
+    isRaceRunning(previous.race.lanes) &&
+    !isRaceRunning(state.race.lanes);
+  if (ended || state.selectedLanes !== previous.selectedLanes) state.prepareNextRace();
 });
 
 function withPageBusy(monitor: PageBusyMonitor | undefined): { pageBusy?: PageBusyMonitor } {
   return monitor ? { pageBusy: monitor } : {};
 }
 
+gate = createRenderGate(appStore);
+const renderedStore = gate.api;
+
 /** Reads the page's store with a selector; re-renders only when the selected value changes. */
 export function useAppStore<T>(selector: (state: AppState) => T): T {
-  return useStore(appStore, selector);
+  return useStore(renderedStore, selector);
 }

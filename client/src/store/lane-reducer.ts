@@ -23,17 +23,35 @@ function freshLane(): Omit<LaneRunState, 'status' | 'detail'> {
   };
 }
 
-/** A copy safe to change in place while one batch is applied. */
+/** The lists of a lane that a batch appends to. */
+type LaneList = 'progressShown' | 'notes' | 'polls' | 'hops';
+type ListItem<K extends LaneList> = NonNullable<LaneRunState[K]>[number];
+
+/** Per draft, the lists it already copied: each is copied once per batch, and only if appended to. */
+const copiedLists = new WeakMap<LaneRunState, Set<LaneList>>();
+
+/**
+ * A copy safe to change in place while one batch is applied. Its lists are shared with the lane until
+ * the batch appends to one (copy on write): a list the batch leaves alone keeps its identity, so the
+ * views drawn from it (a polling lane's strip of polls) need not be drawn again.
+ */
 export function draftOf(lane: LaneRunState): LaneRunState {
-  const draft = {
-    ...lane,
-    progressShown: [...lane.progressShown],
-    notes: [...lane.notes],
-    wire: { ...lane.wire },
-  };
-  if (lane.polls) draft.polls = [...lane.polls];
-  if (lane.hops) draft.hops = [...lane.hops];
+  const draft = { ...lane };
+  copiedLists.set(draft, new Set());
   return draft;
+}
+
+/** Appends to one of a lane's lists: a draft copies it first (once), any other lane is changed in place. */
+export function appendTo<K extends LaneList>(lane: LaneRunState, key: K, item: ListItem<K>): void {
+  const copied = copiedLists.get(lane);
+  const list = (lane[key] ?? []) as Array<ListItem<K>>;
+  let target = list;
+  if (copied && !copied.has(key)) {
+    copied.add(key);
+    target = [...list];
+  }
+  target.push(item);
+  if (target !== lane[key]) (lane as Record<LaneList, unknown>)[key] = target;
 }
 
 /**
@@ -47,7 +65,7 @@ export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: num
       lane.wire = addWire(lane.wire, report.delta);
       return undefined;
     case 'note':
-      if (!lane.notes.includes(report.text)) lane.notes.push(report.text);
+      if (!lane.notes.includes(report.text)) appendTo(lane, 'notes', report.text);
       return undefined;
     case 'link':
       if (lane.status === 'running') lane.detail = report.detail;
@@ -87,8 +105,7 @@ export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: num
     // What follows describes the run and may arrive after it ended (the poll that brought the end, the
     // last delivery's log): it is kept whatever the status.
     case 'poll':
-      lane.polls ??= [];
-      lane.polls.push({ ...report.poll, shownAt });
+      appendTo(lane, 'polls', { ...report.poll, shownAt });
       lane.wastedPolls = (lane.wastedPolls ?? 0) + (report.poll.outcome === 'wasted' ? 1 : 0);
       return undefined;
     case 'reconnect':
@@ -99,8 +116,7 @@ export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: num
       lane.path = report.path;
       return undefined;
     case 'relay':
-      lane.hops ??= [];
-      lane.hops.push({ ...report.hop, shownAt });
+      appendTo(lane, 'hops', { ...report.hop, shownAt });
       return undefined;
     case 'deliveries':
       lane.deliveries = report.log;

@@ -1,7 +1,7 @@
 import type { LaneId } from '@transport-lab/shared';
 import type { LaneRun, TransportClient } from '../transports/types.ts';
 import { createFrameBatcher } from './frame-batcher.ts';
-import { applyReport, completionMessage, draftOf, runningLane } from './lane-reducer.ts';
+import { appendTo, applyReport, completionMessage, draftOf, runningLane } from './lane-reducer.ts';
 import { createRaceLog, type RaceLog, recordReport } from './race-log.ts';
 import { parseLaneSettings, parseSpecInput } from './settings-slice.ts';
 import type {
@@ -17,6 +17,16 @@ import type {
 export function randomRunId(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(
     '',
+  );
+}
+
+/** The longest a race's start waits for the first answer before it is rendered without one, ms. */
+export const START_RENDER_WAIT_MS = 100;
+
+/** An answer from the server that a card shows as feedback: a task state, an event, its error. */
+function isServerFeedback({ report }: LaneReportItem): boolean {
+  return (
+    report.type === 'task' || report.type === 'event' || (report.type === 'error' && report.error.fromServer)
   );
 }
 
@@ -43,9 +53,23 @@ export const createRaceSlice =
     /** Live runs: handles to cancel or recover them. Not state: nothing on screen depends on them. */
     const runs = new Map<LaneId, LaneRun>();
     let announcementId = 0;
-    const batcher = createFrameBatcher<LaneReportItem>(deps.schedule, (items) =>
-      get().applyReports(items, deps.now()),
-    );
+    /** While a start's render is held: until when at most (page clock). */
+    let startHeldUntil: number | undefined;
+    const batcher = createFrameBatcher<LaneReportItem>(deps.schedule, (items) => {
+      if (items.length > 0) get().applyReports(items, deps.now());
+      deps.onFrame?.();
+      if (startHeldUntil === undefined) return;
+      // The start's render comes with the first batch that carries a server's answer to this race,
+      // or once the wait is over; meanwhile each frame looks again.
+      const { runId } = get().race;
+      if (
+        items.some((item) => item.runId === runId && isServerFeedback(item)) ||
+        deps.now() >= startHeldUntil
+      ) {
+        startHeldUntil = undefined;
+        deps.renderGate?.release();
+      } else batcher.wake();
+    });
 
     let log: RaceLog = createRaceLog(0, undefined, []);
     const logListeners = new Set<() => void>();
@@ -54,6 +78,18 @@ export const createRaceSlice =
     };
     /** A start asked for and waiting for its frame: a second press meanwhile is the same start. */
     let startPending = false;
+    /**
+     * The next race's tag, when a lane opened its connection for it ahead of the race
+     * (`preconnect`), with the network conditions it was opened under: a race adopts it only under
+     * the same conditions, or it would carry on under the old ones.
+     */
+    let ahead: { runTag: string; epoch: string } | undefined;
+    const epochNow = () => (deps.connectionEpoch ? deps.connectionEpoch() : '');
+    /** The clients that can connect ahead, among those a race of `ids` would run. */
+    const preconnecting = (ids: readonly LaneId[]) =>
+      ids
+        .map((id) => deps.registry.get(id))
+        .filter((client): client is TransportClient => client?.preconnect !== undefined);
 
     return {
       race: { runId: 0, lanes: {}, announcements: [], settled: true, wire: { status: 'idle' } },
@@ -69,6 +105,20 @@ export const createRaceSlice =
         });
       },
 
+      prepareNextRace() {
+        const epoch = epochNow();
+        if (epoch === undefined || startPending || isRaceRunning(get().race.lanes)) return;
+        const clients = preconnecting(get().selectedLanes);
+        if (clients.length === 0) return;
+        const usable =
+          ahead !== undefined &&
+          ahead.epoch === epoch &&
+          clients.every((client) => client.preconnected?.()?.runId === ahead?.runTag);
+        if (usable) return;
+        ahead = { runTag: (deps.newRunId ?? randomRunId)(), epoch };
+        for (const client of clients) client.preconnect?.({ lane: client.id, runId: ahead.runTag });
+      },
+
       startRace(actionAt = deps.now(), options = {}) {
         const state = get();
         if (isRaceRunning(state.race.lanes)) return;
@@ -78,15 +128,35 @@ export const createRaceSlice =
         const laneSettings = parseLaneSettings(state.laneSettingsInput, server);
         if (!laneSettings.ok) return;
         const runOptions = { settings: laneSettings.settings, ...(server ? { server } : {}) };
-        const runTag = (deps.newRunId ?? randomRunId)();
         const ids = options.only ? [options.only] : state.selectedLanes;
         const clients = ids
           .map((id) => deps.registry.get(id))
           .filter((client): client is TransportClient => client !== undefined);
         if (clients.length === 0) return;
+        // The race takes the tag a lane connected ahead for, if that lane runs in it and its connection
+        // is still good under the same conditions; a race without it keeps it for a later one.
+        const early = preconnecting(ids);
+        const adopt =
+          ahead !== undefined &&
+          ahead.epoch === epochNow() &&
+          early.length > 0 &&
+          early.every((client) => client.preconnected?.()?.runId === ahead?.runTag);
+        const runTag = adopt && ahead ? ahead.runTag : (deps.newRunId ?? randomRunId)();
+        if (early.length > 0) ahead = undefined;
 
         const runId = state.race.runId + 1;
         runs.clear();
+        // The start frame sends every lane's first request and renders nothing: the page's render of
+        // the start (every card reset, the form disabled, their layout and paint) waits for the frame
+        // that applies the first answer from the server, and comes in one render with it and with what
+        // the lanes said meanwhile, or START_RENDER_WAIT_MS after the start if none has come by then.
+        // Rendered first, it kept those answers waiting behind it: they reach the page within a few ms
+        // of being sent, and were handled only once the start had been laid out and painted (measured:
+        // 17 ms of main-thread time at 1x, 80 at 4x, where the answers then also waited for the body
+        // of each response). Nothing is timed differently: a lane's first feedback is the frame that
+        // applied its answer, as before; that frame now also carries the start's render.
+        deps.renderGate?.hold();
+        startHeldUntil = actionAt + START_RENDER_WAIT_MS;
         const lanes: Partial<Record<LaneId, LaneRunState>> = {};
         for (const client of clients) lanes[client.id] = runningLane();
         set({
@@ -108,12 +178,12 @@ export const createRaceSlice =
             ...(options.only ? { alone: options.only } : {}),
           },
         });
+        // Its listeners (the timeline, the fault panel) hear of the new log with the first batch.
         log = createRaceLog(
           runId,
           actionAt,
           clients.map((client) => client.id),
         );
-        logChanged();
 
         // Every lane leaves in this same tick (the fair start's frame), so that none has a head start;
         // a lane whose start throws is marked on its own card and the others go on.
@@ -131,12 +201,14 @@ export const createRaceSlice =
             report({ type: 'error', error: startError(error), at: deps.now() });
           }
         }
+        batcher.wake();
         void Promise.allSettled(settling).then(() => {
           const { race } = get();
           if (race.runId !== runId) return;
           const pageBusy = deps.pageBusy?.between(actionAt, deps.now());
           set({ race: { ...race, settled: true, ...(pageBusy ? { pageBusy } : {}) } });
           void get().loadWireReport();
+          get().prepareNextRace();
         });
       },
 
@@ -224,7 +296,10 @@ export const createRaceSlice =
           }
           log.version += 1;
           if (drafts.size === 0) return {};
-          for (const [id, serverAt] of painted) drafts.get(id)?.progressShown.push({ serverAt, shownAt });
+          for (const [id, serverAt] of painted) {
+            const draft = drafts.get(id);
+            if (draft) appendTo(draft, 'progressShown', { serverAt, shownAt });
+          }
 
           const lanes = { ...race.lanes, ...Object.fromEntries(drafts) };
           const announced = ended.map((id) => ({

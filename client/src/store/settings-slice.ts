@@ -35,8 +35,19 @@ function numeric(text: string): number | string {
   return trimmed !== '' && Number.isFinite(Number(trimmed)) ? Number(trimmed) : trimmed;
 }
 
+/** The last form parsed, and what it gave: the form is asked on every change of the page's state
+ *  (whether Start may be pressed), and it changes only when someone types. */
+let lastSpec: { input: SpecInput; parsed: ParsedSpec } | undefined;
+
 /** Validates the form with the shared `TaskSpec` schema, one plain message per wrong field. */
 export function parseSpecInput(input: SpecInput): ParsedSpec {
+  if (lastSpec?.input === input) return lastSpec.parsed;
+  const parsed = parseSpecInputNow(input);
+  lastSpec = { input, parsed };
+  return parsed;
+}
+
+function parseSpecInputNow(input: SpecInput): ParsedSpec {
   const candidate: Record<string, unknown> = {
     durationMs: numeric(input.durationMs),
     steps: numeric(input.steps),

@@ -188,6 +188,12 @@ export interface RaceSlice {
   requestStart(options?: StartOptions): void;
   /** Starts every selected lane (or the one of `only`) now, in this tick. `actionAt` defaults to now. */
   startRace(actionAt?: number, options?: StartOptions): void;
+  /**
+   * While no race runs: has the selected lanes that keep a connection open (the websocket) open it now
+   * for the next race, so that its connect is not on that race's clock. Again when the conditions
+   * changed (`connectionEpoch`) or that connection was lost; nothing when it is still good.
+   */
+  prepareNextRace(): void;
   /** Fetches the server's count of the settled race (again, if asked); waits while it has exchanges open. */
   loadWireReport(): Promise<void>;
   /** The race's timeline log: plain arrays, appended per frame, not state. */
@@ -221,6 +227,11 @@ export type AppState = SettingsSlice & RaceSlice & ClockSlice & RoomSlice;
 
 export type SliceCreator<T> = StateCreator<AppState, [], [], T>;
 
+export interface RenderGate {
+  hold(): void;
+  release(): void;
+}
+
 export interface StoreDeps {
   registry: TransportRegistry;
   now(): number;
@@ -249,4 +260,18 @@ export interface StoreDeps {
   initialRoomCode?: string;
   /** The page's own long frames; without it a race says nothing of the page's busyness. */
   pageBusy?: PageBusyMonitor;
+  /**
+   * Holds the page's render of state changes until `release` (the next frame's batch): a race's start
+   * changes the state at once and renders with its first batch. Without it, every change renders as
+   * it comes.
+   */
+  renderGate?: RenderGate;
+  /** Called in each frame that applied reports, after them: what else may render in that frame. */
+  onFrame?(): void;
+  /**
+   * Names the network conditions under which a connection opened now would run (the browser's
+   * link), or undefined while they are changing. A connection opened ahead of a race is used only
+   * under the conditions it was opened under. Without it, conditions are taken never to change.
+   */
+  connectionEpoch?(): string | undefined;
 }

@@ -245,8 +245,12 @@ export interface AsyncLanePlan {
   prefer?: string;
   /** The status line while the create is on its way. */
   creating?: string;
-  /** Fields of the create body beyond the spec, found before the POST (the webhook's receiver URL). */
-  prepare?(): Promise<Omit<CreateTaskBody, 'spec'>>;
+  /**
+   * Fields of the create body beyond the spec, found before the POST (the webhook's receiver URL). A
+   * plain value when they are known already: the POST then leaves in the start's own tick, with the
+   * other lanes', not after the page has rendered the start.
+   */
+  prepare?(): Omit<CreateTaskBody, 'spec'> | Promise<Omit<CreateTaskBody, 'spec'>>;
   /** Given the create's answer (already reported), follows the task; undefined when there is nothing to follow. */
   follow(created: Created): Follower | undefined;
 }
@@ -301,7 +305,8 @@ export function runAsyncLane(deps: AsyncDeps, spec: TaskSpec, report: Report, pl
     let extras: Omit<CreateTaskBody, 'spec'> = {};
     if (plan.prepare) {
       try {
-        extras = await plan.prepare();
+        const prepared = plan.prepare();
+        extras = prepared instanceof Promise ? await prepared : prepared;
       } catch (error) {
         report({
           type: 'error',

@@ -90,26 +90,56 @@ export function exchangeLabel(method: string, url: string): string {
 /** Entries already matched to a request, so that two requests to one URL never share one. */
 const claimedEntries = new WeakSet<ResourceEntryLike>();
 
+/**
+ * The requests waiting for their Resource Timing entry, by URL, and the one observer that hands each
+ * entry to them: an observer per request ran every one of them for every entry of the page (a race
+ * of seven lanes keeps dozens waiting), each call a task of the page's main thread.
+ */
+const watchers = new Map<string, Set<(entry: ResourceEntryLike) => void>>();
+let resourceObserver: PerformanceObserver | undefined;
+
+function watchEntries(url: string, take: (entry: ResourceEntryLike) => void): () => void {
+  if (typeof PerformanceObserver === 'undefined') return () => {};
+  let forUrl = watchers.get(url);
+  if (!forUrl) {
+    forUrl = new Set();
+    watchers.set(url, forUrl);
+  }
+  forUrl.add(take);
+  if (!resourceObserver) {
+    resourceObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const waiting = watchers.get(entry.name);
+        if (waiting) for (const give of [...waiting]) give(entry as PerformanceResourceTiming);
+      }
+    });
+    resourceObserver.observe({ type: 'resource' });
+  }
+  return () => {
+    const set = watchers.get(url);
+    set?.delete(take);
+    if (set?.size === 0) watchers.delete(url);
+    if (watchers.size === 0) {
+      resourceObserver?.disconnect();
+      resourceObserver = undefined;
+    }
+  };
+}
+
 export function browserWatchResource(url: string, notBefore: number): ResourceWatch {
   const seen: ResourceEntryLike[] = [];
   let wake: (() => void) | undefined;
-  const observer =
-    typeof PerformanceObserver === 'undefined'
-      ? undefined
-      : new PerformanceObserver((list) => {
-          for (const entry of list.getEntries()) {
-            if (entry.name === url) seen.push(entry as PerformanceResourceTiming);
-          }
-          wake?.();
-        });
-  observer?.observe({ type: 'resource' });
+  const unwatch = watchEntries(url, (entry) => {
+    seen.push(entry);
+    wake?.();
+  });
   const find = () => {
     const buffered = performance.getEntriesByName(url, 'resource') as PerformanceResourceTiming[];
     const found = pickResourceEntry([...seen, ...buffered], url, notBefore, claimedEntries);
     if (found) claimedEntries.add(found);
     return found;
   };
-  const stop = () => observer?.disconnect();
+  const stop = unwatch;
   return {
     stop,
     entry(timeoutMs) {

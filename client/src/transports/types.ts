@@ -165,4 +165,12 @@ export interface TransportClient {
   readonly id: LaneId;
   /** Starts the task now (synchronously puts the first bytes on their way) and reports as it goes. */
   run(spec: TaskSpec, report: Report, options?: RunOptions): LaneRun;
+  /**
+   * Opens, ahead of the race tagged `tag`, the connection its run will use (a lane that keeps one
+   * open, as an application keeps its socket): a run with that same tag adopts it, with everything it
+   * carried counted; any other run, or another call, closes it.
+   */
+  preconnect?(tag: LabTag): void;
+  /** The tag of the connection opened ahead and still usable, if there is one. */
+  preconnected?(): LabTag | undefined;
 }

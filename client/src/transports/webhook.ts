@@ -266,9 +266,12 @@ export function createWebhookClient(deps: AsyncDeps = browserAsyncDeps): Transpo
         at: deps.now(),
       });
       return runAsyncLane(tagged, spec, report, {
-        async prepare() {
-          settings ??= await deps.loadSettings();
-          return { webhook: { url: settings.receiver.webhookUrl } };
+        prepare() {
+          if (settings) return { webhook: { url: settings.receiver.webhookUrl } };
+          return deps.loadSettings().then((loaded) => {
+            settings = loaded;
+            return { webhook: { url: loaded.receiver.webhookUrl } };
+          });
         },
         follow(created) {
           if (isTerminalState(created.task) || !settings) return undefined;

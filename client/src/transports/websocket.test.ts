@@ -1,7 +1,7 @@
 import type { TaskEvent } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import { progress, queued, SPEC, started, succeeded, TASK_ID, taskState } from '../testing/fixtures.ts';
-import type { LaneReport } from './types.ts';
+import { DEFAULT_LANE_SETTINGS, type LaneReport } from './types.ts';
 import { createWebSocketClient, type FrameMeter, instrumentWebSocket, type LaneSocket } from './websocket.ts';
 
 type Handler = (...args: never[]) => void;
@@ -10,9 +10,16 @@ type Handler = (...args: never[]) => void;
 class FakeSocket {
   recovered = false;
   disconnected = false;
+  connected = false;
+  reconnecting: boolean | undefined;
   readonly emitted: Array<{ event: string; payload: unknown; ack: (res: unknown) => void }> = [];
   private readonly handlers = new Map<string, Handler[]>();
-  readonly io = { on: (event: string, handler: Handler) => this.on(event, handler) };
+  readonly io = {
+    on: (event: string, handler: Handler) => this.on(event, handler),
+    reconnection: (on: boolean) => {
+      this.reconnecting = on;
+    },
+  };
 
   on(event: string, handler: Handler) {
     this.handlers.set(event, [...(this.handlers.get(event) ?? []), handler]);
@@ -177,6 +184,100 @@ describe('websocket lane', () => {
     socket.fire('task:event', succeeded(2, 10_100));
     socket.fire('task:event', progress(3, 1, 10_200));
     expect(reports.length).toBe(count);
+  });
+});
+
+describe('websocket lane, with the socket opened ahead of its race', () => {
+  const TAG = { lane: 'websocket' as const, runId: 'race-0001-ahead' };
+
+  function ahead() {
+    const sockets: Array<{ socket: FakeSocket; meter: FrameMeter; reconnection: boolean | undefined }> = [];
+    let now = 10;
+    const client = createWebSocketClient({
+      now: () => now,
+      ackTimeoutMs: 60_000,
+      createSocket: (meter, _tag, options) => {
+        const socket = new FakeSocket();
+        sockets.push({ socket, meter, reconnection: options?.reconnection });
+        return socket as unknown as LaneSocket;
+      },
+    });
+    const at = (ms: number) => {
+      now = ms;
+    };
+    return { client, sockets, at };
+  }
+
+  it('hands the run everything the socket carried before it, with its times, and starts the task at once', () => {
+    const { client, sockets, at } = ahead();
+    client.preconnect?.(TAG);
+    expect(sockets).toHaveLength(1);
+    expect(sockets[0]?.reconnection).toBe(false);
+    const { socket, meter } = sockets[0] as (typeof sockets)[number];
+    meter.handshake();
+    at(25);
+    meter.opened?.();
+    meter.frame('down', 90);
+    socket.fire('connection:wire', { requestBytes: 400, responseBytes: 129 });
+    socket.connected = true;
+    socket.fire('connect');
+    expect(client.preconnected?.()).toEqual(TAG);
+
+    at(1_000);
+    const reports: LaneReport[] = [];
+    client.run(SPEC, (r) => reports.push(r), { settings: DEFAULT_LANE_SETTINGS, tag: TAG });
+    expect(sockets).toHaveLength(1);
+    expect(client.preconnected?.()).toBeUndefined();
+    expect(reports.slice(0, 6)).toEqual([
+      { type: 'sent', id: expect.any(Number), kind: 'socket', label: 'WebSocket upgrade', at: 10 },
+      { type: 'wire', delta: { requests: 1, connections: 1 }, at: 10 },
+      { type: 'opened', id: expect.any(Number), at: 25 },
+      { type: 'frame', direction: 'down', bytes: 90, at: 25 },
+      { type: 'wire', delta: { bytesDown: 90 }, at: 25 },
+      { type: 'wire', delta: { bytesUp: 400, bytesDown: 129 }, at: 25 },
+    ]);
+    expect(reports).toContainEqual({
+      type: 'note',
+      text: expect.stringContaining('opened before Start'),
+      at: 1_000,
+    });
+    expect(reports.some((r) => r.type === 'link' && r.detail === 'Connecting…')).toBe(false);
+    expect(socket.reconnecting).toBe(true);
+    expect(socket.last('task:start').payload).toEqual(SPEC);
+    socket.last('task:start').ack({ ok: true, task: taskState() });
+    expect(reports).toContainEqual({ type: 'task', task: taskState(), at: 1_000 });
+  });
+
+  it('connects on its own when the socket ahead was for another race, and closes that one', () => {
+    const { client, sockets } = ahead();
+    client.preconnect?.(TAG);
+    client.run(SPEC, () => {}, {
+      settings: DEFAULT_LANE_SETTINGS,
+      tag: { lane: 'websocket', runId: 'race-0002-other' },
+    });
+    expect(sockets).toHaveLength(2);
+    expect(sockets[0]?.socket.disconnected).toBe(true);
+    expect(sockets[1]?.reconnection).toBeUndefined();
+  });
+
+  it('does not adopt a socket that dropped before its race', () => {
+    const { client, sockets } = ahead();
+    client.preconnect?.(TAG);
+    sockets[0]?.socket.fire('disconnect', 'io server disconnect');
+    expect(client.preconnected?.()).toBeUndefined();
+    client.run(SPEC, () => {}, { settings: DEFAULT_LANE_SETTINGS, tag: TAG });
+    expect(sockets).toHaveLength(2);
+    expect(sockets[0]?.socket.disconnected).toBe(true);
+  });
+
+  it('keeps a socket already opened for the same race, and replaces it for another', () => {
+    const { client, sockets } = ahead();
+    client.preconnect?.(TAG);
+    client.preconnect?.(TAG);
+    expect(sockets).toHaveLength(1);
+    client.preconnect?.({ lane: 'websocket', runId: 'race-0003-next' });
+    expect(sockets).toHaveLength(2);
+    expect(sockets[0]?.socket.disconnected).toBe(true);
   });
 });
 

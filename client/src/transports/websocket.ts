@@ -15,7 +15,7 @@ import { WebSocket as EngineWebSocket, io, type Socket } from 'socket.io-client'
 import { clientNow } from '../lib/time.ts';
 import { nextExchangeId } from './http.ts';
 import { createSeqOrderer } from './seq-orderer.ts';
-import type { LaneError, LaneRun, Report, TransportClient } from './types.ts';
+import type { LaneError, LaneReport, LaneRun, Report, TransportClient } from './types.ts';
 import { type FrameData, frameWireBytes, webSocketCompressionNote } from './wire.ts';
 
 export type LaneSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -39,9 +39,14 @@ export interface WebSocketDeps {
    * A socket.io socket, not yet connected, whose WebSocket frames go to `meter`; its handshake query
    * carries `tag` (engine.io repeats it on the upgrade), so the server counts it for the lane.
    */
-  createSocket(meter: FrameMeter, tag?: LabTag): LaneSocket;
+  createSocket(meter: FrameMeter, tag?: LabTag, options?: SocketOptions): LaneSocket;
   /** How long to wait for an acknowledgement once connected. */
   ackTimeoutMs: number;
+}
+
+export interface SocketOptions {
+  /** Whether socket.io reconnects by itself when the connection drops (default: yes). */
+  reconnection?: boolean;
 }
 
 /** The card's note when socket.io recovered the session after a drop. */
@@ -92,8 +97,9 @@ export function meteredWebSocketTransport(meter: FrameMeter): typeof EngineWebSo
   };
 }
 
-export function createSocketIo(meter: FrameMeter, tag?: LabTag): LaneSocket {
+export function createSocketIo(meter: FrameMeter, tag?: LabTag, options: SocketOptions = {}): LaneSocket {
   return io({
+    reconnection: options.reconnection ?? true,
     ...(tag ? { query: labTagQuery(tag) } : {}),
     // One connection per run, never the cached shared Manager: its frames and its handshake are then
     // this run's cost alone, and it starts cold as a first visit would.
@@ -111,42 +117,43 @@ export const browserWebSocketDeps: WebSocketDeps = {
 };
 
 /**
- * socket.io: `task:start` with an acknowledgement, events pushed as `task:event`, `task:cancel`, and
- * recovery. When a reconnection is not `socket.recovered` (the server could not replay what was
- * missed), the task is re-subscribed from the last applied seq; the orderer drops what comes twice.
+ * One socket.io connection of the lane, tagged for one race: what it says (its handshake, every frame,
+ * the server's count of its upgrade) goes to the run's report once a run has it, and is kept until
+ * then, each with the time it happened.
  */
-export function createWebSocketClient(deps: WebSocketDeps = browserWebSocketDeps): TransportClient {
-  return {
-    id: 'websocket',
-    run(spec, report, options) {
-      return runWebSocket(deps, spec, report, options?.tag);
-    },
-  };
+interface LaneConnection {
+  readonly socket: LaneSocket;
+  readonly tag: LabTag | undefined;
+  /** Hands everything kept so far, and all that follows, to a run's report. */
+  attach(report: Report): void;
+  /** The upgrade, as the page timed it: sent, and opened once the server answered it. */
+  readonly upgrade: { sentAt?: number; openedAt?: number };
+  /** Dropped or refused before a run took it: a run does not adopt it. */
+  readonly lost: boolean;
 }
 
-function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report, tag?: LabTag): LaneRun {
-  const orderer = createSeqOrderer();
-  /** Events pushed before the start ack named the task: this socket carries only this run's task. */
-  const early: Array<{ event: TaskEvent; at: number }> = [];
-  let taskId: string | undefined;
-  let finished = false;
-  let everConnected = false;
-  let cancelWanted = false;
-  let ackTimer: ReturnType<typeof setTimeout> | undefined;
-  let settle: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    settle = resolve;
-  });
-
-  /** The raw WebSocket now carrying the run, as an exchange on the timeline. */
-  let connection: number | undefined;
-  let reconnects = 0;
+function openConnection(
+  deps: WebSocketDeps,
+  tag: LabTag | undefined,
+  options?: SocketOptions,
+): LaneConnection {
+  let sink: Report | undefined;
+  const kept: LaneReport[] = [];
+  const report: Report = (r) => {
+    if (sink) sink(r);
+    else kept.push(r);
+  };
+  const upgrade: { sentAt?: number; openedAt?: number } = {};
+  let lost = false;
+  /** The raw WebSocket now carrying the connection, as an exchange on the timeline. */
+  let exchange: number | undefined;
   const socket = deps.createSocket(
     {
       handshake: () => {
         const at = deps.now();
-        connection = nextExchangeId();
-        report({ type: 'sent', id: connection, kind: 'socket', label: 'WebSocket upgrade', at });
+        exchange = nextExchangeId();
+        upgrade.sentAt ??= at;
+        report({ type: 'sent', id: exchange, kind: 'socket', label: 'WebSocket upgrade', at });
         // A WebSocket has a connection of its own: one per handshake.
         report({ type: 'wire', delta: { requests: 1, connections: 1 }, at });
       },
@@ -161,16 +168,135 @@ function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report, tag?:
       },
       note: (text) => report({ type: 'note', text, at: deps.now() }),
       opened: () => {
-        if (connection !== undefined) report({ type: 'opened', id: connection, at: deps.now() });
+        const at = deps.now();
+        if (upgrade.sentAt !== undefined) upgrade.openedAt ??= at;
+        if (exchange !== undefined) report({ type: 'opened', id: exchange, at });
       },
       closed: () => {
-        if (connection !== undefined)
-          report({ type: 'ended', id: connection, outcome: 'closed', at: deps.now() });
-        connection = undefined;
+        if (exchange !== undefined)
+          report({ type: 'ended', id: exchange, outcome: 'closed', at: deps.now() });
+        exchange = undefined;
       },
     },
     tag,
+    options,
   );
+  // The HTTP upgrade is invisible to a page; the server measures it on its socket and says so.
+  socket.on('connection:wire', (raw) => {
+    const at = deps.now();
+    const wire = HandshakeWire.safeParse(raw);
+    if (wire.success) {
+      report({
+        type: 'wire',
+        delta: { bytesUp: wire.data.requestBytes, bytesDown: wire.data.responseBytes },
+        at,
+      });
+    } else report({ type: 'note', text: 'A malformed connection:wire report was dropped.', at });
+  });
+  const loseUnattached = () => {
+    if (sink === undefined) lost = true;
+  };
+  socket.on('disconnect', loseUnattached);
+  socket.on('connect_error', loseUnattached);
+  return {
+    socket,
+    tag,
+    upgrade,
+    get lost() {
+      return lost;
+    },
+    attach(target) {
+      sink = target;
+      for (const r of kept.splice(0)) target(r);
+    },
+  };
+}
+
+/** The same lane and race. */
+const sameTag = (a: LabTag | undefined, b: LabTag | undefined) =>
+  a !== undefined && b !== undefined && a.lane === b.lane && a.runId === b.runId;
+
+/**
+ * socket.io: `task:start` with an acknowledgement, events pushed as `task:event`, `task:cancel`, and
+ * recovery. When a reconnection is not `socket.recovered` (the server could not replay what was
+ * missed), the task is re-subscribed from the last applied seq; the orderer drops what comes twice.
+ *
+ * The socket of the next race can be opened ahead of it (`preconnect`, while the page is idle), as an
+ * application opens its socket when its page loads: the race then starts with `task:start` on an
+ * open socket, and the connect is not on its clock. That socket is tagged for that race from its
+ * first byte, so its handshake, its frames and the server's count of its upgrade are the race's all
+ * the same, kept with the times they happened; the card says that the socket was opened before Start.
+ * A socket that dropped before its race, or that was opened for another race, is closed instead, and
+ * the run connects on its own as without one.
+ */
+export function createWebSocketClient(deps: WebSocketDeps = browserWebSocketDeps): TransportClient {
+  let spare: LaneConnection | undefined;
+  const dropSpare = () => {
+    spare?.socket.disconnect();
+    spare = undefined;
+  };
+  return {
+    id: 'websocket',
+    preconnect(tag) {
+      if (spare && sameTag(spare.tag, tag) && !spare.lost) return;
+      dropSpare();
+      // No reconnection until a run adopts it: a spare that drops is replaced, never quietly reopened.
+      spare = openConnection(deps, tag, { reconnection: false });
+      spare.socket.connect();
+    },
+    preconnected() {
+      return spare && !spare.lost ? spare.tag : undefined;
+    },
+    run(spec, report, options) {
+      const tag = options?.tag;
+      let adopted: LaneConnection | undefined;
+      if (spare && !spare.lost && sameTag(spare.tag, tag)) adopted = spare;
+      else dropSpare();
+      spare = undefined;
+      return runWebSocket(deps, spec, report, tag, adopted);
+    },
+  };
+}
+
+function runWebSocket(
+  deps: WebSocketDeps,
+  spec: TaskSpec,
+  report: Report,
+  tag: LabTag | undefined,
+  adopted: LaneConnection | undefined,
+): LaneRun {
+  const orderer = createSeqOrderer();
+  /** Events pushed before the start ack named the task: this socket carries only this run's task. */
+  const early: Array<{ event: TaskEvent; at: number }> = [];
+  let taskId: string | undefined;
+  let finished = false;
+  let everConnected = false;
+  let cancelWanted = false;
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  let settle: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+
+  let reconnects = 0;
+  const connection = adopted ?? openConnection(deps, tag);
+  const { socket } = connection;
+  // What the socket said before this run (an adopted one: its handshake and first frames), then all
+  // that follows.
+  connection.attach(report);
+  if (adopted) {
+    const { sentAt, openedAt } = adopted.upgrade;
+    report({
+      type: 'note',
+      text:
+        openedAt !== undefined && sentAt !== undefined
+          ? `The socket was opened before Start, while the page was idle (upgrade ${Math.round(openedAt - sentAt)} ms): its connect is not on this race's clock; its handshake and frames are counted.`
+          : 'The socket was opened before Start and was still connecting: its handshake and frames are counted.',
+      at: deps.now(),
+    });
+    // It may drop during the race like any other: from now on socket.io reconnects it.
+    socket.io.reconnection?.(true);
+  }
 
   const end = () => {
     finished = true;
@@ -220,32 +346,23 @@ function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report, tag?:
     });
   };
 
-  // The HTTP upgrade is invisible to a page; the server measures it on its socket and says so.
-  socket.on('connection:wire', (raw) => {
-    const at = deps.now();
-    const wire = HandshakeWire.safeParse(raw);
-    if (wire.success) {
-      report({
-        type: 'wire',
-        delta: { bytesUp: wire.data.requestBytes, bytesDown: wire.data.responseBytes },
-        at,
-      });
-    } else report({ type: 'note', text: 'A malformed connection:wire report was dropped.', at });
-  });
   socket.on('task:event', (raw) => {
     const at = deps.now();
     const parsed = TaskEvent.safeParse(raw);
     if (parsed.success) offer(parsed.data, at);
     else report({ type: 'note', text: 'A malformed task:event was dropped.', at });
   });
+  const firstConnect = () => {
+    everConnected = true;
+    report({ type: 'link', detail: 'Connected, waiting for the acknowledgement…', at: deps.now() });
+    ackTimer = setTimeout(
+      () => fail({ code: 'ACK_TIMEOUT', message: 'task:start was never acknowledged.', fromServer: false }),
+      deps.ackTimeoutMs,
+    );
+  };
   socket.on('connect', () => {
     if (!everConnected) {
-      everConnected = true;
-      report({ type: 'link', detail: 'Connected, waiting for the acknowledgement…', at: deps.now() });
-      ackTimer = setTimeout(
-        () => fail({ code: 'ACK_TIMEOUT', message: 'task:start was never acknowledged.', fromServer: false }),
-        deps.ackTimeoutMs,
-      );
+      firstConnect();
       return;
     }
     const at = deps.now();
@@ -288,7 +405,8 @@ function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report, tag?:
     }),
   );
 
-  report({ type: 'link', detail: 'Connecting…', at: deps.now() });
+  if (adopted && socket.connected) firstConnect();
+  else report({ type: 'link', detail: 'Connecting…', at: deps.now() });
   // socket.io holds the emit until connected and sends it as the first packet after the handshake.
   socket.emit('task:start', spec, (res) => {
     const at = deps.now();
@@ -305,7 +423,7 @@ function runWebSocket(deps: WebSocketDeps, spec: TaskSpec, report: Report, tag?:
     // Events the server sent before this socket joined the task's room never come as pushes: fetch them.
     if (!finished && orderer.lastSeq < task.lastSeq) subscribe(task.id);
   });
-  socket.connect();
+  if (!adopted) socket.connect();
 
   return {
     done,

@@ -1,14 +1,19 @@
 import type Database from 'better-sqlite3';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CHECKPOINT_INTERVAL_MS, startCheckpointer } from './checkpointer.ts';
+import { closeRedis, connectRedis, redactedRedisUrl, redisKeys } from './redis.ts';
+import { redisIdempotencyStore } from './redisIdempotency.ts';
+import { redisTaskStore } from './redisTasks.ts';
 import { type Retention, startRetention, walSharePages } from './retention.ts';
-import { openDatabase, sqliteTaskStore } from './sqlite.ts';
+import { openDatabase, sqliteTaskStore, withLocalTaskRows } from './sqlite.ts';
 import { sqliteIdempotencyStore } from './sqliteIdempotency.ts';
 import type { IdempotencyStore, TaskStore } from './types.ts';
 import { createWriteBatch, type WriteBatch } from './writeBatch.ts';
 
 export { StoreVersionError } from './migrations.ts';
+export { RedisUnavailableError } from './redis.ts';
 export type { IdempotencyStore, Retention, TaskStore, WriteBatch };
 
 export interface Stores {
@@ -16,19 +21,26 @@ export interface Stores {
   db: Database.Database;
   /** Writes committed together once per turn of the event loop (the task events, the run tags). */
   batch: WriteBatch;
+  /** The tasks and their logs: on Redis when REDIS_URL is set, else in the SQLite file. */
   tasks: TaskStore;
+  /** On Redis when REDIS_URL is set, else in the SQLite file. */
   idempotency: IdempotencyStore;
   /** The retention sweep and size bound (RETENTION_HOURS, MAX_DATA_BYTES), on its timer. */
   retention: Retention;
   close(): Promise<void>;
 }
 
-/** The embedded stores in one SQLite file; a Redis implementation will be chosen here when
- *  REDIS_URL is set. Throws StoreVersionError for a file written by a newer release. */
-export function openStores(
-  config: Pick<Config, 'DATA_DIR' | 'RETENTION_HOURS' | 'MAX_DATA_BYTES'>,
+/**
+ * The embedded stores in one SQLite file; with REDIS_URL, the tasks (with their event logs) and the
+ * Idempotency-Keys on Redis instead, shared by every instance on it, and the rest still in the file
+ * (the webhook queue, the fault records and run tags: docs/architecture.md, "The store"). Rejects
+ * with StoreVersionError for a file written by a newer release, RedisUnavailableError when Redis
+ * does not answer.
+ */
+export async function openStores(
+  config: Pick<Config, 'DATA_DIR' | 'RETENTION_HOURS' | 'MAX_DATA_BYTES' | 'REDIS_URL' | 'REDIS_PREFIX'>,
   logger: Logger,
-): Stores {
+): Promise<Stores> {
   const { db, report } = openDatabase(config.DATA_DIR);
   if (report.migration.applied.length > 0 || report.vacuum || report.dataDir.madePrivate) {
     logger.info(report, 'database opened: schema migrated, or files made private');
@@ -40,6 +52,28 @@ export function openStores(
     );
   }
   const batch = createWriteBatch(db);
+  const retentionMs = config.RETENTION_HOURS * 3_600_000;
+  const keys = redisKeys(config.REDIS_PREFIX);
+  let redis: Redis | undefined;
+  if (config.REDIS_URL) {
+    try {
+      redis = await connectRedis(config.REDIS_URL, (error) =>
+        logger.error({ err: error }, 'Redis connection error; ioredis reconnects'),
+      );
+    } catch (error) {
+      batch.close();
+      db.close();
+      throw error;
+    }
+    logger.info(
+      { redis: redactedRedisUrl(config.REDIS_URL), prefix: config.REDIS_PREFIX },
+      'tasks and Idempotency-Keys on Redis',
+    );
+  }
+  const tasks = redis
+    ? withLocalTaskRows(redisTaskStore(redis, { keys, retentionMs }), db, batch)
+    : sqliteTaskStore(db, batch);
+  const idempotency = redis ? redisIdempotencyStore(redis, keys) : sqliteIdempotencyStore(db, batch);
   // The WAL's share of MAX_DATA_BYTES is where the writer checkpoints by itself (retention.ts).
   const walPages = walSharePages(config.MAX_DATA_BYTES, db.pragma('page_size', { simple: true }) as number);
   const checkpointer = startCheckpointer(
@@ -48,20 +82,19 @@ export function openStores(
     CHECKPOINT_INTERVAL_MS,
     walPages,
   );
-  const retention = startRetention(
-    db,
-    { retentionMs: config.RETENTION_HOURS * 3_600_000, maxDataBytes: config.MAX_DATA_BYTES },
-    logger,
-  );
+  const retention = startRetention(db, { retentionMs, maxDataBytes: config.MAX_DATA_BYTES }, logger);
   return {
     db,
     batch,
-    tasks: sqliteTaskStore(db, batch),
-    idempotency: sqliteIdempotencyStore(db, batch),
+    tasks,
+    idempotency,
     retention,
     async close() {
       // Before the batch's last flush: a sweep stops between two of its transactions.
       await retention.close();
+      // The Redis writes still queued land before the connection closes.
+      await tasks.close();
+      if (redis) await closeRedis(redis);
       batch.close();
       await checkpointer.close();
       db.close();

@@ -181,17 +181,17 @@ describe('schema migrations', () => {
     after.close();
   });
 
-  it('the server refuses it at start, before anything else opens the file', () => {
+  it('the server refuses it at start, before anything else opens the file', async () => {
     const dir = freshDir();
     const newer = new Database(join(dir, SQLITE_FILE_NAME));
     newer.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
     newer.close();
     const open = () =>
       openStores(
-        { DATA_DIR: dir, RETENTION_HOURS: 24, MAX_DATA_BYTES: 256 * 1_048_576 },
+        { DATA_DIR: dir, RETENTION_HOURS: 24, MAX_DATA_BYTES: 256 * 1_048_576, REDIS_PREFIX: 'unused:' },
         createLogger('silent'),
       );
-    expect(open).toThrow(StoreVersionError);
+    await expect(open()).rejects.toThrow(StoreVersionError);
   });
 
   it('apply none of a list whose last migration fails: the file stays at its version', () => {

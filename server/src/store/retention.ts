@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CHECKPOINT_INTERVAL_MS, FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.ts';
-import { IDEMPOTENCY_TTL_MS } from './sqliteIdempotency.ts';
+import { IDEMPOTENCY_TTL_MS } from './idempotency.ts';
 
 /**
  * Storage that lasts (issue 11, item 5): the SQLite file grew by every task, event, delivery, fault

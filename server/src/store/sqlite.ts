@@ -145,3 +145,35 @@ export function sqliteTaskStore(db: Database.Database, batch: WriteBatch = creat
     async close() {},
   };
 }
+
+/**
+ * Tasks on Redis (REDIS_URL), with a row here for each task this instance creates or moves: SQLite
+ * still holds what hangs from a task and is not on Redis yet (its run tag, its webhook subscriber and
+ * deliveries), and the retention sweep deletes those with the task's row, by its `finished_at`
+ * (retention.ts), and keeps a webhook subscriber whose task has a row. The row is the state as of the
+ * task's last change of status, as the SQLite store writes it, without the events; the engine reads
+ * only `shared`. Each write settles once both stores have it (the SQLite row commits with the turn's
+ * batch, before Redis answers as a rule).
+ */
+export function withLocalTaskRows(shared: TaskStore, db: Database.Database, batch: WriteBatch): TaskStore {
+  const upsert = db.prepare(
+    `INSERT INTO tasks (id, status, created_at, state, finished_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, state = excluded.state,
+     finished_at = excluded.finished_at`,
+  );
+  const writeRow = (task: TaskState, at: number) => {
+    const finishedAt = TERMINAL_STATUSES.has(task.status) ? (task.finishedAt ?? at) : null;
+    const json = JSON.stringify(task);
+    return batch.enqueue(() => upsert.run(task.id, task.status, task.createdAt, json, finishedAt));
+  };
+  return {
+    ...shared,
+    async createTask(task, first) {
+      await Promise.all([shared.createTask(task, first), writeRow(task, first.at)]);
+    },
+    async appendEvent(event, next) {
+      if (event.type === 'progress') return shared.appendEvent(event, next);
+      await Promise.all([shared.appendEvent(event, next), writeRow(next, event.at)]);
+    },
+  };
+}

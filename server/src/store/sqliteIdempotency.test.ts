@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../test/harness.ts';
+import { IDEMPOTENCY_TTL_MS, scopedKey } from './idempotency.ts';
 import { openSqliteDatabase, SQLITE_FILE_NAME } from './sqlite.ts';
-import { IDEMPOTENCY_TTL_MS, scopedKey, sqliteIdempotencyStore } from './sqliteIdempotency.ts';
+import { sqliteIdempotencyStore } from './sqliteIdempotency.ts';
 import type { StoredResponse } from './types.ts';
 import { createWriteBatch } from './writeBatch.ts';
 

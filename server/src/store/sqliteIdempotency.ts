@@ -1,23 +1,10 @@
-import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { epochNow } from '../observability/clock.ts';
+import { IDEMPOTENCY_LIFETIMES, type IdempotencyLifetimes, scopedKey } from './idempotency.ts';
 import type { IdempotencyStore, StoredResponse } from './types.ts';
 import { createWriteBatch, type WriteBatch } from './writeBatch.ts';
 
-/** How long an answered key is remembered: the draft suggests at least 24 hours. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1_000;
-/** A claim still pending after this long belongs to a request that died with its process. */
-export const IDEMPOTENCY_PENDING_STALE_MS = 5 * 60 * 1_000;
-
-// Table `idempotency_keys` (migrations.ts). Its `key` is the scoped key's digest (scopedKey below),
-// not the client's key: a record is found only from the scope (the client) that made it, and a run
-// id, a capability, is not kept in the clear.
-
-/** One record per client and key: SHA-256 of both (a NUL cannot occur in either: the scope is a run
- *  id or an address, and a key is printable ASCII), base64url. */
-export function scopedKey(scope: string, key: string): string {
-  return createHash('sha256').update(`${scope}\u0000${key}`).digest('base64url');
-}
+// Table `idempotency_keys` (migrations.ts). Its `key` is the scoped key's digest (idempotency.ts).
 
 /** A key's record as the store knows it: `response` null while its request is being handled. */
 interface KeyRecord {
@@ -40,6 +27,7 @@ export function sqliteIdempotencyStore(
   db: Database.Database,
   batch: WriteBatch = createWriteBatch(db),
   now: () => number = epochNow,
+  { ttlMs, pendingStaleMs }: IdempotencyLifetimes = IDEMPOTENCY_LIFETIMES,
 ): IdempotencyStore {
   const select = db.prepare<[string], KeyRecord>(
     'SELECT fingerprint, created_at, response FROM idempotency_keys WHERE key = ?',
@@ -75,8 +63,8 @@ export function sqliteIdempotencyStore(
       const at = now();
       const row = recordOf(key);
       if (row) {
-        const expired = at - row.created_at > IDEMPOTENCY_TTL_MS;
-        const abandoned = row.response === null && at - row.created_at > IDEMPOTENCY_PENDING_STALE_MS;
+        const expired = at - row.created_at > ttlMs;
+        const abandoned = row.response === null && at - row.created_at > pendingStaleMs;
         if (!expired && !abandoned) {
           if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
           if (row.response === null) return { kind: 'in-progress' };

@@ -1,8 +1,9 @@
 import type { TaskEvent, TaskState } from '@transport-lab/shared';
 
 /**
- * Durable task state and event logs. The embedded SQLite store implements it now; a Redis store
- * (scale-out) will implement the same interface, so it is asynchronous even where SQLite is not.
+ * Durable task state and event logs: the embedded SQLite store (sqlite.ts) and the Redis one
+ * (redisTasks.ts, REDIS_URL), both held to taskStore.contract.test.ts. Asynchronous, for Redis, even
+ * where SQLite is not.
  *
  * The log is the truth; the stored state is the task as of its last change of status (queued,
  * running, its end). A running task's progress since is in the log after the state's `lastSeq`:
@@ -45,9 +46,11 @@ export type IdempotencyClaim =
   /** The same key and body were answered before: send that answer again. */
   | { kind: 'replay'; response: StoredResponse };
 
-/** Idempotency-Key records (IETF draft-ietf-httpapi-idempotency-key-header), durable. A key is
- *  its client's: `scope` names the client (http/createTask.ts), and the same key in another scope is
- *  another record, so that nobody replays someone else's answer (its webhook secret) by its key. */
+/** Idempotency-Key records (IETF draft-ietf-httpapi-idempotency-key-header), durable: in SQLite
+ *  (sqliteIdempotency.ts) or on Redis (redisIdempotency.ts), both held to
+ *  idempotencyStore.contract.test.ts. A key is its client's: `scope` names the client
+ *  (http/createTask.ts), and the same key in another scope is another record, so that nobody
+ *  replays someone else's answer (its webhook secret) by its key. */
 export interface IdempotencyStore {
   claim(scope: string, key: string, fingerprint: string): Promise<IdempotencyClaim>;
   complete(scope: string, key: string, response: StoredResponse): Promise<void>;

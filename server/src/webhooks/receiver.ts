@@ -302,7 +302,9 @@ export function createReceiver({
     // come in seq order per task), not a place in this process's history: after a restart the history
     // is gone, and only the seq still says what the page has.
     answers.set(session, res);
-    for (const message of list) {
+    // The history as it is now, not as it was before the await above: a delivery relayed meanwhile
+    // went to no session (this one was not registered yet), and is in the history only.
+    for (const message of history.get(taskId) ?? []) {
       if (message.payload.data.seq <= after) continue;
       session.push({ ...message, relayedAt: epochNow() }, 'message', String(message.payload.data.seq));
       if (endsTheTask(message)) {

@@ -6,11 +6,11 @@ import {
   type LaneId,
   toClientTime,
 } from '@transport-lab/shared';
-import { type CSSProperties, useEffect, useState } from 'react';
-import { useShallow } from 'zustand/shallow';
+import { type CSSProperties, useEffect, useMemo, useState } from 'react';
 import { clientNow } from '../../lib/time.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
+import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { formatMs } from '../race/format.ts';
 import { fetchFaults, injectFault } from './faults-api.ts';
 
@@ -75,11 +75,25 @@ function raceFaults(syncTimeoutMs: number | undefined): FaultButton[] {
   ];
 }
 
-/** Re-renders when the race log changes (faults live there, not in React state). */
-function useRaceLogVersion(): number {
-  const [version, setVersion] = useState(0);
-  useEffect(() => appStore.getState().subscribeRaceLog(() => setVersion((v) => v + 1)), []);
-  return version;
+/**
+ * Re-renders when the race log's faults change (they live there, not in React state): not on every
+ * batch of events the log records, which would render the whole panel again in every frame of a race.
+ */
+function useRaceLogFaults(): void {
+  const [, setSeen] = useState<unknown>(undefined);
+  useEffect(() => {
+    const faultsOf = () => {
+      const log = appStore.getState().raceLog();
+      return `${log.runId}:${log.faults.length}`;
+    };
+    let seen = faultsOf();
+    return appStore.getState().subscribeRaceLog(() => {
+      const now = faultsOf();
+      if (now === seen) return;
+      seen = now;
+      setSeen(now);
+    });
+  }, []);
 }
 
 /**
@@ -89,15 +103,17 @@ function useRaceLogVersion(): number {
  * keeps it) and is announced. Disabled when no race runs, or when the server has faults off.
  */
 export function FaultPanel() {
-  const runTag = useAppStore((s) => s.race.runTag);
-  const running = useAppStore((s) => isRaceRunning(s.race.lanes));
-  const settled = useAppStore((s) => s.race.settled);
-  const lanes = useAppStore(useShallow((s) => LANE_IDS.filter((id) => s.race.lanes[id] !== undefined)));
+  // The panel follows a race's start a little later than the cards (use-controls-race.ts): its
+  // buttons are no lane's feedback, and a race's first frames are the lanes'.
+  const race = useRaceForControls();
+  const { runTag, settled } = race;
+  const running = isRaceRunning(race.lanes);
+  const lanes = useMemo(() => LANE_IDS.filter((id) => race.lanes[id] !== undefined), [race.lanes]);
   const settings = useAppStore((s) => s.server.settings);
   const offsetMs = useAppStore((s) => s.clock.estimate?.offsetMs);
   const [pending, setPending] = useState<string | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
-  useRaceLogVersion();
+  useRaceLogFaults();
   const log = appStore.getState().raceLog();
 
   // Once the race has settled, the server's list of the run's faults: those the page did not inject

@@ -2,9 +2,10 @@ import { RaceExport } from '@transport-lab/shared';
 import { useRef, useState } from 'react';
 import { raceLink } from '../../lib/race-link.ts';
 import { clientNow } from '../../lib/time.ts';
-import { appStore, useAppStore } from '../../store/index.ts';
+import { appStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { raceCsv, raceExport } from '../../store/race-view.ts';
+import { useRaceForControls } from '../../store/use-controls-race.ts';
 
 /** Hands `text` to the browser as a file download. */
 function download(name: string, type: string, text: string): void {
@@ -33,14 +34,18 @@ export function currentLink(): string {
 
 /** Export JSON, Export CSV (a finished race), and Copy link (always). */
 export function ExportBar() {
-  const finished = useAppStore((s) => s.race.actionAt !== undefined && !isRaceRunning(s.race.lanes));
-  const runTag = useAppStore((s) => s.race.runTag);
+  // The buttons follow a race's start a little later than the cards (use-controls-race.ts); an export
+  // asked for meanwhile is refused by its own check of the race.
+  const race = useRaceForControls();
+  const finished = race.actionAt !== undefined && !isRaceRunning(race.lanes);
+  const { runTag } = race;
   const [message, setMessage] = useState<string>('');
   const [fallbackLink, setFallbackLink] = useState<string | undefined>();
   const fallbackRef = useRef<HTMLInputElement>(null);
 
   const exportJson = () => {
     const state = appStore.getState();
+    if (isRaceRunning(state.race.lanes)) return;
     const data = raceExport(state, state.raceLog(), clientNow());
     // The file is checked with the same schema a reader will use before it is handed out.
     const checked = RaceExport.safeParse(data);
@@ -62,6 +67,7 @@ export function ExportBar() {
 
   const exportCsv = () => {
     const state = appStore.getState();
+    if (isRaceRunning(state.race.lanes)) return;
     download(`transport-lab-metrics-${runTag ?? 'unknown'}.csv`, 'text/csv', raceCsv(state, state.raceLog()));
     setMessage('Metrics table exported as CSV.');
   };
@@ -82,7 +88,13 @@ export function ExportBar() {
   };
 
   return (
-    <section className="export-bar" aria-label="Export and share">
+    <section
+      className="export-bar"
+      aria-label="Export and share"
+      data-testid="export-bar"
+      // The race's id on the wire (the export's runId): what its traffic is tagged with.
+      data-run-id={runTag}
+    >
       <div className="export-buttons">
         <button type="button" className="button" disabled={!finished} onClick={exportJson}>
           Export JSON

@@ -1,6 +1,6 @@
 import { type LaneInfo, nielsenBand, type PerceivedMetrics, serverLateSentence } from '@transport-lab/shared';
-import { type CSSProperties, type ReactNode, useEffect, useState } from 'react';
-import { clientNow } from '../../lib/time.ts';
+import { type CSSProperties, memo, type ReactNode, useSyncExternalStore } from 'react';
+import { subscribeTicks, tickTime } from '../../lib/ticker.ts';
 import type { MetricKey } from '../../store/metrics.ts';
 import type { LaneRunState } from '../../store/types.ts';
 import type { HopSummary } from '../../transports/webhook.ts';
@@ -144,12 +144,7 @@ export function LaneCard({
           outlined={out('wastedPolls')}
         />
         <Metric
-          label={
-            <>
-              Bytes <span aria-hidden="true">↓</span>
-              <span className="visually-hidden">down</span>
-            </>
-          }
+          label={BYTES_DOWN}
           testId="metric-bytes-down"
           value={formatBytes(run.wire.bytesDown)}
           extra={run.wire.unmeasuredDown && run.wire.bytesDown !== undefined ? LOWER_BOUND : undefined}
@@ -157,12 +152,7 @@ export function LaneCard({
           outlined={out('bytesDown')}
         />
         <Metric
-          label={
-            <>
-              Bytes <span aria-hidden="true">↑</span>
-              <span className="visually-hidden">up</span>
-            </>
-          }
+          label={BYTES_UP}
           testId="metric-bytes-up"
           value={formatBytes(run.wire.bytesUp)}
           extra={run.wire.unmeasuredUp && run.wire.bytesUp !== undefined ? LOWER_BOUND : undefined}
@@ -237,7 +227,22 @@ interface MetricProps {
   outlined?: boolean;
 }
 
-function Metric({ label, testId, value, ms, extra, tag, best, outlined }: MetricProps) {
+/** The byte metrics' labels, made once: a metric whose figures did not change is not drawn again. */
+const BYTES_DOWN = (
+  <>
+    Bytes <span aria-hidden="true">↓</span>
+    <span className="visually-hidden">down</span>
+  </>
+);
+const BYTES_UP = (
+  <>
+    Bytes <span aria-hidden="true">↑</span>
+    <span className="visually-hidden">up</span>
+  </>
+);
+
+/** One figure of the card: drawn again only when its own props change (a batch changes a few). */
+const Metric = memo(function Metric({ label, testId, value, ms, extra, tag, best, outlined }: MetricProps) {
   const band = ms === undefined ? undefined : nielsenBand(ms);
   return (
     <div className="metric" data-best={best || undefined} data-outlined={outlined || undefined}>
@@ -261,7 +266,7 @@ function Metric({ label, testId, value, ms, extra, tag, best, outlined }: Metric
       ) : null}
     </div>
   );
-}
+});
 
 function LaneErrorBox({ run, onRecover }: { run: LaneRunState; onRecover?: (() => void) | undefined }) {
   const error = run.error;
@@ -311,21 +316,15 @@ function Elapsed({ run, actionAt }: { run: LaneRunState; actionAt: number | unde
   const end = run.endedAt ?? now;
   return (
     <span className="lane-elapsed num" data-testid="lane-elapsed" title="Elapsed since Start">
-      {formatSeconds(end - actionAt)}
+      {/* The ticks' clock may still be the last race's for the render that starts this one. */}
+      {formatSeconds(Math.max(0, end - actionAt))}
     </span>
   );
 }
 
-/** Tenth-of-a-second readout: often enough to read as live, far below a frame's worth of renders. */
-const TICK_MS = 100;
+const notTicking = () => () => {};
 
+/** The elapsed readouts' shared clock (lib/ticker.ts), followed while this lane runs. */
 function useTicker(active: boolean): number {
-  const [now, setNow] = useState(clientNow);
-  useEffect(() => {
-    if (!active) return;
-    setNow(clientNow());
-    const timer = setInterval(() => setNow(clientNow()), TICK_MS);
-    return () => clearInterval(timer);
-  }, [active]);
-  return now;
+  return useSyncExternalStore(active ? subscribeTicks : notTicking, tickTime);
 }

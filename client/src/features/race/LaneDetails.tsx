@@ -1,4 +1,5 @@
-import type { Delivery, DeliveryAttempt, LaneInfo } from '@transport-lab/shared';
+import type { DeliveriesResponse, Delivery, DeliveryAttempt, LaneInfo } from '@transport-lab/shared';
+import { memo } from 'react';
 import type { LaneRunState } from '../../store/types.ts';
 import type { HopStat, HopSummary } from '../../transports/webhook.ts';
 import { formatMs, UNMEASURED } from './format.ts';
@@ -66,8 +67,8 @@ export function LaneDetails({
           ) : null}
         </dl>
       ) : null}
-      {run.polls && run.polls.length > 0 ? <PollStrip lane={lane} run={run} /> : null}
-      {run.deliveries ? <Deliveries lane={lane} run={run} /> : null}
+      {run.polls && run.polls.length > 0 ? <PollStrip lane={lane} polls={run.polls} /> : null}
+      {run.deliveries ? <Deliveries lane={lane} log={run.deliveries} /> : null}
     </>
   );
 }
@@ -105,9 +106,17 @@ function HopFact({
 
 const POLL_WORDS = { news: 'news', wasted: 'wasted', error: 'failed' } as const;
 
-/** One mark per poll, in order: filled = news, hollow and struck = wasted, "!" = failed. */
-function PollStrip({ lane, run }: { lane: LaneInfo; run: LaneRunState }) {
-  const polls = run.polls ?? [];
+/**
+ * One mark per poll, in order: filled = news, hollow and struck = wasted, "!" = failed. Drawn again
+ * only when the polls change, not for every other change of the card.
+ */
+const PollStrip = memo(function PollStrip({
+  lane,
+  polls,
+}: {
+  lane: LaneInfo;
+  polls: NonNullable<LaneRunState['polls']>;
+}) {
   const count = (outcome: keyof typeof POLL_WORDS) => polls.filter((p) => p.outcome === outcome).length;
   const summary = `${polls.length} ${polls.length === 1 ? 'poll' : 'polls'}: ${count('news')} with news, ${count('wasted')} wasted${
     count('error') > 0 ? `, ${count('error')} failed` : ''
@@ -137,7 +146,7 @@ function PollStrip({ lane, run }: { lane: LaneInfo; run: LaneRunState }) {
       </ol>
     </div>
   );
-}
+});
 
 function attemptText(attempt: DeliveryAttempt): string {
   const status = attempt.httpStatus !== undefined ? `HTTP ${attempt.httpStatus}` : 'no answer';
@@ -153,10 +162,8 @@ function nextRetryText(delivery: Delivery): string | undefined {
   return `next attempt ${formatMs(Math.max(0, after))} after the last`;
 }
 
-/** Every delivery and each of its attempts, from the server's delivery log. */
-function Deliveries({ lane, run }: { lane: LaneInfo; run: LaneRunState }) {
-  const log = run.deliveries;
-  if (!log) return null;
+/** Every delivery and each of its attempts, from the server's delivery log; drawn again when it changes. */
+const Deliveries = memo(function Deliveries({ lane, log }: { lane: LaneInfo; log: DeliveriesResponse }) {
   const attempts = log.deliveries.reduce((n, d) => n + d.attempts.length, 0);
   const retried = log.deliveries.filter((d) => d.attempts.length > 1).length;
   const pending = log.deliveries.filter((d) => d.state === 'pending').length;
@@ -196,4 +203,4 @@ function Deliveries({ lane, run }: { lane: LaneInfo; run: LaneRunState }) {
       </ol>
     </section>
   );
-}
+});

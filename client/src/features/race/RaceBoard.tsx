@@ -1,11 +1,20 @@
-import { LANES, pageBusySentence, serverLateSentence } from '@transport-lab/shared';
-import { type CSSProperties, useMemo } from 'react';
+import { LANES, type LaneId, pageBusySentence, serverLateSentence } from '@transport-lab/shared';
+import { type CSSProperties, memo, useCallback, useMemo } from 'react';
 import { useShallow } from 'zustand/shallow';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { idleLane } from '../../store/lane-reducer.ts';
-import { bestLanes, bestMetricsOf, type LaneMeasurement, laneMetrics } from '../../store/metrics.ts';
+import {
+  bestLanes,
+  bestMetricsOf,
+  type LaneMeasurement,
+  laneMetrics,
+  METRIC_KEYS,
+  type MetricKey,
+} from '../../store/metrics.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
+import type { AppState } from '../../store/types.ts';
+import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { summarizeHops } from '../../transports/webhook.ts';
 import { useScenarioOutline } from '../scenarios/outline.ts';
 import { LaneCard } from './LaneCard.tsx';
@@ -52,34 +61,92 @@ function RaceLatenessNotes() {
   );
 }
 
+/**
+ * The best marks of the race, the same object for as long as they are the same marks: every card
+ * reads it, and a card re-renders for it only when its marks change. Only lanes that ran the task to
+ * its end are compared, so that a race's running lanes cost nothing here.
+ */
+let lastBest: { key: string; best: Record<MetricKey, ReadonlySet<LaneId>> } | undefined;
+let lastBestInputs: { lanes: unknown; actionAt: unknown; estimate: unknown; selected: unknown } | undefined;
+
+function selectBest(s: AppState): Record<MetricKey, ReadonlySet<LaneId>> {
+  const inputs = {
+    lanes: s.race.lanes,
+    actionAt: s.race.actionAt,
+    estimate: s.clock.estimate,
+    selected: s.selectedLanes,
+  };
+  if (
+    lastBest &&
+    lastBestInputs &&
+    lastBestInputs.lanes === inputs.lanes &&
+    lastBestInputs.actionAt === inputs.actionAt &&
+    lastBestInputs.estimate === inputs.estimate &&
+    lastBestInputs.selected === inputs.selected
+  ) {
+    return lastBest.best;
+  }
+  lastBestInputs = inputs;
+  const compared: LaneMeasurement[] = [];
+  for (const id of s.selectedLanes) {
+    const lane = s.race.lanes[id];
+    if (lane?.status !== 'succeeded' && lane?.status !== 'failed') continue;
+    compared.push({ id, lane, metrics: laneMetrics(lane, s.race.actionAt, s.clock.estimate) });
+  }
+  const best = bestLanes(compared, s.clock.estimate?.uncertaintyMs);
+  const key = METRIC_KEYS.map((metric) => [...best[metric]].join(',')).join(';');
+  if (lastBest?.key !== key) lastBest = { key, best };
+  return lastBest.best;
+}
+
+interface LaneSlotProps {
+  id: LaneId;
+  runAloneDisabled: boolean;
+  /** Figures a guided scenario's check read on this lane's card. */
+  outlined: ReadonlySet<string> | undefined;
+}
+
+/**
+ * One lane's card, following only that lane: a batch of another lane's events does not render it
+ * again (seven cards re-rendered per frame were most of a frame's script on a slowed CPU).
+ */
+const LaneSlot = memo(function LaneSlot({ id, runAloneDisabled, outlined }: LaneSlotProps) {
+  const lane = useAppStore((s) => s.race.lanes[id]) ?? IDLE;
+  const actionAt = useAppStore((s) => s.race.actionAt);
+  const estimate = useAppStore((s) => s.clock.estimate);
+  const best = useAppStore(selectBest);
+  const metrics = useMemo(() => laneMetrics(lane, actionAt, estimate), [lane, actionAt, estimate]);
+  const marks = useMemo(() => bestMetricsOf(best, id), [best, id]);
+  const hops = useMemo(() => summarizeHops(lane.hops, estimate?.offsetMs), [lane.hops, estimate]);
+  const onRecover = useCallback(() => appStore.getState().recoverLane(id), [id]);
+  const onRunAlone = useCallback(() => appStore.getState().requestStart({ only: id }), [id]);
+  return (
+    <LaneCard
+      lane={LANES[id]}
+      run={lane}
+      metrics={metrics}
+      best={marks}
+      outlined={outlined}
+      actionAt={actionAt}
+      onRecover={onRecover}
+      hops={hops}
+      onRunAlone={onRunAlone}
+      runAloneDisabled={runAloneDisabled}
+    />
+  );
+});
+
 /** One card per selected lane, side by side or stacked as the layout says. */
 export function RaceBoard() {
   const selected = useAppStore(useShallow((s) => s.selectedLanes));
-  const lanes = useAppStore((s) => s.race.lanes);
-  const actionAt = useAppStore((s) => s.race.actionAt);
-  const estimate = useAppStore((s) => s.clock.estimate);
   const alone = useAppStore((s) => s.race.alone);
-  const canStart = useAppStore(
-    (s) =>
-      !isRaceRunning(s.race.lanes) &&
-      parseSpecInput(s.specInput).ok &&
-      parseLaneSettings(s.laneSettingsInput, s.server.settings).ok,
+  // The cards' Run alone buttons follow a race's start a little later, like the form.
+  const controlsRunning = isRaceRunning(useRaceForControls().lanes);
+  const formOk = useAppStore(
+    (s) => parseSpecInput(s.specInput).ok && parseLaneSettings(s.laneSettingsInput, s.server.settings).ok,
   );
-  const { recoverLane, requestStart } = appStore.getState();
+  const canStart = !controlsRunning && formOk;
   const outlined = useScenarioOutline();
-
-  const measurements = useMemo<LaneMeasurement[]>(
-    () =>
-      selected.map((id) => {
-        const lane = lanes[id] ?? IDLE;
-        return { id, lane, metrics: laneMetrics(lane, actionAt, estimate) };
-      }),
-    [selected, lanes, actionAt, estimate],
-  );
-  const best = useMemo(
-    () => bestLanes(measurements, estimate?.uncertaintyMs),
-    [measurements, estimate?.uncertaintyMs],
-  );
 
   return (
     <>
@@ -94,24 +161,12 @@ export function RaceBoard() {
         aria-label="Lane results"
         style={
           {
-            '--lane-columns': laneColumns(measurements.length),
+            '--lane-columns': laneColumns(selected.length),
           } as CSSProperties
         }
       >
-        {measurements.map(({ id, lane, metrics }) => (
-          <LaneCard
-            key={id}
-            lane={LANES[id]}
-            run={lane}
-            metrics={metrics}
-            best={bestMetricsOf(best, id)}
-            outlined={outlined.get(id)}
-            actionAt={actionAt}
-            onRecover={() => recoverLane(id)}
-            hops={summarizeHops(lane.hops, estimate?.offsetMs)}
-            onRunAlone={() => requestStart({ only: id })}
-            runAloneDisabled={!canStart}
-          />
+        {selected.map((id) => (
+          <LaneSlot key={id} id={id} runAloneDisabled={!canStart} outlined={outlined.get(id)} />
         ))}
       </section>
     </>

@@ -6,6 +6,7 @@ import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
 import type { SpecField } from '../../store/types.ts';
+import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { NetworkPicker } from '../network/NetworkPicker.tsx';
 import { LaneSettingsFields } from './LaneSettingsFields.tsx';
 import { TextField } from './TextField.tsx';
@@ -15,7 +16,8 @@ export function RaceControls() {
   const specInput = useAppStore((s) => s.specInput);
   const available = useAppStore((s) => s.availableLanes);
   const selected = useAppStore(useShallow((s) => s.selectedLanes));
-  const running = useAppStore((s) => isRaceRunning(s.race.lanes));
+  // The form follows a race's start a little later than the cards (use-controls-race.ts).
+  const running = isRaceRunning(useRaceForControls().lanes);
   const laneSettingsInput = useAppStore((s) => s.laneSettingsInput);
   const server = useAppStore((s) => s.server.settings);
   const parsed = parseSpecInput(specInput);

@@ -3,6 +3,7 @@ import {
   type CSSProperties,
   type KeyboardEvent,
   type MouseEvent,
+  memo,
   useEffect,
   useId,
   useRef,
@@ -393,6 +394,7 @@ export function Timeline() {
   const [readout, setReadout] = useState<string | undefined>(undefined);
   const [tooltip, setTooltip] = useState<{ text: string; left: number; top: number } | undefined>();
   const requestDrawRef = useRef<() => void>(() => {});
+  const redrawIfSeenRef = useRef<() => void>(() => {});
 
   const lanesRef = useRef(lanes);
   lanesRef.current = lanes;
@@ -446,7 +448,23 @@ export function Timeline() {
       if (frame === undefined) frame = requestAnimationFrame(paint);
     };
     requestDrawRef.current = requestDraw;
-    const unsubscribe = appStore.getState().subscribeRaceLog(requestDraw);
+    /** While running, the open exchanges grow: redrawn on a timer, but only while the chart is seen. */
+    redrawIfSeenRef.current = () => {
+      if (visible) requestDraw();
+    };
+    // A batch of reports is applied in an animation frame: the chart is drawn in that same frame
+    // (a microtask, before the frame's layout), not in a frame of its own after it.
+    let drawSoon = false;
+    const drawWithBatch = () => {
+      if (drawSoon) return;
+      drawSoon = true;
+      queueMicrotask(() => {
+        drawSoon = false;
+        if (frame !== undefined) cancelAnimationFrame(frame);
+        paint();
+      });
+    };
+    const unsubscribe = appStore.getState().subscribeRaceLog(drawWithBatch);
     const resize =
       typeof ResizeObserver === 'undefined'
         ? undefined
@@ -489,7 +507,7 @@ export function Timeline() {
   useEffect(() => {
     requestDrawRef.current();
     if (!running) return;
-    const timer = setInterval(() => requestDrawRef.current(), RUNNING_REDRAW_MS);
+    const timer = setInterval(() => redrawIfSeenRef.current(), RUNNING_REDRAW_MS);
     return () => clearInterval(timer);
   }, [running]);
 
@@ -642,8 +660,17 @@ export function Timeline() {
   );
 }
 
-/** Each row summed up, for screen readers: the chart's content without the chart. */
-function TimelineSummary({ id, lanes }: { id: string; lanes: readonly LaneId[] }) {
+/**
+ * Each row summed up, for screen readers: the chart's content without the chart. It follows the
+ * throttled race, not the chart's own renders (a race's start renders the chart at once).
+ */
+const TimelineSummary = memo(function TimelineSummary({
+  id,
+  lanes,
+}: {
+  id: string;
+  lanes: readonly LaneId[];
+}) {
   const runs = useThrottledRace(1_000).lanes;
   const log = appStore.getState().raceLog();
   const actionAt = log.actionAt ?? 0;
@@ -696,4 +723,4 @@ function TimelineSummary({ id, lanes }: { id: string; lanes: readonly LaneId[] }
       </table>
     </div>
   );
-}
+});

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { useStore } from 'zustand';
-import { useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
+import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { SweepPlot } from './SweepPlot.tsx';
 import { scenarioRunner } from './scenario-runner.ts';
 import { SCENARIOS } from './scenarios.ts';
@@ -10,7 +10,7 @@ import { SCENARIOS } from './scenarios.ts';
 export function ScenarioPanel() {
   const [chosenId, setChosenId] = useState(SCENARIOS[0]?.id ?? '');
   const run = useStore(scenarioRunner.store);
-  const racing = useAppStore((s) => isRaceRunning(s.race.lanes));
+  const racing = isRaceRunning(useRaceForControls().lanes);
   const chosen = SCENARIOS.find((s) => s.id === chosenId) ?? SCENARIOS[0];
   if (!chosen) return null;
   const running = run.status === 'running';
