@@ -299,6 +299,15 @@ describe('a connection opened ahead of the race', () => {
     expect(opened.map((tag) => tag.runId)).toEqual(['race-0001-abcd', 'race-0002-abcd']);
   });
 
+  it('is not taken by a cold start (a guided scenario that counts the connect): the race connects anew', () => {
+    const { store, startFrame, opened } = withAhead();
+    store.getState().prepareNextRace();
+    store.getState().requestStart({ cold: true });
+    startFrame(1_000);
+    expect(store.getState().race.runTag).toBe('race-0002-abcd');
+    expect(opened).toHaveLength(1);
+  });
+
   it('is kept for a later race when a race runs without its lane', () => {
     const { store, startFrame, opened } = withAhead();
     store.getState().prepareNextRace();

@@ -137,6 +137,7 @@ export const createRaceSlice =
         // is still good under the same conditions; a race without it keeps it for a later one.
         const early = preconnecting(ids);
         const adopt =
+          !options.cold &&
           ahead !== undefined &&
           ahead.epoch === epochNow() &&
           early.length > 0 &&

@@ -177,6 +177,11 @@ export interface StartOptions {
   only?: LaneId;
   /** When the button was pressed (client epoch ms), for the record. */
   pressedAt?: number;
+  /**
+   * Every lane connects at Start, as on a first visit: a connection opened ahead for the next race is
+   * not adopted (a guided scenario about round trips counts the websocket's own connect).
+   */
+  cold?: boolean;
 }
 
 export interface RaceSlice {

@@ -13,7 +13,7 @@ import { type AppStore, appStore } from '../../store/index.ts';
 import { laneMetrics } from '../../store/metrics.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { laneSettingsInputOf, specInputOf } from '../../store/room-slice.ts';
-import type { AppState } from '../../store/types.ts';
+import type { AppState, StartOptions } from '../../store/types.ts';
 import { serverPageCounts } from '../../store/wire-compare.ts';
 import { injectFault } from '../faults/faults-api.ts';
 import { networkStore } from '../network/network-store.ts';
@@ -105,7 +105,11 @@ export interface ScenarioDeps {
 }
 
 /** Waits for the race Start asked for to begin, then for it to end and its counts to settle. */
-function runRace(deps: ScenarioDeps, onStarted: (runTag: string) => void): Promise<void> {
+function runRace(
+  deps: ScenarioDeps,
+  onStarted: (runTag: string) => void,
+  options: StartOptions = {},
+): Promise<void> {
   const { app } = deps;
   const before = app.getState().race.runId;
   return new Promise((resolve, reject) => {
@@ -133,7 +137,7 @@ function runRace(deps: ScenarioDeps, onStarted: (runTag: string) => void): Promi
     const guard = deps.setTimer(() => {
       if (!started) done(new Error('the race did not start'));
     }, START_GUARD_MS);
-    app.getState().requestStart();
+    app.getState().requestStart(options);
   });
 }
 
@@ -170,45 +174,49 @@ export function createScenarioRunner(deps: ScenarioDeps) {
       const timers: Array<() => void> = [];
       const injections: Array<Promise<void>> = [];
       try {
-        await runRace(deps, (runTag) => {
-          for (const { afterMs, fault, whenReady } of step.faults ?? []) {
-            const inject = () =>
-              injections.push(
-                deps.injectFault(faultForRun(fault, runTag)).then(
-                  (record) => void faults.push(record),
-                  (error: unknown) => {
-                    faults.push({
-                      kind: fault.kind,
-                      summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
-                    });
-                  },
-                ),
-              );
-            if (!whenReady) {
-              timers.push(deps.setTimer(inject, afterMs));
-              continue;
+        await runRace(
+          deps,
+          (runTag) => {
+            for (const { afterMs, fault, whenReady } of step.faults ?? []) {
+              const inject = () =>
+                injections.push(
+                  deps.injectFault(faultForRun(fault, runTag)).then(
+                    (record) => void faults.push(record),
+                    (error: unknown) => {
+                      faults.push({
+                        kind: fault.kind,
+                        summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
+                      });
+                    },
+                  ),
+                );
+              if (!whenReady) {
+                timers.push(deps.setTimer(inject, afterMs));
+                continue;
+              }
+              // Both: `afterMs` since Start, and the lanes' first feedback plus the margin.
+              let waiting = 2;
+              const one = () => {
+                waiting -= 1;
+                if (waiting === 0) inject();
+              };
+              timers.push(deps.setTimer(one, afterMs));
+              const ready = (s: AppState) =>
+                whenReady.lanes.every((id) => s.race.lanes[id]?.firstFeedbackAt !== undefined);
+              const onReady = () => timers.push(deps.setTimer(one, whenReady.marginMs));
+              if (ready(deps.app.getState())) onReady();
+              else {
+                const unsubscribe = deps.app.subscribe((s) => {
+                  if (!ready(s)) return;
+                  unsubscribe();
+                  onReady();
+                });
+                timers.push(unsubscribe);
+              }
             }
-            // Both: `afterMs` since Start, and the lanes' first feedback plus the margin.
-            let waiting = 2;
-            const one = () => {
-              waiting -= 1;
-              if (waiting === 0) inject();
-            };
-            timers.push(deps.setTimer(one, afterMs));
-            const ready = (s: AppState) =>
-              whenReady.lanes.every((id) => s.race.lanes[id]?.firstFeedbackAt !== undefined);
-            const onReady = () => timers.push(deps.setTimer(one, whenReady.marginMs));
-            if (ready(deps.app.getState())) onReady();
-            else {
-              const unsubscribe = deps.app.subscribe((s) => {
-                if (!ready(s)) return;
-                unsubscribe();
-                onReady();
-              });
-              timers.push(unsubscribe);
-            }
-          }
-        });
+          },
+          scenario.coldStart ? { cold: true } : {},
+        );
       } catch (error) {
         for (const cancel of timers) cancel();
         return failed(error instanceof Error ? error.message : String(error));
