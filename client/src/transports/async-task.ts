@@ -147,8 +147,13 @@ export type Created =
     }
   | { kind: 'final'; task: TaskState; preferenceApplied?: string; receivedAt: number };
 
-/** A network failure or a 409 "key in use" is retried with the same Idempotency-Key, at most this often. */
-const CREATE_ATTEMPTS = 4;
+/**
+ * A network failure or a 409 "key in use" is retried with the same Idempotency-Key, at most this often.
+ * With the default backoff the waits add up to 8–16 s: long enough to ride out a server restart (the
+ * supervisor starts a new process, which took several seconds on a loaded machine), where 4 attempts
+ * gave up after about 1.75 s and a hybrid held in its wait was lost to a restart.
+ */
+const CREATE_ATTEMPTS = 7;
 
 /**
  * `POST /api/tasks` with a fresh Idempotency-Key for this run. When the request fails on the network,
