@@ -56,7 +56,8 @@ export function ScenarioPanel() {
         <p className="scenario-hint">
           One click sets the task, the lanes, the network and the faults below it, runs{' '}
           {chosen.steps.length === 1 ? 'the race' : `${chosen.steps.length} races`}, and checks the outcome
-          against what this page measured.
+          against what this page measured. On a page that has not raced yet it first runs one race it does not
+          measure: a page's first race is slowed by its own first-time work.
         </p>
       </div>
       <div className="actions">
