@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { BOARD_LIMITS, OperatorToken, ROOM_LIMITS } from '@transport-lab/shared';
 import { z } from 'zod';
 import { MAX_LINKS } from './network/links.ts';
+import { MIN_COMMIT_INTERVAL_MS } from './store/writeBatch.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -148,6 +149,10 @@ export const Config = z.object({
    *  delay p99 was above this in each of the last two 1-second windows, ms. A normal race delays it by
    *  a few ms. */
   MAX_EVENT_LOOP_DELAY_MS: positiveMs(60_000).default(200),
+  /** Least time between two commits of the embedded store, ms: under load a commit carries the
+   *  writes of a few turns, not one (store/writeBatch.ts); an event waits at most this long before
+   *  it is published. 0 commits at the end of every turn that wrote. */
+  STORE_COMMIT_INTERVAL_MS: z.coerce.number().pipe(z.number().min(0).max(50)).default(MIN_COMMIT_INTERVAL_MS),
   /** … while this many tasks run (queued ones included). A hall of 200 phones racing five lanes runs
    *  1 000. */
   MAX_RUNNING_TASKS: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(5_000),

@@ -38,7 +38,8 @@ export interface Stores {
  * does not answer.
  */
 export async function openStores(
-  config: Pick<Config, 'DATA_DIR' | 'RETENTION_HOURS' | 'MAX_DATA_BYTES' | 'REDIS_URL' | 'REDIS_PREFIX'>,
+  config: Pick<Config, 'DATA_DIR' | 'RETENTION_HOURS' | 'MAX_DATA_BYTES' | 'REDIS_URL' | 'REDIS_PREFIX'> &
+    Partial<Pick<Config, 'STORE_COMMIT_INTERVAL_MS'>>,
   logger: Logger,
 ): Promise<Stores> {
   const { db, report } = openDatabase(config.DATA_DIR);
@@ -51,7 +52,7 @@ export async function openStores(
       'DATA_DIR is readable by other users and was left so; the database files in it are private (0600)',
     );
   }
-  const batch = createWriteBatch(db);
+  const batch = createWriteBatch(db, { minCommitIntervalMs: config.STORE_COMMIT_INTERVAL_MS });
   const retentionMs = config.RETENTION_HOURS * 3_600_000;
   const keys = redisKeys(config.REDIS_PREFIX);
   let redis: Redis | undefined;

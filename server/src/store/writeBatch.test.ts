@@ -1,10 +1,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../test/harness.ts';
 import { openSqliteDatabase, SQLITE_FILE_NAME } from './sqlite.ts';
-import { createWriteBatch, MAX_BATCH_WRITES } from './writeBatch.ts';
+import { createWriteBatch, MAX_BATCH_WRITES, type WriteBatchOptions } from './writeBatch.ts';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -12,12 +13,12 @@ afterEach(() => {
 });
 
 /** A database with one table, a write batch on it, and a second connection that sees only commits. */
-function setup() {
+function setup(options?: WriteBatchOptions) {
   const dir = tempDataDir();
   const db = openSqliteDatabase(dir);
   db.exec('CREATE TABLE rows (id INTEGER PRIMARY KEY, chain TEXT)');
   const reader = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
-  const batch = createWriteBatch(db);
+  const batch = createWriteBatch(db, options);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   cleanups.push(() => db.close());
   cleanups.push(() => reader.close());
@@ -64,6 +65,29 @@ describe('the write batch', () => {
     // Queued afterwards, in a later turn: committed at that turn's end, as usual.
     await write(MAX_BATCH_WRITES + 2);
     expect(committed()).toHaveLength(MAX_BATCH_WRITES + 2);
+  });
+
+  it('spaces commits: a write queued soon after a commit waits for the rest of the interval', async () => {
+    const { committed, write } = setup({ minCommitIntervalMs: 40 });
+    await write(1); // the first commit waits for nothing but the end of its turn
+    const queuedAt = performance.now();
+    const second = write(2);
+    await nextTurn();
+    await nextTurn();
+    expect(committed()).toEqual([1]); // two turns later, still inside the 40 ms
+    await second;
+    expect(committed()).toEqual([1, 2]);
+    // A timer may fire up to 1 ms early against performance.now() (libuv's clock is in whole ms).
+    expect(performance.now() - queuedAt).toBeGreaterThanOrEqual(39);
+  });
+
+  it('commits at the end of every turn that wrote when the interval is 0', async () => {
+    const { committed, write } = setup({ minCommitIntervalMs: 0 });
+    await write(1);
+    const second = write(2);
+    await nextTurn();
+    expect(committed()).toEqual([1, 2]);
+    await second;
   });
 
   it('fails a bad write alone: the others of its batch still commit', async () => {

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 
 /**
  * Group commit: every write queued in one turn of the event loop goes into one SQLite transaction,
- * committed on `setImmediate` (after the turn's timers and I/O callbacks, before the next turn).
+ * committed on `setImmediate` (after the turn's timers and I/O callbacks, before the next turn), or,
+ * when the last commit was less than MIN_COMMIT_INTERVAL_MS ago, once that interval has passed.
  *
  * Why: a commit costs far more than the rows it writes (the WAL append, its locks and syscalls:
  * ≈ 100–300 µs on the benchmark machine against a few µs per row), and with one transaction per task
@@ -38,6 +39,22 @@ export interface WriteBatch {
  */
 export const MAX_BATCH_WRITES = 64;
 
+/**
+ * Commits are spaced at least this far apart, ms. A write queued when the last commit is older than
+ * this commits at the end of its turn, as before (a lone event on a quiet server waits for nothing);
+ * one queued sooner waits for the rest of the interval, so under load a commit carries a few turns'
+ * writes, not one turn's. At 200 phones the timers of about eight events fire in every millisecond,
+ * each in its own turn: one commit per turn was the largest part of the server's busy time (the hall
+ * profile, docs/benchmarks.md). The cost is a delay of at most this long before an event is published,
+ * which the delivery lag shows (it counts from the event's `at`, stamped before the write).
+ */
+export const MIN_COMMIT_INTERVAL_MS = 5;
+
+export interface WriteBatchOptions {
+  /** Least time between two commits, ms (MIN_COMMIT_INTERVAL_MS); 0 commits at every turn's end. */
+  minCommitIntervalMs?: number;
+}
+
 interface Pending {
   write: () => void;
   chain: string | undefined;
@@ -45,9 +62,11 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-export function createWriteBatch(db: Database.Database): WriteBatch {
+export function createWriteBatch(db: Database.Database, options: WriteBatchOptions = {}): WriteBatch {
+  const minInterval = options.minCommitIntervalMs ?? MIN_COMMIT_INTERVAL_MS;
   let queue: Pending[] = [];
   let scheduled = false;
+  let lastCommitAt = Number.NEGATIVE_INFINITY; // performance.now(), ms
   let closed = false;
   const failedChains = new Set<string>();
 
@@ -61,6 +80,7 @@ export function createWriteBatch(db: Database.Database): WriteBatch {
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
+    lastCommitAt = performance.now();
     try {
       runAll(batch);
     } catch {
@@ -99,7 +119,9 @@ export function createWriteBatch(db: Database.Database): WriteBatch {
         if (queue.length >= MAX_BATCH_WRITES) flush();
         else if (!scheduled) {
           scheduled = true;
-          setImmediate(atTurnEnd);
+          const wait = lastCommitAt + minInterval - performance.now();
+          if (wait <= 0) setImmediate(atTurnEnd);
+          else setTimeout(atTurnEnd, wait);
         }
       });
     },
