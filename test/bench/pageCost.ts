@@ -25,7 +25,7 @@ import {
   createWebSocketClient,
   type FrameMeter,
   type LaneSocket,
-} from '../../client/src/transports/websocket.ts';
+} from '../../client/src/transports/websocket/index.ts';
 import { frameWireBytes } from '../../client/src/transports/wire.ts';
 import { type Spread, spread } from './serverCost.ts';
 

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_TASK_SPEC,
   type LaneId,
   MAX_LONG_POLL_WAIT_MS,
   MAX_PREFER_WAIT_S,
@@ -17,7 +18,11 @@ import type {
   StoreDeps,
 } from './types.ts';
 
-export const DEFAULT_SPEC_INPUT: SpecInput = { durationMs: '3000', steps: '20', failAtStep: '' };
+export const DEFAULT_SPEC_INPUT: SpecInput = {
+  durationMs: String(DEFAULT_TASK_SPEC.durationMs),
+  steps: String(DEFAULT_TASK_SPEC.steps),
+  failAtStep: '',
+};
 
 export type SpecErrors = Partial<Record<SpecField, string>>;
 export type ParsedSpec = { ok: true; spec: TaskSpec } | { ok: false; errors: SpecErrors };

@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeAsync, json } from '../testing/async-fakes.ts';
 import { SPEC, started, succeeded, TASK_ID, taskState } from '../testing/fixtures.ts';
 import { taggedInit, taggedUrl } from './http.ts';
-import { createSseClient } from './sse.ts';
+import { createSseClient } from './sse/index.ts';
 import { DEFAULT_LANE_SETTINGS } from './types.ts';
-import { createWebSocketClient, type LaneSocket } from './websocket.ts';
+import { createWebSocketClient, type LaneSocket } from './websocket/index.ts';
 
 const TAG = { lane: 'sse', runId: 'race-0123456789' } as const;
 

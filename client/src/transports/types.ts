@@ -8,6 +8,7 @@ import type {
   TaskSpec,
   TaskState,
 } from '@transport-lab/shared';
+import type { AsyncDeps, Follower } from './async-task.ts';
 
 /** What a lane put on the wire for one run, headers and framing included. */
 export interface WireDelta {
@@ -143,13 +144,7 @@ export interface LaneRun {
 }
 
 // The lane settings and the push lanes are protocol (a link and an export name them): defined in shared.
-export { type LaneSettings, PUSH_LANES, type PushLaneId } from '@transport-lab/shared';
-
-export const DEFAULT_LANE_SETTINGS: LaneSettings = {
-  longPollWaitMs: 25_000,
-  hybridWaitS: 2,
-  hybridPushLane: 'sse',
-};
+export { DEFAULT_LANE_SETTINGS, type LaneSettings, PUSH_LANES, type PushLaneId } from '@transport-lab/shared';
 
 /** What a run may need beyond the task: the person's lane settings and the server's public settings. */
 export interface RunOptions {
@@ -173,4 +168,18 @@ export interface TransportClient {
   preconnect?(tag: LabTag): void;
   /** The tag of the connection opened ahead and still usable, if there is one. */
   preconnected?(): LabTag | undefined;
+  /**
+   * A push lane lends its own follower (what it does after the `202`) to a lane that composes it: the
+   * hybrid hands a task it did not get the answer for to the chosen push lane's `follow`, so a lane is
+   * reached through this list, never imported by another (registry.ts composes them).
+   */
+  follow?: PushFollow;
 }
+
+/** Follows an already-created task to its end on one push lane's channel, with that lane's settings. */
+export type PushFollow = (
+  deps: AsyncDeps,
+  task: TaskState,
+  report: Report,
+  options: RunOptions | undefined,
+) => Follower;

@@ -39,6 +39,16 @@ export const LaneSettings = z.object({
 });
 export type LaneSettings = z.infer<typeof LaneSettings>;
 
+/** The lane settings of a page (and a room) nobody has changed: one copy, for both sides. */
+export const DEFAULT_LANE_SETTINGS: LaneSettings = {
+  longPollWaitMs: 25_000,
+  hybridWaitS: 2,
+  hybridPushLane: 'sse',
+};
+
+/** The task of a page (and a room) nobody has changed: 3 s in 20 steps. */
+export const DEFAULT_TASK_SPEC = { durationMs: 3_000, steps: 20 } as const satisfies TaskSpec;
+
 /** Everything a race was set up with: what a link reproduces. */
 export const RaceSettings = z.object({
   spec: TaskSpec,

@@ -3,7 +3,7 @@ import { type CSSProperties, memo, type ReactNode, useSyncExternalStore } from '
 import { subscribeTicks, tickTime } from '../../lib/ticker.ts';
 import type { MetricKey } from '../../store/metrics.ts';
 import type { LaneRunState } from '../../store/types.ts';
-import type { HopSummary } from '../../transports/webhook.ts';
+import type { HopSummary } from '../../transports/relay-hops.ts';
 import { bandLabel, formatBytes, formatMs, formatRequests, formatSeconds, UNMEASURED } from './format.ts';
 import { LaneDetails } from './LaneDetails.tsx';
 

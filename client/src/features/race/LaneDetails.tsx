@@ -1,7 +1,7 @@
 import type { DeliveriesResponse, Delivery, DeliveryAttempt, LaneInfo } from '@transport-lab/shared';
 import { memo } from 'react';
 import type { LaneRunState } from '../../store/types.ts';
-import type { HopStat, HopSummary } from '../../transports/webhook.ts';
+import type { HopStat, HopSummary } from '../../transports/relay-hops.ts';
 import { formatMs, UNMEASURED } from './format.ts';
 
 /**

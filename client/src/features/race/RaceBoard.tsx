@@ -15,7 +15,7 @@ import { isRaceRunning } from '../../store/race-slice.ts';
 import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
 import type { AppState } from '../../store/types.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
-import { summarizeHops } from '../../transports/webhook.ts';
+import { summarizeHops } from '../../transports/relay-hops.ts';
 import { useScenarioOutline } from '../scenarios/outline.ts';
 import { LaneCard } from './LaneCard.tsx';
 

@@ -6,7 +6,7 @@ import {
   utf8Bytes,
   WEBHOOK_RETRY_SCHEDULE_MS,
 } from '@transport-lab/shared';
-import { WS_RECOVERED_NOTE_PREFIX, WS_RESUBSCRIBED_NOTE_PREFIX } from '../../transports/websocket.ts';
+import { WS_RECOVERED_NOTE_PREFIX, WS_RESUBSCRIBED_NOTE_PREFIX } from '../../transports/lane-notes.ts';
 
 /**
  * The guided scenarios' checks, as pure functions of what the page measured (issue 12): each tests the

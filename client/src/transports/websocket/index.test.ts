@@ -1,8 +1,8 @@
 import type { TaskEvent } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import { progress, queued, SPEC, started, succeeded, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { DEFAULT_LANE_SETTINGS, type LaneReport } from './types.ts';
-import { createWebSocketClient, type FrameMeter, instrumentWebSocket, type LaneSocket } from './websocket.ts';
+import { progress, queued, SPEC, started, succeeded, TASK_ID, taskState } from '../../testing/fixtures.ts';
+import { DEFAULT_LANE_SETTINGS, type LaneReport } from '../types.ts';
+import { createWebSocketClient, type FrameMeter, instrumentWebSocket, type LaneSocket } from './index.ts';
 
 type Handler = (...args: never[]) => void;
 

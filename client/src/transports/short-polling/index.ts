@@ -10,8 +10,8 @@ import {
   parseRetryAfterMs,
   runAsyncLane,
   sleep,
-} from './async-task.ts';
-import { backoffDelayMs } from './backoff.ts';
+} from '../async-task.ts';
+import { backoffDelayMs } from '../backoff.ts';
 import {
   badResponse,
   errorFromAnswer,
@@ -20,8 +20,8 @@ import {
   meteredFetch,
   parseJson,
   withTag,
-} from './http.ts';
-import type { LaneError, Report, TransportClient } from './types.ts';
+} from '../http.ts';
+import type { LaneError, Report, TransportClient } from '../types.ts';
 
 /** The interval when neither the person nor the server (`Retry-After`) named one, ms. */
 const FALLBACK_INTERVAL_MS = 1_000;

@@ -1,15 +1,14 @@
 import { LANES, MAX_PREFER_WAIT_S } from '@transport-lab/shared';
-import { type AsyncDeps, browserAsyncDeps, runAsyncLane } from './async-task.ts';
-import { withTag } from './http.ts';
-import { followLongPoll } from './long-polling.ts';
-import { followSse } from './sse.ts';
-import { DEFAULT_LANE_SETTINGS, type PushLaneId, type TransportClient } from './types.ts';
+import { type AsyncDeps, browserAsyncDeps, runAsyncLane } from '../async-task.ts';
+import { withTag } from '../http.ts';
+import { DEFAULT_LANE_SETTINGS, type PushFollow, type PushLaneId, type TransportClient } from '../types.ts';
 
-/** How the card names a push lane in the path taken. */
-const PUSH_NAMES: Record<PushLaneId, string> = {
-  sse: 'SSE',
-  'long-polling': LANES['long-polling'].name.toLowerCase(),
-};
+/** How the card names a push lane in the path taken (else the lane's name, lower-cased). */
+const PUSH_NAMES: Partial<Record<PushLaneId, string>> = { sse: 'SSE' };
+const pushName = (id: PushLaneId) => PUSH_NAMES[id] ?? LANES[id].name.toLowerCase();
+
+/** The push lanes' followers, by lane: registry.ts gathers them from the lane list (`follow`). */
+export type PushFollowers = Partial<Record<PushLaneId, PushFollow>>;
 
 /** RFC 7240: ask for the answer itself if it comes within `waitS` seconds, else for a 202 at once. */
 export function preferHeader(waitS: number): string {
@@ -20,9 +19,13 @@ export function preferHeader(waitS: number): string {
  * The hybrid lane: one `POST /api/tasks` with `Prefer: respond-async, wait=N`. A task that ends within
  * N s comes back as the answer itself (200, one request); a longer one answers 202 after N s, and the
  * run goes on with the chosen push lane's follower (SSE by default, or long polling), the very code of
- * those lanes. The card shows which path the run took.
+ * those lanes, handed in by registry.ts (`followers`): no lane imports another. The card shows which
+ * path the run took.
  */
-export function createHybridClient(deps: AsyncDeps = browserAsyncDeps): TransportClient {
+export function createHybridClient(
+  followers: PushFollowers,
+  deps: AsyncDeps = browserAsyncDeps,
+): TransportClient {
   return {
     id: 'hybrid',
     run(spec, report, options) {
@@ -55,15 +58,24 @@ export function createHybridClient(deps: AsyncDeps = browserAsyncDeps): Transpor
           }
           report({
             type: 'path',
-            path: { kind: 'pushed', text: `202 → ${PUSH_NAMES[push]}`, ...detail },
+            path: { kind: 'pushed', text: `202 → ${pushName(push)}`, ...detail },
             at,
           });
-          if (push === 'sse') return followSse(tagged, created.task, report);
-          const serverMaxWaitMs = options?.server?.maxLongPollWaitMs;
-          return followLongPoll(tagged, created.task, report, {
-            waitMs: settings.longPollWaitMs,
-            ...(serverMaxWaitMs !== undefined ? { serverMaxWaitMs } : {}),
-          });
+          const follow = followers[push];
+          if (follow === undefined) {
+            report({
+              type: 'error',
+              error: {
+                code: 'LANE_UNAVAILABLE',
+                message: `This page has no ${pushName(push)} lane to follow the task on.`,
+                taskId: created.task.id,
+                fromServer: false,
+              },
+              at: deps.now(),
+            });
+            return undefined;
+          }
+          return follow(tagged, created.task, report, options);
         },
       });
     },

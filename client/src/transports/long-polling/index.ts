@@ -16,8 +16,8 @@ import {
   parseRetryAfterMs,
   runAsyncLane,
   sleep,
-} from './async-task.ts';
-import { backoffDelayMs } from './backoff.ts';
+} from '../async-task.ts';
+import { backoffDelayMs } from '../backoff.ts';
 import {
   badResponse,
   errorFromAnswer,
@@ -26,9 +26,15 @@ import {
   meteredFetch,
   parseJson,
   withTag,
-} from './http.ts';
-import { createSeqOrderer } from './seq-orderer.ts';
-import { DEFAULT_LANE_SETTINGS, type LaneError, type Report, type TransportClient } from './types.ts';
+} from '../http.ts';
+import { createSeqOrderer } from '../seq-orderer.ts';
+import {
+  DEFAULT_LANE_SETTINGS,
+  type LaneError,
+  type Report,
+  type RunOptions,
+  type TransportClient,
+} from '../types.ts';
 
 /**
  * A held poll that outlives its wait by this much has lost its answer somewhere (a proxy, a sleeping
@@ -161,23 +167,27 @@ export function followLongPoll(
   };
 }
 
+/** The long-poll options a run's settings and the server's ceiling give. */
+function longPollOptions(options: RunOptions | undefined): LongPollOptions {
+  const waitMs = options?.settings.longPollWaitMs ?? DEFAULT_LANE_SETTINGS.longPollWaitMs;
+  const serverMaxWaitMs = options?.server?.maxLongPollWaitMs;
+  return { waitMs, ...(serverMaxWaitMs !== undefined ? { serverMaxWaitMs } : {}) };
+}
+
 /** The long-polling lane: `POST /api/tasks` → 202, then held `GET …/events` until the terminal event. */
 export function createLongPollingClient(deps: AsyncDeps = browserAsyncDeps): TransportClient {
   return {
     id: 'long-polling',
     run(spec, report, options) {
       const tagged = withTag(deps, options?.tag);
-      const waitMs = options?.settings.longPollWaitMs ?? DEFAULT_LANE_SETTINGS.longPollWaitMs;
-      const serverMaxWaitMs = options?.server?.maxLongPollWaitMs;
       return runAsyncLane(tagged, spec, report, {
         follow: (created) =>
           isTerminalState(created.task)
             ? undefined
-            : followLongPoll(tagged, created.task, report, {
-                waitMs,
-                ...(serverMaxWaitMs !== undefined ? { serverMaxWaitMs } : {}),
-              }),
+            : followLongPoll(tagged, created.task, report, longPollOptions(options)),
       });
     },
+    follow: (followDeps, task, report, options) =>
+      followLongPoll(followDeps, task, report, longPollOptions(options)),
   };
 }

@@ -12,11 +12,12 @@ import {
   type TaskSpec,
 } from '@transport-lab/shared';
 import { WebSocket as EngineWebSocket, io, type Socket } from 'socket.io-client';
-import { clientNow } from '../lib/time.ts';
-import { nextExchangeId } from './http.ts';
-import { createSeqOrderer } from './seq-orderer.ts';
-import type { LaneError, LaneReport, LaneRun, Report, TransportClient } from './types.ts';
-import { type FrameData, frameWireBytes, webSocketCompressionNote } from './wire.ts';
+import { clientNow } from '../../lib/time.ts';
+import { nextExchangeId } from '../http.ts';
+import { WS_RECOVERED_NOTE_PREFIX, WS_RESUBSCRIBED_NOTE_PREFIX } from '../lane-notes.ts';
+import { createSeqOrderer } from '../seq-orderer.ts';
+import type { LaneError, LaneReport, LaneRun, Report, TransportClient } from '../types.ts';
+import { type FrameData, frameWireBytes, webSocketCompressionNote } from '../wire.ts';
 
 export type LaneSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -48,11 +49,6 @@ export interface SocketOptions {
   /** Whether socket.io reconnects by itself when the connection drops (default: yes). */
   reconnection?: boolean;
 }
-
-/** The card's note when socket.io recovered the session after a drop. */
-export const WS_RECOVERED_NOTE_PREFIX = 'Reconnected: socket.io recovered the session';
-/** The card's note when it could not, and the lane asked for what it missed itself. */
-export const WS_RESUBSCRIBED_NOTE_PREFIX = 'Reconnected: socket.io could not recover the session';
 
 /** Reconnection attempts before the lane gives up (socket.io's default is to try forever). */
 const RECONNECTION_ATTEMPTS = 10;

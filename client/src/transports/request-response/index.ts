@@ -5,7 +5,7 @@ import {
   type TaskSpec,
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
-import { sleep } from './async-task.ts';
+import { sleep } from '../async-task.ts';
 import {
   badResponse,
   browserHttpDeps,
@@ -15,8 +15,8 @@ import {
   meteredFetch,
   parseJson,
   withTag,
-} from './http.ts';
-import type { LaneError, LaneRun, Report, TransportClient } from './types.ts';
+} from '../http.ts';
+import type { LaneError, LaneRun, Report, TransportClient } from '../types.ts';
 
 /**
  * One `POST /api/tasks/run` that blocks until the task ends: no progress on the way, the answer is the

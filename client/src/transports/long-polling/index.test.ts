@@ -1,10 +1,10 @@
 import type { TaskEvent } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { empty, fakeAsync, json } from '../testing/async-fakes.ts';
-import { progress, SPEC, started, succeeded, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { MAX_POLL_FAILURES } from './async-task.ts';
-import { createLongPollingClient } from './long-polling.ts';
-import { DEFAULT_LANE_SETTINGS } from './types.ts';
+import { empty, fakeAsync, json } from '../../testing/async-fakes.ts';
+import { progress, SPEC, started, succeeded, TASK_ID, taskState } from '../../testing/fixtures.ts';
+import { MAX_POLL_FAILURES } from '../async-task.ts';
+import { DEFAULT_LANE_SETTINGS } from '../types.ts';
+import { createLongPollingClient } from './index.ts';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 100_000 });

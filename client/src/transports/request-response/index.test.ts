@@ -1,9 +1,9 @@
 import { REQUEST_BYTES_HEADER } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import { finishedState, SPEC, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { errorFromAnswer, responseHeadBytes } from './http.ts';
-import { createRequestResponseClient, type RequestResponseDeps } from './request-response.ts';
-import type { LaneReport } from './types.ts';
+import { finishedState, SPEC, TASK_ID, taskState } from '../../testing/fixtures.ts';
+import { errorFromAnswer, responseHeadBytes } from '../http.ts';
+import type { LaneReport } from '../types.ts';
+import { createRequestResponseClient, type RequestResponseDeps } from './index.ts';
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}) {
   return new Response(JSON.stringify(body), {

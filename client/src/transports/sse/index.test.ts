@@ -1,10 +1,10 @@
 import { chunkBytes, LAST_CHUNK_BYTES } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeAsync, json } from '../testing/async-fakes.ts';
-import { progress, SPEC, started, succeeded, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { SERVER_END_WAIT_MS } from './event-stream.ts';
-import { createSseClient } from './sse.ts';
-import { type ResourceEntryLike, SSE_PREAMBLE_BYTES, sseMessageBytes } from './wire.ts';
+import { fakeAsync, json } from '../../testing/async-fakes.ts';
+import { progress, SPEC, started, succeeded, TASK_ID, taskState } from '../../testing/fixtures.ts';
+import { SERVER_END_WAIT_MS } from '../event-stream.ts';
+import { type ResourceEntryLike, SSE_PREAMBLE_BYTES, sseMessageBytes } from '../wire.ts';
+import { createSseClient } from './index.ts';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 100_000 });

@@ -1,9 +1,10 @@
 import { HTTP_HEADERS } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeAsync, json } from '../testing/async-fakes.ts';
-import { finishedState, SPEC, started, succeeded, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { createHybridClient, preferHeader } from './hybrid.ts';
-import { DEFAULT_LANE_SETTINGS } from './types.ts';
+import { fakeAsync, json } from '../../testing/async-fakes.ts';
+import { finishedState, SPEC, started, succeeded, TASK_ID, taskState } from '../../testing/fixtures.ts';
+import { PUSH_FOLLOWERS } from '../registry.ts';
+import { DEFAULT_LANE_SETTINGS } from '../types.ts';
+import { createHybridClient, preferHeader } from './index.ts';
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 100_000 });
@@ -35,7 +36,7 @@ describe('hybrid lane', () => {
         { [HTTP_HEADERS.preferenceApplied]: 'wait=2', location: LOCATION },
       ),
     );
-    const run = createHybridClient(lab.deps).run(SPEC, lab.report);
+    const run = createHybridClient(PUSH_FOLLOWERS, lab.deps).run(SPEC, lab.report);
     await run.done;
     expect(headerOf(lab.requests[0]?.init, HTTP_HEADERS.prefer)).toBe('respond-async, wait=2');
     expect(lab.requests).toHaveLength(1);
@@ -56,7 +57,7 @@ describe('hybrid lane', () => {
         { [HTTP_HEADERS.preferenceApplied]: 'respond-async', location: LOCATION },
       ),
     );
-    const run = createHybridClient(lab.deps).run(SPEC, lab.report);
+    const run = createHybridClient(PUSH_FOLLOWERS, lab.deps).run(SPEC, lab.report);
     await vi.advanceTimersByTimeAsync(0);
     expect(lab.of('path')[0]?.path).toEqual({
       kind: 'pushed',
@@ -74,7 +75,7 @@ describe('hybrid lane', () => {
 
   it('goes on by long polling after a 202 when that push lane is chosen, with the chosen wait', async () => {
     const lab = server(() => json(202, { task: taskState({ lastSeq: 1 }) }, { location: LOCATION }));
-    const run = createHybridClient(lab.deps).run(SPEC, lab.report, {
+    const run = createHybridClient(PUSH_FOLLOWERS, lab.deps).run(SPEC, lab.report, {
       settings: {
         ...DEFAULT_LANE_SETTINGS,
         hybridWaitS: 5,
@@ -88,6 +89,38 @@ describe('hybrid lane', () => {
     expect(lab.paths()[1]).toBe(`GET /api/tasks/${TASK_ID}/events?after=1&waitMs=4000`);
     expect(lab.sources).toHaveLength(0);
     expect(lab.seqs()).toEqual([2, 3]);
+  });
+});
+
+describe('hybrid lane, composed', () => {
+  it('follows with whatever follower it is handed for the chosen push lane, with the run’s options', async () => {
+    const lab = server(() => json(202, { task: taskState({ lastSeq: 1 }) }, { location: LOCATION }));
+    const followed: Array<{ taskId: string; waitMs: number | undefined }> = [];
+    const run = createHybridClient(
+      {
+        'long-polling': (_deps, task, _report, options) => {
+          followed.push({ taskId: task.id, waitMs: options?.settings.longPollWaitMs });
+          return { stop() {}, done: Promise.resolve() };
+        },
+      },
+      lab.deps,
+    ).run(SPEC, lab.report, {
+      settings: { ...DEFAULT_LANE_SETTINGS, hybridPushLane: 'long-polling', longPollWaitMs: 3_000 },
+    });
+    await run.done;
+    expect(followed).toEqual([{ taskId: TASK_ID, waitMs: 3_000 }]);
+  });
+
+  it('says so, in a lane error, when the chosen push lane has no follower on this page', async () => {
+    const lab = server(() => json(202, { task: taskState({ lastSeq: 1 }) }, { location: LOCATION }));
+    const run = createHybridClient({}, lab.deps).run(SPEC, lab.report);
+    await run.done;
+    expect(lab.of('error')[0]?.error).toMatchObject({
+      code: 'LANE_UNAVAILABLE',
+      taskId: TASK_ID,
+      fromServer: false,
+    });
+    expect(lab.requests).toHaveLength(1);
   });
 });
 

@@ -5,12 +5,12 @@ import {
   type Follower,
   isTerminalState,
   runAsyncLane,
-} from './async-task.ts';
-import { openMeteredStream } from './event-stream.ts';
-import { messageOf, meteredFetch, parseJson, withTag } from './http.ts';
-import { createSeqOrderer } from './seq-orderer.ts';
-import type { Report, TransportClient } from './types.ts';
-import { SSE_PREAMBLE_BYTES } from './wire.ts';
+} from '../async-task.ts';
+import { openMeteredStream } from '../event-stream.ts';
+import { messageOf, meteredFetch, parseJson, withTag } from '../http.ts';
+import { createSeqOrderer } from '../seq-orderer.ts';
+import type { Report, TransportClient } from '../types.ts';
+import { SSE_PREAMBLE_BYTES } from '../wire.ts';
 
 /**
  * Follows a task on `GET /api/tasks/{id}/stream` from the seq the page already has (`?after=`). The
@@ -125,5 +125,6 @@ export function createSseClient(deps: AsyncDeps = browserAsyncDeps): TransportCl
           isTerminalState(created.task) ? undefined : followSse(tagged, created.task, report),
       });
     },
+    follow: (followDeps, task, report) => followSse(followDeps, task, report),
   };
 }

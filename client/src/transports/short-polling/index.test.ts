@@ -1,10 +1,10 @@
 import { HTTP_HEADERS } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { applyReport, runningLane } from '../store/lane-reducer.ts';
-import { empty, fakeAsync, json } from '../testing/async-fakes.ts';
-import { finishedState, runningState, SPEC, TASK_ID, taskState } from '../testing/fixtures.ts';
-import { createShortPollingClient, polledProgressAt, UPPER_BOUND_NOTE } from './short-polling.ts';
-import { DEFAULT_LANE_SETTINGS } from './types.ts';
+import { applyReport, runningLane } from '../../store/lane-reducer.ts';
+import { empty, fakeAsync, json } from '../../testing/async-fakes.ts';
+import { finishedState, runningState, SPEC, TASK_ID, taskState } from '../../testing/fixtures.ts';
+import { DEFAULT_LANE_SETTINGS } from '../types.ts';
+import { createShortPollingClient, polledProgressAt, UPPER_BOUND_NOTE } from './index.ts';
 
 const LOCATION = `/api/tasks/${TASK_ID}`;
 
