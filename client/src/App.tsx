@@ -3,7 +3,7 @@ import { currentLink } from './features/race/ExportBar.tsx';
 import { RacePage } from './features/race/RacePage.tsx';
 import { RoomBar } from './features/room/RoomBar.tsx';
 import { RoomPage } from './features/room/RoomPage.tsx';
-import { withRoomParam } from './features/room/room-link.ts';
+import { withRoomParam } from './services/room-link.ts';
 import { appStore, useAppStore } from './store/index.ts';
 import type { AppState } from './store/types.ts';
 

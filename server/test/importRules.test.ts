@@ -72,6 +72,14 @@ const cases: Case[] = [
   { file: 'client/src/store/case.ts', from: '../transports/sse/index.ts', refused: true },
   { file: 'client/src/features/race/case.ts', from: '../../transports/registry.ts', refused: false },
   { file: 'client/src/features/race/case.ts', from: '../../transports/relay-hops.ts', refused: false },
+  // The store, services and lib sit below the features; services and lib below the store.
+  { file: 'client/src/store/case.ts', from: '../features/room/RoomPage.tsx', refused: true },
+  { file: 'client/src/store/case.ts', from: '../services/room-connection.ts', refused: false },
+  { file: 'client/src/services/case.ts', from: '../features/faults/FaultPanel.tsx', refused: true },
+  { file: 'client/src/services/case.ts', from: '../store/index.ts', refused: true },
+  { file: 'client/src/lib/case.ts', from: '../store/settings-slice.ts', refused: true },
+  { file: 'client/src/lib/case.ts', from: '../features/race/LaneCard.tsx', refused: true },
+  { file: 'client/src/services/case.ts', from: '../lib/time.ts', refused: false },
 ];
 
 let dir: string;

@@ -11,8 +11,8 @@ import {
   type TaskSpec,
 } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import type { RoomConnection, RoomPushEvent, RoomRequestEvent } from '../features/room/room-connection.ts';
-import { credentialsKey, loadCredentials, memoryStorage } from '../features/room/room-storage.ts';
+import type { RoomConnection, RoomPushEvent, RoomRequestEvent } from '../services/room-connection.ts';
+import { credentialsKey, loadCredentials, memoryStorage } from '../services/room-storage.ts';
 import { succeeded, taskState } from '../testing/fixtures.ts';
 import { createRegistry } from '../transports/registry.ts';
 import type { Report, TransportClient } from '../transports/types.ts';

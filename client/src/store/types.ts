@@ -24,7 +24,7 @@ import type {
 import type { WireCounts } from '../transports/wire.ts';
 import type { FrameScheduler } from './frame-batcher.ts';
 import type { RaceLog } from './race-log.ts';
-import type { RoomDeps, RoomSlice } from './room-slice.ts';
+import type { RoomDeps, RoomSlice } from './room-types.ts';
 
 export { VIEW_MODES, type ViewMode } from '@transport-lab/shared';
 

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
+import { browserStorage, loadCredentials } from '../../services/room-storage.ts';
 import { useAppStore } from '../../store/index.ts';
-import { browserStorage, loadCredentials } from '../room/room-storage.ts';
 import { BoardPanel } from './BoardPanel.tsx';
 
 /**

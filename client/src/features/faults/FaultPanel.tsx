@@ -8,11 +8,11 @@ import {
 } from '@transport-lab/shared';
 import { type CSSProperties, useEffect, useMemo, useState } from 'react';
 import { clientNow } from '../../lib/time.ts';
+import { fetchFaults, injectFault } from '../../services/faults-api.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { formatMs } from '../race/format.ts';
-import { fetchFaults, injectFault } from './faults-api.ts';
 
 /** The longest stall the contract allows, ms. */
 const MAX_STALL_MS = 120_000;

@@ -1,10 +1,10 @@
 import { type FaultRecord, OPERATOR, RaceExport } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
+import { fetchFaults, injectFault } from '../../services/faults-api.ts';
 import { createAppStore } from '../../store/index.ts';
 import { raceExport } from '../../store/race-view.ts';
 import { createRegistry } from '../../transports/registry.ts';
 import type { TransportClient } from '../../transports/types.ts';
-import { fetchFaults, injectFault } from './faults-api.ts';
 
 const RUN = 'run_0123456789abcdef';
 

@@ -1,8 +1,14 @@
 import { NETWORK_PRESET_IDS, NETWORK_PRESETS } from '@transport-lab/shared';
 import { useEffect } from 'react';
 import { useStore } from 'zustand';
+import {
+  type Choice,
+  type CustomField,
+  describeLink,
+  networkStore,
+  parseCustom,
+} from '../../store/network-store.ts';
 import { TextField } from '../race/TextField.tsx';
-import { type Choice, type CustomField, describeLink, networkStore, parseCustom } from './network-store.ts';
 
 const CUSTOM_FIELDS: Array<{ field: CustomField; label: string; hint?: string }> = [
   { field: 'latencyMs', label: 'Latency each way (ms)', hint: 'A round trip grows by twice this.' },

@@ -1,8 +1,8 @@
 import { RaceExport } from '@transport-lab/shared';
 import { useRef, useState } from 'react';
-import { raceLink } from '../../lib/race-link.ts';
 import { clientNow } from '../../lib/time.ts';
 import { appStore } from '../../store/index.ts';
+import { raceLink } from '../../store/race-link.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { raceCsv, raceExport } from '../../store/race-view.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';

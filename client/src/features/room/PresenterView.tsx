@@ -1,12 +1,12 @@
 import { formatRoomCode } from '@transport-lab/shared';
 import { useEffect, useRef, useState } from 'react';
+import { isLoopbackHost, roomJoinLink } from '../../services/room-link.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { sameScenario, scenarioFromSettings } from '../../store/room-slice.ts';
 import { Aggregate } from './Aggregate.tsx';
 import { JoinQr } from './JoinQr.tsx';
 import { PresenceList } from './PresenceList.tsx';
 import { RoomFaults } from './RoomFaults.tsx';
-import { isLoopbackHost, roomJoinLink } from './room-link.ts';
 import { ScenarioSummary } from './ScenarioSummary.tsx';
 
 /** The presenter's room: how to join (code, link, QR), the scenario and its controls, the aggregate, presence. */

@@ -9,14 +9,14 @@ import {
 } from '@transport-lab/shared';
 import { createStore } from 'zustand/vanilla';
 import { OBSERVATION } from '../../lib/observation.ts';
+import { injectFault } from '../../services/faults-api.ts';
 import { type AppStore, appStore } from '../../store/index.ts';
 import { laneMetrics } from '../../store/metrics.ts';
+import { networkStore } from '../../store/network-store.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { laneSettingsInputOf, specInputOf } from '../../store/room-slice.ts';
 import type { AppState, StartOptions } from '../../store/types.ts';
 import { serverPageCounts } from '../../store/wire-compare.ts';
-import { injectFault } from '../faults/faults-api.ts';
-import { networkStore } from '../network/network-store.ts';
 import { settledDeliveries } from './delivery-log.ts';
 import {
   type LaneOutcome,

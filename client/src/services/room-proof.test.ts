@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { presenterProof } from './proof.ts';
+import { presenterProof } from './room-proof.ts';
 
 describe('presenterProof', () => {
   it('equals node:crypto HMAC-SHA256 over code:nonce keyed with the secret, as lowercase hex', () => {

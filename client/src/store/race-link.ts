@@ -1,11 +1,7 @@
 import { LANE_IDS, LaneId, PushLaneId, TASK_LIMITS, ViewMode } from '@transport-lab/shared';
 import { z } from 'zod';
-import {
-  DEFAULT_LANE_SETTINGS_INPUT,
-  DEFAULT_SPEC_INPUT,
-  LANE_SETTING_LIMITS,
-} from '../store/settings-slice.ts';
-import type { LaneSettingsInput, SpecInput } from '../store/types.ts';
+import { DEFAULT_LANE_SETTINGS_INPUT, DEFAULT_SPEC_INPUT, LANE_SETTING_LIMITS } from './settings-slice.ts';
+import type { LaneSettingsInput, SpecInput } from './types.ts';
 
 /**
  * A race's settings in the page's address, so that a link reproduces them: the task, the lanes, the

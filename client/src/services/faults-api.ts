@@ -6,8 +6,8 @@ import {
   FaultResponse,
   FaultsResponse,
 } from '@transport-lab/shared';
-import { OBSERVATION } from '../../lib/observation.ts';
-import { operatorHeaders } from '../../lib/operator.ts';
+import { OBSERVATION } from '../lib/observation.ts';
+import { operatorHeaders } from '../lib/operator.ts';
 
 /**
  * The page's fault requests are the lab's own, not a lane's: sent with the observation init (no

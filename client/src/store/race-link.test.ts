@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LANE_SETTINGS_INPUT, DEFAULT_SPEC_INPUT } from '../store/settings-slice.ts';
 import { type LinkSettings, parseRaceLink, raceLink, raceLinkQuery } from './race-link.ts';
+import { DEFAULT_LANE_SETTINGS_INPUT, DEFAULT_SPEC_INPUT } from './settings-slice.ts';
 
 const SETTINGS: LinkSettings = {
   specInput: { durationMs: '4500', steps: '30', failAtStep: '12' },
