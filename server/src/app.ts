@@ -9,7 +9,7 @@ import {
   type PublicSettings,
   RECEIVER_PATHS,
 } from '@transport-lab/shared';
-import express, { Router } from 'express';
+import express, { type Express, Router } from 'express';
 import { Server } from 'socket.io';
 import {
   type ClientLimits,
@@ -23,6 +23,7 @@ import { createOriginPolicy } from './access/origins.ts';
 import { boundRecoveryBuffer, limitSocketsPerClient } from './access/socketLimits.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
+import { contractRoutes } from './contract/routes.ts';
 import { createFaults, type Faults, trackLaneStreams } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
 import { createExpressHttpServer } from './http/expressServer.ts';
@@ -62,6 +63,8 @@ export type { TaskEngine } from './tasks/engine.ts';
 
 export interface AppHandle {
   httpServer: HttpServer;
+  /** The express app: its routes are listed against the OpenAPI document (http/routeList.ts). */
+  app: Express;
   io: LabServer;
   engine: TaskEngine;
   store: TaskStore;
@@ -318,6 +321,7 @@ export async function createServer(
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+  api.use(contractRoutes());
   api.use('/api', apiNotFound);
   if (requestBytes) api.use(requestBytes.stampOnError);
   api.use(errorHandler(config.BODY_LIMIT_BYTES));
@@ -395,6 +399,7 @@ export async function createServer(
 
   return {
     httpServer,
+    app,
     io,
     engine,
     store,
