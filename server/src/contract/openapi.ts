@@ -54,6 +54,7 @@ import {
   WireReport,
 } from '@transport-lab/shared';
 import { z } from 'zod';
+import { RECEIVER_ERROR_STATUS } from '../webhooks/receiver.ts';
 
 /**
  * The HTTP API as an OpenAPI 3.1 document, built from the shared zod schemas the routes parse with
@@ -90,31 +91,44 @@ const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
 };
 
 /** The error envelope narrowed to the codes a route can answer with one status. */
-function envelopeOf(codes: ErrorCode[]) {
-  const [first, ...rest] = codes as [ErrorCode, ...ErrorCode[]];
+function envelopeOf(codes: string[]) {
+  const [first, ...rest] = codes as [string, ...string[]];
   return z.object({ error: ErrorBody.extend({ code: z.enum([first, ...rest]) }) });
 }
 
 type Responses = RouteConfig['responses'];
 
-/** One response per status among `codes` (several codes may share a status), each the envelope. */
-function errors(...groups: ErrorCode[][]): Responses {
-  const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set([...groups.flat(), ...ALWAYS])) {
-    const status = ERROR_STATUS[code];
+/** One response per status among `codes` (several codes may share a status), each the envelope;
+ *  `statusOf`: the table the answering side takes its statuses from. */
+function errorResponses(statusOf: Record<string, number>, codes: string[]): Responses {
+  const byStatus = new Map<number, string[]>();
+  for (const code of new Set(codes)) {
+    const status = statusOf[code];
+    if (status === undefined) throw new Error(`openapi: no status for error code ${code}`);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   const responses: Responses = {};
-  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
     responses[status] = {
-      description: codes
-        .map((c) => (ERROR_DESCRIPTIONS[c] ? `${c}: ${ERROR_DESCRIPTIONS[c]}` : c))
+      description: group
+        .map((c) => {
+          const why = ERROR_DESCRIPTIONS[c as ErrorCode];
+          return why ? `${c}: ${why}` : c;
+        })
         .join('; '),
-      content: { 'application/json': { schema: envelopeOf(codes) } },
+      content: { 'application/json': { schema: envelopeOf(group) } },
     };
   }
   return responses;
 }
+
+/** The app's error answers for these codes (and INTERNAL, which any route may answer). */
+const errors = (...groups: ErrorCode[][]): Responses =>
+  errorResponses(ERROR_STATUS, [...groups.flat(), ...ALWAYS]);
+
+/** The built-in receiver's error answers: its own table (webhooks/receiver.ts), INTERNAL too. */
+const receiverErrors = (...codes: (keyof typeof RECEIVER_ERROR_STATUS)[]): Responses =>
+  errorResponses({ ...RECEIVER_ERROR_STATUS, INTERNAL: ERROR_STATUS.INTERNAL }, [...codes, 'INTERNAL']);
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 const ok = (description: string, schema: z.ZodType): Responses[string] => ({ description, ...json(schema) });
@@ -243,7 +257,7 @@ function buildRegistry(): OpenAPIRegistry {
     request: { params: taskIdParams },
     responses: {
       200: ok('Every delivery and attempt.', DeliveriesResponse),
-      ...errors(['VALIDATION_FAILED']),
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
     },
   });
 
@@ -284,7 +298,7 @@ function buildRegistry(): OpenAPIRegistry {
     method: 'get',
     path: API_PATHS.metrics,
     tags: ['operations'],
-    summary: 'Prometheus metrics (docs/operations.md)',
+    summary: 'Prometheus metrics (docs/operations.md lists the series)',
     responses: {
       200: {
         description: 'The text exposition format.',
@@ -441,9 +455,20 @@ function buildRegistry(): OpenAPIRegistry {
     [WEBHOOK_HEADERS.timestamp]: z.string().regex(/^\d+$/),
     [WEBHOOK_HEADERS.signature]: z.string(),
   });
-  const delivered = {
-    200: { description: 'Verified and accepted (a repeat of a webhook-id is accepted once).' },
-    ...errors(['VALIDATION_FAILED', 'FORBIDDEN']),
+  const delivered: Responses = {
+    200: {
+      description: 'Verified and accepted (a repeat of a webhook-id is answered 200 and relayed once).',
+      ...json(z.object({ ok: z.literal(true) })),
+    },
+    ...receiverErrors('WEBHOOK_SIGNATURE_INVALID', 'MALFORMED_WEBHOOK', 'PAYLOAD_TOO_LARGE', 'FORBIDDEN'),
+    429: {
+      description:
+        'An injected receiver fault (`throttle-429`): no body; `Retry-After` if the fault set one.',
+    },
+    503: {
+      description:
+        'An injected receiver fault (`unavailable-503`): no body; `Retry-After` if the fault set one.',
+    },
   };
   path({
     ...receiver,
@@ -472,7 +497,8 @@ function buildRegistry(): OpenAPIRegistry {
         description: 'One RelayMessage per accepted delivery.',
         content: { 'text/event-stream': { schema: RelayMessage } },
       },
-      ...errors(['FORBIDDEN']),
+      204: { description: 'Everything up to the task’s end was relayed: EventSource stops.' },
+      ...receiverErrors('VALIDATION_FAILED', 'FORBIDDEN'),
     },
   });
   path({
@@ -486,7 +512,7 @@ function buildRegistry(): OpenAPIRegistry {
         description: 'One `change` event per accepted change.',
         content: { 'text/event-stream': { schema: BoardChange } },
       },
-      ...errors(['FORBIDDEN']),
+      ...receiverErrors('VALIDATION_FAILED', 'FORBIDDEN'),
     },
   });
 
