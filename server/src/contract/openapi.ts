@@ -133,6 +133,25 @@ const receiverErrors = (...codes: (keyof typeof RECEIVER_ERROR_STATUS)[]): Respo
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 const ok = (description: string, schema: z.ZodType): Responses[string] => ({ description, ...json(schema) });
 
+/**
+ * A query schema as a document shows it: each parameter as the value its text must parse to. The
+ * shared query schemas read text (`z.coerce.number().pipe(z.int().min(0))`), which the generator
+ * would show as the coercion's input (any number or null) and drop the bounds; the pipe's output
+ * keeps them (`integer`, `minimum: 0`), with the default or optionality of the original.
+ */
+function queryOf(schema: z.ZodObject): z.ZodObject {
+  const parsed = (field: z.ZodType): z.ZodType => {
+    if (field instanceof z.ZodDefault)
+      return parsed(field.unwrap() as z.ZodType).default(field._zod.def.defaultValue as never);
+    if (field instanceof z.ZodOptional) return parsed(field.unwrap() as z.ZodType).optional();
+    if (field instanceof z.ZodPipe) return field.out as z.ZodType;
+    return field;
+  };
+  return z.object(
+    Object.fromEntries(Object.entries(schema.shape).map(([key, field]) => [key, parsed(field as z.ZodType)])),
+  );
+}
+
 const taskIdParams = z.object({ id: TaskId });
 const roomCodeParams = z.object({ code: RoomCode });
 const notModified = {
@@ -207,7 +226,7 @@ function buildRegistry(): OpenAPIRegistry {
     path: API_ROUTES.events,
     tags: ['tasks'],
     summary: 'Long-polling lane: events after `after`, held up to `waitMs` if none yet',
-    request: { params: taskIdParams, query: EventsQuery, headers: labTagHeaders },
+    request: { params: taskIdParams, query: queryOf(EventsQuery), headers: labTagHeaders },
     responses: {
       200: ok('Every event after `after`; `events: []` when the wait passed.', EventsResponse),
       ...errors(['VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
@@ -221,7 +240,7 @@ function buildRegistry(): OpenAPIRegistry {
     description: `First an \`event: ${'wire'}\` message (SseWire), then one \`message\` per TaskEvent with \`id: <seq>\`; resumes from \`Last-Event-ID\` (else \`?after=SEQ\`); ends after the terminal event.`,
     request: {
       params: taskIdParams,
-      query: EventsQuery.pick({ after: true }),
+      query: queryOf(EventsQuery.pick({ after: true })),
       headers: labTagHeaders.extend({
         [HTTP_HEADERS.lastEventId]: z
           .string()
@@ -345,7 +364,7 @@ function buildRegistry(): OpenAPIRegistry {
     path: FAULT_PATHS.faults,
     tags: ['faults'],
     summary: 'The run’s faults, oldest first',
-    request: { query: FaultsQuery },
+    request: { query: queryOf(FaultsQuery) },
     responses: { 200: ok('The faults.', FaultsResponse), ...errors(['VALIDATION_FAILED']) },
   });
   path({
@@ -375,7 +394,7 @@ function buildRegistry(): OpenAPIRegistry {
     path: BOARD_ROUTES.board,
     tags: ['board'],
     summary: 'The board, with ETag `"board.<code>.<version>"`',
-    request: { params: roomCodeParams, query: BoardQuery },
+    request: { params: roomCodeParams, query: queryOf(BoardQuery) },
     responses: {
       200: ok('The board and the server time of each version after `since`.', BoardResponse),
       ...notModified,
@@ -409,7 +428,7 @@ function buildRegistry(): OpenAPIRegistry {
     path: BOARD_ROUTES.changes,
     tags: ['board'],
     summary: 'Long poll: changes after `after`, held up to `waitMs`',
-    request: { params: roomCodeParams, query: BoardChangesQuery },
+    request: { params: roomCodeParams, query: queryOf(BoardChangesQuery) },
     responses: {
       200: ok('The changes, or a snapshot.', BoardChanges),
       ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
@@ -422,7 +441,7 @@ function buildRegistry(): OpenAPIRegistry {
     summary: 'SSE: `event: change` per change, `event: snapshot` when the resume is older than the log',
     request: {
       params: roomCodeParams,
-      query: BoardChangesQuery.pick({ after: true }),
+      query: queryOf(BoardChangesQuery.pick({ after: true })),
       headers: z.object({
         [HTTP_HEADERS.lastEventId]: z
           .string()
