@@ -2,13 +2,19 @@ import { Parser } from '@asyncapi/parser';
 import { validate } from '@readme/openapi-parser';
 import {
   API_PATHS,
+  API_ROUTES,
   BOARD_EVENTS,
   BOARD_NAMESPACE,
+  BOARD_PATHS,
+  BOARD_ROUTES,
   ERROR_STATUS,
+  FAULT_PATHS,
+  NETWORK_PATHS,
   ROOM_EVENTS,
   ROOM_NAMESPACE,
   SOCKET_EVENTS,
 } from '@transport-lab/shared';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiPath } from '../src/contract/openapi.ts';
@@ -37,7 +43,9 @@ let openapi: OpenApiDoc;
 let asyncapi: AsyncApiDoc;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // The validators below run in this process, on the server's own event loop, for seconds: its
+  // overload guard would read that as a late loop and refuse the tasks the answers test creates.
+  server = await startTestServer({ MAX_EVENT_LOOP_DELAY_MS: '60000' });
   const [a, b] = await Promise.all(
     [API_PATHS.openapi, API_PATHS.asyncapi].map((path) => fetch(`${server.baseUrl}${path}`)),
   );
@@ -103,6 +111,102 @@ describe('the OpenAPI document at /api/openapi.json', () => {
       }
     }
     expect(checked).toBeGreaterThan(50);
+  });
+});
+
+describe('the app’s answers', () => {
+  /** A request, the route it is for as the document names it, and the status it must answer. */
+  interface Case {
+    method: string;
+    template: string;
+    url: string;
+    status: number;
+    body?: string;
+    contentType?: string;
+  }
+  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+  const post = (template: string, url: string, status: number, body: unknown): Case => ({
+    method: 'post',
+    template,
+    url,
+    status,
+    body: JSON.stringify(body),
+    contentType: 'application/json',
+  });
+  const get = (template: string, url: string, status: number): Case => ({
+    method: 'get',
+    template,
+    url,
+    status,
+  });
+
+  it('have a status the document gives their route, and a body its schema for that status accepts', async () => {
+    const spec = { durationMs: 0, steps: 1 };
+    const run = await fetch(`${server.baseUrl}${API_PATHS.run}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(spec),
+    });
+    expect(run.status).toBe(200);
+    const ended = ((await run.json()) as { task: { id: string } }).task.id;
+    const unknown = 'no-such-task-1';
+    const cases: Case[] = [
+      post(API_PATHS.run, API_PATHS.run, 200, spec),
+      post(API_PATHS.tasks, API_PATHS.tasks, 202, { spec }),
+      { ...post(API_PATHS.tasks, API_PATHS.tasks, 400, {}), body: '{"spec":' },
+      { ...post(API_PATHS.tasks, API_PATHS.tasks, 415, { spec }), contentType: 'text/plain' },
+      post(API_PATHS.tasks, API_PATHS.tasks, 400, { spec: { durationMs: -1, steps: 1 } }),
+      get(API_ROUTES.task, API_PATHS.task(ended), 200),
+      get(API_ROUTES.task, API_PATHS.task(unknown), 404),
+      get(API_ROUTES.task, API_PATHS.task('bad id'), 400),
+      get(API_ROUTES.events, `${API_PATHS.events(ended)}?after=0&waitMs=0`, 200),
+      get(API_ROUTES.events, `${API_PATHS.events(ended)}?waitMs=-1`, 400),
+      // An ended task's stream replays its events and ends; past its last seq it answers 204.
+      get(API_ROUTES.stream, API_PATHS.stream(ended), 200),
+      get(API_ROUTES.stream, `${API_PATHS.stream(ended)}?after=1000`, 204),
+      get(API_ROUTES.deliveries, API_PATHS.deliveries(ended), 200),
+      post(API_ROUTES.cancel, API_PATHS.cancel(ended), 409, {}),
+      post(API_ROUTES.cancel, API_PATHS.cancel(unknown), 404, {}),
+      get(API_ROUTES.wire, API_PATHS.wire('no-such-run'), 404),
+      get(API_PATHS.time, API_PATHS.time, 200),
+      get(API_PATHS.settings, API_PATHS.settings, 200),
+      get(API_PATHS.health, API_PATHS.health, 200),
+      get(API_PATHS.metrics, API_PATHS.metrics, 200),
+      get(API_PATHS.openapi, API_PATHS.openapi, 200),
+      get(API_PATHS.asyncapi, API_PATHS.asyncapi, 200),
+      get(FAULT_PATHS.faults, `${FAULT_PATHS.faults}?runId=no-such-run`, 200),
+      get(FAULT_PATHS.faults, FAULT_PATHS.faults, 400),
+      post(FAULT_PATHS.faults, FAULT_PATHS.faults, 400, { kind: 'nothing' }),
+      get(NETWORK_PATHS.link, NETWORK_PATHS.link, 200),
+      get(BOARD_ROUTES.board, BOARD_PATHS.board('ABCDEFGH'), 404),
+      get(BOARD_ROUTES.changes, `${BOARD_PATHS.changes('ABCDEFGH')}?waitMs=0`, 404),
+    ];
+    const wrong: string[] = [];
+    for (const c of cases) {
+      const res = await fetch(`${server.baseUrl}${c.url}`, {
+        method: c.method.toUpperCase(),
+        headers: c.contentType ? { 'content-type': c.contentType } : {},
+        ...(c.body === undefined ? {} : { body: c.body }),
+      });
+      const what = `${c.method.toUpperCase()} ${c.url} → ${res.status}`;
+      const text = await res.text();
+      if (res.status !== c.status) {
+        wrong.push(`${what}, expected ${c.status}: ${text.slice(0, 200)}`);
+        continue;
+      }
+      const documented = openapi.paths[openApiPath(c.template)]?.[c.method]?.responses[String(res.status)];
+      if (!documented) {
+        wrong.push(
+          `${what}: the document gives no ${res.status} for ${c.method.toUpperCase()} ${c.template}`,
+        );
+        continue;
+      }
+      const schema = documented.content?.['application/json']?.schema;
+      if (!schema) continue;
+      const validate = ajv.compile(schema);
+      if (!validate(JSON.parse(text))) wrong.push(`${what}: ${ajv.errorsText(validate.errors)}`);
+    }
+    expect(wrong).toEqual([]);
   });
 });
 
