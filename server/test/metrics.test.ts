@@ -136,10 +136,11 @@ describe('GET /metrics', () => {
   });
 
   it('counts refusals by reason over HTTP and socket acks, and webhook attempts by outcome as the delivery log has them', async () => {
-    const { app, baseUrl } = await server({ MAX_RUNNING_TASKS: '1' });
+    // The event-loop guard off: on a loaded machine it could refuse first, for another reason.
+    const { app, baseUrl } = await server({ MAX_RUNNING_TASKS: '1', MAX_EVENT_LOOP_DELAY_MS: '60000' });
     const webhookUrl = app.receiver.urls()?.webhookUrl;
-    // Long enough to be running through both refusals on a loaded machine.
-    const spec: TaskSpec = { durationMs: 1_500, steps: 2 };
+    // Long enough to be running through both refusals on a loaded machine (as overload.test.ts's).
+    const spec: TaskSpec = { durationMs: 3_000, steps: 2 };
     const first = await createTask(baseUrl, { spec, webhook: { url: webhookUrl } });
     expect(first.res.status).toBe(202);
 
