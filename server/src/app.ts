@@ -9,7 +9,7 @@ import {
   type PublicSettings,
   RECEIVER_PATHS,
 } from '@transport-lab/shared';
-import express, { Router } from 'express';
+import express, { type Express, Router } from 'express';
 import { Server } from 'socket.io';
 import {
   type ClientLimits,
@@ -20,9 +20,14 @@ import {
   peerOf,
 } from './access/index.ts';
 import { createOriginPolicy } from './access/origins.ts';
-import { boundRecoveryBuffer, limitSocketsPerClient } from './access/socketLimits.ts';
+import {
+  boundRecoveryBuffer,
+  limitSocketsPerClient,
+  NAMESPACES as SOCKET_NAMESPACES,
+} from './access/socketLimits.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
+import { contractRoutes } from './contract/routes.ts';
 import { createFaults, type Faults, trackLaneStreams } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
 import { createExpressHttpServer } from './http/expressServer.ts';
@@ -45,6 +50,7 @@ import { createNetwork, type Network } from './network/index.ts';
 import { epochNow } from './observability/clock.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { watchAckRefusals } from './observability/socketAcks.ts';
 import { createWireLedger, type WireLedger } from './observability/wireLedger.ts';
 import { createRooms, type RoomsHandle } from './rooms/index.ts';
 import { openStores, type TaskStore } from './store/index.ts';
@@ -62,6 +68,8 @@ export type { TaskEngine } from './tasks/engine.ts';
 
 export interface AppHandle {
   httpServer: HttpServer;
+  /** The express app: its routes are listed against the OpenAPI document (http/routeList.ts). */
+  app: Express;
   io: LabServer;
   engine: TaskEngine;
   store: TaskStore;
@@ -166,7 +174,12 @@ export async function createServer(
       network.tagTask(taskId, req);
     },
   });
-  const metrics = createMetrics(engine, accounting ? wire : undefined);
+  // Read at a scrape only, by when io, rooms and webhooks below exist.
+  const metrics = createMetrics(engine, accounting ? wire : undefined, {
+    socketsByNamespace: () => SOCKET_NAMESPACES.map((name) => [name, io.of(name).sockets.size]),
+    rooms: () => rooms.counts(),
+    webhooks: () => webhooks.stats(),
+  });
   const rooms = createRooms({
     logger,
     settings: {
@@ -252,7 +265,9 @@ export async function createServer(
   });
   boundRecoveryBuffer(io, config.SOCKET_RECOVERY_MAX_PACKETS);
   // Before any namespace's handlers: a connection past its client's share is refused on every one.
-  limitSocketsPerClient(io, clientLimits);
+  limitSocketsPerClient(io, clientLimits, metrics.countRefusal);
+  // Before any namespace's handlers too: every refused acknowledgement is counted by its reason.
+  watchAckRefusals(io, metrics.countRefusal);
 
   const api = Router();
   const requestBytes = accounting ? requestWireBytes(wire) : undefined;
@@ -318,9 +333,10 @@ export async function createServer(
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+  api.use(contractRoutes());
   api.use('/api', apiNotFound);
   if (requestBytes) api.use(requestBytes.stampOnError);
-  api.use(errorHandler(config.BODY_LIMIT_BYTES));
+  api.use(errorHandler(config.BODY_LIMIT_BYTES, metrics.countRefusal));
   app.use(api);
 
   // Past the API: what follows is the page (its file, its assets, the fallback, their errors). Its
@@ -395,6 +411,7 @@ export async function createServer(
 
   return {
     httpServer,
+    app,
     io,
     engine,
     store,

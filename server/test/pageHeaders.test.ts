@@ -108,6 +108,8 @@ describe('security headers: on the page, off the lanes', () => {
       settings: await fetch(`${srv.baseUrl}${API_PATHS.settings}`),
       apiNotFound: await fetch(`${srv.baseUrl}/api/nothing`),
       health: await fetch(`${srv.baseUrl}${API_PATHS.health}`),
+      openapi: await fetch(`${srv.baseUrl}${API_PATHS.openapi}`),
+      asyncapi: await fetch(`${srv.baseUrl}${API_PATHS.asyncapi}`),
       socketIo: await fetch(`${srv.baseUrl}/socket.io/?EIO=4&transport=polling`),
       relay: await fetch(`${srv.receiverUrl}/relay/tasks/bad.id`),
     };
@@ -115,6 +117,7 @@ describe('security headers: on the page, off the lanes', () => {
     expect(answers.run.status).toBe(200);
     expect(answers.stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(answers.socketIo.status).toBe(200);
+    expect([answers.openapi.status, answers.asyncapi.status]).toEqual([200, 200]);
     for (const [name, res] of Object.entries(answers)) {
       const present = HELMET_HEADERS.filter((header) => res.headers.has(header));
       expect(present, name).toEqual([]);

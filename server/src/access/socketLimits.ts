@@ -1,10 +1,10 @@
-import { BOARD_NAMESPACE, ROOM_NAMESPACE } from '@transport-lab/shared';
+import { BOARD_NAMESPACE, type ErrorBody, ROOM_NAMESPACE } from '@transport-lab/shared';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { ClientLimits } from './clientLimits.ts';
 import { peerOf } from './operator.ts';
 
 /** The namespaces a page connects to; each refuses a connection past its client's share. */
-const NAMESPACES = ['/', ROOM_NAMESPACE, BOARD_NAMESPACE] as const;
+export const NAMESPACES = ['/', ROOM_NAMESPACE, BOARD_NAMESPACE] as const;
 
 /**
  * socket.io connections count among their client's streams (MAX_STREAMS_PER_CLIENT). What holds a
@@ -15,7 +15,12 @@ const NAMESPACES = ['/', ROOM_NAMESPACE, BOARD_NAMESPACE] as const;
  * `allowRequest` instead would close it before any coded answer could be read (a browser sees
  * "websocket error" only).
  */
-export function limitSocketsPerClient(io: Server, limits: ClientLimits): void {
+export function limitSocketsPerClient(
+  io: Server,
+  limits: ClientLimits,
+  /** Told of each refusal (the metrics count refusals by reason). */
+  onRefused: (body: ErrorBody) => void = () => {},
+): void {
   const overBound = new WeakSet<object>();
 
   io.engine.on(
@@ -36,6 +41,7 @@ export function limitSocketsPerClient(io: Server, limits: ClientLimits): void {
     }
     const refusal = limits.streamRefusal();
     next(Object.assign(new Error(refusal.message), { data: refusal.toBody() }));
+    onRefused(refusal.toBody());
     // socket.io writes the connect error on the next tick; closing after it lets it go out first.
     setImmediate(() => socket.conn.close());
   };

@@ -8,6 +8,7 @@ import {
   type BoardEditResponse,
   BoardQuery,
   BoardReportRequest,
+  type BoardReportResponse,
   type BoardResponse,
   HTTP_HEADERS,
   RoomCode,
@@ -69,7 +70,7 @@ export function registerBoardRoutes({ router, boards }: { router: Router; boards
   router.post(BOARD_ROUTES.reports, async (req, res) => {
     const code = codeOf(req);
     const request = parseOrThrow(BoardReportRequest, req.body, 'board report');
-    res.json(await boards.report(code, request));
+    res.json((await boards.report(code, request)) satisfies BoardReportResponse);
   });
 
   router.get(BOARD_ROUTES.changes, async (req, res) => {

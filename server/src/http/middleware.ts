@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
-import { REQUEST_ID_HEADER } from '@transport-lab/shared';
+import { type ErrorBody, REQUEST_ID_HEADER } from '@transport-lab/shared';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import { AppError, INTERNAL_ERROR_BODY } from '../errors.ts';
@@ -179,7 +179,11 @@ export const apiNotFound: RequestHandler = (req, _res, next) => {
 /** The one error answer: the envelope with the code's status; any error a client caused (ours or a
  *  library's 4xx) becomes its envelope, and unknown errors are logged in full and reach the client
  *  only as a generic message. */
-export function errorHandler(limitBytes: number): ErrorRequestHandler {
+export function errorHandler(
+  limitBytes: number,
+  /** Told of every error answered (the metrics count refusals by reason). */
+  onAnswered: (body: ErrorBody) => void = () => {},
+): ErrorRequestHandler {
   return (error, req, res, _next) => {
     if (res.headersSent) {
       req.log?.error({ err: error }, 'error after the answer had begun');
@@ -190,6 +194,7 @@ export function errorHandler(limitBytes: number): ErrorRequestHandler {
     if (appError) {
       for (const [name, value] of Object.entries(appError.headers)) res.setHeader(name, value);
       res.status(appError.status).json(appError.toEnvelope());
+      onAnswered(appError.toBody());
       return;
     }
     req.log?.error({ err: error }, 'unhandled error');

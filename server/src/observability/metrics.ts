@@ -1,12 +1,27 @@
-import type { TaskEvent } from '@transport-lab/shared';
+import { ClientLimitReason, type ErrorBody, OverloadReason, type TaskEvent } from '@transport-lab/shared';
 import type { RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { z } from 'zod';
 import type { TaskEngine } from '../tasks/engine.ts';
+import type { WebhookStats } from '../webhooks/types.ts';
 import type { WireLedger, WireTotal } from './wireLedger.ts';
 
+/** What the metrics read at a scrape from parts made after them (app.ts): never before one. */
+export interface MetricSources {
+  /** Connected sockets of each socket.io namespace (`/`, `/room`, `/board`). */
+  socketsByNamespace(): Iterable<[namespace: string, sockets: number]>;
+  rooms(): { rooms: number; participants: Record<'presenter' | 'audience', number> };
+  webhooks(): WebhookStats;
+}
+
+/** The refusals counted by reason: the ones whose `details.reason` says why (issues 10 and 11). */
+const REFUSAL_CODES = new Set(['RATE_LIMITED', 'UNAVAILABLE']);
+const RefusalReason = z.object({ reason: z.union([OverloadReason, ClientLimitReason]) });
+
 /** Prometheus metrics for `GET /metrics`: one registry per server, so tests never share counters.
- *  Without a wire ledger (WIRE_ACCOUNTING=off) the `transport_lab_wire_*` series are left out. */
-export function createMetrics(engine: TaskEngine, wire: WireLedger | undefined) {
+ *  Without a wire ledger (WIRE_ACCOUNTING=off) the `transport_lab_wire_*` series are left out.
+ *  docs/operations.md lists every series; docs/grafana-dashboard.json is built on them. */
+export function createMetrics(engine: TaskEngine, wire: WireLedger | undefined, sources: MetricSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -39,6 +54,83 @@ export function createMetrics(engine: TaskEngine, wire: WireLedger | undefined) 
     registers: [registry],
   });
 
+  new Gauge({
+    name: 'transport_lab_sockets',
+    help: 'Connected socket.io sockets, by namespace (/ is the websocket lane, /room the rooms, /board the boards).',
+    labelNames: ['namespace'] as const,
+    registers: [registry],
+    collect() {
+      for (const [namespace, sockets] of sources.socketsByNamespace()) this.set({ namespace }, sockets);
+    },
+  });
+  new Gauge({
+    name: 'transport_lab_rooms',
+    help: 'Live rooms (in memory).',
+    registers: [registry],
+    collect() {
+      this.set(sources.rooms().rooms);
+    },
+  });
+  new Gauge({
+    name: 'transport_lab_room_participants',
+    help: 'Connected participants of the live rooms, by role.',
+    labelNames: ['role'] as const,
+    registers: [registry],
+    collect() {
+      for (const [role, count] of Object.entries(sources.rooms().participants)) this.set({ role }, count);
+    },
+  });
+  new Counter({
+    name: 'transport_lab_webhook_attempts_total',
+    help: 'Task webhook delivery attempts this process made, by outcome (delivered, retry, gave-up, disabled).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, count] of Object.entries(sources.webhooks().attempts))
+        this.inc({ outcome }, count);
+    },
+  });
+  new Gauge({
+    name: 'transport_lab_webhook_queue_depth',
+    help: 'Webhook deliveries pending in the durable queue (due now or waiting for a retry).',
+    registers: [registry],
+    collect() {
+      this.set(sources.webhooks().pending);
+    },
+  });
+  new Gauge({
+    name: 'transport_lab_webhook_attempts_in_flight',
+    help: 'Webhook attempts sent and not yet answered.',
+    registers: [registry],
+    collect() {
+      this.set(sources.webhooks().inFlight);
+    },
+  });
+  // Every refusal answered (HTTP, a socket ack, a socket.io connect error), by code and reason:
+  // both from closed sets (the shared enums), so the series stay bounded.
+  const refusals = new Map<string, { code: string; reason: string; count: number }>();
+  new Counter({
+    name: 'transport_lab_refusals_total',
+    help: 'Requests refused for overload (UNAVAILABLE) or past a client’s share (RATE_LIMITED), by reason.',
+    labelNames: ['code', 'reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { code, reason, count } of refusals.values()) this.inc({ code, reason }, count);
+    },
+  });
+  const countRefusal = (body: ErrorBody) => {
+    if (!REFUSAL_CODES.has(body.code)) return;
+    const parsed = RefusalReason.safeParse(body.details);
+    // A refusal without a reason of the enums (a room's message rate, "webhooks are off"): `other`.
+    const reason = parsed.success ? parsed.data.reason : 'other';
+    const key = `${body.code} ${reason}`;
+    const entry = refusals.get(key);
+    if (entry) entry.count++;
+    else refusals.set(key, { code: body.code, reason, count: 1 });
+  };
+
   const stopCounting = engine.onEvent((event) =>
     eventsByType.set(event.type, (eventsByType.get(event.type) ?? 0) + 1),
   );
@@ -56,7 +148,7 @@ export function createMetrics(engine: TaskEngine, wire: WireLedger | undefined) 
   };
 
   const close = () => stopCounting();
-  return { registry, timeRequests, close };
+  return { registry, timeRequests, countRefusal, close };
 }
 
 /** The wire ledger's series, read from its totals at each scrape. */

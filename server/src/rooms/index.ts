@@ -32,6 +32,8 @@ export interface Rooms {
   register(io: Server): void;
   /** Stops every room timer and drops the rooms (memory only). */
   close(): void;
+  /** Live rooms and their connected participants by role, for the metrics. */
+  counts(): { rooms: number; participants: Record<'presenter' | 'audience', number> };
 }
 
 /**
@@ -44,6 +46,7 @@ export function createRooms({ logger, settings }: RoomsDeps): Rooms {
     handle: rooms,
     register: (io) => registerNamespace(io, rooms, { logger, settings }),
     close: () => rooms.close(),
+    counts: () => ({ rooms: rooms.size, participants: rooms.participantCounts() }),
   };
 }
 

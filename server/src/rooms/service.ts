@@ -106,6 +106,16 @@ export class RoomService implements RoomsHandle {
     return this.rooms.size;
   }
 
+  /** Connected participants of every live room, by role: read at a metrics scrape. */
+  participantCounts(): Record<Participant['role'], number> {
+    const counts = { presenter: 0, audience: 0 };
+    for (const room of this.rooms.values()) {
+      counts.presenter += room.connectedCount('presenter');
+      counts.audience += room.connectedCount('audience');
+    }
+    return counts;
+  }
+
   // --- what clients ask -------------------------------------------------------------------------
 
   /** A fresh nonce for this connection's presenter proof; it replaces any earlier one. */

@@ -69,6 +69,8 @@ export interface DeliveryStore {
   lastQueuedSeq(taskId: string): number;
   /** For each task with pending deliveries, the pending one with the lowest seq. */
   pendingHeads(): DeliveryRow[];
+  /** How many deliveries are pending (queued or waiting for a retry): the queue's depth. */
+  pendingCount(): number;
   /** Records an attempt and the delivery's new state (and a 410's disabling: the subscriber and
    *  every pending delivery of its task), atomically. */
   recordAttempt(record: AttemptRecord): void;
@@ -166,6 +168,10 @@ export function sqliteDeliveryStore(db: Database.Database): DeliveryStore {
     `SELECT id, task_id, MIN(event_seq) AS head, event_seq, event_type, body, state, attempts, next_attempt_at
        FROM webhook_deliveries WHERE state = 'pending' GROUP BY task_id`,
   );
+  // Counted on the (state, …) index: a scrape's cost, not a table scan.
+  const countPending = db.prepare<[], { n: number }>(
+    "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'pending'",
+  );
   const insertAttempt = db.prepare(
     `INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, outcome, error)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -244,6 +250,9 @@ export function sqliteDeliveryStore(db: Database.Database): DeliveryStore {
     },
     pendingHeads() {
       return selectHeads.all().map(toDelivery);
+    },
+    pendingCount() {
+      return countPending.get()?.n ?? 0;
     },
     recordAttempt,
     postpone(deliveryId, at) {

@@ -21,7 +21,7 @@ import { createFairShare, type DeliveryOwner } from './fairShare.ts';
 import { MAX_ATTEMPTS, parseRetryAfterMs, RETRY_AFTER_STATUSES, retryDelayMs } from './retry.ts';
 import { type SendOptions, type SendResult, sendOnce } from './send.ts';
 import { type Resolve, UrlGuard, type WebhookTarget } from './ssrf.ts';
-import type { WebhookService } from './types.ts';
+import type { WebhookService, WebhookStats } from './types.ts';
 
 /** Attempts in flight at once, over all tasks (each task has at most one: deliveries go in order);
  *  shared fairly between devices and runs, each run holding at most WEBHOOK_MAX_IN_FLIGHT_PER_RUN. */
@@ -99,6 +99,8 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
 
   /** Task id → its attempt in flight. One per task keeps its deliveries in seq order. */
   const inFlight = new Map<string, Promise<void>>();
+  /** Attempts this process made, by outcome: plain numbers, read at a metrics scrape. */
+  const attempts: WebhookStats['attempts'] = { delivered: 0, retry: 0, 'gave-up': 0, disabled: 0 };
   /** Who gets the next free attempt (fairShare.ts): a run's backlog never holds every slot. */
   const fairShare = createFairShare({
     maxInFlight: MAX_CONCURRENT_ATTEMPTS,
@@ -313,8 +315,12 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       durationMs,
     };
 
+    const record: typeof store.recordAttempt = (entry) => {
+      store.recordAttempt(entry);
+      attempts[entry.attempt.outcome]++;
+    };
     if (status !== undefined && status >= 200 && status < 300) {
-      store.recordAttempt({
+      record({
         deliveryId: delivery.id,
         attempt: { ...base, outcome: 'delivered' },
         state: 'delivered',
@@ -324,7 +330,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     }
     if (status === 410) {
       const reason = `the receiver answered 410 Gone at ${new Date(endedAt).toISOString()}`;
-      store.recordAttempt({
+      record({
         deliveryId: delivery.id,
         attempt: { ...base, outcome: 'disabled', ...(error ? { error } : {}) },
         state: 'disabled',
@@ -335,7 +341,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     }
     const delay = retryDelayMs(number, config.WEBHOOK_SCHEDULE_SCALE, random);
     if (delay === undefined) {
-      store.recordAttempt({
+      record({
         deliveryId: delivery.id,
         attempt: { ...base, outcome: 'gave-up', ...(error ? { error } : {}) },
         state: 'failed',
@@ -350,7 +356,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         ? parseRetryAfterMs(result.retryAfter)
         : undefined;
     const nextAttemptAt = epochNow() + Math.max(delay, asked ?? 0);
-    store.recordAttempt({
+    record({
       deliveryId: delivery.id,
       attempt: { ...base, outcome: 'retry', ...(error ? { error } : {}) },
       state: 'pending',
@@ -421,6 +427,10 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         },
         deliveries,
       };
+    },
+
+    stats() {
+      return { attempts: { ...attempts }, pending: store.pendingCount(), inFlight: inFlight.size };
     },
 
     secretForTask(taskId) {

@@ -1,4 +1,4 @@
-import type { DeliveriesResponse, WebhookSubscription } from '@transport-lab/shared';
+import type { DeliveriesResponse, DeliveryAttempt, WebhookSubscription } from '@transport-lab/shared';
 import type { DeliveryOwner } from './fairShare.ts';
 
 /**
@@ -19,5 +19,13 @@ export interface WebhookService {
   ): Promise<WebhookSubscription>;
   /** The delivery log of a task: every attempt, status, duration, next retry. */
   deliveries(taskId: string): Promise<DeliveriesResponse>;
+  /** For the metrics: attempts this process made, by outcome; deliveries pending; attempts in flight. */
+  stats(): WebhookStats;
   close(): Promise<void>;
+}
+
+export interface WebhookStats {
+  attempts: Record<DeliveryAttempt['outcome'], number>;
+  pending: number;
+  inFlight: number;
 }

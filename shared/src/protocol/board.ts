@@ -170,6 +170,10 @@ export const BoardReportRequest = BoardCredentials.extend({
 });
 export type BoardReportRequest = z.infer<typeof BoardReportRequest>;
 
+/** `POST /api/boards/{code}/reports` answer: how many of the report's versions were kept. */
+export const BoardReportResponse = z.object({ accepted: z.int().min(0) });
+export type BoardReportResponse = z.infer<typeof BoardReportResponse>;
+
 /** One dot of the propagation map. */
 export const PropagationEntry = z.object({
   version: z.int().min(1),

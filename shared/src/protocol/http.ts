@@ -18,6 +18,10 @@ export const API_PATHS = {
   settings: '/api/settings',
   health: '/healthz',
   metrics: '/metrics',
+  /** The HTTP API as an OpenAPI 3.1 document, generated from these schemas (server/src/contract). */
+  openapi: '/api/openapi.json',
+  /** The socket.io namespaces and the webhook deliveries as an AsyncAPI 3.0 document. */
+  asyncapi: '/api/asyncapi.json',
 } as const;
 
 /** The same paths as express route patterns, for the server's routers. */

@@ -1,0 +1,567 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import {
+  API_PATHS,
+  API_ROUTES,
+  BOARD_PATHS,
+  BOARD_ROUTES,
+  BoardChange,
+  BoardChanges,
+  BoardChangesQuery,
+  BoardEditRequest,
+  BoardEditResponse,
+  BoardQuery,
+  BoardReportRequest,
+  BoardReportResponse,
+  BoardResponse,
+  BoardState,
+  BoardWebhookPayload,
+  CreateTaskBody,
+  CreateTaskResponse,
+  DeliveriesResponse,
+  ERROR_STATUS,
+  ErrorBody,
+  type ErrorCode,
+  EventsQuery,
+  EventsResponse,
+  FAULT_PATHS,
+  Fault,
+  FaultResponse,
+  FaultsQuery,
+  FaultsResponse,
+  HealthResponse,
+  HTTP_HEADERS,
+  IdempotencyKey,
+  LAB_TAGS,
+  LinkResponse,
+  NETWORK_LINK_COOKIE,
+  NETWORK_PATHS,
+  PROTOCOL_VERSION,
+  PublicSettings,
+  RECEIVER_PATHS,
+  RelayMessage,
+  RoomCode,
+  RunId,
+  RunResponse,
+  SetLinkRequest,
+  SseWire,
+  TaskEvent,
+  TaskId,
+  TaskResponse,
+  TaskSpec,
+  TimeResponse,
+  WEBHOOK_HEADERS,
+  WebhookPayload,
+  WireReport,
+} from '@transport-lab/shared';
+import { z } from 'zod';
+import { RECEIVER_ERROR_STATUS } from '../webhooks/receiver.ts';
+
+/**
+ * The HTTP API as an OpenAPI 3.1 document, built from the shared zod schemas the routes parse with
+ * (`@asteasolutions/zod-to-openapi`), so that the contract cannot say one thing while the code parses
+ * another. Every route the app registers is described here (test/contract.test.ts walks the app's
+ * router and fails on one that is not), with every status it answers and, per error status, the
+ * `code`s of the one error envelope it can carry. The built-in receiver's routes, on their own port,
+ * carry their own `servers`.
+ */
+
+/** Express route pattern (`/api/tasks/:id`) → OpenAPI path template (`/api/tasks/{id}`). */
+export function openApiPath(route: string): string {
+  return route.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/** Errors any API route can answer: an unexpected failure (its details are logged, not sent). */
+const ALWAYS: ErrorCode[] = ['INTERNAL'];
+/** Errors of reading a JSON body (middleware.ts), before the route sees it. */
+const BODY: ErrorCode[] = [
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+];
+/** A new task: past the client's share (429) or what the server can serve truthfully (503). */
+const ADMISSION: ErrorCode[] = ['RATE_LIMITED', 'UNAVAILABLE'];
+
+const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
+  RATE_LIMITED: 'past this client’s share: `details` is a ClientLimitDetails, with `Retry-After`',
+  UNAVAILABLE:
+    'the server is past what it can serve truthfully (`details`: OverloadDetails, with `Retry-After`), or the feature is off',
+  SYNC_TIMEOUT:
+    'the task did not end within SYNC_TIMEOUT_MS; it goes on at `Location` (`details`: SyncTimeoutDetails)',
+};
+
+/** The error envelope narrowed to the codes a route can answer with one status. */
+function envelopeOf(codes: string[]) {
+  const [first, ...rest] = codes as [string, ...string[]];
+  return z.object({ error: ErrorBody.extend({ code: z.enum([first, ...rest]) }) });
+}
+
+type Responses = RouteConfig['responses'];
+
+/** One response per status among `codes` (several codes may share a status), each the envelope;
+ *  `statusOf`: the table the answering side takes its statuses from. */
+function errorResponses(statusOf: Record<string, number>, codes: string[]): Responses {
+  const byStatus = new Map<number, string[]>();
+  for (const code of new Set(codes)) {
+    const status = statusOf[code];
+    if (status === undefined) throw new Error(`openapi: no status for error code ${code}`);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Responses = {};
+  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses[status] = {
+      description: group
+        .map((c) => {
+          const why = ERROR_DESCRIPTIONS[c as ErrorCode];
+          return why ? `${c}: ${why}` : c;
+        })
+        .join('; '),
+      content: { 'application/json': { schema: envelopeOf(group) } },
+    };
+  }
+  return responses;
+}
+
+/** The app's error answers for these codes (and INTERNAL, which any route may answer). */
+const errors = (...groups: ErrorCode[][]): Responses =>
+  errorResponses(ERROR_STATUS, [...groups.flat(), ...ALWAYS]);
+
+/** The built-in receiver's error answers: its own table (webhooks/receiver.ts), INTERNAL too. */
+const receiverErrors = (...codes: (keyof typeof RECEIVER_ERROR_STATUS)[]): Responses =>
+  errorResponses({ ...RECEIVER_ERROR_STATUS, INTERNAL: ERROR_STATUS.INTERNAL }, [...codes, 'INTERNAL']);
+
+const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+const ok = (description: string, schema: z.ZodType): Responses[string] => ({ description, ...json(schema) });
+
+/**
+ * A query schema as a document shows it: each parameter as the value its text must parse to. The
+ * shared query schemas read text (`z.coerce.number().pipe(z.int().min(0))`), which the generator
+ * would show as the coercion's input (any number or null) and drop the bounds; the pipe's output
+ * keeps them (`integer`, `minimum: 0`), with the default or optionality of the original.
+ */
+function queryOf(schema: z.ZodObject): z.ZodObject {
+  const parsed = (field: z.ZodType): z.ZodType => {
+    if (field instanceof z.ZodDefault)
+      return parsed(field.unwrap() as z.ZodType).default(field._zod.def.defaultValue as never);
+    if (field instanceof z.ZodOptional) return parsed(field.unwrap() as z.ZodType).optional();
+    if (field instanceof z.ZodPipe) return field.out as z.ZodType;
+    return field;
+  };
+  return z.object(
+    Object.fromEntries(Object.entries(schema.shape).map(([key, field]) => [key, parsed(field as z.ZodType)])),
+  );
+}
+
+const taskIdParams = z.object({ id: TaskId });
+const roomCodeParams = z.object({ code: RoomCode });
+const notModified = {
+  304: { description: 'The representation still has the `If-None-Match` ETag: no body.' },
+};
+
+/** The lane tags a lane's request may carry (`x-lab-lane` + `x-lab-run`): counted in its run's wire
+ *  report, and the right to that run's tasks and faults. Optional everywhere. */
+const labTagHeaders = z.object({
+  [LAB_TAGS.laneHeader]: z
+    .string()
+    .optional()
+    .meta({ description: 'The lane this request is for (a LaneId).' }),
+  [LAB_TAGS.runHeader]: RunId.optional().meta({ description: 'The run (race) this request belongs to.' }),
+});
+
+function buildRegistry(): OpenAPIRegistry {
+  const registry = new OpenAPIRegistry();
+  const path = (config: RouteConfig) => registry.registerPath({ ...config, path: openApiPath(config.path) });
+
+  // Tasks: the lanes' routes.
+  path({
+    method: 'post',
+    path: API_PATHS.run,
+    tags: ['tasks'],
+    summary: 'Request/response lane: run a task and answer when it ends',
+    description:
+      'Blocks until the task ends (whatever its outcome) and answers it. A client that disconnects first cancels its task.',
+    request: { headers: labTagHeaders, body: { required: true, ...json(TaskSpec) } },
+    responses: {
+      200: ok('The task, ended.', RunResponse),
+      ...errors(BODY, ADMISSION, ['SYNC_TIMEOUT']),
+    },
+  });
+  path({
+    method: 'post',
+    path: API_PATHS.tasks,
+    tags: ['tasks'],
+    summary: 'Create a task (short polling, long polling, SSE, webhook, hybrid lanes)',
+    description:
+      '202 with `Location` and `Retry-After` at once; with `Prefer: respond-async, wait=N` (the hybrid) 200 when the task ends within N s. With `Idempotency-Key` the same key and body replay the first answer.',
+    request: {
+      headers: labTagHeaders.extend({
+        [HTTP_HEADERS.idempotencyKey]: IdempotencyKey.optional(),
+        [HTTP_HEADERS.prefer]: z
+          .string()
+          .optional()
+          .meta({ description: '`respond-async, wait=N` (N ≤ 60)' }),
+      }),
+      body: { required: true, ...json(CreateTaskBody) },
+    },
+    responses: {
+      200: ok('The task ended within the `Prefer: wait`.', CreateTaskResponse),
+      202: ok('Created; follow it at `Location`.', CreateTaskResponse),
+      ...errors(BODY, ADMISSION, ['IDEMPOTENCY_KEY_IN_USE', 'IDEMPOTENCY_KEY_REUSED', 'WEBHOOK_URL_REFUSED']),
+    },
+  });
+  path({
+    method: 'get',
+    path: API_ROUTES.task,
+    tags: ['tasks'],
+    summary: 'Short-polling lane: the task now, with a strong ETag',
+    request: { params: taskIdParams, headers: labTagHeaders },
+    responses: {
+      200: ok('The task.', TaskResponse),
+      ...notModified,
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
+    },
+  });
+  path({
+    method: 'get',
+    path: API_ROUTES.events,
+    tags: ['tasks'],
+    summary: 'Long-polling lane: events after `after`, held up to `waitMs` if none yet',
+    request: { params: taskIdParams, query: queryOf(EventsQuery), headers: labTagHeaders },
+    responses: {
+      200: ok('Every event after `after`; `events: []` when the wait passed.', EventsResponse),
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
+    },
+  });
+  path({
+    method: 'get',
+    path: API_ROUTES.stream,
+    tags: ['tasks'],
+    summary: 'SSE lane: the task’s events as Server-Sent Events',
+    description: `First an \`event: ${'wire'}\` message (SseWire), then one \`message\` per TaskEvent with \`id: <seq>\`; resumes from \`Last-Event-ID\` (else \`?after=SEQ\`); ends after the terminal event.`,
+    request: {
+      params: taskIdParams,
+      query: queryOf(EventsQuery.pick({ after: true })),
+      headers: labTagHeaders.extend({
+        [HTTP_HEADERS.lastEventId]: z
+          .string()
+          .regex(/^\d{1,9}$/)
+          .optional(),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'An event stream: each `data:` is a TaskEvent (the first, `event: wire`, an SseWire).',
+        content: { 'text/event-stream': { schema: z.union([TaskEvent, SseWire]) } },
+      },
+      204: { description: 'The task had ended and the client has every event: EventSource stops.' },
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
+    },
+  });
+  path({
+    method: 'post',
+    path: API_ROUTES.cancel,
+    tags: ['tasks'],
+    summary: 'Cancel a task (its owner or the operator)',
+    request: { params: taskIdParams, headers: labTagHeaders },
+    responses: {
+      200: ok('The task, cancelled.', TaskResponse),
+      ...errors(BODY, ['FORBIDDEN', 'NOT_FOUND', 'TASK_FINISHED']),
+    },
+  });
+  path({
+    method: 'get',
+    path: API_ROUTES.deliveries,
+    tags: ['tasks', 'webhooks'],
+    summary: 'Webhook lane: the task’s delivery attempts',
+    request: { params: taskIdParams },
+    responses: {
+      200: ok('Every delivery and attempt.', DeliveriesResponse),
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
+    },
+  });
+
+  // Observation of a run and of the server.
+  path({
+    method: 'get',
+    path: API_ROUTES.wire,
+    tags: ['observation'],
+    summary: 'The server’s own count of one run’s lane traffic',
+    request: { params: z.object({ runId: RunId }) },
+    responses: {
+      200: ok('Per lane and channel.', WireReport),
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
+    },
+  });
+  path({
+    method: 'get',
+    path: API_PATHS.time,
+    tags: ['observation'],
+    summary: 'The server clock, for clock-offset estimation',
+    responses: { 200: ok('Epoch ms at receipt and at send.', TimeResponse), ...errors() },
+  });
+  path({
+    method: 'get',
+    path: API_PATHS.settings,
+    tags: ['observation'],
+    summary: 'What the page needs of the server’s settings',
+    responses: { 200: ok('The public settings.', PublicSettings), ...errors() },
+  });
+  path({
+    method: 'get',
+    path: API_PATHS.health,
+    tags: ['operations'],
+    summary: 'Liveness',
+    responses: { 200: ok('Alive.', HealthResponse), ...errors() },
+  });
+  path({
+    method: 'get',
+    path: API_PATHS.metrics,
+    tags: ['operations'],
+    summary: 'Prometheus metrics (docs/operations.md lists the series)',
+    responses: {
+      200: {
+        description: 'The text exposition format.',
+        content: { 'text/plain': { schema: z.string() } },
+      },
+      ...errors(),
+    },
+  });
+  path({
+    method: 'get',
+    path: API_PATHS.openapi,
+    tags: ['operations'],
+    summary: 'This document',
+    responses: {
+      200: ok('OpenAPI 3.1.', z.record(z.string(), z.unknown())),
+      ...errors(),
+    },
+  });
+  path({
+    method: 'get',
+    path: API_PATHS.asyncapi,
+    tags: ['operations'],
+    summary: 'The socket.io namespaces and the webhook deliveries, as AsyncAPI 3.0',
+    responses: {
+      200: ok('AsyncAPI 3.0.', z.record(z.string(), z.unknown())),
+      ...errors(),
+    },
+  });
+
+  // Faults and network conditions.
+  path({
+    method: 'post',
+    path: FAULT_PATHS.faults,
+    tags: ['faults'],
+    summary: 'Inject a fault into one run (restart and receiver timeout: the operator’s)',
+    request: { body: { required: true, ...json(Fault) } },
+    responses: {
+      201: ok('Applied and recorded.', FaultResponse),
+      ...errors(BODY, ['FORBIDDEN', 'RATE_LIMITED']),
+    },
+  });
+  path({
+    method: 'get',
+    path: FAULT_PATHS.faults,
+    tags: ['faults'],
+    summary: 'The run’s faults, oldest first',
+    request: { query: queryOf(FaultsQuery) },
+    responses: { 200: ok('The faults.', FaultsResponse), ...errors(['VALIDATION_FAILED']) },
+  });
+  path({
+    method: 'get',
+    path: NETWORK_PATHS.link,
+    tags: ['network'],
+    summary: 'This browser’s network link, by its cookie',
+    request: { cookies: z.object({ [NETWORK_LINK_COOKIE]: z.string().optional() }) },
+    responses: { 200: ok('The link (`linkId: null` without one).', LinkResponse), ...errors() },
+  });
+  path({
+    method: 'put',
+    path: NETWORK_PATHS.link,
+    tags: ['network'],
+    summary: 'Choose this browser’s network conditions',
+    description: `Answers with a \`Set-Cookie: ${NETWORK_LINK_COOKIE}=…\` and \`Connection: close\`; the browser’s connections under its previous link are closed.`,
+    request: { body: { required: true, ...json(SetLinkRequest) } },
+    responses: {
+      200: ok('The new link.', LinkResponse),
+      ...errors(BODY, ['RATE_LIMITED', 'UNAVAILABLE']),
+    },
+  });
+
+  // The shared board.
+  path({
+    method: 'get',
+    path: BOARD_ROUTES.board,
+    tags: ['board'],
+    summary: 'The board, with ETag `"board.<code>.<version>"`',
+    request: { params: roomCodeParams, query: queryOf(BoardQuery) },
+    responses: {
+      200: ok('The board and the server time of each version after `since`.', BoardResponse),
+      ...notModified,
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
+    },
+  });
+  path({
+    method: 'post',
+    path: BOARD_ROUTES.edits,
+    tags: ['board'],
+    summary: 'Edit the board (a participant)',
+    request: { params: roomCodeParams, body: { required: true, ...json(BoardEditRequest) } },
+    responses: {
+      200: ok('The change; the same `editId` again answers the same change.', BoardEditResponse),
+      ...errors(BODY, ['FORBIDDEN', 'NOT_FOUND', 'BOARD_CONFLICT', 'ROOM_ENDED', 'RATE_LIMITED']),
+    },
+  });
+  path({
+    method: 'post',
+    path: BOARD_ROUTES.reports,
+    tags: ['board'],
+    summary: 'When this page showed each version',
+    request: { params: roomCodeParams, body: { required: true, ...json(BoardReportRequest) } },
+    responses: {
+      200: ok('How many versions were kept.', BoardReportResponse),
+      ...errors(BODY, ['FORBIDDEN', 'NOT_FOUND', 'ROOM_ENDED', 'RATE_LIMITED']),
+    },
+  });
+  path({
+    method: 'get',
+    path: BOARD_ROUTES.changes,
+    tags: ['board'],
+    summary: 'Long poll: changes after `after`, held up to `waitMs`',
+    request: { params: roomCodeParams, query: queryOf(BoardChangesQuery) },
+    responses: {
+      200: ok('The changes, or a snapshot.', BoardChanges),
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
+    },
+  });
+  path({
+    method: 'get',
+    path: BOARD_ROUTES.stream,
+    tags: ['board'],
+    summary: 'SSE: `event: change` per change, `event: snapshot` when the resume is older than the log',
+    request: {
+      params: roomCodeParams,
+      query: queryOf(BoardChangesQuery.pick({ after: true })),
+      headers: z.object({
+        [HTTP_HEADERS.lastEventId]: z
+          .string()
+          .regex(/^\d{1,9}$/)
+          .optional(),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'An event stream: `change` events carry a BoardChange, `snapshot` a BoardState.',
+        content: { 'text/event-stream': { schema: z.union([BoardChange, BoardState]) } },
+      },
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
+    },
+  });
+
+  // The built-in receiver ("your backend"), on RECEIVER_PORT.
+  const receiver: Pick<RouteConfig, 'servers' | 'tags'> = {
+    tags: ['receiver'],
+    servers: [
+      {
+        url: 'http://{host}:{receiverPort}',
+        description: 'The built-in webhook receiver, on its own port',
+        variables: { host: { default: 'localhost' }, receiverPort: { default: '3001' } },
+      },
+    ],
+  };
+  const webhookHeaders = z.object({
+    [WEBHOOK_HEADERS.id]: z.string(),
+    [WEBHOOK_HEADERS.timestamp]: z.string().regex(/^\d+$/),
+    [WEBHOOK_HEADERS.signature]: z.string(),
+  });
+  const delivered: Responses = {
+    200: {
+      description: 'Verified and accepted (a repeat of a webhook-id is answered 200 and relayed once).',
+      ...json(z.object({ ok: z.literal(true) })),
+    },
+    ...receiverErrors('WEBHOOK_SIGNATURE_INVALID', 'MALFORMED_WEBHOOK', 'PAYLOAD_TOO_LARGE', 'FORBIDDEN'),
+    429: {
+      description:
+        'An injected receiver fault (`throttle-429`): no body; `Retry-After` if the fault set one.',
+    },
+    503: {
+      description:
+        'An injected receiver fault (`unavailable-503`): no body; `Retry-After` if the fault set one.',
+    },
+  };
+  path({
+    ...receiver,
+    method: 'post',
+    path: RECEIVER_PATHS.webhooks,
+    summary: 'Receive a task webhook (Standard Webhooks)',
+    request: { headers: webhookHeaders, body: { required: true, ...json(WebhookPayload) } },
+    responses: delivered,
+  });
+  path({
+    ...receiver,
+    method: 'post',
+    path: BOARD_PATHS.receiverWebhooks,
+    summary: 'Receive a board-change webhook (Standard Webhooks)',
+    request: { headers: webhookHeaders, body: { required: true, ...json(BoardWebhookPayload) } },
+    responses: delivered,
+  });
+  path({
+    ...receiver,
+    method: 'get',
+    path: '/relay/tasks/{id}',
+    summary: 'SSE: each delivery the receiver accepted for the task',
+    request: { params: taskIdParams },
+    responses: {
+      200: {
+        description: 'One RelayMessage per accepted delivery.',
+        content: { 'text/event-stream': { schema: RelayMessage } },
+      },
+      204: { description: 'Everything up to the task’s end was relayed: EventSource stops.' },
+      ...receiverErrors('VALIDATION_FAILED', 'FORBIDDEN'),
+    },
+  });
+  path({
+    ...receiver,
+    method: 'get',
+    path: '/relay/boards/{code}',
+    summary: 'SSE: each board change the receiver accepted',
+    request: { params: roomCodeParams },
+    responses: {
+      200: {
+        description: 'One `change` event per accepted change.',
+        content: { 'text/event-stream': { schema: BoardChange } },
+      },
+      ...receiverErrors('VALIDATION_FAILED', 'FORBIDDEN'),
+    },
+  });
+
+  // The deliveries themselves, as OpenAPI 3.1 webhooks: what a subscriber's URL receives.
+  registry.registerWebhook({
+    method: 'post',
+    path: 'task.event',
+    summary: 'One task event, delivered to `webhook.url` of `POST /api/tasks`',
+    request: { headers: webhookHeaders, body: { required: true, ...json(WebhookPayload) } },
+    responses: {
+      200: { description: 'Any 2xx: delivered. Otherwise retried on the Standard Webhooks schedule.' },
+    },
+  });
+  return registry;
+}
+
+let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | undefined;
+
+/** The document, built once per process: it depends on the schemas alone. */
+export function openApiDocument() {
+  cached ??= new OpenApiGeneratorV31(buildRegistry().definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Transport Lab',
+      version: `${PROTOCOL_VERSION}`,
+      description:
+        'One long-running task over request/response, short polling, long polling, SSE, webhooks, websockets and a hybrid. Every error is `{"error": {"code", "message", "details"?}}`; the socket.io namespaces are in the AsyncAPI document at /api/asyncapi.json.',
+    },
+    servers: [{ url: '/' }],
+    externalDocs: { description: 'AsyncAPI: socket.io and webhooks', url: API_PATHS.asyncapi },
+  });
+  return cached;
+}
