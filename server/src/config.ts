@@ -33,7 +33,7 @@ export const Config = z.object({
   MAX_DATA_BYTES: z.coerce.number().pipe(z.int().min(1_048_576).max(1_099_511_627_776)).default(268_435_456),
   /** Redis (`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS): set, the tasks, their
    *  event logs and the Idempotency-Keys live there, shared by every instance on it (store/index.ts;
-   *  what is on Redis and what is not yet: docs/architecture.md, "The store"). Unset: SQLite alone. */
+   *  what is on Redis and what is not yet: server/src/store/README.md). Unset: SQLite alone. */
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
   /** Every Redis key starts with this, so that several labs (and tests) share one Redis. */
   REDIS_PREFIX: z
@@ -81,7 +81,7 @@ export const Config = z.object({
   WIRE_ACCOUNTING: z.enum(['on', 'off']).default('on'),
   /** `off` takes the network conditions out: no connection is read for its `lab-link` cookie, nothing
    *  is shaped, and `PUT /api/network/link` answers 503. `on`: a page's chosen link shapes every
-   *  connection it opens (docs/architecture.md, "Network conditions"). */
+   *  connection it opens (server/src/network/README.md). */
   NETWORK_SHAPING: z.enum(['on', 'off']).default('on'),
   /** `off` closes `POST /api/faults` (403 FORBIDDEN with a message naming this setting): for a server
    *  shared by people who did not agree to have their races broken. `GET` still lists what was done. */

@@ -65,7 +65,7 @@ const noneResponse = (): LinkResponse => ({
 /**
  * Network conditions (issue 5, item 1): a link per browser, chosen by `PUT /api/network/link` and
  * named by the `lab-link` cookie, applied to every connection that browser opens, at the socket,
- * both ways. See docs/architecture.md, "Network conditions".
+ * both ways. See server/src/network/README.md.
  */
 export function createNetwork({ enabled, maxLinksPerClient, clock = systemClock }: NetworkDeps): Network {
   const links = new LinkRegistry(clock, undefined, undefined, maxLinksPerClient);

@@ -6,7 +6,7 @@ import type { NetworkProfile } from '@transport-lab/shared';
  * bottleneck that all of the link's connections share, as a phone's radio is: a chunk waits for the
  * chunks before it (any connection's) to be serialized at the direction's rate, then travels the
  * one-way latency (± jitter). A drop-out stalls the whole link: nothing is delivered either way until
- * it ends, then what waited moves. See docs/architecture.md, "Network conditions".
+ * it ends, then what waited moves. See server/src/network/README.md.
  */
 
 export interface ShaperClock {

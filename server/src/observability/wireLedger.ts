@@ -190,7 +190,7 @@ const pathOf = (url: string | undefined) => (url ?? '/').split('?')[0] ?? '/';
  * headers, bodies, chunked framing, SSE and WebSocket frames, exactly as read and written. On a
  * keep-alive connection each request's share is the counters' delta since the previous answer
  * ended; a WebSocket is its upgrade request plus everything after it on that socket until it
- * closes. Open streams are read live. See docs/architecture.md, "Wire accounting on the server".
+ * closes. Open streams are read live. See server/src/observability/README.md.
  */
 export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
   const now = options.now ?? (() => performance.now());

@@ -33,7 +33,7 @@ export interface Stores {
 /**
  * The embedded stores in one SQLite file; with REDIS_URL, the tasks (with their event logs) and the
  * Idempotency-Keys on Redis instead, shared by every instance on it, and the rest still in the file
- * (the webhook queue, the fault records and run tags: docs/architecture.md, "The store"). Rejects
+ * (the webhook queue, the fault records and run tags: server/src/store/README.md). Rejects
  * with StoreVersionError for a file written by a newer release, RedisUnavailableError when Redis
  * does not answer.
  */

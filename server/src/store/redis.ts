@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
  * (REDIS_PREFIX) heads them all, so that several labs, and tests with a random prefix each, share
  * one Redis and can delete exactly their own keys.
  *
- * Layout (docs/architecture.md, "The store"):
+ * Layout (server/src/store/README.md):
  * - `task:<id>` — string: the task's state as JSON, a snapshot written when the task is created and
  *   when its status changes (as the SQLite `tasks` row); it expires RETENTION_HOURS after the task ends;
  * - `task:<id>:events` — stream: the task's event log, entry id `<seq>-0`, field `event` (JSON); the

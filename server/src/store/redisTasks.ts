@@ -104,7 +104,7 @@ export interface RedisTaskStoreOptions {
  *
  * Redis persists as it is configured (RDB snapshots, AOF with `appendfsync everysec`, or nothing):
  * an acknowledged write survives a crash of this process, and a crash of Redis loses what its
- * configuration allows (docs/architecture.md, "The store").
+ * configuration allows (server/src/store/README.md).
  *
  * `close()` waits for the queued writes; the connection is its owner's to close.
  */

@@ -90,8 +90,7 @@ function sendError(res: ServerResponse, code: ReceiverErrorCode, message: string
 /**
  * CORS for the relay. A page that follows its relay with `new EventSource(url, {withCredentials:
  * true})` sends its cookies, the `lab-link` cookie of the network conditions among them, so that the
- * relay hop is shaped like the page's other connections (docs/architecture.md, "Network
- * conditions"); a credentialed request is refused by the browser unless the answer names its origin
+ * relay hop is shaped like the page's other connections (server/src/network/README.md); a credentialed request is refused by the browser unless the answer names its origin
  * and allows credentials (`*` is not enough). Only the lab's own page gets here with an Origin: any
  * other is refused before a route is reached (the request handler below). Without an Origin, `*`.
  */

@@ -7,7 +7,7 @@ import { ParticipantId, RoomCode, RoomSecret } from './room.ts';
  * The shared board of a room: sticky notes and one slider, edited by participants. Convergence is by
  * a server-ordered log, not a CRDT: every edit is validated and applied by the server in arrival
  * order and numbered with the board's next `version` (from 1, +1 each); every page applies changes
- * in version order and resumes from the last version it applied. See docs/architecture.md.
+ * in version order and resumes from the last version it applied. See server/src/board/README.md.
  */
 export const BOARD_LIMITS = {
   maxNotes: 50,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Network conditions, applied by the server where every lane's bytes pass: its own TCP sockets (see
- * docs/architecture.md, "Network conditions"). A page chooses a *link* (one profile) and carries it
+ * server/src/network/README.md). A page chooses a *link* (one profile) and carries it
  * in a cookie; every connection it opens (fetch, EventSource, WebSocket, the webhook relay on the
  * receiver's port: cookies ignore ports) is shaped by that link from its first byte, both ways.
  */
