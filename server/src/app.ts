@@ -273,6 +273,7 @@ export async function createServer(
     tasks,
     idempotency: stores.idempotency,
     pollIntervalMs: config.POLL_INTERVAL_MS,
+    loseAnswer: (req) => faults.loseAnswer(req),
   });
   const lane: LaneContext = {
     router: api,

@@ -548,3 +548,62 @@ describe('buffer-streams', () => {
     expect(Math.min(...arrivals.map((a) => a.at))).toBeLessThan(terminalAt);
   });
 });
+
+describe('lose-answers', () => {
+  /** `POST /api/tasks` for the run, once; the network error of a lost answer is returned, not thrown. */
+  async function create(baseUrl: string, tag: LabTag, key?: string) {
+    try {
+      const res = await fetch(`${baseUrl}${API_PATHS.tasks}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...labTagHeaders(tag),
+          ...(key ? { [HTTP_HEADERS.idempotencyKey]: key } : {}),
+        },
+        body: JSON.stringify({ spec: { durationMs: 200, steps: 1 } }),
+      });
+      const { task } = (await res.json()) as { task: { id: string } };
+      return { status: res.status, taskId: task.id, replayed: res.headers.get('idempotent-replayed') };
+    } catch (error) {
+      return { lost: error instanceof Error };
+    }
+  }
+
+  it('creates the task, cuts the connection before the answer; a retry without a key runs it twice', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'short-polling', runId: newRunId() };
+    const record = await postFault(srv.baseUrl, { kind: 'lose-answers', runId: tag.runId, count: 1 });
+    expect(record.summary).toMatch(/answer to this run's next task creation will be lost/);
+    expect(await create(srv.baseUrl, tag)).toEqual({ lost: true });
+    const retry = await create(srv.baseUrl, tag);
+    expect(retry).toMatchObject({ status: 202, replayed: null });
+    const { report } = await readWire(srv.baseUrl, tag.runId);
+    expect(report?.lanes['short-polling']).toMatchObject({ requests: 2, tasksCreated: 2 });
+  });
+
+  it('with an Idempotency-Key the retry replays the stored answer: one task', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'short-polling', runId: newRunId() };
+    await postFault(srv.baseUrl, { kind: 'lose-answers', runId: tag.runId, count: 1 });
+    const key = 'retry-test-key-0001';
+    expect(await create(srv.baseUrl, tag, key)).toEqual({ lost: true });
+    const retry = await create(srv.baseUrl, tag, key);
+    expect(retry).toMatchObject({ status: 202, replayed: 'true' });
+    const { report } = await readWire(srv.baseUrl, tag.runId);
+    expect(report?.lanes['short-polling']).toMatchObject({ requests: 2, tasksCreated: 1 });
+  });
+
+  it('spends its count, and touches only the named run', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'short-polling', runId: newRunId() };
+    const other: LabTag = { lane: 'short-polling', runId: newRunId() };
+    await postFault(srv.baseUrl, { kind: 'lose-answers', runId: tag.runId, count: 2 });
+    expect(await create(srv.baseUrl, other)).toMatchObject({ status: 202 });
+    expect(await create(srv.baseUrl, tag)).toEqual({ lost: true });
+    expect(await create(srv.baseUrl, tag)).toEqual({ lost: true });
+    expect(await create(srv.baseUrl, tag)).toMatchObject({ status: 202 });
+  });
+});

@@ -56,6 +56,11 @@ export interface Faults {
   trackStream(req: IncomingMessage, res: ServerResponse): void;
   /** How the receiver answers this delivery, or undefined to answer as usual. Spends one of `count`. */
   receiverAction(taskId: string): Promise<ReceiverAction | undefined>;
+  /**
+   * Whether the answer to this task creation is to be lost (a lose-answers fault holds for its run):
+   * the caller then cuts the connection instead of answering. Spends one of `count`.
+   */
+  loseAnswer(req: IncomingMessage): boolean;
 }
 
 interface ReceiverFault {
@@ -74,6 +79,8 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
   const log = logger.child({ component: 'faults' });
   const streams = createStreamBuffers();
   const receiverFaults = new Map<string, ReceiverFault>();
+  /** run → answers to task creations still to lose. */
+  const lostAnswers = new Map<string, number>();
 
   /** Applies a fault now; returns what it touched and says so in words. */
   async function apply(
@@ -158,6 +165,21 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
           summary: `Downstream stalled ${fault.stallMs} ms: ${plural(stalled, 'running task')} held.`,
         };
       }
+      case 'lose-answers': {
+        lostAnswers.delete(fault.runId); // set anew as the newest, for the bound below
+        lostAnswers.set(fault.runId, fault.count);
+        // One entry per run named, bounded like the receiver's: made-up runs cost no memory past it.
+        if (lostAnswers.size > MAX_RECEIVER_FAULTS) {
+          lostAnswers.delete(lostAnswers.keys().next().value as string);
+        }
+        return {
+          affected: 0,
+          summary:
+            fault.count === 1
+              ? "The answer to this run's next task creation will be lost: the task is created, then its connection is cut before the answer leaves."
+              : `The answers to this run's next ${fault.count} task creations will be lost: each task is created, then its connection is cut before the answer leaves.`,
+        };
+      }
       case 'buffer-streams': {
         if (!fault.on) {
           const released = streams.stop(fault.runId);
@@ -221,6 +243,16 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
     trackStream(req, res) {
       const tag = tagOf(req);
       if (tag) streams.track(tag.runId, res);
+    },
+
+    loseAnswer(req) {
+      if (lostAnswers.size === 0) return false;
+      const tag = tagOf(req);
+      const left = tag === undefined ? undefined : lostAnswers.get(tag.runId);
+      if (!tag || left === undefined) return false;
+      if (left <= 1) lostAnswers.delete(tag.runId);
+      else lostAnswers.set(tag.runId, left - 1);
+      return true;
     },
 
     async receiverAction(taskId) {

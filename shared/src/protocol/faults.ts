@@ -52,12 +52,26 @@ const BufferStreams = z.strictObject({
   bufferBytes: z.int().min(1).max(1_048_576).optional(),
 });
 
+/**
+ * The answers to the run's next `count` task creations (`POST /api/tasks`) are lost on the way back:
+ * the server creates the task (and stores the answer under its Idempotency-Key, if it had one), then
+ * cuts the connection before the answer leaves, as a proxy's read timeout or a mobile link that drops
+ * does. The client cannot tell that from a request that never arrived; whether its retry runs the work
+ * twice is the lesson (RFC 9110 §9.2.2; the IETF Idempotency-Key draft).
+ */
+const LoseAnswers = z.strictObject({
+  kind: z.literal('lose-answers'),
+  runId: RunId,
+  count: z.int().min(1).max(100),
+});
+
 export const Fault = z.discriminatedUnion('kind', [
   DropConnections,
   RestartServer,
   ReceiverFault,
   SlowDownstream,
   BufferStreams,
+  LoseAnswers,
 ]);
 export type Fault = z.infer<typeof Fault>;
 
@@ -71,6 +85,7 @@ export const RaceFaultTemplate = z.discriminatedUnion('kind', [
   ReceiverFault.omit({ runId: true }),
   SlowDownstream.omit({ runId: true }),
   BufferStreams.omit({ runId: true }),
+  LoseAnswers.omit({ runId: true }),
 ]);
 export type RaceFaultTemplate = z.infer<typeof RaceFaultTemplate>;
 

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useStore } from 'zustand';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
+import { RetryTrials } from './RetryTrials.tsx';
 import { SweepPlot } from './SweepPlot.tsx';
 import { scenarioRunner } from './scenario-runner.ts';
 import { SCENARIOS } from './scenarios.ts';
@@ -55,9 +56,13 @@ export function ScenarioPanel() {
         </p>
         <p className="scenario-hint">
           One click sets the task, the lanes, the network and the faults below it, runs{' '}
-          {chosen.steps.length === 1 ? 'the race' : `${chosen.steps.length} races`}, and checks the outcome
-          against what this page measured. On a page that has not raced yet it first runs one race it does not
-          measure: a page's first race is slowed by its own first-time work.
+          {chosen.steps.some((s) => s.probe)
+            ? "the page's own requests"
+            : chosen.steps.length === 1
+              ? 'the race'
+              : `${chosen.steps.length} races`}
+          , and checks the outcome against what this page measured. On a page that has not raced yet it first
+          runs one race it does not measure: a page's first race is slowed by its own first-time work.
         </p>
       </div>
       <div className="actions">
@@ -102,6 +107,9 @@ export function ScenarioPanel() {
             )),
           )}
         </ul>
+      ) : null}
+      {shown?.outcomes.flatMap((o) => o.probe?.retries ?? []).length ? (
+        <RetryTrials trials={shown.outcomes.flatMap((o) => o.probe?.retries ?? [])} />
       ) : null}
       {shown && chosen.plot && shown.outcomes.length > 0 ? (
         <SweepPlot outcomes={shown.outcomes} xLabel={chosen.plot.xLabel} />

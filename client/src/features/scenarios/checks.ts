@@ -7,6 +7,7 @@ import {
   WEBHOOK_RETRY_SCHEDULE_MS,
 } from '@transport-lab/shared';
 import { WS_RECOVERED_NOTE_PREFIX, WS_RESUBSCRIBED_NOTE_PREFIX } from '../../transports/websocket.ts';
+import type { ProbeOutcome } from './checks-lessons.ts';
 
 /**
  * The guided scenarios' checks, as pure functions of what the page measured (issue 12): each tests the
@@ -84,6 +85,8 @@ export interface StepOutcome {
   lanes: Partial<Record<LaneId, LaneOutcome>>;
   /** Faults as the server applied them (kind, summary). */
   faults: Array<{ kind: string; summary: string }>;
+  /** What a step that is an experiment of the page's own requests, not a race, measured. */
+  probe?: ProbeOutcome;
 }
 
 export interface Verdict {
@@ -125,7 +128,7 @@ function laneOf(step: StepOutcome | undefined, id: LaneId): LaneOutcome | undefi
 }
 
 /** Collects problems and the figures read, and says the verdict. */
-class Judgement {
+export class Judgement {
   readonly problems: string[] = [];
   readonly figures: FigureRef[] = [];
   uses(lane: LaneId, ...figures: CardFigure[]) {

@@ -9,19 +9,23 @@ import {
 } from '@transport-lab/shared';
 import { createStore } from 'zustand/vanilla';
 import { OBSERVATION } from '../../lib/observation.ts';
+import { fetchWireReport } from '../../lib/wire-report.ts';
 import { type AppStore, appStore } from '../../store/index.ts';
 import { laneMetrics } from '../../store/metrics.ts';
-import { isRaceRunning } from '../../store/race-slice.ts';
+import { isRaceRunning, randomRunId } from '../../store/race-slice.ts';
 import { laneSettingsInputOf, specInputOf } from '../../store/room-slice.ts';
 import type { AppState, StartOptions } from '../../store/types.ts';
 import { serverPageCounts } from '../../store/wire-compare.ts';
 import { injectFault } from '../faults/faults-api.ts';
 import { networkStore } from '../network/network-store.ts';
+import type { ProbeOutcome } from './checks-lessons.ts';
 import { settledDeliveries } from './delivery-log.ts';
+import { runRetriedPost } from './probes.ts';
 import {
   type LaneOutcome,
   laneSettingsOf,
   type Scenario,
+  type ScenarioStep,
   type StepOutcome,
   type Verdict,
 } from './scenarios.ts';
@@ -104,6 +108,10 @@ export interface ScenarioDeps {
   setTimer(callback: () => void, ms: number): () => void;
   /** `GET /api/tasks/{id}/deliveries`, the lab's own observation; undefined when it could not be read. */
   fetchDeliveries(taskId: string): Promise<DeliveriesResponse | undefined>;
+  /** Runs a step that is an experiment of the page's own requests (`probes.ts`), not a race. */
+  runProbe(
+    step: ScenarioStep & { probe: NonNullable<ScenarioStep['probe']> },
+  ): Promise<{ probe: ProbeOutcome; faults: StepOutcome['faults'] }>;
 }
 
 /** Waits for the race Start asked for to begin, then for it to end and its counts to settle. */
@@ -168,7 +176,7 @@ export function createScenarioRunner(deps: ScenarioDeps) {
     // the first time): the page's own work, not the network's. A page that has not raced yet runs one
     // race it does not measure, on loopback, before the scenario sets its network (which closes every
     // connection, so the measured races still start cold).
-    const first = scenario.steps[0];
+    const first = scenario.steps.find((step) => !step.probe);
     if (deps.app.getState().race.runId === 0 && first) {
       store.setState({ detail: 'Warming the page up: one race it does not measure…' });
       const loopbackError = await deps.setNetwork({ preset: 'none' });
@@ -190,6 +198,23 @@ export function createScenarioRunner(deps: ScenarioDeps) {
     const outcomes: StepOutcome[] = [];
     for (const [index, step] of scenario.steps.entries()) {
       store.setState({ detail: `Step ${index + 1} of ${scenario.steps.length}: ${step.label}` });
+      if (step.probe) {
+        let ran: Awaited<ReturnType<ScenarioDeps['runProbe']>>;
+        try {
+          ran = await deps.runProbe({ ...step, probe: step.probe });
+        } catch (error) {
+          return failed(error instanceof Error ? error.message : String(error));
+        }
+        outcomes.push({
+          label: step.label,
+          spec: step.spec,
+          lanes: {},
+          faults: ran.faults,
+          probe: ran.probe,
+        });
+        store.setState({ outcomes: [...outcomes] });
+        continue;
+      }
       deps.app.setState({
         specInput: specInputOf(step.spec),
         laneSettingsInput: laneSettingsInputOf(laneSettingsOf(step)),
@@ -315,5 +340,18 @@ export const scenarioRunner = createScenarioRunner({
     } catch {
       return undefined;
     }
+  },
+  async runProbe(step) {
+    const { trials, faults } = await runRetriedPost(
+      {
+        fetch: (input, init) => fetch(input, init),
+        injectFault,
+        wireReport: (runId) => fetchWireReport(runId),
+        newRunId: randomRunId,
+        newKey: () => crypto.randomUUID(),
+      },
+      step.spec,
+    );
+    return { probe: { retries: trials }, faults };
   },
 });

@@ -119,6 +119,8 @@ describe('guided scenarios', () => {
       'receiver-down',
       '3g-phone',
       'buffering-proxy',
+      // Issue 12's lessons still missing (lessons.ts).
+      'retried-post',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);

@@ -18,6 +18,7 @@ import {
   type StepOutcome,
   type Verdict,
 } from './checks.ts';
+import { LESSON_SCENARIOS } from './lessons.ts';
 
 export {
   type CardFigure,
@@ -56,6 +57,11 @@ export interface ScenarioStep {
   }>;
   /** The x of this step on the scenario's plot (the interval sweep). */
   x?: number;
+  /**
+   * Instead of a race, an experiment of the page's own requests (`probes.ts`): for a lesson that
+   * happens between a request and its retry, which no lane's card shows. `lanes` is then empty.
+   */
+  probe?: 'retried-post';
 }
 
 /** What a check may need beyond the figures: the server's own settings. */
@@ -400,4 +406,5 @@ export const SCENARIOS: Scenario[] = [
     ],
     check: ([step]) => checkBufferingProxy(step, 2_000),
   },
+  ...LESSON_SCENARIOS,
 ];

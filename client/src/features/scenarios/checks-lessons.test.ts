@@ -1,0 +1,169 @@
+import type { Fault, WireReport } from '@transport-lab/shared';
+import { describe, expect, it } from 'vitest';
+import type { StepOutcome } from './checks.ts';
+import { checkRetriedPost, type RetryTrial } from './checks-lessons.ts';
+import { LESSON_SCENARIOS } from './lessons.ts';
+import { REPLAYED_HEADER, runRetriedPost } from './probes.ts';
+
+const stepWith = (retries: RetryTrial[]): StepOutcome => ({
+  label: 'retries',
+  spec: { durationMs: 500, steps: 1 },
+  lanes: {},
+  faults: [],
+  probe: { retries },
+});
+const answered = (replayed = false): RetryTrial['answer'] => ({ status: 202, taskId: 't', replayed });
+
+describe('a retried POST runs twice, unless it carries an Idempotency-Key', () => {
+  const asTaught: RetryTrial[] = [
+    { withKey: false, pageRequests: 2, serverRequests: 2, tasksCreated: 2, answer: answered() },
+    { withKey: true, pageRequests: 2, serverRequests: 2, tasksCreated: 1, answer: answered(true) },
+  ];
+
+  it('passes when the bare retry creates a second task and the keyed one is replayed; says why with the counts', () => {
+    const verdict = checkRetriedPost(stepWith(asTaught));
+    expect(verdict.ok).toBe(true);
+    expect(verdict.because).toContain('without a key the retried POST created 2 tasks');
+    expect(verdict.why).toContain(
+      'without a key: the page sent 2, the server received 2× and created 2 tasks',
+    );
+    expect(verdict.why).toContain('202 replayed from the key');
+  });
+
+  it('passes when the browser re-sent the POST by itself (one request from the page, two at the server), and says so', () => {
+    const byBrowser = asTaught.map((t) => ({ ...t, pageRequests: 1 }));
+    const verdict = checkRetriedPost(stepWith(byBrowser));
+    expect(verdict.ok).toBe(true);
+    expect(verdict.why).toContain('received 2× (1 re-sent by the browser itself) and created 1 task');
+  });
+
+  it('fails a server that ignores the key (the keyed retry creates a second task)', () => {
+    const ignored = [
+      asTaught[0] as RetryTrial,
+      { ...(asTaught[1] as RetryTrial), tasksCreated: 2, answer: answered() },
+    ];
+    const verdict = checkRetriedPost(stepWith(ignored));
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain('with an Idempotency-Key the server created 2 tasks, not 1');
+    expect(verdict.because).toContain('not answered from the stored first answer');
+  });
+
+  it('fails when no answer was lost (one POST arrived): then nothing was retried, whatever the task count', () => {
+    const notLost = asTaught.map((t) => ({ ...t, pageRequests: 1, serverRequests: 1, tasksCreated: 1 }));
+    const verdict = checkRetriedPost(stepWith(notLost));
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain('without a key, the server received the POST 1×: no answer was lost');
+    expect(verdict.because).toContain('without a key the retry created 1 task in all');
+  });
+
+  it('fails a retry that got no answer either, and a step with no trials', () => {
+    const lost = asTaught.map((t) => ({ ...t, answer: { error: 'Failed to fetch' } }));
+    expect(checkRetriedPost(stepWith(lost)).because).toContain(
+      'the retry got no answer either (Failed to fetch)',
+    );
+    expect(checkRetriedPost(stepWith([])).because).toContain('the trial without a key did not run');
+  });
+
+  it('is a scenario of one experiment step whose texts cite RFC 9110 and the Idempotency-Key draft', () => {
+    const scenario = LESSON_SCENARIOS.find((s) => s.id === 'retried-post');
+    expect(scenario?.steps.map((s) => s.probe)).toEqual(['retried-post']);
+    expect(scenario?.sources.map((s) => s.url)).toEqual([
+      'https://www.rfc-editor.org/rfc/rfc9110#section-9.2.2',
+      'https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/',
+    ]);
+    expect(scenario?.check([stepWith(asTaught)], {}).ok).toBe(true);
+  });
+});
+
+describe('the retried-POST experiment', () => {
+  /** A server that loses its first answer to each run, and creates a task per POST unless the key was seen. */
+  function fakeServer() {
+    const sent: Array<{ runId: string; key: string | null }> = [];
+    const created = new Map<string, number>();
+    const keys = new Set<string>();
+    const faults: Fault[] = [];
+    const fetch = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+      const headers = new Headers(init?.headers);
+      const runId = headers.get('x-lab-run') ?? '';
+      const key = headers.get('idempotency-key');
+      sent.push({ runId, key });
+      const replay = key !== null && keys.has(key);
+      if (!replay) created.set(runId, (created.get(runId) ?? 0) + 1);
+      if (key !== null) keys.add(key);
+      if (sent.filter((s) => s.runId === runId).length === 1) throw new TypeError('Failed to fetch');
+      const task = {
+        id: `task-${runId}`,
+        status: 'queued',
+        seq: 1,
+        progress: 0,
+        spec: { durationMs: 500, steps: 1 },
+      };
+      return new Response(JSON.stringify({ task }), {
+        status: 202,
+        headers: replay ? { [REPLAYED_HEADER]: 'true' } : {},
+      });
+    }) as typeof globalThis.fetch;
+    let n = 0;
+    const deps = {
+      fetch,
+      injectFault: async (fault: Fault) => {
+        faults.push(fault);
+        return { summary: 'lost' };
+      },
+      wireReport: async (runId: string): Promise<WireReport> => ({
+        runId,
+        openStreams: 0,
+        lanes: {
+          'short-polling': {
+            requests: sent.filter((s) => s.runId === runId).length,
+            bytesUp: 0,
+            bytesDown: 0,
+            connectionsOpened: 1,
+            openConnections: 0,
+            maxOpenConnections: 1,
+            serverToReceiver: { requests: 0, bytesUp: 0, bytesDown: 0 },
+            receiverToPage: {
+              requests: 0,
+              bytesUp: 0,
+              bytesDown: 0,
+              connectionsOpened: 0,
+              openConnections: 0,
+              maxOpenConnections: 0,
+            },
+            tasksCreated: created.get(runId) ?? 0,
+          },
+        },
+      }),
+      newRunId: () => `run-000000${++n}`,
+      newKey: () => 'key-1',
+    };
+    return { deps, sent, faults };
+  }
+
+  it('loses one answer per try, retries once with the same key, and reads the server’s count of each run', async () => {
+    const { deps, sent, faults } = fakeServer();
+    const { trials } = await runRetriedPost(deps, { durationMs: 500, steps: 1 });
+    expect(faults).toEqual([
+      { kind: 'lose-answers', runId: 'run-0000001', count: 1 },
+      { kind: 'lose-answers', runId: 'run-0000002', count: 1 },
+    ]);
+    expect(sent.map((s) => s.key)).toEqual([null, null, 'key-1', 'key-1']);
+    expect(trials).toEqual([
+      {
+        withKey: false,
+        pageRequests: 2,
+        serverRequests: 2,
+        tasksCreated: 2,
+        answer: expect.objectContaining({ status: 202, replayed: false }),
+      },
+      {
+        withKey: true,
+        pageRequests: 2,
+        serverRequests: 2,
+        tasksCreated: 1,
+        answer: expect.objectContaining({ status: 202, replayed: true }),
+      },
+    ]);
+    expect(checkRetriedPost(stepWith(trials)).ok).toBe(true);
+  });
+});

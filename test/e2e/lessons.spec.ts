@@ -1,0 +1,52 @@
+// The lessons issue 12 found missing (its item 4), each a guided scenario run from the page in one click,
+// beside the first seven (scenarios.spec.ts): the page runs it, checks its stated expectation against
+// what it measured, says why in one line, and leaves a screenshot of its end (lesson-<id>.png).
+import { join } from 'node:path';
+import { artifactsDir } from '../fixtures/server.ts';
+import { expect, test } from '../fixtures/test.ts';
+
+// As in scenarios.spec.ts: the lessons teach transports, not admission control.
+test.use({ serverEnv: { MAX_EVENT_LOOP_DELAY_MS: '60000' } });
+
+async function runScenario(
+  page: import('@playwright/test').Page,
+  id: string,
+  title: string,
+  budgetMs: number,
+) {
+  await page.goto('/');
+  await page.getByLabel('Scenario', { exact: true }).selectOption(id);
+  await expect(page.getByRole('option', { name: title })).toHaveCount(1);
+  await expect(page.getByTestId('scenario-text')).toContainText('Expected:');
+  await page.getByRole('button', { name: 'Run scenario' }).click();
+  const verdict = page.getByTestId('scenario-verdict');
+  await expect(verdict).toBeVisible({ timeout: budgetMs });
+  const text = (await verdict.textContent()) ?? '';
+  const why = (await page.getByTestId('scenario-why').textContent()) ?? '';
+  console.log(`VERDICT ${id}: ${text}`);
+  console.log(`WHY ${id}: ${why}`);
+  expect(await verdict.getAttribute('data-ok'), `${text}\n${why}`).toBe('true');
+  expect(text).toContain('As expected');
+  expect(why).toMatch(/^Why: .*\d/);
+  return { text, why };
+}
+
+test('lesson "A retried POST runs twice: Idempotency-Key" meets its stated expectation', async ({ page }) => {
+  test.setTimeout(60_000);
+  await runScenario(page, 'retried-post', 'A retried POST runs twice: Idempotency-Key', 30_000);
+  // The sources it cites, and the server's own counts of each try, in a table read by column.
+  const sources = page.getByTestId('scenario-sources');
+  await expect(sources.getByRole('link', { name: /RFC 9110 §9\.2\.2/ })).toBeVisible();
+  await expect(sources.getByRole('link', { name: /Idempotency-Key HTTP Header Field/ })).toBeVisible();
+  const table = page.getByTestId('retry-trials');
+  await expect(table.getByRole('row', { name: /Without a key/ }).getByTestId('tasks-created')).toHaveText(
+    '2',
+  );
+  await expect(
+    table.getByRole('row', { name: /With Idempotency-Key/ }).getByTestId('tasks-created'),
+  ).toHaveText('1');
+  await expect(table.getByRole('row', { name: /With Idempotency-Key/ })).toContainText(
+    'Idempotent-Replayed: true',
+  );
+  await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-retried-post.png') });
+});
