@@ -153,6 +153,8 @@ export async function createServer(
     logger,
     restart: deps.restart,
     operator,
+    // Read when the fault is applied: the webhooks are created below.
+    attackReceiver: (taskId) => webhooks.attackReceiver(taskId),
   });
   // Every lane creates its tasks through this one helper: admission, the client's share, a new id,
   // task → run and lane for the wire ledger, the faults and the network link, then the engine.

@@ -607,3 +607,59 @@ describe('lose-answers', () => {
     expect(await create(srv.baseUrl, tag)).toMatchObject({ status: 202 });
   });
 });
+
+describe('attack-webhooks', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({ WEBHOOK_SCHEDULE_SCALE: '0.0005' });
+  });
+  afterAll(() => srv.close());
+
+  async function deliveredTask(tag: LabTag, url = srv.app.receiver.urls()?.webhookUrl ?? '') {
+    const { task } = await createAsync(srv.baseUrl, tag, { durationMs: 0, steps: 1 }, { webhook: { url } });
+    await deliveriesUntil(
+      srv.baseUrl,
+      task.id,
+      (log) => log.deliveries.length === 4 && nonePending(log),
+      'all delivered',
+    );
+    return task.id;
+  }
+
+  it('the receiver refuses the tampered, made-up and stale copies (401) and acknowledges the replay as a duplicate', async () => {
+    const tag: LabTag = { lane: 'webhook', runId: newRunId() };
+    const taskId = await deliveredTask(tag);
+    const record = await postFault(srv.baseUrl, { kind: 'attack-webhooks', runId: tag.runId, taskId });
+    const attacks = record.webhookAttacks ?? [];
+    expect(attacks.map((a) => [a.kind, a.httpStatus, a.code ?? null, a.duplicate])).toEqual([
+      ['tampered-body', 401, 'WEBHOOK_SIGNATURE_INVALID', false],
+      ['wrong-secret', 401, 'WEBHOOK_SIGNATURE_INVALID', false],
+      ['replayed', 200, null, true],
+      ['stale-timestamp', 401, 'WEBHOOK_SIGNATURE_INVALID', false],
+    ]);
+    expect(attacks[3]?.message).toMatch(/timestamp too old/i);
+    // The replay carried the captured delivery's own id; the forged copies new ones.
+    const log = await getDeliveries(srv.baseUrl, taskId);
+    expect(log.deliveries.map((d) => d.id)).toContain(attacks[2]?.webhookId);
+    expect(record.summary).toMatch(/3 refused \(401\), 1 acknowledged as a duplicate/);
+    // Once per task.
+    const again = await post(srv.baseUrl, { kind: 'attack-webhooks', runId: tag.runId, taskId });
+    expect(again.status).toBe(409);
+    expect(ErrorEnvelope.parse(again.json).error.code).toBe('FAULT_ALREADY_APPLIED');
+  });
+
+  it('refuses a task of another run, and a task without webhooks (404): nothing is sent', async () => {
+    const tag: LabTag = { lane: 'webhook', runId: newRunId() };
+    const taskId = await deliveredTask(tag);
+    const other = await post(srv.baseUrl, { kind: 'attack-webhooks', runId: newRunId(), taskId });
+    expect(other.status).toBe(404);
+    const plain = await createAsync(srv.baseUrl, tag, { durationMs: 0, steps: 1 });
+    const none = await post(srv.baseUrl, {
+      kind: 'attack-webhooks',
+      runId: tag.runId,
+      taskId: plain.task.id,
+    });
+    expect(none.status).toBe(404);
+    expect(ErrorEnvelope.parse(none.json).error.message).toMatch(/no webhook subscriber/);
+  });
+});

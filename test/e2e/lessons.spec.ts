@@ -50,3 +50,27 @@ test('lesson "A retried POST runs twice: Idempotency-Key" meets its stated expec
   );
   await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-retried-post.png') });
 });
+
+test('lesson "A forged or replayed webhook" meets its stated expectation', async ({ page }) => {
+  test.setTimeout(60_000);
+  await runScenario(
+    page,
+    'forged-webhook',
+    'A forged or replayed webhook: signature, timestamp, webhook-id',
+    40_000,
+  );
+  await expect(
+    page.getByTestId('scenario-sources').getByRole('link', { name: /Standard Webhooks/ }),
+  ).toBeVisible();
+  const table = page.getByTestId('webhook-attacks');
+  const answer = (kind: string) => table.locator(`tr[data-kind="${kind}"]`).getByTestId('attack-answer');
+  await expect(answer('tampered-body')).toContainText('401');
+  await expect(answer('wrong-secret')).toContainText('401');
+  await expect(answer('stale-timestamp')).toContainText(/401.*timestamp too old/i);
+  await expect(answer('replayed')).toContainText('200, duplicate: not processed again');
+  // The race's webhook card is outlined: the check read its events.
+  await expect(page.locator('[data-outlined]').first()).toBeVisible();
+  await page
+    .locator('section.scenarios')
+    .screenshot({ path: join(artifactsDir, 'lesson-forged-webhook.png') });
+});

@@ -12,6 +12,7 @@ import {
   faultReachesOthers,
   LANES,
   type ReceiverMode,
+  type WebhookAttack,
 } from '@transport-lab/shared';
 import type { RequestHandler, Router } from 'express';
 import { type OperatorGate, peerOf } from '../access/index.ts';
@@ -44,6 +45,9 @@ export interface FaultsDeps {
   restart?: () => void;
   /** Faults that reach other runs are the operator's (`faultReachesOthers`). */
   operator: OperatorGate;
+  /** The attack-webhooks fault's copies, sent to the built-in receiver (webhooks/attacks.ts); absent
+   *  without webhooks. */
+  attackReceiver?: (taskId: string) => Promise<WebhookAttack[]>;
 }
 
 export interface Faults {
@@ -75,10 +79,24 @@ export const MAX_RECEIVER_FAULTS = 10_000;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-export function createFaults({ config, store, engine, wire, logger, restart, operator }: FaultsDeps): Faults {
+/** Tasks attacked at most once each: past this many, the oldest is forgotten. */
+export const MAX_ATTACKED_TASKS = 10_000;
+
+export function createFaults({
+  config,
+  store,
+  engine,
+  wire,
+  logger,
+  restart,
+  operator,
+  attackReceiver,
+}: FaultsDeps): Faults {
   const log = logger.child({ component: 'faults' });
   const streams = createStreamBuffers();
   const receiverFaults = new Map<string, ReceiverFault>();
+  /** Tasks an attack-webhooks fault has been applied to: once each. */
+  const attacked = new Set<string>();
   /** run → answers to task creations still to lose. */
   const lostAnswers = new Map<string, number>();
 
@@ -87,7 +105,7 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
     fault: Fault,
     /** The socket the fault's own request came on: a connection pool may have put it on one of the lane's. */
     own: Socket,
-  ): Promise<{ affected: number; summary: string; after?: () => void }> {
+  ): Promise<{ affected: number; summary: string; after?: () => void; webhookAttacks?: WebhookAttack[] }> {
     switch (fault.kind) {
       case 'drop-connections': {
         if (config.WIRE_ACCOUNTING === 'off') {
@@ -180,6 +198,29 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
               : `The answers to this run's next ${fault.count} task creations will be lost: each task is created, then its connection is cut before the answer leaves.`,
         };
       }
+      case 'attack-webhooks': {
+        if (!attackReceiver) throw new AppError('UNAVAILABLE', 'Webhooks are not available on this server.');
+        // The run names the task: naming the run is the right to it (its page created the task).
+        const run = await store.runOfTask(fault.taskId);
+        if (run !== fault.runId) throw new AppError('NOT_FOUND', 'This run has no such task.');
+        // Once per task: four requests to the receiver, not a way to make this server send any number.
+        if (attacked.has(fault.taskId)) {
+          throw new AppError(
+            'FAULT_ALREADY_APPLIED',
+            'This task’s webhooks have been attacked already: once per task.',
+          );
+        }
+        attacked.add(fault.taskId);
+        if (attacked.size > MAX_ATTACKED_TASKS) attacked.delete(attacked.values().next().value as string);
+        const webhookAttacks = await attackReceiver(fault.taskId);
+        const refused = webhookAttacks.filter((a) => a.httpStatus === 401).length;
+        const duplicates = webhookAttacks.filter((a) => a.duplicate).length;
+        return {
+          affected: webhookAttacks.length,
+          summary: `An attacker sent the receiver ${webhookAttacks.length} copies of one of this task's webhooks: ${refused} refused (401), ${duplicates} acknowledged as a duplicate without processing.`,
+          webhookAttacks,
+        };
+      }
       case 'buffer-streams': {
         if (!fault.on) {
           const released = streams.stop(fault.runId);
@@ -213,8 +254,15 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
         const reach = faultReachesOthers(fault);
         if (reach) operator.require(peerOf(req), reach);
         const at = epochNow();
-        const { affected, summary, after } = await apply(fault, req.socket);
-        const record: FaultRecord = { id: randomUUID(), fault, at, affected, summary };
+        const { affected, summary, after, webhookAttacks } = await apply(fault, req.socket);
+        const record: FaultRecord = {
+          id: randomUUID(),
+          fault,
+          at,
+          affected,
+          summary,
+          ...(webhookAttacks ? { webhookAttacks } : {}),
+        };
         // Stored before it is answered, and a restart's before the process ends: the record survives.
         await store.add(record);
         log.info({ fault, affected }, 'fault injected');

@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   ROOM_FULL: 409,
   /** A board edit that cannot apply to the board as it is now: a note id taken, the board full. */
   BOARD_CONFLICT: 409,
+  /** A fault allowed once per target was applied to it already (attack-webhooks: once per task). */
+  FAULT_ALREADY_APPLIED: 409,
   /** The room was ended by its presenter or expired after its idle time. */
   ROOM_ENDED: 410,
   PAYLOAD_TOO_LARGE: 413,

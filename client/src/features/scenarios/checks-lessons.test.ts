@@ -1,7 +1,7 @@
-import type { Fault, WireReport } from '@transport-lab/shared';
+import type { Fault, WebhookAttack, WireReport } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import type { StepOutcome } from './checks.ts';
-import { checkRetriedPost, type RetryTrial } from './checks-lessons.ts';
+import { checkForgedWebhook, checkRetriedPost, type RetryTrial } from './checks-lessons.ts';
 import { LESSON_SCENARIOS } from './lessons.ts';
 import { REPLAYED_HEADER, runRetriedPost } from './probes.ts';
 
@@ -165,5 +165,120 @@ describe('the retried-POST experiment', () => {
       },
     ]);
     expect(checkRetriedPost(stepWith(trials)).ok).toBe(true);
+  });
+});
+
+describe('a forged or replayed webhook is refused by signature, timestamp and webhook-id', () => {
+  const race: StepOutcome = {
+    label: 'race',
+    spec: { durationMs: 2_000, steps: 2 },
+    lanes: {
+      webhook: { status: 'succeeded', requests: 2, eventsApplied: 5, lastSeq: 5, progressUpdates: 2 },
+    },
+    faults: [],
+  };
+  const attack = (over: Partial<Record<WebhookAttack['kind'], Partial<WebhookAttack>>> = {}): StepOutcome => {
+    const refused = (message: string) => ({
+      httpStatus: 401,
+      code: 'WEBHOOK_SIGNATURE_INVALID',
+      message,
+      duplicate: false,
+    });
+    const attacks: WebhookAttack[] = [
+      {
+        kind: 'tampered-body',
+        webhookId: 'msg_1',
+        timestampS: 100,
+        ...refused('Signature verification failed: No matching signature found.'),
+        ...over['tampered-body'],
+      },
+      {
+        kind: 'wrong-secret',
+        webhookId: 'msg_a',
+        timestampS: 100,
+        ...refused('Signature verification failed: No matching signature found.'),
+        ...over['wrong-secret'],
+      },
+      {
+        kind: 'replayed',
+        webhookId: 'msg_1',
+        timestampS: 100,
+        httpStatus: 200,
+        duplicate: true,
+        ...over.replayed,
+      },
+      {
+        kind: 'stale-timestamp',
+        webhookId: 'msg_b',
+        timestampS: -260,
+        ...refused('Signature verification failed: Message timestamp too old.'),
+        ...over['stale-timestamp'],
+      },
+    ];
+    return { label: 'attack', spec: race.spec, lanes: {}, faults: [], probe: { attacks } };
+  };
+  const scenario = LESSON_SCENARIOS.find((s) => s.id === 'forged-webhook');
+
+  it('passes when the three forgeries get 401 and the replay is acknowledged by its id; says each answer', () => {
+    const verdict = checkForgedWebhook(race, attack());
+    expect(verdict.ok).toBe(true);
+    expect(verdict.why).toContain(
+      'a delivery signed 6 min ago: 401 (Signature verification failed: Message timestamp too old.)',
+    );
+    expect(verdict.why).toContain(
+      're-sent as it was: 200, acknowledged as a duplicate of msg_1, not processed again',
+    );
+    expect(verdict.why).toContain('the webhook lane showed 5 of 5 events');
+    expect(scenario?.check([race, attack()], {}).ok).toBe(true);
+  });
+
+  it('fails a receiver that does not verify signatures (the altered body and the made-up secret accepted)', () => {
+    const verdict = checkForgedWebhook(
+      race,
+      attack({
+        'tampered-body': { httpStatus: 200, code: undefined, message: undefined },
+        'wrong-secret': { httpStatus: 200, code: undefined, message: undefined },
+      }),
+    );
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain(
+      'the body altered under the captured signature was answered 200, not refused (401)',
+    );
+  });
+
+  it('fails a receiver without a timestamp tolerance, and one that refuses the stale copy for another reason', () => {
+    expect(
+      checkForgedWebhook(
+        race,
+        attack({ 'stale-timestamp': { httpStatus: 200, code: undefined, message: undefined } }),
+      ).because,
+    ).toContain('a delivery signed 6 min ago was answered 200');
+    expect(
+      checkForgedWebhook(race, attack({ 'stale-timestamp': { message: 'No matching signature found.' } }))
+        .because,
+    ).toContain('not for its timestamp');
+  });
+
+  it('fails a receiver that does not de-duplicate by webhook-id (the replay processed again)', () => {
+    const verdict = checkForgedWebhook(race, attack({ replayed: { duplicate: false } }));
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain('not recognised by its webhook-id');
+  });
+
+  it('fails when the webhook lane lost an event, and cites the Standard Webhooks spec', () => {
+    const short = {
+      ...race,
+      lanes: {
+        webhook: {
+          ...(race.lanes.webhook as NonNullable<StepOutcome['lanes']['webhook']>),
+          eventsApplied: 4,
+          lastSeq: 4,
+        },
+      },
+    };
+    expect(checkForgedWebhook(short, attack()).because).toContain('the webhook lane showed 4 of 5 events');
+    expect(scenario?.sources.map((s) => s.url)).toEqual([
+      'https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md',
+    ]);
   });
 });

@@ -1,4 +1,5 @@
-import { Judgement, type StepOutcome, type Verdict } from './checks.ts';
+import type { WebhookAttack } from '@transport-lab/shared';
+import { eventsOf, Judgement, type StepOutcome, type Verdict } from './checks.ts';
 
 /**
  * The checks of the lessons issue 12 found missing, as pure functions of what the page measured, each
@@ -23,6 +24,8 @@ export interface RetryTrial {
 /** What an experiment step measured (`probes.ts`). */
 export interface ProbeOutcome {
   retries?: RetryTrial[];
+  /** The attack-webhooks fault's record: how the receiver answered each copy an attacker sent. */
+  attacks?: WebhookAttack[];
 }
 
 const times = (n: number | undefined) => (n === undefined ? 'not counted' : `${n}×`);
@@ -75,5 +78,57 @@ export function checkRetriedPost(step: StepOutcome | undefined): Verdict {
   return j.verdict(
     `without a key the retried POST created ${tasks(bare?.tasksCreated)}, the work ran twice; with an Idempotency-Key it created ${tasks(keyed?.tasksCreated)} and the retry got the first answer back.`,
     `${said.join('; ')}.`,
+  );
+}
+
+const ATTACK_SAID: Record<WebhookAttack['kind'], string> = {
+  'tampered-body': 'the body altered under the captured signature',
+  'wrong-secret': 'a message signed with a made-up secret',
+  replayed: 'the captured delivery re-sent as it was',
+  'stale-timestamp': 'a delivery signed 6 min ago',
+};
+
+function attackAnswer(a: WebhookAttack | undefined): string {
+  if (!a) return 'not sent';
+  if (a.httpStatus === undefined) return `no answer (${a.message ?? '?'})`;
+  if (a.duplicate)
+    return `${a.httpStatus}, acknowledged as a duplicate of ${a.webhookId}, not processed again`;
+  return `${a.httpStatus}${a.message ? ` (${a.message})` : ''}`;
+}
+
+/**
+ * A forged or replayed webhook is refused. The race's webhook lane must show each of its task's events
+ * once; then, of the copies an attacker sent the receiver, the tampered body and the made-up secret
+ * must be refused for their signature (401), the delivery signed over 5 minutes ago for its timestamp
+ * (401, naming the timestamp: the signature was genuine), and the captured delivery re-sent as it was,
+ * which passes both, must be acknowledged as a duplicate of its webhook-id, not processed again.
+ */
+export function checkForgedWebhook(race: StepOutcome | undefined, attack: StepOutcome | undefined): Verdict {
+  const j = new Judgement();
+  j.uses('webhook', 'progress');
+  const expected = race ? eventsOf(race.spec) : 0;
+  const wh = j.succeeded(race, 'webhook');
+  if (wh && (wh.eventsApplied !== expected || wh.lastSeq !== expected))
+    j.fail(`the webhook lane showed ${wh.eventsApplied} of ${expected} events`);
+  const attacks = attack?.probe?.attacks ?? [];
+  const of = (kind: WebhookAttack['kind']) => attacks.find((a) => a.kind === kind);
+  for (const kind of ['tampered-body', 'wrong-secret', 'stale-timestamp'] as const) {
+    const a = of(kind);
+    if (a?.httpStatus !== 401)
+      j.fail(`${ATTACK_SAID[kind]} was answered ${attackAnswer(a)}, not refused (401)`);
+  }
+  const stale = of('stale-timestamp');
+  if (stale?.httpStatus === 401 && !/timestamp/i.test(stale.message ?? ''))
+    j.fail(
+      `the delivery signed 6 min ago was refused, but not for its timestamp (${stale.message ?? 'no reason'})`,
+    );
+  const replay = of('replayed');
+  if (replay?.httpStatus !== 200 || !replay.duplicate)
+    j.fail(`${ATTACK_SAID.replayed} was answered ${attackAnswer(replay)}: not recognised by its webhook-id`);
+  return j.verdict(
+    'the receiver refused the altered body, the made-up secret and the stale timestamp (401), and acknowledged the replay by its webhook-id without processing it again; the page showed each event once.',
+    `${(['tampered-body', 'wrong-secret', 'replayed', 'stale-timestamp'] as const)
+      .map((kind) => `${ATTACK_SAID[kind]}: ${attackAnswer(of(kind))}`)
+      .join('; ')}; the webhook lane showed ${wh?.eventsApplied ?? 0} of ${expected} events.`,
   );
 }

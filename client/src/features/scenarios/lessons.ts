@@ -1,4 +1,4 @@
-import { checkRetriedPost } from './checks-lessons.ts';
+import { checkForgedWebhook, checkRetriedPost } from './checks-lessons.ts';
 import type { Scenario, Source } from './scenarios.ts';
 
 /**
@@ -14,6 +14,10 @@ const LESSON_SOURCES = {
   idempotencyKey: {
     label: 'IETF draft: The Idempotency-Key HTTP Header Field',
     url: 'https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/',
+  },
+  standardWebhooks: {
+    label: 'Standard Webhooks specification (signature, webhook-timestamp, webhook-id)',
+    url: 'https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md',
   },
 } satisfies Record<string, Source>;
 
@@ -52,5 +56,44 @@ export const LESSON_SCENARIOS: Scenario[] = [
       },
     ],
     check: ([step]) => checkRetriedPost(step),
+  },
+  {
+    id: 'forged-webhook',
+    title: 'A forged or replayed webhook: signature, timestamp, webhook-id',
+    lesson:
+      'A webhook arrives at a URL anyone can POST to, so the receiver must check who sent it, and when. ' +
+      'Standard Webhooks signs each delivery with an HMAC-SHA256, under a secret only the sender and the ' +
+      'receiver hold, of its webhook-id, its webhook-timestamp and its body, sent as webhook-signature. ' +
+      'The receiver computes it again over the raw bytes it received (not JSON parsed and serialised again) ' +
+      'and compares: one changed byte, or a secret the sender does not have, and it fails. A genuine ' +
+      'delivery can still be captured and sent again. The signature covers the timestamp, so nobody ' +
+      'without the secret can make it newer, and the receiver refuses one more than 5 minutes from its own clock (the ' +
+      "standardwebhooks library's tolerance); within those minutes it remembers each webhook-id it has " +
+      'accepted and answers a repeat 200 without processing it again: the same de-duplication that makes ' +
+      "at-least-once delivery safe when a receiver's 200 was lost and the sender tried again. Here the " +
+      'webhook lane runs a task; then the server plays an attacker with one of its delivered webhooks (an ' +
+      '"attack webhooks" fault) and sends this lab\'s receiver four copies: its body altered, a message ' +
+      'signed with a made-up secret, the captured delivery as it was, and one signed 6 minutes ago under an ' +
+      'id the receiver has not seen.',
+    expectation:
+      'The webhook lane shows each event once; the receiver answers 401 to the altered body and the made-up secret (their signatures) and to the delivery signed 6 minutes ago (its timestamp), and 200 to the replay, acknowledged as a duplicate of its webhook-id and not processed again.',
+    sources: [LESSON_SOURCES.standardWebhooks],
+    network: { preset: 'none' },
+    steps: [
+      {
+        label: '2 s task, its webhooks delivered',
+        spec: { durationMs: 2_000, steps: 2 },
+        lanes: ['webhook'],
+        laneSettings: {},
+      },
+      {
+        label: 'An attacker sends the receiver four copies',
+        spec: { durationMs: 2_000, steps: 2 },
+        lanes: [],
+        laneSettings: {},
+        probe: 'attack-webhooks',
+      },
+    ],
+    check: ([race, attack]) => checkForgedWebhook(race, attack),
   },
 ];

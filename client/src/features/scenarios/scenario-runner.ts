@@ -342,6 +342,18 @@ export const scenarioRunner = createScenarioRunner({
     }
   },
   async runProbe(step) {
+    if (step.probe === 'attack-webhooks') {
+      // The race before this step made the webhook task: its run and task are the page's to attack.
+      const { race } = appStore.getState();
+      const taskId = race.lanes.webhook?.taskId;
+      if (race.runTag === undefined || taskId === undefined)
+        throw new Error('the race before the attack made no webhook task');
+      const record = await injectFault({ kind: 'attack-webhooks', runId: race.runTag, taskId });
+      return {
+        probe: { attacks: record.webhookAttacks ?? [] },
+        faults: [{ kind: record.fault.kind, summary: record.summary }],
+      };
+    }
     const { trials, faults } = await runRetriedPost(
       {
         fetch: (input, init) => fetch(input, init),

@@ -121,6 +121,7 @@ describe('guided scenarios', () => {
       'buffering-proxy',
       // Issue 12's lessons still missing (lessons.ts).
       'retried-post',
+      'forged-webhook',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);

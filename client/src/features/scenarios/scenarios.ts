@@ -61,7 +61,7 @@ export interface ScenarioStep {
    * Instead of a race, an experiment of the page's own requests (`probes.ts`): for a lesson that
    * happens between a request and its retry, which no lane's card shows. `lanes` is then empty.
    */
-  probe?: 'retried-post';
+  probe?: 'retried-post' | 'attack-webhooks';
 }
 
 /** What a check may need beyond the figures: the server's own settings. */
