@@ -74,3 +74,20 @@ test('lesson "A forged or replayed webhook" meets its stated expectation', async
     .locator('section.scenarios')
     .screenshot({ path: join(artifactsDir, 'lesson-forged-webhook.png') });
 });
+
+test('lesson "The hybrid" meets its stated expectation', async ({ page }) => {
+  test.setTimeout(90_000);
+  await runScenario(
+    page,
+    'hybrid',
+    'The hybrid: a quick task in one request, a slow one handed to push',
+    60_000,
+  );
+  await expect(page.getByTestId('scenario-sources').getByRole('link', { name: /RFC 7240/ })).toBeVisible();
+  // The cards show the last race, the slow task: the hybrid's card says it took the push path.
+  const cards = page.getByRole('region', { name: 'Lane results' });
+  await expect(cards).toContainText('202 → SSE');
+  await expect(page.locator('[data-outlined]').first()).toBeVisible();
+  await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-hybrid.png') });
+  await cards.screenshot({ path: join(artifactsDir, 'lesson-hybrid-cards.png') });
+});

@@ -1,7 +1,7 @@
 import type { Fault, WebhookAttack, WireReport } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import type { StepOutcome } from './checks.ts';
-import { checkForgedWebhook, checkRetriedPost, type RetryTrial } from './checks-lessons.ts';
+import type { LaneOutcome, StepOutcome } from './checks.ts';
+import { checkForgedWebhook, checkHybrid, checkRetriedPost, type RetryTrial } from './checks-lessons.ts';
 import { LESSON_SCENARIOS } from './lessons.ts';
 import { REPLAYED_HEADER, runRetriedPost } from './probes.ts';
 
@@ -280,5 +280,79 @@ describe('a forged or replayed webhook is refused by signature, timestamp and we
     expect(scenario?.sources.map((s) => s.url)).toEqual([
       'https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md',
     ]);
+  });
+});
+
+describe('the hybrid: a quick task in its one request, a slow one handed to push', () => {
+  const lane = (figures: Partial<LaneOutcome>): LaneOutcome => ({
+    status: 'succeeded',
+    requests: 1,
+    eventsApplied: 0,
+    lastSeq: 0,
+    progressUpdates: 0,
+    ...figures,
+  });
+  const quick = (hybrid: Partial<LaneOutcome> = {}): StepOutcome => ({
+    label: 'quick',
+    spec: { durationMs: 400, steps: 2 },
+    lanes: {
+      hybrid: lane({ path: 'answered', requests: 1, totalPerceivedMs: 520, lastSeq: 5, ...hybrid }),
+      'request-response': lane({ totalPerceivedMs: 510, progressUpdates: 1 }),
+    },
+    faults: [],
+  });
+  const slow = (hybrid: Partial<LaneOutcome> = {}, rr: Partial<LaneOutcome> = {}): StepOutcome => ({
+    label: 'slow',
+    spec: { durationMs: 6_000, steps: 5 },
+    lanes: {
+      hybrid: lane({
+        path: 'pushed',
+        requests: 2,
+        firstFeedbackMs: 2_080,
+        progressUpdates: 4,
+        lastSeq: 8,
+        ...hybrid,
+      }),
+      'request-response': lane({ totalPerceivedMs: 6_100, progressUpdates: 1, ...rr }),
+    },
+    faults: [],
+  });
+  const scenario = LESSON_SCENARIOS.find((s) => s.id === 'hybrid');
+
+  it('passes when the same lane takes both paths; says each path with its figures', () => {
+    const verdict = checkHybrid(quick(), slow(), 2_000);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.why).toContain('quick task: path answered, 1 request, answer after 520 ms');
+    expect(verdict.why).toContain('slow task: path pushed, first answer (the 202) after 2 080 ms');
+    expect(scenario?.check([quick(), slow({ firstFeedbackMs: 3_080 })], {}).ok).toBe(true);
+    expect(scenario?.steps.map((s) => s.laneSettings)).toEqual([
+      { hybridWaitS: 3, hybridPushLane: 'sse' },
+      { hybridWaitS: 3, hybridPushLane: 'sse' },
+    ]);
+  });
+
+  it('fails a server that ignores Prefer and answers every create 202 at once (no answered path)', () => {
+    const verdict = checkHybrid(quick({ path: 'pushed', requests: 2 }), slow({ firstFeedbackMs: 70 }), 2_000);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain('the quick task took the path "pushed", not answered');
+    expect(verdict.because).toContain('the quick task took 2 requests, not 1');
+    expect(verdict.because).toContain(
+      "the slow task's first answer came after 70 ms, before the 2 000 ms wait ended",
+    );
+  });
+
+  it('fails a server that holds every create to its end (a blocking call with extra steps)', () => {
+    const verdict = checkHybrid(
+      quick(),
+      slow({ path: 'answered', requests: 1, firstFeedbackMs: 6_090, progressUpdates: 1 }),
+      2_000,
+    );
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain('the slow task took the path "answered", not a 202 and push');
+    expect(verdict.because).toContain('push did not carry the steps');
+  });
+
+  it('fails a slow task that stopped short of its last event', () => {
+    expect(checkHybrid(quick(), slow({ lastSeq: 6 }), 2_000).because).toContain('reached event 6 of 8');
   });
 });

@@ -1,5 +1,7 @@
 import type { WebhookAttack } from '@transport-lab/shared';
-import { eventsOf, Judgement, type StepOutcome, type Verdict } from './checks.ts';
+import { eventsOf, Judgement, ms, type StepOutcome, type Verdict } from './checks.ts';
+
+const laneOf = (step: StepOutcome | undefined, id: keyof StepOutcome['lanes']) => step?.lanes[id];
 
 /**
  * The checks of the lessons issue 12 found missing, as pure functions of what the page measured, each
@@ -130,5 +132,46 @@ export function checkForgedWebhook(race: StepOutcome | undefined, attack: StepOu
     `${(['tampered-body', 'wrong-secret', 'replayed', 'stale-timestamp'] as const)
       .map((kind) => `${ATTACK_SAID[kind]}: ${attackAnswer(of(kind))}`)
       .join('; ')}; the webhook lane showed ${wh?.eventsApplied ?? 0} of ${expected} events.`,
+  );
+}
+
+/**
+ * The hybrid: one request that asks for the answer itself if it comes within the wait (RFC 7240
+ * `Prefer: respond-async, wait=N`), else a 202 and push. The same lane, with the same settings, must
+ * answer the quick task in its one request (path "answered": the server saw it end within the wait;
+ * 1 request; what the page measured, a busy page's stalls included, is said, not judged) and hand
+ * the slow one to push (path "pushed": the 202 no sooner than the wait, then the steps shown as they
+ * come, every event reached); beside it, request/response shows nothing of the slow task before its end.
+ */
+export function checkHybrid(
+  quick: StepOutcome | undefined,
+  slow: StepOutcome | undefined,
+  waitMs: number,
+): Verdict {
+  const j = new Judgement();
+  j.uses('hybrid', 'requests', 'totalPerceived', 'firstFeedback', 'progress');
+  const q = j.succeeded(quick, 'hybrid');
+  if (q && q.path !== 'answered') j.fail(`the quick task took the path "${q.path ?? 'none'}", not answered`);
+  if (q && q.requests !== 1) j.fail(`the quick task took ${q.requests} requests, not 1`);
+  const s = j.succeeded(slow, 'hybrid');
+  const expected = slow ? eventsOf(slow.spec) : 0;
+  if (s && s.path !== 'pushed')
+    j.fail(`the slow task took the path "${s.path ?? 'none'}", not a 202 and push`);
+  // The 202 is the first feedback: the server holds the request for the wait before it (less a 25 ms reading).
+  if (s && (s.firstFeedbackMs ?? 0) < waitMs - 25)
+    j.fail(
+      `the slow task's first answer came after ${ms(s.firstFeedbackMs)}, before the ${ms(waitMs)} wait ended`,
+    );
+  if (s && s.lastSeq !== expected) j.fail(`the slow task reached event ${s.lastSeq} of ${expected}`);
+  const pushedSteps = slow ? slow.spec.steps : 0;
+  if (s && s.progressUpdates < Math.min(3, pushedSteps))
+    j.fail(`the slow task showed ${s.progressUpdates} progress updates: push did not carry the steps`);
+  j.uses('request-response', 'progress');
+  const rr = laneOf(slow, 'request-response');
+  if (rr && rr.progressUpdates > 1)
+    j.fail(`request/response showed ${rr.progressUpdates} progress updates of a task it cannot follow`);
+  return j.verdict(
+    `the same hybrid lane answered the quick task in its one request and handed the slow one to push after the ${ms(waitMs)} wait.`,
+    `quick task: path ${q?.path ?? 'none'}, ${q?.requests ?? 0} ${q?.requests === 1 ? 'request' : 'requests'}, answer after ${ms(q?.totalPerceivedMs)}; slow task: path ${s?.path ?? 'none'}, first answer (the 202) after ${ms(s?.firstFeedbackMs)}, ${s?.requests ?? 0} requests, ${s?.progressUpdates ?? 0} of ${pushedSteps} steps shown, event ${s?.lastSeq ?? 0} of ${expected}; request/response showed ${rr?.progressUpdates ?? 0} updates of the slow task; the wait is ${ms(waitMs)}.`,
   );
 }

@@ -76,6 +76,8 @@ export interface LaneOutcome {
   deliveries?: Delivery[];
   /** The card's measurement notes. */
   notes?: string[];
+  /** The hybrid's path: answered in its one request, or a 202 handed to push. */
+  path?: 'answered' | 'pushed';
 }
 
 export interface StepOutcome {

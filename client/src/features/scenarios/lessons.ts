@@ -1,4 +1,4 @@
-import { checkForgedWebhook, checkRetriedPost } from './checks-lessons.ts';
+import { checkForgedWebhook, checkHybrid, checkRetriedPost } from './checks-lessons.ts';
 import type { Scenario, Source } from './scenarios.ts';
 
 /**
@@ -19,7 +19,22 @@ const LESSON_SOURCES = {
     label: 'Standard Webhooks specification (signature, webhook-timestamp, webhook-id)',
     url: 'https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md',
   },
+  rfc7240: {
+    label: 'RFC 7240 §4.1, §4.3 (Prefer: respond-async, wait)',
+    url: 'https://www.rfc-editor.org/rfc/rfc7240#section-4.1',
+  },
+  rfc9110Accepted: {
+    label: 'RFC 9110 §15.3.3 (202 Accepted)',
+    url: 'https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3',
+  },
+  mdnSse: {
+    label: 'MDN: Using server-sent events',
+    url: 'https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events',
+  },
 } satisfies Record<string, Source>;
+
+/** The hybrid's wait: a task that ends within it is answered in its one request. */
+export const HYBRID_WAIT_S = 3;
 
 /** The task each retried create starts: short, so that the second one a retry runs ends soon. */
 const RETRIED_TASK = { durationMs: 500, steps: 1 } as const;
@@ -95,5 +110,37 @@ export const LESSON_SCENARIOS: Scenario[] = [
       },
     ],
     check: ([race, attack]) => checkForgedWebhook(race, attack),
+  },
+  {
+    id: 'hybrid',
+    title: 'The hybrid: a quick task in one request, a slow one handed to push',
+    lesson:
+      'Most work is quick, some is not, and a client rarely knows which in advance. The hybrid asks once, ' +
+      '"answer me within N seconds if you can" (RFC 7240: Prefer: respond-async, wait=N): a task that ends ' +
+      'within the wait comes back as the answer itself, 200 in one request, as cheap as a blocking call; ' +
+      'one that does not is answered 202 Accepted with its Location when the wait ends, and the client ' +
+      'follows it by push (SSE here), so a slow task shows its steps instead of a spinner and holds no ' +
+      'request open for minutes. The same code, with the same setting, takes both paths: the server, which ' +
+      'knows how long the work took, decides. That is why it is the recommended start: blocking ' +
+      'simplicity for the common case, push for the long tail, one code path. Request/response races ' +
+      'beside it: quick, it is as good; slow, it shows nothing until the end.',
+    expectation: `With a ${HYBRID_WAIT_S} s wait, the hybrid answers a 400 ms task in one request (200, within the wait), and an 8 s task with a 202 no sooner than the wait, then shows its steps by SSE and succeeds; request/response shows no step of the slow task.`,
+    sources: [LESSON_SOURCES.rfc7240, LESSON_SOURCES.rfc9110Accepted, LESSON_SOURCES.mdnSse],
+    network: { preset: 'fast-4g' },
+    steps: [
+      {
+        label: 'Quick: a 400 ms task',
+        spec: { durationMs: 400, steps: 2 },
+        lanes: ['hybrid', 'request-response'],
+        laneSettings: { hybridWaitS: HYBRID_WAIT_S, hybridPushLane: 'sse' },
+      },
+      {
+        label: 'Slow: an 8 s task, 5 steps',
+        spec: { durationMs: 8_000, steps: 5 },
+        lanes: ['hybrid', 'request-response'],
+        laneSettings: { hybridWaitS: HYBRID_WAIT_S, hybridPushLane: 'sse' },
+      },
+    ],
+    check: ([quick, slow]) => checkHybrid(quick, slow, HYBRID_WAIT_S * 1000),
   },
 ];

@@ -86,6 +86,7 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
     ...(failedDeliveries !== undefined ? { failedDeliveries } : {}),
     ...(lane.deliveries ? { deliveries: lane.deliveries.deliveries } : {}),
     notes: [...lane.notes],
+    ...(lane.path ? { path: lane.path.kind } : {}),
   };
 }
 

@@ -122,6 +122,7 @@ describe('guided scenarios', () => {
       // Issue 12's lessons still missing (lessons.ts).
       'retried-post',
       'forged-webhook',
+      'hybrid',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);
