@@ -11,6 +11,7 @@ import {
   labTagQuery,
   PublicSettings,
   RelayMessage,
+  RunTasksResponse,
   SSE,
   SyncTimeoutDetails,
   TaskEvent,
@@ -661,5 +662,55 @@ describe('attack-webhooks', () => {
     });
     expect(none.status).toBe(404);
     expect(ErrorEnvelope.parse(none.json).error.message).toMatch(/no webhook subscriber/);
+  });
+});
+
+describe('GET /api/runs/{runId}/tasks', () => {
+  it('lists the run’s tasks with their lanes and states, a blocking call cut by its client cancelled too', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const runId = newRunId();
+    const polled = await createAsync(
+      srv.baseUrl,
+      { lane: 'short-polling', runId },
+      { durationMs: 5_000, steps: 5 },
+    );
+    const cancel = await fetch(`${srv.baseUrl}${API_PATHS.cancel(polled.task.id)}`, {
+      method: 'POST',
+      headers: labTagHeaders({ lane: 'short-polling', runId }),
+    });
+    expect(cancel.status).toBeLessThan(300);
+    // A blocking call whose client goes away: the server cancels its task (request-response's lane).
+    const started = whenEvent(
+      srv.app,
+      (event) => event.type === 'started' && event.taskId !== polled.task.id,
+    );
+    const aborted = new AbortController();
+    const blocking = fetch(`${srv.baseUrl}${API_PATHS.run}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...labTagHeaders({ lane: 'request-response', runId }) },
+      body: JSON.stringify({ durationMs: 5_000, steps: 5 }),
+      signal: aborted.signal,
+    }).catch(() => undefined);
+    const { taskId: blockingId } = await started;
+    aborted.abort();
+    await blocking;
+    await whenEvent(srv.app, (event) => event.taskId === blockingId && isTerminalEvent(event));
+    const list = await until(
+      async () => {
+        const res = await fetch(`${srv.baseUrl}${API_PATHS.runTasks(runId)}`);
+        return RunTasksResponse.parse(await res.json());
+      },
+      (body) => body.tasks.length === 2,
+      'both tasks listed',
+    );
+    expect(list.tasks.map((t) => [t.lane, t.task.status])).toEqual([
+      ['short-polling', 'cancelled'],
+      ['request-response', 'cancelled'],
+    ]);
+    const other = await fetch(`${srv.baseUrl}${API_PATHS.runTasks(newRunId())}`);
+    expect(RunTasksResponse.parse(await other.json()).tasks).toEqual([]);
+    const bad = await fetch(`${srv.baseUrl}${API_PATHS.runTasks('x')}`);
+    expect(bad.status).toBe(400);
   });
 });

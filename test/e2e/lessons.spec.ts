@@ -91,3 +91,29 @@ test('lesson "The hybrid" meets its stated expectation', async ({ page }) => {
   await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-hybrid.png') });
   await cards.screenshot({ path: join(artifactsDir, 'lesson-hybrid-cards.png') });
 });
+
+test('lesson "Cancel: from the page to the task" meets its stated expectation', async ({ page }) => {
+  test.setTimeout(90_000);
+  const { why } = await runScenario(
+    page,
+    'cancel',
+    'Cancel: from the page to the task, on every lane',
+    60_000,
+  );
+  // Every lane's task, the blocking call's included, is named in the server's account.
+  for (const lane of [
+    'request/response',
+    'short polling',
+    'long polling',
+    'SSE',
+    'the webhook lane',
+    'the websocket',
+    'the hybrid',
+  ])
+    expect(why).toContain(`${lane} (`);
+  await expect(page.locator('[data-outlined]').first()).toBeVisible();
+  await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-cancel.png') });
+  await page
+    .getByRole('region', { name: 'Lane results' })
+    .screenshot({ path: join(artifactsDir, 'lesson-cancel-cards.png') });
+});

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import {
+  API_ROUTES,
   DEFAULT_PROXY_BUFFER_BYTES,
   FAULT_PATHS,
   Fault,
@@ -11,7 +12,10 @@ import {
   type FaultsResponse,
   faultReachesOthers,
   LANES,
+  MAX_RUN_TASKS_LISTED,
   type ReceiverMode,
+  RunId,
+  type RunTasksResponse,
   type WebhookAttack,
 } from '@transport-lab/shared';
 import type { RequestHandler, Router } from 'express';
@@ -271,6 +275,20 @@ export function createFaults({
           res.once('finish', () => setImmediate(after));
         }
         res.status(201).json({ fault: record } satisfies FaultResponse);
+      });
+
+      // What became of each task of a run (issue 12's cancel lesson): from task_runs, the same record
+      // that finds a run's tasks for its faults, with each task's state from the engine.
+      router.get(API_ROUTES.runTasks, async (req, res) => {
+        const runId = parseOrThrow(RunId, req.params.runId, 'run id');
+        const tasks: RunTasksResponse['tasks'] = [];
+        for (const { taskId, lane } of await store.laneTasksOfRun(runId, MAX_RUN_TASKS_LISTED)) {
+          const task = await engine.get(taskId);
+          if (task) tasks.push({ lane, task });
+        }
+        tasks.sort((a, b) => a.task.createdAt - b.task.createdAt);
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ runId, tasks } satisfies RunTasksResponse);
       });
 
       router.get(FAULT_PATHS.faults, async (req, res) => {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { TaskEvent } from './events.ts';
+import { LaneId } from './lanes.ts';
 import { TaskId, TaskSpec, TaskState } from './task.ts';
 import { WebhookSubscription } from './webhooks.ts';
+import { RunId } from './wire.ts';
 
 /** Paths of the public HTTP API, written once; see docs/api in the README. */
 export const API_PATHS = {
@@ -14,6 +16,8 @@ export const API_PATHS = {
   deliveries: (id: string) => `/api/tasks/${encodeURIComponent(id)}/deliveries`,
   /** The server's own count of one run's traffic per lane (WireReport). */
   wire: (runId: string) => `/api/wire/${encodeURIComponent(runId)}`,
+  /** The tasks one run created, each with its lane and its state as the server holds it. */
+  runTasks: (runId: string) => `/api/runs/${encodeURIComponent(runId)}/tasks`,
   time: '/api/time',
   settings: '/api/settings',
   health: '/healthz',
@@ -28,12 +32,28 @@ export const API_ROUTES = {
   cancel: '/api/tasks/:id/cancel',
   deliveries: '/api/tasks/:id/deliveries',
   wire: '/api/wire/:runId',
+  runTasks: '/api/runs/:runId/tasks',
 } as const;
 
 /** Response header, on every API answer, with the size in bytes of the request as the server read it
  *  off the wire (request line + headers + body), so that a browser can count the bytes it sent. */
 export const REQUEST_BYTES_HEADER = 'x-request-bytes';
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** The most tasks `GET /api/runs/{runId}/tasks` lists (a race has one a lane, 7 at most). */
+export const MAX_RUN_TASKS_LISTED = 100;
+
+/**
+ * `GET /api/runs/{runId}/tasks`: the tasks the run's tagged requests created, oldest first (at most
+ * `MAX_RUN_TASKS_LISTED` of them), each with its lane and its state as the server holds it now. The run id is
+ * the capability, as for its faults and its wire count: a page sees what became of each of its tasks,
+ * a blocking call's too, whose id it never learns when it cancels.
+ */
+export const RunTasksResponse = z.object({
+  runId: RunId,
+  tasks: z.array(z.object({ lane: LaneId, task: TaskState })),
+});
+export type RunTasksResponse = z.infer<typeof RunTasksResponse>;
 
 /** `POST /api/tasks/run` body is a bare `TaskSpec`; the answer once the task has ended. */
 export const RunResponse = z.object({ task: TaskState });

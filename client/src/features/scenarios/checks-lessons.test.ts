@@ -1,7 +1,13 @@
 import type { Fault, WebhookAttack, WireReport } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import type { LaneOutcome, StepOutcome } from './checks.ts';
-import { checkForgedWebhook, checkHybrid, checkRetriedPost, type RetryTrial } from './checks-lessons.ts';
+import {
+  checkCancel,
+  checkForgedWebhook,
+  checkHybrid,
+  checkRetriedPost,
+  type RetryTrial,
+} from './checks-lessons.ts';
 import { LESSON_SCENARIOS } from './lessons.ts';
 import { REPLAYED_HEADER, runRetriedPost } from './probes.ts';
 
@@ -354,5 +360,65 @@ describe('the hybrid: a quick task in its one request, a slow one handed to push
 
   it('fails a slow task that stopped short of its last event', () => {
     expect(checkHybrid(quick(), slow({ lastSeq: 6 }), 2_000).because).toContain('reached event 6 of 8');
+  });
+});
+
+describe('cancel reaches the task on every lane', () => {
+  const LANE_IDS = ['request-response', 'short-polling', 'websocket'] as const;
+  const taskAt = (status: 'cancelled' | 'succeeded', step: number) => ({
+    id: 't',
+    spec: { durationMs: 10_000, steps: 10 },
+    status,
+    step,
+    steps: 10,
+    percent: step * 10,
+    lastSeq: step + 2,
+    createdAt: 0,
+  });
+  const cancelled = (
+    over: Partial<Record<(typeof LANE_IDS)[number], ReturnType<typeof taskAt>>> = {},
+  ): StepOutcome => ({
+    label: 'cancel',
+    spec: { durationMs: 10_000, steps: 10 },
+    lanes: Object.fromEntries(
+      LANE_IDS.map((id) => [
+        id,
+        { status: 'cancelled', requests: 2, eventsApplied: 4, lastSeq: 4, progressUpdates: 2 },
+      ]),
+    ),
+    faults: [],
+    cancelledAtMs: 3_200,
+    serverTasks: LANE_IDS.map((lane) => ({ lane, task: over[lane] ?? taskAt('cancelled', 3) })),
+  });
+
+  it('passes when every card and every task on the server says cancelled, stopped where Cancel found it', () => {
+    const verdict = checkCancel(cancelled(), LANE_IDS);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.why).toContain('Cancel at 3.2 s, when 3 of 10 steps were due');
+    expect(verdict.why).toContain('request/response (its request aborted) cancelled at step 3 of 10');
+    expect(verdict.why).toContain('the websocket (task:cancel) cancelled at step 3 of 10');
+  });
+
+  it('fails a lane that only stops listening: its task runs to the end on the server', () => {
+    const verdict = checkCancel(cancelled({ 'short-polling': taskAt('succeeded', 10) }), LANE_IDS);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain(
+      "short polling's task is succeeded on the server (step 10 of 10): the cancel did not reach it",
+    );
+  });
+
+  it('fails a cancel that arrived late (the task ran on), a task the server does not hold, and a missing list', () => {
+    expect(checkCancel(cancelled({ websocket: taskAt('cancelled', 7) }), LANE_IDS).because).toContain(
+      "the websocket's task ran to step 7, more than one past the 3 due",
+    );
+    const missing = {
+      ...cancelled(),
+      serverTasks: cancelled().serverTasks?.filter((t) => t.lane !== 'request-response'),
+    };
+    expect(checkCancel(missing, LANE_IDS).because).toContain('the server holds no task of request/response');
+    const { serverTasks: _, ...unread } = cancelled();
+    expect(checkCancel(unread, LANE_IDS).because).toContain(
+      "the server's list of the run's tasks could not be read",
+    );
   });
 });

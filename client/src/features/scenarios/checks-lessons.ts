@@ -1,5 +1,5 @@
-import type { WebhookAttack } from '@transport-lab/shared';
-import { eventsOf, Judgement, ms, type StepOutcome, type Verdict } from './checks.ts';
+import type { LaneId, WebhookAttack } from '@transport-lab/shared';
+import { eventsOf, Judgement, ms, SAY, type StepOutcome, seconds, type Verdict } from './checks.ts';
 
 const laneOf = (step: StepOutcome | undefined, id: keyof StepOutcome['lanes']) => step?.lanes[id];
 
@@ -173,5 +173,57 @@ export function checkHybrid(
   return j.verdict(
     `the same hybrid lane answered the quick task in its one request and handed the slow one to push after the ${ms(waitMs)} wait.`,
     `quick task: path ${q?.path ?? 'none'}, ${q?.requests ?? 0} ${q?.requests === 1 ? 'request' : 'requests'}, answer after ${ms(q?.totalPerceivedMs)}; slow task: path ${s?.path ?? 'none'}, first answer (the 202) after ${ms(s?.firstFeedbackMs)}, ${s?.requests ?? 0} requests, ${s?.progressUpdates ?? 0} of ${pushedSteps} steps shown, event ${s?.lastSeq ?? 0} of ${expected}; request/response showed ${rr?.progressUpdates ?? 0} updates of the slow task; the wait is ${ms(waitMs)}.`,
+  );
+}
+
+/** How each lane sends Cancel to the server: said in the why line. */
+const CANCEL_HOW: Record<LaneId, string> = {
+  'request-response': 'its request aborted',
+  'short-polling': 'POST …/cancel',
+  'long-polling': 'POST …/cancel',
+  sse: 'POST …/cancel',
+  webhook: 'POST …/cancel',
+  websocket: 'task:cancel',
+  hybrid: 'POST …/cancel',
+};
+
+/**
+ * Cancel reaches the task on every lane. After the page pressed Cancel mid-task, each lane's card must
+ * say cancelled, and the server's own state of each lane's task (`GET /api/runs/{runId}/tasks`) must be
+ * cancelled too, stopped before its end: at most one step past those due when Cancel was pressed (one
+ * may fall due while the cancel travels). A lane that only stops listening leaves its task running to
+ * its end on the server, and fails.
+ */
+export function checkCancel(step: StepOutcome | undefined, lanes: readonly LaneId[]): Verdict {
+  const j = new Judgement();
+  const cancelledAt = step?.cancelledAtMs;
+  const stepMs = step ? step.spec.durationMs / step.spec.steps : 0;
+  const due = cancelledAt === undefined || stepMs === 0 ? undefined : Math.floor(cancelledAt / stepMs);
+  if (cancelledAt === undefined) j.fail('Cancel was never pressed');
+  if (!step?.serverTasks) j.fail("the server's list of the run's tasks could not be read");
+  const said: string[] = [];
+  for (const id of lanes) {
+    j.uses(id, 'progress');
+    const page = laneOf(step, id);
+    if (page?.status !== 'cancelled') j.fail(`${SAY[id]}'s card ended ${page?.status ?? 'without a status'}`);
+    const held = step?.serverTasks?.filter((t) => t.lane === id) ?? [];
+    const task = held.at(-1)?.task;
+    if (!task) {
+      if (step?.serverTasks) j.fail(`the server holds no task of ${SAY[id]}`);
+      continue;
+    }
+    said.push(`${SAY[id]} (${CANCEL_HOW[id]}) ${task.status} at step ${task.step} of ${task.steps}`);
+    if (task.status !== 'cancelled')
+      j.fail(
+        `${SAY[id]}'s task is ${task.status} on the server (step ${task.step} of ${task.steps}): the cancel did not reach it`,
+      );
+    else if (due !== undefined && task.step > due + 1)
+      j.fail(
+        `${SAY[id]}'s task ran to step ${task.step}, more than one past the ${due} due when Cancel was pressed`,
+      );
+  }
+  return j.verdict(
+    `Cancel, pressed after ${seconds(cancelledAt)}, reached the task of every lane: each card and each task on the server says cancelled, none ran on.`,
+    `Cancel at ${seconds(cancelledAt)}, when ${due ?? '?'} of ${step?.spec.steps ?? '?'} steps were due; on the server: ${said.join('; ')}.`,
   );
 }

@@ -3,6 +3,7 @@ import {
   type LaneId,
   type NetworkProfile,
   type TaskSpec,
+  type TaskState,
   utf8Bytes,
   WEBHOOK_RETRY_SCHEDULE_MS,
 } from '@transport-lab/shared';
@@ -88,7 +89,10 @@ export interface StepOutcome {
   /** Faults as the server applied them (kind, summary). */
   faults: Array<{ kind: string; summary: string }>;
   /** What a step that is an experiment of the page's own requests, not a race, measured. */
-  probe?: ProbeOutcome;
+  probe?: ProbeOutcome /** When the scenario pressed Cancel, ms after the race's action. */;
+  cancelledAtMs?: number;
+  /** A cancelled race's tasks as the server holds them after it (`GET /api/runs/{runId}/tasks`). */
+  serverTasks?: Array<{ lane: LaneId; task: TaskState }>;
 }
 
 export interface Verdict {

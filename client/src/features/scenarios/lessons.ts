@@ -1,4 +1,5 @@
-import { checkForgedWebhook, checkHybrid, checkRetriedPost } from './checks-lessons.ts';
+import type { LaneId } from '@transport-lab/shared';
+import { checkCancel, checkForgedWebhook, checkHybrid, checkRetriedPost } from './checks-lessons.ts';
 import type { Scenario, Source } from './scenarios.ts';
 
 /**
@@ -31,7 +32,26 @@ const LESSON_SOURCES = {
     label: 'MDN: Using server-sent events',
     url: 'https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events',
   },
+  fetchAbort: {
+    label: 'WHATWG Fetch: aborting a fetch (AbortSignal)',
+    url: 'https://fetch.spec.whatwg.org/#abortcontroller-api-integration',
+  },
+  socketIoEmit: {
+    label: 'socket.io: emitting events, acknowledgements',
+    url: 'https://socket.io/docs/v4/emitting-events/',
+  },
 } satisfies Record<string, Source>;
+
+/** Every lane of the cancel lesson. */
+const ALL_LANES: LaneId[] = [
+  'request-response',
+  'short-polling',
+  'long-polling',
+  'sse',
+  'webhook',
+  'websocket',
+  'hybrid',
+];
 
 /** The hybrid's wait: a task that ends within it is answered in its one request. */
 export const HYBRID_WAIT_S = 3;
@@ -142,5 +162,38 @@ export const LESSON_SCENARIOS: Scenario[] = [
       },
     ],
     check: ([quick, slow]) => checkHybrid(quick, slow, HYBRID_WAIT_S * 1000),
+  },
+  {
+    id: 'cancel',
+    title: 'Cancel: from the page to the task, on every lane',
+    lesson:
+      'Closing a stream or a socket stops the page listening; it does not stop the work, which runs on, ' +
+      'and costs, on the server. Cancel must reach the task, and each lane has its own way: a lane with a ' +
+      "task id asks for it (POST /api/tasks/{id}/cancel, a request of the lane's own: short and long " +
+      'polling, SSE, the webhook lane, the hybrid; a cancel pressed before the 202 came is sent when it ' +
+      'does), the websocket sends task:cancel on its socket and hears the cancelled event, and the ' +
+      'blocking call, which has no id to name, can only abort its request (an AbortSignal): this server ' +
+      'cancels a blocking task whose client went away, which is a choice, not a rule of HTTP. Here every ' +
+      "lane runs a 10 s task and the page presses Cancel once each has had its first answer; then the server's " +
+      "own list of the race's tasks says what became of each.",
+    expectation:
+      "After Cancel, every lane's card says cancelled, and so does the server for every lane's task, stopped at most one step past those due when Cancel was pressed.",
+    sources: [LESSON_SOURCES.fetchAbort, LESSON_SOURCES.socketIoEmit, LESSON_SOURCES.rfc9110Accepted],
+    network: { preset: 'fast-4g' },
+    steps: [
+      {
+        label: '10 s task on every lane, cancelled mid-way',
+        spec: { durationMs: 10_000, steps: 10 },
+        lanes: ALL_LANES,
+        laneSettings: { pollIntervalMs: 700, hybridWaitS: 1, hybridPushLane: 'sse' },
+        // Not before every lane that answers before the end has had its first answer (the blocking
+        // call's first answer is its last), and half a second more.
+        cancel: {
+          afterMs: 2_500,
+          whenReady: { lanes: ALL_LANES.filter((id) => id !== 'request-response'), marginMs: 500 },
+        },
+      },
+    ],
+    check: ([step]) => checkCancel(step, ALL_LANES),
   },
 ];

@@ -5,10 +5,12 @@ import {
   faultForRun,
   type LaneId,
   meanInformationAgeMs,
+  RunTasksResponse,
   type SetLinkRequest,
 } from '@transport-lab/shared';
 import { createStore } from 'zustand/vanilla';
 import { OBSERVATION } from '../../lib/observation.ts';
+import { clientNow } from '../../lib/time.ts';
 import { fetchWireReport } from '../../lib/wire-report.ts';
 import { type AppStore, appStore } from '../../store/index.ts';
 import { laneMetrics } from '../../store/metrics.ts';
@@ -109,6 +111,10 @@ export interface ScenarioDeps {
   setTimer(callback: () => void, ms: number): () => void;
   /** `GET /api/tasks/{id}/deliveries`, the lab's own observation; undefined when it could not be read. */
   fetchDeliveries(taskId: string): Promise<DeliveriesResponse | undefined>;
+  /** Page time, ms: the clock `race.actionAt` is read on (`clientNow`). */
+  now(): number;
+  /** `GET /api/runs/{runId}/tasks`: each of the run's tasks with its lane, as the server holds it. */
+  fetchRunTasks(runId: string): Promise<RunTasksResponse['tasks'] | undefined>;
   /** Runs a step that is an experiment of the page's own requests (`probes.ts`), not a race. */
   runProbe(
     step: ScenarioStep & { probe: NonNullable<ScenarioStep['probe']> },
@@ -222,34 +228,30 @@ export function createScenarioRunner(deps: ScenarioDeps) {
         selectedLanes: step.lanes.filter((id) => deps.app.getState().availableLanes.includes(id)),
       });
       const faults: StepOutcome['faults'] = [];
+      let stepRunTag: string | undefined;
+      let cancelledAtMs: number | undefined;
       const timers: Array<() => void> = [];
       const injections: Array<Promise<void>> = [];
       try {
         await runRace(
           deps,
           (runTag) => {
-            for (const { afterMs, fault, whenReady } of step.faults ?? []) {
-              const inject = () =>
-                injections.push(
-                  deps.injectFault(faultForRun(fault, runTag)).then(
-                    (record) => void faults.push(record),
-                    (error: unknown) => {
-                      faults.push({
-                        kind: fault.kind,
-                        summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
-                      });
-                    },
-                  ),
-                );
+            stepRunTag = runTag;
+            /** Runs `action` `afterMs` after Start and, with `whenReady`, once those lanes have had their first feedback and the margin more. */
+            const schedule = (
+              afterMs: number,
+              whenReady: { lanes: LaneId[]; marginMs: number } | undefined,
+              action: () => void,
+            ) => {
               if (!whenReady) {
-                timers.push(deps.setTimer(inject, afterMs));
-                continue;
+                timers.push(deps.setTimer(action, afterMs));
+                return;
               }
               // Both: `afterMs` since Start, and the lanes' first feedback plus the margin.
               let waiting = 2;
               const one = () => {
                 waiting -= 1;
-                if (waiting === 0) inject();
+                if (waiting === 0) action();
               };
               timers.push(deps.setTimer(one, afterMs));
               const ready = (s: AppState) =>
@@ -264,6 +266,28 @@ export function createScenarioRunner(deps: ScenarioDeps) {
                 });
                 timers.push(unsubscribe);
               }
+            };
+            if (step.cancel) {
+              schedule(step.cancel.afterMs, step.cancel.whenReady, () => {
+                const { actionAt } = deps.app.getState().race;
+                if (actionAt !== undefined) cancelledAtMs = deps.now() - actionAt;
+                deps.app.getState().cancelRace();
+              });
+            }
+            for (const { afterMs, fault, whenReady } of step.faults ?? []) {
+              const inject = () =>
+                injections.push(
+                  deps.injectFault(faultForRun(fault, runTag)).then(
+                    (record) => void faults.push(record),
+                    (error: unknown) => {
+                      faults.push({
+                        kind: fault.kind,
+                        summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
+                      });
+                    },
+                  ),
+                );
+              schedule(afterMs, whenReady, inject);
             }
           },
           scenario.coldStart ? { cold: true } : {},
@@ -289,12 +313,17 @@ export function createScenarioRunner(deps: ScenarioDeps) {
         );
         if (log) lanes.webhook = { ...lanes.webhook, deliveries: log.deliveries };
       }
+      // A cancelled race: what became of each task on the server, the blocking call's included.
+      const serverTasks =
+        step.cancel && stepRunTag !== undefined ? await deps.fetchRunTasks(stepRunTag) : undefined;
       outcomes.push({
         label: step.label,
         ...(step.x !== undefined ? { x: step.x } : {}),
         spec: step.spec,
         lanes,
         faults,
+        ...(cancelledAtMs !== undefined ? { cancelledAtMs } : {}),
+        ...(serverTasks ? { serverTasks } : {}),
       });
       store.setState({ outcomes: [...outcomes] });
     }
@@ -338,6 +367,16 @@ export const scenarioRunner = createScenarioRunner({
       const response = await fetch(API_PATHS.deliveries(taskId), OBSERVATION);
       const parsed = DeliveriesResponse.safeParse(await response.json());
       return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  now: clientNow,
+  async fetchRunTasks(runId) {
+    try {
+      const response = await fetch(API_PATHS.runTasks(runId), OBSERVATION);
+      const parsed = RunTasksResponse.safeParse(await response.json());
+      return parsed.success ? parsed.data.tasks : undefined;
     } catch {
       return undefined;
     }

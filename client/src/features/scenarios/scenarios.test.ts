@@ -123,6 +123,7 @@ describe('guided scenarios', () => {
       'retried-post',
       'forged-webhook',
       'hybrid',
+      'cancel',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);

@@ -62,6 +62,8 @@ export interface ScenarioStep {
    * happens between a request and its retry, which no lane's card shows. `lanes` is then empty.
    */
   probe?: 'retried-post' | 'attack-webhooks';
+  /** The scenario presses Cancel, timed as a fault is (`afterMs`, `whenReady`). */
+  cancel?: { afterMs: number; whenReady?: { lanes: LaneId[]; marginMs: number } };
 }
 
 /** What a check may need beyond the figures: the server's own settings. */
