@@ -23,7 +23,7 @@ import { createOriginPolicy } from './access/origins.ts';
 import { boundRecoveryBuffer, limitSocketsPerClient } from './access/socketLimits.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
-import { createFaults, type Faults, trackLaneStreams } from './faults/index.ts';
+import { createFaults, type Faults, trackIdleAnswers, trackLaneStreams } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
 import { createExpressHttpServer } from './http/expressServer.ts';
 import { lanUrls } from './http/lanUrls.ts';
@@ -269,6 +269,8 @@ export async function createServer(
   // A lane's event stream passes through a buffering proxy when a buffer-streams fault holds for its
   // run: wrapped as it opens, before anything is written.
   api.use(trackLaneStreams(faults, SERVER_LANES));
+  // Behind a proxy with an idle timeout when an idle-timeout fault holds for the run: every tagged GET.
+  api.use(trackIdleAnswers(faults));
   // The asynchronous task resource, `POST /api/tasks`: lanes plug their parts into it below.
   const asyncTasks = registerCreateTask({
     router: api,

@@ -714,3 +714,62 @@ describe('GET /api/runs/{runId}/tasks', () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe('idle-timeout', () => {
+  it('cuts a quiet event stream after idleMs with nothing written, before the task’s next step', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'sse', runId: newRunId() };
+    const record = await postFault(srv.baseUrl, {
+      kind: 'idle-timeout',
+      runId: tag.runId,
+      on: true,
+      idleMs: 1_000,
+    });
+    expect(record.summary).toMatch(/quiet for 1000 ms/);
+    const { task } = await createAsync(srv.baseUrl, tag, { durationMs: 4_000, steps: 1 });
+    const opened = performance.now();
+    const res = await fetch(
+      `${srv.baseUrl}${API_PATHS.stream(task.id)}?${new URLSearchParams(labTagQuery(tag))}`,
+    );
+    expect(res.status).toBe(200);
+    let text = '';
+    const reader = res.body?.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) break;
+        text += decoder.decode(chunk.value);
+      }
+    } catch {
+      // The cut: the connection closed mid-answer.
+    }
+    const lasted = performance.now() - opened;
+    expect(lasted).toBeGreaterThanOrEqual(950);
+    expect(lasted).toBeLessThan(3_500);
+    // Cut before the step: no terminal event came.
+    expect(text).not.toMatch(/"type":"succeeded"/);
+  });
+
+  it('cuts a long poll held with nothing to say; a poll answered sooner is not touched', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'long-polling', runId: newRunId() };
+    await postFault(srv.baseUrl, { kind: 'idle-timeout', runId: tag.runId, on: true, idleMs: 1_000 });
+    const { task } = await createAsync(srv.baseUrl, tag, { durationMs: 4_000, steps: 1 });
+    const poll = (after: number) =>
+      fetch(`${srv.baseUrl}${API_PATHS.events(task.id)}?after=${after}&waitMs=3000`, {
+        headers: labTagHeaders(tag),
+      });
+    const first = await poll(0);
+    expect(first.status).toBe(200);
+    const opened = performance.now();
+    const held = await poll(task.lastSeq + 1).then(
+      (res) => res.text(),
+      (error: unknown) => error,
+    );
+    expect(held).toBeInstanceOf(Error);
+    expect(performance.now() - opened).toBeLessThan(2_500);
+  });
+});

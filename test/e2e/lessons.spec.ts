@@ -117,3 +117,21 @@ test('lesson "Cancel: from the page to the task" meets its stated expectation', 
     .getByRole('region', { name: 'Lane results' })
     .screenshot({ path: join(artifactsDir, 'lesson-cancel-cards.png') });
 });
+
+test('lesson "A proxy\'s idle timeout" meets its stated expectation', async ({ page }) => {
+  test.setTimeout(90_000);
+  await runScenario(
+    page,
+    'idle-timeout',
+    "A proxy's idle timeout: the heartbeat that keeps a quiet stream",
+    60_000,
+  );
+  const sources = page.getByTestId('scenario-sources');
+  await expect(sources.getByRole('link', { name: /proxy_read_timeout/ })).toBeVisible();
+  await expect(sources.getByRole('link', { name: /WHATWG HTML/ })).toBeVisible();
+  await expect(page.locator('[data-outlined]').first()).toBeVisible();
+  await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-idle-timeout.png') });
+  await page
+    .getByRole('region', { name: 'Lane results' })
+    .screenshot({ path: join(artifactsDir, 'lesson-idle-timeout-cards.png') });
+});

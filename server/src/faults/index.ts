@@ -28,6 +28,7 @@ import { tagOf, type WireLedger, withoutLabTags } from '../observability/wireLed
 import type { FaultStore } from '../store/sqliteFaults.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
 import { routesRegex, type ServerLane } from '../transports/lane.ts';
+import { createIdleProxy } from './idle.ts';
 import { createStreamBuffers } from './streams.ts';
 
 /** What the built-in receiver does with one delivery while a receiver fault holds for its run. */
@@ -62,6 +63,8 @@ export interface Faults {
   /** An event stream opens (the task stream, the hybrid's push, the webhook relay): wrapped so that
    *  buffer-streams can hold it. Untagged streams are left alone. */
   trackStream(req: IncomingMessage, res: ServerResponse): void;
+  /** A tagged GET answer opens (a stream, a long poll, a poll): wrapped so that idle-timeout can cut it. */
+  trackIdle(req: IncomingMessage, res: ServerResponse): void;
   /** How the receiver answers this delivery, or undefined to answer as usual. Spends one of `count`. */
   receiverAction(taskId: string): Promise<ReceiverAction | undefined>;
   /**
@@ -98,6 +101,7 @@ export function createFaults({
 }: FaultsDeps): Faults {
   const log = logger.child({ component: 'faults' });
   const streams = createStreamBuffers();
+  const idle = createIdleProxy();
   const receiverFaults = new Map<string, ReceiverFault>();
   /** Tasks an attack-webhooks fault has been applied to: once each. */
   const attacked = new Set<string>();
@@ -225,6 +229,17 @@ export function createFaults({
           webhookAttacks,
         };
       }
+      case 'idle-timeout': {
+        if (!fault.on) {
+          const open = idle.stop(fault.runId);
+          return { affected: open, summary: `Proxy idle timeout off: ${plural(open, 'answer')} open now.` };
+        }
+        const open = idle.start(fault.runId, fault.idleMs);
+        return {
+          affected: open,
+          summary: `A proxy now cuts any of this run's answers quiet for ${fault.idleMs} ms (as nginx's proxy_read_timeout): ${open === 0 ? 'none is open yet; each opened from now on' : `the ${plural(open, 'answer')} open now and any opened later`}.`,
+        };
+      }
       case 'buffer-streams': {
         if (!fault.on) {
           const released = streams.stop(fault.runId);
@@ -311,6 +326,11 @@ export function createFaults({
       if (tag) streams.track(tag.runId, res);
     },
 
+    trackIdle(req, res) {
+      const tag = tagOf(req);
+      if (tag) idle.track(tag.runId, res);
+    },
+
     loseAnswer(req) {
       if (lostAnswers.size === 0) return false;
       const tag = tagOf(req);
@@ -343,6 +363,14 @@ export function createFaults({
  * buffering proxy of a buffer-streams fault as it opens, before anything is written to it. The
  * webhook relay is wrapped by the receiver itself (its own listener).
  */
+/** Wraps every tagged GET answer of the API for the idle-timeout fault (`idle.ts`). */
+export function trackIdleAnswers(faults: Pick<Faults, 'trackIdle'>): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'GET') faults.trackIdle(req, res);
+    next();
+  };
+}
+
 export function trackLaneStreams(
   faults: Pick<Faults, 'trackStream'>,
   lanes: readonly ServerLane[],

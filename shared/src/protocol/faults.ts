@@ -66,6 +66,18 @@ const LoseAnswers = z.strictObject({
 });
 
 /**
+ * A proxy's idle timeout in front of the run's answers (nginx's `proxy_read_timeout`, 60 s by default):
+ * an answer on which the server writes nothing for `idleMs` is cut: a quiet event stream, a long poll
+ * held with nothing to say. A heartbeat written more often keeps a stream. `on: false` ends it.
+ */
+const IdleTimeout = z.strictObject({
+  kind: z.literal('idle-timeout'),
+  runId: RunId,
+  on: z.boolean(),
+  idleMs: z.int().min(1_000).max(600_000),
+});
+
+/**
  * An attacker at the run's built-in receiver: for one of the run's webhook tasks (its subscriber must be
  * the built-in receiver, so that this sends to nobody else), the server takes a delivery it made and
  * sends the receiver four copies an attacker could: the body altered under the captured signature; a
@@ -88,6 +100,7 @@ export const Fault = z.discriminatedUnion('kind', [
   BufferStreams,
   LoseAnswers,
   AttackWebhooks,
+  IdleTimeout,
 ]);
 export type Fault = z.infer<typeof Fault>;
 
@@ -102,6 +115,7 @@ export const RaceFaultTemplate = z.discriminatedUnion('kind', [
   SlowDownstream.omit({ runId: true }),
   BufferStreams.omit({ runId: true }),
   LoseAnswers.omit({ runId: true }),
+  IdleTimeout.omit({ runId: true }),
 ]);
 export type RaceFaultTemplate = z.infer<typeof RaceFaultTemplate>;
 

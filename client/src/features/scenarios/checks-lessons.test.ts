@@ -5,6 +5,7 @@ import {
   checkCancel,
   checkForgedWebhook,
   checkHybrid,
+  checkIdleTimeout,
   checkRetriedPost,
   type RetryTrial,
 } from './checks-lessons.ts';
@@ -419,6 +420,67 @@ describe('cancel reaches the task on every lane', () => {
     const { serverTasks: _, ...unread } = cancelled();
     expect(checkCancel(unread, LANE_IDS).because).toContain(
       "the server's list of the run's tasks could not be read",
+    );
+  });
+});
+
+describe("a proxy's idle timeout: the heartbeat keeps SSE, the held long poll is cut", () => {
+  const lane = (figures: Partial<LaneOutcome>): LaneOutcome => ({
+    status: 'succeeded',
+    requests: 2,
+    eventsApplied: 4,
+    lastSeq: 4,
+    progressUpdates: 1,
+    ...figures,
+  });
+  const behindProxy = (sse: Partial<LaneOutcome> = {}, lp: Partial<LaneOutcome> = {}): StepOutcome => ({
+    label: 'quiet',
+    spec: { durationMs: 22_000, steps: 1 },
+    lanes: {
+      sse: lane({ reconnects: 0, ...sse }),
+      'long-polling': lane({ requests: 4, pollErrors: 1, ...lp }),
+    },
+    faults: [],
+  });
+  const scenario = LESSON_SCENARIOS.find((s) => s.id === 'idle-timeout');
+
+  it('passes when SSE keeps its stream and long polling is cut and resumes; says the timeout and the heartbeat', () => {
+    const verdict = checkIdleTimeout(behindProxy(), 16_000, 15_000);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.why).toContain(
+      'proxy idle timeout 16 000 ms, SSE heartbeat every 15 000 ms; SSE reconnected 0×',
+    );
+    expect(verdict.why).toContain('long polling: 1 polls failed and asked again by the page, 0 re-sent');
+    expect(scenario?.check([behindProxy()], {}).ok).toBe(true);
+    expect(scenario?.sources.map((s) => s.url)).toEqual([
+      'https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_read_timeout',
+      'https://html.spec.whatwg.org/multipage/server-sent-events.html#authoring-notes',
+    ]);
+  });
+
+  it('fails a heartbeat slower than the timeout: the stream is cut (it reconnects)', () => {
+    const verdict = checkIdleTimeout(behindProxy({ reconnects: 1, requests: 3 }), 16_000, 30_000);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain('the heartbeat (every 30 000 ms) is not more often than');
+    expect(verdict.because).toContain("SSE's stream was cut: it reconnected 1×");
+  });
+
+  it('counts a held poll that Chromium re-sent by itself (the server saw one more request than the page sent)', () => {
+    const verdict = checkIdleTimeout(
+      behindProxy({}, { pollErrors: 0, requests: 3, serverRequests: 4 }),
+      16_000,
+      15_000,
+    );
+    expect(verdict.ok).toBe(true);
+    expect(verdict.why).toContain('1 re-sent by the browser itself (page 3 requests, server 4)');
+  });
+
+  it('fails when no proxy timeout acted (the held poll was never cut), and a lane that lost the end', () => {
+    expect(
+      checkIdleTimeout(behindProxy({}, { pollErrors: 0, serverRequests: 4 }), 16_000, 15_000).because,
+    ).toContain('long polling was never cut');
+    expect(checkIdleTimeout(behindProxy({ lastSeq: 3 }), 16_000, 15_000).because).toContain(
+      'SSE reached event 3 of 4',
     );
   });
 });

@@ -227,3 +227,39 @@ export function checkCancel(step: StepOutcome | undefined, lanes: readonly LaneI
     `Cancel at ${seconds(cancelledAt)}, when ${due ?? '?'} of ${step?.spec.steps ?? '?'} steps were due; on the server: ${said.join('; ')}.`,
   );
 }
+
+/**
+ * A proxy's idle timeout: behind a proxy that cuts an answer quiet for `idleMs`, through a task whose
+ * one step comes later than that, SSE (a comment line every `heartbeatMs`, shorter) keeps its one
+ * stream: no reconnection, every event; long polling, whose held request says nothing until the step,
+ * is cut (a failed poll, or a poll the browser re-sent by itself, which only the server's count shows)
+ * and resumes by its cursor to every event.
+ */
+export function checkIdleTimeout(
+  step: StepOutcome | undefined,
+  idleMs: number,
+  heartbeatMs: number,
+): Verdict {
+  const j = new Judgement();
+  const expected = step ? eventsOf(step.spec) : 0;
+  j.uses('sse', 'requests', 'progress');
+  j.uses('long-polling', 'requests', 'progress');
+  if (heartbeatMs >= idleMs)
+    j.fail(
+      `the heartbeat (every ${ms(heartbeatMs)}) is not more often than the proxy's ${ms(idleMs)} timeout`,
+    );
+  const sse = j.succeeded(step, 'sse');
+  if (sse && (sse.reconnects ?? 0) > 0) j.fail(`SSE's stream was cut: it reconnected ${sse.reconnects}×`);
+  if (sse && sse.lastSeq !== expected) j.fail(`SSE reached event ${sse.lastSeq} of ${expected}`);
+  const lp = j.succeeded(step, 'long-polling');
+  // A cut GET on a kept-alive connection is often re-sent by Chromium itself, unseen by the page: only
+  // the server's count of the lane's requests shows it.
+  const resent = lp?.serverRequests !== undefined ? Math.max(0, lp.serverRequests - lp.requests) : 0;
+  const cuts = (lp?.pollErrors ?? 0) + (lp?.reconnects ?? 0) + resent;
+  if (lp && cuts === 0) j.fail('long polling was never cut: its held request outlived the quiet time');
+  if (lp && lp.lastSeq !== expected) j.fail(`long polling reached event ${lp.lastSeq} of ${expected}`);
+  return j.verdict(
+    `SSE's heartbeat kept its one stream open through the quiet time; long polling's held request was cut and asked again, and both showed every event.`,
+    `proxy idle timeout ${ms(idleMs)}, SSE heartbeat every ${ms(heartbeatMs)}; SSE reconnected ${sse?.reconnects ?? 0}× with ${sse?.requests ?? 0} requests, event ${sse?.lastSeq ?? 0} of ${expected}; long polling: ${lp?.pollErrors ?? 0} polls failed and asked again by the page, ${resent} re-sent by the browser itself (page ${lp?.requests ?? 0} requests, server ${lp?.serverRequests ?? '?'}), event ${lp?.lastSeq ?? 0} of ${expected}.`,
+  );
+}

@@ -1,5 +1,11 @@
-import type { LaneId } from '@transport-lab/shared';
-import { checkCancel, checkForgedWebhook, checkHybrid, checkRetriedPost } from './checks-lessons.ts';
+import { type LaneId, SSE } from '@transport-lab/shared';
+import {
+  checkCancel,
+  checkForgedWebhook,
+  checkHybrid,
+  checkIdleTimeout,
+  checkRetriedPost,
+} from './checks-lessons.ts';
 import type { Scenario, Source } from './scenarios.ts';
 
 /**
@@ -40,7 +46,22 @@ const LESSON_SOURCES = {
     label: 'socket.io: emitting events, acknowledgements',
     url: 'https://socket.io/docs/v4/emitting-events/',
   },
+  nginxReadTimeout: {
+    label: 'nginx: proxy_read_timeout',
+    url: 'https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_read_timeout',
+  },
+  whatwgSse: {
+    label: 'WHATWG HTML §9.2 Server-sent events (comment lines against proxy timeouts)',
+    url: 'https://html.spec.whatwg.org/multipage/server-sent-events.html#authoring-notes',
+  },
 } satisfies Record<string, Source>;
+
+/**
+ * The idle-timeout lesson's proxy: just longer than this server's SSE heartbeat (`SSE.heartbeatMs`,
+ * 15 s), which keeps SSE's stream, and shorter than the task's quiet time, which a held long poll then
+ * outlasts. nginx's own default is 60 s; the lesson scales it down to stay under half a minute.
+ */
+export const IDLE_TIMEOUT_MS = SSE.heartbeatMs + 1_000;
 
 /** Every lane of the cancel lesson. */
 const ALL_LANES: LaneId[] = [
@@ -195,5 +216,36 @@ export const LESSON_SCENARIOS: Scenario[] = [
       },
     ],
     check: ([step]) => checkCancel(step, ALL_LANES),
+  },
+  {
+    id: 'idle-timeout',
+    title: "A proxy's idle timeout: the heartbeat that keeps a quiet stream",
+    lesson:
+      'Proxies and load balancers cut a connection that has been quiet too long: nginx closes a proxied ' +
+      'answer when nothing was read from the server for proxy_read_timeout (60 s by default), counted ' +
+      'between two reads, not over the whole answer. An event stream is quiet whenever the work is: ' +
+      'a long step, a queue, a night. The WHATWG HTML standard says what to do: send a comment line ' +
+      '(one starting with a colon, which EventSource ignores) every 15 seconds or so. This server does, ' +
+      `every ${SSE.heartbeatMs / 1000} s, so a proxy that waits longer never sees the stream quiet. A long poll ` +
+      'held with nothing to say writes nothing at all until its answer, so its wait must be shorter than ' +
+      'every timeout on its path, or it is cut and asked again (Chromium often re-sends a cut GET by itself, ' +
+      "unseen by the page: only the server's count of requests shows it). Here a proxy cuts any answer of the race " +
+      `quiet for ${IDLE_TIMEOUT_MS / 1000} s (an "idle timeout" fault; nginx's 60 s scaled down), and the ` +
+      'task says nothing for 22 s: SSE, with its heartbeat, against long polling holding its request for up to 25 s.',
+    expectation: `Behind a ${IDLE_TIMEOUT_MS / 1000} s idle timeout, SSE keeps its one stream (no reconnection) through 22 s of silence thanks to its ${SSE.heartbeatMs / 1000} s heartbeat; long polling's held request is cut at least once and asked again (by the page or by the browser itself); both show every event and succeed.`,
+    sources: [LESSON_SOURCES.nginxReadTimeout, LESSON_SOURCES.whatwgSse],
+    network: { preset: 'none' },
+    steps: [
+      {
+        // 22 s of silence: a long poll opened up to 6 s late (a busy page) is still cut at 16 s, and
+        // SSE's heartbeats (every 15 s) leave no 16 s gap in it.
+        label: '22 s of silence behind the proxy',
+        spec: { durationMs: 22_000, steps: 1 },
+        lanes: ['sse', 'long-polling'],
+        laneSettings: { longPollWaitMs: 25_000 },
+        faults: [{ afterMs: 0, fault: { kind: 'idle-timeout', on: true, idleMs: IDLE_TIMEOUT_MS } }],
+      },
+    ],
+    check: ([step]) => checkIdleTimeout(step, IDLE_TIMEOUT_MS, SSE.heartbeatMs),
   },
 ];

@@ -124,6 +124,7 @@ describe('guided scenarios', () => {
       'forged-webhook',
       'hybrid',
       'cancel',
+      'idle-timeout',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);
