@@ -21,6 +21,7 @@ import {
 } from './access/index.ts';
 import { createOriginPolicy } from './access/origins.ts';
 import { boundRecoveryBuffer, limitSocketsPerClient } from './access/socketLimits.ts';
+import { createStreamTokens } from './access/streamTokens.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { createFaults, type Faults, trackIdleAnswers, trackLaneStreams } from './faults/index.ts';
@@ -279,6 +280,9 @@ export async function createServer(
     pollIntervalMs: config.POLL_INTERVAL_MS,
     loseAnswer: (req) => faults.loseAnswer(req),
   });
+  // Short-lived stream tokens: `POST /api/stream-tokens`; a stream opened with one ends at its expiry.
+  const streamTokens = createStreamTokens();
+  streamTokens.registerRoutes(api);
   const lane: LaneContext = {
     router: api,
     io,
@@ -298,6 +302,7 @@ export async function createServer(
     ownership,
     webhooks,
     settings: { syncTimeoutMs: config.SYNC_TIMEOUT_MS, wireAccounting: accounting },
+    streamTokens,
   };
   for (const each of SERVER_LANES) each.register(lane);
   registerWireReport({ router: api, wire });

@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
+  /** A stream token that is unknown or has expired (`GET …/stream?token=`): ask for a new one. */
+  TOKEN_INVALID: 401,
   /** Not yours to do: a presenter-only room action without the proof, another owner's task or
    *  board, or an action that reaches everyone without the operator (docs/security.md). */
   FORBIDDEN: 403,

@@ -16,6 +16,8 @@ export const API_PATHS = {
   deliveries: (id: string) => `/api/tasks/${encodeURIComponent(id)}/deliveries`,
   /** The server's own count of one run's traffic per lane (WireReport). */
   wire: (runId: string) => `/api/wire/${encodeURIComponent(runId)}`,
+  /** `POST`: a short-lived stream token (StreamTokenRequest → StreamTokenResponse). */
+  streamTokens: '/api/stream-tokens',
   /** The tasks one run created, each with its lane and its state as the server holds it. */
   runTasks: (runId: string) => `/api/runs/${encodeURIComponent(runId)}/tasks`,
   time: '/api/time',
@@ -39,6 +41,27 @@ export const API_ROUTES = {
  *  off the wire (request line + headers + body), so that a browser can count the bytes it sent. */
 export const REQUEST_BYTES_HEADER = 'x-request-bytes';
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** Bounds of a stream token's life, ms. */
+export const STREAM_TOKEN_TTL_MS = { min: 1_000, max: 3_600_000 } as const;
+/** A stream token: 32 characters of base64url (24 random bytes). */
+export const StreamToken = z.string().regex(/^[A-Za-z0-9_-]{32}$/, 'not a stream token');
+/**
+ * `POST /api/stream-tokens`: a bearer token for event streams that expires after `ttlMs`. An
+ * EventSource cannot send an Authorization header, so the token rides in the stream's URL
+ * (`?token=`): the server refuses an unknown or expired one with `401 TOKEN_INVALID`, and ends a stream
+ * when its token expires, so that access ends with the token and not with the connection.
+ */
+export const StreamTokenRequest = z.strictObject({
+  ttlMs: z.int().min(STREAM_TOKEN_TTL_MS.min).max(STREAM_TOKEN_TTL_MS.max),
+});
+export type StreamTokenRequest = z.infer<typeof StreamTokenRequest>;
+export const StreamTokenResponse = z.object({
+  token: StreamToken,
+  /** Server clock, epoch ms. */
+  expiresAt: z.number(),
+});
+export type StreamTokenResponse = z.infer<typeof StreamTokenResponse>;
 
 /** The most tasks `GET /api/runs/{runId}/tasks` lists (a race has one a lane, 7 at most). */
 export const MAX_RUN_TASKS_LISTED = 100;
