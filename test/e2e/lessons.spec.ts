@@ -135,3 +135,14 @@ test('lesson "A proxy\'s idle timeout" meets its stated expectation', async ({ p
     .getByRole('region', { name: 'Lane results' })
     .screenshot({ path: join(artifactsDir, 'lesson-idle-timeout-cards.png') });
 });
+
+test('lesson "A token that expires during a long-lived stream" meets its stated expectation', async ({
+  page,
+}) => {
+  test.setTimeout(90_000);
+  await runScenario(page, 'expiring-token', 'A token that expires during a long-lived stream', 45_000);
+  await expect(page.getByTestId('scenario-sources').getByRole('link', { name: /RFC 6750/ })).toBeVisible();
+  await page
+    .locator('section.scenarios')
+    .screenshot({ path: join(artifactsDir, 'lesson-expiring-token.png') });
+});

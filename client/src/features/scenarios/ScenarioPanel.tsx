@@ -65,9 +65,10 @@ export function ScenarioPanel() {
         </p>
         <p className="scenario-hint">
           One click sets the task, the lanes, the network and the faults below it, runs{' '}
-          {whatRuns(chosen.steps)}, and checks the outcome against what this page measured. On a page that has
-          not raced yet it first runs one race it does not measure: a page's first race is slowed by its own
-          first-time work.
+          {whatRuns(chosen.steps)}, and checks the outcome against what this page measured.
+          {chosen.steps.some((s) => !s.probe)
+            ? " On a page that has not raced yet it first runs one race it does not measure: a page's first race is slowed by its own first-time work."
+            : null}
         </p>
       </div>
       <div className="actions">

@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { LaneOutcome, StepOutcome } from './checks.ts';
 import {
   checkCancel,
+  checkExpiringToken,
   checkForgedWebhook,
   checkHybrid,
   checkIdleTimeout,
   checkRetriedPost,
   type RetryTrial,
+  type TokenTrial,
 } from './checks-lessons.ts';
 import { LESSON_SCENARIOS } from './lessons.ts';
 import { REPLAYED_HEADER, runRetriedPost } from './probes.ts';
@@ -481,6 +483,63 @@ describe("a proxy's idle timeout: the heartbeat keeps SSE, the held long poll is
     ).toContain('long polling was never cut');
     expect(checkIdleTimeout(behindProxy({ lastSeq: 3 }), 16_000, 15_000).because).toContain(
       'SSE reached event 3 of 4',
+    );
+  });
+});
+
+describe('a token that expires during a long-lived stream', () => {
+  const trial = (over: Partial<TokenTrial> = {}): StepOutcome => ({
+    label: 'token',
+    spec: { durationMs: 8_000, steps: 4 },
+    lanes: {},
+    faults: [],
+    probe: {
+      token: {
+        ttlMs: 3_000,
+        firstStreamEndedMs: 3_040,
+        reconnectRefused: true,
+        streamsOpened: 2,
+        seqs: [1, 2, 3, 4, 5, 6, 7],
+        expectedEvents: 7,
+        terminal: 'succeeded',
+        serverStreamRequests: 3,
+        ...over,
+      },
+    },
+  });
+  const scenario = LESSON_SCENARIOS.find((s) => s.id === 'expiring-token');
+
+  it('passes when the stream ends at expiry, the reconnection is refused and a fresh token resumes; says why', () => {
+    const verdict = checkExpiringToken(trial());
+    expect(verdict.ok).toBe(true);
+    expect(verdict.why).toContain('first stream ended 3 040 ms after it was issued');
+    expect(verdict.why).toContain('refused (401, EventSource closed)');
+    expect(scenario?.check([trial()], {}).ok).toBe(true);
+    expect(scenario?.sources.map((s) => s.url)).toContain(
+      'https://www.rfc-editor.org/rfc/rfc6750#section-3.1',
+    );
+  });
+
+  it('fails a server that checks the token only when the stream opens (the stream outlives it)', () => {
+    const verdict = checkExpiringToken(
+      trial({
+        firstStreamEndedMs: undefined,
+        reconnectRefused: false,
+        streamsOpened: 1,
+        serverStreamRequests: 1,
+      }),
+    );
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain('it outlived its token');
+    expect(verdict.because).toContain('was not refused');
+  });
+
+  it('fails a page that does not refresh (the events stop), and one that resumes from the start (repeats)', () => {
+    expect(
+      checkExpiringToken(trial({ seqs: [1, 2, 3, 4], terminal: undefined, serverStreamRequests: 2 })).because,
+    ).toContain('not 1 to 7 once each in order');
+    expect(checkExpiringToken(trial({ seqs: [1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7] })).because).toContain(
+      'not 1 to 7 once each in order',
     );
   });
 });

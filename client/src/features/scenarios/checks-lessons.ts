@@ -23,8 +23,28 @@ export interface RetryTrial {
   tasksCreated?: number;
 }
 
+/** The expiring-token experiment (`probes.ts`): one stream token outlived by its stream. */
+export interface TokenTrial {
+  ttlMs: number;
+  /** From the token's issue to the first stream's end, ms; absent if it never ended before the task. */
+  firstStreamEndedMs?: number;
+  /** The browser's own reconnection, with the same expired token, was refused (EventSource closed). */
+  reconnectRefused: boolean;
+  /** EventSources the page opened: the first, and the one with a fresh token. */
+  streamsOpened: number;
+  /** Every event seq the page received, in order of arrival. */
+  seqs: number[];
+  /** Events the task emits: queued, started, each step, its end. */
+  expectedEvents: number;
+  /** The type of the terminal event received, if any. */
+  terminal?: string;
+  /** Stream requests the server received for the run (its lane count less the create). */
+  serverStreamRequests?: number;
+}
+
 /** What an experiment step measured (`probes.ts`). */
 export interface ProbeOutcome {
+  token?: TokenTrial;
   retries?: RetryTrial[];
   /** The attack-webhooks fault's record: how the receiver answered each copy an attacker sent. */
   attacks?: WebhookAttack[];
@@ -261,5 +281,43 @@ export function checkIdleTimeout(
   return j.verdict(
     `SSE's heartbeat kept its one stream open through the quiet time; long polling's held request was cut and asked again, and both showed every event.`,
     `proxy idle timeout ${ms(idleMs)}, SSE heartbeat every ${ms(heartbeatMs)}; SSE reconnected ${sse?.reconnects ?? 0}× with ${sse?.requests ?? 0} requests, event ${sse?.lastSeq ?? 0} of ${expected}; long polling: ${lp?.pollErrors ?? 0} polls failed and asked again by the page, ${resent} re-sent by the browser itself (page ${lp?.requests ?? 0} requests, server ${lp?.serverRequests ?? '?'}), event ${lp?.lastSeq ?? 0} of ${expected}.`,
+  );
+}
+
+/**
+ * A token that expires during a long-lived stream. The stream must end at the token's expiry (not
+ * sooner, at most 1.5 s later, and before the task's end: access ends with the token, not with the
+ * connection); the browser's own reconnection with the expired token must be refused (EventSource then
+ * stops for good); and the page, with a fresh token and the last seq it saw, must receive every event
+ * exactly once, in order, to the task's success. The server must have been asked for at least three
+ * streams: the first, the refused reconnection, the fresh one.
+ */
+export function checkExpiringToken(step: StepOutcome | undefined): Verdict {
+  const j = new Judgement();
+  const t = step?.probe?.token;
+  if (!t) {
+    j.fail('the experiment did not run');
+    return j.verdict('', 'no figures.');
+  }
+  const ended = t.firstStreamEndedMs;
+  if (ended === undefined) j.fail('the first stream never ended before the task did: it outlived its token');
+  else if (ended < t.ttlMs - 100 || ended > t.ttlMs + 1_500)
+    j.fail(
+      `the first stream ended ${ms(ended)} after the token was issued, not at its ${ms(t.ttlMs)} expiry`,
+    );
+  if (!t.reconnectRefused) j.fail("the browser's reconnection with the expired token was not refused");
+  const inOrder = t.seqs.every((seq, k) => seq === k + 1);
+  if (!inOrder || t.seqs.length !== t.expectedEvents)
+    j.fail(
+      `the page received events ${t.seqs.join(', ') || 'none'}, not 1 to ${t.expectedEvents} once each in order`,
+    );
+  if (t.terminal !== 'succeeded') j.fail(`the task's end was ${t.terminal ?? 'never received'}`);
+  if ((t.serverStreamRequests ?? 0) < 3)
+    j.fail(
+      `the server was asked for ${t.serverStreamRequests ?? 'an uncounted number of'} streams, not at least 3`,
+    );
+  return j.verdict(
+    `the stream ended when its ${ms(t.ttlMs)} token expired, the browser's own reconnection with it was refused, and a fresh token resumed after the last seq: every event once, in order.`,
+    `token life ${ms(t.ttlMs)}; first stream ended ${ms(ended)} after it was issued; the browser's reconnection ${t.reconnectRefused ? 'refused (401, EventSource closed)' : 'not refused'}; ${t.streamsOpened} EventSources opened by the page, ${t.serverStreamRequests ?? '?'} stream requests at the server; events received ${t.seqs.join(', ')} of ${t.expectedEvents}; ended ${t.terminal ?? 'never'}.`,
   );
 }

@@ -1,11 +1,13 @@
 import { type LaneId, SSE } from '@transport-lab/shared';
 import {
   checkCancel,
+  checkExpiringToken,
   checkForgedWebhook,
   checkHybrid,
   checkIdleTimeout,
   checkRetriedPost,
 } from './checks-lessons.ts';
+import { EXPIRING_TOKEN_TTL_MS } from './probes.ts';
 import type { Scenario, Source } from './scenarios.ts';
 
 /**
@@ -53,6 +55,14 @@ const LESSON_SOURCES = {
   whatwgSse: {
     label: 'WHATWG HTML §9.2 Server-sent events (comment lines against proxy timeouts)',
     url: 'https://html.spec.whatwg.org/multipage/server-sent-events.html#authoring-notes',
+  },
+  rfc6750: {
+    label: 'RFC 6750 §3.1 (Bearer tokens: invalid_token, 401)',
+    url: 'https://www.rfc-editor.org/rfc/rfc6750#section-3.1',
+  },
+  whatwgEventSource: {
+    label: 'WHATWG HTML §9.2.3 (EventSource: a non-200 answer fails the connection for good)',
+    url: 'https://html.spec.whatwg.org/multipage/server-sent-events.html#the-eventsource-interface',
   },
 } satisfies Record<string, Source>;
 
@@ -247,5 +257,33 @@ export const LESSON_SCENARIOS: Scenario[] = [
       },
     ],
     check: ([step]) => checkIdleTimeout(step, IDLE_TIMEOUT_MS, SSE.heartbeatMs),
+  },
+  {
+    id: 'expiring-token',
+    title: 'A token that expires during a long-lived stream',
+    lesson:
+      'A short-lived token is checked when a request arrives; a stream is one request that lasts, so a ' +
+      'server that checks only then lets a stream outlive its token by hours. This server ends a stream ' +
+      'when its token expires. An EventSource cannot send an Authorization header, so the token rides in ' +
+      'its URL (or a cookie), and its automatic reconnection sends the same URL, the same expired token: ' +
+      'the server refuses it with 401 (RFC 6750: invalid_token), and a non-200 answer makes EventSource ' +
+      'give up for good (WHATWG HTML), with no status the page can read. So the page must notice the ' +
+      'closed EventSource, get a fresh token, and open a new one after the last event it saw (here ' +
+      '?after=seq: a new EventSource cannot be handed a Last-Event-ID). A websocket meets the same choice: ' +
+      `its token is checked at the handshake only, unless the server cuts it at expiry. Here the token lives ` +
+      `${EXPIRING_TOKEN_TTL_MS / 1000} s and the task 8 s.`,
+    expectation: `The stream ends when its ${EXPIRING_TOKEN_TTL_MS / 1000} s token expires, before the task's end; the browser's own reconnection with the expired token is refused; with a fresh token the page receives the rest, every event once and in order, to the task's success.`,
+    sources: [LESSON_SOURCES.rfc6750, LESSON_SOURCES.whatwgEventSource],
+    network: { preset: 'none' },
+    steps: [
+      {
+        label: `An 8 s task followed with a ${EXPIRING_TOKEN_TTL_MS / 1000} s token`,
+        spec: { durationMs: 8_000, steps: 4 },
+        lanes: [],
+        laneSettings: {},
+        probe: 'expiring-token',
+      },
+    ],
+    check: ([step]) => checkExpiringToken(step),
   },
 ];

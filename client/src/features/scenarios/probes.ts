@@ -3,12 +3,16 @@ import {
   CreateTaskResponse,
   type Fault,
   HTTP_HEADERS,
+  isTerminalEvent,
   type LabTag,
   labTagHeaders,
+  labTagQuery,
+  StreamTokenResponse,
+  TaskEvent,
   type TaskSpec,
   type WireReport,
 } from '@transport-lab/shared';
-import type { RetryTrial } from './checks-lessons.ts';
+import type { RetryTrial, TokenTrial } from './checks-lessons.ts';
 
 /**
  * Experiments a guided scenario runs with the page's own requests rather than a race of lanes (issue
@@ -103,4 +107,113 @@ export async function runRetriedPost(
     });
   }
   return { trials, faults };
+}
+
+/** What the expiring-token experiment needs of a browser besides `ProbeDeps`. */
+export interface TokenProbeDeps extends Pick<ProbeDeps, 'fetch' | 'wireReport' | 'newRunId'> {
+  openEventSource(url: string): EventSource;
+  now(): number;
+  setTimer(callback: () => void, ms: number): () => void;
+}
+
+/** The expiring-token experiment's token life: shorter than its task, so that the stream outlives it. */
+export const EXPIRING_TOKEN_TTL_MS = 3_000;
+
+/** How long the expiring-token experiment waits for its task's end before it gives up, ms. */
+const TOKEN_PROBE_LIMIT_MS = 30_000;
+
+async function streamToken(deps: TokenProbeDeps, ttlMs: number): Promise<string> {
+  const response = await deps.fetch(API_PATHS.streamTokens, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ttlMs }),
+  });
+  const parsed = StreamTokenResponse.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) throw new Error(`POST ${API_PATHS.streamTokens} answered ${response.status}`);
+  return parsed.data.token;
+}
+
+/**
+ * A token that expires during a long-lived stream: the page asks for a stream token of `ttlMs`, starts
+ * a task longer than that, and follows it with an EventSource carrying the token in its URL. The server
+ * ends the stream when the token expires; EventSource reconnects by itself with the same URL, so the
+ * same expired token, and is refused (401), which closes it for good; the page then asks for a fresh
+ * token and opens a new stream after the last seq it saw (`?after=`: a new EventSource cannot be given
+ * a Last-Event-ID). Every seq it saw is kept, in order.
+ */
+export async function runExpiringToken(
+  deps: TokenProbeDeps,
+  spec: TaskSpec,
+  ttlMs: number,
+): Promise<TokenTrial> {
+  const tag: LabTag = { lane: 'sse', runId: deps.newRunId() };
+  // Read before the token is asked for: the server's expiry comes no sooner than ttlMs after this.
+  const issuedAt = deps.now();
+  const first = await streamToken(deps, ttlMs);
+  const created = await deps.fetch(API_PATHS.tasks, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...labTagHeaders(tag) },
+    body: JSON.stringify({ spec }),
+  });
+  const parsed = CreateTaskResponse.safeParse(await created.json().catch(() => undefined));
+  if (!parsed.success) throw new Error(`POST ${API_PATHS.tasks} answered ${created.status}`);
+  const taskId = parsed.data.task.id;
+  const seqs: number[] = [];
+  const trial: TokenTrial = {
+    ttlMs,
+    seqs,
+    streamsOpened: 0,
+    reconnectRefused: false,
+    expectedEvents: spec.steps + 3,
+  };
+  await new Promise<void>((resolve) => {
+    let done = false;
+    let current: EventSource | undefined;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      current?.close();
+      cancelLimit();
+      resolve();
+    };
+    const cancelLimit = deps.setTimer(finish, TOKEN_PROBE_LIMIT_MS);
+    const open = (token: string, after: number) => {
+      trial.streamsOpened += 1;
+      const which = trial.streamsOpened;
+      const query = new URLSearchParams({ ...labTagQuery(tag), token, after: String(after) });
+      const source = deps.openEventSource(`${API_PATHS.stream(taskId)}?${query}`);
+      current = source;
+      source.addEventListener('message', (message) => {
+        const event = TaskEvent.safeParse(JSON.parse(String((message as MessageEvent).data)));
+        if (!event.success) return;
+        seqs.push(event.data.seq);
+        if (isTerminalEvent(event.data)) {
+          trial.terminal = event.data.type;
+          finish();
+        }
+      });
+      source.addEventListener('error', () => {
+        if (done) return;
+        // The first stream's first error is its end: the server ended it when its token expired.
+        if (which === 1 && trial.firstStreamEndedMs === undefined)
+          trial.firstStreamEndedMs = deps.now() - issuedAt;
+        // CONNECTING: the browser reconnects by itself (same URL, same token). CLOSED: refused for good.
+        if (source.readyState !== 2) return;
+        if (which > 1) return finish();
+        trial.reconnectRefused = true;
+        streamToken(deps, 30_000).then(
+          (fresh) => open(fresh, seqs.at(-1) ?? 0),
+          () => finish(),
+        );
+      });
+    };
+    open(first, 0);
+  });
+  const counts = await deps.wireReport(tag.runId).then(
+    (report) => report.lanes.sse,
+    () => undefined,
+  );
+  // The lane's requests less its create: the streams the server was asked for, refused ones included.
+  if (counts) trial.serverStreamRequests = counts.requests - 1;
+  return trial;
 }

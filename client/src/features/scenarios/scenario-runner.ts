@@ -22,7 +22,7 @@ import { injectFault } from '../faults/faults-api.ts';
 import { networkStore } from '../network/network-store.ts';
 import type { ProbeOutcome } from './checks-lessons.ts';
 import { settledDeliveries } from './delivery-log.ts';
-import { runRetriedPost } from './probes.ts';
+import { EXPIRING_TOKEN_TTL_MS, runExpiringToken, runRetriedPost } from './probes.ts';
 import {
   type LaneOutcome,
   laneSettingsOf,
@@ -393,6 +393,24 @@ export const scenarioRunner = createScenarioRunner({
         probe: { attacks: record.webhookAttacks ?? [] },
         faults: [{ kind: record.fault.kind, summary: record.summary }],
       };
+    }
+    if (step.probe === 'expiring-token') {
+      const token = await runExpiringToken(
+        {
+          fetch: (input, init) => fetch(input, init),
+          wireReport: (runId) => fetchWireReport(runId),
+          newRunId: randomRunId,
+          openEventSource: (url) => new EventSource(url),
+          now: () => performance.now(),
+          setTimer(callback, ms) {
+            const timer = setTimeout(callback, ms);
+            return () => clearTimeout(timer);
+          },
+        },
+        step.spec,
+        EXPIRING_TOKEN_TTL_MS,
+      );
+      return { probe: { token }, faults: [] };
     }
     const { trials, faults } = await runRetriedPost(
       {

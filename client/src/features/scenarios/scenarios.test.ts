@@ -125,6 +125,7 @@ describe('guided scenarios', () => {
       'hybrid',
       'cancel',
       'idle-timeout',
+      'expiring-token',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);

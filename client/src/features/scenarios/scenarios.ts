@@ -61,7 +61,7 @@ export interface ScenarioStep {
    * Instead of a race, an experiment of the page's own requests (`probes.ts`): for a lesson that
    * happens between a request and its retry, which no lane's card shows. `lanes` is then empty.
    */
-  probe?: 'retried-post' | 'attack-webhooks';
+  probe?: 'retried-post' | 'attack-webhooks' | 'expiring-token';
   /** The scenario presses Cancel, timed as a fault is (`afterMs`, `whenReady`). */
   cancel?: { afterMs: number; whenReady?: { lanes: LaneId[]; marginMs: number } };
 }
