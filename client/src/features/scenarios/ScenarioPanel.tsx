@@ -2,9 +2,19 @@ import { useState } from 'react';
 import { useStore } from 'zustand';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
+import { RetryTrials } from './RetryTrials.tsx';
 import { SweepPlot } from './SweepPlot.tsx';
 import { scenarioRunner } from './scenario-runner.ts';
-import { SCENARIOS } from './scenarios.ts';
+import { SCENARIOS, type Scenario } from './scenarios.ts';
+import { WebhookAttacks } from './WebhookAttacks.tsx';
+
+/** "the race", "4 races", "the race, then an experiment of the page's own requests". */
+function whatRuns(steps: Scenario['steps']): string {
+  const races = steps.filter((s) => !s.probe).length;
+  const said = races === 0 ? '' : races === 1 ? 'the race' : `${races} races`;
+  if (!steps.some((s) => s.probe)) return said;
+  return `${said ? `${said}, then ` : ''}an experiment of the page's own requests`;
+}
 
 /** Guided scenarios: choose one, read what to notice, run it in one click, and see whether it went as stated. */
 export function ScenarioPanel() {
@@ -55,9 +65,10 @@ export function ScenarioPanel() {
         </p>
         <p className="scenario-hint">
           One click sets the task, the lanes, the network and the faults below it, runs{' '}
-          {chosen.steps.length === 1 ? 'the race' : `${chosen.steps.length} races`}, and checks the outcome
-          against what this page measured. On a page that has not raced yet it first runs one race it does not
-          measure: a page's first race is slowed by its own first-time work.
+          {whatRuns(chosen.steps)}, and checks the outcome against what this page measured.
+          {chosen.steps.some((s) => !s.probe)
+            ? " On a page that has not raced yet it first runs one race it does not measure: a page's first race is slowed by its own first-time work."
+            : null}
         </p>
       </div>
       <div className="actions">
@@ -102,6 +113,12 @@ export function ScenarioPanel() {
             )),
           )}
         </ul>
+      ) : null}
+      {shown?.outcomes.flatMap((o) => o.probe?.retries ?? []).length ? (
+        <RetryTrials trials={shown.outcomes.flatMap((o) => o.probe?.retries ?? [])} />
+      ) : null}
+      {shown?.outcomes.flatMap((o) => o.probe?.attacks ?? []).length ? (
+        <WebhookAttacks attacks={shown.outcomes.flatMap((o) => o.probe?.attacks ?? [])} />
       ) : null}
       {shown && chosen.plot && shown.outcomes.length > 0 ? (
         <SweepPlot outcomes={shown.outcomes} xLabel={chosen.plot.xLabel} />

@@ -119,6 +119,13 @@ describe('guided scenarios', () => {
       'receiver-down',
       '3g-phone',
       'buffering-proxy',
+      // Issue 12's lessons still missing (lessons.ts).
+      'retried-post',
+      'forged-webhook',
+      'hybrid',
+      'cancel',
+      'idle-timeout',
+      'expiring-token',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);

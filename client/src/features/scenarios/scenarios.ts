@@ -18,6 +18,7 @@ import {
   type StepOutcome,
   type Verdict,
 } from './checks.ts';
+import { LESSON_SCENARIOS } from './lessons.ts';
 
 export {
   type CardFigure,
@@ -56,6 +57,13 @@ export interface ScenarioStep {
   }>;
   /** The x of this step on the scenario's plot (the interval sweep). */
   x?: number;
+  /**
+   * Instead of a race, an experiment of the page's own requests (`probes.ts`): for a lesson that
+   * happens between a request and its retry, which no lane's card shows. `lanes` is then empty.
+   */
+  probe?: 'retried-post' | 'attack-webhooks' | 'expiring-token';
+  /** The scenario presses Cancel, timed as a fault is (`afterMs`, `whenReady`). */
+  cancel?: { afterMs: number; whenReady?: { lanes: LaneId[]; marginMs: number } };
 }
 
 /** What a check may need beyond the figures: the server's own settings. */
@@ -400,4 +408,5 @@ export const SCENARIOS: Scenario[] = [
     ],
     check: ([step]) => checkBufferingProxy(step, 2_000),
   },
+  ...LESSON_SCENARIOS,
 ];
