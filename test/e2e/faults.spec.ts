@@ -67,6 +67,7 @@ test.describe('faults, one click each during a race', () => {
       await racePage.laneToggle(lane).uncheck();
     }
     await racePage.startButton.click();
+    await racePage.openFaults();
     await expect(drop).toBeEnabled();
     // Once the stream is carrying progress, cut it.
     await expect(racePage.card('sse').getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^[1-9]/);
@@ -121,7 +122,7 @@ test.describe('restart-server from the page, under npm start’s supervisor', ()
       for (const lane of ['sse', 'websocket'] as const) {
         await expect(racePage.card(lane).getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^[1-9]/);
       }
-      await page.getByTestId('faults').getByRole('button', { name: 'Restart server' }).click();
+      await (await racePage.openFaults()).getByRole('button', { name: 'Restart server' }).click();
       await expect(page.getByTestId('fault-list')).toContainText('Server restarted with');
       await expect.poll(server.starts, { timeout: 30_000 }).toBe(2);
 

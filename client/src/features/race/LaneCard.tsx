@@ -164,14 +164,7 @@ export function LaneCard({
       <LaneDetails lane={lane} run={run} hops={hops} />
 
       {run.status === 'error' && run.error ? <LaneErrorBox run={run} onRecover={onRecover} /> : null}
-      <ServerLateNote latenessMs={run.serverLatenessMs} />
-      {run.notes.length > 0 ? (
-        <ul className="lane-notes" aria-label={`${lane.name} measurement notes`}>
-          {run.notes.map((note) => (
-            <li key={note}>{note}</li>
-          ))}
-        </ul>
-      ) : null}
+      <LaneNotes lane={lane} run={run} />
       {onRunAlone ? (
         <div className="lane-actions">
           <button
@@ -195,6 +188,35 @@ export function LaneCard({
  */
 export function updatesShown(run: Pick<LaneRunState, 'progressShown' | 'steps'>): string {
   return `${run.progressShown.length} of ${run.steps ?? '?'} updates shown`;
+}
+
+/**
+ * The card's measurement notes and the server's lateness, folded under one line (issue 12, items 5 and
+ * 6): they are for the engineer checking a figure, and open they made the first row of cards so tall
+ * that the second row's progress left the screen. The summary says that there are notes, and warns when
+ * the server ran late, so that no figure is read without knowing it.
+ */
+function LaneNotes({ lane, run }: { lane: LaneInfo; run: LaneRunState }) {
+  const late = run.serverLatenessMs === undefined ? undefined : serverLateSentence(run.serverLatenessMs);
+  const count = run.notes.length + (late ? 1 : 0);
+  if (count === 0) return null;
+  return (
+    <details className="lane-notes-fold" data-testid="lane-notes-fold">
+      <summary>
+        {late ? <span aria-hidden="true">⚠ </span> : null}
+        {late ? `Server ${Math.round(run.serverLatenessMs ?? 0)} ms late · ` : ''}
+        {count === 1 ? '1 note' : `${count} notes`}
+      </summary>
+      <ServerLateNote latenessMs={run.serverLatenessMs} />
+      {run.notes.length > 0 ? (
+        <ul className="lane-notes" aria-label={`${lane.name} measurement notes`}>
+          {run.notes.map((note) => (
+            <li key={note}>{note}</li>
+          ))}
+        </ul>
+      ) : null}
+    </details>
+  );
 }
 
 /** Said on the card itself, so that no figure of it is read without knowing the server queued. */

@@ -159,9 +159,11 @@ export function RaceBoard() {
       <section
         className="lanes"
         aria-label="Lane results"
+        data-racing={controlsRunning || undefined}
         style={
           {
             '--lane-columns': laneColumns(selected.length),
+            '--lane-count': selected.length,
           } as CSSProperties
         }
       >
