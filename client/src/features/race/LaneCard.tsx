@@ -4,7 +4,9 @@ import { subscribeTicks, tickTime } from '../../lib/ticker.ts';
 import type { MetricKey } from '../../store/metrics.ts';
 import type { LaneRunState } from '../../store/types.ts';
 import type { HopSummary } from '../../transports/webhook.ts';
+import { FigureLabel } from './FigureLabel.tsx';
 import { bandLabel, formatBytes, formatMs, formatRequests, formatSeconds, UNMEASURED } from './format.ts';
+import type { GlossaryKey } from './glossary.ts';
 import { LaneDetails } from './LaneDetails.tsx';
 
 export interface LaneCardProps {
@@ -87,7 +89,7 @@ export function LaneCard({
 
       <dl className="metrics">
         <Metric
-          label="First feedback"
+          term="firstFeedback"
           testId="metric-first-feedback"
           value={formatMs(metrics.firstFeedbackMs)}
           ms={metrics.firstFeedbackMs}
@@ -95,22 +97,22 @@ export function LaneCard({
           outlined={out('firstFeedback')}
         />
         <Metric
-          label="Total perceived"
+          term="totalPerceived"
           testId="metric-total-perceived"
           value={formatMs(metrics.totalPerceivedMs)}
-          ms={metrics.totalPerceivedMs}
+          ms={nothingBefore(metrics) ? metrics.totalPerceivedMs : undefined}
           best={best.has('totalPerceived')}
           outlined={out('totalPerceived')}
         />
         <Metric
-          label="Completion lag"
+          term="completionLag"
           testId="metric-completion-lag"
           value={formatMs(metrics.completionLagMs)}
-          ms={metrics.completionLagMs}
           best={best.has('completionLag')}
           outlined={out('completionLag')}
         />
         <Metric
+          term="staleness"
           label="Delay per update, mean"
           testId="metric-staleness"
           value={formatMs(metrics.staleness?.meanMs)}
@@ -127,14 +129,14 @@ export function LaneCard({
           outlined={out('staleness')}
         />
         <Metric
-          label="Requests"
+          term="requests"
           testId="metric-requests"
           value={idle ? UNMEASURED : formatRequests(run.wire.requests)}
           best={best.has('requests')}
           outlined={out('requests')}
         />
         <Metric
-          label="Wasted polls"
+          term="wastedPolls"
           testId="metric-wasted-polls"
           value={run.wastedPolls === undefined ? UNMEASURED : String(run.wastedPolls)}
           extra={
@@ -144,6 +146,7 @@ export function LaneCard({
           outlined={out('wastedPolls')}
         />
         <Metric
+          term="bytesDown"
           label={BYTES_DOWN}
           testId="metric-bytes-down"
           value={formatBytes(run.wire.bytesDown)}
@@ -152,6 +155,7 @@ export function LaneCard({
           outlined={out('bytesDown')}
         />
         <Metric
+          term="bytesUp"
           label={BYTES_UP}
           testId="metric-bytes-up"
           value={formatBytes(run.wire.bytesUp)}
@@ -219,6 +223,15 @@ function LaneNotes({ lane, run }: { lane: LaneInfo; run: LaneRunState }) {
   );
 }
 
+/**
+ * The result was the lane's first reply (a blocking call): the whole wait had no feedback, so Nielsen's
+ * bands apply to it; a lane that showed progress meanwhile is not judged by them.
+ */
+function nothingBefore(metrics: PerceivedMetrics): boolean {
+  const { firstFeedbackMs: first, totalPerceivedMs: result } = metrics;
+  return first !== undefined && result !== undefined && first >= result - 1;
+}
+
 /** Said on the card itself, so that no figure of it is read without knowing the server queued. */
 function ServerLateNote({ latenessMs }: { latenessMs: number | undefined }) {
   const sentence = latenessMs === undefined ? undefined : serverLateSentence(latenessMs);
@@ -236,10 +249,12 @@ function ServerLateNote({ latenessMs }: { latenessMs: number | undefined }) {
 }
 
 interface MetricProps {
-  label: ReactNode;
+  /** Its glossary entry: the label's name, unless `label` says it otherwise, and its definition. */
+  term: GlossaryKey;
+  label?: ReactNode;
   testId: string;
   value: string;
-  /** A latency: its Nielsen band is shown beside it. */
+  /** A wait without feedback: its Nielsen band is shown beside it (issue 12: only there). */
   ms?: number | undefined;
   extra?: string | undefined;
   /** A qualifier on its own line under the figure ("upper bounds"). */
@@ -264,11 +279,23 @@ const BYTES_UP = (
 );
 
 /** One figure of the card: drawn again only when its own props change (a batch changes a few). */
-const Metric = memo(function Metric({ label, testId, value, ms, extra, tag, best, outlined }: MetricProps) {
+const Metric = memo(function Metric({
+  term,
+  label,
+  testId,
+  value,
+  ms,
+  extra,
+  tag,
+  best,
+  outlined,
+}: MetricProps) {
   const band = ms === undefined ? undefined : nielsenBand(ms);
   return (
     <div className="metric" data-best={best || undefined} data-outlined={outlined || undefined}>
-      <dt>{label}</dt>
+      <dt>
+        <FigureLabel term={term}>{label}</FigureLabel>
+      </dt>
       <dd className="metric-main">
         <span className="num metric-value" data-testid={testId}>
           {value}

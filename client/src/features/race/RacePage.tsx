@@ -5,6 +5,7 @@ import { ScenarioVerdict } from '../scenarios/ScenarioVerdict.tsx';
 import { Announcer } from './Announcer.tsx';
 import { ClockReadout } from './ClockReadout.tsx';
 import { ExportBar } from './ExportBar.tsx';
+import { Glossary } from './Glossary.tsx';
 import { LinkNotes } from './LinkNotes.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { RaceBoard } from './RaceBoard.tsx';
@@ -41,6 +42,7 @@ export function RacePage() {
         <Announcer />
       </main>
       <footer className="page-foot">
+        <Glossary />
         <details>
           <summary>How these numbers are measured</summary>
           <ul>
