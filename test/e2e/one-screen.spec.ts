@@ -14,7 +14,7 @@ const SIZES = [
 const VIEWS = ['desktop', 'projector'] as const;
 // Long enough that every lane is still running while the page is read on a loaded machine; the test
 // cancels the race once it has read it.
-const TASK = { durationMs: 30_000, steps: 30 };
+const TASK = { durationMs: 90_000, steps: 45 };
 
 for (const size of SIZES) {
   for (const view of VIEWS) {

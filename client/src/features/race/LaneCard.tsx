@@ -4,6 +4,7 @@ import { subscribeTicks, tickTime } from '../../lib/ticker.ts';
 import type { MetricKey } from '../../store/metrics.ts';
 import type { LaneRunState } from '../../store/types.ts';
 import type { HopSummary } from '../../transports/webhook.ts';
+import type { LaneFaultMark } from '../faults/use-lane-faults.ts';
 import { FigureLabel } from './FigureLabel.tsx';
 import { bandLabel, formatBytes, formatMs, formatRequests, formatSeconds, UNMEASURED } from './format.ts';
 import type { GlossaryKey } from './glossary.ts';
@@ -25,6 +26,8 @@ export interface LaneCardProps {
   runAloneDisabled?: boolean;
   /** Figures a guided scenario's check read (`MetricKey`s, `wastedPolls`, `progress`): outlined. */
   outlined?: ReadonlySet<string> | undefined;
+  /** The race's faults that reached this lane, marked under its progress. */
+  faults?: readonly LaneFaultMark[] | undefined;
 }
 
 /** Shown beside a byte total that some exchange of the lane could not be measured for. */
@@ -42,6 +45,7 @@ export function LaneCard({
   onRunAlone,
   runAloneDisabled,
   outlined,
+  faults,
 }: LaneCardProps) {
   const out = (figure: string) => outlined?.has(figure) ?? false;
   const titleId = `lane-title-${lane.id}`;
@@ -86,6 +90,16 @@ export function LaneCard({
         <span className="status-dot" aria-hidden="true" />
         {run.detail}
       </p>
+      {faults && faults.length > 0 ? (
+        <ul className="lane-faults" aria-label={`Faults that reached ${lane.name}`} data-testid="lane-faults">
+          {faults.map((fault) => (
+            <li key={fault.id}>
+              <span aria-hidden="true">⚡ </span>
+              <span className="num">{formatSeconds(fault.atMs)}</span> {fault.summary}
+            </li>
+          ))}
+        </ul>
+      ) : null}
 
       <dl className="metrics">
         <Metric

@@ -353,7 +353,8 @@ function EveryoneTable({
         <section className="table-scroll" tabIndex={0} aria-label="Every participant’s figures">
           <table className="room-table" data-testid="aggregate-everyone">
             <caption className="visually-hidden">
-              Result shown: the time each participant's page measured from Start to the result on screen, per lane, in milliseconds
+              Result shown: the time each participant's page measured from Start to the result on screen, per
+              lane, in milliseconds
             </caption>
             <thead>
               <tr>
