@@ -557,3 +557,20 @@ describe('7. a buffering proxy: SSE held, the websocket fresh', () => {
     ).toBe(true);
   });
 });
+
+describe('learn more (issue 12, item 6)', () => {
+  const SEVEN = [
+    'blocking-wins',
+    'push-wins',
+    'interval-sweep',
+    'flaky-network',
+    'receiver-down',
+    '3g-phone',
+    'buffering-proxy',
+  ];
+  it.each(SEVEN)('scenario %s lists further reading, each an https link', (id) => {
+    const scenario = SCENARIOS.find((s) => s.id === id);
+    expect(scenario?.learnMore?.length ?? 0).toBeGreaterThan(0);
+    for (const link of scenario?.learnMore ?? []) expect(new URL(link.url).protocol).toBe('https:');
+  });
+});
