@@ -28,6 +28,11 @@ async function runScenario(
   expect(await verdict.getAttribute('data-ok'), `${text}\n${why}`).toBe('true');
   expect(text).toContain('As expected');
   expect(why).toMatch(/^Why: .*\d/);
+  // The panel folds while a scenario runs (the verdict stands above the cards): open it again to read
+  // the scenario's text and sources, as a learner would with one click.
+  const panel = page.locator('section.scenarios details.fold');
+  if ((await panel.getAttribute('open')) === null) await panel.locator('summary').click();
+  await expect(page.getByTestId('scenario-sources')).toBeVisible();
   return { text, why };
 }
 
@@ -48,7 +53,9 @@ test('lesson "A retried POST runs twice: Idempotency-Key" meets its stated expec
   await expect(table.getByRole('row', { name: /With Idempotency-Key/ })).toContainText(
     'Idempotent-Replayed: true',
   );
-  await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-retried-post.png') });
+  await page
+    .getByTestId('scenario-result')
+    .screenshot({ path: join(artifactsDir, 'lesson-retried-post.png') });
 });
 
 test('lesson "A forged or replayed webhook" meets its stated expectation', async ({ page }) => {
@@ -71,7 +78,7 @@ test('lesson "A forged or replayed webhook" meets its stated expectation', async
   // The race's webhook card is outlined: the check read its events.
   await expect(page.locator('[data-outlined]').first()).toBeVisible();
   await page
-    .locator('section.scenarios')
+    .getByTestId('scenario-result')
     .screenshot({ path: join(artifactsDir, 'lesson-forged-webhook.png') });
 });
 
@@ -88,7 +95,7 @@ test('lesson "The hybrid" meets its stated expectation', async ({ page }) => {
   const cards = page.getByRole('region', { name: 'Lane results' });
   await expect(cards).toContainText('202 → SSE');
   await expect(page.locator('[data-outlined]').first()).toBeVisible();
-  await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-hybrid.png') });
+  await page.getByTestId('scenario-result').screenshot({ path: join(artifactsDir, 'lesson-hybrid.png') });
   await cards.screenshot({ path: join(artifactsDir, 'lesson-hybrid-cards.png') });
 });
 
@@ -112,7 +119,7 @@ test('lesson "Cancel: from the page to the task" meets its stated expectation', 
   ])
     expect(why).toContain(`${lane} (`);
   await expect(page.locator('[data-outlined]').first()).toBeVisible();
-  await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-cancel.png') });
+  await page.getByTestId('scenario-result').screenshot({ path: join(artifactsDir, 'lesson-cancel.png') });
   await page
     .getByRole('region', { name: 'Lane results' })
     .screenshot({ path: join(artifactsDir, 'lesson-cancel-cards.png') });
@@ -130,7 +137,9 @@ test('lesson "A proxy\'s idle timeout" meets its stated expectation', async ({ p
   await expect(sources.getByRole('link', { name: /proxy_read_timeout/ })).toBeVisible();
   await expect(sources.getByRole('link', { name: /WHATWG HTML/ })).toBeVisible();
   await expect(page.locator('[data-outlined]').first()).toBeVisible();
-  await page.locator('section.scenarios').screenshot({ path: join(artifactsDir, 'lesson-idle-timeout.png') });
+  await page
+    .getByTestId('scenario-result')
+    .screenshot({ path: join(artifactsDir, 'lesson-idle-timeout.png') });
   await page
     .getByRole('region', { name: 'Lane results' })
     .screenshot({ path: join(artifactsDir, 'lesson-idle-timeout-cards.png') });
@@ -143,6 +152,6 @@ test('lesson "A token that expires during a long-lived stream" meets its stated 
   await runScenario(page, 'expiring-token', 'A token that expires during a long-lived stream', 45_000);
   await expect(page.getByTestId('scenario-sources').getByRole('link', { name: /RFC 6750/ })).toBeVisible();
   await page
-    .locator('section.scenarios')
+    .getByTestId('scenario-result')
     .screenshot({ path: join(artifactsDir, 'lesson-expiring-token.png') });
 });
