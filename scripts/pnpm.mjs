@@ -1,19 +1,54 @@
 // Runs the pinned pnpm with the environment every install here needs, so that no newcomer has to
 // know either: a fresh machine has only Node and npm, and no prebuilt native binary can be downloaded.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PNPM_VERSION = '12.4.2';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Environment for pnpm: better-sqlite3 compiles against the system's Node headers when they exist. */
+/** The version a node_version.h declares, "v22.23.3", or undefined when the file is not there. */
+function headersVersion(prefix) {
+  try {
+    const text = readFileSync(join(prefix, 'include', 'node', 'node_version.h'), 'utf8');
+    const part = (name) => new RegExp(`#define ${name} (\\d+)`).exec(text)?.[1];
+    return `v${part('NODE_MAJOR_VERSION')}.${part('NODE_MINOR_VERSION')}.${part('NODE_PATCH_VERSION')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The folder holding the headers of the Node that runs this (`include/node/`), for node-gyp's nodedir:
+ * Debian's /usr for /usr/bin/node, an official tarball's own folder, or, for the npm registry's `node`
+ * package (`npx -p node@24`), the `node-<os>-<arch>` package inside it that holds the binary and its
+ * headers. Only headers of exactly this version count: a module compiled against another Node's
+ * headers (say Debian's Node 20 ones, while Node 24 runs) is refused at load with "was compiled
+ * against a different Node.js version" (NODE_MODULE_VERSION).
+ */
+export function nodeHeadersDir(execPath = process.execPath, version = process.version) {
+  const prefix = dirname(dirname(realpathSync(execPath)));
+  const candidates = [prefix];
+  try {
+    for (const name of readdirSync(join(prefix, 'node_modules'))) {
+      if (name.startsWith('node-')) candidates.push(join(prefix, 'node_modules', name));
+    }
+  } catch {
+    // no node_modules beside it: not the npm package
+  }
+  return candidates.find((dir) => headersVersion(dir) === version);
+}
+
+/** Environment for pnpm: better-sqlite3 compiles against this Node's own headers when they are here. */
 export function pnpmEnv(extra = {}) {
   const env = { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', ...extra };
-  // pnpm ignores nodedir in config files, so it must come through the environment.
-  if (!env.npm_config_nodedir && existsSync('/usr/include/node/node_version.h')) {
-    env.npm_config_nodedir = '/usr';
+  // pnpm ignores nodedir in config files, so it must come through the environment. Without it
+  // node-gyp downloads the headers, which this project's machines cannot.
+  if (!env.npm_config_nodedir) {
+    const nodedir = nodeHeadersDir();
+    if (nodedir) env.npm_config_nodedir = nodedir;
   }
   return env;
 }
@@ -37,11 +72,82 @@ export function runPnpm(args, { env } = {}) {
   });
 }
 
-/** Installs the workspace exactly as the lockfile says; exits the process on failure. */
+/** What an install was made from: the files pnpm reads, and the Node ABI native modules were built for. */
+const INSTALL_INPUTS = [
+  'pnpm-lock.yaml',
+  'pnpm-workspace.yaml',
+  'package.json',
+  'server/package.json',
+  'client/package.json',
+  'shared/package.json',
+  'test/package.json',
+];
+export const INSTALL_STAMP = join('node_modules', '.transport-lab-install.json');
+
+/** { inputs: sha256 of INSTALL_INPUTS, abi: NODE_MODULE_VERSION } of the checkout at `dir` now. */
+export function installState(dir = root, abi = process.versions.modules) {
+  const hash = createHash('sha256');
+  for (const file of INSTALL_INPUTS) {
+    hash.update(`${file}\0`);
+    hash.update(existsSync(join(dir, file)) ? readFileSync(join(dir, file)) : '(missing)');
+    hash.update('\0');
+  }
+  return { inputs: hash.digest('hex'), abi };
+}
+
+/**
+ * What the workspace at `dir` needs before it can run: 'install' when it was never installed, or the
+ * lockfile (or a package.json, or pnpm-workspace.yaml) changed since the last install, e.g. after a
+ * `git pull`; 'rebuild' when only the Node changed to one of another ABI (better-sqlite3's compiled
+ * module loads only in the Node ABI it was built for); undefined when nothing changed.
+ */
+export function installNeeded(dir = root, now = installState(dir)) {
+  if (!existsSync(join(dir, 'node_modules', '.modules.yaml'))) return 'install';
+  let last;
+  try {
+    last = JSON.parse(readFileSync(join(dir, INSTALL_STAMP), 'utf8'));
+  } catch {
+    return 'install';
+  }
+  if (last.inputs !== now.inputs) return 'install';
+  if (last.abi !== now.abi) return 'rebuild';
+  return undefined;
+}
+
+/** Installs the workspace exactly as the lockfile says and stamps it; exits the process on failure. */
 export async function installWorkspace() {
   const code = await runPnpm(['install', '--frozen-lockfile', '--prefer-offline']);
   if (code !== 0) {
     console.error('transport-lab: pnpm install failed (see above).');
     process.exit(code);
+  }
+  writeFileSync(join(root, INSTALL_STAMP), `${JSON.stringify(installState())}\n`);
+}
+
+/**
+ * Installs when installNeeded says so, rebuilds better-sqlite3 for this Node when only the Node
+ * changed, and does nothing (no pnpm, no npx) when the install is current; says which (`quiet`: only
+ * when it does something).
+ */
+export async function ensureWorkspace({ quiet = false } = {}) {
+  const log = (line) => console.log(`\n==> ${line}`);
+  const needed = installNeeded();
+  if (needed === 'install') {
+    log(
+      'install: pnpm install --frozen-lockfile (first run, or the lockfile changed since the last install)',
+    );
+    await installWorkspace();
+  } else if (needed === 'rebuild') {
+    log(
+      `install: Node ${process.version} has another ABI than the last install: pnpm -r rebuild better-sqlite3`,
+    );
+    const code = await runPnpm(['-r', 'rebuild', 'better-sqlite3']);
+    if (code !== 0) {
+      console.error('transport-lab: rebuilding better-sqlite3 for this Node failed (see above).');
+      process.exit(code);
+    }
+    writeFileSync(join(root, INSTALL_STAMP), `${JSON.stringify(installState())}\n`);
+  } else if (!quiet) {
+    log('install: up to date with the lockfile (node_modules/.transport-lab-install.json)');
   }
 }
