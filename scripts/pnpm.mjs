@@ -41,14 +41,48 @@ export function nodeHeadersDir(execPath = process.execPath, version = process.ve
   return candidates.find((dir) => headersVersion(dir) === version);
 }
 
+/**
+ * The Node whose headers better-sqlite3 is compiled against, when it is not the running one. Node
+ * 24.19's headers made node::ObjectWrap's destructor remove an environment cleanup hook, which
+ * aborts the process ("Assertion failed: (env) != nullptr", from Statement::~Statement) when the
+ * garbage collector finalizes a statement outside JavaScript: nodejs/node#65446, open; better-sqlite3
+ * 12 is built on ObjectWrap (13 is not, but needs Node 22). Compiled against 24.18.1's headers, the
+ * same module (ABI 137, every 24.x) runs clean on 24.19+: docs/benchmarks.md, "The embedded store's
+ * driver", measured both ways. Goes when Node 20 does (better-sqlite3 13 or node:sqlite).
+ */
+export function headersNodeFor(version = process.version) {
+  const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
+  return major === 24 && minor >= 19 ? '24.18.1' : undefined;
+}
+
+const registryHeaders = new Map();
+/** The headers folder of the registry's node@<version> (npx downloads it once, ≈ 30 MB). */
+function registryNodeHeaders(version) {
+  if (!registryHeaders.has(version)) registryHeaders.set(version, findRegistryNodeHeaders(version));
+  return registryHeaders.get(version);
+}
+
+function findRegistryNodeHeaders(version) {
+  const probe = spawnSync('npx', ['-y', '-p', `node@${version}`, '-c', 'node -p process.execPath'], {
+    encoding: 'utf8',
+  });
+  const execPath = probe.stdout?.trim().split('\n').at(-1);
+  return probe.status === 0 && execPath ? nodeHeadersDir(execPath, `v${version}`) : undefined;
+}
+
 /** Environment for pnpm: better-sqlite3 compiles against this Node's own headers when they are here. */
 export function pnpmEnv(extra = {}) {
   const env = { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', ...extra };
   // pnpm ignores nodedir in config files, so it must come through the environment. Without it
   // node-gyp downloads the headers, which this project's machines cannot.
   if (!env.npm_config_nodedir) {
-    const nodedir = nodeHeadersDir();
+    const other = headersNodeFor();
+    const nodedir = other ? registryNodeHeaders(other) : nodeHeadersDir();
     if (nodedir) env.npm_config_nodedir = nodedir;
+    else if (other)
+      console.warn(
+        `transport-lab: Node ${other}'s headers could not be had (npx -p node@${other}); better-sqlite3 is built against this Node's, which may abort (nodejs/node#65446).`,
+      );
   }
   return env;
 }

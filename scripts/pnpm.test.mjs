@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { INSTALL_STAMP, installNeeded, installState, nodeHeadersDir } from './pnpm.mjs';
+import { headersNodeFor, INSTALL_STAMP, installNeeded, installState, nodeHeadersDir } from './pnpm.mjs';
 
 let dir;
 beforeEach(() => {
@@ -82,5 +82,15 @@ describe('nodeHeadersDir', () => {
   it("never hands over another version's headers (Debian's Node 20 ones while Node 24 runs)", () => {
     headers(dir, [20, 20, 2]);
     expect(nodeHeadersDir(binary(dir), 'v24.21.0')).toBeUndefined();
+  });
+});
+
+describe('headersNodeFor', () => {
+  it("builds better-sqlite3 on Node 24.19+ against 24.18.1's headers, and on every other Node against its own", () => {
+    expect(headersNodeFor('v24.19.0')).toBe('24.18.1');
+    expect(headersNodeFor('v24.21.0')).toBe('24.18.1');
+    expect(headersNodeFor('v24.18.1')).toBeUndefined();
+    expect(headersNodeFor('v22.23.3')).toBeUndefined();
+    expect(headersNodeFor('v20.20.2')).toBeUndefined();
   });
 });
