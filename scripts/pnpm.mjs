@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,34 +56,83 @@ export function headersNodeFor(version = process.version) {
   return major === 24 && minor >= 19 ? '24.18.1' : undefined;
 }
 
+/**
+ * Installs the npm registry's node@<version> (the binary and its headers, ≈ 30 MB) into `prefix`, once,
+ * and returns the path of its binary. Not through npx: npx's cache is shared by every user of the
+ * machine, and a concurrent `npx -p node@…` reinstalls it under our feet (seen here: the headers gone
+ * mid-build, node-gyp fell back to npm's nodedir, another Node's).
+ */
+export function installRegistryNode(version, prefix) {
+  const binary = join(prefix, 'node_modules', 'node', 'bin', 'node');
+  const installed = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+  // A major alone (22) takes the newest 22.x, so it is installed again; an exact version only once.
+  if (installed && installed === `v${version}`) return binary;
+  const result = spawnSync(
+    'npm',
+    [
+      'install',
+      '--prefix',
+      prefix,
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      `node@${version}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  if (result.status !== 0 || !existsSync(binary)) throw new Error(`npm install node@${version} failed`);
+  return binary;
+}
+
 const registryHeaders = new Map();
-/** The headers folder of the registry's node@<version> (npx downloads it once, ≈ 30 MB). */
+/** The headers folder of the registry's node@<version>, installed once under ~/.cache/transport-lab/. */
 function registryNodeHeaders(version) {
-  if (!registryHeaders.has(version)) registryHeaders.set(version, findRegistryNodeHeaders(version));
+  if (!registryHeaders.has(version)) {
+    let dir;
+    try {
+      const binary = installRegistryNode(
+        version,
+        join(homedir(), '.cache', 'transport-lab', `node-${version}`),
+      );
+      dir = nodeHeadersDir(binary, `v${version}`);
+    } catch {
+      dir = undefined;
+    }
+    registryHeaders.set(version, dir);
+  }
   return registryHeaders.get(version);
 }
 
-function findRegistryNodeHeaders(version) {
-  const probe = spawnSync('npx', ['-y', '-p', `node@${version}`, '-c', 'node -p process.execPath'], {
-    encoding: 'utf8',
-  });
-  const execPath = probe.stdout?.trim().split('\n').at(-1);
-  return probe.status === 0 && execPath ? nodeHeadersDir(execPath, `v${version}`) : undefined;
+let chosenNodedir;
+/** node-gyp's nodedir for this Node (once per process; says so when there is none to give). */
+function nodedirForThisNode() {
+  if (chosenNodedir !== undefined) return chosenNodedir || undefined;
+  const other = headersNodeFor();
+  chosenNodedir = (other ? registryNodeHeaders(other) : nodeHeadersDir()) ?? '';
+  if (!chosenNodedir) {
+    console.warn(
+      other
+        ? `transport-lab: Node ${other}'s headers could not be had (npm install node@${other}); better-sqlite3 is built as npm's nodedir says, which may abort (nodejs/node#65446).`
+        : `transport-lab: no headers of Node ${process.version} beside ${process.execPath}; node-gyp uses npm's nodedir or downloads them (a build against another Node's headers will not load).`,
+    );
+  }
+  return chosenNodedir || undefined;
 }
 
-/** Environment for pnpm: better-sqlite3 compiles against this Node's own headers when they are here. */
+/**
+ * Environment for pnpm: better-sqlite3 compiles against this Node's own headers (24.18.1's on Node
+ * 24.19+). An npm_config_nodedir already set is kept only when its headers are those: npm's config may
+ * name another Node's (this machine's npmrc says nodedir=/usr, Debian's Node 20, and `npm test` hands
+ * it down as npm_config_nodedir), which node-gyp would use under Node 22 or 24 without a word.
+ */
 export function pnpmEnv(extra = {}) {
   const env = { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', ...extra };
-  // pnpm ignores nodedir in config files, so it must come through the environment. Without it
-  // node-gyp downloads the headers, which this project's machines cannot.
-  if (!env.npm_config_nodedir) {
-    const other = headersNodeFor();
-    const nodedir = other ? registryNodeHeaders(other) : nodeHeadersDir();
+  const wanted = `v${headersNodeFor() ?? process.version.replace(/^v/, '')}`;
+  // pnpm ignores nodedir in config files, so it must come through the environment.
+  if (!env.npm_config_nodedir || headersVersion(env.npm_config_nodedir) !== wanted) {
+    const nodedir = nodedirForThisNode();
     if (nodedir) env.npm_config_nodedir = nodedir;
-    else if (other)
-      console.warn(
-        `transport-lab: Node ${other}'s headers could not be had (npx -p node@${other}); better-sqlite3 is built against this Node's, which may abort (nodejs/node#65446).`,
-      );
   }
   return env;
 }

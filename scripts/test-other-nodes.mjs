@@ -1,7 +1,7 @@
 // `node scripts/test-other-nodes.mjs [22 24 …]` (.ci/run, after `npm test` on the machine's Node): for each
 // Node major, the server's and the shared package's unit + integration suites and a smoke start
 // (`/healthz` answers) under that Node, whose binary comes from the npm registry's `node` package
-// (`npx -p node@24`: the binary and its headers, for better-sqlite3's native build).
+// (the binary and its headers, for better-sqlite3's native build), installed under the OS's temp folder.
 //
 // Each version runs in its own copy of the checkout (the tracked and untracked-but-not-ignored files,
 // under the OS's temp folder) with its own `pnpm install`: better-sqlite3's compiled module loads in one
@@ -15,23 +15,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { root } from './pnpm.mjs';
+import { installRegistryNode, root } from './pnpm.mjs';
 
 const MINUTE_MS = 60_000;
 const LIMITS_MS = { install: 15 * MINUTE_MS, unit: 25 * MINUTE_MS, smoke: 2 * MINUTE_MS };
 const versions = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['22', '24'];
 
 const header = (text) => console.log(`\n==> ${text}`);
-
-/** The absolute path of the `node` binary of the registry's node@<major>, downloaded by npx once. */
-function nodeBinary(major) {
-  const probe = spawnSync('npx', ['-y', '-p', `node@${major}`, '-c', 'node -p process.execPath'], {
-    encoding: 'utf8',
-  });
-  const path = probe.stdout.trim().split('\n').at(-1);
-  if (probe.status !== 0 || !path) throw new Error(`npx -p node@${major} failed: ${probe.stderr.trim()}`);
-  return path;
-}
 
 /** A copy of the checkout's files (not node_modules, not .git, not what .gitignore ignores) in `dir`. */
 function copyCheckout(dir) {
@@ -134,8 +124,8 @@ async function testOn(major) {
     );
     return code;
   };
-  header(`Node ${major}: npx -p node@${major}`);
-  const node = nodeBinary(major);
+  header(`Node ${major}: npm install node@${major}`);
+  const node = installRegistryNode(major, join(tmpdir(), `transport-lab-node${major}-bin`));
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   console.log(`${version}: ${node}`);
   const dir = join(tmpdir(), `transport-lab-node${major}`);
