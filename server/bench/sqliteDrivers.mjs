@@ -7,8 +7,9 @@
 //
 // Plain JavaScript, so that it runs on any Node without tsx: `node server/bench/sqliteDrivers.mjs`, on
 // the Node whose better-sqlite3 build is in node_modules (a build loads in one Node ABI only: .ci/run's
-// scripts/test-other-nodes.mjs keeps one workspace copy per Node version). Figures:
-// docs/benchmarks.md, "The embedded store's driver".
+// scripts/test-other-nodes.mjs keeps one workspace copy per Node version). On Node 24.19+ that build
+// must be compiled against 24.18.1's headers, or it aborts here (scripts/pnpm.mjs, headersNodeFor).
+// Figures: docs/benchmarks.md, "The embedded store's driver".
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -36,15 +37,6 @@ const SCHEMA = `CREATE TABLE task_events (
   task_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (task_id, seq)
 ) WITHOUT ROWID`;
 
-/**
- * Every statement prepared here, kept until the process ends. better-sqlite3 12 built against Node
- * ≥ 24.19's headers aborts the process when the garbage collector finalizes a Statement outside
- * JavaScript ("Assertion failed: (env) != nullptr" in node::RemoveEnvironmentCleanupHook, from
- * Statement::~Statement: nodejs/node#65446); this benchmark closes a database per measurement, so its
- * statements would be collected. docs/benchmarks.md, "The embedded store's driver".
- */
-const keptStatements = [];
-
 /** Each driver: open(file) → { insert(taskId, seq, json), transaction(fn)(rows), checkpoint(), close() }. */
 const drivers = {
   'better-sqlite3': (file) => {
@@ -55,7 +47,6 @@ const drivers = {
     db.pragma('wal_autocheckpoint = 0');
     db.exec(SCHEMA);
     const insert = db.prepare('INSERT INTO task_events (task_id, seq, event) VALUES (?, ?, ?)');
-    keptStatements.push(insert);
     return {
       // The store's own way: better-sqlite3's transaction wrapper (writeBatch.ts, runAll).
       transaction: (fn) => db.transaction(fn),
