@@ -45,7 +45,8 @@ type StreamEnd =
 
 /**
  * One `GET …/ndjson?after=SEQ`, read as it arrives (`fetch` + `ReadableStream`): each line handed to
- * `line` with its receipt time, blank lines (heartbeats) skipped. Its cost is reported as the page's
+ * `line` with its receipt time, blank lines (heartbeats) skipped; `line` returning false (a line that
+ * is no event) cancels the answer. Its cost is reported as the page's
  * other requests' is: one request when sent, bytes up from the server's `x-request-bytes`, bytes down
  * as they crossed the wire — the answer's head (rebuilt from the headers fetch shows) and each line as
  * the chunk the server wrote it in (one write per line: `chunkBytes`), the last chunk if the server
@@ -165,7 +166,9 @@ export function followHttpStream(deps: AsyncDeps, task: TaskState, report: Repor
             report({ type: 'event', event, at });
             if (isTerminalEvent(event)) ended = true;
           }
-          return !ended;
+          // After the terminal event the server ends the answer at once: read on to that end, so that
+          // the connection closes cleanly and its last chunk is counted as it crossed the wire.
+          return true;
         },
       );
       measuring.push(measured);
