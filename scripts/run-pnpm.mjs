@@ -1,7 +1,11 @@
-// `node scripts/run-pnpm.mjs ARGS…` = the pinned pnpm with ARGS, after making sure the workspace is installed.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { installWorkspace, root, runPnpm } from './pnpm.mjs';
+// `node scripts/run-pnpm.mjs ARGS…` = the pinned pnpm with ARGS, after making sure the workspace is installed
+// as the lockfile says (scripts/pnpm.mjs, ensureWorkspace), on a tested Node.
+import './node-version.mjs';
+import { ensureWorkspace, runPnpm } from './pnpm.mjs';
 
-if (!existsSync(join(root, 'node_modules', '.modules.yaml'))) await installWorkspace();
-process.exit(await runPnpm(process.argv.slice(2)));
+// `pnpm install` itself needs no install first; `add`/`remove`/`update` change the lockfile it would check.
+const args = process.argv.slice(2);
+if (!args.some((arg) => ['install', 'add', 'remove', 'update'].includes(arg))) {
+  await ensureWorkspace({ quiet: true });
+}
+process.exit(await runPnpm(args));

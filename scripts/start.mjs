@@ -1,14 +1,17 @@
 // `npm start`: the one command that takes a machine with only Node and npm to a running Transport Lab.
-// Installs exactly what the lockfile says, builds the client into client/dist (the server serves it from
+// Checks the Node version, installs exactly what the lockfile says (when it changed since the last
+// install: scripts/pnpm.mjs, ensureWorkspace), builds the client into client/dist (the server serves it from
 // there), then runs the server in the foreground until SIGINT/SIGTERM.
 // Settings come from the environment (PORT, HOST, DATA_DIR, …: see server/src/config.ts).
+// First: it stops with what to install when this Node is not a tested one.
+import './node-version.mjs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { installWorkspace, root, runPnpm } from './pnpm.mjs';
+import { ensureWorkspace, root, runPnpm } from './pnpm.mjs';
 
-// Both steps run every time: the frozen install is a no-op when up to date and the build takes ≈1 s, and
-// checking whether they are needed would cost about as much and could be wrong.
-await installWorkspace();
+// The build runs every time (≈1 s; checking whether it is needed would cost about as much and could be
+// wrong). The install runs when the lockfile or a package.json changed since the last one.
+await ensureWorkspace();
 const buildCode = await runPnpm(['--filter', '@transport-lab/client', 'run', 'build']);
 if (buildCode !== 0) {
   console.error('transport-lab: the client build failed (see above).');

@@ -1,28 +1,31 @@
 // `npm test`: the one command that takes a machine with only Node and npm to a full check of the project.
-// It installs the workspace, makes sure Chromium exists, then runs the stages below in order, stopping at
+// It checks the Node version, installs the workspace when the lockfile changed since the last install,
+// finds (or installs) a Chromium when e2e runs (scripts/chromium.mjs), then runs the stages below in order, stopping at
 // the first that fails (with its exit code). The last line is always `tests: N passed, N failed`
 // (`, N skipped` when some were), counted from vitest's and Playwright's JSON reports.
 //
 // Select stages by name after `--`, e.g. `npm test -- e2e` or `npm test -- typecheck lint`; they still run
 // in the order below. `e2e` brings `build` with it, because the specs load the built client/dist.
-// Stages: typecheck, lint, unit (vitest: shared, server, client), build, e2e (Playwright in test/).
+// Stages: typecheck, lint, unit (vitest: shared, server, client, scripts), build, e2e (Playwright in test/).
+// First: it stops with what to install when this Node is not a tested one.
+import './node-version.mjs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { installWorkspace, root, runPnpm } from './pnpm.mjs';
+import { ensureChromium } from './chromium.mjs';
+import { ensureWorkspace, root, runPnpm } from './pnpm.mjs';
 
 const artifacts = join(root, 'test', 'artifacts');
 const vitestReport = join(artifacts, 'vitest.json');
 // The same path is set for Playwright's JSON reporter in test/playwright.config.ts.
 const playwrightReport = join(artifacts, 'playwright.json');
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const STAGES = [
   { name: 'typecheck', title: 'typecheck: pnpm -r run typecheck', args: ['-r', 'run', 'typecheck'] },
   { name: 'lint', title: 'lint: biome check .', args: ['exec', 'biome', 'check', '.'] },
   {
     name: 'unit',
-    title: 'unit + integration: vitest run (shared, server, client)',
+    title: 'unit + integration: vitest run (shared, server, client, scripts)',
     args: [
       'exec',
       'vitest',
@@ -39,7 +42,7 @@ const STAGES = [
   },
   {
     name: 'e2e',
-    title: 'e2e: playwright test (test/, Debian Chromium)',
+    title: 'e2e: playwright test (test/, in Chromium)',
     args: ['--filter', '@transport-lab/e2e', 'run', 'e2e'],
   },
 ];
@@ -60,34 +63,6 @@ function selectStages(argv) {
 
 function header(text) {
   console.log(`\n==> ${text}`);
-}
-
-/** Installs Debian's Chromium when we can (root with apt-get), else stops with what to do. */
-function ensureChromium() {
-  if (existsSync(chromiumPath)) return;
-  const canInstall =
-    !process.env.CHROMIUM_PATH &&
-    process.getuid?.() === 0 &&
-    spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-  if (!canInstall) {
-    console.error(
-      `transport-lab: Chromium is missing at ${chromiumPath}; install it (Debian: sudo apt-get install -y chromium) or set CHROMIUM_PATH.`,
-    );
-    process.exit(1);
-  }
-  header('Chromium is missing: apt-get install -y chromium');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update'], ['install', '-y', 'chromium']]) {
-    const result = spawnSync('apt-get', args, { stdio: 'inherit', env });
-    if (result.status !== 0) {
-      console.error(`transport-lab: apt-get ${args.join(' ')} failed.`);
-      process.exit(result.status ?? 1);
-    }
-  }
-  if (!existsSync(chromiumPath)) {
-    console.error(`transport-lab: apt-get installed chromium, but ${chromiumPath} still does not exist.`);
-    process.exit(1);
-  }
 }
 
 function readJson(file) {
@@ -126,7 +101,7 @@ const stages = selectStages(process.argv.slice(2));
 
 // The Redis store's tests need a Redis (server/test/redisForTests.ts): run the whole of this under
 // scripts/with-redis.sh, which uses REDIS_URL, else the one on 6379, else starts Debian's redis-server
-// for this run (installed with apt-get as root, like Chromium) and stops it after. Once.
+// for this run (installed with apt-get as root) and stops it after. Once.
 if (
   stages.some((stage) => stage.name === 'unit') &&
   !process.env.REDIS_URL &&
@@ -142,9 +117,14 @@ if (
   process.exit(wrapped.status ?? 1);
 }
 
-header('install: pnpm install --frozen-lockfile');
-await installWorkspace();
-if (stages.some((stage) => stage.name === 'e2e')) ensureChromium();
+await ensureWorkspace();
+// The stages see the Chromium found here as CHROMIUM_PATH (test/fixtures/chromium.ts launches it).
+const stageEnv = {};
+if (stages.some((stage) => stage.name === 'e2e')) {
+  const chromium = await ensureChromium();
+  header(`Chromium (${chromium.source}): ${chromium.path}`);
+  stageEnv.CHROMIUM_PATH = chromium.path;
+}
 
 // Reports from an earlier run must not be counted as this run's.
 mkdirSync(artifacts, { recursive: true });
@@ -155,7 +135,7 @@ let exitCode = 0;
 for (const [index, stage] of stages.entries()) {
   header(`[${index + 1}/${stages.length}] ${stage.title}`);
   const started = performance.now();
-  const code = await runPnpm(stage.args, { env: { CHROMIUM_PATH: chromiumPath } });
+  const code = await runPnpm(stage.args, { env: stageEnv });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (code !== 0) {
     const skipped = stages.length - index - 1;

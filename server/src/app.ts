@@ -25,10 +25,11 @@ import {
   limitSocketsPerClient,
   NAMESPACES as SOCKET_NAMESPACES,
 } from './access/socketLimits.ts';
+import { createStreamTokens } from './access/streamTokens.ts';
 import { type Boards, createBoards, type RoomDirectory } from './board/index.ts';
 import { type Config, staticDirIsBuilt } from './config.ts';
 import { contractRoutes } from './contract/routes.ts';
-import { createFaults, type Faults, trackLaneStreams } from './faults/index.ts';
+import { createFaults, type Faults, trackIdleAnswers, trackLaneStreams } from './faults/index.ts';
 import { registerCreateTask } from './http/createTask.ts';
 import { createExpressHttpServer } from './http/expressServer.ts';
 import { lanUrls } from './http/lanUrls.ts';
@@ -161,6 +162,8 @@ export async function createServer(
     logger,
     restart: deps.restart,
     operator,
+    // Read when the fault is applied: the webhooks are created below.
+    attackReceiver: (taskId) => webhooks.attackReceiver(taskId),
   });
   // Every lane creates its tasks through this one helper: admission, the client's share, a new id,
   // task → run and lane for the wire ledger, the faults and the network link, then the engine.
@@ -282,13 +285,19 @@ export async function createServer(
   // A lane's event stream passes through a buffering proxy when a buffer-streams fault holds for its
   // run: wrapped as it opens, before anything is written.
   api.use(trackLaneStreams(faults, SERVER_LANES));
+  // Behind a proxy with an idle timeout when an idle-timeout fault holds for the run: every tagged GET.
+  api.use(trackIdleAnswers(faults));
   // The asynchronous task resource, `POST /api/tasks`: lanes plug their parts into it below.
   const asyncTasks = registerCreateTask({
     router: api,
     tasks,
     idempotency: stores.idempotency,
     pollIntervalMs: config.POLL_INTERVAL_MS,
+    loseAnswer: (req) => faults.loseAnswer(req),
   });
+  // Short-lived stream tokens: `POST /api/stream-tokens`; a stream opened with one ends at its expiry.
+  const streamTokens = createStreamTokens();
+  streamTokens.registerRoutes(api);
   const lane: LaneContext = {
     router: api,
     io,
@@ -308,6 +317,7 @@ export async function createServer(
     ownership,
     webhooks,
     settings: { syncTimeoutMs: config.SYNC_TIMEOUT_MS, wireAccounting: accounting },
+    streamTokens,
   };
   for (const each of SERVER_LANES) each.register(lane);
   registerWireReport({ router: api, wire });

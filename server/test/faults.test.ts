@@ -11,6 +11,7 @@ import {
   labTagQuery,
   PublicSettings,
   RelayMessage,
+  RunTasksResponse,
   SSE,
   SyncTimeoutDetails,
   TaskEvent,
@@ -546,5 +547,229 @@ describe('buffer-streams', () => {
     const { arrivals } = await readStamped(free, task.id);
     const terminalAt = arrivals.find((a) => isTerminalEvent(a.event))?.event.at ?? 0;
     expect(Math.min(...arrivals.map((a) => a.at))).toBeLessThan(terminalAt);
+  });
+});
+
+describe('lose-answers', () => {
+  /** `POST /api/tasks` for the run, once; the network error of a lost answer is returned, not thrown. */
+  async function create(baseUrl: string, tag: LabTag, key?: string) {
+    try {
+      const res = await fetch(`${baseUrl}${API_PATHS.tasks}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...labTagHeaders(tag),
+          ...(key ? { [HTTP_HEADERS.idempotencyKey]: key } : {}),
+        },
+        body: JSON.stringify({ spec: { durationMs: 200, steps: 1 } }),
+      });
+      const { task } = (await res.json()) as { task: { id: string } };
+      return { status: res.status, taskId: task.id, replayed: res.headers.get('idempotent-replayed') };
+    } catch (error) {
+      return { lost: error instanceof Error };
+    }
+  }
+
+  it('creates the task, cuts the connection before the answer; a retry without a key runs it twice', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'short-polling', runId: newRunId() };
+    const record = await postFault(srv.baseUrl, { kind: 'lose-answers', runId: tag.runId, count: 1 });
+    expect(record.summary).toMatch(/answer to this run's next task creation will be lost/);
+    expect(await create(srv.baseUrl, tag)).toEqual({ lost: true });
+    const retry = await create(srv.baseUrl, tag);
+    expect(retry).toMatchObject({ status: 202, replayed: null });
+    const { report } = await readWire(srv.baseUrl, tag.runId);
+    expect(report?.lanes['short-polling']).toMatchObject({ requests: 2, tasksCreated: 2 });
+  });
+
+  it('with an Idempotency-Key the retry replays the stored answer: one task', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'short-polling', runId: newRunId() };
+    await postFault(srv.baseUrl, { kind: 'lose-answers', runId: tag.runId, count: 1 });
+    const key = 'retry-test-key-0001';
+    expect(await create(srv.baseUrl, tag, key)).toEqual({ lost: true });
+    const retry = await create(srv.baseUrl, tag, key);
+    expect(retry).toMatchObject({ status: 202, replayed: 'true' });
+    const { report } = await readWire(srv.baseUrl, tag.runId);
+    expect(report?.lanes['short-polling']).toMatchObject({ requests: 2, tasksCreated: 1 });
+  });
+
+  it('spends its count, and touches only the named run', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'short-polling', runId: newRunId() };
+    const other: LabTag = { lane: 'short-polling', runId: newRunId() };
+    await postFault(srv.baseUrl, { kind: 'lose-answers', runId: tag.runId, count: 2 });
+    expect(await create(srv.baseUrl, other)).toMatchObject({ status: 202 });
+    expect(await create(srv.baseUrl, tag)).toEqual({ lost: true });
+    expect(await create(srv.baseUrl, tag)).toEqual({ lost: true });
+    expect(await create(srv.baseUrl, tag)).toMatchObject({ status: 202 });
+  });
+});
+
+describe('attack-webhooks', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({ WEBHOOK_SCHEDULE_SCALE: '0.0005' });
+  });
+  afterAll(() => srv.close());
+
+  async function deliveredTask(tag: LabTag, url = srv.app.receiver.urls()?.webhookUrl ?? '') {
+    const { task } = await createAsync(srv.baseUrl, tag, { durationMs: 0, steps: 1 }, { webhook: { url } });
+    await deliveriesUntil(
+      srv.baseUrl,
+      task.id,
+      (log) => log.deliveries.length === 4 && nonePending(log),
+      'all delivered',
+    );
+    return task.id;
+  }
+
+  it('the receiver refuses the tampered, made-up and stale copies (401) and acknowledges the replay as a duplicate', async () => {
+    const tag: LabTag = { lane: 'webhook', runId: newRunId() };
+    const taskId = await deliveredTask(tag);
+    const record = await postFault(srv.baseUrl, { kind: 'attack-webhooks', runId: tag.runId, taskId });
+    const attacks = record.webhookAttacks ?? [];
+    expect(attacks.map((a) => [a.kind, a.httpStatus, a.code ?? null, a.duplicate])).toEqual([
+      ['tampered-body', 401, 'WEBHOOK_SIGNATURE_INVALID', false],
+      ['wrong-secret', 401, 'WEBHOOK_SIGNATURE_INVALID', false],
+      ['replayed', 200, null, true],
+      ['stale-timestamp', 401, 'WEBHOOK_SIGNATURE_INVALID', false],
+    ]);
+    expect(attacks[3]?.message).toMatch(/timestamp too old/i);
+    // The replay carried the captured delivery's own id; the forged copies new ones.
+    const log = await getDeliveries(srv.baseUrl, taskId);
+    expect(log.deliveries.map((d) => d.id)).toContain(attacks[2]?.webhookId);
+    expect(record.summary).toMatch(/3 refused \(401\), 1 acknowledged as a duplicate/);
+    // Once per task.
+    const again = await post(srv.baseUrl, { kind: 'attack-webhooks', runId: tag.runId, taskId });
+    expect(again.status).toBe(409);
+    expect(ErrorEnvelope.parse(again.json).error.code).toBe('FAULT_ALREADY_APPLIED');
+  });
+
+  it('refuses a task of another run, and a task without webhooks (404): nothing is sent', async () => {
+    const tag: LabTag = { lane: 'webhook', runId: newRunId() };
+    const taskId = await deliveredTask(tag);
+    const other = await post(srv.baseUrl, { kind: 'attack-webhooks', runId: newRunId(), taskId });
+    expect(other.status).toBe(404);
+    const plain = await createAsync(srv.baseUrl, tag, { durationMs: 0, steps: 1 });
+    const none = await post(srv.baseUrl, {
+      kind: 'attack-webhooks',
+      runId: tag.runId,
+      taskId: plain.task.id,
+    });
+    expect(none.status).toBe(404);
+    expect(ErrorEnvelope.parse(none.json).error.message).toMatch(/no webhook subscriber/);
+  });
+});
+
+describe('GET /api/runs/{runId}/tasks', () => {
+  it('lists the run’s tasks with their lanes and states, a blocking call cut by its client cancelled too', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const runId = newRunId();
+    const polled = await createAsync(
+      srv.baseUrl,
+      { lane: 'short-polling', runId },
+      { durationMs: 5_000, steps: 5 },
+    );
+    const cancel = await fetch(`${srv.baseUrl}${API_PATHS.cancel(polled.task.id)}`, {
+      method: 'POST',
+      headers: labTagHeaders({ lane: 'short-polling', runId }),
+    });
+    expect(cancel.status).toBeLessThan(300);
+    // A blocking call whose client goes away: the server cancels its task (request-response's lane).
+    const started = whenEvent(
+      srv.app,
+      (event) => event.type === 'started' && event.taskId !== polled.task.id,
+    );
+    const aborted = new AbortController();
+    const blocking = fetch(`${srv.baseUrl}${API_PATHS.run}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...labTagHeaders({ lane: 'request-response', runId }) },
+      body: JSON.stringify({ durationMs: 5_000, steps: 5 }),
+      signal: aborted.signal,
+    }).catch(() => undefined);
+    const { taskId: blockingId } = await started;
+    aborted.abort();
+    await blocking;
+    await whenEvent(srv.app, (event) => event.taskId === blockingId && isTerminalEvent(event));
+    const list = await until(
+      async () => {
+        const res = await fetch(`${srv.baseUrl}${API_PATHS.runTasks(runId)}`);
+        return RunTasksResponse.parse(await res.json());
+      },
+      (body) => body.tasks.length === 2,
+      'both tasks listed',
+    );
+    expect(list.tasks.map((t) => [t.lane, t.task.status])).toEqual([
+      ['short-polling', 'cancelled'],
+      ['request-response', 'cancelled'],
+    ]);
+    const other = await fetch(`${srv.baseUrl}${API_PATHS.runTasks(newRunId())}`);
+    expect(RunTasksResponse.parse(await other.json()).tasks).toEqual([]);
+    const bad = await fetch(`${srv.baseUrl}${API_PATHS.runTasks('x')}`);
+    expect(bad.status).toBe(400);
+  });
+});
+
+describe('idle-timeout', () => {
+  it('cuts a quiet event stream after idleMs with nothing written, before the task’s next step', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'sse', runId: newRunId() };
+    const record = await postFault(srv.baseUrl, {
+      kind: 'idle-timeout',
+      runId: tag.runId,
+      on: true,
+      idleMs: 1_000,
+    });
+    expect(record.summary).toMatch(/quiet for 1000 ms/);
+    const { task } = await createAsync(srv.baseUrl, tag, { durationMs: 4_000, steps: 1 });
+    const opened = performance.now();
+    const res = await fetch(
+      `${srv.baseUrl}${API_PATHS.stream(task.id)}?${new URLSearchParams(labTagQuery(tag))}`,
+    );
+    expect(res.status).toBe(200);
+    let text = '';
+    const reader = res.body?.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const chunk = await reader?.read();
+        if (!chunk || chunk.done) break;
+        text += decoder.decode(chunk.value);
+      }
+    } catch {
+      // The cut: the connection closed mid-answer.
+    }
+    const lasted = performance.now() - opened;
+    expect(lasted).toBeGreaterThanOrEqual(950);
+    expect(lasted).toBeLessThan(3_500);
+    // Cut before the step: no terminal event came.
+    expect(text).not.toMatch(/"type":"succeeded"/);
+  });
+
+  it('cuts a long poll held with nothing to say; a poll answered sooner is not touched', async () => {
+    const srv = await startTestServer();
+    cleanups.push(() => srv.close());
+    const tag: LabTag = { lane: 'long-polling', runId: newRunId() };
+    await postFault(srv.baseUrl, { kind: 'idle-timeout', runId: tag.runId, on: true, idleMs: 1_000 });
+    const { task } = await createAsync(srv.baseUrl, tag, { durationMs: 4_000, steps: 1 });
+    const poll = (after: number) =>
+      fetch(`${srv.baseUrl}${API_PATHS.events(task.id)}?after=${after}&waitMs=3000`, {
+        headers: labTagHeaders(tag),
+      });
+    const first = await poll(0);
+    expect(first.status).toBe(200);
+    const opened = performance.now();
+    const held = await poll(task.lastSeq + 1).then(
+      (res) => res.text(),
+      (error: unknown) => error,
+    );
+    expect(held).toBeInstanceOf(Error);
+    expect(performance.now() - opened).toBeLessThan(2_500);
   });
 });

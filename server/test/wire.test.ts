@@ -110,6 +110,8 @@ function socketClient(origin: string, tag: LabTag, transports: Array<'polling' |
 /** What a lane driver did, by its own count, and the other channels' proxies to compare. */
 interface Driven {
   requests: number;
+  /** Tasks the driver created (the hybrid's quick one and its slow one: 2). */
+  tasks?: number;
   serverToReceiver?: { proxy: CountingProxy; attempts: number };
   receiverToPage?: { proxy: CountingProxy; requests: number };
 }
@@ -240,7 +242,7 @@ const drivers: Record<LaneId, (origin: string, tag: LabTag) => Promise<Driven>> 
     expect(slow.status).toBe(202);
     const events = await streamToEnd(origin, tag, slow.json.task.id);
     expect(events.at(-1)?.type).toBe('succeeded');
-    return { requests: 3 };
+    return { requests: 3, tasks: 2 };
   },
 };
 
@@ -302,6 +304,7 @@ describe('the server counts each lane on its sockets exactly as a TCP proxy betw
             maxOpenConnections: driven.receiverToPage.proxy.maxOpenUsed(),
           }
         : zeroConnections,
+      tasksCreated: driven.tasks ?? 1,
     } satisfies WireCounts);
     if (driven.serverToReceiver)
       expect(driven.serverToReceiver.proxy.used()).toHaveLength(driven.serverToReceiver.attempts);

@@ -48,8 +48,9 @@ async function supervisedServer(): Promise<{ url: string; starts: () => number; 
   };
 }
 
-// Long enough, at 200 ms a step, for the drop to land mid-task on a slow machine.
-const TASK = { durationMs: 4_000, steps: 20 };
+// Long enough, at 200 ms a step, for the drop to land mid-task on a slow machine (8 s: at 4 s, on a
+// machine shared with other runs, the task once ended before the Faults panel had been opened).
+const TASK = { durationMs: 8_000, steps: 40 };
 
 test.describe('faults, one click each during a race', () => {
   test('dropping the SSE lane’s connections mid-race: marked on its timeline row, announced, and the lane resumes to the end', async ({
@@ -67,6 +68,7 @@ test.describe('faults, one click each during a race', () => {
       await racePage.laneToggle(lane).uncheck();
     }
     await racePage.startButton.click();
+    await racePage.openFaults();
     await expect(drop).toBeEnabled();
     // Once the stream is carrying progress, cut it.
     await expect(racePage.card('sse').getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^[1-9]/);
@@ -78,6 +80,9 @@ test.describe('faults, one click each during a race', () => {
     // On the SSE row only: the websocket's connections were not touched.
     await expect(page.getByTestId('timeline-row-sse')).toHaveAttribute('data-faults', '1');
     await expect(page.getByTestId('timeline-row-websocket')).toHaveAttribute('data-faults', '0');
+    // And on the card it hit, not on the other.
+    await expect(racePage.card('sse').getByTestId('lane-faults')).toContainText('Dropped');
+    await expect(racePage.card('websocket').getByTestId('lane-faults')).toHaveCount(0);
 
     // The lane recovers: EventSource reconnects with Last-Event-ID and the task ends on its card.
     for (const lane of ['sse', 'websocket'] as const) {
@@ -121,7 +126,7 @@ test.describe('restart-server from the page, under npm start’s supervisor', ()
       for (const lane of ['sse', 'websocket'] as const) {
         await expect(racePage.card(lane).getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^[1-9]/);
       }
-      await page.getByTestId('faults').getByRole('button', { name: 'Restart server' }).click();
+      await (await racePage.openFaults()).getByRole('button', { name: 'Restart server' }).click();
       await expect(page.getByTestId('fault-list')).toContainText('Server restarted with');
       await expect.poll(server.starts, { timeout: 30_000 }).toBe(2);
 

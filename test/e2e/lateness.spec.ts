@@ -39,8 +39,12 @@ test('a server held busy mid-race says on each card, above the cards, in the tab
     await expect(racePage.card(lane)).toHaveAttribute('data-status', 'succeeded', { timeout: 15_000 });
   }
 
-  // Each lane's card says how far behind the server fell.
+  // Each lane's card says how far behind the server fell: on its notes' folded line, and in full once
+  // that is opened.
   for (const lane of LANES) {
+    const notes = racePage.card(lane).getByTestId('lane-notes-fold');
+    await expect(notes.locator('summary')).toContainText(/Server \d+ ms late/);
+    await notes.locator('summary').click();
     const note = racePage.card(lane).getByTestId('server-late-note');
     await expect(note).toBeVisible();
     await expect(note).toContainText('behind its own schedule');

@@ -1,8 +1,8 @@
 // Each guided scenario, run from the page in one click: the page sets the task, the lanes, the network
 // and the faults, runs the race(s), and checks its stated expectation against what it measured. The
 // spec checks that the page says "As expected", that a "why" line names the figures the check read and
-// that the cards outline them, and leaves screenshots of each scenario's end: the panel with its verdict
-// and why line (scenario-<id>.png) and the cards (scenario-<id>-cards.png).
+// that the cards outline them, and leaves screenshots of each scenario's end: its verdict and why line,
+// shown above the cards (scenario-<id>.png), and the cards (scenario-<id>-cards.png).
 import { join } from 'node:path';
 import { artifactsDir } from '../fixtures/server.ts';
 import { expect, test } from '../fixtures/test.ts';
@@ -43,6 +43,7 @@ for (const scenario of SCENARIOS) {
     await expect(page.getByRole('option', { name: scenario.title })).toHaveCount(1);
     await expect(page.getByTestId('scenario-text')).toContainText('Expected:');
     await expect(page.getByTestId('scenario-sources').getByRole('link').first()).toBeVisible();
+    await expect(page.getByTestId('learn-more').getByRole('link').first()).toBeVisible();
     await page.getByRole('button', { name: 'Run scenario' }).click();
     const verdict = page.getByTestId('scenario-verdict');
     await expect(verdict).toBeVisible({ timeout: scenario.budgetMs });
@@ -57,9 +58,10 @@ for (const scenario of SCENARIOS) {
     await expect(page.locator('[data-outlined]').first()).toBeVisible();
     if (scenario.id === 'interval-sweep') await expect(page.getByTestId('sweep-plot')).toBeVisible();
     // The scenario's end as a learner sees it: the verdict and its why line, then the cards it outlined.
-    await page
-      .locator('section.scenarios')
-      .screenshot({ path: join(artifactsDir, `scenario-${scenario.id}.png`) });
+    // The verdict stands above the cards it speaks of (issue 12, item 6), with the lanes it names.
+    const result = page.getByTestId('scenario-result');
+    await expect(result.getByTestId('scenario-verdict')).toBeVisible();
+    await result.screenshot({ path: join(artifactsDir, `scenario-${scenario.id}.png`) });
     await page
       .getByRole('region', { name: 'Lane results' })
       .screenshot({ path: join(artifactsDir, `scenario-${scenario.id}-cards.png`) });

@@ -63,7 +63,7 @@ describe('metrics table', () => {
     const csv = metricsCsv([{ id: run.id, name: 'Short polling', status: 'succeeded', cells }]);
     const [header, row, end] = csv.split('\r\n');
     expect(header).toBe(
-      'lane,name,status,first feedback (ms),total perceived (ms),completion lag (ms),"delay per update, mean (ms)","delay per update, max (ms)",requests (count),bytes up (B),bytes down (B),wasted polls (count),connections opened (count),connections in use at once (count),"server behind its schedule, max (ms)",bounds',
+      'lane,name,status,first reply shown (ms),result shown (ms),completion lag (ms),"delay per update, mean (ms)","delay per update, max (ms)",requests (count),bytes up (B),bytes down (B),wasted polls (count),connections opened (count),connections in use at once (count),"server behind its schedule, max (ms)",bounds',
     );
     expect(row).toBe(
       'short-polling,Short polling,succeeded,12.3,3456.8,251.3,480.0,990.5,5,1210,2345,2,1,2,31.3,stalenessMean at most; stalenessMax at most',

@@ -43,8 +43,12 @@ import {
   RoomCode,
   RunId,
   RunResponse,
+  RunTasksResponse,
   SetLinkRequest,
   SseWire,
+  StreamToken,
+  StreamTokenRequest,
+  StreamTokenResponse,
   TaskEvent,
   TaskId,
   TaskResponse,
@@ -241,7 +245,9 @@ function buildRegistry(): OpenAPIRegistry {
     description: `First an \`event: ${'wire'}\` message (SseWire), then one \`message\` per TaskEvent with \`id: <seq>\`; resumes from \`Last-Event-ID\` (else \`?after=SEQ\`); ends after the terminal event.`,
     request: {
       params: taskIdParams,
-      query: queryOf(EventsQuery.pick({ after: true })),
+      query: queryOf(EventsQuery.pick({ after: true })).extend({
+        token: StreamToken.optional().meta({ description: 'A stream token (`POST /api/stream-tokens`).' }),
+      }),
       headers: labTagHeaders.extend({
         [HTTP_HEADERS.lastEventId]: z
           .string()
@@ -255,7 +261,7 @@ function buildRegistry(): OpenAPIRegistry {
         content: { 'text/event-stream': { schema: z.union([TaskEvent, SseWire]) } },
       },
       204: { description: 'The task had ended and the client has every event: EventSource stops.' },
-      ...errors(['VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
+      ...errors(['VALIDATION_FAILED', 'TOKEN_INVALID', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
     },
   });
   path({
@@ -312,6 +318,32 @@ function buildRegistry(): OpenAPIRegistry {
     responses: {
       200: ok('Per lane and channel.', WireReport),
       ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
+    },
+  });
+  path({
+    method: 'get',
+    path: API_ROUTES.runTasks,
+    tags: ['observation'],
+    summary: 'The tasks a run’s tagged requests created, each with its lane and its state now',
+    description:
+      'Oldest first, at most 100. The run id is the capability, as for its faults and wire count: a blocking call’s task, whose id the page never learns when it cancels, is listed too.',
+    request: { params: z.object({ runId: RunId }) },
+    responses: {
+      200: ok('The run’s tasks.', RunTasksResponse),
+      ...errors(['VALIDATION_FAILED']),
+    },
+  });
+  path({
+    method: 'post',
+    path: API_PATHS.streamTokens,
+    tags: ['tasks'],
+    summary: 'A short-lived token for event streams',
+    description:
+      'An EventSource cannot send Authorization, so the token rides in the stream’s URL (`?token=`); the SSE route refuses an unknown or expired one with `401 TOKEN_INVALID` and ends a stream when its token expires. At most 20 live per client.',
+    request: { body: { required: true, ...json(StreamTokenRequest) } },
+    responses: {
+      201: ok('The token and when it expires (server clock, epoch ms).', StreamTokenResponse),
+      ...errors(BODY, ['RATE_LIMITED']),
     },
   });
   path({

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import {
+  API_ROUTES,
   DEFAULT_PROXY_BUFFER_BYTES,
   FAULT_PATHS,
   Fault,
@@ -11,7 +12,11 @@ import {
   type FaultsResponse,
   faultReachesOthers,
   LANES,
+  MAX_RUN_TASKS_LISTED,
   type ReceiverMode,
+  RunId,
+  type RunTasksResponse,
+  type WebhookAttack,
 } from '@transport-lab/shared';
 import type { RequestHandler, Router } from 'express';
 import { type OperatorGate, peerOf } from '../access/index.ts';
@@ -23,6 +28,7 @@ import { tagOf, type WireLedger, withoutLabTags } from '../observability/wireLed
 import type { FaultStore } from '../store/sqliteFaults.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
 import { routesRegex, type ServerLane } from '../transports/lane.ts';
+import { createIdleProxy } from './idle.ts';
 import { createStreamBuffers } from './streams.ts';
 
 /** What the built-in receiver does with one delivery while a receiver fault holds for its run. */
@@ -44,6 +50,9 @@ export interface FaultsDeps {
   restart?: () => void;
   /** Faults that reach other runs are the operator's (`faultReachesOthers`). */
   operator: OperatorGate;
+  /** The attack-webhooks fault's copies, sent to the built-in receiver (webhooks/attacks.ts); absent
+   *  without webhooks. */
+  attackReceiver?: (taskId: string) => Promise<WebhookAttack[]>;
 }
 
 export interface Faults {
@@ -54,8 +63,15 @@ export interface Faults {
   /** An event stream opens (the task stream, the hybrid's push, the webhook relay): wrapped so that
    *  buffer-streams can hold it. Untagged streams are left alone. */
   trackStream(req: IncomingMessage, res: ServerResponse): void;
+  /** A tagged GET answer opens (a stream, a long poll, a poll): wrapped so that idle-timeout can cut it. */
+  trackIdle(req: IncomingMessage, res: ServerResponse): void;
   /** How the receiver answers this delivery, or undefined to answer as usual. Spends one of `count`. */
   receiverAction(taskId: string): Promise<ReceiverAction | undefined>;
+  /**
+   * Whether the answer to this task creation is to be lost (a lose-answers fault holds for its run):
+   * the caller then cuts the connection instead of answering. Spends one of `count`.
+   */
+  loseAnswer(req: IncomingMessage): boolean;
 }
 
 interface ReceiverFault {
@@ -70,17 +86,34 @@ export const MAX_RECEIVER_FAULTS = 10_000;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-export function createFaults({ config, store, engine, wire, logger, restart, operator }: FaultsDeps): Faults {
+/** Tasks attacked at most once each: past this many, the oldest is forgotten. */
+export const MAX_ATTACKED_TASKS = 10_000;
+
+export function createFaults({
+  config,
+  store,
+  engine,
+  wire,
+  logger,
+  restart,
+  operator,
+  attackReceiver,
+}: FaultsDeps): Faults {
   const log = logger.child({ component: 'faults' });
   const streams = createStreamBuffers();
+  const idle = createIdleProxy();
   const receiverFaults = new Map<string, ReceiverFault>();
+  /** Tasks an attack-webhooks fault has been applied to: once each. */
+  const attacked = new Set<string>();
+  /** run → answers to task creations still to lose. */
+  const lostAnswers = new Map<string, number>();
 
   /** Applies a fault now; returns what it touched and says so in words. */
   async function apply(
     fault: Fault,
     /** The socket the fault's own request came on: a connection pool may have put it on one of the lane's. */
     own: Socket,
-  ): Promise<{ affected: number; summary: string; after?: () => void }> {
+  ): Promise<{ affected: number; summary: string; after?: () => void; webhookAttacks?: WebhookAttack[] }> {
     switch (fault.kind) {
       case 'drop-connections': {
         if (config.WIRE_ACCOUNTING === 'off') {
@@ -158,6 +191,55 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
           summary: `Downstream stalled ${fault.stallMs} ms: ${plural(stalled, 'running task')} held.`,
         };
       }
+      case 'lose-answers': {
+        lostAnswers.delete(fault.runId); // set anew as the newest, for the bound below
+        lostAnswers.set(fault.runId, fault.count);
+        // One entry per run named, bounded like the receiver's: made-up runs cost no memory past it.
+        if (lostAnswers.size > MAX_RECEIVER_FAULTS) {
+          lostAnswers.delete(lostAnswers.keys().next().value as string);
+        }
+        return {
+          affected: 0,
+          summary:
+            fault.count === 1
+              ? "The answer to this run's next task creation will be lost: the task is created, then its connection is cut before the answer leaves."
+              : `The answers to this run's next ${fault.count} task creations will be lost: each task is created, then its connection is cut before the answer leaves.`,
+        };
+      }
+      case 'attack-webhooks': {
+        if (!attackReceiver) throw new AppError('UNAVAILABLE', 'Webhooks are not available on this server.');
+        // The run names the task: naming the run is the right to it (its page created the task).
+        const run = await store.runOfTask(fault.taskId);
+        if (run !== fault.runId) throw new AppError('NOT_FOUND', 'This run has no such task.');
+        // Once per task: four requests to the receiver, not a way to make this server send any number.
+        if (attacked.has(fault.taskId)) {
+          throw new AppError(
+            'FAULT_ALREADY_APPLIED',
+            'This task’s webhooks have been attacked already: once per task.',
+          );
+        }
+        attacked.add(fault.taskId);
+        if (attacked.size > MAX_ATTACKED_TASKS) attacked.delete(attacked.values().next().value as string);
+        const webhookAttacks = await attackReceiver(fault.taskId);
+        const refused = webhookAttacks.filter((a) => a.httpStatus === 401).length;
+        const duplicates = webhookAttacks.filter((a) => a.duplicate).length;
+        return {
+          affected: webhookAttacks.length,
+          summary: `An attacker sent the receiver ${webhookAttacks.length} copies of one of this task's webhooks: ${refused} refused (401), ${duplicates} acknowledged as a duplicate without processing.`,
+          webhookAttacks,
+        };
+      }
+      case 'idle-timeout': {
+        if (!fault.on) {
+          const open = idle.stop(fault.runId);
+          return { affected: open, summary: `Proxy idle timeout off: ${plural(open, 'answer')} open now.` };
+        }
+        const open = idle.start(fault.runId, fault.idleMs);
+        return {
+          affected: open,
+          summary: `A proxy now cuts any of this run's answers quiet for ${fault.idleMs} ms (as nginx's proxy_read_timeout): ${open === 0 ? 'none is open yet; each opened from now on' : `the ${plural(open, 'answer')} open now and any opened later`}.`,
+        };
+      }
       case 'buffer-streams': {
         if (!fault.on) {
           const released = streams.stop(fault.runId);
@@ -191,8 +273,15 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
         const reach = faultReachesOthers(fault);
         if (reach) operator.require(peerOf(req), reach);
         const at = epochNow();
-        const { affected, summary, after } = await apply(fault, req.socket);
-        const record: FaultRecord = { id: randomUUID(), fault, at, affected, summary };
+        const { affected, summary, after, webhookAttacks } = await apply(fault, req.socket);
+        const record: FaultRecord = {
+          id: randomUUID(),
+          fault,
+          at,
+          affected,
+          summary,
+          ...(webhookAttacks ? { webhookAttacks } : {}),
+        };
         // Stored before it is answered, and a restart's before the process ends: the record survives.
         await store.add(record);
         log.info({ fault, affected }, 'fault injected');
@@ -201,6 +290,20 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
           res.once('finish', () => setImmediate(after));
         }
         res.status(201).json({ fault: record } satisfies FaultResponse);
+      });
+
+      // What became of each task of a run (issue 12's cancel lesson): from task_runs, the same record
+      // that finds a run's tasks for its faults, with each task's state from the engine.
+      router.get(API_ROUTES.runTasks, async (req, res) => {
+        const runId = parseOrThrow(RunId, req.params.runId, 'run id');
+        const tasks: RunTasksResponse['tasks'] = [];
+        for (const { taskId, lane } of await store.laneTasksOfRun(runId, MAX_RUN_TASKS_LISTED)) {
+          const task = await engine.get(taskId);
+          if (task) tasks.push({ lane, task });
+        }
+        tasks.sort((a, b) => a.task.createdAt - b.task.createdAt);
+        res.setHeader('Cache-Control', 'no-store');
+        res.json({ runId, tasks } satisfies RunTasksResponse);
       });
 
       router.get(FAULT_PATHS.faults, async (req, res) => {
@@ -221,6 +324,21 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
     trackStream(req, res) {
       const tag = tagOf(req);
       if (tag) streams.track(tag.runId, res);
+    },
+
+    trackIdle(req, res) {
+      const tag = tagOf(req);
+      if (tag) idle.track(tag.runId, res);
+    },
+
+    loseAnswer(req) {
+      if (lostAnswers.size === 0) return false;
+      const tag = tagOf(req);
+      const left = tag === undefined ? undefined : lostAnswers.get(tag.runId);
+      if (!tag || left === undefined) return false;
+      if (left <= 1) lostAnswers.delete(tag.runId);
+      else lostAnswers.set(tag.runId, left - 1);
+      return true;
     },
 
     async receiverAction(taskId) {
@@ -245,6 +363,14 @@ export function createFaults({ config, store, engine, wire, logger, restart, ope
  * buffering proxy of a buffer-streams fault as it opens, before anything is written to it. The
  * webhook relay is wrapped by the receiver itself (its own listener).
  */
+/** Wraps every tagged GET answer of the API for the idle-timeout fault (`idle.ts`). */
+export function trackIdleAnswers(faults: Pick<Faults, 'trackIdle'>): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'GET') faults.trackIdle(req, res);
+    next();
+  };
+}
+
 export function trackLaneStreams(
   faults: Pick<Faults, 'trackStream'>,
   lanes: readonly ServerLane[],

@@ -44,6 +44,8 @@ export interface CreateTaskDeps {
   tasks: TaskStarter;
   idempotency: IdempotencyStore;
   pollIntervalMs: number;
+  /** A lose-answers fault (server/src/faults): true when this create's answer is to be lost. */
+  loseAnswer?: (req: Request) => boolean;
 }
 
 /** The fingerprint of a request's payload: the same key with another body is a client error. */
@@ -65,6 +67,7 @@ export function registerCreateTask({
   tasks,
   idempotency,
   pollIntervalMs,
+  loseAnswer,
 }: CreateTaskDeps): AsyncTasks {
   const retryAfterS = String(Math.max(1, Math.ceil(pollIntervalMs / 1_000)));
   const strategies: AsyncAnswer[] = [];
@@ -134,6 +137,11 @@ export function registerCreateTask({
       };
       if (key !== undefined) await idempotency.complete(scope, key, response);
       if (clientGone.signal.aborted) return;
+      if (loseAnswer?.(req)) {
+        // The task exists and its answer is stored under the key: only the answer's way back is cut.
+        req.socket.destroy();
+        return;
+      }
       res.status(response.status).set(response.headers).json(response.body);
     } catch (error) {
       if (key !== undefined) await idempotency.release(scope, key);

@@ -55,6 +55,8 @@ interface LaneTallies {
   page: ConnectionTally;
   serverToReceiver: WireTally;
   receiverToPage: ConnectionTally;
+  /** Tasks created by this lane's requests: a retried create that ran twice counts 2. */
+  tasksCreated: number;
 }
 
 interface Run {
@@ -271,6 +273,7 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
         page: emptyConnections(),
         serverToReceiver: emptyTally(),
         receiverToPage: emptyConnections(),
+        tasksCreated: 0,
       };
       run.lanes.set(lane, tallies);
     }
@@ -431,6 +434,7 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
       ...tallies.page,
       serverToReceiver: { ...tallies.serverToReceiver },
       receiverToPage: { ...tallies.receiverToPage },
+      tasksCreated: tallies.tasksCreated,
     };
   }
 
@@ -449,6 +453,9 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
     tagTask(taskId, req) {
       const tag = requestTags.get(req);
       if (!tag) return;
+      // The request was counted as it arrived, so its run is known (unless forgotten since: maxRuns).
+      const run = runs.get(tag.runId);
+      if (run) talliesOf(run, tag.lane).tasksCreated += 1;
       taskTags.set(taskId, tag);
       if (taskTags.size > maxTaggedTasks) taskTags.delete(taskTags.keys().next().value as string);
     },

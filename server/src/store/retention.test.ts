@@ -42,7 +42,9 @@ function open(): Opened {
   const dir = tempDataDir();
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const { db } = openDatabase(dir);
-  const batch = createWriteBatch(db);
+  // Commits at every turn's end: two tests fake setTimeout for the sweep's schedule, and a commit
+  // spaced by a (fake) timer would never land (the spacing is writeBatch.test.ts's).
+  const batch = createWriteBatch(db, { minCommitIntervalMs: 0 });
   cleanups.push(() => {
     batch.close();
     db.close();

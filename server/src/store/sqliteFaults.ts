@@ -1,4 +1,4 @@
-import { FaultRecord, type LaneId } from '@transport-lab/shared';
+import { FaultRecord, LaneId } from '@transport-lab/shared';
 import type Database from 'better-sqlite3';
 import type { WriteBatch } from './writeBatch.ts';
 
@@ -14,6 +14,8 @@ export interface FaultStore {
   tagTask(taskId: string, runId: string, lane: LaneId): Promise<void>;
   runOfTask(taskId: string): Promise<string | undefined>;
   tasksOfRun(runId: string): Promise<string[]>;
+  /** The run's tasks with the lane each was created by, at most `limit` of them, in no order. */
+  laneTasksOfRun(runId: string, limit: number): Promise<Array<{ taskId: string; lane: LaneId }>>;
 }
 
 /** Tables `faults` and `task_runs` (migrations.ts). `batch`: the task store's group commit; a task's run tag is written with the task's own rows (one
@@ -34,6 +36,9 @@ export function sqliteFaultStore(db: Database.Database, batch: WriteBatch): Faul
   );
   const selectRunTasks = db.prepare<[string], { task_id: string }>(
     'SELECT task_id FROM task_runs WHERE run_id = ?',
+  );
+  const selectRunLaneTasks = db.prepare<[string, number], { task_id: string; lane: string }>(
+    'SELECT task_id, lane FROM task_runs WHERE run_id = ? LIMIT ?',
   );
   const read = (json: string) => FaultRecord.parse(JSON.parse(json));
 
@@ -61,6 +66,12 @@ export function sqliteFaultStore(db: Database.Database, batch: WriteBatch): Faul
     },
     async tasksOfRun(runId) {
       return selectRunTasks.all(runId).map((row) => row.task_id);
+    },
+    async laneTasksOfRun(runId, limit) {
+      return selectRunLaneTasks.all(runId, limit).flatMap((row) => {
+        const lane = LaneId.safeParse(row.lane);
+        return lane.success ? [{ taskId: row.task_id, lane: lane.data }] : [];
+      });
     },
   };
 }

@@ -9,6 +9,7 @@ import {
 import type { Router } from 'express';
 import type { Server } from 'socket.io';
 import type { TaskOwnership } from '../access/index.ts';
+import type { StreamTokens } from '../access/streamTokens.ts';
 import type { AsyncTasks } from '../http/createTask.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
@@ -72,6 +73,8 @@ export interface LaneContext {
   ownership: TaskOwnership;
   webhooks: WebhookService;
   settings: LaneSettings;
+  /** Short-lived stream tokens (access/streamTokens.ts): a stream opened with one ends when it expires. */
+  streamTokens: Pick<StreamTokens, 'check'>;
 }
 
 /** The server settings lanes read (config.ts has their units and bounds). */

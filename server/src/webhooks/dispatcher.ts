@@ -6,6 +6,7 @@ import {
   isTerminalEvent,
   type TaskEvent,
   WEBHOOK_HEADERS,
+  type WebhookAttack,
   type WebhookPayload,
   type WebhookSubscription,
 } from '@transport-lab/shared';
@@ -17,6 +18,7 @@ import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { type DeliveryRow, type SubscriberRow, sqliteDeliveryStore } from '../store/sqliteDeliveries.ts';
 import type { TaskEngine, Unsubscribe } from '../tasks/engine.ts';
+import { attackReceiver, type CapturedDelivery } from './attacks.ts';
 import { createFairShare, type DeliveryOwner } from './fairShare.ts';
 import { MAX_ATTEMPTS, parseRetryAfterMs, RETRY_AFTER_STATUSES, retryDelayMs } from './retry.ts';
 import { type SendOptions, type SendResult, sendOnce } from './send.ts';
@@ -68,6 +70,12 @@ export interface Webhooks extends WebhookService {
   secretForTask(taskId: string): string | undefined;
   /** Settles once the deliveries that were pending at start-up are queued again and sending began. */
   readonly ready: Promise<void>;
+  /**
+   * The attack-webhooks fault: copies of one of the task's delivered webhooks, as an attacker could
+   * send them, sent to the built-in receiver (never to another: a task whose subscriber is not the
+   * built-in receiver is refused), and how it answered each (`attacks.ts`).
+   */
+  attackReceiver(taskId: string): Promise<WebhookAttack[]>;
 }
 
 /** `whsec_` + base64 of 32 random bytes (256 bits, the size of the HMAC-SHA256 key). */
@@ -435,6 +443,51 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
 
     secretForTask(taskId) {
       return store.subscriber(taskId)?.secret;
+    },
+
+    async attackReceiver(taskId) {
+      const subscriber = store.subscriber(taskId);
+      if (!subscriber) throw new AppError('NOT_FOUND', 'This task has no webhook subscriber.');
+      if (!subscriber.builtin) {
+        throw new AppError(
+          'FORBIDDEN',
+          'Only a task whose webhooks go to the built-in receiver can be attacked: this server sends its attacks nowhere else.',
+        );
+      }
+      const url = deps.builtInReceiverUrl();
+      if (url === undefined) throw new AppError('UNAVAILABLE', 'The built-in receiver is not listening.');
+      let captured: CapturedDelivery | undefined;
+      for (const row of store.deliveriesOf(taskId)) {
+        const sent = row.attemptLog.find((a) => a.outcome === 'delivered');
+        if (sent) {
+          captured = { id: row.id, body: row.body, sentAt: sent.startedAt };
+          break;
+        }
+      }
+      if (!captured) {
+        throw new AppError(
+          'NOT_FOUND',
+          'None of this task’s webhooks has been delivered yet: nothing to capture.',
+        );
+      }
+      return attackReceiver(
+        captured,
+        subscriber.secret,
+        async (headers, body) => {
+          try {
+            const res = await fetch(url, {
+              method: 'POST',
+              headers,
+              body,
+              signal: AbortSignal.timeout(config.WEBHOOK_ATTEMPT_TIMEOUT_MS),
+            });
+            return { status: res.status, body: await res.text() };
+          } catch (error) {
+            return { error: error instanceof Error ? error.message : String(error) };
+          }
+        },
+        epochNow(),
+      );
     },
 
     async close() {

@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
+  /** A stream token that is unknown or has expired (`GET …/stream?token=`): ask for a new one. */
+  TOKEN_INVALID: 401,
   /** Not yours to do: a presenter-only room action without the proof, another owner's task or
    *  board, or an action that reaches everyone without the operator (docs/security.md). */
   FORBIDDEN: 403,
@@ -15,6 +17,8 @@ export const ERROR_STATUS = {
   ROOM_FULL: 409,
   /** A board edit that cannot apply to the board as it is now: a note id taken, the board full. */
   BOARD_CONFLICT: 409,
+  /** A fault allowed once per target was applied to it already (attack-webhooks: once per task). */
+  FAULT_ALREADY_APPLIED: 409,
   /** The room was ended by its presenter or expired after its idle time. */
   ROOM_ENDED: 410,
   PAYLOAD_TOO_LARGE: 413,

@@ -52,12 +52,55 @@ const BufferStreams = z.strictObject({
   bufferBytes: z.int().min(1).max(1_048_576).optional(),
 });
 
+/**
+ * The answers to the run's next `count` task creations (`POST /api/tasks`) are lost on the way back:
+ * the server creates the task (and stores the answer under its Idempotency-Key, if it had one), then
+ * cuts the connection before the answer leaves, as a proxy's read timeout or a mobile link that drops
+ * does. The client cannot tell that from a request that never arrived; whether its retry runs the work
+ * twice is the lesson (RFC 9110 §9.2.2; the IETF Idempotency-Key draft).
+ */
+const LoseAnswers = z.strictObject({
+  kind: z.literal('lose-answers'),
+  runId: RunId,
+  count: z.int().min(1).max(100),
+});
+
+/**
+ * A proxy's idle timeout in front of the run's answers (nginx's `proxy_read_timeout`, 60 s by default):
+ * an answer on which the server writes nothing for `idleMs` is cut: a quiet event stream, a long poll
+ * held with nothing to say. A heartbeat written more often keeps a stream. `on: false` ends it.
+ */
+const IdleTimeout = z.strictObject({
+  kind: z.literal('idle-timeout'),
+  runId: RunId,
+  on: z.boolean(),
+  idleMs: z.int().min(1_000).max(600_000),
+});
+
+/**
+ * An attacker at the run's built-in receiver: for one of the run's webhook tasks (its subscriber must be
+ * the built-in receiver, so that this sends to nobody else), the server takes a delivery it made and
+ * sends the receiver four copies an attacker could: the body altered under the captured signature; a
+ * new message signed with a secret the attacker made up; the captured delivery re-sent as it was
+ * (same webhook-id, timestamp and signature); and a delivery signed more than the receiver's 5-minute
+ * tolerance ago, under an id the receiver has not seen. The record lists each answer
+ * (`webhookAttacks`). Once per task (Standard Webhooks: signature, webhook-timestamp, webhook-id).
+ */
+const AttackWebhooks = z.strictObject({
+  kind: z.literal('attack-webhooks'),
+  runId: RunId,
+  taskId: z.string().min(1).max(200),
+});
+
 export const Fault = z.discriminatedUnion('kind', [
   DropConnections,
   RestartServer,
   ReceiverFault,
   SlowDownstream,
   BufferStreams,
+  LoseAnswers,
+  AttackWebhooks,
+  IdleTimeout,
 ]);
 export type Fault = z.infer<typeof Fault>;
 
@@ -71,6 +114,8 @@ export const RaceFaultTemplate = z.discriminatedUnion('kind', [
   ReceiverFault.omit({ runId: true }),
   SlowDownstream.omit({ runId: true }),
   BufferStreams.omit({ runId: true }),
+  LoseAnswers.omit({ runId: true }),
+  IdleTimeout.omit({ runId: true }),
 ]);
 export type RaceFaultTemplate = z.infer<typeof RaceFaultTemplate>;
 
@@ -98,6 +143,26 @@ export function faultReachesOthers(fault: Fault): string | undefined {
 /** Default of `bufferBytes`: nginx's `proxy_buffer_size` on most platforms (one memory page, ×2). */
 export const DEFAULT_PROXY_BUFFER_BYTES = 8_192;
 
+/** The four copies an attack-webhooks fault sends. */
+export const WEBHOOK_ATTACK_KINDS = ['tampered-body', 'wrong-secret', 'replayed', 'stale-timestamp'] as const;
+
+/** How the receiver answered one copy an attacker sent. */
+export const WebhookAttack = z.object({
+  kind: z.enum(WEBHOOK_ATTACK_KINDS),
+  /** The webhook-id it carried. */
+  webhookId: z.string(),
+  /** Its webhook-timestamp, epoch seconds. */
+  timestampS: z.int(),
+  /** The receiver's status; absent when no answer came. */
+  httpStatus: z.int().optional(),
+  /** The receiver's error code and message (its one envelope), when it refused. */
+  code: z.string().optional(),
+  message: z.string().optional(),
+  /** The receiver acknowledged it as a webhook-id it had already accepted, without processing it again. */
+  duplicate: z.boolean(),
+});
+export type WebhookAttack = z.infer<typeof WebhookAttack>;
+
 /** A fault as applied: when (server time, epoch ms), and what it touched. */
 export const FaultRecord = z.object({
   id: z.string().min(1),
@@ -108,6 +173,8 @@ export const FaultRecord = z.object({
   affected: z.int().min(0),
   /** In words, for the timeline's tooltip and the export. */
   summary: z.string(),
+  /** An attack-webhooks fault: how the receiver answered each copy. */
+  webhookAttacks: z.array(WebhookAttack).optional(),
 });
 export type FaultRecord = z.infer<typeof FaultRecord>;
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { TaskEvent } from './events.ts';
+import { LaneId } from './lanes.ts';
 import { TaskId, TaskSpec, TaskState } from './task.ts';
 import { WebhookSubscription } from './webhooks.ts';
+import { RunId } from './wire.ts';
 
 /** Paths of the public HTTP API, written once; see docs/api in the README. */
 export const API_PATHS = {
@@ -14,6 +16,10 @@ export const API_PATHS = {
   deliveries: (id: string) => `/api/tasks/${encodeURIComponent(id)}/deliveries`,
   /** The server's own count of one run's traffic per lane (WireReport). */
   wire: (runId: string) => `/api/wire/${encodeURIComponent(runId)}`,
+  /** `POST`: a short-lived stream token (StreamTokenRequest → StreamTokenResponse). */
+  streamTokens: '/api/stream-tokens',
+  /** The tasks one run created, each with its lane and its state as the server holds it. */
+  runTasks: (runId: string) => `/api/runs/${encodeURIComponent(runId)}/tasks`,
   time: '/api/time',
   settings: '/api/settings',
   health: '/healthz',
@@ -32,12 +38,49 @@ export const API_ROUTES = {
   cancel: '/api/tasks/:id/cancel',
   deliveries: '/api/tasks/:id/deliveries',
   wire: '/api/wire/:runId',
+  runTasks: '/api/runs/:runId/tasks',
 } as const;
 
 /** Response header, on every API answer, with the size in bytes of the request as the server read it
  *  off the wire (request line + headers + body), so that a browser can count the bytes it sent. */
 export const REQUEST_BYTES_HEADER = 'x-request-bytes';
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** Bounds of a stream token's life, ms. */
+export const STREAM_TOKEN_TTL_MS = { min: 1_000, max: 3_600_000 } as const;
+/** A stream token: 32 characters of base64url (24 random bytes). */
+export const StreamToken = z.string().regex(/^[A-Za-z0-9_-]{32}$/, 'not a stream token');
+/**
+ * `POST /api/stream-tokens`: a bearer token for event streams that expires after `ttlMs`. An
+ * EventSource cannot send an Authorization header, so the token rides in the stream's URL
+ * (`?token=`): the server refuses an unknown or expired one with `401 TOKEN_INVALID`, and ends a stream
+ * when its token expires, so that access ends with the token and not with the connection.
+ */
+export const StreamTokenRequest = z.strictObject({
+  ttlMs: z.int().min(STREAM_TOKEN_TTL_MS.min).max(STREAM_TOKEN_TTL_MS.max),
+});
+export type StreamTokenRequest = z.infer<typeof StreamTokenRequest>;
+export const StreamTokenResponse = z.object({
+  token: StreamToken,
+  /** Server clock, epoch ms. */
+  expiresAt: z.number(),
+});
+export type StreamTokenResponse = z.infer<typeof StreamTokenResponse>;
+
+/** The most tasks `GET /api/runs/{runId}/tasks` lists (a race has one a lane, 7 at most). */
+export const MAX_RUN_TASKS_LISTED = 100;
+
+/**
+ * `GET /api/runs/{runId}/tasks`: the tasks the run's tagged requests created, oldest first (at most
+ * `MAX_RUN_TASKS_LISTED` of them), each with its lane and its state as the server holds it now. The run id is
+ * the capability, as for its faults and its wire count: a page sees what became of each of its tasks,
+ * a blocking call's too, whose id it never learns when it cancels.
+ */
+export const RunTasksResponse = z.object({
+  runId: RunId,
+  tasks: z.array(z.object({ lane: LaneId, task: TaskState })),
+});
+export type RunTasksResponse = z.infer<typeof RunTasksResponse>;
 
 /** `POST /api/tasks/run` body is a bare `TaskSpec`; the answer once the task has ended. */
 export const RunResponse = z.object({ task: TaskState });

@@ -65,6 +65,11 @@ export const WireCounts = ConnectionTally.extend({
   serverToReceiver: WireTally,
   /** The built-in receiver's relay stream to the page (`GET /relay/tasks/{id}`, tagged by query). */
   receiverToPage: ConnectionTally,
+  /**
+   * Tasks the server created for this lane of the run: a retried create that is not replayed from its
+   * Idempotency-Key counts twice. Absent from a server older than this field.
+   */
+  tasksCreated: count.optional(),
 });
 export type WireCounts = z.infer<typeof WireCounts>;
 

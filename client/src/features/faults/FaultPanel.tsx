@@ -13,6 +13,7 @@ import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { formatMs } from '../race/format.ts';
+import { useFoldDuringRace } from '../race/use-fold.ts';
 
 /** The longest stall the contract allows, ms. */
 const MAX_STALL_MS = 120_000;
@@ -114,6 +115,7 @@ export function FaultPanel() {
   const [pending, setPending] = useState<string | undefined>();
   const [problem, setProblem] = useState<string | undefined>();
   useRaceLogFaults();
+  const fold = useFoldDuringRace(running);
   const log = appStore.getState().raceLog();
 
   // Once the race has settled, the server's list of the run's faults: those the page did not inject
@@ -167,88 +169,104 @@ export function FaultPanel() {
     .sort((a, b) => a.atMs - b.atMs);
 
   return (
-    <section className="faults" aria-labelledby="faults-title" data-testid="faults">
-      <h2 id="faults-title" className="section-title">
-        Faults
-      </h2>
-      <p className="hint" id="faults-hint">
-        {off
-          ? 'Fault injection is turned off on this server (FAULTS=off).'
-          : running
-            ? 'One click each; every fault is marked on the timeline where it happened.'
-            : 'Start a race to inject faults into it.'}
-      </p>
-      <div className="fault-groups">
-        <fieldset className="fault-group">
-          <legend className="fault-group-title">Drop a lane's connections</legend>
-          {lanes.map((lane) => (
+    <section
+      className="faults"
+      aria-labelledby="faults-title"
+      data-testid="faults"
+      data-folded={!fold.open || undefined}
+    >
+      <details className="fold" open={fold.open} onToggle={fold.onToggle}>
+        <summary>
+          <h2 id="faults-title" className="section-title fold-title">
+            Faults
+          </h2>
+          <span className="fold-summary">
+            {placed.length === 0
+              ? running
+                ? 'none injected yet'
+                : 'during a race'
+              : `${placed.length} injected`}
+          </span>
+        </summary>
+        <p className="hint" id="faults-hint">
+          {off
+            ? 'Fault injection is turned off on this server (FAULTS=off).'
+            : running
+              ? 'One click each; every fault is marked on the timeline where it happened.'
+              : 'Start a race to inject faults into it.'}
+        </p>
+        <div className="fault-groups">
+          <fieldset className="fault-group">
+            <legend className="fault-group-title">Drop a lane's connections</legend>
+            {lanes.map((lane) => (
+              <button
+                key={lane}
+                type="button"
+                className="button small fault-lane"
+                style={{ '--lane-color': LANES[lane].color } as CSSProperties}
+                disabled={disabled || pending !== undefined}
+                aria-describedby="faults-hint"
+                title={`Destroys every TCP connection the ${LANES[lane].name} lane of this race uses now.`}
+                onClick={() =>
+                  runTag && void send(`drop-${lane}`, { kind: 'drop-connections', runId: runTag, lane })
+                }
+              >
+                <span className="lane-mark" aria-hidden="true">
+                  {LANES[lane].mark}
+                </span>{' '}
+                Drop {LANES[lane].name} connections
+              </button>
+            ))}
+          </fieldset>
+          <fieldset className="fault-group">
+            <legend className="fault-group-title">Server, webhook receiver, proxy</legend>
+            {raceFaults(settings?.syncTimeoutMs).map((button) => (
+              <button
+                key={button.key}
+                type="button"
+                className="button small"
+                disabled={
+                  disabled ||
+                  pending !== undefined ||
+                  (button.needs !== undefined && !lanes.includes(button.needs))
+                }
+                title={button.detail}
+                aria-describedby="faults-hint"
+                onClick={() => runTag && void send(button.key, button.fault(runTag))}
+              >
+                {button.label}
+              </button>
+            ))}
             <button
-              key={lane}
-              type="button"
-              className="button small fault-lane"
-              style={{ '--lane-color': LANES[lane].color } as CSSProperties}
-              disabled={disabled || pending !== undefined}
-              aria-describedby="faults-hint"
-              title={`Destroys every TCP connection the ${LANES[lane].name} lane of this race uses now.`}
-              onClick={() =>
-                runTag && void send(`drop-${lane}`, { kind: 'drop-connections', runId: runTag, lane })
-              }
-            >
-              <span className="lane-mark" aria-hidden="true">
-                {LANES[lane].mark}
-              </span>{' '}
-              Drop {LANES[lane].name} connections
-            </button>
-          ))}
-        </fieldset>
-        <fieldset className="fault-group">
-          <legend className="fault-group-title">Server, webhook receiver, proxy</legend>
-          {raceFaults(settings?.syncTimeoutMs).map((button) => (
-            <button
-              key={button.key}
               type="button"
               className="button small"
-              disabled={
-                disabled ||
-                pending !== undefined ||
-                (button.needs !== undefined && !lanes.includes(button.needs))
-              }
-              title={button.detail}
+              aria-pressed={buffering}
+              disabled={disabled || pending !== undefined}
+              title={`A proxy that buffers: the event streams are held until ${DEFAULT_PROXY_BUFFER_BYTES} bytes or their end.`}
               aria-describedby="faults-hint"
-              onClick={() => runTag && void send(button.key, button.fault(runTag))}
+              onClick={() =>
+                runTag && void send('buffer', { kind: 'buffer-streams', runId: runTag, on: !buffering })
+              }
             >
-              {button.label}
+              Buffering proxy
             </button>
-          ))}
-          <button
-            type="button"
-            className="button small"
-            aria-pressed={buffering}
-            disabled={disabled || pending !== undefined}
-            title={`A proxy that buffers: the event streams are held until ${DEFAULT_PROXY_BUFFER_BYTES} bytes or their end.`}
-            aria-describedby="faults-hint"
-            onClick={() =>
-              runTag && void send('buffer', { kind: 'buffer-streams', runId: runTag, on: !buffering })
-            }
-          >
-            Buffering proxy
-          </button>
-        </fieldset>
-      </div>
-      {problem ? (
-        <p className="fault-problem" role="alert">
-          {problem}
-        </p>
-      ) : null}
-      {placed.length > 0 ? (
-        <ol className="fault-list num" aria-label="Faults injected in this race" data-testid="fault-list">
-          {placed.map(({ record, atMs }) => (
-            <li key={record.id}>
-              <span className="fault-time">{formatMs(atMs)}</span> {record.summary}
-            </li>
-          ))}
-        </ol>
-      ) : null}
+          </fieldset>
+        </div>
+        {problem ? (
+          <p className="fault-problem" role="alert">
+            {problem}
+          </p>
+        ) : null}
+        {placed.length > 0 ? (
+          <ol className="fault-list num" aria-label="Faults injected in this race" data-testid="fault-list">
+            {placed.map(({ record, atMs }) => (
+              <li key={record.id}>
+                <span className="fault-time">{formatMs(atMs)}</span> {record.summary}
+              </li>
+            ))}
+          </ol>
+        ) : null}
+      </details>
     </section>
   );
 }

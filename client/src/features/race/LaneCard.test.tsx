@@ -53,12 +53,12 @@ describe('LaneCard', () => {
     expect(inCard.getByTestId('lane-elapsed').textContent).toBe('2.0 s');
   });
 
-  it('names the lane and its mark beside the colour, and shows the Nielsen band of each latency', () => {
+  it('names the lane and its mark beside the colour, and bands the first reply, a wait without feedback', () => {
     render(
       <LaneCard
         lane={LANES.websocket}
         run={succeededRun()}
-        metrics={{ firstFeedbackMs: 30, totalPerceivedMs: 2_040 }}
+        metrics={{ firstFeedbackMs: 30, totalPerceivedMs: 2_040, completionLagMs: 1_500 }}
         best={NONE}
         actionAt={1_000}
       />,
@@ -67,7 +67,40 @@ describe('LaneCard', () => {
     expect(within(el).getByRole('heading', { name: 'WebSocket' })).toBeTruthy();
     expect(el.textContent).toContain('WS');
     expect(el.textContent).toContain('instant (≤ 0.1 s)');
-    expect(el.textContent).toContain('attention kept (≤ 10 s)');
+    // Progress came between the first reply and the result: the result's wait had feedback, so
+    // Nielsen's bands do not judge it; nor the completion lag, a delay of delivery.
+    expect(el.textContent).not.toContain('attention kept (≤ 10 s)');
+    expect(el.textContent).not.toContain('flow kept (≤ 1 s)');
+  });
+
+  it('bands the result only when it was the first reply (a blocking call)', () => {
+    render(
+      <LaneCard
+        lane={LANES['request-response']}
+        run={succeededRun()}
+        metrics={{ firstFeedbackMs: 2_040, totalPerceivedMs: 2_040 }}
+        best={NONE}
+        actionAt={1_000}
+      />,
+    );
+    const tags = within(card('request-response')).getAllByText('attention kept (≤ 10 s)');
+    expect(tags).toHaveLength(2);
+  });
+
+  it('defines every figure label, by a button that describes it (hover, focus and tap)', () => {
+    render(<LaneCard lane={LANES.sse} run={succeededRun()} metrics={{}} best={NONE} actionAt={1_000} />);
+    const el = card('sse');
+    const labels = el.querySelectorAll('.metric dt');
+    expect(labels.length).toBeGreaterThan(0);
+    for (const label of labels) {
+      const button = within(label as HTMLElement).getByRole('button');
+      const describedBy = button.getAttribute('aria-describedby') ?? '';
+      const definition = document.getElementById(describedBy);
+      expect(definition?.textContent?.length ?? 0, label.textContent ?? '').toBeGreaterThan(20);
+      fireEvent.click(button);
+      expect(button.getAttribute('aria-expanded')).toBe('true');
+      expect(definition?.hasAttribute('data-open')).toBe(true);
+    }
   });
 
   it('shows — for every metric not measured yet', () => {

@@ -4,7 +4,10 @@ import { subscribeTicks, tickTime } from '../../lib/ticker.ts';
 import type { MetricKey } from '../../store/metrics.ts';
 import type { LaneRunState } from '../../store/types.ts';
 import type { HopSummary } from '../../transports/relay-hops.ts';
+import type { LaneFaultMark } from '../faults/use-lane-faults.ts';
+import { FigureLabel } from './FigureLabel.tsx';
 import { bandLabel, formatBytes, formatMs, formatRequests, formatSeconds, UNMEASURED } from './format.ts';
+import type { GlossaryKey } from './glossary.ts';
 import { LaneDetails } from './LaneDetails.tsx';
 
 export interface LaneCardProps {
@@ -23,6 +26,8 @@ export interface LaneCardProps {
   runAloneDisabled?: boolean;
   /** Figures a guided scenario's check read (`MetricKey`s, `wastedPolls`, `progress`): outlined. */
   outlined?: ReadonlySet<string> | undefined;
+  /** The race's faults that reached this lane, marked under its progress. */
+  faults?: readonly LaneFaultMark[] | undefined;
 }
 
 /** Shown beside a byte total that some exchange of the lane could not be measured for. */
@@ -40,6 +45,7 @@ export function LaneCard({
   onRunAlone,
   runAloneDisabled,
   outlined,
+  faults,
 }: LaneCardProps) {
   const out = (figure: string) => outlined?.has(figure) ?? false;
   const titleId = `lane-title-${lane.id}`;
@@ -84,10 +90,20 @@ export function LaneCard({
         <span className="status-dot" aria-hidden="true" />
         {run.detail}
       </p>
+      {faults && faults.length > 0 ? (
+        <ul className="lane-faults" aria-label={`Faults that reached ${lane.name}`} data-testid="lane-faults">
+          {faults.map((fault) => (
+            <li key={fault.id}>
+              <span aria-hidden="true">⚡ </span>
+              <span className="num">{formatSeconds(fault.atMs)}</span> {fault.summary}
+            </li>
+          ))}
+        </ul>
+      ) : null}
 
       <dl className="metrics">
         <Metric
-          label="First feedback"
+          term="firstFeedback"
           testId="metric-first-feedback"
           value={formatMs(metrics.firstFeedbackMs)}
           ms={metrics.firstFeedbackMs}
@@ -95,22 +111,22 @@ export function LaneCard({
           outlined={out('firstFeedback')}
         />
         <Metric
-          label="Total perceived"
+          term="totalPerceived"
           testId="metric-total-perceived"
           value={formatMs(metrics.totalPerceivedMs)}
-          ms={metrics.totalPerceivedMs}
+          ms={nothingBefore(metrics) ? metrics.totalPerceivedMs : undefined}
           best={best.has('totalPerceived')}
           outlined={out('totalPerceived')}
         />
         <Metric
-          label="Completion lag"
+          term="completionLag"
           testId="metric-completion-lag"
           value={formatMs(metrics.completionLagMs)}
-          ms={metrics.completionLagMs}
           best={best.has('completionLag')}
           outlined={out('completionLag')}
         />
         <Metric
+          term="staleness"
           label="Delay per update, mean"
           testId="metric-staleness"
           value={formatMs(metrics.staleness?.meanMs)}
@@ -127,14 +143,14 @@ export function LaneCard({
           outlined={out('staleness')}
         />
         <Metric
-          label="Requests"
+          term="requests"
           testId="metric-requests"
           value={idle ? UNMEASURED : formatRequests(run.wire.requests)}
           best={best.has('requests')}
           outlined={out('requests')}
         />
         <Metric
-          label="Wasted polls"
+          term="wastedPolls"
           testId="metric-wasted-polls"
           value={run.wastedPolls === undefined ? UNMEASURED : String(run.wastedPolls)}
           extra={
@@ -144,6 +160,7 @@ export function LaneCard({
           outlined={out('wastedPolls')}
         />
         <Metric
+          term="bytesDown"
           label={BYTES_DOWN}
           testId="metric-bytes-down"
           value={formatBytes(run.wire.bytesDown)}
@@ -152,6 +169,7 @@ export function LaneCard({
           outlined={out('bytesDown')}
         />
         <Metric
+          term="bytesUp"
           label={BYTES_UP}
           testId="metric-bytes-up"
           value={formatBytes(run.wire.bytesUp)}
@@ -164,14 +182,7 @@ export function LaneCard({
       <LaneDetails lane={lane} run={run} hops={hops} />
 
       {run.status === 'error' && run.error ? <LaneErrorBox run={run} onRecover={onRecover} /> : null}
-      <ServerLateNote latenessMs={run.serverLatenessMs} />
-      {run.notes.length > 0 ? (
-        <ul className="lane-notes" aria-label={`${lane.name} measurement notes`}>
-          {run.notes.map((note) => (
-            <li key={note}>{note}</li>
-          ))}
-        </ul>
-      ) : null}
+      <LaneNotes lane={lane} run={run} />
       {onRunAlone ? (
         <div className="lane-actions">
           <button
@@ -197,6 +208,44 @@ export function updatesShown(run: Pick<LaneRunState, 'progressShown' | 'steps'>)
   return `${run.progressShown.length} of ${run.steps ?? '?'} updates shown`;
 }
 
+/**
+ * The card's measurement notes and the server's lateness, folded under one line (issue 12, items 5 and
+ * 6): they are for the engineer checking a figure, and open they made the first row of cards so tall
+ * that the second row's progress left the screen. The summary says that there are notes, and warns when
+ * the server ran late, so that no figure is read without knowing it.
+ */
+function LaneNotes({ lane, run }: { lane: LaneInfo; run: LaneRunState }) {
+  const late = run.serverLatenessMs === undefined ? undefined : serverLateSentence(run.serverLatenessMs);
+  const count = run.notes.length + (late ? 1 : 0);
+  if (count === 0) return null;
+  return (
+    <details className="lane-notes-fold" data-testid="lane-notes-fold">
+      <summary>
+        {late ? <span aria-hidden="true">⚠ </span> : null}
+        {late ? `Server ${Math.round(run.serverLatenessMs ?? 0)} ms late · ` : ''}
+        {count === 1 ? '1 note' : `${count} notes`}
+      </summary>
+      <ServerLateNote latenessMs={run.serverLatenessMs} />
+      {run.notes.length > 0 ? (
+        <ul className="lane-notes" aria-label={`${lane.name} measurement notes`}>
+          {run.notes.map((note) => (
+            <li key={note}>{note}</li>
+          ))}
+        </ul>
+      ) : null}
+    </details>
+  );
+}
+
+/**
+ * The result was the lane's first reply (a blocking call): the whole wait had no feedback, so Nielsen's
+ * bands apply to it; a lane that showed progress meanwhile is not judged by them.
+ */
+function nothingBefore(metrics: PerceivedMetrics): boolean {
+  const { firstFeedbackMs: first, totalPerceivedMs: result } = metrics;
+  return first !== undefined && result !== undefined && first >= result - 1;
+}
+
 /** Said on the card itself, so that no figure of it is read without knowing the server queued. */
 function ServerLateNote({ latenessMs }: { latenessMs: number | undefined }) {
   const sentence = latenessMs === undefined ? undefined : serverLateSentence(latenessMs);
@@ -214,10 +263,12 @@ function ServerLateNote({ latenessMs }: { latenessMs: number | undefined }) {
 }
 
 interface MetricProps {
-  label: ReactNode;
+  /** Its glossary entry: the label's name, unless `label` says it otherwise, and its definition. */
+  term: GlossaryKey;
+  label?: ReactNode;
   testId: string;
   value: string;
-  /** A latency: its Nielsen band is shown beside it. */
+  /** A wait without feedback: its Nielsen band is shown beside it (issue 12: only there). */
   ms?: number | undefined;
   extra?: string | undefined;
   /** A qualifier on its own line under the figure ("upper bounds"). */
@@ -242,11 +293,23 @@ const BYTES_UP = (
 );
 
 /** One figure of the card: drawn again only when its own props change (a batch changes a few). */
-const Metric = memo(function Metric({ label, testId, value, ms, extra, tag, best, outlined }: MetricProps) {
+const Metric = memo(function Metric({
+  term,
+  label,
+  testId,
+  value,
+  ms,
+  extra,
+  tag,
+  best,
+  outlined,
+}: MetricProps) {
   const band = ms === undefined ? undefined : nielsenBand(ms);
   return (
     <div className="metric" data-best={best || undefined} data-outlined={outlined || undefined}>
-      <dt>{label}</dt>
+      <dt>
+        <FigureLabel term={term}>{label}</FigureLabel>
+      </dt>
       <dd className="metric-main">
         <span className="num metric-value" data-testid={testId}>
           {value}

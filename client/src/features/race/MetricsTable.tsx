@@ -2,9 +2,17 @@ import { LANES, nielsenBand } from '@transport-lab/shared';
 import { type CSSProperties, useMemo } from 'react';
 import { useShallow } from 'zustand/shallow';
 import { appStore, useAppStore } from '../../store/index.ts';
-import { type MetricCell, plainFigure, TABLE_METRICS, type TableMetric } from '../../store/metrics-table.ts';
+import {
+  type MetricCell,
+  type MetricsRow,
+  plainFigure,
+  TABLE_METRICS,
+  type TableMetric,
+} from '../../store/metrics-table.ts';
 import { metricsTable } from '../../store/race-view.ts';
 import { useThrottledRace } from '../../store/use-throttled-race.ts';
+import { FigureLabel } from './FigureLabel.tsx';
+import type { GlossaryKey } from './glossary.ts';
 
 /** While a race runs the table refreshes this often, ms; the cards follow every frame. */
 const TABLE_REFRESH_MS = 500;
@@ -19,16 +27,35 @@ const BAND_WORDS = {
   lost: 'attention lost',
 };
 
+/** The glossary entry of each column. */
+const TERM_OF: Record<TableMetric, GlossaryKey> = {
+  firstFeedback: 'firstFeedback',
+  totalPerceived: 'totalPerceived',
+  completionLag: 'completionLag',
+  stalenessMean: 'staleness',
+  stalenessMax: 'staleness',
+  requests: 'requests',
+  bytesUp: 'bytesUp',
+  bytesDown: 'bytesDown',
+  wastedPolls: 'wastedPolls',
+  connectionsOpened: 'connectionsOpened',
+  connectionsAtOnce: 'connectionsAtOnce',
+  serverLate: 'serverLate',
+};
+
 const BOUND_SIGN = { 'at least': '≥', 'at most': '≤' } as const;
 
 function Cell({
   metric,
   cell,
   best,
+  band,
 }: {
   metric: (typeof TABLE_METRICS)[number];
   cell: MetricCell;
   best: boolean;
+  /** Nielsen's band is shown: a wait without feedback. */
+  band: boolean;
 }) {
   const { value, bound } = cell;
   return (
@@ -47,7 +74,7 @@ function Cell({
         ) : null}
         {value === undefined ? UNMEASURED : plainFigure(metric.key, value)}
       </span>
-      {metric.band && value !== undefined ? (
+      {band && value !== undefined ? (
         <span className="band" data-band={nielsenBand(value)}>
           {BAND_WORDS[nielsenBand(value)]}
         </span>
@@ -55,6 +82,16 @@ function Cell({
       {best ? <span className="best-mark">★ best</span> : null}
     </td>
   );
+}
+
+/**
+ * The result was the lane's first reply (a blocking call): the whole wait had no feedback, so Nielsen's
+ * bands apply to it. (1 ms: both are frame times, equal when one frame showed both.)
+ */
+function nothingBefore(cells: MetricsRow): boolean {
+  const first = cells.firstFeedback.value;
+  const result = cells.totalPerceived.value;
+  return first !== undefined && result !== undefined && first >= result - 1;
 }
 
 /** Every lane × every metric in one table, the best lane per metric marked with a star and a word. */
@@ -84,15 +121,17 @@ export function MetricsTable() {
               <th scope="col">Lane</th>
               {TABLE_METRICS.map((metric) => (
                 <th scope="col" key={metric.key} data-metric={metric.key} title={metric.label}>
-                  {metric.short === metric.label ? (
-                    metric.label
-                  ) : (
-                    <>
-                      <span aria-hidden="true">{metric.short}</span>
-                      <span className="visually-hidden">{metric.label}</span>
-                    </>
-                  )}{' '}
-                  {metric.unit === 'count' ? null : <span className="unit">({metric.unit})</span>}
+                  <FigureLabel term={TERM_OF[metric.key]}>
+                    {metric.short === metric.label ? (
+                      metric.label
+                    ) : (
+                      <>
+                        <span aria-hidden="true">{metric.short}</span>
+                        <span className="visually-hidden">{metric.label}</span>
+                      </>
+                    )}{' '}
+                    {metric.unit === 'count' ? null : <span className="unit">({metric.unit})</span>}
+                  </FigureLabel>
                 </th>
               ))}
             </tr>
@@ -121,6 +160,7 @@ export function MetricsTable() {
                     metric={metric}
                     cell={row.cells[metric.key as TableMetric]}
                     best={best[metric.key].has(row.id)}
+                    band={metric.band || (metric.key === 'totalPerceived' && nothingBefore(row.cells))}
                   />
                 ))}
               </tr>

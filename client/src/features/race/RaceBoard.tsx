@@ -16,6 +16,7 @@ import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts
 import type { AppState } from '../../store/types.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { summarizeHops } from '../../transports/relay-hops.ts';
+import { useLaneFaults } from '../faults/use-lane-faults.ts';
 import { useScenarioOutline } from '../scenarios/outline.ts';
 import { LaneCard } from './LaneCard.tsx';
 
@@ -120,8 +121,10 @@ const LaneSlot = memo(function LaneSlot({ id, runAloneDisabled, outlined }: Lane
   const hops = useMemo(() => summarizeHops(lane.hops, estimate?.offsetMs), [lane.hops, estimate]);
   const onRecover = useCallback(() => appStore.getState().recoverLane(id), [id]);
   const onRunAlone = useCallback(() => appStore.getState().requestStart({ only: id }), [id]);
+  const faults = useLaneFaults(id);
   return (
     <LaneCard
+      faults={faults}
       lane={LANES[id]}
       run={lane}
       metrics={metrics}
@@ -159,9 +162,11 @@ export function RaceBoard() {
       <section
         className="lanes"
         aria-label="Lane results"
+        data-racing={controlsRunning || undefined}
         style={
           {
             '--lane-columns': laneColumns(selected.length),
+            '--lane-count': selected.length,
           } as CSSProperties
         }
       >

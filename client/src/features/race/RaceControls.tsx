@@ -1,8 +1,10 @@
-import { LANES } from '@transport-lab/shared';
+import { LANES, NETWORK_PRESETS } from '@transport-lab/shared';
 import type { CSSProperties, FormEvent } from 'react';
+import { useStore } from 'zustand';
 import { useShallow } from 'zustand/shallow';
 import { clientTimeOfEvent } from '../../lib/time.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
+import { networkStore } from '../../store/network-store.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts';
 import type { SpecField } from '../../store/types.ts';
@@ -10,8 +12,13 @@ import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { NetworkPicker } from '../network/NetworkPicker.tsx';
 import { LaneSettingsFields } from './LaneSettingsFields.tsx';
 import { TextField } from './TextField.tsx';
+import { useFoldDuringRace } from './use-fold.ts';
 
-/** The task's shape, the lanes to race, Start and Cancel. */
+/**
+ * Start and Cancel, first, so that they are on the first screen whatever the settings' height; then
+ * the task's shape and the lanes to race. While a race runs the settings fold into one line beside Start
+ * and Cancel (they are disabled then anyway), so that the cards are on the first screen too.
+ */
 export function RaceControls() {
   const specInput = useAppStore((s) => s.specInput);
   const available = useAppStore((s) => s.availableLanes);
@@ -24,6 +31,9 @@ export function RaceControls() {
   const errors = parsed.ok ? {} : parsed.errors;
   const laneSettings = parseLaneSettings(laneSettingsInput, server);
   const { setSpecField, setLaneSelected, requestStart, cancelRace } = appStore.getState();
+  const fold = useFoldDuringRace(running);
+  const network = useStore(networkStore, (s) => s.choice);
+  const networkName = network === 'custom' ? 'custom' : NETWORK_PRESETS[network].label;
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -33,65 +43,13 @@ export function RaceControls() {
   };
 
   return (
-    <form className="controls" onSubmit={onSubmit} noValidate aria-label="Race settings">
-      <div className="fields">
-        <SpecInputField
-          field="durationMs"
-          label="Duration (ms)"
-          value={specInput.durationMs}
-          error={errors.durationMs}
-          disabled={running}
-          onChange={setSpecField}
-        />
-        <SpecInputField
-          field="steps"
-          label="Steps"
-          value={specInput.steps}
-          error={errors.steps}
-          disabled={running}
-          onChange={setSpecField}
-        />
-        <SpecInputField
-          field="failAtStep"
-          label="Fail at step (optional)"
-          value={specInput.failAtStep}
-          error={errors.failAtStep}
-          disabled={running}
-          onChange={setSpecField}
-        />
-      </div>
-
-      <LaneSettingsFields
-        input={laneSettingsInput}
-        errors={laneSettings.ok ? {} : laneSettings.errors}
-        server={server}
-        disabled={running}
-      />
-
-      <NetworkPicker disabled={running} />
-
-      <fieldset className="lane-picker" disabled={running}>
-        <legend>Lanes</legend>
-        {available.map((id) => (
-          <label
-            key={id}
-            className="lane-choice"
-            style={{ '--lane-color': LANES[id].color } as CSSProperties}
-          >
-            <input
-              type="checkbox"
-              checked={selected.includes(id)}
-              onChange={(event) => setLaneSelected(id, event.currentTarget.checked)}
-            />
-            <span className="lane-swatch" aria-hidden="true" />
-            <span className="lane-mark" aria-hidden="true">
-              {LANES[id].mark}
-            </span>
-            <span>{LANES[id].name}</span>
-          </label>
-        ))}
-      </fieldset>
-
+    <form
+      className="controls"
+      data-folded={!fold.open || undefined}
+      onSubmit={onSubmit}
+      noValidate
+      aria-label="Race settings"
+    >
       <div className="actions">
         <button
           type="submit"
@@ -105,6 +63,72 @@ export function RaceControls() {
         </button>
         {selected.length === 0 ? <p className="hint">Choose at least one lane.</p> : null}
       </div>
+      <details className="fold controls-fold" open={fold.open} onToggle={fold.onToggle}>
+        <summary>
+          <span className="fold-title">Settings</span>
+          <span className="fold-summary" data-testid="settings-summary">
+            {specInput.durationMs} ms, {specInput.steps} steps · {selected.length}{' '}
+            {selected.length === 1 ? 'lane' : 'lanes'} · network: {networkName}
+          </span>
+        </summary>
+        <div className="fields">
+          <SpecInputField
+            field="durationMs"
+            label="Duration (ms)"
+            value={specInput.durationMs}
+            error={errors.durationMs}
+            disabled={running}
+            onChange={setSpecField}
+          />
+          <SpecInputField
+            field="steps"
+            label="Steps"
+            value={specInput.steps}
+            error={errors.steps}
+            disabled={running}
+            onChange={setSpecField}
+          />
+          <SpecInputField
+            field="failAtStep"
+            label="Fail at step (optional)"
+            value={specInput.failAtStep}
+            error={errors.failAtStep}
+            disabled={running}
+            onChange={setSpecField}
+          />
+        </div>
+
+        <LaneSettingsFields
+          input={laneSettingsInput}
+          errors={laneSettings.ok ? {} : laneSettings.errors}
+          server={server}
+          disabled={running}
+        />
+
+        <NetworkPicker disabled={running} />
+
+        <fieldset className="lane-picker" disabled={running}>
+          <legend>Lanes</legend>
+          {available.map((id) => (
+            <label
+              key={id}
+              className="lane-choice"
+              style={{ '--lane-color': LANES[id].color } as CSSProperties}
+            >
+              <input
+                type="checkbox"
+                checked={selected.includes(id)}
+                onChange={(event) => setLaneSelected(id, event.currentTarget.checked)}
+              />
+              <span className="lane-swatch" aria-hidden="true" />
+              <span className="lane-mark" aria-hidden="true">
+                {LANES[id].mark}
+              </span>
+              <span>{LANES[id].name}</span>
+            </label>
+          ))}
+        </fieldset>
+      </details>
     </form>
   );
 }

@@ -1,9 +1,11 @@
 import { PROTOCOL_VERSION } from '@transport-lab/shared';
 import { FaultPanel } from '../faults/FaultPanel.tsx';
 import { ScenarioPanel } from '../scenarios/ScenarioPanel.tsx';
+import { ScenarioVerdict } from '../scenarios/ScenarioVerdict.tsx';
 import { Announcer } from './Announcer.tsx';
 import { ClockReadout } from './ClockReadout.tsx';
 import { ExportBar } from './ExportBar.tsx';
+import { Glossary } from './Glossary.tsx';
 import { LinkNotes } from './LinkNotes.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { RaceBoard } from './RaceBoard.tsx';
@@ -25,9 +27,13 @@ export function RacePage() {
       </header>
       <main>
         <LinkNotes />
-        <RaceControls />
-        <FaultPanel />
-        <ScenarioPanel />
+        {/* Start/Cancel and the panels that fold into one bar while a race runs (the show on one screen). */}
+        <div className="race-bar">
+          <RaceControls />
+          <FaultPanel />
+          <ScenarioPanel />
+        </div>
+        <ScenarioVerdict />
         <RaceBoard />
         <Timeline />
         <MetricsTable />
@@ -36,6 +42,7 @@ export function RacePage() {
         <Announcer />
       </main>
       <footer className="page-foot">
+        <Glossary />
         <details>
           <summary>How these numbers are measured</summary>
           <ul>

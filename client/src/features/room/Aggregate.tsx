@@ -17,7 +17,7 @@ import { bytes, count, exactMs, roundMs } from './format.ts';
 /** The figures under each lane's plot: the distribution's median and p95 over everyone who reported. */
 const TABLE_ROWS: ReadonlyArray<{ metric: AggregateMetric; label: string; format(value: number): string }> = [
   { metric: 'completionLagMs', label: 'Completion lag', format: roundMs },
-  { metric: 'firstFeedbackMs', label: 'First feedback', format: roundMs },
+  { metric: 'firstFeedbackMs', label: 'First reply shown', format: roundMs },
   { metric: 'requests', label: 'Requests', format: count },
   { metric: 'bytesUp', label: 'Bytes up', format: bytes },
   { metric: 'bytesDown', label: 'Bytes down', format: bytes },
@@ -64,7 +64,7 @@ function LabLatenessNotes({ aggregate }: { aggregate: RaceAggregate }) {
 
 /** Outliers are named for these metrics: what a person feels, and how late the page heard of the end. */
 const OUTLIER_METRICS: ReadonlyArray<{ metric: AggregateMetric; label: string }> = [
-  { metric: 'totalPerceivedMs', label: 'total perceived' },
+  { metric: 'totalPerceivedMs', label: 'result shown' },
   { metric: 'completionLagMs', label: 'completion lag' },
 ];
 
@@ -179,7 +179,7 @@ function LaneAggregateCard({
         <span className="num">{lane?.failed ?? 0}</span> did not
       </p>
       <div className="room-lane-headline">
-        <p className="room-figure-label room-headline-caption">Total perceived</p>
+        <p className="room-figure-label room-headline-caption">Result shown</p>
         <p>
           <span className="room-figure-label">median</span>
           <span
@@ -259,7 +259,7 @@ function BoxPlot({ dist, axis, laneName }: { dist: Distribution; axis: Axis; lan
       <svg
         viewBox={`0 0 ${PLOT_W} ${PLOT_H}`}
         role="img"
-        aria-label={`${laneName}, total perceived over ${dist.count} ${dist.count === 1 ? 'person' : 'people'}: from ${roundMs(dist.min)} to ${roundMs(dist.max)}, median ${roundMs(dist.median)}, p95 ${roundMs(dist.p95)}, ${dist.outliers.length} ${dist.outliers.length === 1 ? 'outlier' : 'outliers'}`}
+        aria-label={`${laneName}, result shown, over ${dist.count} ${dist.count === 1 ? 'person' : 'people'}: from ${roundMs(dist.min)} to ${roundMs(dist.max)}, median ${roundMs(dist.median)}, p95 ${roundMs(dist.p95)}, ${dist.outliers.length} ${dist.outliers.length === 1 ? 'outlier' : 'outliers'}`}
         data-testid="aggregate-plot"
       >
         <line className="plot-axis" x1={PAD} x2={PLOT_W - PAD} y1={AXIS_Y} y2={AXIS_Y} />
@@ -347,13 +347,14 @@ function EveryoneTable({
   if (ids.length === 0) return null;
   return (
     <details className="room-everyone" open={open} onToggle={(event) => setOpen(event.currentTarget.open)}>
-      <summary>Every participant’s total perceived latency ({ids.length})</summary>
+      <summary>Every participant’s time to the result shown ({ids.length})</summary>
       {figures ? (
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a wide table scrolls, and a keyboard must reach it
         <section className="table-scroll" tabIndex={0} aria-label="Every participant’s figures">
           <table className="room-table" data-testid="aggregate-everyone">
             <caption className="visually-hidden">
-              Total perceived latency each participant's page measured, per lane, in milliseconds
+              Result shown: the time each participant's page measured from Start to the result on screen, per
+              lane, in milliseconds
             </caption>
             <thead>
               <tr>

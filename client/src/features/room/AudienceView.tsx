@@ -33,8 +33,16 @@ export function AudienceView() {
               ? 'Your result is in the room’s count.'
               : `Your result could not be sent: ${mine.problem ? problemText(mine.problem) : ''}`;
 
+  // The phone's own lanes first (issue 12, item 5): once it races, its cards lead the screen, and the
+  // room's status and the race's description follow them.
   return (
     <div className="room-audience">
+      {raced || mine ? (
+        <>
+          <RaceBoard />
+          <Announcer />
+        </>
+      ) : null}
       <section className="room-status-card" aria-labelledby="room-status-title">
         <h2 id="room-status-title" className="room-status-title">
           Room <span className="num">{formatRoomCode(code)}</span>
@@ -67,13 +75,7 @@ export function AudienceView() {
           <ScenarioSummary scenario={scenario} />
         </details>
       ) : null}
-      {raced || mine ? (
-        <>
-          <RaceBoard />
-          <MetricsTable />
-          <Announcer />
-        </>
-      ) : null}
+      {raced || mine ? <MetricsTable /> : null}
     </div>
   );
 }

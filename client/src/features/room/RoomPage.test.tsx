@@ -200,7 +200,7 @@ describe('RoomPage, presenter', () => {
   it('lists every participant’s own figure to 0.1 ms once opened, as their table shows it', async () => {
     render(<RoomPage />);
     expect(screen.queryByTestId('aggregate-everyone')).toBeNull();
-    fireEvent.click(screen.getByText(/Every participant’s total perceived latency \(2\)/));
+    fireEvent.click(screen.getByText(/Every participant’s time to the result shown \(2\)/));
     const table = await screen.findByTestId('aggregate-everyone');
     const cells = [...table.querySelectorAll('td[data-lane="websocket"]')].map((td) => td.textContent);
     expect(cells).toEqual(['1210.3 ms', '1340.5 ms']);

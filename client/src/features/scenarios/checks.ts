@@ -5,10 +5,12 @@ import {
   type LaneId,
   type NetworkProfile,
   type TaskSpec,
+  type TaskState,
   utf8Bytes,
   WEBHOOK_RETRY_SCHEDULE_MS,
 } from '@transport-lab/shared';
 import { WS_RECOVERED_NOTE_PREFIX, WS_RESUBSCRIBED_NOTE_PREFIX } from '../../transports/lane-notes.ts';
+import type { ProbeOutcome } from './checks-lessons.ts';
 
 /**
  * The guided scenarios' checks, as pure functions of what the page measured (issue 12): each tests the
@@ -77,6 +79,8 @@ export interface LaneOutcome {
   deliveries?: Delivery[];
   /** The card's measurement notes. */
   notes?: string[];
+  /** The hybrid's path: answered in its one request, or a 202 handed to push. */
+  path?: 'answered' | 'pushed';
 }
 
 export interface StepOutcome {
@@ -86,6 +90,11 @@ export interface StepOutcome {
   lanes: Partial<Record<LaneId, LaneOutcome>>;
   /** Faults as the server applied them (kind, summary). */
   faults: Array<{ kind: string; summary: string }>;
+  /** What a step that is an experiment of the page's own requests, not a race, measured. */
+  probe?: ProbeOutcome /** When the scenario pressed Cancel, ms after the race's action. */;
+  cancelledAtMs?: number;
+  /** A cancelled race's tasks as the server holds them after it (`GET /api/runs/{runId}/tasks`). */
+  serverTasks?: Array<{ lane: LaneId; task: TaskState }>;
 }
 
 export interface Verdict {
@@ -121,7 +130,7 @@ function laneOf(step: StepOutcome | undefined, id: LaneId): LaneOutcome | undefi
 }
 
 /** Collects problems and the figures read, and says the verdict. */
-class Judgement {
+export class Judgement {
   readonly problems: string[] = [];
   readonly figures: FigureRef[] = [];
   uses(lane: LaneId, ...figures: CardFigure[]) {

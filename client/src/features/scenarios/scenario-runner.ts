@@ -5,23 +5,29 @@ import {
   faultForRun,
   type LaneId,
   meanInformationAgeMs,
+  RunTasksResponse,
   type SetLinkRequest,
 } from '@transport-lab/shared';
 import { createStore } from 'zustand/vanilla';
 import { OBSERVATION } from '../../lib/observation.ts';
+import { clientNow } from '../../lib/time.ts';
+import { fetchWireReport } from '../../lib/wire-report.ts';
 import { injectFault } from '../../services/faults-api.ts';
 import { type AppStore, appStore } from '../../store/index.ts';
 import { laneMetrics } from '../../store/metrics.ts';
 import { networkStore } from '../../store/network-store.ts';
-import { isRaceRunning } from '../../store/race-slice.ts';
+import { isRaceRunning, randomRunId } from '../../store/race-slice.ts';
 import { laneSettingsInputOf, specInputOf } from '../../store/room-slice.ts';
 import type { AppState, StartOptions } from '../../store/types.ts';
 import { serverPageCounts } from '../../store/wire-compare.ts';
+import type { ProbeOutcome } from './checks-lessons.ts';
 import { settledDeliveries } from './delivery-log.ts';
+import { EXPIRING_TOKEN_TTL_MS, runExpiringToken, runRetriedPost } from './probes.ts';
 import {
   type LaneOutcome,
   laneSettingsOf,
   type Scenario,
+  type ScenarioStep,
   type StepOutcome,
   type Verdict,
 } from './scenarios.ts';
@@ -82,6 +88,7 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
     ...(failedDeliveries !== undefined ? { failedDeliveries } : {}),
     ...(lane.deliveries ? { deliveries: lane.deliveries.deliveries } : {}),
     notes: [...lane.notes],
+    ...(lane.path ? { path: lane.path.kind } : {}),
   };
 }
 
@@ -104,6 +111,14 @@ export interface ScenarioDeps {
   setTimer(callback: () => void, ms: number): () => void;
   /** `GET /api/tasks/{id}/deliveries`, the lab's own observation; undefined when it could not be read. */
   fetchDeliveries(taskId: string): Promise<DeliveriesResponse | undefined>;
+  /** Page time, ms: the clock `race.actionAt` is read on (`clientNow`). */
+  now(): number;
+  /** `GET /api/runs/{runId}/tasks`: each of the run's tasks with its lane, as the server holds it. */
+  fetchRunTasks(runId: string): Promise<RunTasksResponse['tasks'] | undefined>;
+  /** Runs a step that is an experiment of the page's own requests (`probes.ts`), not a race. */
+  runProbe(
+    step: ScenarioStep & { probe: NonNullable<ScenarioStep['probe']> },
+  ): Promise<{ probe: ProbeOutcome; faults: StepOutcome['faults'] }>;
 }
 
 /** Waits for the race Start asked for to begin, then for it to end and its counts to settle. */
@@ -168,7 +183,7 @@ export function createScenarioRunner(deps: ScenarioDeps) {
     // the first time): the page's own work, not the network's. A page that has not raced yet runs one
     // race it does not measure, on loopback, before the scenario sets its network (which closes every
     // connection, so the measured races still start cold).
-    const first = scenario.steps[0];
+    const first = scenario.steps.find((step) => !step.probe);
     if (deps.app.getState().race.runId === 0 && first) {
       store.setState({ detail: 'Warming the page up: one race it does not measure…' });
       const loopbackError = await deps.setNetwork({ preset: 'none' });
@@ -190,40 +205,53 @@ export function createScenarioRunner(deps: ScenarioDeps) {
     const outcomes: StepOutcome[] = [];
     for (const [index, step] of scenario.steps.entries()) {
       store.setState({ detail: `Step ${index + 1} of ${scenario.steps.length}: ${step.label}` });
+      if (step.probe) {
+        let ran: Awaited<ReturnType<ScenarioDeps['runProbe']>>;
+        try {
+          ran = await deps.runProbe({ ...step, probe: step.probe });
+        } catch (error) {
+          return failed(error instanceof Error ? error.message : String(error));
+        }
+        outcomes.push({
+          label: step.label,
+          spec: step.spec,
+          lanes: {},
+          faults: ran.faults,
+          probe: ran.probe,
+        });
+        store.setState({ outcomes: [...outcomes] });
+        continue;
+      }
       deps.app.setState({
         specInput: specInputOf(step.spec),
         laneSettingsInput: laneSettingsInputOf(laneSettingsOf(step)),
         selectedLanes: step.lanes.filter((id) => deps.app.getState().availableLanes.includes(id)),
       });
       const faults: StepOutcome['faults'] = [];
+      let stepRunTag: string | undefined;
+      let cancelledAtMs: number | undefined;
       const timers: Array<() => void> = [];
       const injections: Array<Promise<void>> = [];
       try {
         await runRace(
           deps,
           (runTag) => {
-            for (const { afterMs, fault, whenReady } of step.faults ?? []) {
-              const inject = () =>
-                injections.push(
-                  deps.injectFault(faultForRun(fault, runTag)).then(
-                    (record) => void faults.push(record),
-                    (error: unknown) => {
-                      faults.push({
-                        kind: fault.kind,
-                        summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
-                      });
-                    },
-                  ),
-                );
+            stepRunTag = runTag;
+            /** Runs `action` `afterMs` after Start and, with `whenReady`, once those lanes have had their first feedback and the margin more. */
+            const schedule = (
+              afterMs: number,
+              whenReady: { lanes: LaneId[]; marginMs: number } | undefined,
+              action: () => void,
+            ) => {
               if (!whenReady) {
-                timers.push(deps.setTimer(inject, afterMs));
-                continue;
+                timers.push(deps.setTimer(action, afterMs));
+                return;
               }
               // Both: `afterMs` since Start, and the lanes' first feedback plus the margin.
               let waiting = 2;
               const one = () => {
                 waiting -= 1;
-                if (waiting === 0) inject();
+                if (waiting === 0) action();
               };
               timers.push(deps.setTimer(one, afterMs));
               const ready = (s: AppState) =>
@@ -238,6 +266,28 @@ export function createScenarioRunner(deps: ScenarioDeps) {
                 });
                 timers.push(unsubscribe);
               }
+            };
+            if (step.cancel) {
+              schedule(step.cancel.afterMs, step.cancel.whenReady, () => {
+                const { actionAt } = deps.app.getState().race;
+                if (actionAt !== undefined) cancelledAtMs = deps.now() - actionAt;
+                deps.app.getState().cancelRace();
+              });
+            }
+            for (const { afterMs, fault, whenReady } of step.faults ?? []) {
+              const inject = () =>
+                injections.push(
+                  deps.injectFault(faultForRun(fault, runTag)).then(
+                    (record) => void faults.push(record),
+                    (error: unknown) => {
+                      faults.push({
+                        kind: fault.kind,
+                        summary: `not injected: ${error instanceof Error ? error.message : String(error)}`,
+                      });
+                    },
+                  ),
+                );
+              schedule(afterMs, whenReady, inject);
             }
           },
           scenario.coldStart ? { cold: true } : {},
@@ -263,12 +313,17 @@ export function createScenarioRunner(deps: ScenarioDeps) {
         );
         if (log) lanes.webhook = { ...lanes.webhook, deliveries: log.deliveries };
       }
+      // A cancelled race: what became of each task on the server, the blocking call's included.
+      const serverTasks =
+        step.cancel && stepRunTag !== undefined ? await deps.fetchRunTasks(stepRunTag) : undefined;
       outcomes.push({
         label: step.label,
         ...(step.x !== undefined ? { x: step.x } : {}),
         spec: step.spec,
         lanes,
         faults,
+        ...(cancelledAtMs !== undefined ? { cancelledAtMs } : {}),
+        ...(serverTasks ? { serverTasks } : {}),
       });
       store.setState({ outcomes: [...outcomes] });
     }
@@ -315,5 +370,58 @@ export const scenarioRunner = createScenarioRunner({
     } catch {
       return undefined;
     }
+  },
+  now: clientNow,
+  async fetchRunTasks(runId) {
+    try {
+      const response = await fetch(API_PATHS.runTasks(runId), OBSERVATION);
+      const parsed = RunTasksResponse.safeParse(await response.json());
+      return parsed.success ? parsed.data.tasks : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  async runProbe(step) {
+    if (step.probe === 'attack-webhooks') {
+      // The race before this step made the webhook task: its run and task are the page's to attack.
+      const { race } = appStore.getState();
+      const taskId = race.lanes.webhook?.taskId;
+      if (race.runTag === undefined || taskId === undefined)
+        throw new Error('the race before the attack made no webhook task');
+      const record = await injectFault({ kind: 'attack-webhooks', runId: race.runTag, taskId });
+      return {
+        probe: { attacks: record.webhookAttacks ?? [] },
+        faults: [{ kind: record.fault.kind, summary: record.summary }],
+      };
+    }
+    if (step.probe === 'expiring-token') {
+      const token = await runExpiringToken(
+        {
+          fetch: (input, init) => fetch(input, init),
+          wireReport: (runId) => fetchWireReport(runId),
+          newRunId: randomRunId,
+          openEventSource: (url) => new EventSource(url),
+          now: () => performance.now(),
+          setTimer(callback, ms) {
+            const timer = setTimeout(callback, ms);
+            return () => clearTimeout(timer);
+          },
+        },
+        step.spec,
+        EXPIRING_TOKEN_TTL_MS,
+      );
+      return { probe: { token }, faults: [] };
+    }
+    const { trials, faults } = await runRetriedPost(
+      {
+        fetch: (input, init) => fetch(input, init),
+        injectFault,
+        wireReport: (runId) => fetchWireReport(runId),
+        newRunId: randomRunId,
+        newKey: () => crypto.randomUUID(),
+      },
+      step.spec,
+    );
+    return { probe: { retries: trials }, faults };
   },
 });

@@ -18,6 +18,7 @@ import {
   type StepOutcome,
   type Verdict,
 } from './checks.ts';
+import { LESSON_SCENARIOS } from './lessons.ts';
 
 export {
   type CardFigure,
@@ -56,6 +57,13 @@ export interface ScenarioStep {
   }>;
   /** The x of this step on the scenario's plot (the interval sweep). */
   x?: number;
+  /**
+   * Instead of a race, an experiment of the page's own requests (`probes.ts`): for a lesson that
+   * happens between a request and its retry, which no lane's card shows. `lanes` is then empty.
+   */
+  probe?: 'retried-post' | 'attack-webhooks' | 'expiring-token';
+  /** The scenario presses Cancel, timed as a fault is (`afterMs`, `whenReady`). */
+  cancel?: { afterMs: number; whenReady?: { lanes: LaneId[]; marginMs: number } };
 }
 
 /** What a check may need beyond the figures: the server's own settings. */
@@ -78,6 +86,11 @@ export interface Scenario {
   expectation: string;
   /** Where its claims come from: shown as a "Sources" line. */
   sources: Source[];
+  /**
+   * For a learner without a presenter: where to read on (MDN, the RFCs, WHATWG, nginx, socket.io,
+   * Standard Webhooks), shown as a "Learn more" list beside the sources.
+   */
+  learnMore?: Source[];
   network: SetLinkRequest;
   steps: ScenarioStep[];
   /** Draw the steps as a plot (x = step.x): the interval sweep. */
@@ -161,6 +174,58 @@ const SOURCES = {
   },
 } satisfies Record<string, Source>;
 
+/** Further reading for the scenarios' "Learn more" lists: references a learner can read from start to end. */
+export const LEARN_MORE = {
+  mdnHttpOverview: {
+    label: 'MDN: An overview of HTTP',
+    url: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/Overview',
+  },
+  mdn202: {
+    label: 'MDN: 202 Accepted',
+    url: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status/202',
+  },
+  mdnWebSockets: {
+    label: 'MDN: The WebSocket API',
+    url: 'https://developer.mozilla.org/en-US/docs/Web/API/WebSockets_API',
+  },
+  mdnEventSource: {
+    label: 'MDN: EventSource',
+    url: 'https://developer.mozilla.org/en-US/docs/Web/API/EventSource',
+  },
+  mdnIdempotent: {
+    label: 'MDN: Idempotent',
+    url: 'https://developer.mozilla.org/en-US/docs/Glossary/Idempotent',
+  },
+  mdnRetryAfter: {
+    label: 'MDN: Retry-After',
+    url: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Retry-After',
+  },
+  rfc9110: { label: 'RFC 9110: HTTP Semantics', url: 'https://www.rfc-editor.org/rfc/rfc9110' },
+  rfc6202: {
+    label: 'RFC 6202: Known issues and best practices for long polling and streaming',
+    url: 'https://www.rfc-editor.org/rfc/rfc6202',
+  },
+  rfc6455: { label: 'RFC 6455: The WebSocket Protocol', url: 'https://www.rfc-editor.org/rfc/rfc6455' },
+  rfc8441: {
+    label: 'RFC 8441: Bootstrapping WebSockets with HTTP/2',
+    url: 'https://www.rfc-editor.org/rfc/rfc8441',
+  },
+  whatwgSse: {
+    label: 'WHATWG HTML: Server-sent events',
+    url: 'https://html.spec.whatwg.org/multipage/server-sent-events.html',
+  },
+  nginxProxyBuffering: {
+    label: 'nginx: proxy_buffering',
+    url: 'https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering',
+  },
+  socketIoDocs: { label: 'socket.io documentation', url: 'https://socket.io/docs/v4/' },
+  socketIoDelivery: {
+    label: 'socket.io: Delivery guarantees',
+    url: 'https://socket.io/docs/v4/delivery-guarantees',
+  },
+  standardWebhooks: { label: 'Standard Webhooks', url: 'https://www.standardwebhooks.com/' },
+} satisfies Record<string, Source>;
+
 /**
  * When the flaky-network scenario drops every lane's connections, ms after Start: a second before its
  * task's first step (at 3 s), when every lane has a request or a stream open (long polling's poll is held
@@ -196,6 +261,7 @@ export const SCENARIOS: Scenario[] = [
     expectation:
       'On "3G" (300 ms packet round trip), request/response shows the result first, with one request, at least half a round trip (150 ms) before every other lane.',
     sources: [SOURCES.rfc9110Accepted, SOURCES.socketIoHow, SOURCES.lighthouseThrottling],
+    learnMore: [LEARN_MORE.mdnHttpOverview, LEARN_MORE.mdn202, LEARN_MORE.rfc9110, LEARN_MORE.mdnWebSockets],
     network: { preset: '3g' },
     coldStart: true,
     steps: [
@@ -223,6 +289,13 @@ export const SCENARIOS: Scenario[] = [
     expectation:
       'On "Fast 4G" (60 ms packet round trip), SSE, the websocket and long polling each show the steps at least a quarter interval (250 ms) sooner on average than short polling (delay per update), SSE and the websocket with at most 2 requests; at least a third of short polling\'s polls are wasted (about two in three at its full rate).',
     sources: [SOURCES.mdnSse, SOURCES.rfc9112, SOURCES.rfc7541, SOURCES.rfc9204],
+    learnMore: [
+      LEARN_MORE.rfc6202,
+      LEARN_MORE.whatwgSse,
+      LEARN_MORE.mdnEventSource,
+      LEARN_MORE.rfc6455,
+      LEARN_MORE.socketIoDocs,
+    ],
     network: { preset: 'fast-4g' },
     steps: [
       {
@@ -252,6 +325,7 @@ export const SCENARIOS: Scenario[] = [
     expectation:
       "As the interval doubles from 250 ms to 2 s, requests fall (never rise, and to a third or less from the shortest to the longest); the polls meet the steps at many moments of their cycle (their delays per update spread); polling's age of information stays above that of SSE racing beside it, by about half the interval (0.35 to 0.65 ms per ms of interval, over the four); SSE uses at most 2 requests.",
     sources: [SOURCES.ageOfInformation, SOURCES.mdnSse],
+    learnMore: [LEARN_MORE.rfc6202, LEARN_MORE.mdnRetryAfter, LEARN_MORE.whatwgSse],
     network: { preset: 'fast-4g' },
     plot: { xLabel: 'poll interval (ms)' },
     steps: SWEEP_INTERVALS_MS.map((interval) => ({
@@ -283,6 +357,12 @@ export const SCENARIOS: Scenario[] = [
     expectation:
       "After every lane's connections are dropped 2 s into a 6 s task, a second before its first step (60 ms round trip, ± 10 ms jitter), long polling, SSE and the websocket each show a sign of the drop, then every event once, in order, and succeed; request/response either fails or starts the task over and answers a whole task after the drop.",
     sources: [SOURCES.mdnSse, SOURCES.socketIoRecovery, SOURCES.rfc9110Idempotent, SOURCES.idempotencyKey],
+    learnMore: [
+      LEARN_MORE.whatwgSse,
+      LEARN_MORE.mdnIdempotent,
+      LEARN_MORE.rfc9110,
+      LEARN_MORE.socketIoDelivery,
+    ],
     network: { custom: { latencyMs: 30, jitterMs: 10 } },
     steps: [
       {
@@ -317,6 +397,7 @@ export const SCENARIOS: Scenario[] = [
     expectation:
       'With the receiver answering 503 (Retry-After: 1) to the next 3 deliveries, the event they refuse is retried no sooner than the schedule and Retry-After allow and delivered on its 4th attempt, the events after it only then and in order, and the webhook lane shows every event and succeeds.',
     sources: [SOURCES.standardWebhooks, SOURCES.rfc9110RetryAfter],
+    learnMore: [LEARN_MORE.standardWebhooks, LEARN_MORE.mdnRetryAfter, LEARN_MORE.rfc9110],
     network: { preset: 'none' },
     steps: [
       {
@@ -360,6 +441,7 @@ export const SCENARIOS: Scenario[] = [
     expectation:
       "On \"3G\" (300 ms packet round trip, 700 kbps), no lane shows anything sooner than two round trips, the websocket's first feedback comes at least a round trip after SSE's and short polling's, and short polling's bytes up are at least 90 % request lines and headers, each request's taking under a tenth of a round trip to send.",
     sources: [SOURCES.lighthouseThrottling, SOURCES.socketIoHow, SOURCES.rfc6455, SOURCES.rfc7541],
+    learnMore: [LEARN_MORE.mdnHttpOverview, LEARN_MORE.rfc6455, LEARN_MORE.rfc8441, LEARN_MORE.socketIoDocs],
     network: { preset: '3g' },
     coldStart: true,
     steps: [
@@ -388,6 +470,12 @@ export const SCENARIOS: Scenario[] = [
     expectation:
       "With a buffering proxy in front of the streams, SSE's progress bar first moves at least 2 s after Start and shows at most 3 of the 20 steps, while the websocket's moves at least a second sooner and shows at least 5 of them, and 3 times as many as SSE.",
     sources: [SOURCES.nginxBuffering, SOURCES.nginxWebSocket, SOURCES.mdnSse],
+    learnMore: [
+      LEARN_MORE.nginxProxyBuffering,
+      LEARN_MORE.whatwgSse,
+      LEARN_MORE.rfc6202,
+      LEARN_MORE.mdnEventSource,
+    ],
     network: { preset: 'none' },
     steps: [
       {
@@ -400,4 +488,5 @@ export const SCENARIOS: Scenario[] = [
     ],
     check: ([step]) => checkBufferingProxy(step, 2_000),
   },
+  ...LESSON_SCENARIOS,
 ];

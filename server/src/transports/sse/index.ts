@@ -4,6 +4,7 @@ import {
   HTTP_HEADERS,
   isTerminalEvent,
   SSE,
+  StreamToken,
   TaskId,
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
@@ -11,6 +12,7 @@ import { createSession } from 'better-sse';
 import { z } from 'zod';
 import { parseOrThrow } from '../../errors.ts';
 import { sendStreamWire, streamWire } from '../../http/streamWire.ts';
+import { epochNow } from '../../observability/clock.ts';
 import type { Unsubscribe } from '../../tasks/engine.ts';
 import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
@@ -39,9 +41,16 @@ export const sseLane: ServerLane = {
   register,
 };
 
-function register({ router, engine, openStream }: LaneContext): void {
+function register({ router, engine, openStream, streamTokens }: LaneContext): void {
   router.get(API_ROUTES.stream, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
+    // A stream token, when one is given (EventSource cannot send Authorization): refused if unknown or
+    // expired (401; EventSource then stops for good), and the stream ends when it expires, so that
+    // access lasts as long as the token, not as long as the connection.
+    const expiresAt =
+      req.query.token === undefined
+        ? undefined
+        : streamTokens.check(parseOrThrow(StreamToken, req.query.token, 'token query'));
     const header = req.headers[HTTP_HEADERS.lastEventId];
     const from =
       header !== undefined
@@ -69,6 +78,10 @@ function register({ router, engine, openStream }: LaneContext): void {
       off?.();
     });
     sendStreamWire(session, streamWire(req, res, { socketCountIsTheRequest: false }));
+    if (expiresAt !== undefined) {
+      const expiry = setTimeout(() => res.end(), Math.max(0, expiresAt - epochNow()));
+      session.once('disconnected', () => clearTimeout(expiry));
+    }
     off = await engine.subscribe(id, from, (event) => {
       if (!session.isConnected) return;
       session.push(event, 'message', String(event.seq));
