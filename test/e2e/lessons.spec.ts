@@ -30,8 +30,8 @@ async function runScenario(
   expect(why).toMatch(/^Why: .*\d/);
   // The panel folds while a scenario runs (the verdict stands above the cards): open it again to read
   // the scenario's text and sources, as a learner would with one click.
-  const panel = page.locator('section.scenarios details.fold');
-  if ((await panel.getAttribute('open')) === null) await panel.locator('summary').click();
+  const panel = page.locator('section.scenarios > details.fold');
+  if ((await panel.getAttribute('open')) === null) await panel.locator(':scope > summary').click();
   await expect(page.getByTestId('scenario-sources')).toBeVisible();
   return { text, why };
 }
