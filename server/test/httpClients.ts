@@ -225,3 +225,47 @@ export async function countingProxy(target: string): Promise<{
     close: () => new Promise((resolve) => proxy.close(() => resolve())),
   };
 }
+
+/**
+ * Reads an HTTP streaming answer (`application/x-ndjson`) line by line as it arrives, as the page's
+ * lane does with `fetch` and a `ReadableStream`: each non-blank line one `TaskEvent`. `stopAfter`
+ * cuts the connection once that many events came (a dropped stream); else it reads to the end.
+ */
+export async function readNdjson(
+  url: string,
+  headers: Record<string, string>,
+  stopAfter?: number,
+): Promise<{ status: number; contentType: string | null; events: TaskEvent[]; endedByServer: boolean }> {
+  const abort = new AbortController();
+  const res = await fetch(url, { headers, signal: abort.signal });
+  const events: TaskEvent[] = [];
+  if (res.status !== 200 || !res.body) {
+    await res.arrayBuffer();
+    return { status: res.status, contentType: res.headers.get('content-type'), events, endedByServer: true };
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    pending += value;
+    let newline = pending.indexOf('\n');
+    while (newline !== -1) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      if (line.trim() !== '') events.push(TaskEvent.parse(JSON.parse(line)));
+      newline = pending.indexOf('\n');
+    }
+    if (stopAfter !== undefined && events.length >= stopAfter) {
+      abort.abort();
+      await reader.cancel().catch(() => {});
+      return {
+        status: res.status,
+        contentType: res.headers.get('content-type'),
+        events,
+        endedByServer: false,
+      };
+    }
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), events, endedByServer: true };
+}

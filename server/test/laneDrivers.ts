@@ -4,6 +4,7 @@ import {
   type ErrorBody,
   ErrorEnvelope,
   HTTP_HEADERS,
+  HTTP_STREAMING,
   isTerminalEvent,
   type LabTag,
   type LaneId,
@@ -19,7 +20,7 @@ import {
 } from '@transport-lab/shared';
 import { createAsync } from './faultsLanes.ts';
 import { connectClient, EventCollector, emitAck, type LabClient, type TestServer } from './harness.ts';
-import { longPollToEnd, readSse, shortPollToEnd } from './httpClients.ts';
+import { longPollToEnd, readNdjson, readSse, shortPollToEnd } from './httpClients.ts';
 import { readEventStream, taggedUrl } from './wireHarness.ts';
 
 /**
@@ -160,6 +161,23 @@ export function laneDrivers(current: () => TestServer): Record<LaneId, LaneDrive
       return { events: polled.events, requests, relayStreams: 0, cursor: polled.cursor };
     },
     resumeHow: 'the next poll from its cursor (after=)',
+  };
+
+  const ndjsonFollower: Follower = {
+    async follow(tag, id, after, cutAfter) {
+      const read = await readNdjson(
+        `${current().baseUrl}${HTTP_STREAMING.path(id)}?after=${after}`,
+        labTagHeaders(tag),
+        cutAfter,
+      );
+      if (read.status !== 200) throw new Error(`stream answered ${read.status}`);
+      if (!read.contentType?.startsWith(HTTP_STREAMING.contentType)) {
+        throw new Error(`stream answered ${read.contentType}`);
+      }
+      const cursor = read.events.at(-1)?.seq ?? after;
+      return { events: read.events, requests: [get(HTTP_STREAMING.path(id))], relayStreams: 0, cursor };
+    },
+    resumeHow: 'a new stream from the last seq it applied (after=)',
   };
 
   /** The webhook's page side: the built-in receiver's relay of the deliveries, an event stream. */
@@ -395,6 +413,7 @@ export function laneDrivers(current: () => TestServer): Record<LaneId, LaneDrive
     'short-polling': shortPolling,
     'long-polling': asyncLane(longPollFollower),
     sse: asyncLane(sseFollower),
+    'http-streaming': asyncLane(ndjsonFollower),
     webhook: asyncLane(relayFollower, () => ({
       webhook: { url: current().app.receiver.urls()?.webhookUrl ?? '' },
     })),

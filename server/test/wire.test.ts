@@ -4,6 +4,7 @@ import {
   CreateTaskResponse,
   EventsResponse,
   HTTP_HEADERS,
+  HTTP_STREAMING,
   isTerminalEvent,
   LAB_TAGS,
   type LabTag,
@@ -20,6 +21,7 @@ import {
 import { io as connect } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventCollector, emitAck, type LabClient, startTestServer, type TestServer } from './harness.ts';
+import { readNdjson } from './httpClients.ts';
 import { deliveriesUntil, nonePending, startTestReceiver } from './webhooksHarness.ts';
 import {
   type CountingProxy,
@@ -172,6 +174,18 @@ const drivers: Record<LaneId, (origin: string, tag: LabTag) => Promise<Driven>> 
     const created = await postTask(origin, tag, { spec: { durationMs: 300, steps: 3 } });
     const events = await streamToEnd(origin, tag, created.json.task.id);
     expect(events.at(-1)?.type).toBe('succeeded');
+    return { requests: 2 };
+  },
+
+  async 'http-streaming'(origin, tag) {
+    const created = await postTask(origin, tag, { spec: { durationMs: 300, steps: 3 } });
+    expect(created.status).toBe(202);
+    const read = await readNdjson(
+      `${origin}${HTTP_STREAMING.path(created.json.task.id)}?after=0`,
+      labTagHeaders(tag),
+    );
+    expect(read.status).toBe(200);
+    expect(read.events.at(-1)?.type).toBe('succeeded');
     return { requests: 2 };
   },
 

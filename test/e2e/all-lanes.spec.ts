@@ -6,9 +6,7 @@ import { expect, test } from '../fixtures/test.ts';
 
 test.use({ viewport: { width: 1280, height: 900 } });
 
-test('all seven lanes run one 3 s task at once and each finishes with measured figures', async ({
-  racePage,
-}) => {
+test('every lane runs one 3 s task at once and each finishes with measured figures', async ({ racePage }) => {
   const task = { durationMs: 3_000, steps: 12 };
   await racePage.goto();
   await racePage.configure({ ...task, lanes: LANE_IDS });

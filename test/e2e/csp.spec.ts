@@ -38,7 +38,7 @@ test('under its CSP the page races every lane and a phone joins a room: no viola
   expect(headers['x-content-type-options']).toBe('nosniff');
   expect(headers['referrer-policy']).toBe('no-referrer');
 
-  // A short race of all seven lanes: requests, polls, streams, the receiver's relay, socket.io.
+  // A short race of every lane: requests, polls, streams, the receiver's relay, socket.io.
   await racePage.startButton.waitFor();
   await racePage.configure({ durationMs: 600, steps: 3, lanes: LANE_IDS });
   await racePage.startButton.click();

@@ -8,9 +8,12 @@
 //   - Cancel, pressed mid-task, ends the lane `cancelled`, and the task on the server too (the page
 //     asked it on the lane's own channel, or closed the blocking call the server cancels on).
 //   - The page's wire count of the lane and the server's own count agree on requests.
+//   - Its connections dropped mid-task (the fault), it resumes to the end with every event once —
+//     every lane but request/response, whose open request is its only handle on the task (a drop
+//     cancels it, by design).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LANE_IDS, type LaneExport, type LaneId, RaceExport } from '@transport-lab/shared';
+import { LANE_IDS, LANES, type LaneExport, type LaneId, RaceExport } from '@transport-lab/shared';
 import type { RacePage } from '../fixtures/racePage.ts';
 import { artifactsDir } from '../fixtures/server.ts';
 import { expect, test } from '../fixtures/test.ts';
@@ -81,6 +84,33 @@ for (const lane of LANE_IDS) {
       const final = part.events.at(-1)?.event.type ?? part.states.at(-1)?.task.status;
       expect(final).toBe('failed');
     });
+
+    // A blocking call has no resume: its open request is its only handle on the task (a drop cancels it).
+    if (lane !== 'request-response') {
+      test('its connections dropped mid-task, it resumes to the end with every event once', async ({
+        racePage,
+      }) => {
+        await raceOne(racePage, lane, { durationMs: 4_000, steps: 20 });
+        const drop = racePage.page
+          .getByTestId('faults')
+          .getByRole('button', { name: `Drop ${LANES[lane].name} connections` });
+        await expect(drop).toBeEnabled();
+        // Once the lane is carrying progress, cut it.
+        await expect(racePage.card(lane).getByRole('progressbar')).toHaveAttribute(
+          'aria-valuenow',
+          /^[1-9]/,
+          {
+            timeout: 15_000,
+          },
+        );
+        await drop.click();
+        await expect(racePage.page.getByTestId('fault-list')).toContainText(/Dropped [1-9]\d* connections?/);
+        await expect(racePage.card(lane)).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+        const part = await exportedLane(racePage, lane);
+        const seqs = part.events.map((received) => received.event.seq);
+        expect(seqs, 'each event once, in seq order').toEqual([...new Set(seqs)].sort((a, b) => a - b));
+      });
+    }
 
     test('Cancel mid-task ends the lane cancelled, and the task on the server with it', async ({
       racePage,

@@ -6,7 +6,7 @@ import { expect, test } from '../fixtures/test.ts';
 
 test.use({ viewport: { width: 1280, height: 900 } });
 
-test('a seven-lane race fills the metrics table and the timeline, and exports JSON that the shared schema accepts', async ({
+test('an all-lanes race fills the metrics table and the timeline, and exports JSON that the shared schema accepts', async ({
   racePage,
 }) => {
   const page = racePage.page;

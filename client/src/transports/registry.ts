@@ -1,4 +1,5 @@
 import { LANE_IDS, type LaneId, PUSH_LANES } from '@transport-lab/shared';
+import { createHttpStreamingClient } from './http-streaming/index.ts';
 import { createHybridClient, type PushFollowers } from './hybrid/index.ts';
 import { createLongPollingClient } from './long-polling/index.ts';
 import { createRequestResponseClient } from './request-response/index.ts';
@@ -42,6 +43,7 @@ const STANDALONE_LANES: readonly TransportClient[] = [
   createShortPollingClient(),
   createLongPollingClient(),
   createSseClient(),
+  createHttpStreamingClient(),
   createWebhookClient(),
   createWebSocketClient(),
 ];

@@ -30,6 +30,7 @@ import {
   FaultsResponse,
   HealthResponse,
   HTTP_HEADERS,
+  HTTP_STREAMING,
   IdempotencyKey,
   LAB_TAGS,
   LinkResponse,
@@ -261,6 +262,27 @@ function buildRegistry(): OpenAPIRegistry {
       },
       204: { description: 'The task had ended and the client has every event: EventSource stops.' },
       ...errors(['VALIDATION_FAILED', 'TOKEN_INVALID', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
+    },
+  });
+  path({
+    method: 'get',
+    path: HTTP_STREAMING.route,
+    tags: ['tasks'],
+    summary: 'HTTP streaming lane: the task’s events as newline-delimited JSON',
+    description:
+      'A chunked `application/x-ndjson` answer: one TaskEvent per line from after `after` through the terminal event, then the end; a blank line when quiet for 15 s. Resume with `?after=` the last seq applied.',
+    request: {
+      params: taskIdParams,
+      query: queryOf(EventsQuery.pick({ after: true })),
+      headers: labTagHeaders,
+    },
+    responses: {
+      200: {
+        description: 'One TaskEvent per line (blank lines are heartbeats).',
+        content: { [HTTP_STREAMING.contentType]: { schema: TaskEvent } },
+      },
+      204: { description: 'The task had ended and the client has every event.' },
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
     },
   });
   path({

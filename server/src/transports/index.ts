@@ -1,3 +1,4 @@
+import { httpStreamingLane } from './http-streaming/index.ts';
 import { hybridLane } from './hybrid/index.ts';
 import type { ServerLane } from './lane.ts';
 import { longPollingLane } from './long-polling/index.ts';
@@ -20,6 +21,7 @@ export const SERVER_LANES: readonly ServerLane[] = [
   shortPollingLane,
   longPollingLane,
   sseLane,
+  httpStreamingLane,
   webhookLane,
   websocketLane,
   hybridLane,

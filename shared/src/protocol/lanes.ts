@@ -6,6 +6,7 @@ export const LANE_IDS = [
   'short-polling',
   'long-polling',
   'sse',
+  'http-streaming',
   'webhook',
   'websocket',
   'hybrid',
@@ -22,6 +23,8 @@ export interface LaneInfo {
   /** Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008), one hue per lane in every view. */
   color: string;
   summary: string;
+  /** The lane as a sentence says it ("long polling", "the websocket"). */
+  said: string;
 }
 
 export const LANES: Record<LaneId, LaneInfo> = {
@@ -31,6 +34,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     mark: 'RR',
     color: '#E69F00',
     summary: 'One HTTP request that blocks until the task is done.',
+    said: 'request/response',
   },
   'short-polling': {
     id: 'short-polling',
@@ -38,6 +42,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     mark: 'SP',
     color: '#56B4E9',
     summary: 'POST → 202 Accepted, then GET at an interval.',
+    said: 'short polling',
   },
   'long-polling': {
     id: 'long-polling',
@@ -45,6 +50,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     mark: 'LP',
     color: '#009E73',
     summary: 'GET held open until something new happens.',
+    said: 'long polling',
   },
   sse: {
     id: 'sse',
@@ -52,6 +58,15 @@ export const LANES: Record<LaneId, LaneInfo> = {
     mark: 'SSE',
     color: '#F0E442',
     summary: 'One EventSource stream, resumable with Last-Event-ID.',
+    said: 'SSE',
+  },
+  'http-streaming': {
+    id: 'http-streaming',
+    name: 'HTTP streaming',
+    mark: 'HS',
+    color: '#000000',
+    summary: 'POST → 202, then one fetch read as it arrives: a JSON line per event, resumable with ?after=.',
+    said: 'HTTP streaming',
   },
   webhook: {
     id: 'webhook',
@@ -59,6 +74,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     mark: 'WH',
     color: '#0072B2',
     summary: 'The server POSTs signed events to your backend, which relays them.',
+    said: 'the webhook lane',
   },
   websocket: {
     id: 'websocket',
@@ -66,6 +82,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     mark: 'WS',
     color: '#D55E00',
     summary: 'socket.io: start with an acknowledgement, events pushed, recovery.',
+    said: 'the websocket',
   },
   hybrid: {
     id: 'hybrid',
@@ -73,5 +90,20 @@ export const LANES: Record<LaneId, LaneInfo> = {
     mark: 'HY',
     color: '#CC79A7',
     summary: 'Prefer: respond-async, wait=N — the answer itself if quick, else 202 and push.',
+    said: 'the hybrid',
   },
 };
+
+/**
+ * The HTTP streaming lane's one route: `GET /api/tasks/{id}/ndjson?after=SEQ`, a chunked answer of
+ * newline-delimited JSON (`application/x-ndjson`), one line per event, the way many streaming APIs
+ * answer today. A blank line is written when the stream has been quiet for `heartbeatMs` (a proxy's
+ * idle timeout would cut it otherwise); readers skip blank lines. Here, with the lane list, so that
+ * the lane adds no line elsewhere.
+ */
+export const HTTP_STREAMING = {
+  path: (id: string) => `/api/tasks/${encodeURIComponent(id)}/ndjson`,
+  route: '/api/tasks/:id/ndjson',
+  contentType: 'application/x-ndjson',
+  heartbeatMs: 15_000,
+} as const;

@@ -196,16 +196,13 @@ export function checkHybrid(
   );
 }
 
-/** How each lane sends Cancel to the server: said in the why line. */
-const CANCEL_HOW: Record<LaneId, string> = {
+/** How a lane sends Cancel to the server, said in the why line: the asynchronous task resource's
+ *  `POST …/cancel` unless listed. */
+const CANCEL_HOW: Partial<Record<LaneId, string>> = {
   'request-response': 'its request aborted',
-  'short-polling': 'POST …/cancel',
-  'long-polling': 'POST …/cancel',
-  sse: 'POST …/cancel',
-  webhook: 'POST …/cancel',
   websocket: 'task:cancel',
-  hybrid: 'POST …/cancel',
 };
+const cancelHow = (id: LaneId) => CANCEL_HOW[id] ?? 'POST …/cancel';
 
 /**
  * Cancel reaches the task on every lane. After the page pressed Cancel mid-task, each lane's card must
@@ -232,7 +229,7 @@ export function checkCancel(step: StepOutcome | undefined, lanes: readonly LaneI
       if (step?.serverTasks) j.fail(`the server holds no task of ${SAY[id]}`);
       continue;
     }
-    said.push(`${SAY[id]} (${CANCEL_HOW[id]}) ${task.status} at step ${task.step} of ${task.steps}`);
+    said.push(`${SAY[id]} (${cancelHow(id)}) ${task.status} at step ${task.step} of ${task.steps}`);
     if (task.status !== 'cancelled')
       j.fail(
         `${SAY[id]}'s task is ${task.status} on the server (step ${task.step} of ${task.steps}): the cancel did not reach it`,

@@ -1,5 +1,7 @@
 import {
   type Delivery,
+  LANE_IDS,
+  LANES,
   type LaneId,
   type NetworkProfile,
   type TaskSpec,
@@ -109,15 +111,9 @@ export interface Verdict {
 export const eventsOf = (spec: TaskSpec) => spec.steps + 3;
 
 /** Lane names as a sentence says them. */
-export const SAY: Record<LaneId, string> = {
-  'request-response': 'request/response',
-  'short-polling': 'short polling',
-  'long-polling': 'long polling',
-  sse: 'SSE',
-  webhook: 'the webhook lane',
-  websocket: 'the websocket',
-  hybrid: 'the hybrid',
-};
+export const SAY: Record<LaneId, string> = Object.fromEntries(
+  LANE_IDS.map((id) => [id, LANES[id].said]),
+) as Record<LaneId, string>;
 
 /** A number said with spaces between thousands: "10 090". */
 const count = (n: number) => Math.round(n).toLocaleString('en-US').replaceAll(',', ' ');
