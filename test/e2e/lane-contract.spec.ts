@@ -91,9 +91,9 @@ for (const lane of LANE_IDS) {
         racePage,
       }) => {
         await raceOne(racePage, lane, { durationMs: 4_000, steps: 20 });
-        const drop = racePage.page
-          .getByTestId('faults')
-          .getByRole('button', { name: `Drop ${LANES[lane].name} connections` });
+        // A race folds the Faults panel: one click opens it, as a presenter would.
+        const faults = await racePage.openFaults();
+        const drop = faults.getByRole('button', { name: `Drop ${LANES[lane].name} connections` });
         await expect(drop).toBeEnabled();
         // Once the lane is carrying progress, cut it.
         await expect(racePage.card(lane).getByRole('progressbar')).toHaveAttribute(

@@ -21,7 +21,7 @@ for (const size of SIZES) {
     test.describe(`one screen at ${size.width}×${size.height}, ${view} view`, () => {
       test.use({ viewport: size });
 
-      test('after Start, the control and every lane's progress bar are in view without scrolling', async ({
+      test('after Start, the control and every lane’s progress bar are in view without scrolling', async ({
         racePage,
       }) => {
         // Seven lanes on a machine shared with other runs: 22-29 s measured, over the default 30 s once.

@@ -4,6 +4,7 @@
 // that the cards outline them, and leaves screenshots of each scenario's end: its verdict and why line,
 // shown above the cards (scenario-<id>.png), and the cards (scenario-<id>-cards.png).
 import { join } from 'node:path';
+import { RacePage } from '../fixtures/racePage.ts';
 import { artifactsDir } from '../fixtures/server.ts';
 import { expect, test } from '../fixtures/test.ts';
 
@@ -67,6 +68,7 @@ for (const scenario of SCENARIOS) {
       .screenshot({ path: join(artifactsDir, `scenario-${scenario.id}-cards.png`) });
     if (scenario.id === '3g-phone') {
       // The page says what its "3G" is: a packet-level round trip, with its source, not DevTools' preset.
+      await new RacePage(page).openSettings();
       const picker = page.locator('fieldset.network-picker');
       await expect(picker.getByTestId('network-status')).toContainText('3G: 300 ms packet round trip');
       await expect(picker.getByTestId('network-source')).toContainText('Chrome UX Report');
