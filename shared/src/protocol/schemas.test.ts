@@ -79,11 +79,10 @@ describe('the rest of the protocol', () => {
     expect(SubscribeRequest.safeParse({ taskId: '../x', afterSeq: 0 }).success).toBe(false);
   });
 
-  it('has a distinct colour and mark for each of the seven lanes', () => {
-    const colours = new Set(LANE_IDS.map((id) => LANES[id].color));
-    const marks = new Set(LANE_IDS.map((id) => LANES[id].mark));
-    expect(colours.size).toBe(7);
-    expect(marks.size).toBe(7);
+  it('has a distinct colour, mark and spoken name for each lane', () => {
+    for (const field of ['color', 'mark', 'said'] as const) {
+      expect(new Set(LANE_IDS.map((id) => LANES[id][field])).size, field).toBe(LANE_IDS.length);
+    }
   });
 });
 

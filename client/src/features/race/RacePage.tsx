@@ -94,10 +94,9 @@ export function RacePage() {
             </li>
             <li>
               Connections: a page cannot see which TCP connections its requests used. Over HTTP/1.1 a browser
-              opens at most 6 per origin (WebSockets apart): the seven lanes hold at most four at once (the
-              blocking call, a long poll, two streams; the webhook relay is another origin), but another tab
-              of this page shares the six, and its requests then wait. A card says so when one of its requests
-              waited.
+              opens at most 6 per origin (WebSockets apart): the lanes hold at most five at once (the blocking
+              call, a long poll, three streams; the webhook relay is another origin), but another tab of this
+              page shares the six, and its requests then wait. A card says so when one of its requests waited.
             </li>
             <li>
               Connections in the table: "opened" counts the requests whose Resource Timing shows a new
