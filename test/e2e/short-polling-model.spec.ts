@@ -1,4 +1,4 @@
-import { API_PATHS, TaskResponse } from '@transport-lab/shared';
+import { API_PATHS, LANE_IDS, TaskResponse } from '@transport-lab/shared';
 import { NetworkLog } from '../fixtures/networkLog.ts';
 import { toMs } from '../fixtures/racePage.ts';
 import { expect, test } from '../fixtures/test.ts';
@@ -57,14 +57,7 @@ test(`short polling every ${INTERVAL_MS} ms: completion lag over ${RACES} races 
   const shownGaps: number[] = [];
   for (const durationMs of durations) {
     await racePage.configure({ durationMs, steps: 1, lanes: ['short-polling'] });
-    for (const other of [
-      'request-response',
-      'long-polling',
-      'sse',
-      'webhook',
-      'websocket',
-      'hybrid',
-    ] as const) {
+    for (const other of LANE_IDS.filter((id) => id !== 'short-polling')) {
       await racePage.laneToggle(other).uncheck();
     }
     log.clear();
