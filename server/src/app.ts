@@ -343,7 +343,7 @@ export async function createServer(
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
-  api.use(contractRoutes());
+  api.use(contractRoutes(SERVER_LANES));
   api.use('/api', apiNotFound);
   if (requestBytes) api.use(requestBytes.stampOnError);
   api.use(errorHandler(config.BODY_LIMIT_BYTES, metrics.countRefusal));

@@ -17,7 +17,7 @@ import {
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApiPath } from '../src/contract/openapi.ts';
+import { openApiPath } from '../src/contract/describe.ts';
 import { listRoutes } from '../src/http/routeList.ts';
 import { RECEIVER_ERROR_STATUS } from '../src/webhooks/receiver.ts';
 import { startTestServer, type TestServer } from './harness.ts';

@@ -8,7 +8,7 @@ import {
 } from '@transport-lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { laneRoutes } from '../src/http/wireReport.ts';
-import { SERVER_LANES, type ServerLane } from '../src/transports/index.ts';
+import { loadServerLanes, SERVER_LANES, type ServerLane } from '../src/transports/index.ts';
 import { startTestServer, streamBreaches, type TestServer } from './harness.ts';
 import { type LaneDriver, laneDrivers, type Seen } from './laneDrivers.ts';
 import { newRunId, settledReport } from './wireHarness.ts';
@@ -78,6 +78,13 @@ const dataBytes = (seen: Seen) =>
 it('serves every lane of the shared list once, in its order, and has a driver for each', () => {
   expect(SERVER_LANES.map((lane) => lane.id)).toEqual([...LANE_IDS]);
   for (const id of LANE_IDS) expect(drivers[id]).toBeDefined();
+});
+
+it('loads each lane from its folder by its shared id, and names the folder a missing lane lacks', async () => {
+  expect((await loadServerLanes(['sse'])).map((lane) => lane.id)).toEqual(['sse']);
+  await expect(loadServerLanes(['no-such-lane' as LaneId])).rejects.toThrow(
+    "lane 'no-such-lane' is in the shared LANE_IDS but server/src/transports/no-such-lane/index.ts does not load",
+  );
 });
 
 describe.each(SERVER_LANES.map((lane) => [lane.id, lane] as const))('the %s lane', (id, lane: ServerLane) => {

@@ -17,7 +17,7 @@ import {
   type TaskState,
 } from '@transport-lab/shared';
 import { clientNow } from '../../client/src/lib/time.ts';
-import { createAppStore } from '../../client/src/store/index.ts';
+import { createAppStore } from '../../client/src/store/create-store.ts';
 import { bestLanes, type LaneMeasurement, laneMetrics } from '../../client/src/store/metrics.ts';
 import { createRegistry } from '../../client/src/transports/registry.ts';
 import type { TransportClient } from '../../client/src/transports/types.ts';

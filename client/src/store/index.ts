@@ -1,5 +1,4 @@
 import { useStore } from 'zustand';
-import { createStore } from 'zustand/vanilla';
 import { sampleServerClock } from '../clock/sample.ts';
 import { createPageBusyMonitor, type PageBusyMonitor } from '../lib/page-busy.ts';
 import { tickWithFrame } from '../lib/ticker.ts';
@@ -10,29 +9,16 @@ import { connectRoom, detectDeviceClass } from '../services/room-connection.ts';
 import { roomCodeFromSearch } from '../services/room-link.ts';
 import { browserStorage } from '../services/room-storage.ts';
 import { browserAsyncDeps } from '../transports/async-task.ts';
-import { defaultRegistry } from '../transports/registry.ts';
-import { createClockSlice } from './clock-slice.ts';
+import { defaultRegistry } from '../transports/lanes.ts';
+import { type AppStore, createAppStore } from './create-store.ts';
 import { animationFrame, startOnAnimationFrame } from './frame-batcher.ts';
 import { networkStore } from './network-store.ts';
 import { parseRaceLink } from './race-link.ts';
-import { createRaceSlice, isRaceRunning, randomRunId } from './race-slice.ts';
-import { createRoomSlice } from './room-slice.ts';
-import { createSettingsSlice } from './settings-slice.ts';
-import type { AppState, StoreDeps } from './types.ts';
+import { isRaceRunning, randomRunId } from './race-slice.ts';
+import type { AppState } from './types.ts';
 
+export { type AppStore, createAppStore } from './create-store.ts';
 export type * from './types.ts';
-
-/** One store from four slices; tests make their own with fake transports and a manual frame clock. */
-export function createAppStore(deps: StoreDeps) {
-  return createStore<AppState>()((...a) => ({
-    ...createSettingsSlice(deps)(...a),
-    ...createRaceSlice(deps)(...a),
-    ...createClockSlice(deps)(...a),
-    ...createRoomSlice(deps)(...a),
-  }));
-}
-
-export type AppStore = ReturnType<typeof createAppStore>;
 
 /**
  * What the page's components subscribe through: the store, with its notifications held while a race

@@ -1,13 +1,5 @@
 import { LANE_IDS, type LaneId, PUSH_LANES } from '@transport-lab/shared';
-import { createHttpStreamingClient } from './http-streaming/index.ts';
-import { createHybridClient, type PushFollowers } from './hybrid/index.ts';
-import { createLongPollingClient } from './long-polling/index.ts';
-import { createRequestResponseClient } from './request-response/index.ts';
-import { createShortPollingClient } from './short-polling/index.ts';
-import { createSseClient } from './sse/index.ts';
-import type { TransportClient } from './types.ts';
-import { createWebhookClient } from './webhook/index.ts';
-import { createWebSocketClient } from './websocket/index.ts';
+import type { ClientLane, PushFollowers, TransportClient } from './types.ts';
 
 /** Which lanes this client can run, in the page's order (`LANE_IDS`), and the client for each. */
 export interface TransportRegistry {
@@ -33,26 +25,30 @@ export function pushFollowers(clients: readonly TransportClient[]): PushFollower
   return followers;
 }
 
+/** The lanes made, and the push followers the composing ones were handed. */
+export interface ComposedLanes {
+  clients: TransportClient[];
+  followers: PushFollowers;
+}
+
 /**
- * The lanes that stand alone, each one folder under `transports/` (its own client, its own tests).
- * This file is the only one that imports lane folders: a lane reaches another only through what is
- * composed here (the hybrid gets the push lanes' followers).
+ * Makes each lane's client from its folder's default export (`modules`, keyed `./<id>/index.ts`), in
+ * the shared list's order: first the lanes that stand alone, then those that compose the push lanes'
+ * followers gathered from the first. A lane of `ids` without a folder is not offered; a folder whose
+ * export names another lane is a mistake worth stopping for.
  */
-const STANDALONE_LANES: readonly TransportClient[] = [
-  createRequestResponseClient(),
-  createShortPollingClient(),
-  createLongPollingClient(),
-  createSseClient(),
-  createHttpStreamingClient(),
-  createWebhookClient(),
-  createWebSocketClient(),
-];
-
-/** The push lanes' followers of the page's own lanes. */
-export const PUSH_FOLLOWERS: PushFollowers = pushFollowers(STANDALONE_LANES);
-
-/** Every lane; a lane appears on the page once its client is listed here. */
-export const defaultRegistry: TransportRegistry = createRegistry([
-  ...STANDALONE_LANES,
-  createHybridClient(PUSH_FOLLOWERS),
-]);
+export function composeLanes(
+  modules: Readonly<Record<string, ClientLane>>,
+  ids: readonly LaneId[] = LANE_IDS,
+): ComposedLanes {
+  const lanes = ids.flatMap((id) => {
+    const lane = modules[`./${id}/index.ts`];
+    if (lane === undefined) return [];
+    if (lane.id !== id) throw new Error(`client/src/transports/${id}/index.ts exports the lane '${lane.id}'`);
+    return [lane];
+  });
+  const clients = lanes.flatMap((lane) => (lane.composes === undefined ? [lane.create()] : []));
+  const followers = pushFollowers(clients);
+  for (const lane of lanes) if (lane.composes === 'push-followers') clients.push(lane.create(followers));
+  return { clients, followers };
+}

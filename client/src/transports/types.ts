@@ -4,6 +4,7 @@ import type {
   LaneId,
   LaneSettings,
   PublicSettings,
+  PushLaneId,
   TaskEvent,
   TaskSpec,
   TaskState,
@@ -183,3 +184,20 @@ export type PushFollow = (
   report: Report,
   options: RunOptions | undefined,
 ) => Follower;
+
+/** The push lanes' followers, by lane: registry.ts gathers them from the lanes' clients (`follow`). */
+export type PushFollowers = Partial<Record<PushLaneId, PushFollow>>;
+
+/**
+ * What each lane folder's `index.ts` exports as its default: how registry.ts makes the lane's client
+ * from what it composes. The registry finds the folders by the shared `LANE_IDS`, so a new lane is
+ * its folder and its entry in that list. A lane that follows other lanes' pushes (the hybrid) says
+ * `composes: 'push-followers'` and is handed them, never importing another lane.
+ */
+export type ClientLane =
+  | { readonly id: LaneId; readonly composes?: undefined; create(): TransportClient }
+  | {
+      readonly id: LaneId;
+      readonly composes: 'push-followers';
+      create(followers: PushFollowers): TransportClient;
+    };

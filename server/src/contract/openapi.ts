@@ -17,12 +17,7 @@ import {
   BoardWebhookPayload,
   CreateTaskBody,
   CreateTaskResponse,
-  DeliveriesResponse,
   ERROR_STATUS,
-  ErrorBody,
-  type ErrorCode,
-  EventsQuery,
-  EventsResponse,
   FAULT_PATHS,
   Fault,
   FaultResponse,
@@ -30,9 +25,7 @@ import {
   FaultsResponse,
   HealthResponse,
   HTTP_HEADERS,
-  HTTP_STREAMING,
   IdempotencyKey,
-  LAB_TAGS,
   LinkResponse,
   NETWORK_LINK_COOKIE,
   NETWORK_PATHS,
@@ -42,155 +35,55 @@ import {
   RelayMessage,
   RoomCode,
   RunId,
-  RunResponse,
   RunTasksResponse,
   SetLinkRequest,
-  SseWire,
-  StreamToken,
   StreamTokenRequest,
   StreamTokenResponse,
-  TaskEvent,
-  TaskId,
   TaskResponse,
-  TaskSpec,
   TimeResponse,
   WEBHOOK_HEADERS,
   WebhookPayload,
   WireReport,
 } from '@transport-lab/shared';
 import { z } from 'zod';
+import type { ServerLane } from '../transports/lane.ts';
 import { RECEIVER_ERROR_STATUS } from '../webhooks/receiver.ts';
+import {
+  ADMISSION,
+  BODY,
+  errorResponses,
+  errors,
+  json,
+  labTagHeaders,
+  notModified,
+  ok,
+  openApiPath,
+  queryOf,
+  type Responses,
+  taskIdParams,
+} from './describe.ts';
 
 /**
  * The HTTP API as an OpenAPI 3.1 document, built from the shared zod schemas the routes parse with
  * (`@asteasolutions/zod-to-openapi`), so that the contract cannot say one thing while the code parses
- * another. Every route the app registers is described here (test/contract.test.ts walks the app's
- * router and fails on one that is not), with every status it answers and, per error status, the
+ * another. Every route the app registers is described here, a lane's routes by the lane itself
+ * (`ServerLane.describe`, beside its code; test/contract.test.ts walks the app's router and fails on
+ * one that is not), with every status it answers and, per error status, the
  * `code`s of the one error envelope it can carry. The built-in receiver's routes, on their own port,
  * carry their own `servers`.
  */
-
-/** Express route pattern (`/api/tasks/:id`) → OpenAPI path template (`/api/tasks/{id}`). */
-export function openApiPath(route: string): string {
-  return route.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-}
-
-/** Errors any API route can answer: an unexpected failure (its details are logged, not sent). */
-const ALWAYS: ErrorCode[] = ['INTERNAL'];
-/** Errors of reading a JSON body (middleware.ts), before the route sees it. */
-const BODY: ErrorCode[] = [
-  'VALIDATION_FAILED',
-  'MALFORMED_JSON',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-];
-/** A new task: past the client's share (429) or what the server can serve truthfully (503). */
-const ADMISSION: ErrorCode[] = ['RATE_LIMITED', 'UNAVAILABLE'];
-
-const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
-  RATE_LIMITED: 'past this client’s share: `details` is a ClientLimitDetails, with `Retry-After`',
-  UNAVAILABLE:
-    'the server is past what it can serve truthfully (`details`: OverloadDetails, with `Retry-After`), or the feature is off',
-  SYNC_TIMEOUT:
-    'the task did not end within SYNC_TIMEOUT_MS; it goes on at `Location` (`details`: SyncTimeoutDetails)',
-};
-
-/** The error envelope narrowed to the codes a route can answer with one status. */
-function envelopeOf(codes: string[]) {
-  const [first, ...rest] = codes as [string, ...string[]];
-  return z.object({ error: ErrorBody.extend({ code: z.enum([first, ...rest]) }) });
-}
-
-type Responses = RouteConfig['responses'];
-
-/** One response per status among `codes` (several codes may share a status), each the envelope;
- *  `statusOf`: the table the answering side takes its statuses from. */
-function errorResponses(statusOf: Record<string, number>, codes: string[]): Responses {
-  const byStatus = new Map<number, string[]>();
-  for (const code of new Set(codes)) {
-    const status = statusOf[code];
-    if (status === undefined) throw new Error(`openapi: no status for error code ${code}`);
-    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-  }
-  const responses: Responses = {};
-  for (const [status, group] of [...byStatus].sort(([a], [b]) => a - b)) {
-    responses[status] = {
-      description: group
-        .map((c) => {
-          const why = ERROR_DESCRIPTIONS[c as ErrorCode];
-          return why ? `${c}: ${why}` : c;
-        })
-        .join('; '),
-      content: { 'application/json': { schema: envelopeOf(group) } },
-    };
-  }
-  return responses;
-}
-
-/** The app's error answers for these codes (and INTERNAL, which any route may answer). */
-const errors = (...groups: ErrorCode[][]): Responses =>
-  errorResponses(ERROR_STATUS, [...groups.flat(), ...ALWAYS]);
 
 /** The built-in receiver's error answers: its own table (webhooks/receiver.ts), INTERNAL too. */
 const receiverErrors = (...codes: (keyof typeof RECEIVER_ERROR_STATUS)[]): Responses =>
   errorResponses({ ...RECEIVER_ERROR_STATUS, INTERNAL: ERROR_STATUS.INTERNAL }, [...codes, 'INTERNAL']);
 
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-const ok = (description: string, schema: z.ZodType): Responses[string] => ({ description, ...json(schema) });
-
-/**
- * A query schema as a document shows it: each parameter as the value its text must parse to. The
- * shared query schemas read text (`z.coerce.number().pipe(z.int().min(0))`), which the generator
- * would show as the coercion's input (any number or null) and drop the bounds; the pipe's output
- * keeps them (`integer`, `minimum: 0`), with the default or optionality of the original.
- */
-function queryOf(schema: z.ZodObject): z.ZodObject {
-  const parsed = (field: z.ZodType): z.ZodType => {
-    if (field instanceof z.ZodDefault)
-      return parsed(field.unwrap() as z.ZodType).default(field._zod.def.defaultValue as never);
-    if (field instanceof z.ZodOptional) return parsed(field.unwrap() as z.ZodType).optional();
-    if (field instanceof z.ZodPipe) return field.out as z.ZodType;
-    return field;
-  };
-  return z.object(
-    Object.fromEntries(Object.entries(schema.shape).map(([key, field]) => [key, parsed(field as z.ZodType)])),
-  );
-}
-
-const taskIdParams = z.object({ id: TaskId });
 const roomCodeParams = z.object({ code: RoomCode });
-const notModified = {
-  304: { description: 'The representation still has the `If-None-Match` ETag: no body.' },
-};
 
-/** The lane tags a lane's request may carry (`x-lab-lane` + `x-lab-run`): counted in its run's wire
- *  report, and the right to that run's tasks and faults. Optional everywhere. */
-const labTagHeaders = z.object({
-  [LAB_TAGS.laneHeader]: z
-    .string()
-    .optional()
-    .meta({ description: 'The lane this request is for (a LaneId).' }),
-  [LAB_TAGS.runHeader]: RunId.optional().meta({ description: 'The run (race) this request belongs to.' }),
-});
-
-function buildRegistry(): OpenAPIRegistry {
+function buildRegistry(lanes: readonly ServerLane[]): OpenAPIRegistry {
   const registry = new OpenAPIRegistry();
   const path = (config: RouteConfig) => registry.registerPath({ ...config, path: openApiPath(config.path) });
 
   // Tasks: the lanes' routes.
-  path({
-    method: 'post',
-    path: API_PATHS.run,
-    tags: ['tasks'],
-    summary: 'Request/response lane: run a task and answer when it ends',
-    description:
-      'Blocks until the task ends (whatever its outcome) and answers it. A client that disconnects first cancels its task.',
-    request: { headers: labTagHeaders, body: { required: true, ...json(TaskSpec) } },
-    responses: {
-      200: ok('The task, ended.', RunResponse),
-      ...errors(BODY, ADMISSION, ['SYNC_TIMEOUT']),
-    },
-  });
   path({
     method: 'post',
     path: API_PATHS.tasks,
@@ -214,77 +107,8 @@ function buildRegistry(): OpenAPIRegistry {
       ...errors(BODY, ADMISSION, ['IDEMPOTENCY_KEY_IN_USE', 'IDEMPOTENCY_KEY_REUSED', 'WEBHOOK_URL_REFUSED']),
     },
   });
-  path({
-    method: 'get',
-    path: API_ROUTES.task,
-    tags: ['tasks'],
-    summary: 'Short-polling lane: the task now, with a strong ETag',
-    request: { params: taskIdParams, headers: labTagHeaders },
-    responses: {
-      200: ok('The task.', TaskResponse),
-      ...notModified,
-      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
-    },
-  });
-  path({
-    method: 'get',
-    path: API_ROUTES.events,
-    tags: ['tasks'],
-    summary: 'Long-polling lane: events after `after`, held up to `waitMs` if none yet',
-    request: { params: taskIdParams, query: queryOf(EventsQuery), headers: labTagHeaders },
-    responses: {
-      200: ok('Every event after `after`; `events: []` when the wait passed.', EventsResponse),
-      ...errors(['VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
-    },
-  });
-  path({
-    method: 'get',
-    path: API_ROUTES.stream,
-    tags: ['tasks'],
-    summary: 'SSE lane: the task’s events as Server-Sent Events',
-    description: `First an \`event: ${'wire'}\` message (SseWire), then one \`message\` per TaskEvent with \`id: <seq>\`; resumes from \`Last-Event-ID\` (else \`?after=SEQ\`); ends after the terminal event.`,
-    request: {
-      params: taskIdParams,
-      query: queryOf(EventsQuery.pick({ after: true })).extend({
-        token: StreamToken.optional().meta({ description: 'A stream token (`POST /api/stream-tokens`).' }),
-      }),
-      headers: labTagHeaders.extend({
-        [HTTP_HEADERS.lastEventId]: z
-          .string()
-          .regex(/^\d{1,9}$/)
-          .optional(),
-      }),
-    },
-    responses: {
-      200: {
-        description: 'An event stream: each `data:` is a TaskEvent (the first, `event: wire`, an SseWire).',
-        content: { 'text/event-stream': { schema: z.union([TaskEvent, SseWire]) } },
-      },
-      204: { description: 'The task had ended and the client has every event: EventSource stops.' },
-      ...errors(['VALIDATION_FAILED', 'TOKEN_INVALID', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
-    },
-  });
-  path({
-    method: 'get',
-    path: HTTP_STREAMING.route,
-    tags: ['tasks'],
-    summary: 'HTTP streaming lane: the task’s events as newline-delimited JSON',
-    description:
-      'A chunked `application/x-ndjson` answer: one TaskEvent per line from after `after` through the terminal event, then the end; a blank line when quiet for 15 s. Resume with `?after=` the last seq applied.',
-    request: {
-      params: taskIdParams,
-      query: queryOf(EventsQuery.pick({ after: true })),
-      headers: labTagHeaders,
-    },
-    responses: {
-      200: {
-        description: 'One TaskEvent per line (blank lines are heartbeats).',
-        content: { [HTTP_STREAMING.contentType]: { schema: TaskEvent } },
-      },
-      204: { description: 'The task had ended and the client has every event.' },
-      ...errors(['VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
-    },
-  });
+  // Each lane describes its own routes, from its folder, in the page's order.
+  for (const lane of lanes) lane.describe?.(path);
   path({
     method: 'post',
     path: API_ROUTES.cancel,
@@ -294,17 +118,6 @@ function buildRegistry(): OpenAPIRegistry {
     responses: {
       200: ok('The task, cancelled.', TaskResponse),
       ...errors(BODY, ['FORBIDDEN', 'NOT_FOUND', 'TASK_FINISHED']),
-    },
-  });
-  path({
-    method: 'get',
-    path: API_ROUTES.deliveries,
-    tags: ['tasks', 'webhooks'],
-    summary: 'Webhook lane: the task’s delivery attempts',
-    request: { params: taskIdParams },
-    responses: {
-      200: ok('Every delivery and attempt.', DeliveriesResponse),
-      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
     },
   });
 
@@ -602,11 +415,14 @@ function buildRegistry(): OpenAPIRegistry {
   return registry;
 }
 
-let cached: ReturnType<OpenApiGeneratorV31['generateDocument']> | undefined;
+type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
+const cached = new WeakMap<readonly ServerLane[], OpenApiDocument>();
 
-/** The document, built once per process: it depends on the schemas alone. */
-export function openApiDocument() {
-  cached ??= new OpenApiGeneratorV31(buildRegistry().definitions).generateDocument({
+/** The document of an app serving `lanes`, built once per list: it depends on the schemas alone. */
+export function openApiDocument(lanes: readonly ServerLane[]): OpenApiDocument {
+  const known = cached.get(lanes);
+  if (known !== undefined) return known;
+  const document = new OpenApiGeneratorV31(buildRegistry(lanes).definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Transport Lab',
@@ -617,5 +433,6 @@ export function openApiDocument() {
     servers: [{ url: '/' }],
     externalDocs: { description: 'AsyncAPI: socket.io and webhooks', url: API_PATHS.asyncapi },
   });
-  return cached;
+  cached.set(lanes, document);
+  return document;
 }

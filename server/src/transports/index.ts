@@ -1,28 +1,41 @@
-import { httpStreamingLane } from './http-streaming/index.ts';
-import { hybridLane } from './hybrid/index.ts';
+import { LANE_IDS, type LaneId } from '@transport-lab/shared';
 import type { ServerLane } from './lane.ts';
-import { longPollingLane } from './long-polling/index.ts';
-import { requestResponseLane } from './request-response/index.ts';
-import { shortPollingLane } from './short-polling/index.ts';
-import { sseLane } from './sse/index.ts';
-import { webhookLane } from './webhook/index.ts';
-import { websocketLane } from './websocket/index.ts';
 
 export type { LabServer, LaneContext, LaneRoute, ServerLane } from './lane.ts';
 
 /**
- * Every lane the server serves, in the page's order (shared `LANE_IDS`): app.ts registers them in
- * this order, the wire ledger counts their routes, the faults wrap their streams, and
- * server/test/laneContract.test.ts runs one contract suite over each. Adding a lane on the server is
- * a folder under `transports/` exporting a `ServerLane`, and one line here.
+ * Loads each lane of `ids` from its folder, `transports/<id>/index.ts`, whose default export is its
+ * `ServerLane`. The shared lane list (`LANE_IDS`) is the only list: a lane is added by its entry
+ * there and its folder here, with no line to edit in this file or in app.ts.
  */
-export const SERVER_LANES: readonly ServerLane[] = [
-  requestResponseLane,
-  shortPollingLane,
-  longPollingLane,
-  sseLane,
-  httpStreamingLane,
-  webhookLane,
-  websocketLane,
-  hybridLane,
-];
+export async function loadServerLanes(ids: readonly LaneId[]): Promise<ServerLane[]> {
+  return Promise.all(
+    ids.map(async (id) => {
+      let module: { default?: Partial<ServerLane> };
+      try {
+        module = await import(`./${id}/index.ts`);
+      } catch (cause) {
+        throw new Error(
+          `lane '${id}' is in the shared LANE_IDS but server/src/transports/${id}/index.ts does not load`,
+          {
+            cause,
+          },
+        );
+      }
+      const lane = module.default;
+      if (lane?.id !== id || typeof lane.register !== 'function' || !Array.isArray(lane.counted))
+        throw new Error(
+          `server/src/transports/${id}/index.ts must export as default the ServerLane with id '${id}'`,
+        );
+      return lane as ServerLane;
+    }),
+  );
+}
+
+/**
+ * Every lane the server serves, in the page's order (shared `LANE_IDS`): app.ts registers them in
+ * this order, the wire ledger counts their routes, the faults wrap their streams, the OpenAPI
+ * document holds their descriptions, and server/test/laneContract.test.ts runs one contract suite
+ * over each.
+ */
+export const SERVER_LANES: readonly ServerLane[] = await loadServerLanes(LANE_IDS);

@@ -10,6 +10,7 @@ import type { Router } from 'express';
 import type { Server } from 'socket.io';
 import type { TaskOwnership } from '../access/index.ts';
 import type { StreamTokens } from '../access/streamTokens.ts';
+import type { DescribeRoute } from '../contract/describe.ts';
 import type { AsyncTasks } from '../http/createTask.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
@@ -48,6 +49,8 @@ export interface ServerLane {
   counted: readonly LaneRoute[];
   socketIo?: boolean;
   streams?: readonly string[];
+  /** Describes the lane's own routes in the OpenAPI document (contract/describe.ts has the pieces). */
+  describe?(route: DescribeRoute): void;
   /** Adds the lane's routes, socket handlers and task-resource plug-ins; called once, in list order. */
   register(ctx: LaneContext): void;
 }

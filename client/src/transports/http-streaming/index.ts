@@ -34,7 +34,7 @@ import {
   withTag,
 } from '../http.ts';
 import { createSeqOrderer } from '../seq-orderer.ts';
-import type { LaneError, Report, TransportClient } from '../types.ts';
+import type { ClientLane, LaneError, Report, TransportClient } from '../types.ts';
 import { connectionDelta, parseRequestBytes } from '../wire.ts';
 
 /** How one stream ended: the server finished its answer, an error status, or the connection failed. */
@@ -228,3 +228,5 @@ export function createHttpStreamingClient(deps: AsyncDeps = browserAsyncDeps): T
     follow: (followDeps, task, report) => followHttpStream(followDeps, task, report),
   };
 }
+
+export default { id: 'http-streaming', create: () => createHttpStreamingClient() } satisfies ClientLane;

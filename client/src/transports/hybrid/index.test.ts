@@ -2,7 +2,7 @@ import { HTTP_HEADERS } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeAsync, json } from '../../testing/async-fakes.ts';
 import { finishedState, SPEC, started, succeeded, TASK_ID, taskState } from '../../testing/fixtures.ts';
-import { PUSH_FOLLOWERS } from '../registry.ts';
+import { PUSH_FOLLOWERS } from '../lanes.ts';
 import { DEFAULT_LANE_SETTINGS } from '../types.ts';
 import { createHybridClient, preferHeader } from './index.ts';
 

@@ -1,14 +1,17 @@
 import { LANES, MAX_PREFER_WAIT_S } from '@transport-lab/shared';
 import { type AsyncDeps, browserAsyncDeps, runAsyncLane } from '../async-task.ts';
 import { withTag } from '../http.ts';
-import { DEFAULT_LANE_SETTINGS, type PushFollow, type PushLaneId, type TransportClient } from '../types.ts';
+import {
+  type ClientLane,
+  DEFAULT_LANE_SETTINGS,
+  type PushFollowers,
+  type PushLaneId,
+  type TransportClient,
+} from '../types.ts';
 
 /** How the card names a push lane in the path taken (else the lane's name, lower-cased). */
 const PUSH_NAMES: Partial<Record<PushLaneId, string>> = { sse: 'SSE' };
 const pushName = (id: PushLaneId) => PUSH_NAMES[id] ?? LANES[id].name.toLowerCase();
-
-/** The push lanes' followers, by lane: registry.ts gathers them from the lane list (`follow`). */
-export type PushFollowers = Partial<Record<PushLaneId, PushFollow>>;
 
 /** RFC 7240: ask for the answer itself if it comes within `waitS` seconds, else for a 202 at once. */
 export function preferHeader(waitS: number): string {
@@ -81,3 +84,9 @@ export function createHybridClient(
     },
   };
 }
+
+export default {
+  id: 'hybrid',
+  composes: 'push-followers',
+  create: (followers) => createHybridClient(followers),
+} satisfies ClientLane;

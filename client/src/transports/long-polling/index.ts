@@ -29,6 +29,7 @@ import {
 } from '../http.ts';
 import { createSeqOrderer } from '../seq-orderer.ts';
 import {
+  type ClientLane,
   DEFAULT_LANE_SETTINGS,
   type LaneError,
   type Report,
@@ -191,3 +192,5 @@ export function createLongPollingClient(deps: AsyncDeps = browserAsyncDeps): Tra
       followLongPoll(followDeps, task, report, longPollOptions(options)),
   };
 }
+
+export default { id: 'long-polling', create: () => createLongPollingClient() } satisfies ClientLane;

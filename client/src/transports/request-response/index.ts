@@ -16,7 +16,7 @@ import {
   parseJson,
   withTag,
 } from '../http.ts';
-import type { LaneError, LaneRun, Report, TransportClient } from '../types.ts';
+import type { ClientLane, LaneError, LaneRun, Report, TransportClient } from '../types.ts';
 
 /**
  * One `POST /api/tasks/run` that blocks until the task ends: no progress on the way, the answer is the
@@ -126,3 +126,5 @@ function runRequestResponse(deps: RequestResponseDeps, spec: TaskSpec, report: R
     },
   };
 }
+
+export default { id: 'request-response', create: () => createRequestResponseClient() } satisfies ClientLane;

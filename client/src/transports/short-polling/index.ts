@@ -21,7 +21,7 @@ import {
   parseJson,
   withTag,
 } from '../http.ts';
-import type { LaneError, Report, TransportClient } from '../types.ts';
+import type { ClientLane, LaneError, Report, TransportClient } from '../types.ts';
 
 /** The interval when neither the person nor the server (`Retry-After`) named one, ms. */
 const FALLBACK_INTERVAL_MS = 1_000;
@@ -195,3 +195,5 @@ export function createShortPollingClient(deps: AsyncDeps = browserAsyncDeps): Tr
     },
   };
 }
+
+export default { id: 'short-polling', create: () => createShortPollingClient() } satisfies ClientLane;

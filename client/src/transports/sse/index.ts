@@ -9,7 +9,7 @@ import {
 import { openMeteredStream } from '../event-stream.ts';
 import { messageOf, meteredFetch, parseJson, withTag } from '../http.ts';
 import { createSeqOrderer } from '../seq-orderer.ts';
-import type { Report, TransportClient } from '../types.ts';
+import type { ClientLane, Report, TransportClient } from '../types.ts';
 import { SSE_PREAMBLE_BYTES } from '../wire.ts';
 
 /**
@@ -128,3 +128,5 @@ export function createSseClient(deps: AsyncDeps = browserAsyncDeps): TransportCl
     follow: (followDeps, task, report) => followSse(followDeps, task, report),
   };
 }
+
+export default { id: 'sse', create: () => createSseClient() } satisfies ClientLane;

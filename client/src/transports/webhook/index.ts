@@ -20,7 +20,7 @@ import {
 import { openMeteredStream } from '../event-stream.ts';
 import { parseJson, withTag } from '../http.ts';
 import { createSeqOrderer } from '../seq-orderer.ts';
-import type { RelayHop, Report, TransportClient } from '../types.ts';
+import type { ClientLane, RelayHop, Report, TransportClient } from '../types.ts';
 import { SSE_PREAMBLE_BYTES } from '../wire.ts';
 
 /**
@@ -223,3 +223,5 @@ export function createWebhookClient(deps: AsyncDeps = browserAsyncDeps): Transpo
     },
   };
 }
+
+export default { id: 'webhook', create: () => createWebhookClient() } satisfies ClientLane;

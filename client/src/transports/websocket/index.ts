@@ -16,7 +16,7 @@ import { clientNow } from '../../lib/time.ts';
 import { nextExchangeId } from '../http.ts';
 import { WS_RECOVERED_NOTE_PREFIX, WS_RESUBSCRIBED_NOTE_PREFIX } from '../lane-notes.ts';
 import { createSeqOrderer } from '../seq-orderer.ts';
-import type { LaneError, LaneReport, LaneRun, Report, TransportClient } from '../types.ts';
+import type { ClientLane, LaneError, LaneReport, LaneRun, Report, TransportClient } from '../types.ts';
 import { type FrameData, frameWireBytes, webSocketCompressionNote } from '../wire.ts';
 
 export type LaneSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -447,3 +447,5 @@ function badAck(event: string): LaneError {
     fromServer: true,
   };
 }
+
+export default { id: 'websocket', create: () => createWebSocketClient() } satisfies ClientLane;

@@ -2,9 +2,11 @@ import {
   EventsQuery,
   HTTP_STREAMING,
   isTerminalEvent,
+  TaskEvent,
   TaskId,
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
+import { type DescribeRoute, errors, labTagHeaders, queryOf, taskIdParams } from '../../contract/describe.ts';
 import { parseOrThrow } from '../../errors.ts';
 import { withoutLabTags } from '../../observability/wireLedger.ts';
 import type { Unsubscribe } from '../../tasks/engine.ts';
@@ -24,6 +26,7 @@ export const httpStreamingLane: ServerLane = {
   counted: [...ASYNC_TASK_ROUTES, { method: 'GET', route: HTTP_STREAMING.route }],
   streams: [HTTP_STREAMING.route],
   register,
+  describe,
 };
 
 function register({ router, engine, openStream }: LaneContext): void {
@@ -73,3 +76,30 @@ function register({ router, engine, openStream }: LaneContext): void {
     if (res.destroyed) close();
   });
 }
+
+/** The lane's route in the API contract (contract/openapi.ts builds the document from every lane's). */
+function describe(route: DescribeRoute): void {
+  route({
+    method: 'get',
+    path: HTTP_STREAMING.route,
+    tags: ['tasks'],
+    summary: 'HTTP streaming lane: the task’s events as newline-delimited JSON',
+    description:
+      'A chunked `application/x-ndjson` answer: one TaskEvent per line from after `after` through the terminal event, then the end; a blank line when quiet for 15 s. Resume with `?after=` the last seq applied.',
+    request: {
+      params: taskIdParams,
+      query: queryOf(EventsQuery.pick({ after: true })),
+      headers: labTagHeaders,
+    },
+    responses: {
+      200: {
+        description: 'One TaskEvent per line (blank lines are heartbeats).',
+        content: { [HTTP_STREAMING.contentType]: { schema: TaskEvent } },
+      },
+      204: { description: 'The task had ended and the client has every event.' },
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
+    },
+  });
+}
+
+export default httpStreamingLane;

@@ -50,3 +50,5 @@ function answer(engine: TaskEngine): AsyncAnswer {
     };
   };
 }
+
+export default hybridLane;

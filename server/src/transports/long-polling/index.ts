@@ -1,11 +1,19 @@
 import {
   API_ROUTES,
   EventsQuery,
-  type EventsResponse,
+  EventsResponse,
   type TaskEvent,
   TaskId,
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
+import {
+  type DescribeRoute,
+  errors,
+  labTagHeaders,
+  ok,
+  queryOf,
+  taskIdParams,
+} from '../../contract/describe.ts';
 import { parseOrThrow } from '../../errors.ts';
 import { withoutLabTags } from '../../observability/wireLedger.ts';
 import type { Unsubscribe } from '../../tasks/engine.ts';
@@ -21,6 +29,7 @@ export const longPollingLane: ServerLane = {
   id: 'long-polling',
   counted: [...ASYNC_TASK_ROUTES, { method: 'GET', route: API_ROUTES.events }],
   register,
+  describe,
 };
 
 function register({ router, engine, openStream }: LaneContext): void {
@@ -74,3 +83,20 @@ function register({ router, engine, openStream }: LaneContext): void {
     else timer = setTimeout(answer, waitMs);
   });
 }
+
+/** The lane's route in the API contract (contract/openapi.ts builds the document from every lane's). */
+function describe(route: DescribeRoute): void {
+  route({
+    method: 'get',
+    path: API_ROUTES.events,
+    tags: ['tasks'],
+    summary: 'Long-polling lane: events after `after`, held up to `waitMs` if none yet',
+    request: { params: taskIdParams, query: queryOf(EventsQuery), headers: labTagHeaders },
+    responses: {
+      200: ok('Every event after `after`; `events: []` when the wait passed.', EventsResponse),
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
+    },
+  });
+}
+
+export default longPollingLane;

@@ -1,10 +1,13 @@
+import { API_PATHS, API_ROUTES, RunResponse, type SyncTimeoutDetails, TaskSpec } from '@transport-lab/shared';
 import {
-  API_PATHS,
-  API_ROUTES,
-  type RunResponse,
-  type SyncTimeoutDetails,
-  TaskSpec,
-} from '@transport-lab/shared';
+  ADMISSION,
+  BODY,
+  type DescribeRoute,
+  errors,
+  json,
+  labTagHeaders,
+  ok,
+} from '../../contract/describe.ts';
 import { AppError, parseOrThrow } from '../../errors.ts';
 import type { LaneContext, ServerLane } from '../lane.ts';
 
@@ -22,6 +25,7 @@ export const requestResponseLane: ServerLane = {
     { method: 'GET', route: API_ROUTES.task },
   ],
   register,
+  describe,
 };
 
 function register({ router, engine, tasks, settings: { syncTimeoutMs } }: LaneContext): void {
@@ -63,3 +67,22 @@ function register({ router, engine, tasks, settings: { syncTimeoutMs } }: LaneCo
     );
   });
 }
+
+/** The lane's route in the API contract (contract/openapi.ts builds the document from every lane's). */
+function describe(route: DescribeRoute): void {
+  route({
+    method: 'post',
+    path: API_PATHS.run,
+    tags: ['tasks'],
+    summary: 'Request/response lane: run a task and answer when it ends',
+    description:
+      'Blocks until the task ends (whatever its outcome) and answers it. A client that disconnects first cancels its task.',
+    request: { headers: labTagHeaders, body: { required: true, ...json(TaskSpec) } },
+    responses: {
+      200: ok('The task, ended.', RunResponse),
+      ...errors(BODY, ADMISSION, ['SYNC_TIMEOUT']),
+    },
+  });
+}
+
+export default requestResponseLane;

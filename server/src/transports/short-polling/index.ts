@@ -1,4 +1,12 @@
-import { API_ROUTES, HTTP_HEADERS, TaskId, type TaskResponse, type TaskState } from '@transport-lab/shared';
+import { API_ROUTES, HTTP_HEADERS, TaskId, TaskResponse, type TaskState } from '@transport-lab/shared';
+import {
+  type DescribeRoute,
+  errors,
+  labTagHeaders,
+  notModified,
+  ok,
+  taskIdParams,
+} from '../../contract/describe.ts';
 import { parseOrThrow } from '../../errors.ts';
 import { matchesIfNoneMatch } from '../../http/conditional.ts';
 import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
@@ -17,6 +25,7 @@ export const shortPollingLane: ServerLane = {
   id: 'short-polling',
   counted: [...ASYNC_TASK_ROUTES, { method: 'GET', route: API_ROUTES.task }],
   register,
+  describe,
 };
 
 function register({ router, engine }: LaneContext): void {
@@ -33,3 +42,21 @@ function register({ router, engine }: LaneContext): void {
     res.json({ task } satisfies TaskResponse);
   });
 }
+
+/** The lane's route in the API contract (contract/openapi.ts builds the document from every lane's). */
+function describe(route: DescribeRoute): void {
+  route({
+    method: 'get',
+    path: API_ROUTES.task,
+    tags: ['tasks'],
+    summary: 'Short-polling lane: the task now, with a strong ETag',
+    request: { params: taskIdParams, headers: labTagHeaders },
+    responses: {
+      200: ok('The task.', TaskResponse),
+      ...notModified,
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
+    },
+  });
+}
+
+export default shortPollingLane;

@@ -4,12 +4,15 @@ import {
   HTTP_HEADERS,
   isTerminalEvent,
   SSE,
+  SseWire,
   StreamToken,
+  TaskEvent,
   TaskId,
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import { createSession } from 'better-sse';
 import { z } from 'zod';
+import { type DescribeRoute, errors, labTagHeaders, queryOf, taskIdParams } from '../../contract/describe.ts';
 import { parseOrThrow } from '../../errors.ts';
 import { sendStreamWire, streamWire } from '../../http/streamWire.ts';
 import { epochNow } from '../../observability/clock.ts';
@@ -39,6 +42,7 @@ export const sseLane: ServerLane = {
   ],
   streams: [API_ROUTES.stream],
   register,
+  describe,
 };
 
 function register({ router, engine, openStream, streamTokens }: LaneContext): void {
@@ -93,3 +97,36 @@ function register({ router, engine, openStream, streamTokens }: LaneContext): vo
     }
   });
 }
+
+/** The lane's route in the API contract (contract/openapi.ts builds the document from every lane's). */
+function describe(route: DescribeRoute): void {
+  route({
+    method: 'get',
+    path: API_ROUTES.stream,
+    tags: ['tasks'],
+    summary: 'SSE lane: the task’s events as Server-Sent Events',
+    description: `First an \`event: ${'wire'}\` message (SseWire), then one \`message\` per TaskEvent with \`id: <seq>\`; resumes from \`Last-Event-ID\` (else \`?after=SEQ\`); ends after the terminal event.`,
+    request: {
+      params: taskIdParams,
+      query: queryOf(EventsQuery.pick({ after: true })).extend({
+        token: StreamToken.optional().meta({ description: 'A stream token (`POST /api/stream-tokens`).' }),
+      }),
+      headers: labTagHeaders.extend({
+        [HTTP_HEADERS.lastEventId]: z
+          .string()
+          .regex(/^\d{1,9}$/)
+          .optional(),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'An event stream: each `data:` is a TaskEvent (the first, `event: wire`, an SseWire).',
+        content: { 'text/event-stream': { schema: z.union([TaskEvent, SseWire]) } },
+      },
+      204: { description: 'The task had ended and the client has every event: EventSource stops.' },
+      ...errors(['VALIDATION_FAILED', 'TOKEN_INVALID', 'NOT_FOUND', 'RATE_LIMITED', 'UNAVAILABLE']),
+    },
+  });
+}
+
+export default sseLane;

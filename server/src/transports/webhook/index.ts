@@ -1,6 +1,7 @@
-import { API_ROUTES, type DeliveriesResponse, TaskId } from '@transport-lab/shared';
+import { API_ROUTES, DeliveriesResponse, TaskId } from '@transport-lab/shared';
 import { clientScope } from '../../access/clientScope.ts';
 import { clientOf, peerOf } from '../../access/index.ts';
+import { type DescribeRoute, errors, ok, taskIdParams } from '../../contract/describe.ts';
 import { parseOrThrow } from '../../errors.ts';
 import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
@@ -16,6 +17,7 @@ export const webhookLane: ServerLane = {
   id: 'webhook',
   counted: ASYNC_TASK_ROUTES,
   register,
+  describe,
 };
 
 function register({ router, asyncTasks, webhooks }: LaneContext): void {
@@ -34,3 +36,20 @@ function register({ router, asyncTasks, webhooks }: LaneContext): void {
     res.json(log);
   });
 }
+
+/** The lane's route in the API contract (contract/openapi.ts builds the document from every lane's). */
+function describe(route: DescribeRoute): void {
+  route({
+    method: 'get',
+    path: API_ROUTES.deliveries,
+    tags: ['tasks', 'webhooks'],
+    summary: 'Webhook lane: the task’s delivery attempts',
+    request: { params: taskIdParams },
+    responses: {
+      200: ok('Every delivery and attempt.', DeliveriesResponse),
+      ...errors(['VALIDATION_FAILED', 'NOT_FOUND']),
+    },
+  });
+}
+
+export default webhookLane;

@@ -113,3 +113,5 @@ function register({ io, engine, logger, tasks, ownership, settings }: LaneContex
     );
   });
 }
+
+export default websocketLane;
