@@ -122,7 +122,10 @@ export function parseRetryAfterMs(header: string | null, nowEpochMs: number): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowEpochMs);
 }
 
-/** Retries after failed polls in a row before a polling lane gives up (about 40 s of backoff by default). */
+/**
+ * Retries after failures in a row before a following lane (short and long polling, HTTP streaming)
+ * gives up: about 40 s of backoff by default. Each lane counts them with `createRetryBudget`.
+ */
 export const MAX_POLL_FAILURES = 8;
 
 /** Statuses worth asking again after (the server or a proxy may recover); others end the run. */
