@@ -55,6 +55,39 @@ describe('createTask', () => {
     expect(keyOf(lab.requests[1]?.init)).toBe('key-1');
   });
 
+  it('gives up after seven requests lost on the network, waiting the backoff between them', async () => {
+    const sentAt: number[] = [];
+    const lab = fakeAsync(() => {
+      sentAt.push(Date.now());
+      throw new TypeError('Failed to fetch');
+    });
+    const created = createTask(lab.deps, { spec: SPEC }, lab.report);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(await created).toBeUndefined();
+    // random() = 0: half of each ceiling, 250 ms doubling.
+    expect(sentAt.map((t, i) => t - (sentAt[i - 1] ?? t))).toEqual([0, 125, 250, 500, 1_000, 2_000, 4_000]);
+    expect(lab.of('error').map((r) => r.error.code)).toEqual(['NETWORK']);
+  });
+
+  it('waits the longer of Retry-After and the backoff after a 409, and reports the seventh', async () => {
+    const sentAt: number[] = [];
+    const lab = fakeAsync(() => {
+      sentAt.push(Date.now());
+      return json(
+        409,
+        { error: { code: 'IDEMPOTENCY_KEY_IN_USE', message: 'busy' } },
+        { [HTTP_HEADERS.retryAfter]: '1' },
+      );
+    });
+    const created = createTask(lab.deps, { spec: SPEC }, lab.report);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(await created).toBeUndefined();
+    expect(sentAt.map((t, i) => t - (sentAt[i - 1] ?? t))).toEqual([
+      0, 1_000, 1_000, 1_000, 1_000, 2_000, 4_000,
+    ]);
+    expect(lab.of('error').map((r) => r.error.code)).toEqual(['IDEMPOTENCY_KEY_IN_USE']);
+  });
+
   it('reports a refused create in the error envelope’s words', async () => {
     const lab = fakeAsync(() =>
       json(422, { error: { code: 'WEBHOOK_URL_REFUSED', message: 'private address' } }),

@@ -14,7 +14,6 @@ import {
 } from '@transport-lab/shared';
 import { OBSERVATION } from '../lib/observation.ts';
 import { clientNow } from '../lib/time.ts';
-import { backoffDelayMs } from './backoff.ts';
 import {
   badResponse,
   browserWatchResource,
@@ -25,6 +24,7 @@ import {
   meteredFetch,
   parseJson,
 } from './http.ts';
+import { createRetryBudget } from './retry-budget.ts';
 import type { LaneRun, Report } from './types.ts';
 
 /** The part of `EventSource` a lane uses, so that tests can hand in a fake. */
@@ -122,7 +122,10 @@ export function parseRetryAfterMs(header: string | null, nowEpochMs: number): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowEpochMs);
 }
 
-/** Retries after failed polls in a row before a polling lane gives up (about 40 s of backoff by default). */
+/**
+ * Retries after failures in a row before a following lane (short and long polling, HTTP streaming)
+ * gives up: about 40 s of backoff by default. Each lane counts them with `createRetryBudget`.
+ */
 export const MAX_POLL_FAILURES = 8;
 
 /** Statuses worth asking again after (the server or a proxy may recover); others end the run. */
@@ -174,13 +177,15 @@ export async function createTask(
   };
   if (options.prefer) headers[HTTP_HEADERS.prefer] = options.prefer;
   const init: RequestInit = { method: 'POST', headers, body: JSON.stringify(body), cache: 'no-store' };
-  for (let attempt = 0; ; attempt++) {
-    const last = attempt + 1 >= CREATE_ATTEMPTS;
+  // Every request but the first is a retry.
+  const retries = createRetryBudget(CREATE_ATTEMPTS - 1, deps.random);
+  for (;;) {
     let answer: MeteredAnswer;
     try {
       answer = await meteredFetch(deps, API_PATHS.tasks, init, report);
     } catch (error) {
-      if (last) {
+      const delay = retries.fail();
+      if (delay === undefined) {
         report({
           type: 'error',
           error: { code: 'NETWORK', message: messageOf(error), fromServer: false },
@@ -193,19 +198,23 @@ export async function createTask(
         detail: 'Create failed on the network; retrying with the same Idempotency-Key…',
         at: deps.now(),
       });
-      await sleep(backoffDelayMs(attempt, undefined, deps.random));
+      await sleep(delay);
       continue;
     }
     const { response, receivedAt } = answer;
     const json = parseJson(answer.body);
-    if (response.status === ERROR_STATUS.IDEMPOTENCY_KEY_IN_USE && !last) {
-      // The first attempt is still being handled (a hybrid's wait): ask again once it may be done.
-      measuring.push(answer.measured);
-      const hint = parseRetryAfterMs(response.headers.get(HTTP_HEADERS.retryAfter), deps.now());
-      await sleep(Math.max(hint ?? 0, backoffDelayMs(attempt, undefined, deps.random)));
-      continue;
-    }
     measuring.push(answer.measured);
+    if (response.status === ERROR_STATUS.IDEMPOTENCY_KEY_IN_USE) {
+      // The first attempt is still being handled (a hybrid's wait): ask again once it may be done. The
+      // last attempt's 409 is reported below, as any refusal.
+      const delay = retries.fail(
+        parseRetryAfterMs(response.headers.get(HTTP_HEADERS.retryAfter), deps.now()),
+      );
+      if (delay !== undefined) {
+        await sleep(delay);
+        continue;
+      }
+    }
     if (response.status !== 200 && response.status !== 202) {
       report({
         type: 'error',

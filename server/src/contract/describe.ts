@@ -1,5 +1,13 @@
 import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { ERROR_STATUS, ErrorBody, type ErrorCode, LAB_TAGS, RunId, TaskId } from '@transport-lab/shared';
+import {
+  ERROR_STATUS,
+  ErrorBody,
+  type ErrorCode,
+  HTTP_HEADERS,
+  LAB_TAGS,
+  RunId,
+  TaskId,
+} from '@transport-lab/shared';
 import { z } from 'zod';
 
 /**
@@ -101,6 +109,15 @@ export const taskIdParams = z.object({ id: TaskId });
 export const notModified = {
   304: { description: 'The representation still has the `If-None-Match` ETag: no body.' },
 };
+
+/** `Last-Event-ID` as an EventSource resends it on a reconnect: the id (a seq, a version) of the last
+ *  message it had, which the stream resumes after. For every SSE stream: the task's, the board's. */
+export const lastEventIdHeader = z.object({
+  [HTTP_HEADERS.lastEventId]: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .optional(),
+});
 
 /** The lane tags a lane's request may carry (`x-lab-lane` + `x-lab-run`): counted in its run's wire
  *  report, and the right to that run's tasks and faults. Optional everywhere. */

@@ -55,6 +55,7 @@ import {
   errors,
   json,
   labTagHeaders,
+  lastEventIdHeader,
   notModified,
   ok,
   openApiPath,
@@ -309,12 +310,7 @@ function buildRegistry(lanes: readonly ServerLane[]): OpenAPIRegistry {
     request: {
       params: roomCodeParams,
       query: queryOf(BoardChangesQuery.pick({ after: true })),
-      headers: z.object({
-        [HTTP_HEADERS.lastEventId]: z
-          .string()
-          .regex(/^\d{1,9}$/)
-          .optional(),
-      }),
+      headers: lastEventIdHeader,
     },
     responses: {
       200: {

@@ -1,7 +1,8 @@
-import { chunkBytes, LAST_CHUNK_BYTES, type TaskEvent, utf8Bytes } from '@transport-lab/shared';
+import { chunkBytes, HTTP_HEADERS, LAST_CHUNK_BYTES, type TaskEvent, utf8Bytes } from '@transport-lab/shared';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeAsync, json } from '../../testing/async-fakes.ts';
+import { empty, fakeAsync, json } from '../../testing/async-fakes.ts';
 import { progress, SPEC, started, succeeded, TASK_ID, taskState } from '../../testing/fixtures.ts';
+import { MAX_POLL_FAILURES } from '../async-task.ts';
 import { createHttpStreamingClient } from './index.ts';
 
 beforeEach(() => {
@@ -78,5 +79,36 @@ describe('HTTP streaming lane', () => {
     await createHttpStreamingClient(lab.deps).run(SPEC, lab.report).done;
     expect(lab.of('error')[0]?.error.code).toBe('BAD_RESPONSE');
     expect(lab.requests).toHaveLength(2);
+  });
+
+  it('waits the longer of Retry-After and the backoff before asking again', async () => {
+    const lab = scripted([
+      empty(503, { [HTTP_HEADERS.retryAfter]: '2' }),
+      ndjson([lineOf(started()), lineOf(succeeded(3, 10_400))]),
+    ]);
+    const run = createHttpStreamingClient(lab.deps).run(SPEC, lab.report);
+    // random() = 0: the first backoff is 125 ms, Retry-After's 2 s the longer.
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(lab.requests).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    await run.done;
+    expect(lab.requests).toHaveLength(3);
+    expect(lab.seqs()).toEqual([2, 3]);
+  });
+
+  it(`gives up after ${MAX_POLL_FAILURES} retries in a row, counted from the last stream that carried an event`, async () => {
+    const lab = scripted([
+      empty(503),
+      // An event came: the count starts again, and this cut is the first failure of the new run.
+      ndjson([lineOf(started())], { cut: true }),
+      ...Array.from({ length: MAX_POLL_FAILURES }, () => empty(503)),
+    ]);
+    const run = createHttpStreamingClient(lab.deps).run(SPEC, lab.report);
+    await vi.advanceTimersByTimeAsync(120_000);
+    await run.done;
+    expect(lab.requests).toHaveLength(1 + 2 + MAX_POLL_FAILURES);
+    expect(lab.of('error').map((r) => r.error.message)).toEqual([
+      `The stream failed ${MAX_POLL_FAILURES + 1} times in a row (HTTP 503).`,
+    ]);
   });
 });

@@ -20,7 +20,6 @@ import {
   runAsyncLane,
   sleep,
 } from '../async-task.ts';
-import { backoffDelayMs } from '../backoff.ts';
 import {
   badResponse,
   errorFromAnswer,
@@ -33,6 +32,7 @@ import {
   taggedInit,
   withTag,
 } from '../http.ts';
+import { createRetryBudget } from '../retry-budget.ts';
 import { createSeqOrderer } from '../seq-orderer.ts';
 import type { ClientLane, LaneError, Report, TransportClient } from '../types.ts';
 import { connectionDelta, parseRequestBytes } from '../wire.ts';
@@ -142,7 +142,7 @@ export function followHttpStream(deps: AsyncDeps, task: TaskState, report: Repor
   const done = (async () => {
     const measuring: Array<Promise<void>> = [];
     const fail = (error: LaneError) => report({ type: 'error', error, at: deps.now() });
-    let failures = 0;
+    const budget = createRetryBudget(MAX_POLL_FAILURES, deps.random);
     let streams = 0;
     let ended = false;
     while (!stopped.signal.aborted && !ended) {
@@ -161,7 +161,7 @@ export function followHttpStream(deps: AsyncDeps, task: TaskState, report: Repor
             return false;
           }
           if (parsed.data.taskId !== task.id) return true;
-          failures = 0;
+          budget.succeed();
           for (const event of orderer.push(parsed.data)) {
             report({ type: 'event', event, at });
             if (isTerminalEvent(event)) ended = true;
@@ -191,16 +191,15 @@ export function followHttpStream(deps: AsyncDeps, task: TaskState, report: Repor
       } else {
         label = end.kind === 'failed' ? `network: ${messageOf(end.error)}` : 'the answer ended early';
       }
-      failures += 1;
-      if (failures > MAX_POLL_FAILURES) {
+      const delay = budget.fail(hintMs);
+      if (delay === undefined) {
         fail({
           code: 'NETWORK',
-          message: `The stream failed ${failures} times in a row (${label}).`,
+          message: `The stream failed ${budget.failures} times in a row (${label}).`,
           fromServer: false,
         });
         break;
       }
-      const delay = Math.max(hintMs ?? 0, backoffDelayMs(failures - 1, undefined, deps.random));
       report({
         type: 'link',
         detail: `Stream cut (${label}); asking again after seq ${orderer.lastSeq} in ${Math.round(delay)} ms…`,

@@ -17,7 +17,6 @@ import {
   runAsyncLane,
   sleep,
 } from '../async-task.ts';
-import { backoffDelayMs } from '../backoff.ts';
 import {
   badResponse,
   errorFromAnswer,
@@ -27,6 +26,7 @@ import {
   parseJson,
   withTag,
 } from '../http.ts';
+import { createRetryBudget } from '../retry-budget.ts';
 import { createSeqOrderer } from '../seq-orderer.ts';
 import {
   type ClientLane,
@@ -77,7 +77,7 @@ export function followLongPoll(
 
   const done = (async () => {
     const measuring: Array<Promise<void>> = [];
-    let failures = 0;
+    const budget = createRetryBudget(MAX_POLL_FAILURES, deps.random);
     const fail = (error: LaneError) => report({ type: 'error', error, at: deps.now() });
     /** Counts one failure; false when the lane should give up. */
     const retryAfterFailure = async (label: string, status: number | undefined, hintMs?: number) => {
@@ -86,9 +86,8 @@ export function followLongPoll(
         poll: { outcome: 'error', label, ...(status !== undefined ? { status } : {}) },
         at: deps.now(),
       });
-      failures += 1;
-      if (failures > MAX_POLL_FAILURES) return false;
-      const delay = Math.max(hintMs ?? 0, backoffDelayMs(failures - 1, undefined, deps.random));
+      const delay = budget.fail(hintMs);
+      if (delay === undefined) return false;
       report({
         type: 'link',
         detail: `Poll failed (${label}); resuming after seq ${orderer.lastSeq} in ${Math.round(delay)} ms…`,
@@ -138,7 +137,7 @@ export function followLongPoll(
         fail(badResponse(response.status));
         break;
       }
-      failures = 0;
+      budget.succeed();
       const released = parsed.data.events.filter((e) => e.taskId === task.id).flatMap((e) => orderer.push(e));
       report({
         type: 'poll',

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyReport, runningLane } from '../../store/lane-reducer.ts';
 import { empty, fakeAsync, json } from '../../testing/async-fakes.ts';
 import { finishedState, runningState, SPEC, TASK_ID, taskState } from '../../testing/fixtures.ts';
+import { MAX_POLL_FAILURES } from '../async-task.ts';
 import { DEFAULT_LANE_SETTINGS } from '../types.ts';
 import { createShortPollingClient, polledProgressAt, UPPER_BOUND_NOTE } from './index.ts';
 
@@ -131,6 +132,44 @@ describe('short-polling lane', () => {
     await run.done;
     expect(lab.of('poll').map((r) => r.poll.outcome)).toEqual(['error', 'news']);
     expect(lab.of('error')).toEqual([]);
+  });
+
+  it('after a failed poll waits the longer of Retry-After and the backoff, from the first backoff again after an answer', async () => {
+    const sentAt: number[] = [];
+    const timed = (answer: () => Response) => () => {
+      sentAt.push(Date.now());
+      return answer();
+    };
+    const offline = () => {
+      throw new TypeError('Failed to fetch');
+    };
+    const lab = scripted([
+      timed(offline),
+      timed(() => empty(503)),
+      timed(() => empty(503, { [HTTP_HEADERS.retryAfter]: '1' })),
+      timed(() => empty(304)),
+      timed(offline),
+      timed(() => json(200, { task: finishedState(11_100) })),
+    ]);
+    const run = createShortPollingClient(lab.deps).run(SPEC, lab.report, {
+      settings: { ...DEFAULT_LANE_SETTINGS, pollIntervalMs: 100 },
+    });
+    await vi.advanceTimersByTimeAsync(5_000);
+    await run.done;
+    const first = sentAt[0] ?? Number.NaN;
+    // random() = 0: 125, 250, 500 ms after 1, 2, 3 failures in a row; Retry-After's 1 s is longer than
+    // the third; the 304 starts the count again, and the 100 ms interval is shorter than every wait.
+    expect(sentAt.map((t) => t - first)).toEqual([0, 125, 375, 1_375, 1_475, 1_600]);
+    expect(lab.of('error')).toEqual([]);
+  });
+
+  it(`gives up with the last answer's error once a poll fails after ${MAX_POLL_FAILURES} retries in a row`, async () => {
+    const lab = scripted(Array.from({ length: MAX_POLL_FAILURES + 1 }, () => () => empty(503)));
+    const run = createShortPollingClient(lab.deps).run(SPEC, lab.report);
+    await vi.advanceTimersByTimeAsync(120_000);
+    await run.done;
+    expect(lab.requests).toHaveLength(1 + MAX_POLL_FAILURES + 1);
+    expect(lab.of('error').map((r) => r.error.status)).toEqual([503]);
   });
 });
 

@@ -11,7 +11,6 @@ import {
   runAsyncLane,
   sleep,
 } from '../async-task.ts';
-import { backoffDelayMs } from '../backoff.ts';
 import {
   badResponse,
   errorFromAnswer,
@@ -21,6 +20,7 @@ import {
   parseJson,
   withTag,
 } from '../http.ts';
+import { createRetryBudget } from '../retry-budget.ts';
 import type { ClientLane, LaneError, Report, TransportClient } from '../types.ts';
 
 /** The interval when neither the person nor the server (`Retry-After`) named one, ms. */
@@ -79,19 +79,16 @@ export function followShortPoll(
     const measuring: Array<Promise<void>> = [];
     let etag: string | undefined;
     let lastSeq = created.task.lastSeq;
-    let failures = 0;
+    const budget = createRetryBudget(MAX_POLL_FAILURES, deps.random);
     let notedBound = false;
     let nextAt = created.receivedAt + intervalMs;
     const fail = (error: LaneError) => report({ type: 'error', error, at: deps.now() });
-    const failed = (label: string, status?: number) => {
+    const failedPoll = (label: string, status?: number) =>
       report({
         type: 'poll',
         poll: { outcome: 'error', label, ...(status !== undefined ? { status } : {}) },
         at: deps.now(),
       });
-      failures += 1;
-      return failures <= MAX_POLL_FAILURES;
-    };
 
     while (!stopped.signal.aborted) {
       await sleep(nextAt - deps.now(), stopped.signal);
@@ -112,8 +109,10 @@ export function followShortPoll(
         );
       } catch (error) {
         if (stopped.signal.aborted) break;
-        if (failed(`network: ${messageOf(error)}`)) {
-          nextAt = Math.max(nextAt, deps.now() + backoffDelayMs(failures - 1, undefined, deps.random));
+        failedPoll(`network: ${messageOf(error)}`);
+        const delay = budget.fail();
+        if (delay !== undefined) {
+          nextAt = Math.max(nextAt, deps.now() + delay);
           continue;
         }
         fail({ code: 'NETWORK', message: messageOf(error), fromServer: false });
@@ -122,7 +121,7 @@ export function followShortPoll(
       measuring.push(answer.measured);
       const { response, receivedAt } = answer;
       if (response.status === 304) {
-        failures = 0;
+        budget.succeed();
         report({
           type: 'poll',
           poll: { outcome: 'wasted', status: 304, label: '304 Not Modified' },
@@ -132,13 +131,15 @@ export function followShortPoll(
       }
       const json = parseJson(answer.body);
       if (!response.ok) {
-        if (isRetryableStatus(response.status) && failed(`HTTP ${response.status}`, response.status)) {
-          const hint = parseRetryAfterMs(response.headers.get(HTTP_HEADERS.retryAfter), deps.now()) ?? 0;
-          nextAt = Math.max(
-            nextAt,
-            deps.now() + Math.max(hint, backoffDelayMs(failures - 1, undefined, deps.random)),
+        if (isRetryableStatus(response.status)) {
+          failedPoll(`HTTP ${response.status}`, response.status);
+          const delay = budget.fail(
+            parseRetryAfterMs(response.headers.get(HTTP_HEADERS.retryAfter), deps.now()),
           );
-          continue;
+          if (delay !== undefined) {
+            nextAt = Math.max(nextAt, deps.now() + delay);
+            continue;
+          }
         }
         fail(errorFromAnswer(response.status, json, null));
         break;
@@ -148,7 +149,7 @@ export function followShortPoll(
         fail(badResponse(response.status));
         break;
       }
-      failures = 0;
+      budget.succeed();
       etag = response.headers.get(HTTP_HEADERS.etag) ?? undefined;
       const { task } = parsed.data;
       if (task.lastSeq === lastSeq) {

@@ -12,7 +12,14 @@ import {
 } from '@transport-lab/shared';
 import { createSession } from 'better-sse';
 import { z } from 'zod';
-import { type DescribeRoute, errors, labTagHeaders, queryOf, taskIdParams } from '../../contract/describe.ts';
+import {
+  type DescribeRoute,
+  errors,
+  labTagHeaders,
+  lastEventIdHeader,
+  queryOf,
+  taskIdParams,
+} from '../../contract/describe.ts';
 import { parseOrThrow } from '../../errors.ts';
 import { sendStreamWire, streamWire } from '../../http/streamWire.ts';
 import { epochNow } from '../../observability/clock.ts';
@@ -111,12 +118,7 @@ function describe(route: DescribeRoute): void {
       query: queryOf(EventsQuery.pick({ after: true })).extend({
         token: StreamToken.optional().meta({ description: 'A stream token (`POST /api/stream-tokens`).' }),
       }),
-      headers: labTagHeaders.extend({
-        [HTTP_HEADERS.lastEventId]: z
-          .string()
-          .regex(/^\d{1,9}$/)
-          .optional(),
-      }),
+      headers: labTagHeaders.extend(lastEventIdHeader.shape),
     },
     responses: {
       200: {
