@@ -1,4 +1,4 @@
-import { type LaneId, SSE } from '@transport-lab/shared';
+import { LANE_IDS, type LaneId, SSE } from '@transport-lab/shared';
 import {
   checkCancel,
   checkExpiringToken,
@@ -7,6 +7,7 @@ import {
   checkIdleTimeout,
   checkRetriedPost,
 } from './checks-lessons.ts';
+import { LEARN_MORE } from './learn-more.ts';
 import { EXPIRING_TOKEN_TTL_MS } from './probes.ts';
 import type { Scenario, Source } from './scenarios.ts';
 
@@ -73,16 +74,9 @@ const LESSON_SOURCES = {
  */
 export const IDLE_TIMEOUT_MS = SSE.heartbeatMs + 1_000;
 
-/** Every lane of the cancel lesson. */
-const ALL_LANES: LaneId[] = [
-  'request-response',
-  'short-polling',
-  'long-polling',
-  'sse',
-  'webhook',
-  'websocket',
-  'hybrid',
-];
+/** Every lane of the cancel lesson: the shared list, so that a new lane is in it (HTTP streaming was
+ *  missing when the list was written out here). */
+const ALL_LANES: LaneId[] = [...LANE_IDS];
 
 /** The hybrid's wait: a task that ends within it is answered in its one request. */
 export const HYBRID_WAIT_S = 3;
@@ -111,6 +105,7 @@ export const LESSON_SCENARIOS: Scenario[] = [
     expectation:
       'With the first answer lost each time, the server receives the POST at least twice in both tries; without a key it creates 2 tasks, with an Idempotency-Key 1, and answers the retry with the stored first answer (Idempotent-Replayed: true).',
     sources: [LESSON_SOURCES.rfc9110Idempotent, LESSON_SOURCES.idempotencyKey],
+    learnMore: [LEARN_MORE.mdnIdempotent, LEARN_MORE.mdn202, LEARN_MORE.rfc9110],
     network: { preset: 'none' },
     steps: [
       {
@@ -144,6 +139,7 @@ export const LESSON_SCENARIOS: Scenario[] = [
     expectation:
       'The webhook lane shows each event once; the receiver answers 401 to the altered body and the made-up secret (their signatures) and to the delivery signed 6 minutes ago (its timestamp), and 200 to the replay, acknowledged as a duplicate of its webhook-id and not processed again.',
     sources: [LESSON_SOURCES.standardWebhooks],
+    learnMore: [LEARN_MORE.standardWebhooks, LEARN_MORE.mdnRetryAfter],
     network: { preset: 'none' },
     steps: [
       {
@@ -177,6 +173,7 @@ export const LESSON_SCENARIOS: Scenario[] = [
       'beside it: quick, it is as good; slow, it shows nothing until the end.',
     expectation: `With a ${HYBRID_WAIT_S} s wait, the hybrid answers a 400 ms task in one request (200, within the wait), and an 8 s task with a 202 no sooner than the wait, then shows its steps by SSE and succeeds; request/response shows no step of the slow task.`,
     sources: [LESSON_SOURCES.rfc7240, LESSON_SOURCES.rfc9110Accepted, LESSON_SOURCES.mdnSse],
+    learnMore: [LEARN_MORE.mdn202, LEARN_MORE.mdnEventSource, LEARN_MORE.rfc6202],
     network: { preset: 'fast-4g' },
     steps: [
       {
@@ -201,7 +198,7 @@ export const LESSON_SCENARIOS: Scenario[] = [
       'Closing a stream or a socket stops the page listening; it does not stop the work, which runs on, ' +
       'and costs, on the server. Cancel must reach the task, and each lane has its own way: a lane with a ' +
       "task id asks for it (POST /api/tasks/{id}/cancel, a request of the lane's own: short and long " +
-      'polling, SSE, the webhook lane, the hybrid; a cancel pressed before the 202 came is sent when it ' +
+      'polling, SSE, HTTP streaming, the webhook lane, the hybrid; a cancel pressed before the 202 came is sent when it ' +
       'does), the websocket sends task:cancel on its socket and hears the cancelled event, and the ' +
       'blocking call, which has no id to name, can only abort its request (an AbortSignal): this server ' +
       'cancels a blocking task whose client went away, which is a choice, not a rule of HTTP. Here every ' +
@@ -210,6 +207,7 @@ export const LESSON_SCENARIOS: Scenario[] = [
     expectation:
       "After Cancel, every lane's card says cancelled, and so does the server for every lane's task, stopped at most one step past those due when Cancel was pressed.",
     sources: [LESSON_SOURCES.fetchAbort, LESSON_SOURCES.socketIoEmit, LESSON_SOURCES.rfc9110Accepted],
+    learnMore: [LEARN_MORE.mdnAbortController, LEARN_MORE.socketIoDocs, LEARN_MORE.mdn202],
     network: { preset: 'fast-4g' },
     steps: [
       {
@@ -244,6 +242,7 @@ export const LESSON_SCENARIOS: Scenario[] = [
       'task says nothing for 22 s: SSE, with its heartbeat, against long polling holding its request for up to 25 s.',
     expectation: `Behind a ${IDLE_TIMEOUT_MS / 1000} s idle timeout, SSE keeps its one stream (no reconnection) through 22 s of silence thanks to its ${SSE.heartbeatMs / 1000} s heartbeat; long polling's held request is cut at least once and asked again (by the page or by the browser itself); both show every event and succeed.`,
     sources: [LESSON_SOURCES.nginxReadTimeout, LESSON_SOURCES.whatwgSse],
+    learnMore: [LEARN_MORE.nginxProxyBuffering, LEARN_MORE.whatwgSse, LEARN_MORE.rfc6202],
     network: { preset: 'none' },
     steps: [
       {
@@ -274,6 +273,7 @@ export const LESSON_SCENARIOS: Scenario[] = [
       `${EXPIRING_TOKEN_TTL_MS / 1000} s and the task 8 s.`,
     expectation: `The stream ends when its ${EXPIRING_TOKEN_TTL_MS / 1000} s token expires, before the task's end; the browser's own reconnection with the expired token is refused; with a fresh token the page receives the rest, every event once and in order, to the task's success.`,
     sources: [LESSON_SOURCES.rfc6750, LESSON_SOURCES.whatwgEventSource],
+    learnMore: [LEARN_MORE.mdnEventSource, LEARN_MORE.whatwgSse],
     network: { preset: 'none' },
     steps: [
       {

@@ -9,6 +9,7 @@ import {
   checkReceiverDown,
   checkSlowLink,
 } from './checks.ts';
+import { LESSON_SCENARIOS } from './lessons.ts';
 import {
   eventsOf,
   FLAKY_DROP_AT_MS,
@@ -568,9 +569,12 @@ describe('learn more (issue 12, item 6)', () => {
     '3g-phone',
     'buffering-proxy',
   ];
-  it.each(SEVEN)('scenario %s lists further reading, each an https link', (id) => {
-    const scenario = SCENARIOS.find((s) => s.id === id);
-    expect(scenario?.learnMore?.length ?? 0).toBeGreaterThan(0);
-    for (const link of scenario?.learnMore ?? []) expect(new URL(link.url).protocol).toBe('https:');
-  });
+  it.each([...SEVEN, ...LESSON_SCENARIOS.map((lesson) => lesson.id)])(
+    'scenario %s lists further reading, each an https link',
+    (id) => {
+      const scenario = [...SCENARIOS, ...LESSON_SCENARIOS].find((s) => s.id === id);
+      expect(scenario?.learnMore?.length ?? 0).toBeGreaterThan(0);
+      for (const link of scenario?.learnMore ?? []) expect(new URL(link.url).protocol).toBe('https:');
+    },
+  );
 });

@@ -18,6 +18,7 @@ import {
   type StepOutcome,
   type Verdict,
 } from './checks.ts';
+import { LEARN_MORE } from './learn-more.ts';
 import { LESSON_SCENARIOS } from './lessons.ts';
 
 export {
@@ -172,58 +173,6 @@ const SOURCES = {
     label: 'Lighthouse: network throttling (packet- vs request-level)',
     url: 'https://github.com/GoogleChrome/lighthouse/blob/main/docs/throttling.md',
   },
-} satisfies Record<string, Source>;
-
-/** Further reading for the scenarios' "Learn more" lists: references a learner can read from start to end. */
-export const LEARN_MORE = {
-  mdnHttpOverview: {
-    label: 'MDN: An overview of HTTP',
-    url: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/Overview',
-  },
-  mdn202: {
-    label: 'MDN: 202 Accepted',
-    url: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status/202',
-  },
-  mdnWebSockets: {
-    label: 'MDN: The WebSocket API',
-    url: 'https://developer.mozilla.org/en-US/docs/Web/API/WebSockets_API',
-  },
-  mdnEventSource: {
-    label: 'MDN: EventSource',
-    url: 'https://developer.mozilla.org/en-US/docs/Web/API/EventSource',
-  },
-  mdnIdempotent: {
-    label: 'MDN: Idempotent',
-    url: 'https://developer.mozilla.org/en-US/docs/Glossary/Idempotent',
-  },
-  mdnRetryAfter: {
-    label: 'MDN: Retry-After',
-    url: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Retry-After',
-  },
-  rfc9110: { label: 'RFC 9110: HTTP Semantics', url: 'https://www.rfc-editor.org/rfc/rfc9110' },
-  rfc6202: {
-    label: 'RFC 6202: Known issues and best practices for long polling and streaming',
-    url: 'https://www.rfc-editor.org/rfc/rfc6202',
-  },
-  rfc6455: { label: 'RFC 6455: The WebSocket Protocol', url: 'https://www.rfc-editor.org/rfc/rfc6455' },
-  rfc8441: {
-    label: 'RFC 8441: Bootstrapping WebSockets with HTTP/2',
-    url: 'https://www.rfc-editor.org/rfc/rfc8441',
-  },
-  whatwgSse: {
-    label: 'WHATWG HTML: Server-sent events',
-    url: 'https://html.spec.whatwg.org/multipage/server-sent-events.html',
-  },
-  nginxProxyBuffering: {
-    label: 'nginx: proxy_buffering',
-    url: 'https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering',
-  },
-  socketIoDocs: { label: 'socket.io documentation', url: 'https://socket.io/docs/v4/' },
-  socketIoDelivery: {
-    label: 'socket.io: Delivery guarantees',
-    url: 'https://socket.io/docs/v4/delivery-guarantees',
-  },
-  standardWebhooks: { label: 'Standard Webhooks', url: 'https://www.standardwebhooks.com/' },
 } satisfies Record<string, Source>;
 
 /**
