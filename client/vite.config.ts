@@ -6,7 +6,9 @@ const SERVER = 'http://localhost:3000';
 
 export default defineConfig({
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true },
+  // The manifest (dist/.vite/manifest.json, not served: express.static ignores dot folders) lists each
+  // chunk's static and dynamic imports: scripts/bundle-budget.mjs reads the audience's first load from it.
+  build: { outDir: 'dist', emptyOutDir: true, manifest: true },
   server: {
     // Through the proxy, x-request-bytes counts the proxy's request, not the browser's: measure wire
     // cost against the built page served by the server itself.
