@@ -1,8 +1,8 @@
-import { lazy, Suspense, useEffect } from 'react';
+import { lazy, useEffect } from 'react';
 import { currentLink } from './features/race/current-link.ts';
 import { RoomBar } from './features/room/RoomBar.tsx';
 import { RoomPage } from './features/room/RoomPage.tsx';
-import { Loading } from './lib/Loading.tsx';
+import { OnFirstNeed } from './lib/Loading.tsx';
 import { withRoomParam } from './services/room-link.ts';
 import { appStore, useAppStore } from './store/index.ts';
 import type { AppState } from './store/types.ts';
@@ -58,9 +58,9 @@ export function App() {
   return (
     <>
       <RoomBar />
-      <Suspense fallback={<Loading what="the race page" />}>
+      <OnFirstNeed what="the race page">
         <RacePage />
-      </Suspense>
+      </OnFirstNeed>
     </>
   );
 }

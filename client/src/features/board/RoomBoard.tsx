@@ -1,5 +1,5 @@
-import { lazy, Suspense, useMemo, useState } from 'react';
-import { Loading } from '../../lib/Loading.tsx';
+import { lazy, useMemo, useState } from 'react';
+import { OnFirstNeed } from '../../lib/Loading.tsx';
 import { browserStorage, loadCredentials } from '../../services/room-storage.ts';
 import { useAppStore } from '../../store/index.ts';
 
@@ -43,7 +43,7 @@ export function RoomBoard() {
   return (
     <div className="room-board">
       {toggle}
-      <Suspense fallback={<Loading what="the shared board" />}>
+      <OnFirstNeed what="the shared board">
         <BoardPanel
           code={code}
           participantId={self}
@@ -51,7 +51,7 @@ export function RoomBoard() {
           roomRole={role}
           names={names}
         />
-      </Suspense>
+      </OnFirstNeed>
     </div>
   );
 }

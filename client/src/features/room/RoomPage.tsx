@@ -1,5 +1,5 @@
-import { lazy, Suspense } from 'react';
-import { Loading } from '../../lib/Loading.tsx';
+import { lazy } from 'react';
+import { OnFirstNeed } from '../../lib/Loading.tsx';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { RoomBoard } from '../board/RoomBoard.tsx';
 import { AudienceView } from './AudienceView.tsx';
@@ -60,9 +60,9 @@ export function RoomPage() {
           </section>
         ) : null}
         {phase === 'joined' && role === 'presenter' ? (
-          <Suspense fallback={<Loading what="the presenter’s view" />}>
+          <OnFirstNeed what="the presenter’s view">
             <PresenterView />
-          </Suspense>
+          </OnFirstNeed>
         ) : null}
         {phase === 'joined' && role === 'audience' ? <AudienceView /> : null}
         {phase === 'joined' ? <RoomBoard /> : null}
