@@ -6,7 +6,27 @@ const SERVER = 'http://localhost:3000';
 
 export default defineConfig({
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // The manifest (dist/.vite/manifest.json, not served: express.static ignores dot folders) lists each
+    // chunk's static and dynamic imports: scripts/bundle-budget.mjs reads the audience's first load from it.
+    manifest: true,
+    rolldownOptions: {
+      output: {
+        codeSplitting: {
+          // zod and the module that makes it jitless (src/lib/zod-jitless.ts) in one chunk, the config
+          // last: every chunk that builds a schema imports this one, so zod is jitless before the first
+          // schema exists. Split otherwise, the chunk of shared schemas (imported by the entry and by the
+          // lazy views) ran before the entry's own modules, and each object schema's eval probe broke
+          // the page's CSP (e2e/csp.spec.ts).
+          groups: [
+            { name: 'zod', test: /[\\/]node_modules[\\/]zod[\\/]|[\\/]src[\\/]lib[\\/]zod-jitless\.ts$/ },
+          ],
+        },
+      },
+    },
+  },
   server: {
     // Through the proxy, x-request-bytes counts the proxy's request, not the browser's: measure wire
     // cost against the built page served by the server itself.

@@ -7,9 +7,11 @@
 // Select stages by name after `--`, e.g. `npm test -- e2e` or `npm test -- typecheck lint`; they still run
 // in the order below. `e2e` brings `build` with it, because the specs load the built client/dist.
 // Stages: typecheck, lint, unit (vitest: shared, server, client, scripts), build, e2e (Playwright in test/).
+// The build stage ends with scripts/bundle-budget.mjs: it fails when a phone's first load of scripts
+// (the entry and its static imports, gzipped) is over the budget set there.
 // First: it stops with what to install when this Node is not a tested one.
 import './node-version.mjs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureChromium } from './chromium.mjs';
@@ -37,8 +39,10 @@ const STAGES = [
   },
   {
     name: 'build',
-    title: 'client build: vite build → client/dist',
+    title: 'client build: vite build → client/dist, then the first load within its budget',
     args: ['--filter', '@transport-lab/client', 'run', 'build'],
+    // Then, on the build just made: the audience's first load within its budget.
+    after: join(root, 'scripts', 'bundle-budget.mjs'),
   },
   {
     name: 'e2e',
@@ -59,6 +63,15 @@ function selectStages(argv) {
   if (wanted.size === 0) return STAGES;
   if (wanted.has('e2e')) wanted.add('build');
   return STAGES.filter((stage) => wanted.has(stage.name));
+}
+
+/** Runs a Node script of this repository with this Node; resolves to its exit code. */
+function runNode(script) {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [script], { stdio: 'inherit' });
+    child.on('error', () => resolvePromise(1));
+    child.on('close', (code) => resolvePromise(code ?? 1));
+  });
 }
 
 function header(text) {
@@ -135,7 +148,8 @@ let exitCode = 0;
 for (const [index, stage] of stages.entries()) {
   header(`[${index + 1}/${stages.length}] ${stage.title}`);
   const started = performance.now();
-  const code = await runPnpm(stage.args, { env: stageEnv });
+  let code = await runPnpm(stage.args, { env: stageEnv });
+  if (code === 0 && stage.after) code = await runNode(stage.after);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   if (code !== 0) {
     const skipped = stages.length - index - 1;

@@ -1,11 +1,16 @@
-import { useEffect } from 'react';
-import { currentLink } from './features/race/ExportBar.tsx';
-import { RacePage } from './features/race/RacePage.tsx';
+import { lazy, useEffect } from 'react';
+import { currentLink } from './features/race/current-link.ts';
 import { RoomBar } from './features/room/RoomBar.tsx';
 import { RoomPage } from './features/room/RoomPage.tsx';
+import { OnFirstNeed } from './lib/Loading.tsx';
 import { withRoomParam } from './services/room-link.ts';
 import { appStore, useAppStore } from './store/index.ts';
 import type { AppState } from './store/types.ts';
+
+// The race page (its settings, timeline, scenarios, faults, exports) loads on first need: a phone that
+// opens a join link sees the room screen and races with the room's own cards and table, and its first
+// load stays within the budget scripts/bundle-budget.mjs checks (docs/architecture.md).
+const RacePage = lazy(() => import('./features/race/RacePage.tsx').then((m) => ({ default: m.RacePage })));
 
 /** The room the address names: the one this page is in, or the one its join form is open for. */
 function roomInLink(state: AppState): string | undefined {
@@ -53,7 +58,9 @@ export function App() {
   return (
     <>
       <RoomBar />
-      <RacePage />
+      <OnFirstNeed what="the race page">
+        <RacePage />
+      </OnFirstNeed>
     </>
   );
 }

@@ -14,7 +14,7 @@ function watchErrors(page: Page, who: string): string[] {
   return errors;
 }
 
-test('under its CSP the page races every lane and a phone joins a room: no violation, no console error', async ({
+test('under its CSP the page races every lane and a phone joins a room and opens the board: no violation, no console error', async ({
   page,
   racePage,
   browser,
@@ -61,12 +61,28 @@ test('under its CSP the page races every lane and a phone joins a room: no viola
   });
   try {
     const phoneViolations = await collectCspViolations(context);
+    // Every script the phone fetches: a phone in a room never needs the race page or the presenter's
+    // view, which load on first need (docs/architecture.md, "What a phone loads first"); their chunks
+    // are named after their modules.
+    const phoneScripts: string[] = [];
+    context.on('request', (request) => {
+      if (new URL(request.url()).pathname.endsWith('.js')) phoneScripts.push(new URL(request.url()).pathname);
+    });
     const phone = new RoomParticipantPage(await context.newPage());
     const phoneErrors = watchErrors(phone.page, 'phone');
     await phone.openLink(await page.getByTestId('room-link').inputValue());
     await phone.join('Phone');
     await expect(phone.status).toHaveText('Waiting for the presenter to start the race.');
     await expect(presenter.presenceSummary).toContainText('2 in the room, 2 connected');
+    expect(phoneScripts.length).toBeGreaterThan(0);
+    expect(phoneScripts.filter((path) => /\/(RacePage|PresenterView|BoardPanel)-/.test(path))).toEqual([]);
+    // The shared board loads when opened, with a stylesheet of its own, both within the policy.
+    await phone.page.getByRole('button', { name: 'Open the shared board' }).click();
+    await expect(phone.page.getByRole('form', { name: 'Add a note' })).toBeVisible();
+    expect(phoneScripts.some((path) => /\/BoardPanel-/.test(path))).toBe(true);
+    // board.css applied: the panel is a grid there, a block without it.
+    await expect(phone.page.locator('.board-panel')).toHaveCSS('display', 'grid');
+    expect(phoneScripts.filter((path) => /\/(RacePage|PresenterView)-/.test(path))).toEqual([]);
     expect(phoneViolations).toEqual([]);
     expect(phoneErrors).toEqual([]);
   } finally {

@@ -30,7 +30,6 @@ import {
   type RoomPushEvent,
   type RoomRequestEvent,
 } from '../services/room-connection.ts';
-import { presenterProof } from '../services/room-proof.ts';
 import { forgetCredentials, type StoredRoomCredentials, saveCredentials } from '../services/room-storage.ts';
 import { isRaceRunning } from './race-slice.ts';
 import type { RoomAction, RoomDeps, RoomProblem, RoomSessionState } from './room-types.ts';
@@ -230,6 +229,8 @@ export class RoomSession {
     if (stored?.presenterSecret) {
       const hello = await this.ask('join', HelloReply, ROOM_EVENTS.hello);
       if (!hello.ok) return hello;
+      // Only a presenter's browser holds a secret: the hashing (@noble/hashes) loads for it alone.
+      const { presenterProof } = await import('../services/room-proof.ts');
       request.presenterProof = presenterProof(stored.presenterSecret, code, hello.value.nonce);
     }
     const joined = await this.ask('join', JoinRoomAck, ROOM_EVENTS.join, request);

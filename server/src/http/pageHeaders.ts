@@ -28,9 +28,10 @@ export function receiverSource(req: IncomingMessage, receiverPort: number): stri
  * as that lane's cost.
  *
  * The Content-Security-Policy is what the built page needs and no more:
- * - `script-src 'self'`: one module script from /assets, nothing inline, no eval. The page sets zod
- *   to `jitless` (client/src/lib/zod-jitless.ts) so that zod never probes `new Function`.
- * - `style-src 'self'`: one stylesheet from /assets. React sets `style={…}` props (the lanes'
+ * - `script-src 'self'`: module scripts from /assets (the entry, and the chunks it imports, some on
+ *   first need: docs/architecture.md), nothing inline, no eval. The page sets zod to `jitless`
+ *   (client/src/lib/zod-jitless.ts) so that zod never probes `new Function`.
+ * - `style-src 'self'`: stylesheets from /assets (the page's, and the shared board's once it loads). React sets `style={…}` props (the lanes'
  *   `--lane-color`, a progress bar's width) through the CSSOM (`element.style.setProperty`), which
  *   CSP does not govern, so no `'unsafe-inline'` is needed, not even in `style-src-attr`.
  * - `img-src 'self' data:`: the favicon is a `data:` SVG in index.html (the QR code is inline SVG).

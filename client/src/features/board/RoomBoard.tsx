@@ -1,7 +1,10 @@
-import { useMemo, useState } from 'react';
+import { lazy, useMemo, useState } from 'react';
+import { OnFirstNeed } from '../../lib/Loading.tsx';
 import { browserStorage, loadCredentials } from '../../services/room-storage.ts';
 import { useAppStore } from '../../store/index.ts';
-import { BoardPanel } from './BoardPanel.tsx';
+
+// The board itself (its store, its lanes, the propagation map) loads when someone opens it.
+const BoardPanel = lazy(() => import('./BoardPanel.tsx').then((m) => ({ default: m.BoardPanel })));
 
 /**
  * The room page's "Shared board" section. Closed until asked for, so that joining a room of 500 opens
@@ -40,7 +43,15 @@ export function RoomBoard() {
   return (
     <div className="room-board">
       {toggle}
-      <BoardPanel code={code} participantId={self} token={credentials.token} roomRole={role} names={names} />
+      <OnFirstNeed what="the shared board">
+        <BoardPanel
+          code={code}
+          participantId={self}
+          token={credentials.token}
+          roomRole={role}
+          names={names}
+        />
+      </OnFirstNeed>
     </div>
   );
 }

@@ -2,10 +2,10 @@ import { RaceExport } from '@transport-lab/shared';
 import { useRef, useState } from 'react';
 import { clientNow } from '../../lib/time.ts';
 import { appStore } from '../../store/index.ts';
-import { raceLink } from '../../store/race-link.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { raceCsv, raceExport } from '../../store/race-view.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
+import { currentLink } from './current-link.ts';
 
 /** Hands `text` to the browser as a file download. */
 function download(name: string, type: string, text: string): void {
@@ -19,17 +19,6 @@ function download(name: string, type: string, text: string): void {
   link.remove();
   // The click has handed the Blob to the download; the URL is not needed after this turn.
   setTimeout(() => URL.revokeObjectURL(url), 0);
-}
-
-/** The current settings as a link (what the form shows now: after a race, the race's own). */
-export function currentLink(): string {
-  const s = appStore.getState();
-  return raceLink(location.href, {
-    specInput: s.specInput,
-    selectedLanes: s.selectedLanes,
-    laneSettingsInput: s.laneSettingsInput,
-    viewMode: s.viewMode,
-  });
 }
 
 /** Export JSON, Export CSV (a finished race), and Copy link (always). */

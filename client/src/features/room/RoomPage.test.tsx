@@ -32,6 +32,13 @@ const setRoom = (room: Partial<RoomSessionState>) => appStore.setState({ room: {
 beforeEach(() => setRoom({}));
 afterEach(cleanup);
 
+/** The room page of a presenter, once its view (loaded on first need, RoomPage.tsx) has arrived. */
+async function renderPresenting() {
+  const rendered = render(<RoomPage />);
+  await screen.findByTestId('room-code');
+  return rendered;
+}
+
 describe('RoomPage, presenter', () => {
   const aggregate: RaceAggregate = {
     raceId: 'race-000001',
@@ -77,32 +84,32 @@ describe('RoomPage, presenter', () => {
     }),
   );
 
-  it('shows the code as people read it, the join link and its QR code', () => {
-    render(<RoomPage />);
+  it('shows the code as people read it, the join link and its QR code', async () => {
+    await renderPresenting();
     expect(screen.getByTestId('room-code').textContent).toBe('ABCD-2345');
     expect((screen.getByTestId('room-link') as HTMLInputElement).value).toMatch(/\?room=ABCD2345$/);
     expect(screen.getByRole('img', { name: 'QR code of the join link' })).toBeTruthy();
   });
 
-  it('offers the faults for everyone while the race runs, and none before one starts', () => {
-    render(<RoomPage />);
+  it('offers the faults for everyone while the race runs, and none before one starts', async () => {
+    await renderPresenting();
     const faults = screen.getByRole('region', { name: 'Faults for everyone' });
     const drop = within(faults).getByRole('button', { name: 'Drop WebSocket connections' });
     expect((drop as HTMLButtonElement).disabled).toBe(false); // 2 of 3 reported: still racing
     cleanup();
     setRoom({ ...appStore.getState().room, race: undefined, aggregate: undefined, progress: undefined });
-    render(<RoomPage />);
+    await renderPresenting();
     const idle = screen.getByRole('region', { name: 'Faults for everyone' });
     expect(within(idle).getByText('Start a race for everyone to inject faults into it.')).toBeTruthy();
     for (const button of within(idle).getAllByRole('button'))
       expect((button as HTMLButtonElement).disabled).toBe(true);
   });
 
-  it("on a loopback address, links phones to the server's network address when it has one, else says how", () => {
+  it("on a loopback address, links phones to the server's network address when it has one, else says how", async () => {
     expect(location.hostname).toBe('localhost');
     const server = appStore.getState().server;
     try {
-      render(<RoomPage />);
+      await renderPresenting();
       expect(screen.getByTestId('room-loopback-warning').textContent).toContain('HOST=0.0.0.0');
       cleanup();
       appStore.setState({
@@ -119,7 +126,7 @@ describe('RoomPage, presenter', () => {
           },
         },
       });
-      render(<RoomPage />);
+      await renderPresenting();
       expect((screen.getByTestId('room-link') as HTMLInputElement).value).toBe(
         'http://192.168.1.20:3000/?room=ABCD2345',
       );
@@ -130,8 +137,8 @@ describe('RoomPage, presenter', () => {
     }
   });
 
-  it('shows a name as text, never as markup', () => {
-    const { container } = render(<RoomPage />);
+  it('shows a name as text, never as markup', async () => {
+    const { container } = await renderPresenting();
     expect(container.querySelector('img')).toBeNull();
     const rows = screen.getAllByTestId('room-participant');
     expect(rows.map((row) => within(row).getByRole('rowheader').textContent)).toEqual([
@@ -143,8 +150,8 @@ describe('RoomPage, presenter', () => {
     expect(rows[2]?.dataset.connected).toBe('false');
   });
 
-  it('shows per lane its mark, name, count, median and p95; lanes nobody reported yet read 0', () => {
-    render(<RoomPage />);
+  it('shows per lane its mark, name, count, median and p95; lanes nobody reported yet read 0', async () => {
+    await renderPresenting();
     expect(screen.getByTestId('room-reported').textContent).toBe('2');
     expect(screen.getByTestId('room-expected').textContent).toBe('3');
     const ws = screen.getByTestId('aggregate-lane-websocket');
@@ -158,13 +165,13 @@ describe('RoomPage, presenter', () => {
     expect(within(sse).getByTestId('aggregate-count').textContent).toBe('0');
   });
 
-  it('says nothing of the lab’s own lateness when no phone reported any', () => {
-    render(<RoomPage />);
+  it('says nothing of the lab’s own lateness when no phone reported any', async () => {
+    await renderPresenting();
     expect(screen.queryByTestId('room-server-late')).toBeNull();
     expect(screen.queryByTestId('room-phones-busy')).toBeNull();
   });
 
-  it('says plainly when the server ran late and which share of the phones were busy with their own work', () => {
+  it('says plainly when the server ran late and which share of the phones were busy with their own work', async () => {
     const lane = aggregate.lanes[0] as RaceAggregate['lanes'][number];
     setRoom({
       ...appStore.getState().room,
@@ -188,7 +195,7 @@ describe('RoomPage, presenter', () => {
         ],
       },
     });
-    render(<RoomPage />);
+    await renderPresenting();
     expect(screen.getByTestId('room-server-late').textContent).toContain(
       'The server fell 140 ms behind its own schedule: these figures include its queueing',
     );
@@ -198,7 +205,7 @@ describe('RoomPage, presenter', () => {
   });
 
   it('lists every participant’s own figure to 0.1 ms once opened, as their table shows it', async () => {
-    render(<RoomPage />);
+    await renderPresenting();
     expect(screen.queryByTestId('aggregate-everyone')).toBeNull();
     fireEvent.click(screen.getByText(/Every participant’s time to the result shown \(2\)/));
     const table = await screen.findByTestId('aggregate-everyone');
@@ -206,8 +213,8 @@ describe('RoomPage, presenter', () => {
     expect(cells).toEqual(['1210.3 ms', '1340.5 ms']);
   });
 
-  it('asks before ending the room, with the keyboard on the safe answer', () => {
-    render(<RoomPage />);
+  it('asks before ending the room, with the keyboard on the safe answer', async () => {
+    await renderPresenting();
     fireEvent.click(screen.getByRole('button', { name: 'End room…' }));
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Keep it open' }));
     expect(screen.getByRole('button', { name: 'End room' })).toBeTruthy();
@@ -215,14 +222,14 @@ describe('RoomPage, presenter', () => {
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'End room…' }));
   });
 
-  it('shows a refusal with its code in an alert', () => {
+  it('shows a refusal with its code in an alert', async () => {
     appStore.setState((s) => ({
       room: {
         ...s.room,
         problem: { action: 'start', code: 'FORBIDDEN', message: 'Only the presenter may.' },
       },
     }));
-    render(<RoomPage />);
+    await renderPresenting();
     const alert = screen.getByRole('alert');
     expect(alert.textContent).toContain('Could not start the race');
     expect(alert.textContent).toContain('FORBIDDEN');

@@ -1,10 +1,15 @@
+import { lazy } from 'react';
+import { OnFirstNeed } from '../../lib/Loading.tsx';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { RoomBoard } from '../board/RoomBoard.tsx';
 import { AudienceView } from './AudienceView.tsx';
 import { JoinForm } from './JoinForm.tsx';
-import { PresenterView } from './PresenterView.tsx';
 import { RoomAnnouncer } from './RoomAnnouncer.tsx';
 import { RoomProblemNote } from './RoomProblemNote.tsx';
+
+// The presenter's view (the aggregate, the QR code, presence, faults) loads once this page presents: an
+// audience phone never downloads it (docs/architecture.md, "What a phone loads first").
+const PresenterView = lazy(() => import('./PresenterView.tsx').then((m) => ({ default: m.PresenterView })));
 
 /** The room screen: the join form, the presenter's room, a participant's room, or the room's end. */
 export function RoomPage() {
@@ -54,7 +59,11 @@ export function RoomPage() {
             <JoinForm />
           </section>
         ) : null}
-        {phase === 'joined' && role === 'presenter' ? <PresenterView /> : null}
+        {phase === 'joined' && role === 'presenter' ? (
+          <OnFirstNeed what="the presenter’s view">
+            <PresenterView />
+          </OnFirstNeed>
+        ) : null}
         {phase === 'joined' && role === 'audience' ? <AudienceView /> : null}
         {phase === 'joined' ? <RoomBoard /> : null}
         {phase === 'ended' ? <RoomEnded /> : null}

@@ -22,6 +22,7 @@ import type { AppState, StartOptions } from '../../store/types.ts';
 import { serverPageCounts } from '../../store/wire-compare.ts';
 import type { ProbeOutcome } from './checks-lessons.ts';
 import { settledDeliveries } from './delivery-log.ts';
+import { followRunner } from './outline.ts';
 import { EXPIRING_TOKEN_TTL_MS, runExpiringToken, runRetriedPost } from './probes.ts';
 import {
   type LaneOutcome,
@@ -425,3 +426,6 @@ export const scenarioRunner = createScenarioRunner({
     return { probe: { retries: trials }, faults };
   },
 });
+
+// The cards outline what the verdict read (outline.ts); they load before the scenarios do.
+followRunner(scenarioRunner.store);
