@@ -42,6 +42,8 @@ async function boardServer(rooms: TestRooms, env: Record<string, string> = {}) {
   const dataDir = tempDataDir();
   const config = loadConfig({
     LOG_LEVEL: 'silent',
+    // Lanes and rights under test, not admission: the event-loop guard out of the way (harness.ts).
+    MAX_EVENT_LOOP_DELAY_MS: '60000',
     STATIC_DIR: join(dataDir, 'no-client'),
     DATA_DIR: dataDir,
     PORT: '0',

@@ -19,6 +19,8 @@ describe('request logs carry no credential', () => {
       DATA_DIR: dataDir,
       STATIC_DIR: join(dataDir, 'no-client'),
       LOG_LEVEL: 'info',
+      // Lanes and rights under test, not admission: the event-loop guard out of the way (harness.ts).
+      MAX_EVENT_LOOP_DELAY_MS: '60000',
     });
     app = await createServer(config, createLogger('info', { write: (line: string) => lines.push(line) }));
     const { port } = await listen(app, { port: 0, receiverPort: 0, host: '127.0.0.1' });

@@ -3,6 +3,9 @@ import {
   API_PATHS,
   ErrorEnvelope,
   PublicSettings,
+  parseTraceparent,
+  TRACEPARENT_HEADER,
+  TraceId,
   WEBHOOK_HEADERS,
   WEBHOOK_RETRY_SCHEDULE_MS,
   WebhookPayload,
@@ -131,6 +134,38 @@ describe('webhook delivery to a real receiver', () => {
       expect(payload.timestamp).toBe(new Date(payload.data.at).toISOString());
       expect(() => new Webhook(generateSecret()).verify(arrival.body, headers)).toThrow();
     }
+  });
+
+  it("carries the task's correlation id in each delivery's traceparent, a new span per attempt (W3C Trace Context)", async () => {
+    const sink = await receiver((index) => ({ status: index < 1 ? 500 : 200 }));
+    const srv = await server([sink]);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const { res, json } = await createTask(
+      srv.baseUrl,
+      { spec: { durationMs: 0, steps: 1 }, webhook: { url: sink.url } },
+      { [TRACEPARENT_HEADER]: `00-${traceId}-00f067aa0ba902b7-01` },
+    );
+    expect(res.status).toBe(202);
+    expect(json.task.traceId).toBe(traceId);
+    await sink.until(processedTerminal, 'the terminal event is processed');
+    const parents = sink.arrivals.map((arrival) => {
+      const parsed = parseTraceparent(arrival.headers[TRACEPARENT_HEADER]);
+      expect(parsed?.traceId).toBe(traceId);
+      return parsed?.parentId;
+    });
+    // The first attempt was refused and retried: more attempts than events, each its own span.
+    expect(parents.length).toBeGreaterThan(3);
+    expect(new Set(parents).size).toBe(parents.length);
+  });
+
+  it('gives a task created without a traceparent a trace of its own, in its state and its deliveries', async () => {
+    const sink = await receiver();
+    const srv = await server([sink]);
+    const { task } = await createWithWebhook(srv, sink.url, { durationMs: 0, steps: 1 });
+    expect(TraceId.safeParse(task.traceId).success).toBe(true);
+    await sink.until(processedTerminal, 'the terminal event is processed');
+    for (const arrival of sink.arrivals)
+      expect(parseTraceparent(arrival.headers[TRACEPARENT_HEADER])?.traceId).toBe(task.traceId);
   });
 
   it('signs with the secret the caller gave, and then does not echo it back', async () => {

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
-import { type ErrorBody, REQUEST_ID_HEADER } from '@transport-lab/shared';
+import {
+  type ErrorBody,
+  parseTraceparent,
+  REQUEST_ID_HEADER,
+  TRACEPARENT_HEADER,
+} from '@transport-lab/shared';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import { AppError, INTERNAL_ERROR_BODY } from '../errors.ts';
@@ -34,6 +39,8 @@ export function requestLogging(logger: Logger): RequestHandler {
         res.setHeader(REQUEST_ID_HEADER, id);
         return id;
       },
+      // The page's trace, when its request names one: the line is then found by the task's trace-id.
+      customProps: (req: IncomingMessage) => traceOf(req),
       customLogLevel(_req, res, err) {
         if (err || res.statusCode >= 500) return 'error';
         if (res.statusCode >= 400) return 'warn';
@@ -57,7 +64,7 @@ export function requestLogging(logger: Logger): RequestHandler {
     res.setHeader(REQUEST_ID_HEADER, id);
     let child: Logger | undefined;
     const log = () => {
-      child ??= logger.child({ req: { id, method: req.method, url: req.url } });
+      child ??= logger.child({ req: { id, method: req.method, url: req.url }, ...traceOf(req) });
       return child;
     };
     Object.defineProperty(req, 'log', { get: log, configurable: true, enumerable: false });
@@ -70,6 +77,12 @@ export function requestLogging(logger: Logger): RequestHandler {
     }
     next();
   };
+}
+
+/** `{traceId}` of the request's `traceparent`, or nothing. */
+function traceOf(req: IncomingMessage): { traceId?: string } {
+  const trace = parseTraceparent(req.headers[TRACEPARENT_HEADER]);
+  return trace ? { traceId: trace.traceId } : {};
 }
 
 /** A request that carries a body must say it is JSON: anything else is refused with 415. */

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { REQUEST_ID_HEADER } from '@transport-lab/shared';
+import { REQUEST_ID_HEADER, TRACEPARENT_HEADER } from '@transport-lab/shared';
 import express from 'express';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,4 +65,20 @@ describe('request logging', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 40, req: { id: 'lost-one', url: '/missing' } });
   });
+
+  it.each(['info', 'warn'] as const)(
+    "at %s, a request's line carries the trace-id of its traceparent (the task's correlation id)",
+    async (level) => {
+      const { lines, url } = await app(level);
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const traced = { [TRACEPARENT_HEADER]: `00-${traceId}-00f067aa0ba902b7-01` };
+      await (await fetch(`${url}/missing`, { headers: traced })).text();
+      await (
+        await fetch(`${url}/missing`, { headers: { [TRACEPARENT_HEADER]: 'not a traceparent' } })
+      ).text();
+      expect(lines).toHaveLength(2);
+      expect(lines[0]?.traceId).toBe(traceId);
+      expect(lines[1]).not.toHaveProperty('traceId');
+    },
+  );
 });

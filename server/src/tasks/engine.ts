@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import {
   isTerminalEvent,
+  newTraceId,
   type TaskEvent,
   type TaskSpec,
   type TaskState,
@@ -57,8 +58,11 @@ export class TaskEngine {
     return randomUUID();
   }
 
-  /** Accepts a task: stores it with its `queued` event, then starts it on the next turn of the loop. */
-  async create(spec: TaskSpec, id = this.newTaskId()): Promise<TaskState> {
+  /**
+   * Accepts a task: stores it with its `queued` event, then starts it on the next turn of the loop.
+   * `traceId`: its correlation id (the creating request's `traceparent` trace-id), else a new one.
+   */
+  async create(spec: TaskSpec, id = this.newTaskId(), traceId = newTraceId()): Promise<TaskState> {
     if (this.stopped) throw new AppError('UNAVAILABLE', 'The server is shutting down; try again shortly.');
     const createdAt = this.now();
     const state: TaskState = {
@@ -72,6 +76,7 @@ export class TaskEngine {
       createdAt,
       updatedAt: createdAt,
       latenessMs: 0,
+      traceId,
     };
     const queued: TaskEvent = { type: 'queued', taskId: id, seq: 1, at: createdAt, dueAt: createdAt, spec };
     await this.store.createTask(state, queued);
@@ -82,7 +87,8 @@ export class TaskEngine {
   }
 
   async get(id: string): Promise<TaskState | undefined> {
-    return this.runs.get(id)?.state ?? (await this.store.getTask(id));
+    // A running task as of its last published event: never a state whose event is not yet stored.
+    return this.runs.get(id)?.publishedState ?? (await this.store.getTask(id));
   }
 
   async getOrThrow(id: string): Promise<TaskState> {
@@ -104,7 +110,7 @@ export class TaskEngine {
     const run = this.runs.get(id);
     if (run && !run.isEnded) {
       await run.cancel();
-      return run.state;
+      return run.publishedState;
     }
     const task = await this.getOrThrow(id);
     if (TERMINAL_STATUSES.has(task.status)) {
@@ -218,7 +224,7 @@ export class TaskEngine {
       const run = this.track(state, state.lastSeq);
       run.resume();
       this.logger.info(
-        { taskId: state.id, step: state.step, status: state.status },
+        { taskId: state.id, traceId: state.traceId, step: state.step, status: state.status },
         'task resumed after restart',
       );
     }
@@ -267,14 +273,17 @@ export class TaskEngine {
 
   private publish(event: TaskEvent, state: TaskState): void {
     // Before any listener: one that reads the task's events from here on finds this one too.
-    this.runs.get(event.taskId)?.published(event);
+    this.runs.get(event.taskId)?.published(event, state);
     const listeners = [...this.allListeners, ...(this.taskListeners.get(event.taskId) ?? [])];
     for (const listener of listeners) {
       try {
         listener(event, state);
       } catch (error) {
         // One broken listener must not keep the event from the others.
-        this.logger.error({ err: error, taskId: event.taskId, seq: event.seq }, 'event listener threw');
+        this.logger.error(
+          { err: error, taskId: event.taskId, traceId: state.traceId, seq: event.seq },
+          'event listener threw',
+        );
       }
     }
   }

@@ -89,10 +89,28 @@ export class TaskRun {
     /** The seq up to which this task's events were published before this run (0 for a new task;
      *  a resumed one's stored events were published by the process before). */
     private publishedSeq: number,
-  ) {}
+  ) {
+    // A new task's state is stored with its first event, a resumed one's was rebuilt from the log.
+    this.shown = state;
+  }
 
-  /** Keeps a just-published event for catch-up reads; the engine calls it before any listener. */
-  published(event: TaskEvent): void {
+  /** The state of the last published event (`publishedState`). */
+  private shown: TaskState;
+
+  /**
+   * The state as of the last published event: what a reader may be shown. `state` runs ahead of it
+   * by the events still waiting for their commit (a few ms), and a state shown before its event was
+   * stored could be one a crash never kept (a short poll once read a task succeeded whose terminal
+   * event was not yet in the log).
+   */
+  get publishedState(): TaskState {
+    return this.shown;
+  }
+
+  /** Keeps a just-published event, and the state it made, for reads; the engine calls it before any
+   *  listener. */
+  published(event: TaskEvent, state: TaskState): void {
+    this.shown = state;
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
     this.publishedSeq = event.seq;
@@ -151,7 +169,7 @@ export class TaskRun {
         this.broken = true;
         this.clearTimer();
         this.deps.logger.error(
-          { err: failed.error, taskId: this.id, seq: event.seq },
+          { err: failed.error, taskId: this.id, traceId: this.state.traceId, seq: event.seq },
           'task event not stored; run halted',
         );
         return;
@@ -168,7 +186,10 @@ export class TaskRun {
     // Due when the task was accepted: `create` starts it on the next turn of the loop, so any wait
     // past that turn is the server's own.
     void this.emit({ type: 'started' }, this.state.createdAt);
-    this.paceOriginAt = this.deps.now();
+    // The steps are due from the moment the task started (the started event's `at`): stamping the
+    // origin later, after the event's synchronous work, shifted every due time by that work (2.9 ms
+    // once, under load).
+    this.paceOriginAt = this.state.startedAt ?? this.deps.now();
     this.scheduleNext();
   }
 

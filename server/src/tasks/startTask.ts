@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { TaskSpec, TaskState } from '@transport-lab/shared';
+import { parseTraceparent, type TaskSpec, type TaskState, TRACEPARENT_HEADER } from '@transport-lab/shared';
 import { type ClientLimits, type Peer, peerOf } from '../access/index.ts';
 import type { TagTask } from '../observability/wireLedger.ts';
 import type { TaskEngine } from './engine.ts';
@@ -25,7 +25,8 @@ export interface TaskStarter {
   /**
    * Counts the task against its client's share (429 past it), gives it a new id, tags it for the
    * wire ledger, the faults and the network link (so that later traffic for it — webhook attempts,
-   * a drop fault — finds its run and lane), runs `prepare(id)`, then creates it. `prepare` is what
+   * a drop fault — finds its run and lane), runs `prepare(id)`, then creates it, in the trace of the
+   * request's `traceparent` if it has one. `prepare` is what
    * must exist before the task's first event: a socket joining its room, a webhook subscription.
    * If anything fails before the task exists, its count is given back.
    */
@@ -57,7 +58,8 @@ export function createTaskStarter({ engine, admit, clientLimits, tagTask }: Task
         tagTask(id, req);
         const prepared = prepare?.(id);
         if (prepared) await prepared;
-        return await engine.create(spec, id);
+        // The page's trace, when its request names one: the task joins it (W3C Trace Context).
+        return await engine.create(spec, id, parseTraceparent(req.headers[TRACEPARENT_HEADER])?.traceId);
       } catch (error) {
         // Counted for nothing if it was never created (uncounting a created task waits for its end).
         if (!(await engine.get(id))) clientLimits.taskEnded(id);

@@ -3,8 +3,11 @@ import type { Socket } from 'node:net';
 import {
   type DeliveriesResponse,
   type Delivery,
+  formatTraceparent,
   isTerminalEvent,
+  newSpanId,
   type TaskEvent,
+  TRACEPARENT_HEADER,
   WEBHOOK_HEADERS,
   type WebhookAttack,
   type WebhookPayload,
@@ -272,6 +275,8 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       return;
     }
     const number = delivery.attempts + 1;
+    // The task's correlation id: each attempt is a new span of its trace (W3C Trace Context).
+    const traceId = (await engine.get(delivery.taskId))?.traceId;
     const startedAt = epochNow();
     let result: SendResult;
     try {
@@ -287,6 +292,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
           [WEBHOOK_HEADERS.id]: delivery.id,
           [WEBHOOK_HEADERS.timestamp]: String(Math.floor(timestamp.getTime() / 1000)),
           [WEBHOOK_HEADERS.signature]: signature,
+          ...(traceId ? { [TRACEPARENT_HEADER]: formatTraceparent(traceId, newSpanId()) } : {}),
         },
         body: delivery.body,
         timeoutMs: config.WEBHOOK_ATTEMPT_TIMEOUT_MS,
@@ -316,6 +322,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       (status !== undefined && (status < 200 || status >= 300) ? `HTTP ${status}` : undefined);
     const fields = {
       taskId: delivery.taskId,
+      traceId,
       seq: delivery.eventSeq,
       webhookId: delivery.id,
       attempt: number,

@@ -10,6 +10,7 @@ export * from './operator.ts';
 export * from './room.ts';
 export * from './socket.ts';
 export * from './task.ts';
+export * from './trace.ts';
 export * from './version.ts';
 export * from './webhooks.ts';
 export * from './wire.ts';

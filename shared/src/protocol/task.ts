@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
+import { TraceId } from './trace.ts';
 
 /** Bounds of a task, from the architecture: up to 2 minutes, 1 000 steps, 64 KiB of result. */
 export const TASK_LIMITS = {
@@ -66,5 +67,8 @@ export const TaskState = z.object({
   latenessMs: z.number().min(0).optional(),
   result: TaskResult.optional(),
   error: ErrorBody.optional(),
+  /** The task's correlation id, a W3C trace-id (trace.ts): the one its creating request's
+   *  `traceparent` named, else made by the server. Absent in states stored before it existed. */
+  traceId: TraceId.optional(),
 });
 export type TaskState = z.infer<typeof TaskState>;

@@ -45,7 +45,10 @@ function register({ router, engine, tasks, settings: { syncTimeoutMs } }: LaneCo
     }
     if (outcome.reason === 'aborted') {
       await engine.cancel(task.id).catch(() => undefined); // it may have ended meanwhile
-      req.log.info({ taskId: task.id }, 'client left a blocking request; task cancelled');
+      req.log.info(
+        { taskId: task.id, traceId: task.traceId },
+        'client left a blocking request; task cancelled',
+      );
       return;
     }
     const location = API_PATHS.task(task.id);
