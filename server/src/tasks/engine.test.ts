@@ -265,7 +265,12 @@ describe('TaskEngine with another instance (remote events)', () => {
     const outcome = await b.waitForEnd(task.id, 10_000);
     off();
     expect(follows).toEqual([task.id]);
-    expect(streamBreaches(heard.map(([event]) => event), 5)).toEqual([]);
+    expect(
+      streamBreaches(
+        heard.map(([event]) => event),
+        5,
+      ),
+    ).toEqual([]);
     // Each live event's state is the task as of that event.
     for (const [event, state] of heard.slice(1)) expect(state.lastSeq, `seq ${event.seq}`).toBe(event.seq);
     expect(heard.at(-1)?.[1]).toMatchObject({ status: 'succeeded', step: 5, percent: 100 });
