@@ -1,4 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import {
+  type AddressInfo,
+  connect as connectTcp,
+  createServer as createNetServer,
+  type Socket,
+} from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   API_PATHS,
@@ -132,6 +138,40 @@ describe('two instances on one Redis', () => {
     }
   });
 
+  it('recover a socket dropped from A onto B, which replays what it missed, each event once', async () => {
+    const a = await server();
+    const b = await server();
+    // One address for the client, as behind a balancer; the test moves it from A to B.
+    const balancer = await switchableProxy(a.baseUrl);
+    cleanups.push(() => balancer.close());
+    const socket = await client(balancer.url);
+    const seen = new EventCollector(socket);
+    // Steps every 100 ms: several are broadcast while the socket is away.
+    const ack = await emitAck(socket, SOCKET_EVENTS.start, { durationMs: 1_600, steps: 16 });
+    if (!ack.ok) throw new Error(ack.error.message);
+    const id = ack.task.id;
+    expect(a.app.engine.runsHere(id)).toBe(true);
+    await seen.until(id, (events) => events.filter((e) => e.type === 'progress').length >= 2);
+
+    // A keeps the session in Redis when it sees the transport go; only then may the client reach B.
+    const onA = [...a.app.io.of('/').sockets.values()][0];
+    const goneFromA = new Promise<void>((resolve) => onA?.once('disconnect', () => resolve()));
+    const reconnected = new Promise<boolean>((resolve) =>
+      socket.once('connect', () => resolve(socket.recovered)),
+    );
+    balancer.hold();
+    balancer.cut();
+    await goneFromA;
+    balancer.release(b.baseUrl);
+    expect(await reconnected).toBe(true);
+    expect(b.app.io.of('/').sockets.size).toBe(1);
+    expect(a.app.io.of('/').sockets.size).toBe(0);
+
+    const events = await seen.terminal(id);
+    expect(streamBreaches(events, 16)).toEqual([]);
+    expect(events).toHaveLength(16 + 3);
+  });
+
   it('broadcast to a socket.io room from A reaches its socket on B', async () => {
     const a = await server();
     const b = await server();
@@ -210,4 +250,60 @@ async function readNdjsonLive(url: string, onEvent: (event: TaskEvent) => void) 
     }
   }
   return events;
+}
+
+/**
+ * A TCP proxy whose target can change, as a balancer moving a client to another instance: `cut`
+ * drops every connection through it, `hold` keeps new ones waiting until `release(target)` sends them
+ * (and later ones) to the new target.
+ */
+async function switchableProxy(initial: string) {
+  let target = new URL(initial);
+  let held: Array<() => void> | undefined;
+  const open = new Set<Socket>();
+  const proxy = createNetServer((client) => {
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    client.pause();
+    const pipe = () => {
+      if (client.destroyed) return;
+      const upstream = connectTcp(Number(target.port), target.hostname);
+      open.add(upstream);
+      upstream.on('close', () => open.delete(upstream));
+      client.pipe(upstream).pipe(client);
+      client.resume();
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('close', end);
+      upstream.on('close', end);
+      upstream.on('error', end);
+      client.on('error', end);
+    };
+    if (held) held.push(pipe);
+    else pipe();
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hold() {
+      held = [];
+    },
+    cut() {
+      for (const socket of open) socket.destroy();
+    },
+    release(next: string) {
+      target = new URL(next);
+      const waiting = held ?? [];
+      held = undefined;
+      for (const pipe of waiting) pipe();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of open) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
 }
