@@ -14,6 +14,9 @@ const REMOTE_RETRY_MS = 500;
 /** The wake stream outlives its last use by this much (an instance that crashed leaves it behind). */
 const WAKE_TTL_MS = 3_600_000;
 
+/** The reader connection's name (CLIENT LIST). */
+export const remoteReaderName = (keys: RedisKeys) => `${keys.prefix}remote-events`;
+
 interface Follow {
   taskId: string;
   key: string;
@@ -127,7 +130,8 @@ export function redisRemoteEvents(
 
   function startReader(): void {
     if (reader) return;
-    const connection = redis.duplicate();
+    // Named, so that CLIENT LIST shows what it is (and a test can count it).
+    const connection = redis.duplicate({ connectionName: remoteReaderName(keys) });
     reader = connection;
     // Errors come back to the read that failed; ioredis would print them otherwise.
     connection.on('error', () => {});
