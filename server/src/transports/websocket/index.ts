@@ -50,18 +50,37 @@ function register({ io, engine, logger, tasks, ownership, settings }: LaneContex
   const followed = new Set<string>();
   /** This instance, in the names of its relay rooms. */
   const instance = randomUUID().slice(0, 8);
-  /** Tasks run elsewhere that sockets here follow: the engine's listener on each. */
-  const relayed = new Map<string, () => void>();
-  const relay = (taskId: string) => {
+  /** Tasks run elsewhere that sockets here follow, relayed until their end. */
+  const relayed = new Set<string>();
+  /**
+   * Relays a task run elsewhere to this instance's room of it, until its end. From `afterSeq` (what
+   * the subscriber's read found), not merely from now: an end stored in between is relayed too, so
+   * the relay always ends (the sockets drop the seqs they had from their ack).
+   */
+  const relay = (taskId: string, afterSeq: number) => {
     if (relayed.has(taskId)) return;
-    const off = engine.onTaskEvent(taskId, (event) => {
-      io.to(relayRoom(taskId, instance)).emit(SOCKET_EVENTS.event, event);
-      if (isTerminalEvent(event)) {
-        off();
+    let off: (() => void) | undefined;
+    let ended = false;
+    relayed.add(taskId);
+    // Its listener is in place when this returns (subscribe listens before its first read).
+    engine
+      .subscribe(taskId, afterSeq, (event) => {
+        io.to(relayRoom(taskId, instance)).emit(SOCKET_EVENTS.event, event);
+        if (!isTerminalEvent(event)) return;
+        ended = true;
+        off?.();
         relayed.delete(taskId);
-      }
-    });
-    relayed.set(taskId, off);
+      })
+      .then(
+        (unsubscribe) => {
+          off = unsubscribe;
+          if (ended) unsubscribe();
+        },
+        (error) => {
+          relayed.delete(taskId);
+          logger.warn({ err: error, taskId }, 'could not relay a task run by another instance');
+        },
+      );
   };
 
   engine.onEvent((event) => {
@@ -121,7 +140,7 @@ function register({ io, engine, logger, tasks, ownership, settings }: LaneContex
           socket.join(taskRoom(taskId));
         } else if (!TERMINAL_STATUSES.has(known.status)) {
           // Its listener (hence, on Redis, its follow of the log) before the read below.
-          relay(taskId);
+          relay(taskId, known.lastSeq);
           socket.join(relayRoom(taskId, instance));
         }
         const events = await engine.eventsAfter(taskId, afterSeq);
