@@ -115,7 +115,8 @@ export class TaskEngine {
 
   async get(id: string): Promise<TaskState | undefined> {
     const run = this.runs.get(id);
-    if (run) return run.state;
+    // As far as it is stored and published: a poll never shows a step, or an end, a restart would undo.
+    if (run) return run.publishedState;
     const stored = await this.store.getTask(id);
     // Running on another instance: the snapshot is as of its last change of status, its progress
     // since is in the log (a short poll through this instance then sees every step).
@@ -390,7 +391,7 @@ export class TaskEngine {
 
   private publish(event: TaskEvent, state: TaskState): void {
     // Before any listener: one that reads the task's events from here on finds this one too.
-    this.runs.get(event.taskId)?.published(event);
+    this.runs.get(event.taskId)?.published(event, state);
     const followed = this.remote && this.followed.get(event.taskId);
     let taskListeners = this.taskListeners.get(event.taskId);
     if (followed) {

@@ -82,6 +82,9 @@ export class TaskRun {
 
   /** The last RECENT_EVENTS events published, oldest first, ending at `publishedSeq`. */
   private recent: TaskEvent[] = [];
+  /** The task as of its last published event: what a reader may be told (`state` runs ahead of
+   *  the store by the writes in flight). */
+  publishedState: TaskState;
 
   constructor(
     public state: TaskState,
@@ -89,10 +92,13 @@ export class TaskRun {
     /** The seq up to which this task's events were published before this run (0 for a new task;
      *  a resumed one's stored events were published by the process before). */
     private publishedSeq: number,
-  ) {}
+  ) {
+    this.publishedState = state;
+  }
 
   /** Keeps a just-published event for catch-up reads; the engine calls it before any listener. */
-  published(event: TaskEvent): void {
+  published(event: TaskEvent, state: TaskState): void {
+    this.publishedState = state;
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
     this.publishedSeq = event.seq;
