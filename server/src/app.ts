@@ -54,6 +54,7 @@ import { createMetrics } from './observability/metrics.ts';
 import { watchAckRefusals } from './observability/socketAcks.ts';
 import { createWireLedger, type WireLedger } from './observability/wireLedger.ts';
 import { createRooms, type RoomsHandle } from './rooms/index.ts';
+import { joinInstances } from './socketCluster.ts';
 import { openStores, type TaskStore } from './store/index.ts';
 import { sqliteFaultStore } from './store/sqliteFaults.ts';
 import { type Admission, createAdmission } from './tasks/admission.ts';
@@ -114,7 +115,7 @@ export async function createServer(
   const startedAt = epochNow();
   const stores = await openStores(config, logger);
   const store = stores.tasks;
-  const engine = new TaskEngine({ store, logger });
+  const engine = new TaskEngine({ store, logger, remote: stores.remoteEvents });
   const admission = createAdmission({
     limits: {
       maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
@@ -266,7 +267,11 @@ export async function createServer(
     // make the server parse a megabyte per message; a larger one now closes that socket alone.
     maxHttpBufferSize: config.SOCKET_MAX_MESSAGE_BYTES,
   });
-  boundRecoveryBuffer(io, config.SOCKET_RECOVERY_MAX_PACKETS);
+  // On Redis, socket.io spans the instances (its recovery buffer is the adapter's capped stream);
+  // alone, its in-memory buffer is bounded here.
+  if (stores.redis) {
+    joinInstances(io, stores.redis.connection, stores.redis.keys, config.SOCKET_RECOVERY_MAX_PACKETS);
+  } else boundRecoveryBuffer(io, config.SOCKET_RECOVERY_MAX_PACKETS);
   // Before any namespace's handlers: a connection past its client's share is refused on every one.
   limitSocketsPerClient(io, clientLimits, metrics.countRefusal);
   // Before any namespace's handlers too: every refused acknowledgement is counted by its reason.

@@ -3,18 +3,19 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../observability/logger.ts';
 import { CHECKPOINT_INTERVAL_MS, startCheckpointer } from './checkpointer.ts';
-import { closeRedis, connectRedis, redactedRedisUrl, redisKeys } from './redis.ts';
+import { closeRedis, connectRedis, type RedisKeys, redactedRedisUrl, redisKeys } from './redis.ts';
 import { redisIdempotencyStore } from './redisIdempotency.ts';
+import { redisRemoteEvents } from './redisRemoteEvents.ts';
 import { redisTaskStore } from './redisTasks.ts';
 import { type Retention, startRetention, walSharePages } from './retention.ts';
 import { openDatabase, sqliteTaskStore, withLocalTaskRows } from './sqlite.ts';
 import { sqliteIdempotencyStore } from './sqliteIdempotency.ts';
-import type { IdempotencyStore, TaskStore } from './types.ts';
+import type { IdempotencyStore, RemoteEvents, TaskStore } from './types.ts';
 import { createWriteBatch, type WriteBatch } from './writeBatch.ts';
 
 export { StoreVersionError } from './migrations.ts';
 export { RedisUnavailableError } from './redis.ts';
-export type { IdempotencyStore, Retention, TaskStore, WriteBatch };
+export type { IdempotencyStore, RemoteEvents, Retention, TaskStore, WriteBatch };
 
 export interface Stores {
   /** The one SQLite database the stores share; its tables, every module's, are in migrations.ts. */
@@ -25,6 +26,10 @@ export interface Stores {
   tasks: TaskStore;
   /** On Redis when REDIS_URL is set, else in the SQLite file. */
   idempotency: IdempotencyStore;
+  /** With REDIS_URL: the live events of tasks other instances run (the engine's `remote`). */
+  remoteEvents: RemoteEvents | undefined;
+  /** With REDIS_URL: the connection the stores use, and its keys, for socket.io's adapter (app.ts). */
+  redis: { connection: Redis; keys: RedisKeys } | undefined;
   /** The retention sweep and size bound (RETENTION_HOURS, MAX_DATA_BYTES), on its timer. */
   retention: Retention;
   close(): Promise<void>;
@@ -75,6 +80,11 @@ export async function openStores(
     ? withLocalTaskRows(redisTaskStore(redis, { keys, retentionMs }), db, batch)
     : sqliteTaskStore(db, batch);
   const idempotency = redis ? redisIdempotencyStore(redis, keys) : sqliteIdempotencyStore(db, batch);
+  const remoteEvents = redis
+    ? redisRemoteEvents(redis, keys, (error) =>
+        logger.error({ err: error }, 'reading other instances’ task events failed; retrying'),
+      )
+    : undefined;
   // The WAL's share of MAX_DATA_BYTES is where the writer checkpoints by itself (retention.ts).
   const walPages = walSharePages(config.MAX_DATA_BYTES, db.pragma('page_size', { simple: true }) as number);
   const checkpointer = startCheckpointer(
@@ -89,10 +99,13 @@ export async function openStores(
     batch,
     tasks,
     idempotency,
+    remoteEvents,
+    redis: redis && { connection: redis, keys },
     retention,
     async close() {
       // Before the batch's last flush: a sweep stops between two of its transactions.
       await retention.close();
+      await remoteEvents?.close();
       // The Redis writes still queued land before the connection closes.
       await tasks.close();
       if (redis) await closeRedis(redis);

@@ -13,7 +13,12 @@ import { Redis } from 'ioredis';
  *   task;
  * - `tasks:unfinished` — sorted set of the ids of tasks queued or running, scored by `createdAt`;
  * - `idempotency:<digest>` — hash `fingerprint` (+ `response` once answered), the digest of the client's
- *   scope and key (idempotency.ts); expires as the SQLite record would be ignored.
+ *   scope and key (idempotency.ts); expires as the SQLite record would be ignored;
+ * - `wake:<instance>` — stream of one entry: an instance's reader of other instances' task logs
+ *   (redisRemoteEvents.ts) is woken through it when it must read one more log; expires an hour after
+ *   its last use;
+ * - `socket.io`, `socket.io#…` (pub/sub channels) and `sio:session:<pid>` — socket.io's Redis Streams
+ *   adapter (app.ts): its broadcasts, its requests between instances, the sessions kept for recovery.
  */
 export interface RedisKeys {
   readonly prefix: string;
@@ -21,6 +26,10 @@ export interface RedisKeys {
   events(id: string): string;
   unfinished: string;
   idempotency(digest: string): string;
+  wake(instance: string): string;
+  /** socket.io's adapter: its stream (and the prefix of its channels), its sessions' keys. */
+  socketIoStream: string;
+  socketIoSessions: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -30,6 +39,9 @@ export function redisKeys(prefix: string): RedisKeys {
     events: (id) => `${prefix}task:${id}:events`,
     unfinished: `${prefix}tasks:unfinished`,
     idempotency: (digest) => `${prefix}idempotency:${digest}`,
+    wake: (instance) => `${prefix}wake:${instance}`,
+    socketIoStream: `${prefix}socket.io`,
+    socketIoSessions: `${prefix}sio:session:`,
   };
 }
 

@@ -57,3 +57,19 @@ export interface IdempotencyStore {
   /** Forgets a claim whose request failed, so the client may retry with the same key. */
   release(scope: string, key: string): Promise<void>;
 }
+
+/**
+ * A task's live events when another instance runs it (REDIS_URL: redisRemoteEvents.ts); absent on
+ * SQLite, where every task runs in this process. The engine follows a task through it only while
+ * something listens to that task and this process does not run it (tasks/engine.ts).
+ */
+export interface RemoteEvents {
+  /**
+   * Calls `onEvent` with each event appended to the task's log after the log's end as it is now, in
+   * seq order, until the returned function is called. "Now" is ordered with the store's own reads:
+   * an event is either in a store read made after this call, or delivered here (or both).
+   * One follow per task at a time (the engine keeps one and fans it out).
+   */
+  follow(taskId: string, onEvent: (event: TaskEvent) => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
-import { isTerminalEvent, serverLatenessMs, type TaskEvent } from '@transport-lab/shared';
+import { isTerminalEvent, serverLatenessMs, type TaskEvent, type TaskState } from '@transport-lab/shared';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { streamBreaches, tempDataDir } from '../../test/harness.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
-import type { TaskStore } from '../store/types.ts';
+import type { RemoteEvents, TaskStore } from '../store/types.ts';
 import { TaskEngine } from './engine.ts';
 
 const logger = pino({ level: 'silent' });
@@ -254,5 +254,72 @@ describe('TaskEngine', () => {
     expect(outcome).toMatchObject({ ended: true, task: { status: 'succeeded' } });
     expect((await engine.get(task.id))?.lastSeq).toBe(published.at(-1)?.seq);
     await engine.stop();
+  });
+});
+
+describe('TaskEngine with another instance (remote events)', () => {
+  /** Instance A runs tasks; B shares its store and hears A's events through a fake `RemoteEvents` that
+   *  hands B each event A stored, twice (a read repeated after a reconnection does that). */
+  function twoInstances() {
+    const { store, engine: a } = setup();
+    const follows: string[] = [];
+    const remote: RemoteEvents = {
+      follow(taskId, onEvent) {
+        follows.push(taskId);
+        return a.onEvent((event) => {
+          if (event.taskId !== taskId) return;
+          onEvent(event);
+          onEvent(event);
+        });
+      },
+      async close() {},
+    };
+    const b = new TaskEngine({ store, logger, remote });
+    cleanups.push(() => b.stop());
+    return { a, b, follows };
+  }
+
+  it('hands a task run elsewhere to its listeners here once each, in order, with its state folded', async () => {
+    const { a, b, follows } = twoInstances();
+    const task = await a.create({ durationMs: 100, steps: 5 });
+    expect(b.runsHere(task.id)).toBe(false);
+    const heard: Array<[TaskEvent, TaskState]> = [];
+    const everything: TaskEvent[] = [];
+    b.onEvent((event) => everything.push(event));
+    const off = await b.subscribe(task.id, 0, (event, state) => heard.push([event, state]));
+    const progressHere = new Promise<TaskState | undefined>((resolve) => {
+      const stop = b.onTaskEvent(task.id, (event) => {
+        if (event.type !== 'progress' || event.step !== 2) return;
+        stop();
+        resolve(b.get(task.id));
+      });
+    });
+    const outcome = await b.waitForEnd(task.id, 10_000);
+    off();
+    expect(follows).toEqual([task.id]);
+    expect(
+      streamBreaches(
+        heard.map(([event]) => event),
+        5,
+      ),
+    ).toEqual([]);
+    // Each live event's state is the task as of that event.
+    for (const [event, state] of heard.slice(1)) expect(state.lastSeq, `seq ${event.seq}`).toBe(event.seq);
+    expect(heard.at(-1)?.[1]).toMatchObject({ status: 'succeeded', step: 5, percent: 100 });
+    expect(outcome).toMatchObject({ ended: true, task: { status: 'succeeded', step: 5, lastSeq: 8 } });
+    // `get` of a task running elsewhere: the snapshot plus its log since (not the `started` snapshot).
+    expect((await progressHere)?.step).toBeGreaterThanOrEqual(2);
+    // onEvent is this process's own tasks: a webhook or a metric counts each event once, where it runs.
+    expect(everything).toEqual([]);
+  });
+
+  it('never reads the log of a task it runs itself', async () => {
+    const { b, follows } = twoInstances();
+    const task = await b.create({ durationMs: 30, steps: 3 });
+    const events = record(b, task.id);
+    await b.waitForEnd(task.id, 10_000);
+    // From memory, once each: `queued` was published before this listener came.
+    expect(events.map((event) => event.seq)).toEqual([2, 3, 4, 5, 6]);
+    expect(follows).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import {
 import { AppError } from '../errors.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { TaskStore } from '../store/types.ts';
+import type { RemoteEvents, TaskStore } from '../store/types.ts';
 import { applyEvent, TaskRun } from './run.ts';
 
 export type EventListener = (event: TaskEvent, state: TaskState) => void;
@@ -26,11 +26,50 @@ export interface EngineDeps {
   store: TaskStore;
   logger: Logger;
   now?: () => number;
+  /** Tasks other instances run, live (REDIS_URL); absent when every task runs in this process. */
+  remote?: RemoteEvents;
+}
+
+/** A task this process listens to, as far as its listeners have heard (whichever process runs it). */
+interface Followed {
+  /** Stops reading the task's log; undefined while this process runs the task (its own publications
+   *  reach the listeners) or once it has ended. */
+  stop: (() => void) | undefined;
+  /** The highest seq handed to the task's listeners, from either path: neither hands one twice. */
+  lastSeq: number;
+  /** The task as of `lastSeq`, folded from its stored snapshot; undefined until that is read. */
+  state: TaskState | undefined;
+  snapshotRead: boolean;
+  /** Events read from the log before the snapshot was. */
+  early: TaskEvent[];
+  ended: boolean;
+}
+
+/** A new task's state: all of it is in its `queued` event. */
+function queuedState(event: Extract<TaskEvent, { type: 'queued' }>): TaskState {
+  return {
+    id: event.taskId,
+    spec: event.spec,
+    status: 'queued',
+    step: 0,
+    steps: event.spec.steps,
+    percent: 0,
+    lastSeq: event.seq,
+    createdAt: event.at,
+    updatedAt: event.at,
+    latenessMs: 0,
+  };
 }
 
 /**
  * Runs tasks in real time, numbers their events and stores them before anyone hears of them.
  * It knows no transport: lanes create, cancel, wait and subscribe through this class alone.
+ *
+ * With `remote` (several instances on one Redis), a task another instance runs is heard too: while
+ * something here listens to it (`onTaskEvent`, hence `subscribe` and `waitForEnd`), one follow reads
+ * its log and hands each new event to its listeners, with the task's state folded from the stored
+ * snapshot (`applyEvent`). Tasks run here never take that path: their events go to the listeners from
+ * memory as they are published, as on SQLite. `onEvent` hears this process's tasks only.
  */
 export class TaskEngine {
   private readonly runs = new Map<string, TaskRun>();
@@ -39,6 +78,9 @@ export class TaskEngine {
   private readonly store: TaskStore;
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly remote: RemoteEvents | undefined;
+  /** Tasks with listeners here, when on `remote`: how far their listeners have heard. */
+  private readonly followed = new Map<string, Followed>();
   private stopped = false;
   /** Aborted by stop(): every blocking wait ends at once, so that its caller can answer before the
    *  connections are cut (a blocking call then learns where its task lives). */
@@ -48,6 +90,7 @@ export class TaskEngine {
     this.store = deps.store;
     this.logger = deps.logger;
     this.now = deps.now ?? epochNow;
+    this.remote = deps.remote;
     // Every blocking wait listens on it (one per request held by the request/response or hybrid
     // lane): hundreds at once in a hall are by design, not the leak Node warns of past 10.
     setMaxListeners(0, this.stopping.signal);
@@ -65,20 +108,8 @@ export class TaskEngine {
   async create(spec: TaskSpec, id = this.newTaskId(), traceId = newTraceId()): Promise<TaskState> {
     if (this.stopped) throw new AppError('UNAVAILABLE', 'The server is shutting down; try again shortly.');
     const createdAt = this.now();
-    const state: TaskState = {
-      id,
-      spec,
-      status: 'queued',
-      step: 0,
-      steps: spec.steps,
-      percent: 0,
-      lastSeq: 1,
-      createdAt,
-      updatedAt: createdAt,
-      latenessMs: 0,
-      traceId,
-    };
-    const queued: TaskEvent = { type: 'queued', taskId: id, seq: 1, at: createdAt, dueAt: createdAt, spec };
+    const queued = { type: 'queued', taskId: id, seq: 1, at: createdAt, dueAt: createdAt, spec } as const;
+    const state: TaskState = { ...queuedState(queued), traceId };
     await this.store.createTask(state, queued);
     const run = this.track(state, 0);
     this.publish(queued, state);
@@ -87,8 +118,21 @@ export class TaskEngine {
   }
 
   async get(id: string): Promise<TaskState | undefined> {
-    // A running task as of its last published event: never a state whose event is not yet stored.
-    return this.runs.get(id)?.publishedState ?? (await this.store.getTask(id));
+    const run = this.runs.get(id);
+    // As far as it is stored and published: a poll never shows a step, or an end, a restart would undo.
+    if (run) return run.publishedState;
+    const stored = await this.store.getTask(id);
+    // Running on another instance: the snapshot is as of its last change of status, its progress
+    // since is in the log (a short poll through this instance then sees every step).
+    if (!stored || !this.remote || TERMINAL_STATUSES.has(stored.status)) return stored;
+    let state = stored;
+    for (const event of await this.store.eventsAfter(id, stored.lastSeq)) state = applyEvent(state, event);
+    return state;
+  }
+
+  /** Whether this process runs the task (else another instance does, or none now). */
+  runsHere(id: string): boolean {
+    return this.runs.has(id);
   }
 
   async getOrThrow(id: string): Promise<TaskState> {
@@ -125,17 +169,23 @@ export class TaskEngine {
     return () => this.allListeners.delete(listener);
   }
 
-  /** Live events of one task, from now on. */
+  /** Live events of one task, from now on, whichever instance runs it: an event is either in a store
+   *  read made after this call or heard here (with `remote`, its follow starts in this call). */
   onTaskEvent(id: string, listener: EventListener): Unsubscribe {
     let set = this.taskListeners.get(id);
     if (!set) {
       set = new Set();
       this.taskListeners.set(id, set);
+      if (this.remote && !this.followed.has(id)) this.follow(id);
     }
     set.add(listener);
     return () => {
       set.delete(listener);
-      if (set.size === 0 && this.taskListeners.get(id) === set) this.taskListeners.delete(id);
+      if (set.size === 0 && this.taskListeners.get(id) === set) {
+        this.taskListeners.delete(id);
+        this.followed.get(id)?.stop?.();
+        this.followed.delete(id);
+      }
     };
   }
 
@@ -235,6 +285,8 @@ export class TaskEngine {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopping.abort();
+    for (const followed of this.followed.values()) followed.stop?.();
+    this.followed.clear();
     await Promise.all([...this.runs.values()].map((run) => run.halt()));
   }
 
@@ -263,18 +315,102 @@ export class TaskEngine {
         now: this.now,
         logger: this.logger,
         publish: (event, next) => this.publish(event, next),
-        onSettled: (id) => this.runs.delete(id),
+        onSettled: (id) => {
+          this.runs.delete(id);
+          // Halted before its end (a restart, or another instance won its next seq): whoever listens
+          // here hears the rest from the log, if another instance runs it.
+          const followed = this.followed.get(id);
+          if (followed && !followed.ended && !followed.stop && !this.stopped) this.readRemote(id, followed);
+        },
       },
       publishedSeq,
     );
     this.runs.set(state.id, run);
+    // Run here from now on: its listeners hear it from memory.
+    const followed = this.followed.get(state.id);
+    followed?.stop?.();
+    if (followed) followed.stop = undefined;
     return run;
+  }
+
+  /** Starts hearing a task for its listeners here; its log is read only while another process runs it. */
+  private follow(id: string): void {
+    const followed: Followed = {
+      stop: undefined,
+      lastSeq: 0,
+      state: undefined,
+      snapshotRead: false,
+      early: [],
+      ended: false,
+    };
+    this.followed.set(id, followed);
+    if (!this.runs.has(id)) this.readRemote(id, followed);
+  }
+
+  private readRemote(id: string, followed: Followed): void {
+    if (!this.remote) return;
+    followed.stop = this.remote.follow(id, (event) => {
+      if (this.followed.get(id) !== followed || this.runs.has(id)) return;
+      if (followed.snapshotRead) this.hearRemote(followed, event);
+      else followed.early.push(event);
+    });
+    if (followed.snapshotRead) return;
+    // After the follow began (the store reads in order): the state its events are folded onto.
+    this.store.getTask(id).then(
+      (stored) => {
+        followed.snapshotRead = true;
+        followed.state ??= stored;
+        for (const event of followed.early.splice(0)) this.hearRemote(followed, event);
+      },
+      (error) => {
+        this.logger.error({ err: error, taskId: id }, 'could not read the snapshot of a task followed');
+        followed.snapshotRead = true;
+        for (const event of followed.early.splice(0)) this.hearRemote(followed, event);
+      },
+    );
+  }
+
+  /** An event another instance stored, for this process's listeners of its task. */
+  private hearRemote(followed: Followed, event: TaskEvent): void {
+    if (event.seq <= followed.lastSeq || followed.ended) return;
+    const known = followed.state;
+    const state = known
+      ? event.seq > known.lastSeq
+        ? applyEvent(known, event)
+        : known
+      : event.type === 'queued'
+        ? queuedState(event)
+        : undefined;
+    // Neither a snapshot nor the task's first event: a task unknown here (expired), nothing to fold.
+    if (!state) return;
+    followed.lastSeq = event.seq;
+    followed.state = state;
+    if (isTerminalEvent(event)) {
+      followed.ended = true;
+      followed.stop?.();
+      followed.stop = undefined;
+    }
+    this.tell([...(this.taskListeners.get(event.taskId) ?? [])], event, state);
   }
 
   private publish(event: TaskEvent, state: TaskState): void {
     // Before any listener: one that reads the task's events from here on finds this one too.
     this.runs.get(event.taskId)?.published(event, state);
-    const listeners = [...this.allListeners, ...(this.taskListeners.get(event.taskId) ?? [])];
+    const followed = this.remote && this.followed.get(event.taskId);
+    let taskListeners = this.taskListeners.get(event.taskId);
+    if (followed) {
+      // Heard from the log already (before this process took the task on): not twice.
+      if (event.seq <= followed.lastSeq) taskListeners = undefined;
+      else {
+        followed.lastSeq = event.seq;
+        followed.state = state;
+        if (isTerminalEvent(event)) followed.ended = true;
+      }
+    }
+    this.tell([...this.allListeners, ...(taskListeners ?? [])], event, state);
+  }
+
+  private tell(listeners: EventListener[], event: TaskEvent, state: TaskState): void {
     for (const listener of listeners) {
       try {
         listener(event, state);

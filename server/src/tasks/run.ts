@@ -82,6 +82,9 @@ export class TaskRun {
 
   /** The last RECENT_EVENTS events published, oldest first, ending at `publishedSeq`. */
   private recent: TaskEvent[] = [];
+  /** The task as of its last published event: what a reader may be told (`state` runs ahead of
+   *  the store by the writes in flight). */
+  publishedState: TaskState;
 
   constructor(
     public state: TaskState,
@@ -90,27 +93,12 @@ export class TaskRun {
      *  a resumed one's stored events were published by the process before). */
     private publishedSeq: number,
   ) {
-    // A new task's state is stored with its first event, a resumed one's was rebuilt from the log.
-    this.shown = state;
+    this.publishedState = state;
   }
 
-  /** The state of the last published event (`publishedState`). */
-  private shown: TaskState;
-
-  /**
-   * The state as of the last published event: what a reader may be shown. `state` runs ahead of it
-   * by the events still waiting for their commit (a few ms), and a state shown before its event was
-   * stored could be one a crash never kept (a short poll once read a task succeeded whose terminal
-   * event was not yet in the log).
-   */
-  get publishedState(): TaskState {
-    return this.shown;
-  }
-
-  /** Keeps a just-published event, and the state it made, for reads; the engine calls it before any
-   *  listener. */
+  /** Keeps a just-published event for catch-up reads; the engine calls it before any listener. */
   published(event: TaskEvent, state: TaskState): void {
-    this.shown = state;
+    this.publishedState = state;
     this.recent.push(event);
     if (this.recent.length > RECENT_EVENTS) this.recent.shift();
     this.publishedSeq = event.seq;

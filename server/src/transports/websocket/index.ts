@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   CancelRequest,
   type ClientToServerEvents,
@@ -17,6 +18,8 @@ import { measureHandshakes } from './handshakeWire.ts';
 type LabSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
+/** The room of the sockets of one instance that follow a task another instance runs. */
+const relayRoom = (taskId: string, instance: string) => `task:${taskId}@${instance}`;
 
 /**
  * The websocket lane. Each task's events go to the room `task:<id>`; socket.io's connection state
@@ -24,6 +27,14 @@ export const taskRoom = (taskId: string) => `task:${taskId}`;
  * gets what it missed with no request of its own. When recovery is not possible (a server
  * restart), the client sends `task:subscribe` with the last seq it applied and the ack carries
  * the rest from the store. Clients drop duplicate seqs.
+ *
+ * Several instances on one Redis (socket.io's adapter spans them, socketCluster.ts): the instance
+ * that runs a task broadcasts its events to `task:<id>`, which reaches a socket of that room on any
+ * instance (one recovered onto another instance is still in it). A socket that subscribes through an
+ * instance that does not run the task joins `task:<id>@<instance>` instead, and that instance relays
+ * the task's events to it as its engine hears them from the task's log (tasks/engine.ts): each
+ * room's events are broadcast by one instance, so each socket gets each event once; both go through
+ * the adapter's stream, so recovery on any instance replays either.
  */
 export const websocketLane: ServerLane = {
   id: 'websocket',
@@ -37,6 +48,40 @@ function register({ io, engine, logger, tasks, ownership, settings }: LaneContex
   /** Tasks some socket follows: only their events are broadcast, so recovery's packet buffer
    *  holds no other lane's traffic. */
   const followed = new Set<string>();
+  /** This instance, in the names of its relay rooms. */
+  const instance = randomUUID().slice(0, 8);
+  /** Tasks run elsewhere that sockets here follow, relayed until their end. */
+  const relayed = new Set<string>();
+  /**
+   * Relays a task run elsewhere to this instance's room of it, until its end. From `afterSeq` (what
+   * the subscriber's read found), not merely from now: an end stored in between is relayed too, so
+   * the relay always ends (the sockets drop the seqs they had from their ack).
+   */
+  const relay = (taskId: string, afterSeq: number) => {
+    if (relayed.has(taskId)) return;
+    let off: (() => void) | undefined;
+    let ended = false;
+    relayed.add(taskId);
+    // Its listener is in place when this returns (subscribe listens before its first read).
+    engine
+      .subscribe(taskId, afterSeq, (event) => {
+        io.to(relayRoom(taskId, instance)).emit(SOCKET_EVENTS.event, event);
+        if (!isTerminalEvent(event)) return;
+        ended = true;
+        off?.();
+        relayed.delete(taskId);
+      })
+      .then(
+        (unsubscribe) => {
+          off = unsubscribe;
+          if (ended) unsubscribe();
+        },
+        (error) => {
+          relayed.delete(taskId);
+          logger.warn({ err: error, taskId }, 'could not relay a task run by another instance');
+        },
+      );
+  };
 
   engine.onEvent((event) => {
     if (!followed.has(event.taskId)) return;
@@ -90,9 +135,13 @@ function register({ io, engine, logger, tasks, ownership, settings }: LaneContex
         // Join first, then read: an event stored in between comes both ways and the client
         // drops the second copy; none can fall between the two.
         const known = await engine.getOrThrow(taskId);
-        if (!TERMINAL_STATUSES.has(known.status)) {
+        if (!TERMINAL_STATUSES.has(known.status) && engine.runsHere(taskId)) {
           followed.add(taskId);
           socket.join(taskRoom(taskId));
+        } else if (!TERMINAL_STATUSES.has(known.status)) {
+          // Its listener (hence, on Redis, its follow of the log) before the read below.
+          relay(taskId, known.lastSeq);
+          socket.join(relayRoom(taskId, instance));
         }
         const events = await engine.eventsAfter(taskId, afterSeq);
         const task = await engine.getOrThrow(taskId);
