@@ -208,8 +208,11 @@ describe('TaskEngine', () => {
     let appends = 0;
     const failing: TaskStore = {
       ...store,
+      // The disk fills at the third append and stays full: as the real stores, nothing after a
+      // failed write lands (failing the third alone let a fifth, made in the same tick as the
+      // fourth on a loaded machine, reach the file).
       async appendEvent(event, next) {
-        if (++appends === 3) throw new Error('disk full');
+        if (++appends >= 3) throw new Error('disk full');
         return store.appendEvent(event, next);
       },
     };
