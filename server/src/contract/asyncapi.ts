@@ -44,6 +44,7 @@ import {
   SubscribeRequest,
   TaskEvent,
   TaskSpec,
+  TRACEPARENT_HEADER,
   WEBHOOK_HEADERS,
   WebhookPayload,
 } from '@transport-lab/shared';
@@ -200,6 +201,11 @@ const webhookHeaders = {
     [WEBHOOK_HEADERS.signature]: {
       type: 'string',
       description: '`v1,<base64 HMAC-SHA256>` (Standard Webhooks).',
+    },
+    [TRACEPARENT_HEADER]: {
+      type: 'string',
+      pattern: '^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+      description: "W3C Trace Context: the task's trace-id (its `traceId`), a new parent-id per attempt.",
     },
   },
 };
