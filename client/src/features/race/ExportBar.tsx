@@ -26,7 +26,8 @@ export function ExportBar() {
   // The buttons follow a race's start a little later than the cards (use-controls-race.ts); an export
   // asked for meanwhile is refused by its own check of the race.
   const race = useRaceForControls();
-  const finished = race.actionAt !== undefined && !isRaceRunning(race.lanes);
+  // A replay is not exported again: its file is the record (and a replay holds less than it).
+  const finished = race.actionAt !== undefined && !race.recording && !isRaceRunning(race.lanes);
   const { runTag } = race;
   const [message, setMessage] = useState<string>('');
   const [fallbackLink, setFallbackLink] = useState<string | undefined>();
@@ -35,7 +36,7 @@ export function ExportBar() {
   const exportJson = () => {
     const state = appStore.getState();
     if (isRaceRunning(state.race.lanes)) return;
-    const data = raceExport(state, state.raceLog(), clientNow());
+    const data = raceExport(state, state.raceLog(), clientNow(), location.origin);
     // The file is checked with the same schema a reader will use before it is handed out.
     const checked = RaceExport.safeParse(data);
     if (!data || !checked.success) {

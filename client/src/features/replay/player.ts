@@ -1,0 +1,128 @@
+import { setRaceClock } from '../../lib/race-clock.ts';
+import { tickWithFrame } from '../../lib/ticker.ts';
+import type { AppStore } from '../../store/index.ts';
+import { type MomentCache, momentAt, type PreparedRecording } from './moment.ts';
+
+/** The speeds offered, × real time. */
+export const REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 4] as const;
+
+export interface PlayerState {
+  /** Ms since the race's start (recording page clock). */
+  positionMs: number;
+  playing: boolean;
+  speed: number;
+  /**
+   * The frame time (`performance.now()` ms, an animation frame's timestamp) at which the playback
+   * last started from `fromMs`: a moment recorded at position p is due on this page at
+   * `startedAt + (p - fromMs) / speed`, and is shown in the first frame at or after that.
+   */
+  startedAt?: number;
+  fromMs: number;
+}
+
+export interface Player {
+  getState(): PlayerState;
+  subscribe(listener: () => void): () => void;
+  play(): void;
+  pause(): void;
+  seek(positionMs: number): void;
+  setSpeed(speed: number): void;
+  /** Takes the race clock and shows the recording's start. */
+  start(): void;
+  /** Stops the loop and hands the race clock back to the page. */
+  dispose(): void;
+}
+
+/**
+ * Plays a recording on the page's store: in every animation frame while playing, the position is the
+ * frame's time since the playback started × speed, and the race as it was at that position is shown
+ * (`showRecording`). A moment is thus shown in the first frame whose position has reached it: at most
+ * one frame after its recorded time ÷ speed.
+ */
+export function createPlayer(rec: PreparedRecording, store: AppStore): Player {
+  let state: PlayerState = { positionMs: 0, playing: false, speed: 1, fromMs: 0 };
+  const listeners = new Set<() => void>();
+  const cache: MomentCache = new Map();
+  let frame: number | undefined;
+  let shown: ReturnType<typeof momentAt> | undefined;
+
+  const update = (next: Partial<PlayerState>) => {
+    state = { ...state, ...next };
+    for (const listener of listeners) listener();
+  };
+
+  /** Puts the race at `positionMs` on the page, unless nothing of it changed since the last. */
+  const show = (positionMs: number) => {
+    const moment = momentAt(rec, positionMs, cache);
+    const same =
+      shown !== undefined &&
+      shown.race.settled === moment.race.settled &&
+      shown.log.faults.length === moment.log.faults.length &&
+      rec.lanes.every((l) => shown?.race.lanes[l.id] === moment.race.lanes[l.id]);
+    if (!same) {
+      shown = moment;
+      store.getState().showRecording(rec.info, moment);
+    }
+  };
+
+  const loop = (frameAt: number) => {
+    frame = undefined;
+    if (!state.playing) return;
+    const startedAt = state.startedAt ?? frameAt;
+    const positionMs = Math.min(rec.durationMs, state.fromMs + (frameAt - startedAt) * state.speed);
+    const ended = positionMs >= rec.durationMs;
+    update({ positionMs, startedAt, playing: !ended });
+    show(positionMs);
+    tickWithFrame();
+    if (!ended) frame = requestAnimationFrame(loop);
+  };
+
+  const restart = () => {
+    // The next frame is the new start: the position runs from here at the current speed.
+    const { startedAt: _dropped, ...rest } = state;
+    state = { ...rest, fromMs: state.positionMs };
+    if (state.playing) frame ??= requestAnimationFrame(loop);
+  };
+
+  return {
+    getState: () => state,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    play() {
+      if (state.playing) return;
+      const from = state.positionMs >= rec.durationMs ? 0 : state.positionMs;
+      state = { ...state, positionMs: from };
+      update({ playing: true });
+      restart();
+    },
+    pause() {
+      if (!state.playing) return;
+      if (frame !== undefined) cancelAnimationFrame(frame);
+      frame = undefined;
+      update({ playing: false });
+    },
+    seek(positionMs) {
+      const clamped = Math.max(0, Math.min(rec.durationMs, positionMs));
+      update({ positionMs: clamped });
+      restart();
+      show(clamped);
+    },
+    setSpeed(speed) {
+      update({ speed });
+      restart();
+    },
+    start() {
+      setRaceClock(() => rec.data.actionAt + state.positionMs);
+      shown = undefined;
+      show(state.positionMs);
+      if (state.playing) restart();
+    },
+    dispose() {
+      if (frame !== undefined) cancelAnimationFrame(frame);
+      frame = undefined;
+      setRaceClock(undefined);
+    },
+  };
+}
