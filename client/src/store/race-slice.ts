@@ -270,7 +270,10 @@ export const createRaceSlice =
         const lanes = moment.race.settings?.lanes ?? state.selectedLanes;
         set({
           race: { ...moment.race, runId, recording: info },
-          clock: moment.clock ? { status: 'ready', estimate: moment.clock } : { status: 'idle' },
+          // The same estimate keeps the same clock state: what follows the clock does not render again.
+          ...(state.clock.estimate === moment.clock && state.race.recording
+            ? {}
+            : { clock: moment.clock ? { status: 'ready', estimate: moment.clock } : { status: 'idle' } }),
           ...(sameLanes(lanes, state.selectedLanes) ? {} : { selectedLanes: [...lanes] }),
         });
         logChanged();

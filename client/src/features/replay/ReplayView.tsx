@@ -37,6 +37,8 @@ export function ReplayView({ rec, onLeave }: Props) {
   const state = useSyncExternalStore(player.subscribe, player.getState);
   const speedId = useId();
   const { data } = rec;
+  // Intl's formatting is slow enough to matter in a banner rendered ten times a second.
+  const made = useMemo(() => madeWhen(data.exportedAt), [data.exportedAt]);
   const lanes = data.settings.lanes.map((id) => LANES[id].name).join(', ');
   const at = formatSeconds(state.positionMs);
   const of = formatSeconds(rec.durationMs);
@@ -54,7 +56,7 @@ export function ReplayView({ rec, onLeave }: Props) {
       data-duration-ms={rec.durationMs.toFixed(1)}
     >
       <p className="replay-what">
-        <strong>A recording, not live.</strong> This race was run on {madeWhen(data.exportedAt)}
+        <strong>A recording, not live.</strong> This race was run on {made}
         {data.origin ? (
           <>
             {' '}

@@ -7,7 +7,13 @@ import {
   type LaneLog,
   recordReport,
 } from '../../store/race-log.ts';
-import type { LaneRunState, RecordedMoment, RecordingInfo } from '../../store/types.ts';
+import type {
+  LaneRunState,
+  RaceState,
+  RecordedMoment,
+  RecordingInfo,
+  WireReportState,
+} from '../../store/types.ts';
 import type { LaneReport } from '../../transports/types.ts';
 import type { WireCounts } from '../../transports/wire.ts';
 
@@ -47,7 +53,13 @@ export interface PreparedRecording {
   durationMs: number;
   /** When every lane had ended: the server's count is shown from then on (page clock). */
   settledAt: number;
+  /** The server's count as shown once every lane had ended (one object: its readers render once). */
+  wireAtEnd: WireReportState;
 }
+
+/** Objects a moment shares with the next, so that what reads them does not render again. */
+const IDLE_WIRE: WireReportState = { status: 'idle' };
+const NO_ANNOUNCEMENTS: RaceState['announcements'] = [];
 
 /** Per lane, the moment's state as last built, reused while nothing of that lane changed. */
 export type MomentCache = Map<LaneId, { passed: number; ended: boolean; lane: LaneRunState; log: LaneLog }>;
@@ -111,6 +123,9 @@ export function prepareRecording(data: RaceExport, source: string): PreparedReco
     lanes,
     durationMs: lastMoment - data.actionAt,
     settledAt,
+    wireAtEnd: data.wire
+      ? { status: 'ready', report: data.wire, final: data.wireFinal !== false }
+      : IDLE_WIRE,
   };
 }
 
@@ -223,6 +238,7 @@ export function momentAt(rec: PreparedRecording, positionMs: number, cache: Mome
     logs[prepared.id] = built.log;
   }
   const settled = t >= rec.settledAt;
+  const wire = settled ? rec.wireAtEnd : IDLE_WIRE;
   const offsetMs = data.clock?.offsetMs ?? 0;
   // A fault's `at` is the server's time: on the page's clock it came `offsetMs` earlier.
   const faults: FaultLogRecord[] = (data.faults ?? []).flatMap((record) =>
@@ -237,11 +253,8 @@ export function momentAt(rec: PreparedRecording, positionMs: number, cache: Mome
       settings: data.settings,
       settled,
       lanes,
-      announcements: [],
-      wire:
-        settled && data.wire
-          ? { status: 'ready', report: data.wire, final: data.wireFinal !== false }
-          : { status: 'idle' },
+      announcements: NO_ANNOUNCEMENTS,
+      wire,
       ...(settled && data.pageBusy ? { pageBusy: data.pageBusy } : {}),
     },
     log: { actionAt: data.actionAt, lanes: logs, faults, version: 0 },

@@ -3,6 +3,9 @@ import { tickWithFrame } from '../../lib/ticker.ts';
 import type { AppStore } from '../../store/index.ts';
 import { type MomentCache, momentAt, type PreparedRecording } from './moment.ts';
 
+/** How often a playing position is told to the banner, ms. */
+const POSITION_TELL_MS = 100;
+
 /** The speeds offered, × real time. */
 export const REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 4] as const;
 
@@ -46,8 +49,14 @@ export function createPlayer(rec: PreparedRecording, store: AppStore): Player {
   let frame: number | undefined;
   let shown: ReturnType<typeof momentAt> | undefined;
 
+  /** When the banner last heard of the position (page clock, ms). */
+  let toldAt = Number.NEGATIVE_INFINITY;
+  /** The state as the banner last heard of it: what `getState` returns, changed only with a notice. */
+  let told = state;
   const update = (next: Partial<PlayerState>) => {
     state = { ...state, ...next };
+    told = state;
+    toldAt = performance.now();
     for (const listener of listeners) listener();
   };
 
@@ -71,7 +80,11 @@ export function createPlayer(rec: PreparedRecording, store: AppStore): Player {
     const startedAt = state.startedAt ?? frameAt;
     const positionMs = Math.min(rec.durationMs, state.fromMs + (frameAt - startedAt) * state.speed);
     const ended = positionMs >= rec.durationMs;
-    update({ positionMs, startedAt, playing: !ended });
+    // The banner's readout and scrubber follow the position ten times a second, not in every frame:
+    // re-laid out in every frame, they cost the frames that show the race.
+    if (ended || state.startedAt === undefined || frameAt - toldAt >= POSITION_TELL_MS) {
+      update({ positionMs, startedAt, playing: !ended });
+    } else state = { ...state, positionMs, startedAt };
     show(positionMs);
     tickWithFrame();
     if (!ended) frame = requestAnimationFrame(loop);
@@ -85,7 +98,7 @@ export function createPlayer(rec: PreparedRecording, store: AppStore): Player {
   };
 
   return {
-    getState: () => state,
+    getState: () => told,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
