@@ -371,6 +371,37 @@ test('the projector layout shows the replay with its banner (screenshot)', async
   }
 });
 
+test('the bundled recordings are listed under "Recorded races" and open by address, with no server', async ({
+  page,
+}) => {
+  const index = JSON.parse(await readFile(join(clientDist, 'recordings', 'index.json'), 'utf8')) as {
+    recordings: Array<{ file: string; title: string }>;
+  };
+  expect(index.recordings.length).toBeGreaterThan(0);
+  const statik = await startStaticServer(clientDist);
+  try {
+    await page.goto(`${statik.url}/`);
+    await page.getByText('Recorded races').click();
+    const list = page.locator('.replay-bundled li');
+    await expect(list).toHaveCount(index.recordings.length);
+    const first = index.recordings[0];
+    await page.getByRole('button', { name: first?.title ?? '' }).click();
+    await expect(page.getByTestId('replay-banner')).toContainText(`Opened from /recordings/${first?.file}.`);
+    // The address keeps the recording: a reload opens it again.
+    expect(new URL(page.url()).searchParams.get('replay')).toBe(`/recordings/${first?.file}`);
+    await page.reload();
+    await expect(page.getByTestId('replay-banner')).toContainText(`Opened from /recordings/${first?.file}.`);
+    // An address that names no recording is refused in words.
+    await page.goto(`${statik.url}/?replay=recordings/none.json`);
+    await expect(page.getByRole('alert')).toContainText(
+      'recordings/none.json could not be fetched: HTTP 404',
+    );
+    await expect(page.getByTestId('replay-banner')).toHaveCount(0);
+  } finally {
+    await statik.close();
+  }
+});
+
 test('with RECORD_REPLAYS=1: a guided scenario is recorded too, and the bundled list is written', async ({
   page,
 }) => {

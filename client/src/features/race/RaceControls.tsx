@@ -60,7 +60,7 @@ export function RaceControls() {
         >
           Start
         </button>
-        <button type="button" className="button" disabled={!running} onClick={cancelRace}>
+        <button type="button" className="button" disabled={!running || replaying} onClick={cancelRace}>
           Cancel
         </button>
         {selected.length === 0 ? <p className="hint">Choose at least one lane.</p> : null}
