@@ -378,13 +378,13 @@ test('the bundled recordings are listed under "Recorded races" and open by addre
     recordings: Array<{ file: string; title: string }>;
   };
   expect(index.recordings.length).toBeGreaterThan(0);
+  const first = index.recordings[0];
   const statik = await startStaticServer(clientDist);
   try {
     await page.goto(`${statik.url}/`);
     await page.getByText('Recorded races').click();
     const list = page.locator('.replay-bundled li');
     await expect(list).toHaveCount(index.recordings.length);
-    const first = index.recordings[0];
     await page.getByRole('button', { name: first?.title ?? '' }).click();
     await expect(page.getByTestId('replay-banner')).toContainText(`Opened from /recordings/${first?.file}.`);
     // The address keeps the recording: a reload opens it again.
@@ -400,6 +400,17 @@ test('the bundled recordings are listed under "Recorded races" and open by addre
   } finally {
     await statik.close();
   }
+  // On the lab's own server, under its Content-Security-Policy (this context's violations fail the
+  // test, fixtures/test.ts): the replay's chunk and the recording's fetch are the page's own origin.
+  await page.goto(`/?replay=/recordings/${first?.file}`);
+  const banner = page.getByTestId('replay-banner');
+  await expect(banner).toContainText('A recording, not live.');
+  await page.getByLabel('Speed').selectOption('4');
+  await page.getByRole('button', { name: 'Play' }).click();
+  await expect(banner).not.toHaveAttribute('data-playing', /.*/, { timeout: 15_000 });
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
+  await page.getByRole('button', { name: 'Back to live' }).click();
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeEnabled();
 });
 
 test('with RECORD_REPLAYS=1: a guided scenario is recorded too, and the bundled list is written', async ({
