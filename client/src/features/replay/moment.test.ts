@@ -120,3 +120,56 @@ describe('opening a recording', () => {
     expect(readRecording(JSON.stringify(data), 'ok.json')).toMatchObject({ ok: true });
   });
 });
+
+describe('the store while a recording is shown', () => {
+  it('starts, connects and measures nothing live; Back to live empties the race and measures the clock', async () => {
+    const { data } = await recording();
+    const rec = prepareRecording(data, 'race.json');
+    let runs = 0;
+    let pings = 0;
+    let wireReads = 0;
+    const store = createAppStore({
+      registry: createRegistry([
+        {
+          id: 'websocket',
+          run() {
+            runs += 1;
+            return { cancel: () => {}, done: Promise.resolve() };
+          },
+          preconnect() {
+            runs += 1;
+          },
+        },
+      ]),
+      now: () => 0,
+      schedule: (callback) => callback(),
+      startFrame: (callback) => callback(0),
+      sampleClock: async () => {
+        pings += 1;
+        return { t0: 0, t1: 0, t2: 0, t3: 0 };
+      },
+      loadWireReport: async () => {
+        wireReads += 1;
+        throw new Error('no server');
+      },
+    });
+    store.getState().showRecording(rec.info, momentAt(rec, rec.durationMs, new Map()));
+    store.getState().requestStart();
+    store.getState().startRace();
+    store.getState().prepareNextRace();
+    await store.getState().loadWireReport();
+    await store.getState().measureClock();
+    expect({ runs, pings, wireReads }).toEqual({ runs: 0, pings: 0, wireReads: 0 });
+    // The recording's own estimate is shown, and its lanes.
+    expect(store.getState().clock.estimate).toEqual(data.clock);
+    expect(store.getState().selectedLanes).toEqual(['short-polling', 'websocket']);
+
+    store.getState().leaveRecording();
+    await Promise.resolve();
+    const { race } = store.getState();
+    expect(race.recording).toBeUndefined();
+    expect(race.lanes).toEqual({});
+    expect(store.getState().raceLog().lanes).toEqual({});
+    expect(pings).toBeGreaterThan(0);
+  });
+});
