@@ -140,6 +140,9 @@ export const LaneExport = z.object({
   ),
   /** What the measurement could not see, as the card said it. */
   notes: z.array(z.string()),
+  /** When the card stopped running, whatever the reason (page clock): where a replay ends a lane that
+   *  did not finish (an error, a cancel). Optional: added after version 1 without a bump. */
+  endedAt: time.optional(),
 });
 export type LaneExport = z.infer<typeof LaneExport>;
 

@@ -38,6 +38,9 @@ describe('a recording played back', () => {
       detail: 'Error: network failure',
     });
     expect(replayed.race.wire).toEqual(live.getState().race.wire);
+    // The same lines; their order within one frame is not in the export (the error's time is not).
+    const said = (s: typeof replayed) => s.race.announcements.map((line) => line.text).sort();
+    expect(said(replayed)).toEqual(said(live.getState()));
     const updates = (s: typeof replayed) =>
       s.raceLog().lanes.websocket?.updates.map((u) => [u.label, u.receivedAt, u.shownAt]);
     expect(updates(replayed)).toEqual(updates(live.getState()));
@@ -70,6 +73,14 @@ describe('a recording played back', () => {
     expect(momentAt(rec, 17, cache).race.lanes.websocket).toBe(first.race.lanes.websocket);
     const done = momentAt(rec, 432, cache);
     expect(done.race.lanes.websocket).toMatchObject({ status: 'succeeded', finishedShownAt: 1_432 });
+    // Both lanes ended in the frame of 1 432: both are read out, as the live page did.
+    expect(done.race.announcements.map((a) => a.text)).toEqual([
+      'Short polling error: offline.',
+      'WebSocket succeeded after 432 milliseconds.',
+    ]);
+    // Short polling's card stopped on its network error in the frame of 1 432, as the export says.
+    expect(done.race.lanes['short-polling']?.status).toBe('error');
+    expect(momentAt(rec, 431, cache).race.lanes['short-polling']?.status).toBe('running');
     expect(done.race.lanes.websocket?.recordedMetrics).toMatchObject({
       firstFeedbackMs: 16,
       totalPerceivedMs: 432,

@@ -1,5 +1,5 @@
 import type { LaneExport, LaneId, RaceExport } from '@transport-lab/shared';
-import { applyReport, errorHeadline, runningLane } from '../../store/lane-reducer.ts';
+import { applyReport, completionMessage, errorHeadline, runningLane } from '../../store/lane-reducer.ts';
 import {
   type ExchangeRecord,
   emptyLaneLog,
@@ -55,6 +55,10 @@ export interface PreparedRecording {
   settledAt: number;
   /** The server's count as shown once every lane had ended (one object: its readers render once). */
   wireAtEnd: WireReportState;
+  /** The live region's lines once k lanes have ended (index k), in the order they ended. */
+  announced: Array<RaceState['announcements']>;
+  /** When each lane ended, in that order (page clock). */
+  endings: number[];
 }
 
 /** Objects a moment shares with the next, so that what reads them does not render again. */
@@ -101,8 +105,8 @@ function prepareLane(data: LaneExport, actionAt: number): PreparedLane {
     ...data.measurements.progressShown.map((p) => p.shownAt),
   ];
   // A lane that finished ended in the frame that showed it; one that did not (an error, a cancel)
-  // with the last thing the page recorded of it.
-  const endAt = total !== undefined ? actionAt + total : Math.max(actionAt, ...times);
+  // when its card stopped, or in a file from before that was written, with the last thing recorded of it.
+  const endAt = total !== undefined ? actionAt + total : (data.endedAt ?? Math.max(actionAt, ...times));
   const moments = [...new Set([...times, endAt])].sort((a, b) => a - b);
   return { id: data.lane, data, shown, endAt, moments };
 }
@@ -111,6 +115,14 @@ function prepareLane(data: LaneExport, actionAt: number): PreparedLane {
 export function prepareRecording(data: RaceExport, source: string): PreparedRecording {
   const lanes = data.lanes.map((lane) => prepareLane(lane, data.actionAt));
   const settledAt = Math.max(data.actionAt, ...lanes.map((l) => l.endAt));
+  // The completions, as the live page read them out: one line per lane, in the order they ended.
+  const ended = [...lanes].sort((a, b) => a.endAt - b.endAt);
+  const lines = ended.map((l, i) => ({
+    id: i + 1,
+    text: completionMessage(l.id, laneAt(l, l.endAt).lane, data.actionAt),
+  }));
+  const announced = lines.map((_, k) => lines.slice(0, k));
+  announced.push(lines);
   const lastMoment = Math.max(settledAt, ...lanes.map((l) => l.moments.at(-1) ?? data.actionAt));
   return {
     data,
@@ -126,6 +138,8 @@ export function prepareRecording(data: RaceExport, source: string): PreparedReco
     wireAtEnd: data.wire
       ? { status: 'ready', report: data.wire, final: data.wireFinal !== false }
       : IDLE_WIRE,
+    announced,
+    endings: ended.map((l) => l.endAt),
   };
 }
 
@@ -253,7 +267,7 @@ export function momentAt(rec: PreparedRecording, positionMs: number, cache: Mome
       settings: data.settings,
       settled,
       lanes,
-      announcements: NO_ANNOUNCEMENTS,
+      announcements: rec.announced[passedCount(rec.endings, t)] ?? NO_ANNOUNCEMENTS,
       wire,
       ...(settled && data.pageBusy ? { pageBusy: data.pageBusy } : {}),
     },
