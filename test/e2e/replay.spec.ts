@@ -1,5 +1,5 @@
 // Issue 17: a recorded race replays with its real timings on a page with no server behind it. A real
-// seven-lane race is run and exported on the lab's server; the built page is then opened from a plain
+// race of every lane (eight; the issue asked for seven) is run and exported on the lab's server; the built page is then opened from a plain
 // static server of client/dist (no API: every /api request is a 404), the recording is opened with
 // "Open a recording…" and played at 1× and at 2×. At the end the cards, the metrics table, the
 // timeline and the server's count read as they did live. Each card's status line is watched by a
@@ -257,7 +257,7 @@ async function playAndCheck(page: Page, data: RaceExport, lanes: readonly LaneId
   expect(checked).toBeGreaterThan(lanes.length * 3);
 }
 
-test('a seven-lane race replays on a page with no server: same figures, recorded timings at 1× and 2×', async ({
+test('a race of every lane replays on a page with no server: same figures, recorded timings at 1× and 2×', async ({
   racePage,
   browser,
 }) => {
@@ -270,7 +270,7 @@ test('a seven-lane race replays on a page with no server: same figures, recorded
   const file = join(artifactsDir, 'replay-race.json');
   const data = await exportRace(racePage, file, LANE_IDS);
   const lanes = data.settings.lanes;
-  expect(lanes.length).toBeGreaterThanOrEqual(7);
+  expect(lanes).toEqual([...LANE_IDS]);
   await expect(page.getByTestId('timeline').locator('table')).toContainText('succeeded');
   const live = await figures(racePage, lanes);
   const liveOrigin = new URL(page.url()).origin;
@@ -391,6 +391,25 @@ test('the bundled recordings are listed under "Recorded races" and open by addre
     expect(new URL(page.url()).searchParams.get('replay')).toBe(`/recordings/${first?.file}`);
     await page.reload();
     await expect(page.getByTestId('replay-banner')).toContainText(`Opened from /recordings/${first?.file}.`);
+    // The keyboard moves the scrubber (1 ms a step, Page Up a tenth) and the page follows it.
+    const slider = page.getByRole('slider', { name: 'Position in the recording' });
+    await slider.focus();
+    await page.keyboard.press('PageUp');
+    await expect(page.getByTestId('replay-banner')).not.toHaveAttribute('data-position-ms', '0.0');
+    await expect(slider).not.toHaveAttribute('aria-valuetext', /^0\.0 s of/);
+    // A file dropped on the page opens too.
+    const dropped = await readFile(
+      join(clientDist, 'recordings', index.recordings.at(-1)?.file ?? ''),
+      'utf8',
+    );
+    await page.evaluate((text) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+      document.body.dispatchEvent(
+        new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }),
+      );
+    }, dropped);
+    await expect(page.getByTestId('replay-banner')).toContainText('Opened from dropped.json.');
     // An address that names no recording is refused in words.
     await page.goto(`${statik.url}/?replay=recordings/none.json`);
     await expect(page.getByRole('alert')).toContainText(
