@@ -1,6 +1,7 @@
 // Issue 17: a recorded race replays with its real timings on a page with no server behind it. A real
-// race of every lane (eight; the issue asked for seven) is run and exported on the lab's server; the built page is then opened from a plain
-// static server of client/dist (no API: every /api request is a 404), the recording is opened with
+// race of every lane (eight; the issue asked for seven) is run and exported on the lab's server; the
+// built page is then opened from a plain static server of client/dist (no API: every /api request is
+// a 404), the recording is opened with
 // "Open a recording…" and played at 1× and at 2×. At the end the cards, the metrics table, the
 // timeline and the server's count read as they did live. Each card's status line is watched by a
 // MutationObserver that stamps every change with the animation frame it happened in
