@@ -1,13 +1,14 @@
 // Issue 17: a recorded race replays with its real timings on a page with no server behind it. A real
 // race of every lane (eight; the issue asked for seven) is run and exported on the lab's server; the
 // built page is then opened from a plain static server of client/dist (no API: every /api request is
-// a 404), the recording is opened with
-// "Open a recording…" and played at 1× and at 2×. At the end the cards, the metrics table, the
-// timeline and the server's count read as they did live. Each card's status line is watched by a
-// MutationObserver that stamps every change with the animation frame it happened in
-// (`document.timeline.currentTime`); each change is matched with the recorded frame that showed the
-// same line, and must come within one frame + 2 ms of its due time: the playback's start frame +
-// (recorded time since the race's start) ÷ speed. A malformed file and a future version are refused.
+// a 404), the recording is opened with "Open a recording…" and played at 1× and at 2×. At the end the
+// cards, the metrics table, the timeline and the server's count read as they did live. Each card's
+// status line is watched by a MutationObserver that stamps every change with the animation frame it
+// happened in (`document.timeline.currentTime`; React renders a store change in a microtask of the
+// same task, so that is the frame that paints it). Each change must be the next recorded line and come
+// in the first frame at or after its due time, the playback's first frame + (recorded time since the
+// race's start) ÷ speed: within one frame (+ 2 ms). A recorded line may be missing only when the next
+// one was due by the same frame. A malformed file and a future version are refused.
 //
 // RECORD_REPLAYS=1 also writes the bundled recordings (client/public/recordings/, with index.json)
 // from this run: the all-lanes race and a guided scenario, each exported by the page itself.
