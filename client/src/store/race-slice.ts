@@ -265,7 +265,11 @@ export const createRaceSlice =
         const state = get();
         // The first moment of a recording is a race of its own: a live run's late reports are ignored.
         const runId = state.race.recording?.runTag === info.runTag ? state.race.runId : state.race.runId + 1;
-        if (runId !== state.race.runId) runs.clear();
+        if (runId !== state.race.runId) {
+          // A live race still running is cancelled: its lanes would go on using the network unseen.
+          for (const [id, run] of runs) if (state.race.lanes[id]?.status === 'running') run.cancel();
+          runs.clear();
+        }
         log = { ...moment.log, runId, version: log.version + 1 };
         const lanes = moment.race.settings?.lanes ?? state.selectedLanes;
         set({

@@ -133,6 +133,33 @@ describe('opening a recording', () => {
 });
 
 describe('the store while a recording is shown', () => {
+  it('cancels a live race still running when a recording is opened', async () => {
+    const { data } = await recording();
+    const rec = prepareRecording(data, 'race.json');
+    let cancels = 0;
+    const store = createAppStore({
+      registry: createRegistry([
+        {
+          id: 'websocket',
+          run: () => ({
+            cancel: () => {
+              cancels += 1;
+            },
+            done: new Promise<void>(() => {}),
+          }),
+        },
+      ]),
+      now: () => 0,
+      schedule: () => {},
+      sampleClock: () => Promise.reject(new Error('no server')),
+    });
+    store.getState().setLaneSelected('websocket', true);
+    store.getState().startRace(0);
+    expect(store.getState().race.lanes.websocket?.status).toBe('running');
+    store.getState().showRecording(rec.info, momentAt(rec, 0, new Map()));
+    expect(cancels).toBe(1);
+  });
+
   it('starts, connects and measures nothing live; Back to live empties the race and measures the clock', async () => {
     const { data } = await recording();
     const rec = prepareRecording(data, 'race.json');
