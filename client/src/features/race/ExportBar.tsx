@@ -1,25 +1,12 @@
 import { RaceExport } from '@transport-lab/shared';
 import { useRef, useState } from 'react';
+import { download } from '../../lib/download.ts';
 import { clientNow } from '../../lib/time.ts';
 import { appStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { raceCsv, raceExport } from '../../store/race-view.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { currentLink } from './current-link.ts';
-
-/** Hands `text` to the browser as a file download. */
-function download(name: string, type: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The click has handed the Blob to the download; the URL is not needed after this turn.
-  setTimeout(() => URL.revokeObjectURL(url), 0);
-}
 
 /** Export JSON, Export CSV (a finished race), and Copy link (always). */
 export function ExportBar() {

@@ -1,6 +1,5 @@
-import { type ComponentType, useCallback, useEffect, useRef, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { appStore } from '../../store/index.ts';
-import type { PreparedRecording } from '../replay/moment.ts';
 import type { BundledRecording, OpenResult } from '../replay/open.ts';
 
 type ReplayModule = typeof import('../replay/index.ts');
@@ -11,9 +10,12 @@ const loadReplay = (): Promise<ReplayModule> => import('../replay/index.ts');
 export const REPLAY_PARAM = 'replay';
 
 interface Opened {
-  rec: PreparedRecording;
-  View: ComponentType<{ rec: PreparedRecording; onLeave(): void }>;
+  /** A new key, a new playback. */
+  key: string;
+  view(onLeave: () => void): ReactNode;
 }
+
+let openings = 0;
 
 function setReplayParam(url: string | undefined): void {
   const address = new URL(location.href);
@@ -51,7 +53,19 @@ export function ReplayEntry() {
       }
       setProblem(undefined);
       setReplayParam(url);
-      setOpened({ rec: replay.prepareRecording(result.data, source), View: replay.ReplayView });
+      const key = `${++openings}`;
+      if (result.kind === 'room') {
+        // A room's race: the store's own race is not the room's, so it goes back to live first.
+        appStore.getState().leaveRecording();
+        const rec = replay.prepareRoomRecording(result.data, source);
+        setOpened({
+          key,
+          view: (onLeave) => <replay.RoomReplayView key={key} rec={rec} onLeave={onLeave} />,
+        });
+      } else {
+        const rec = replay.prepareRecording(result.data, source);
+        setOpened({ key, view: (onLeave) => <replay.ReplayView key={key} rec={rec} onLeave={onLeave} /> });
+      }
     },
     [],
   );
@@ -158,9 +172,7 @@ export function ReplayEntry() {
           {problem}
         </p>
       ) : null}
-      {opened ? (
-        <opened.View key={opened.rec.info.runTag + opened.rec.info.source} rec={opened.rec} onLeave={leave} />
-      ) : null}
+      {opened?.view(leave)}
     </>
   );
 }

@@ -5,3 +5,5 @@
 export { prepareRecording } from './moment.ts';
 export { fetchBundledIndex, fetchRecording, readRecording } from './open.ts';
 export { ReplayView } from './ReplayView.tsx';
+export { RoomReplayView } from './RoomReplayView.tsx';
+export { prepareRoomRecording } from './room-moment.ts';

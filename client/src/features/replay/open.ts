@@ -1,4 +1,9 @@
-import { RACE_EXPORT_VERSION, RaceExport } from '@transport-lab/shared';
+import {
+  RACE_EXPORT_VERSION,
+  RaceExport,
+  ROOM_RACE_EXPORT_VERSION,
+  RoomRaceExport,
+} from '@transport-lab/shared';
 
 /**
  * Reads a file or a fetched body as a race recording (the race page's JSON export), checked with the
@@ -12,9 +17,39 @@ import { RACE_EXPORT_VERSION, RaceExport } from '@transport-lab/shared';
  */
 export const REPLAYABLE_VERSIONS: readonly number[] = [RACE_EXPORT_VERSION];
 
-export type OpenResult = { ok: true; data: RaceExport } | { ok: false; message: string };
+/** A room's race recording (`RoomRaceExport`): versions this page can replay. */
+export const REPLAYABLE_ROOM_VERSIONS: readonly number[] = [ROOM_RACE_EXPORT_VERSION];
+
+export type OpenResult =
+  | { ok: true; kind: 'race'; data: RaceExport }
+  | { ok: true; kind: 'room'; data: RoomRaceExport }
+  | { ok: false; message: string };
 
 const FORMAT = 'transport-lab/race';
+const ROOM_FORMAT = 'transport-lab/room-race';
+
+/** The format's version checks, shared by a race's and a room's recordings. */
+function versionProblem(name: string, version: unknown, written: number, readable: readonly number[]) {
+  if (typeof version !== 'number' || !Number.isInteger(version)) {
+    return `${name} is not a recording: it names no format version.`;
+  }
+  if (version > written) {
+    return `${name} is a recording of format version ${version}, newer than this page reads (version ${written}): open it with a newer Transport Lab.`;
+  }
+  if (!readable.includes(version)) {
+    return `${name} is a recording of format version ${version}, which this page cannot replay (it reads version ${readable.join(', ')}).`;
+  }
+  return undefined;
+}
+
+function schemaProblem(
+  name: string,
+  version: number,
+  issue: { message: string; path: PropertyKey[] } | undefined,
+) {
+  const where = issue && issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
+  return `${name} is not a complete recording of version ${version}: ${issue?.message ?? 'it does not match the schema'}${where}.`;
+}
 
 export function readRecording(text: string, name: string): OpenResult {
   let json: unknown;
@@ -23,41 +58,34 @@ export function readRecording(text: string, name: string): OpenResult {
   } catch {
     return { ok: false, message: `${name} is not a recording: it is not JSON.` };
   }
-  if (typeof json !== 'object' || json === null || (json as { format?: unknown }).format !== FORMAT) {
+  const format =
+    typeof json === 'object' && json !== null ? (json as { format?: unknown }).format : undefined;
+  if (format !== FORMAT && format !== ROOM_FORMAT) {
     return {
       ok: false,
-      message: `${name} is not a recording: a Transport Lab race export says "format": "${FORMAT}".`,
+      message: `${name} is not a recording: a Transport Lab race export says "format": "${FORMAT}" (a room's, "${ROOM_FORMAT}").`,
     };
   }
   const version = (json as { version?: unknown }).version;
-  if (typeof version !== 'number' || !Number.isInteger(version)) {
-    return { ok: false, message: `${name} is not a recording: it names no format version.` };
+  if (format === ROOM_FORMAT) {
+    const problem = versionProblem(name, version, ROOM_RACE_EXPORT_VERSION, REPLAYABLE_ROOM_VERSIONS);
+    if (problem) return { ok: false, message: problem };
+    const parsed = RoomRaceExport.safeParse(json);
+    if (!parsed.success) {
+      return { ok: false, message: schemaProblem(name, version as number, parsed.error.issues[0]) };
+    }
+    return { ok: true, kind: 'room', data: parsed.data };
   }
-  if (version > RACE_EXPORT_VERSION) {
-    return {
-      ok: false,
-      message: `${name} is a recording of format version ${version}, newer than this page reads (version ${RACE_EXPORT_VERSION}): open it with a newer Transport Lab.`,
-    };
-  }
-  if (!REPLAYABLE_VERSIONS.includes(version)) {
-    return {
-      ok: false,
-      message: `${name} is a recording of format version ${version}, which this page cannot replay (it reads version ${REPLAYABLE_VERSIONS.join(', ')}).`,
-    };
-  }
+  const problem = versionProblem(name, version, RACE_EXPORT_VERSION, REPLAYABLE_VERSIONS);
+  if (problem) return { ok: false, message: problem };
   const parsed = RaceExport.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    return {
-      ok: false,
-      message: `${name} is not a complete recording of version ${version}: ${issue?.message ?? 'it does not match the schema'}${where}.`,
-    };
+    return { ok: false, message: schemaProblem(name, version as number, parsed.error.issues[0]) };
   }
   if (parsed.data.lanes.length === 0) {
     return { ok: false, message: `${name} is a recording of no lane: there is nothing to replay.` };
   }
-  return { ok: true, data: parsed.data };
+  return { ok: true, kind: 'race', data: parsed.data };
 }
 
 /** `?replay=<url>`: the address of a recording, fetched as it is (the page's CSP allows its own origin). */

@@ -36,18 +36,54 @@ export interface Player {
   dispose(): void;
 }
 
+/** What a playback plays: a race on the page's store, or a room's aggregate. */
+export interface PlaybackSource {
+  durationMs: number;
+  /** Puts the recording at `positionMs` on the page (called in the frame that shows it). */
+  show(positionMs: number): void;
+  /** The playback takes the page (`start`) and hands it back (`stop`). */
+  start?(positionOf: () => number): void;
+  stop?(): void;
+}
+
+/** A race recording on the page's store (`showRecording`), with the race clock at its position. */
+export function raceSource(rec: PreparedRecording, store: AppStore): PlaybackSource {
+  const cache: MomentCache = new Map();
+  let shown: ReturnType<typeof momentAt> | undefined;
+  return {
+    durationMs: rec.durationMs,
+    show(positionMs) {
+      // Unless nothing of the race changed since the last moment shown.
+      const moment = momentAt(rec, positionMs, cache);
+      const same =
+        shown !== undefined &&
+        shown.race.settled === moment.race.settled &&
+        shown.log.faults.length === moment.log.faults.length &&
+        rec.lanes.every((l) => shown?.race.lanes[l.id] === moment.race.lanes[l.id]);
+      if (same) return;
+      shown = moment;
+      store.getState().showRecording(rec.info, moment);
+    },
+    start(positionOf) {
+      shown = undefined;
+      setRaceClock(() => rec.data.actionAt + positionOf());
+    },
+    stop() {
+      setRaceClock(undefined);
+    },
+  };
+}
+
 /**
- * Plays a recording on the page's store: in every animation frame while playing, the position is the
- * frame's time since the playback started × speed, and the race as it was at that position is shown
- * (`showRecording`). A moment is thus shown in the first frame whose position has reached it: at most
- * one frame after its recorded time ÷ speed.
+ * Plays a recording: in every animation frame while playing, the position is the frame's time since
+ * the playback started × speed, and the recording as it was at that position is shown. A moment is
+ * thus shown in the first frame whose position has reached it: at most one frame after its recorded
+ * time ÷ speed.
  */
-export function createPlayer(rec: PreparedRecording, store: AppStore): Player {
+export function createPlayer(source: PlaybackSource): Player {
   let state: PlayerState = { positionMs: 0, playing: false, speed: 1, fromMs: 0 };
   const listeners = new Set<() => void>();
-  const cache: MomentCache = new Map();
   let frame: number | undefined;
-  let shown: ReturnType<typeof momentAt> | undefined;
 
   /** When the banner last heard of the position (page clock, ms). */
   let toldAt = Number.NEGATIVE_INFINITY;
@@ -60,26 +96,14 @@ export function createPlayer(rec: PreparedRecording, store: AppStore): Player {
     for (const listener of listeners) listener();
   };
 
-  /** Puts the race at `positionMs` on the page, unless nothing of it changed since the last. */
-  const show = (positionMs: number) => {
-    const moment = momentAt(rec, positionMs, cache);
-    const same =
-      shown !== undefined &&
-      shown.race.settled === moment.race.settled &&
-      shown.log.faults.length === moment.log.faults.length &&
-      rec.lanes.every((l) => shown?.race.lanes[l.id] === moment.race.lanes[l.id]);
-    if (!same) {
-      shown = moment;
-      store.getState().showRecording(rec.info, moment);
-    }
-  };
+  const show = (positionMs: number) => source.show(positionMs);
 
   const loop = (frameAt: number) => {
     frame = undefined;
     if (!state.playing) return;
     const startedAt = state.startedAt ?? frameAt;
-    const positionMs = Math.min(rec.durationMs, state.fromMs + (frameAt - startedAt) * state.speed);
-    const ended = positionMs >= rec.durationMs;
+    const positionMs = Math.min(source.durationMs, state.fromMs + (frameAt - startedAt) * state.speed);
+    const ended = positionMs >= source.durationMs;
     // The banner's readout and scrubber follow the position ten times a second, not in every frame:
     // re-laid out in every frame, they cost the frames that show the race.
     if (ended || state.startedAt === undefined || frameAt - toldAt >= POSITION_TELL_MS) {
@@ -105,7 +129,7 @@ export function createPlayer(rec: PreparedRecording, store: AppStore): Player {
     },
     play() {
       if (state.playing) return;
-      const from = state.positionMs >= rec.durationMs ? 0 : state.positionMs;
+      const from = state.positionMs >= source.durationMs ? 0 : state.positionMs;
       state = { ...state, positionMs: from };
       update({ playing: true });
       restart();
@@ -117,7 +141,7 @@ export function createPlayer(rec: PreparedRecording, store: AppStore): Player {
       update({ playing: false });
     },
     seek(positionMs) {
-      const clamped = Math.max(0, Math.min(rec.durationMs, positionMs));
+      const clamped = Math.max(0, Math.min(source.durationMs, positionMs));
       update({ positionMs: clamped });
       restart();
       show(clamped);
@@ -127,15 +151,14 @@ export function createPlayer(rec: PreparedRecording, store: AppStore): Player {
       restart();
     },
     start() {
-      setRaceClock(() => rec.data.actionAt + state.positionMs);
-      shown = undefined;
+      source.start?.(() => state.positionMs);
       show(state.positionMs);
       if (state.playing) restart();
     },
     dispose() {
       if (frame !== undefined) cancelAnimationFrame(frame);
       frame = undefined;
-      setRaceClock(undefined);
+      source.stop?.();
     },
   };
 }
