@@ -15,8 +15,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { LANE_IDS, type LaneId, RACE_EXPORT_VERSION, RaceExport } from '@transport-lab/shared';
+import {
+  formatRoomCode,
+  LANE_IDS,
+  type LaneId,
+  RACE_EXPORT_VERSION,
+  RaceExport,
+  RoomRaceExport,
+} from '@transport-lab/shared';
 import { METRICS, RacePage } from '../fixtures/racePage.ts';
+import { RoomParticipantPage, RoomPresenterPage } from '../fixtures/roomPage.ts';
 import { artifactsDir, clientDist, repoRoot } from '../fixtures/server.ts';
 import { startStaticServer } from '../fixtures/staticServer.ts';
 import { expect, test } from '../fixtures/test.ts';
@@ -432,6 +440,76 @@ test('the bundled recordings are listed under "Recorded races" and open by addre
   await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
   await page.getByRole('button', { name: 'Back to live' }).click();
   await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeEnabled();
+});
+
+test('a room’s race is exported by its presenter and replayed on the projector with no server', async ({
+  page,
+  browser,
+  server,
+}) => {
+  test.setTimeout(90_000);
+  const lanes = ['sse', 'websocket'] as const satisfies readonly LaneId[];
+  const presenter = new RoomPresenterPage(page);
+  await presenter.goto(`durationMs=1000&steps=5&lanes=${lanes.join(',')}`);
+  await presenter.create();
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    baseURL: server.url,
+  });
+  const file = join(artifactsDir, 'replay-room.json');
+  try {
+    const phone = new RoomParticipantPage(await context.newPage());
+    await phone.openLink(await page.getByTestId('room-link').inputValue());
+    await phone.join('Phone A');
+    await expect(presenter.presenceSummary).toContainText('2 in the room');
+    await presenter.startButton.click();
+    await expect(phone.status).toHaveAttribute('data-state', 'reported', { timeout: 30_000 });
+    await expect(presenter.reported).toHaveText('1');
+    for (const lane of lanes) await expect(presenter.laneCount(lane)).toHaveText('1');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export the room’s race' }).click(),
+    ]);
+    await download.saveAs(file);
+  } finally {
+    await context.close();
+  }
+  const data = RoomRaceExport.parse(JSON.parse(await readFile(file, 'utf8')));
+  expect(data.updates.some((u) => u.aggregate?.reported === 1)).toBe(true);
+  await presenter.openEveryone();
+  const liveFigures = await Promise.all(
+    lanes.map((lane) => presenter.everyoneValue('Phone A', lane).textContent()),
+  );
+
+  const statik = await startStaticServer(clientDist);
+  const projector = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'en-US' });
+  try {
+    const replay = await projector.newPage();
+    await replay.goto(`${statik.url}/?view=projector`);
+    await openRecording(replay, file);
+    const banner = replay.getByTestId('replay-banner');
+    await expect(banner).toContainText(`Room ${formatRoomCode(data.code)}’s race`);
+    const shown = new RoomPresenterPage(replay);
+    // Before the first aggregate came, nobody had reported.
+    await expect(shown.reported).toHaveText('0');
+    await replay.getByRole('button', { name: 'Play' }).click();
+    await expect(banner).not.toHaveAttribute('data-playing', /.*/, { timeout: 30_000 });
+    // The end reads as the presenter's page did: who reported, each lane's count and each figure.
+    await expect(shown.reported).toHaveText('1');
+    for (const lane of lanes) await expect(shown.laneCount(lane)).toHaveText('1');
+    await shown.openEveryone();
+    const replayed = await Promise.all(
+      lanes.map((lane) => shown.everyoneValue('Phone A', lane).textContent()),
+    );
+    expect(replayed).toEqual(liveFigures);
+    await replay.evaluate(() => window.scrollTo(0, 0));
+    await replay.screenshot({ path: join(artifactsDir, 'replay-room-projector.png') });
+  } finally {
+    await projector.close();
+    await statik.close();
+  }
 });
 
 test('with RECORD_REPLAYS=1: a guided scenario is recorded too, and the bundled list is written', async ({

@@ -1,3 +1,4 @@
+import { formatRoomCode } from '@transport-lab/shared';
 import { useMemo, useSyncExternalStore } from 'react';
 import { AggregateView } from '../room/Aggregate.tsx';
 import { MadeWhere, madeWhen, ReplayBanner, usePlayer } from './ReplayView.tsx';
@@ -38,7 +39,7 @@ export function RoomReplayView({ rec, onLeave }: Props) {
   return (
     <>
       <ReplayBanner player={player} durationMs={rec.durationMs} source={rec.source} onLeave={onLeave}>
-        Room {data.code}’s race, run on {made}
+        Room {formatRoomCode(data.code)}’s race, run on {made}
         <MadeWhere origin={data.origin} /> by {phones} {phones === 1 ? 'participant' : 'participants'}:{' '}
         {data.race.scenario.spec.durationMs} ms in {data.race.scenario.spec.steps} steps.
       </ReplayBanner>
