@@ -1,3 +1,4 @@
+import { raceNow } from './race-clock.ts';
 import { clientNow } from './time.ts';
 
 /**
@@ -13,15 +14,15 @@ export const TICK_MS = 100;
 /** Without a frame that renders anyway, the clock still ticks this long after the last tick. */
 const ALONE_MS = 120;
 
-let now = clientNow();
+let now = raceNow();
 let lastTick = Number.NEGATIVE_INFINITY;
 const listeners = new Set<() => void>();
 let alone: ReturnType<typeof setTimeout> | undefined;
 let frame: number | undefined;
 
 function tick(): void {
-  now = clientNow();
-  lastTick = now;
+  now = raceNow();
+  lastTick = clientNow();
   for (const listener of listeners) listener();
   clearTimeout(alone);
   alone = setTimeout(() => {
@@ -46,7 +47,7 @@ export function subscribeTicks(listener: () => void): () => void {
   };
 }
 
-/** The clock's time at its last tick (page clock, epoch ms). */
+/** The clock's time at its last tick (the race clock, lib/race-clock.ts: epoch ms). */
 export function tickTime(): number {
   return now;
 }

@@ -10,7 +10,7 @@ export const createClockSlice =
   (set, get) => ({
     clock: { status: 'idle' },
     async measureClock() {
-      if (get().clock.status === 'measuring') return;
+      if (get().clock.status === 'measuring' || get().race.recording) return;
       set((state) => ({ clock: { ...state.clock, status: 'measuring' } }));
       const samples: ClockSample[] = [];
       let lastError: unknown;
@@ -22,6 +22,8 @@ export const createClockSlice =
           lastError = error;
         }
       }
+      // A recording opened meanwhile shows its own estimate; the page's is measured again on leaving it.
+      if (get().race.recording) return;
       if (samples.length === 0) {
         const message = lastError instanceof Error ? lastError.message : 'no answer';
         set((state) => ({ clock: { ...state.clock, status: 'error', error: message } }));

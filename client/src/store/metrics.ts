@@ -10,7 +10,8 @@ import type { LaneRunState } from './types.ts';
 /**
  * A lane's perceived-latency metrics, from the shared arithmetic. Metrics that compare a server time
  * with a client time (completion lag, staleness) need the clock offset: without an estimate they are
- * left out rather than computed against a guessed zero offset.
+ * left out rather than computed against a guessed zero offset. A replayed lane carries the figures
+ * its recording holds, and those are returned as they are.
  */
 export function laneMetrics(
   lane: LaneRunState,
@@ -18,6 +19,7 @@ export function laneMetrics(
   clock: ClockEstimate | undefined,
 ): PerceivedMetrics {
   if (actionAt === undefined) return {};
+  if (lane.recordedMetrics) return lane.recordedMetrics;
   return perceivedMetrics(
     {
       actionAt,

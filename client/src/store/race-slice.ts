@@ -43,6 +43,10 @@ function startError(error: unknown) {
   };
 }
 
+function sameLanes(a: readonly LaneId[], b: readonly LaneId[]): boolean {
+  return a.length === b.length && a.every((id, i) => b[i] === id);
+}
+
 export function isRaceRunning(lanes: Partial<Record<LaneId, LaneRunState>>): boolean {
   return Object.values(lanes).some((lane) => lane?.status === 'running');
 }
@@ -95,7 +99,7 @@ export const createRaceSlice =
       race: { runId: 0, lanes: {}, announcements: [], settled: true, wire: { status: 'idle' } },
 
       requestStart(options = {}) {
-        if (startPending || isRaceRunning(get().race.lanes)) return;
+        if (startPending || get().race.recording || isRaceRunning(get().race.lanes)) return;
         startPending = true;
         const startFrame =
           deps.startFrame ?? ((callback: (at: number) => void) => deps.schedule(() => callback(deps.now())));
@@ -107,7 +111,9 @@ export const createRaceSlice =
 
       prepareNextRace() {
         const epoch = epochNow();
-        if (epoch === undefined || startPending || isRaceRunning(get().race.lanes)) return;
+        // A replay neither races nor connects: the server may be gone (that is what replays are for).
+        if (epoch === undefined || startPending || get().race.recording || isRaceRunning(get().race.lanes))
+          return;
         const clients = preconnecting(get().selectedLanes);
         if (clients.length === 0) return;
         const usable =
@@ -121,7 +127,7 @@ export const createRaceSlice =
 
       startRace(actionAt = deps.now(), options = {}) {
         const state = get();
-        if (isRaceRunning(state.race.lanes)) return;
+        if (state.race.recording || isRaceRunning(state.race.lanes)) return;
         const parsed = parseSpecInput(state.specInput);
         if (!parsed.ok) return;
         const server = state.server.settings;
@@ -216,7 +222,7 @@ export const createRaceSlice =
       async loadWireReport() {
         const { race } = get();
         const { runTag, runId } = race;
-        if (!deps.loadWireReport || runTag === undefined || !race.settled) return;
+        if (!deps.loadWireReport || runTag === undefined || !race.settled || race.recording) return;
         const setWire = (wire: WireReportState) => {
           const current = get().race;
           if (current.runId === runId) set({ race: { ...current, wire } });
@@ -251,7 +257,49 @@ export const createRaceSlice =
       },
 
       recoverLane(id) {
-        if (get().race.lanes[id]?.status === 'error') void runs.get(id)?.recover?.();
+        const { race } = get();
+        if (!race.recording && race.lanes[id]?.status === 'error') void runs.get(id)?.recover?.();
+      },
+
+      showRecording(info, moment) {
+        const state = get();
+        // The first moment of a recording is a race of its own: a live run's late reports are ignored.
+        const runId = state.race.recording?.runTag === info.runTag ? state.race.runId : state.race.runId + 1;
+        if (runId !== state.race.runId) {
+          // A live race still running is cancelled: its lanes would go on using the network unseen.
+          for (const [id, run] of runs) if (state.race.lanes[id]?.status === 'running') run.cancel();
+          runs.clear();
+        }
+        log = { ...moment.log, runId, version: log.version + 1 };
+        const lanes = moment.race.settings?.lanes ?? state.selectedLanes;
+        set({
+          race: { ...moment.race, runId, recording: info },
+          // The same estimate keeps the same clock state: what follows the clock does not render again.
+          ...(state.clock.estimate === moment.clock && state.race.recording
+            ? {}
+            : { clock: moment.clock ? { status: 'ready', estimate: moment.clock } : { status: 'idle' } }),
+          ...(sameLanes(lanes, state.selectedLanes) ? {} : { selectedLanes: [...lanes] }),
+        });
+        logChanged();
+      },
+
+      leaveRecording() {
+        const { race } = get();
+        if (!race.recording) return;
+        log = createRaceLog(race.runId + 1, undefined, []);
+        set({
+          race: {
+            runId: race.runId + 1,
+            lanes: {},
+            announcements: [],
+            settled: true,
+            wire: { status: 'idle' },
+          },
+          clock: { status: 'idle' },
+        });
+        logChanged();
+        void get().measureClock();
+        get().prepareNextRace();
       },
 
       recordFault(runTag, record, receivedAt) {

@@ -65,9 +65,15 @@ export function raceCsv(state: Pick<AppState, 'race' | 'selectedLanes' | 'clock'
 
 /**
  * The finished race as a `RaceExport`: undefined before any race. Built from the state and the race
- * log; what was not measured is left out, never written as zero.
+ * log; what was not measured is left out, never written as zero. `origin`: the page's, where the race
+ * ran (a replay names it).
  */
-export function raceExport(state: AppState, log: RaceLog, exportedAt: number): RaceExport | undefined {
+export function raceExport(
+  state: AppState,
+  log: RaceLog,
+  exportedAt: number,
+  origin?: string,
+): RaceExport | undefined {
   const { race } = state;
   if (
     race.actionAt === undefined ||
@@ -119,6 +125,7 @@ export function raceExport(state: AppState, log: RaceLog, exportedAt: number): R
       notes: [...lane.notes],
     };
     if (lane.taskId !== undefined) out.taskId = lane.taskId;
+    if (lane.endedAt !== undefined) out.endedAt = lane.endedAt;
     if (lane.error) {
       out.error = {
         code: lane.error.code,
@@ -134,6 +141,7 @@ export function raceExport(state: AppState, log: RaceLog, exportedAt: number): R
     version: RACE_EXPORT_VERSION,
     protocolVersion: PROTOCOL_VERSION,
     exportedAt,
+    ...(origin !== undefined ? { origin } : {}),
     runId: race.runTag,
     actionAt: race.actionAt,
     ...(race.pressedAt !== undefined ? { pressedAt: race.pressedAt } : {}),

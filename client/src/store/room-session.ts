@@ -18,6 +18,7 @@ import {
   RoomEnded,
   RoomFaultNotice,
   RoomRace,
+  type RoomRaceUpdate,
   RoomScenario,
   type RoomState,
 } from '@transport-lab/shared';
@@ -71,6 +72,11 @@ export class RoomSession {
   private lastProgressAnnouncedAt = Number.NEGATIVE_INFINITY;
   /** The clock estimate last reported on this connection's membership. */
   private clockSent: ClockEstimate | undefined;
+  /**
+   * The room's current race as this page received it, for its export (issue 17): when the page heard
+   * of it, and every progress count and aggregate with the time it came (`deps.now()`, page clock).
+   */
+  raceLog: { raceId: RaceId; startedAt: number; updates: RoomRaceUpdate[] } | undefined;
   /** Stops watching this page's run of a room race. */
   stopWatching: (() => void) | undefined;
   /** A result the server did not acknowledge: sent again after a rejoin. */
@@ -347,6 +353,7 @@ export class RoomSession {
         if (race && race.raceId !== progress.raceId) return;
         this.patch({ progress });
         const now = this.deps.now();
+        this.logOf(progress.raceId).updates.push({ receivedAt: now, progress });
         const all = progress.reported >= progress.expected && progress.expected > 0;
         if (
           before?.reported !== progress.reported &&
@@ -371,6 +378,7 @@ export class RoomSession {
             reported: aggregate.reported,
           },
         });
+        this.logOf(aggregate.raceId).updates.push({ receivedAt: this.deps.now(), aggregate });
         this.announceNewResults(before?.raceId === aggregate.raceId ? before : undefined, aggregate);
         return;
       }
@@ -446,9 +454,16 @@ export class RoomSession {
     }
   }
 
+  /** The log of race `raceId`, begun now if it is a race this page had not heard of. */
+  private logOf(raceId: RaceId) {
+    if (this.raceLog?.raceId !== raceId) this.raceLog = { raceId, startedAt: this.deps.now(), updates: [] };
+    return this.raceLog;
+  }
+
   onRace(race: RoomRace) {
     const { race: current, role } = this.get().room;
     if (current?.raceId === race.raceId) return; // the start's ack already put it here
+    this.logOf(race.raceId);
     this.patch({
       race,
       progress: { raceId: race.raceId, expected: race.expected, reported: 0 },

@@ -6,6 +6,7 @@ import {
   type RaceAggregate,
   RaceResult,
   ROOM_EVENTS,
+  RoomRaceExport,
   type RoomScenario,
   type RoomState,
   type TaskSpec,
@@ -421,6 +422,40 @@ describe('room slice: presenter', () => {
     });
     expect(store.getState().room.pending).toBeUndefined();
     expect(store.getState().room.role).toBe('presenter');
+  });
+
+  it('records the room’s race as the presenter received it, for its export', async () => {
+    const { store, answer, socket, frame } = setup();
+    answer({
+      [ROOM_EVENTS.create]: () => createAck,
+      [ROOM_EVENTS.startRace]: () => ({
+        ok: true,
+        race: { raceId: 'race-000009', scenario: SCENARIO, startedAt: 5, expected: 1 },
+      }),
+    });
+    await store.getState().createRoom();
+    expect(store.getState().roomRaceExport(1_000)).toBeUndefined();
+    frame(100);
+    await store.getState().startForEveryone();
+    frame(150);
+    socket().push(ROOM_EVENTS.raceProgress, { raceId: 'race-000009', expected: 1, reported: 0 });
+    frame(300);
+    const aggregate: RaceAggregate = { raceId: 'race-000009', expected: 1, reported: 1, lanes: [] };
+    socket().push(ROOM_EVENTS.aggregate, aggregate);
+    const exported = RoomRaceExport.parse(store.getState().roomRaceExport(1_000, 'http://hall.example:3000'));
+    expect(exported).toMatchObject({
+      format: 'transport-lab/room-race',
+      version: 1,
+      exportedAt: 1_000,
+      origin: 'http://hall.example:3000',
+      code: CODE,
+      race: { raceId: 'race-000009' },
+      startedAt: 100,
+      updates: [
+        { receivedAt: 150, progress: { reported: 0 } },
+        { receivedAt: 300, aggregate },
+      ],
+    });
   });
 
   it('keeps the aggregate of the current race only, and announces who reported', async () => {

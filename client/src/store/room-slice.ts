@@ -2,7 +2,9 @@ import {
   CreateRoomAck,
   type CreateRoomRequest,
   DisplayName,
+  PROTOCOL_VERSION,
   ROOM_EVENTS,
+  ROOM_RACE_EXPORT_VERSION,
   RoomAck,
   RoomCode,
   StartRaceAck,
@@ -199,6 +201,24 @@ export const createRoomSlice =
         if (!outcome.ok) return session.fail(outcome.problem);
         session.patch({ scenario: scenario.scenario, pending: undefined });
         session.announce('The room now races your settings.');
+      },
+
+      roomRaceExport(exportedAt, origin) {
+        const { room } = get();
+        const log = session.raceLog;
+        if (!room.race || !room.code || log?.raceId !== room.race.raceId) return undefined;
+        return {
+          format: 'transport-lab/room-race',
+          version: ROOM_RACE_EXPORT_VERSION,
+          protocolVersion: PROTOCOL_VERSION,
+          exportedAt,
+          ...(origin !== undefined ? { origin } : {}),
+          code: room.code,
+          race: room.race,
+          startedAt: log.startedAt,
+          participants: room.participants,
+          updates: [...log.updates],
+        };
       },
 
       async startForEveryone() {

@@ -10,6 +10,7 @@ import type {
   RoomEnded,
   RoomFault,
   RoomRace,
+  RoomRaceExport,
   RoomScenario,
 } from '@transport-lab/shared';
 import type { RoomConnection } from '../services/room-connection.ts';
@@ -121,4 +122,9 @@ export interface RoomSlice {
   injectFaultForEveryone(fault: RoomFault): Promise<void>;
   endRoom(): Promise<void>;
   dismissRoomProblem(): void;
+  /**
+   * The room's current race as a file (`RoomRaceExport`): the race, who is in the room, and every
+   * progress count and aggregate this page received, with when. Undefined before any race.
+   */
+  roomRaceExport(exportedAt: number, origin?: string): RoomRaceExport | undefined;
 }

@@ -5,6 +5,7 @@ import type {
   FaultRecord,
   LaneId,
   PageBusy,
+  PerceivedMetrics,
   PublicSettings,
   RaceSettings,
   ViewMode,
@@ -129,6 +130,30 @@ export interface LaneRunState {
   /** The most the server ran behind its own schedule for this lane's task, ms, from the events'
    *  `dueAt` or the states' `latenessMs`; absent when the server said nothing of it. */
   serverLatenessMs?: number;
+  /**
+   * A replayed recording's figures, as the export recorded them: shown instead of being computed
+   * from this state (`laneMetrics`), so that a replay never shows a figure the race did not.
+   */
+  recordedMetrics?: PerceivedMetrics;
+}
+
+/** What the page says of a recording while it is shown instead of a live race. */
+export interface RecordingInfo {
+  /** The file or address it was opened from. */
+  source: string;
+  /** When its race was exported (page clock of the recording, epoch ms). */
+  exportedAt: number;
+  /** The page's origin where the race ran; absent in files from before it was written. */
+  origin?: string;
+  /** The race's id on the wire. */
+  runTag: string;
+}
+
+/** One moment of a replay: the race state and its timeline log as they were then. */
+export interface RecordedMoment {
+  race: Omit<RaceState, 'runId' | 'recording'>;
+  log: Omit<RaceLog, 'runId'>;
+  clock: ClockEstimate | undefined;
 }
 
 export interface RaceState {
@@ -156,6 +181,8 @@ export interface RaceState {
   announcements: Array<{ id: number; text: string }>;
   /** How busy the page's own main thread was during the race, read once every lane had settled. */
   pageBusy?: PageBusy;
+  /** Set while a recorded race is replayed: nothing live starts, connects or fetches for it. */
+  recording?: RecordingInfo;
 }
 
 export interface WireReportState {
@@ -215,6 +242,13 @@ export interface RaceSlice {
   recordFault(runTag: string, record: FaultRecord, receivedAt: number): void;
   /** Applies a frame's worth of reports at once; `shownAt` is that frame's time. */
   applyReports(items: readonly LaneReportItem[], shownAt: number): void;
+  /**
+   * Shows a moment of a recorded race (features/replay) in place of the live one: its lanes, log,
+   * clock estimate and the lanes it raced. Called again for each moment of the playback.
+   */
+  showRecording(info: RecordingInfo, moment: RecordedMoment): void;
+  /** Back to live: an empty race, the page's own clock measured again. */
+  leaveRecording(): void;
 }
 
 export interface ClockState {

@@ -140,6 +140,9 @@ export const LaneExport = z.object({
   ),
   /** What the measurement could not see, as the card said it. */
   notes: z.array(z.string()),
+  /** When the card stopped running, whatever the reason (page clock): where a replay ends a lane that
+   *  did not finish (an error, a cancel). Optional: added after version 1 without a bump. */
+  endedAt: time.optional(),
 });
 export type LaneExport = z.infer<typeof LaneExport>;
 
@@ -148,6 +151,9 @@ export const RaceExport = z.object({
   version: z.literal(RACE_EXPORT_VERSION),
   protocolVersion: z.int().min(1),
   exportedAt: time,
+  /** The page's origin where the race ran ("http://192.168.1.20:3000"): where a replay says it was
+   *  made. Optional: added after version 1 without a bump, so older files still read. */
+  origin: z.string().max(200).optional(),
   /** The race's id on the wire: its lanes' traffic was tagged with it. */
   runId: RunId,
   /** The user's action: the frame in which every lane started. */

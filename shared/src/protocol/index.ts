@@ -8,6 +8,7 @@ export * from './lanes.ts';
 export * from './network.ts';
 export * from './operator.ts';
 export * from './room.ts';
+export * from './room-export.ts';
 export * from './socket.ts';
 export * from './task.ts';
 export * from './trace.ts';

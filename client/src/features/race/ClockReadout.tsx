@@ -4,6 +4,8 @@ import { formatClock } from './format.ts';
 /** The server-minus-client clock offset the metrics are corrected with, and how sure it is. */
 export function ClockReadout() {
   const clock = useAppStore((s) => s.clock);
+  // A replay shows the recording's own estimate: it cannot be measured again, and says so.
+  const recorded = useAppStore((s) => s.race.recording !== undefined);
   const text =
     clock.estimate !== undefined
       ? formatClock(clock.estimate)
@@ -12,7 +14,7 @@ export function ClockReadout() {
         : 'measuring…';
   return (
     <div className="clock">
-      <span className="clock-label">Server clock offset</span>{' '}
+      <span className="clock-label">{recorded ? 'Recorded clock offset' : 'Server clock offset'}</span>{' '}
       <span
         className="num clock-value"
         data-testid="clock-offset"
@@ -27,7 +29,7 @@ export function ClockReadout() {
       <button
         type="button"
         className="button small"
-        disabled={clock.status === 'measuring'}
+        disabled={clock.status === 'measuring' || recorded}
         onClick={() => void appStore.getState().measureClock()}
       >
         Measure again

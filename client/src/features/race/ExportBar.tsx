@@ -1,5 +1,6 @@
 import { RaceExport } from '@transport-lab/shared';
 import { useRef, useState } from 'react';
+import { download } from '../../lib/download.ts';
 import { clientNow } from '../../lib/time.ts';
 import { appStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
@@ -7,26 +8,13 @@ import { raceCsv, raceExport } from '../../store/race-view.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { currentLink } from './current-link.ts';
 
-/** Hands `text` to the browser as a file download. */
-function download(name: string, type: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The click has handed the Blob to the download; the URL is not needed after this turn.
-  setTimeout(() => URL.revokeObjectURL(url), 0);
-}
-
 /** Export JSON, Export CSV (a finished race), and Copy link (always). */
 export function ExportBar() {
   // The buttons follow a race's start a little later than the cards (use-controls-race.ts); an export
   // asked for meanwhile is refused by its own check of the race.
   const race = useRaceForControls();
-  const finished = race.actionAt !== undefined && !isRaceRunning(race.lanes);
+  // A replay is not exported again: its file is the record (and a replay holds less than it).
+  const finished = race.actionAt !== undefined && !race.recording && !isRaceRunning(race.lanes);
   const { runTag } = race;
   const [message, setMessage] = useState<string>('');
   const [fallbackLink, setFallbackLink] = useState<string | undefined>();
@@ -35,7 +23,7 @@ export function ExportBar() {
   const exportJson = () => {
     const state = appStore.getState();
     if (isRaceRunning(state.race.lanes)) return;
-    const data = raceExport(state, state.raceLog(), clientNow());
+    const data = raceExport(state, state.raceLog(), clientNow(), location.origin);
     // The file is checked with the same schema a reader will use before it is handed out.
     const checked = RaceExport.safeParse(data);
     if (!data || !checked.success) {

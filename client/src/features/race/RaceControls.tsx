@@ -26,6 +26,8 @@ export function RaceControls() {
   // The form follows a race's start a little later than the cards (use-controls-race.ts).
   const running = isRaceRunning(useRaceForControls().lanes);
   const laneSettingsInput = useAppStore((s) => s.laneSettingsInput);
+  // A replay shows a recorded race: "Back to live" first, then Start.
+  const replaying = useAppStore((s) => s.race.recording !== undefined);
   const server = useAppStore((s) => s.server.settings);
   const parsed = parseSpecInput(specInput);
   const errors = parsed.ok ? {} : parsed.errors;
@@ -54,11 +56,11 @@ export function RaceControls() {
         <button
           type="submit"
           className="button primary"
-          disabled={running || !parsed.ok || !laneSettings.ok || selected.length === 0}
+          disabled={running || replaying || !parsed.ok || !laneSettings.ok || selected.length === 0}
         >
           Start
         </button>
-        <button type="button" className="button" disabled={!running} onClick={cancelRace}>
+        <button type="button" className="button" disabled={!running || replaying} onClick={cancelRace}>
           Cancel
         </button>
         {selected.length === 0 ? <p className="hint">Choose at least one lane.</p> : null}

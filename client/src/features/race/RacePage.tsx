@@ -10,6 +10,7 @@ import { LinkNotes } from './LinkNotes.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { RaceBoard } from './RaceBoard.tsx';
 import { RaceControls } from './RaceControls.tsx';
+import { ReplayEntry } from './ReplayEntry.tsx';
 import { Timeline } from './Timeline.tsx';
 import { ViewToggle } from './ViewToggle.tsx';
 import { WireCompare } from './WireCompare.tsx';
@@ -27,6 +28,7 @@ export function RacePage() {
       </header>
       <main>
         <LinkNotes />
+        <ReplayEntry />
         {/* Start/Cancel and the panels that fold into one bar while a race runs (the show on one screen). */}
         <div className="race-bar">
           <RaceControls />

@@ -10,7 +10,7 @@ import {
   useState,
 } from 'react';
 import { useShallow } from 'zustand/shallow';
-import { clientNow } from '../../lib/time.ts';
+import { raceNow } from '../../lib/race-clock.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { useThrottledRace } from '../../store/use-throttled-race.ts';
@@ -74,7 +74,7 @@ function currentGeometry(lanes: readonly LaneId[]): TimelineGeometry | undefined
     actionAt,
     inputs,
     state.clock.estimate?.offsetMs,
-    running ? clientNow() - actionAt : 0,
+    running ? raceNow() - actionAt : 0,
     log.faults,
   );
 }

@@ -7,10 +7,16 @@ import { raceLink } from '../../store/race-link.ts';
  */
 export function currentLink(): string {
   const s = appStore.getState();
-  return raceLink(location.href, {
+  const link = raceLink(location.href, {
     specInput: s.specInput,
     selectedLanes: s.selectedLanes,
     laneSettingsInput: s.laneSettingsInput,
     viewMode: s.viewMode,
   });
+  // While a recording opened from an address plays, the link (and a reload) keeps it.
+  const replay = new URLSearchParams(location.search).get('replay');
+  if (!s.race.recording || replay === null) return link;
+  const url = new URL(link);
+  url.searchParams.set('replay', replay);
+  return url.href;
 }

@@ -5,7 +5,10 @@ import {
   type LaneAggregate,
   type LaneId,
   PAGE_BUSY_NOTE_MS,
+  type Participant,
   type RaceAggregate,
+  type RaceProgress,
+  type RoomRace,
   serverLateSentence,
 } from '@transport-lab/shared';
 import { type CSSProperties, useMemo, useState } from 'react';
@@ -78,6 +81,18 @@ export function Aggregate() {
   const aggregate = useAppStore((s) => s.room.aggregate);
   const progress = useAppStore((s) => s.room.progress);
   const participants = useAppStore((s) => s.room.participants);
+  return <AggregateView race={race} aggregate={aggregate} progress={progress} participants={participants} />;
+}
+
+interface AggregateViewProps {
+  race: RoomRace | undefined;
+  aggregate: RaceAggregate | undefined;
+  progress: RaceProgress | undefined;
+  participants: readonly Participant[];
+}
+
+/** The aggregate from what it is handed: the room's live state, or a recording's moment (features/replay). */
+export function AggregateView({ race, aggregate, progress, participants }: AggregateViewProps) {
   const axis = useMemo(
     () => (aggregate ? sharedAxis(aggregate, 'totalPerceivedMs') : undefined),
     [aggregate],

@@ -1,5 +1,7 @@
-import { formatRoomCode } from '@transport-lab/shared';
+import { formatRoomCode, RoomRaceExport } from '@transport-lab/shared';
 import { useEffect, useRef, useState } from 'react';
+import { download } from '../../lib/download.ts';
+import { clientNow } from '../../lib/time.ts';
 import { isLoopbackHost, roomJoinLink } from '../../services/room-link.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { sameScenario, scenarioFromSettings } from '../../store/room-slice.ts';
@@ -133,6 +135,7 @@ export function PresenterView() {
       </section>
 
       <Aggregate />
+      <RoomRaceExportButton />
       <PresenceList />
     </div>
   );
@@ -173,6 +176,39 @@ function CopyLink({ link }: { link: string }) {
       <span className="hint" aria-live="polite">
         {message}
       </span>
+    </div>
+  );
+}
+
+/**
+ * Export the room's race: the race, who was in the room and every count and aggregate as this page
+ * received them, checked with the shared schema; the race page's "Open a recording…" replays it.
+ */
+function RoomRaceExportButton() {
+  const ready = useAppStore((s) => s.room.aggregate !== undefined);
+  const [message, setMessage] = useState('');
+  const exportRoom = () => {
+    const data = appStore.getState().roomRaceExport(clientNow(), location.origin);
+    const checked = RoomRaceExport.safeParse(data);
+    if (!data || !checked.success) {
+      setMessage('The room’s race could not be exported: its record does not match the export schema.');
+      return;
+    }
+    download(
+      `transport-lab-room-${data.code}-${data.race.raceId}.json`,
+      'application/json',
+      `${JSON.stringify(data, null, 2)}\n`,
+    );
+    setMessage('The room’s race exported as JSON: open it on the race page to replay it.');
+  };
+  return (
+    <div className="room-export">
+      <button type="button" className="button secondary" disabled={!ready} onClick={exportRoom}>
+        Export the room’s race
+      </button>
+      <p className="section-note" role="status" data-testid="room-export-status">
+        {message}
+      </p>
     </div>
   );
 }
