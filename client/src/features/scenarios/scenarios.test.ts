@@ -14,12 +14,15 @@ import {
   eventsOf,
   FLAKY_DROP_AT_MS,
   type LaneOutcome,
+  MAX_RETAKES,
   profileOf,
+  retakeNote,
   SCENARIOS,
   type Scenario,
   type StepOutcome,
   SWEEP_INTERVALS_MS,
   SWEEP_TASK,
+  shouldRetake,
 } from './scenarios.ts';
 
 const byId = (id: string): Scenario => {
@@ -577,4 +580,32 @@ describe('learn more (issue 12, item 6)', () => {
       for (const link of scenario?.learnMore ?? []) expect(new URL(link.url).protocol).toBe('https:');
     },
   );
+});
+
+describe('a race spoiled by the page itself is run again', () => {
+  const step = { retakeWhenPageBusyMs: 100 };
+
+  it('runs it again when the longest frame passed the step’s bound, at most MAX_RETAKES times', () => {
+    expect(shouldRetake(step, 770, 0)).toBe(true);
+    expect(shouldRetake(step, 770, MAX_RETAKES - 1)).toBe(true);
+    expect(shouldRetake(step, 770, MAX_RETAKES)).toBe(false);
+    expect(shouldRetake(step, 100, 0)).toBe(false);
+    expect(shouldRetake(step, undefined, 0)).toBe(false);
+    expect(shouldRetake({}, 5_000, 0)).toBe(false);
+  });
+
+  it('says so in the why-line, with the frames that spoiled each race', () => {
+    expect(retakeNote('50 ms task on 3G', [])).toBe('');
+    expect(retakeNote('50 ms task on 3G', [770.4])).toBe(
+      ' "50 ms task on 3G" was raced again once: the page itself was busy (a frame of 770 ms), which is not the transports\' doing.',
+    );
+    expect(retakeNote('x', [120, 300])).toContain(
+      'raced again 2 times: the page itself was busy (a frame of 120 ms, then 300 ms)',
+    );
+  });
+
+  it('is asked of the blocking call’s scenario, whose margin is half a 3G round trip', () => {
+    const blocking = SCENARIOS.find((s) => s.id === 'blocking-wins');
+    expect(blocking?.steps[0]?.retakeWhenPageBusyMs).toBeLessThan(NETWORK_PRESETS['3g'].profile.latencyMs);
+  });
 });
