@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   type AddressInfo,
   connect as connectTcp,
@@ -17,18 +16,10 @@ import {
   type TaskState,
 } from '@transport-lab/shared';
 import { createParser } from 'eventsource-parser';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  connectClient,
-  EventCollector,
-  emitAck,
-  type LabClient,
-  startTestServer,
-  streamBreaches,
-  type TestServer,
-} from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { EventCollector, emitAck, streamBreaches } from './harness.ts';
 import { createTask, shortPollToEnd } from './httpClients.ts';
-import { deleteTestKeys, redisForTests, requireRedis, TEST_REDIS_URL } from './redisForTests.ts';
+import { serversOnOneRedis } from './redisServers.ts';
 
 /**
  * Two instances on one Redis (issue 14): same REDIS_URL and REDIS_PREFIX, each its own DATA_DIR, in
@@ -37,26 +28,7 @@ import { deleteTestKeys, redisForTests, requireRedis, TEST_REDIS_URL } from './r
  * socket.io's rooms span both (its Redis Streams adapter). In CI these fail when no Redis answers.
  */
 describe('two instances on one Redis', () => {
-  const prefix = `transport-lab-test:${randomUUID()}:`;
-  const env = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix };
-  const cleanups: Array<() => Promise<void> | void> = [];
-  beforeEach(async (context) => {
-    await requireRedis(context);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    if ((await redisForTests()).available) await deleteTestKeys(prefix);
-  });
-  const server = async () => {
-    const started: TestServer = await startTestServer(env);
-    cleanups.push(() => started.close());
-    return started;
-  };
-  const client = async (baseUrl: string) => {
-    const socket: LabClient = await connectClient(baseUrl);
-    cleanups.push(() => void socket.disconnect());
-    return socket;
-  };
+  const { server, client, cleanup } = serversOnOneRedis();
 
   it('serve a task run on A through every lane of B, live, each event once and in order', async () => {
     const a = await server();
@@ -72,7 +44,7 @@ describe('two instances on one Redis', () => {
     const offA = a.app.engine.onTaskEvent(id, (event) => {
       if (isTerminalEvent(event)) endedOnA = performance.now();
     });
-    cleanups.push(offA);
+    cleanup(offA);
     /** When each lane's client on B first got something of the run before its end. */
     const firstLive: Record<string, number> = {};
     const live = (lane: string) => (event: TaskEvent) => {
@@ -143,7 +115,7 @@ describe('two instances on one Redis', () => {
     const b = await server();
     // One address for the client, as behind a balancer; the test moves it from A to B.
     const balancer = await switchableProxy(a.baseUrl);
-    cleanups.push(() => balancer.close());
+    cleanup(() => balancer.close());
     const socket = await client(balancer.url);
     const seen = new EventCollector(socket);
     // Steps every 100 ms: several are broadcast while the socket is away.
@@ -187,7 +159,7 @@ describe('two instances on one Redis', () => {
     // read a first entry), so a broadcast in its first moments can pass it by; the broadcast is sent
     // again every 200 ms until one arrives (a started cluster has entries flowing: heartbeats every 5 s).
     const again = setInterval(() => a.app.io.to('lab-test-room').emit(SOCKET_EVENTS.event, event), 200);
-    cleanups.push(() => clearInterval(again));
+    cleanup(() => clearInterval(again));
     a.app.io.to('lab-test-room').emit(SOCKET_EVENTS.event, event);
     await seen.until('room-check', (events) => events.length > 0);
     clearInterval(again);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   API_PATHS,
   CreateTaskResponse,
@@ -6,17 +5,9 @@ import {
   type TaskEvent,
   TaskResponse,
 } from '@transport-lab/shared';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  connectClient,
-  EventCollector,
-  emitAck,
-  type LabClient,
-  startTestServer,
-  streamBreaches,
-  type TestServer,
-} from './harness.ts';
-import { deleteTestKeys, redisForTests, requireRedis, TEST_REDIS_URL } from './redisForTests.ts';
+import { describe, expect, it } from 'vitest';
+import { EventCollector, emitAck, streamBreaches } from './harness.ts';
+import { serversOnOneRedis } from './redisServers.ts';
 
 /**
  * The server on REDIS_URL: the tasks live in Redis, not in the instance. Each server here has its own
@@ -24,26 +15,7 @@ import { deleteTestKeys, redisForTests, requireRedis, TEST_REDIS_URL } from './r
  * twin of restart.test.ts (which kills a real child process on SQLite).
  */
 describe('servers on one Redis', () => {
-  const prefix = `transport-lab-test:${randomUUID()}:`;
-  const env = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix };
-  const cleanups: Array<() => Promise<void> | void> = [];
-  beforeEach(async (context) => {
-    await requireRedis(context);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    if ((await redisForTests()).available) await deleteTestKeys(prefix);
-  });
-  const server = async () => {
-    const started: TestServer = await startTestServer(env);
-    cleanups.push(() => started.close());
-    return started;
-  };
-  const client = async (baseUrl: string) => {
-    const socket: LabClient = await connectClient(baseUrl);
-    cleanups.push(() => void socket.disconnect());
-    return socket;
-  };
+  const { server, client } = serversOnOneRedis();
 
   it('resume a task stopped on one server on the next, which serves every event once', async () => {
     const first = await server();
