@@ -1,4 +1,5 @@
 import { PROTOCOL_VERSION } from '@transport-lab/shared';
+import { useAppStore } from '../../store/index.ts';
 import { FaultPanel } from '../faults/FaultPanel.tsx';
 import { ScenarioPanel } from '../scenarios/ScenarioPanel.tsx';
 import { ScenarioVerdict } from '../scenarios/ScenarioVerdict.tsx';
@@ -16,6 +17,9 @@ import { ViewToggle } from './ViewToggle.tsx';
 import { WireCompare } from './WireCompare.tsx';
 
 export function RacePage() {
+  // A recording plays on the cards, right under its banner: Start, the settings, faults and guided
+  // scenarios act on live races only, and their panels pushed the cards off a projector's screen.
+  const replaying = useAppStore((s) => s.race.recording !== undefined);
   return (
     <div className="page">
       <header className="page-head">
@@ -30,11 +34,13 @@ export function RacePage() {
         <LinkNotes />
         <ReplayEntry />
         {/* Start/Cancel and the panels that fold into one bar while a race runs (the show on one screen). */}
-        <div className="race-bar">
-          <RaceControls />
-          <FaultPanel />
-          <ScenarioPanel />
-        </div>
+        {replaying ? null : (
+          <div className="race-bar">
+            <RaceControls />
+            <FaultPanel />
+            <ScenarioPanel />
+          </div>
+        )}
         <ScenarioVerdict />
         <RaceBoard />
         <Timeline />
