@@ -206,7 +206,7 @@ export async function createTask(
     measuring.push(answer.measured);
     if (response.status === ERROR_STATUS.IDEMPOTENCY_KEY_IN_USE) {
       // The first attempt is still being handled (a hybrid's wait): ask again once it may be done. The
-      // last attempt's 409 is reported below, as any refusal.
+      // last 409, once the budget is spent, is reported below like every other refusal.
       const delay = retries.fail(
         parseRetryAfterMs(response.headers.get(HTTP_HEADERS.retryAfter), deps.now()),
       );
