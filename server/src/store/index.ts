@@ -8,7 +8,7 @@ import { redisIdempotencyStore } from './redisIdempotency.ts';
 import { redisRemoteEvents } from './redisRemoteEvents.ts';
 import { redisTaskStore } from './redisTasks.ts';
 import { type Retention, startRetention, walSharePages } from './retention.ts';
-import { openDatabase, sqliteTaskStore, withLocalTaskRows } from './sqlite.ts';
+import { journalRowsFor, openDatabase, sqliteTaskStore, withLocalTaskRows } from './sqlite.ts';
 import { sqliteIdempotencyStore } from './sqliteIdempotency.ts';
 import type { IdempotencyStore, RemoteEvents, TaskStore } from './types.ts';
 import { createWriteBatch, type WriteBatch } from './writeBatch.ts';
@@ -78,7 +78,7 @@ export async function openStores(
   }
   const tasks = redis
     ? withLocalTaskRows(redisTaskStore(redis, { keys, retentionMs }), db, batch)
-    : sqliteTaskStore(db, batch);
+    : sqliteTaskStore(db, batch, { journalRows: journalRowsFor(config.MAX_DATA_BYTES) });
   const idempotency = redis ? redisIdempotencyStore(redis, keys) : sqliteIdempotencyStore(db, batch);
   const remoteEvents = redis
     ? redisRemoteEvents(redis, keys, (error) =>

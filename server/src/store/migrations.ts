@@ -116,6 +116,22 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'an append-only journal of the events of running tasks (sqlite.ts, "The event journal")',
+    up(db) {
+      // Rowid order is append order: a commit's events share the journal's last page or two, where
+      // the by-task table (task_events, keyed by task) put each on a page of its own.
+      db.exec(`
+        CREATE TABLE event_journal (
+          id INTEGER PRIMARY KEY,
+          task_id TEXT NOT NULL,
+          seq INTEGER NOT NULL,
+          event TEXT NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 /** The version this code writes and reads: the last migration's. */

@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs';
 import type { TaskEvent, TaskState } from '@transport-lab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDataDir } from '../../test/harness.ts';
-import { openSqliteStore } from './sqlite.ts';
+import { openSqliteDatabase, openSqliteStore, sqliteTaskStore } from './sqlite.ts';
+import { createWriteBatch } from './writeBatch.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -57,7 +58,7 @@ describe('the SQLite store', () => {
     await store.createTask(task('task-bbbb'), queued('task-bbbb'));
     await expect(
       store.appendEvent(queued('task-bbbb'), { ...task('task-bbbb'), status: 'running' }),
-    ).rejects.toThrow(/UNIQUE|PRIMARY KEY/);
+    ).rejects.toThrow(/already has an event with seq 1/);
     expect(await store.getTask('task-bbbb')).toMatchObject({ status: 'queued' });
     await store.close();
   });
@@ -91,5 +92,101 @@ describe('the SQLite store', () => {
     );
     expect((await store.unfinishedTasks()).map((t) => t.id)).toEqual(['task-dddd']);
     await store.close();
+  });
+
+  describe('its event journal', () => {
+    const spec = { durationMs: 10, steps: 1_000 };
+    const progress = (id: string, step: number): [TaskEvent, TaskState] => [
+      { type: 'progress', taskId: id, seq: 1 + step, at: 1 + step, step, steps: 1_000, percent: step / 10 },
+      { ...task(id), spec, steps: 1_000, status: 'running', step, percent: step / 10, lastSeq: 1 + step },
+    ];
+    const end = (id: string, seq: number): [TaskEvent, TaskState] => [
+      { type: 'cancelled', taskId: id, seq, at: seq },
+      { ...task(id), spec, steps: 1_000, status: 'cancelled', lastSeq: seq, finishedAt: seq },
+    ];
+    function open(dir: string, journalRows?: number) {
+      const db = openSqliteDatabase(dir);
+      const batch = createWriteBatch(db, { minCommitIntervalMs: 0 });
+      const store = sqliteTaskStore(db, batch, journalRows === undefined ? {} : { journalRows });
+      const rows = (sql: string, id?: string) =>
+        (id === undefined ? db.prepare(sql).pluck().get() : db.prepare(sql).pluck().get(id)) as number;
+      return {
+        store,
+        journal: (id?: string) =>
+          id === undefined
+            ? rows('SELECT COUNT(*) FROM event_journal')
+            : rows('SELECT COUNT(*) FROM event_journal WHERE task_id = ?', id),
+        logged: (id: string) => rows('SELECT COUNT(*) FROM task_events WHERE task_id = ?', id),
+        close() {
+          batch.close();
+          db.close();
+        },
+      };
+    }
+    const seqs = async (store: ReturnType<typeof open>['store'], id: string, after = 0) =>
+      (await store.eventsAfter(id, after)).map((event) => event.seq);
+
+    it('holds a running task’s events in the journal and moves its whole log to task_events in its last commit', async () => {
+      const db = open(fresh());
+      await db.store.createTask(
+        { ...task('task-aaaa'), spec, steps: 1_000 },
+        { type: 'queued', taskId: 'task-aaaa', seq: 1, at: 1, spec },
+      );
+      await Promise.all([1, 2, 3].map((step) => db.store.appendEvent(...progress('task-aaaa', step))));
+      expect([db.journal('task-aaaa'), db.logged('task-aaaa')]).toEqual([4, 0]);
+      expect(await seqs(db.store, 'task-aaaa', 1)).toEqual([2, 3, 4]);
+      await db.store.appendEvent(...end('task-aaaa', 5));
+      expect(db.logged('task-aaaa')).toBe(5);
+      expect(await seqs(db.store, 'task-aaaa')).toEqual([1, 2, 3, 4, 5]);
+      db.close();
+    });
+
+    it('deletes the journal’s rows of ended tasks, and moves a long task’s early, within its bound in rows', async () => {
+      const journalRows = 300;
+      const db = open(fresh(), journalRows);
+      const long = 'task-long';
+      await db.store.createTask(
+        { ...task(long), spec, steps: 1_000 },
+        { type: 'queued', taskId: long, seq: 1, at: 1, spec },
+      );
+      let step = 0;
+      let largest = 0;
+      // 50 short tasks of 20 events each, while the long one makes a step with every event of theirs.
+      for (let n = 0; n < 50; n++) {
+        const id = `task-short-${n}`;
+        await db.store.createTask(task(id), queued(id));
+        for (let seq = 2; seq <= 20; seq++) {
+          step += 1;
+          await Promise.all([
+            db.store.appendEvent(...progress(long, step)),
+            seq < 20 ? db.store.appendEvent(...progress(id, seq - 1)) : db.store.appendEvent(...end(id, seq)),
+          ]);
+          largest = Math.max(largest, db.journal());
+        }
+        expect(db.logged(id)).toBe(20);
+      }
+      // 1 950 events were journalled: no more than the bound and one compaction's worth stay.
+      expect(largest).toBeLessThanOrEqual(journalRows + 2 * 256);
+      expect(db.logged(long)).toBeGreaterThan(0); // moved early, while it runs
+      expect(await seqs(db.store, long)).toEqual(Array.from({ length: step + 1 }, (_, i) => i + 1));
+      await db.store.appendEvent(...end(long, step + 2));
+      expect(db.logged(long)).toBe(step + 2);
+      db.close();
+    });
+
+    it('is folded into task_events when the store opens again: a restart reads every event there', async () => {
+      const dir = fresh();
+      const first = open(dir);
+      await first.store.createTask(task('task-bbbb'), queued('task-bbbb'));
+      await first.store.appendEvent(...progress('task-bbbb', 1));
+      first.close();
+      const second = open(dir);
+      expect([second.journal(), second.logged('task-bbbb')]).toEqual([0, 2]);
+      expect(await seqs(second.store, 'task-bbbb')).toEqual([1, 2]);
+      await second.store.appendEvent(...progress('task-bbbb', 2));
+      await expect(second.store.appendEvent(...progress('task-bbbb', 1))).rejects.toThrow(/seq 2/);
+      expect(await seqs(second.store, 'task-bbbb')).toEqual([1, 2, 3]);
+      second.close();
+    });
   });
 });

@@ -108,6 +108,14 @@ export function createWriteBatch(db: Database.Database, options: WriteBatchOptio
     flush();
   }
 
+  /** The spaced commit. A timer may fire up to 1 ms before its delay against performance.now()
+   *  (libuv counts whole ms from the loop's cached time): the spacing is kept by waiting out the rest. */
+  function afterInterval(): void {
+    const early = lastCommitAt + minInterval - performance.now();
+    if (early > 0 && queue.length > 0) setTimeout(afterInterval, Math.ceil(early));
+    else atTurnEnd();
+  }
+
   return {
     enqueue(write, chain) {
       if (closed) return Promise.reject(new Error('the store is closed'));
@@ -121,7 +129,7 @@ export function createWriteBatch(db: Database.Database, options: WriteBatchOptio
           scheduled = true;
           const wait = lastCommitAt + minInterval - performance.now();
           if (wait <= 0) setImmediate(atTurnEnd);
-          else setTimeout(atTurnEnd, wait);
+          else setTimeout(afterInterval, wait);
         }
       });
     },
