@@ -45,12 +45,31 @@ export function formatTraceparent(traceId: string, spanId: string, sampled = tru
   return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
 }
 
+/** Random bytes drawn a pool at a time: one `getRandomValues` call costs ≈ 20 µs in Node (Web
+ *  Crypto's checks), which made a trace-id per task 2 % of a hall's start burst (docs/benchmarks.md). */
+const POOL_BYTES = 4_096;
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 function randomHex(bytes: number): string {
-  const buffer = new Uint8Array(bytes);
-  // Web Crypto, in browsers and in Node (globalThis.crypto since Node 19).
-  do crypto.getRandomValues(buffer);
-  while (buffer.every((byte) => byte === 0));
-  return Array.from(buffer, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  for (;;) {
+    if (poolOffset + bytes > pool.length) {
+      // Web Crypto, in browsers (secure context or not) and in Node (globalThis.crypto since Node 19).
+      pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
+      poolOffset = 0;
+    }
+    let hex = '';
+    let allZero = true;
+    for (let index = poolOffset; index < poolOffset + bytes; index++) {
+      const byte = pool[index] ?? 0;
+      if (byte !== 0) allZero = false;
+      hex += HEX[byte];
+    }
+    poolOffset += bytes;
+    // An all-zero id is invalid in W3C Trace Context: draw again.
+    if (!allZero) return hex;
+  }
 }
 
 /** A new trace-id (16 random bytes). */
