@@ -48,15 +48,19 @@ describe('restart-server under the supervisor (main.ts)', () => {
     };
 
     // The server's own record of the run's tasks (read-only beside it, as WAL allows). The state row
-    // changes with the status; the steps are in the event log.
+    // changes with the status; the steps are in the event log: the journal while a task runs,
+    // task_events once it ended (store/sqlite.ts), both for a while (a seq counts once).
     const db = new Database(join(dataDir, SQLITE_FILE_NAME), { readonly: true });
     cleanups.push(() => void db.close());
     const tasksOfRun = () =>
       db
         .prepare<[string], { status: string; step: number }>(
           `SELECT t.status AS status,
-                  (SELECT COUNT(*) FROM task_events e
-                    WHERE e.task_id = t.id AND json_extract(e.event, '$.type') = 'progress') AS step
+                  (SELECT COUNT(*) FROM (
+                     SELECT seq FROM task_events e
+                      WHERE e.task_id = t.id AND json_extract(e.event, '$.type') = 'progress'
+                     UNION SELECT seq FROM event_journal j
+                      WHERE j.task_id = t.id AND json_extract(j.event, '$.type') = 'progress')) AS step
              FROM task_runs r JOIN tasks t ON t.id = r.task_id WHERE r.run_id = ?`,
         )
         .all(runId);
