@@ -5,6 +5,7 @@ import { clientNow } from '../../lib/time.ts';
 import { isLoopbackHost, roomJoinLink } from '../../services/room-link.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { sameScenario, scenarioFromSettings } from '../../store/room-slice.ts';
+import { ServerView } from '../server-view/ServerViewEntry.tsx';
 import { Aggregate } from './Aggregate.tsx';
 import { JoinQr } from './JoinQr.tsx';
 import { PresenceList } from './PresenceList.tsx';
@@ -26,6 +27,10 @@ export function PresenterView() {
     (s) => s.room.participants.filter((p) => p.role === 'audience' && p.connected).length,
   );
   const raced = useAppStore((s) => s.room.race !== undefined);
+  // The room's race runs until everyone expected has reported (the server's view is live meanwhile).
+  const raceLive = useAppStore(
+    (s) => s.room.race !== undefined && (s.room.progress?.reported ?? 0) < (s.room.progress?.expected ?? 1),
+  );
   const [confirmEnd, setConfirmEnd] = useState(false);
   const keepRef = useRef<HTMLButtonElement>(null);
   const endRef = useRef<HTMLButtonElement>(null);
@@ -135,6 +140,7 @@ export function PresenterView() {
       </section>
 
       <Aggregate />
+      <ServerView live={raceLive} />
       <RoomRaceExportButton />
       <PresenceList />
     </div>
