@@ -5,11 +5,10 @@ import {
   type LaneId,
   labTagHeaders,
   RunResponse,
-  SERVER_VIEW_MAX_AGE_MS,
-  ServerView,
   SOCKET_EVENTS,
   type TaskEvent,
 } from '@transport-lab/shared';
+import { SERVER_VIEW_MAX_AGE_MS, ServerView } from '@transport-lab/shared/server-view';
 import express from 'express';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -36,7 +36,6 @@ import {
   RoomCode,
   RunId,
   RunTasksResponse,
-  ServerView,
   SetLinkRequest,
   StreamTokenRequest,
   StreamTokenResponse,
@@ -46,6 +45,7 @@ import {
   WebhookPayload,
   WireReport,
 } from '@transport-lab/shared';
+import { ServerView } from '@transport-lab/shared/server-view';
 import { z } from 'zod';
 import type { ServerLane } from '../transports/lane.ts';
 import { RECEIVER_ERROR_STATUS } from '../webhooks/receiver.ts';

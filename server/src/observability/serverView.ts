@@ -1,13 +1,11 @@
+import { API_PATHS, LANE_IDS, LaneId } from '@transport-lab/shared';
 import {
-  API_PATHS,
   type DurationPercentiles,
-  LANE_IDS,
-  LaneId,
   SERVER_VIEW_MAX_AGE_MS,
   type ServerView,
   type ServerViewLane,
   ServerViewLaneKey,
-} from '@transport-lab/shared';
+} from '@transport-lab/shared/server-view';
 import type { Router } from 'express';
 import type { Registry } from 'prom-client';
 import { epochNow } from './clock.ts';

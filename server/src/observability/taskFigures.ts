@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { SERVER_VIEW_QUANTILES, type ServerViewLaneKey, type TaskEvent } from '@transport-lab/shared';
+import type { TaskEvent } from '@transport-lab/shared';
+import { SERVER_VIEW_QUANTILES, type ServerViewLaneKey } from '@transport-lab/shared/server-view';
 import { tagOf } from './wireLedger.ts';
 
 /** Each lane's latest tasks kept for its percentiles: enough for a hall's races, bounded memory

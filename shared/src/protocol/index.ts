@@ -9,7 +9,6 @@ export * from './network.ts';
 export * from './operator.ts';
 export * from './room.ts';
 export * from './room-export.ts';
-export * from './server-view.ts';
 export * from './socket.ts';
 export * from './task.ts';
 export * from './trace.ts';

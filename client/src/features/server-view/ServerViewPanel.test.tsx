@@ -1,10 +1,10 @@
 import { act, cleanup, render, screen, within } from '@testing-library/react';
+import { API_PATHS } from '@transport-lab/shared';
 import {
-  API_PATHS,
   SERVER_VIEW_MAX_AGE_MS,
   SERVER_VIEW_REFRESH_MS,
   type ServerView,
-} from '@transport-lab/shared';
+} from '@transport-lab/shared/server-view';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadServerView } from './load.ts';
 import { ServerViewPanel } from './ServerViewPanel.tsx';

@@ -1,10 +1,10 @@
-import {
-  type DurationPercentiles,
-  LANES,
-  type ServerView,
-  type ServerViewLane,
-  type ServerViewLaneKey,
-} from '@transport-lab/shared';
+import { LANES } from '@transport-lab/shared';
+import type {
+  DurationPercentiles,
+  ServerView,
+  ServerViewLane,
+  ServerViewLaneKey,
+} from '@transport-lab/shared/server-view';
 import { type CSSProperties, useId } from 'react';
 import { UNMEASURED } from '../race/format.ts';
 import { loadServerView } from './load.ts';

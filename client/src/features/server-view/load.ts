@@ -1,4 +1,5 @@
-import { API_PATHS, ErrorEnvelope, ServerView } from '@transport-lab/shared';
+import { API_PATHS, ErrorEnvelope } from '@transport-lab/shared';
+import { ServerView } from '@transport-lab/shared/server-view';
 import { OBSERVATION } from '../../lib/observation.ts';
 
 /**

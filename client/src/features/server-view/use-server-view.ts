@@ -1,4 +1,8 @@
-import { SERVER_VIEW_MAX_AGE_MS, SERVER_VIEW_REFRESH_MS, type ServerView } from '@transport-lab/shared';
+import {
+  SERVER_VIEW_MAX_AGE_MS,
+  SERVER_VIEW_REFRESH_MS,
+  type ServerView,
+} from '@transport-lab/shared/server-view';
 import { useEffect, useRef, useState } from 'react';
 
 /** Live refreshes at most, per race: a task lasts 2 minutes at most (TASK_LIMITS), so 150 s of them. */
