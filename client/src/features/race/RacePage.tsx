@@ -1,6 +1,5 @@
 import { PROTOCOL_VERSION } from '@transport-lab/shared';
 import { useAppStore } from '../../store/index.ts';
-import { isRaceRunning } from '../../store/race-slice.ts';
 import { FaultPanel } from '../faults/FaultPanel.tsx';
 import { ScenarioPanel } from '../scenarios/ScenarioPanel.tsx';
 import { ScenarioVerdict } from '../scenarios/ScenarioVerdict.tsx';
@@ -22,8 +21,6 @@ export function RacePage() {
   // A recording plays on the cards, right under its banner: Start, the settings, faults and guided
   // scenarios act on live races only, and their panels pushed the cards off a projector's screen.
   const replaying = useAppStore((s) => s.race.recording !== undefined);
-  // The server's view is live while a race of this page runs (a replay is no live race).
-  const racing = useAppStore((s) => s.race.recording === undefined && isRaceRunning(s.race.lanes));
   return (
     <div className="page">
       <header className="page-head">
@@ -50,7 +47,7 @@ export function RacePage() {
         <Timeline />
         <MetricsTable />
         <WireCompare />
-        <ServerViewFold live={racing} />
+        <ServerViewFold of="page" />
         <ExportBar />
         <Announcer />
       </main>

@@ -27,10 +27,6 @@ export function PresenterView() {
     (s) => s.room.participants.filter((p) => p.role === 'audience' && p.connected).length,
   );
   const raced = useAppStore((s) => s.room.race !== undefined);
-  // The room's race runs until everyone expected has reported (the server's view is live meanwhile).
-  const raceLive = useAppStore(
-    (s) => s.room.race !== undefined && (s.room.progress?.reported ?? 0) < (s.room.progress?.expected ?? 1),
-  );
   const [confirmEnd, setConfirmEnd] = useState(false);
   const keepRef = useRef<HTMLButtonElement>(null);
   const endRef = useRef<HTMLButtonElement>(null);
@@ -140,7 +136,7 @@ export function PresenterView() {
       </section>
 
       <Aggregate />
-      <ServerView live={raceLive} />
+      <ServerView of="room" />
       <RoomRaceExportButton />
       <PresenceList />
     </div>

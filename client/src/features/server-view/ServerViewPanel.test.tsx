@@ -1,13 +1,15 @@
 import { act, cleanup, render, screen, within } from '@testing-library/react';
-import { API_PATHS } from '@transport-lab/shared';
+import { API_PATHS, type RoomScenario } from '@transport-lab/shared';
 import {
   SERVER_VIEW_MAX_AGE_MS,
   SERVER_VIEW_REFRESH_MS,
   type ServerView,
 } from '@transport-lab/shared/server-view';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { appStore } from '../../store/index.ts';
+import type { AppState } from '../../store/types.ts';
 import { loadServerView } from './load.ts';
-import { ServerViewPanel } from './ServerViewPanel.tsx';
+import { RACE_RUNS, ServerViewPanel } from './ServerViewPanel.tsx';
 import { MAX_LIVE_TICKS } from './use-server-view.ts';
 
 function viewWith(succeeded: number, extra: Partial<ServerView> = {}): ServerView {
@@ -67,6 +69,23 @@ function loads(...views: ServerView[]) {
   return load;
 }
 
+const initialRoom = appStore.getState().room;
+/** The room's race, two expected, `reported` of them in: it runs until both have reported. */
+function roomRace(reported: number) {
+  appStore.setState({
+    room: {
+      ...initialRoom,
+      race: { raceId: 'race-1', scenario: SCENARIO, startedAt: 1, expected: 2 },
+      progress: { raceId: 'race-1', expected: 2, reported },
+    },
+  });
+}
+const SCENARIO: RoomScenario = {
+  spec: { durationMs: 1_000, steps: 5 },
+  lanes: ['sse'],
+  laneSettings: { longPollWaitMs: 20_000, hybridWaitS: 2, hybridPushLane: 'sse' },
+};
+
 /** Lets the pending promise callbacks (a load's answer) run, within act. */
 const settle = () => act(async () => {});
 
@@ -79,11 +98,12 @@ beforeEach(() => {
 afterEach(() => {
   cleanup();
   vi.useRealTimers();
+  appStore.setState({ room: initialRoom });
 });
 
 describe('ServerViewPanel', () => {
   it('shows the totals, each lane’s counts and percentiles, connections and webhook attempts', async () => {
-    render(<ServerViewPanel live={false} load={loads(viewWith(9))} />);
+    render(<ServerViewPanel of="room" load={loads(viewWith(9))} />);
     await settle();
     const panel = screen.getByRole('region', { name: 'The server’s own view' });
     expect(within(panel).getByTestId('server-view-succeeded').textContent).toBe('9');
@@ -108,20 +128,20 @@ describe('ServerViewPanel', () => {
 
   it('asks once when not live, every second while live, and once more a served view’s age after the race ends', async () => {
     const load = loads(viewWith(1), viewWith(2), viewWith(3), viewWith(4), viewWith(5));
-    const { rerender } = render(<ServerViewPanel live={false} load={load} />);
+    render(<ServerViewPanel of="room" load={load} />);
     await settle();
     expect(load).toHaveBeenCalledTimes(1);
     await act(() => vi.advanceTimersByTimeAsync(10 * SERVER_VIEW_REFRESH_MS));
     expect(load).toHaveBeenCalledTimes(1);
 
-    rerender(<ServerViewPanel live load={load} />);
+    act(() => roomRace(0)); // the room's race starts: nobody has reported
     await settle();
     expect(load).toHaveBeenCalledTimes(2);
     await act(() => vi.advanceTimersByTimeAsync(2 * SERVER_VIEW_REFRESH_MS));
     expect(load).toHaveBeenCalledTimes(4);
     expect(screen.getByTestId('server-view-succeeded').textContent).toBe('4');
 
-    rerender(<ServerViewPanel live={false} load={load} />);
+    act(() => roomRace(2)); // everyone expected has reported: the race has ended
     await act(() => vi.advanceTimersByTimeAsync(SERVER_VIEW_MAX_AGE_MS - 1));
     expect(load).toHaveBeenCalledTimes(4);
     await act(() => vi.advanceTimersByTimeAsync(1));
@@ -139,7 +159,8 @@ describe('ServerViewPanel', () => {
           answer = resolve;
         }),
     );
-    render(<ServerViewPanel live load={load} />);
+    roomRace(1);
+    render(<ServerViewPanel of="room" load={load} />);
     await act(() => vi.advanceTimersByTimeAsync(3 * SERVER_VIEW_REFRESH_MS));
     expect(load).toHaveBeenCalledTimes(1); // the first is still on its way
     await act(async () => answer(viewWith(1)));
@@ -158,11 +179,29 @@ describe('ServerViewPanel', () => {
     const load = vi.fn(async (): Promise<ServerView> => {
       throw new Error('GET /api/server-view answered 500');
     });
-    render(<ServerViewPanel live={false} load={load} />);
+    render(<ServerViewPanel of="room" load={load} />);
     await settle();
     expect(screen.getByRole('alert').textContent).toContain('answered 500');
     screen.getByRole('button', { name: 'Refresh' }).click();
     expect(load).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('RACE_RUNS', () => {
+  const state = (race: object, room: object = initialRoom) => ({ race, room }) as unknown as AppState;
+  it('says the page’s race runs while a lane of it runs, and not while a recording plays', () => {
+    const running = { status: 'running' };
+    expect(RACE_RUNS.page(state({ lanes: { sse: running } }))).toBe(true);
+    expect(RACE_RUNS.page(state({ lanes: { sse: { status: 'succeeded' } } }))).toBe(false);
+    expect(RACE_RUNS.page(state({ lanes: { sse: running }, recording: { source: 'x' } }))).toBe(false);
+  });
+
+  it('says the room’s race runs until everyone expected has reported', () => {
+    const race = { raceId: 'race-1', expected: 2 };
+    expect(RACE_RUNS.room(state({}, { race }))).toBe(true);
+    expect(RACE_RUNS.room(state({}, { race, progress: { expected: 2, reported: 1 } }))).toBe(true);
+    expect(RACE_RUNS.room(state({}, { race, progress: { expected: 2, reported: 2 } }))).toBe(false);
+    expect(RACE_RUNS.room(state({}, {}))).toBe(false);
   });
 });
 

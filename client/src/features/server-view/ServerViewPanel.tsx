@@ -6,13 +6,28 @@ import type {
   ServerViewLaneKey,
 } from '@transport-lab/shared/server-view';
 import { type CSSProperties, useId } from 'react';
+import { useAppStore } from '../../store/index.ts';
+import { isRaceRunning } from '../../store/race-slice.ts';
+import type { AppState } from '../../store/types.ts';
 import { UNMEASURED } from '../race/format.ts';
 import { loadServerView } from './load.ts';
 import { useServerView } from './use-server-view.ts';
 
+/** Which race makes the view live: the page's own, or the room's (the presenter's screen). */
+export type LiveRace = 'page' | 'room';
+
+/** Whether that race runs now, from the store, the one place both are known. */
+export const RACE_RUNS: Record<LiveRace, (state: AppState) => boolean> = {
+  // A replay is no live race.
+  page: (s) => s.race.recording === undefined && isRaceRunning(s.race.lanes),
+  // The room's race runs until everyone expected has reported.
+  room: (s) =>
+    s.room.race !== undefined && (s.room.progress?.reported ?? 0) < (s.room.progress?.expected ?? 1),
+};
+
 export interface ServerViewPanelProps {
-  /** A race runs: the view is asked for every second (else once, and once after the race ends). */
-  live: boolean;
+  /** While this race runs the view is asked for every second (else once, and once after it ends). */
+  of: LiveRace;
   /** Where the view comes from (tests hand in their own). */
   load?: () => Promise<ServerView>;
 }
@@ -75,8 +90,9 @@ function LaneRow({ lane }: { lane: ServerViewLane }) {
  * `/metrics` exports, beside the page's own measurements. Loaded on first need (React.lazy) by the
  * race page and the presenter's screen.
  */
-export function ServerViewPanel({ live, load = () => loadServerView() }: ServerViewPanelProps) {
+export function ServerViewPanel({ of, load = () => loadServerView() }: ServerViewPanelProps) {
   const titleId = useId();
+  const live = useAppStore(RACE_RUNS[of]);
   const { view, error, refresh } = useServerView(live, load);
   const tasks = view?.tasks;
   const totals: Array<[string, string, string]> = tasks
