@@ -130,11 +130,15 @@ test('a webhook delivery at a test receiver carries a valid traceparent of the t
     }
     expect(traces.size).toBe(LANE_IDS.length); // one trace per task
     expect(exported.lanes.find((l) => l.lane === 'webhook')?.taskId).toBe([...taskIds][0]);
-    // Tall enough for the whole section in view (an element screenshot taller than the view is cut).
+    // The chart is drawn once in view (Timeline.tsx), which sets its height: in view first, tall
+    // enough for all of it, then two frames for the drawing, then the picture.
+    const timeline = page.getByTestId('timeline');
     await page.setViewportSize({ width: 1280, height: 1200 });
-    await page.getByTestId('timeline').screenshot({ path: join(artifactsDir, 'trace-timeline.png') });
+    await timeline.scrollIntoViewIfNeeded();
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    await timeline.screenshot({ path: join(artifactsDir, 'trace-timeline.png') });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByTestId('timeline').screenshot({ path: join(artifactsDir, 'trace-timeline-phone.png') });
+    await timeline.screenshot({ path: join(artifactsDir, 'trace-timeline-phone.png') });
   } finally {
     await new Promise((resolve) => receiver.server.close(resolve));
   }

@@ -670,26 +670,32 @@ const TraceIds = memo(function TraceIds({ lanes }: { lanes: readonly LaneId[] })
   const traces = useAppStore(useShallow((s) => lanes.map((lane) => s.race.lanes[lane]?.traceId)));
   if (!traces.some((trace) => trace !== undefined)) return null;
   return (
-    <dl className="timeline-traces" aria-label="Trace id of each lane’s task (W3C traceparent)">
-      {lanes.map((lane, i) => {
-        const trace = traces[i];
-        if (trace === undefined) return null;
-        return (
-          <div key={lane} style={{ '--lane-color': LANES[lane].color } as CSSProperties}>
-            <dt>
-              <span className="lane-swatch" aria-hidden="true" />
-              <span className="lane-mark" aria-hidden="true">
-                {LANES[lane].mark}
-              </span>{' '}
-              {LANES[lane].name}
-            </dt>
-            <dd className="trace-id" data-testid={`trace-id-${lane}`}>
-              {trace}
-            </dd>
-          </div>
-        );
-      })}
-    </dl>
+    <>
+      <p className="hint timeline-traces-title" id="timeline-traces-title">
+        Each task’s trace id (W3C <code>traceparent</code>): the id in the server’s log lines about it and in
+        each of its webhook deliveries.
+      </p>
+      <dl className="timeline-traces" aria-labelledby="timeline-traces-title">
+        {lanes.map((lane, i) => {
+          const trace = traces[i];
+          if (trace === undefined) return null;
+          return (
+            <div key={lane} style={{ '--lane-color': LANES[lane].color } as CSSProperties}>
+              <dt>
+                <span className="lane-swatch" aria-hidden="true" />
+                <span className="lane-mark" aria-hidden="true">
+                  {LANES[lane].mark}
+                </span>{' '}
+                {LANES[lane].name}
+              </dt>
+              <dd className="trace-id" data-testid={`trace-id-${lane}`}>
+                {trace}
+              </dd>
+            </div>
+          );
+        })}
+      </dl>
+    </>
   );
 });
 

@@ -187,12 +187,12 @@ export function ServerViewPanel({ of, load = () => loadServerView() }: ServerVie
               <h3 id={`${titleId}-connections`}>Open connections</h3>
               <ul className="server-view-list" data-testid="server-view-connections">
                 {connections?.byLane === null ? (
-                  <li>By lane: not counted (WIRE_ACCOUNTING=off).</li>
+                  <li className="server-view-item">By lane: not counted (WIRE_ACCOUNTING=off).</li>
                 ) : openByLane.length === 0 ? (
-                  <li>By lane: none open.</li>
+                  <li className="server-view-item">By lane: none open.</li>
                 ) : (
                   openByLane.map((c) => (
-                    <li key={`${c.lane}-${c.channel}`}>
+                    <li key={`${c.lane}-${c.channel}`} className="server-view-item">
                       <span>
                         <LaneName lane={c.lane} />
                         {c.channel === 'receiverToPage' ? ' (receiver’s relay)' : ''}
@@ -202,7 +202,7 @@ export function ServerViewPanel({ of, load = () => loadServerView() }: ServerVie
                   ))
                 )}
                 {(connections?.sockets ?? []).map((s) => (
-                  <li key={s.namespace}>
+                  <li key={s.namespace} className="server-view-item">
                     <span>
                       socket.io <code>{s.namespace}</code>
                       {s.namespace === '/' ? ' (websocket lane)' : ''}
@@ -225,7 +225,7 @@ export function ServerViewPanel({ of, load = () => loadServerView() }: ServerVie
                     ['In flight', view.webhooks.inFlight],
                   ] as const
                 ).map(([label, value]) => (
-                  <div key={label}>
+                  <div key={label} className="server-view-item">
                     <dt>{label}</dt>
                     <dd className="num">{value}</dd>
                   </div>
