@@ -135,7 +135,9 @@ test('a webhook delivery at a test receiver carries a valid traceparent of the t
     const timeline = page.getByTestId('timeline');
     await page.setViewportSize({ width: 1280, height: 1200 });
     await timeline.scrollIntoViewIfNeeded();
-    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    await page.evaluate(
+      () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))),
+    );
     await timeline.screenshot({ path: join(artifactsDir, 'trace-timeline.png') });
     await page.setViewportSize({ width: 390, height: 844 });
     await timeline.screenshot({ path: join(artifactsDir, 'trace-timeline-phone.png') });
