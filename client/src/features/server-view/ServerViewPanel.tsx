@@ -16,7 +16,12 @@ import { useServerView } from './use-server-view.ts';
 /** Which race makes the view live: the page's own, or the room's (the presenter's screen). */
 export type LiveRace = 'page' | 'room';
 
-/** Whether that race runs now, from the store, the one place both are known. */
+/**
+ * Whether that race runs now, from the store, the one place both are known. Read here rather than
+ * handed in as a prop for a second reason: a lazy chunk that imports react and the schemas but not the
+ * store made the bundler split the first load's common chunk in two (1.1 kB gzipped more for every
+ * phone, docs/architecture.md "What a phone loads first").
+ */
 export const RACE_RUNS: Record<LiveRace, (state: AppState) => boolean> = {
   // A replay is no live race.
   page: (s) => s.race.recording === undefined && isRaceRunning(s.race.lanes),
