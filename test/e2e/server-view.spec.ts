@@ -154,7 +154,8 @@ test('the server’s own view counts the race: its lanes’ finished tasks grow 
   baseURL,
 }) => {
   await racePage.goto();
-  await racePage.configure({ durationMs: 1_500, steps: 5, lanes: [] });
+  // 3 s: the page asks every second while it runs, so at least two views are built during it.
+  await racePage.configure({ durationMs: 3_000, steps: 5, lanes: [] });
   await selectOnly(racePage, RACED);
   // Nothing is asked of the server until the panel is opened.
   const panel = page.getByTestId('server-view');
