@@ -51,6 +51,7 @@ import { createNetwork, type Network } from './network/index.ts';
 import { epochNow } from './observability/clock.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { registerServerView } from './observability/serverView.ts';
 import { watchAckRefusals } from './observability/socketAcks.ts';
 import { createWireLedger, type WireLedger } from './observability/wireLedger.ts';
 import { createRooms, type RoomsHandle } from './rooms/index.ts';
@@ -176,6 +177,9 @@ export async function createServer(
       if (accounting) wire.tagTask(taskId, req);
       faults.tagTask(taskId, req);
       network.tagTask(taskId, req);
+      // Its lane, for the task figures of /metrics and the server's view (read when a task is
+      // created, by when `metrics` below exists).
+      metrics.tagTask(taskId, req);
     },
   });
   // Read at a scrape only, by when io, rooms and webhooks below exist.
@@ -348,6 +352,8 @@ export async function createServer(
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+  // The same figures as JSON for the page's panel (observability/serverView.ts).
+  registerServerView(api, { registry: metrics.registry, startedAt, window: metrics.window });
   api.use(contractRoutes(SERVER_LANES));
   api.use('/api', apiNotFound);
   if (requestBytes) api.use(requestBytes.stampOnError);

@@ -103,6 +103,42 @@ describe('connection state recovery', () => {
   });
 });
 
+describe('task:start with the page’s trace context', () => {
+  const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+  it('adopts the trace-id of {spec, traceparent}, and makes one for a bare spec', async () => {
+    const a = await client();
+    const traced = await emitAck(a.socket, SOCKET_EVENTS.start, {
+      spec: { durationMs: 0, steps: 1 },
+      traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01`,
+    });
+    expect(traced).toMatchObject({
+      ok: true,
+      task: { traceId: TRACE_ID, spec: { durationMs: 0, steps: 1 } },
+    });
+    const bare = await emitAck(a.socket, SOCKET_EVENTS.start, { durationMs: 0, steps: 1 });
+    expect(bare.ok && bare.task.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(bare.ok && bare.task.traceId).not.toBe(TRACE_ID);
+  });
+
+  it('starts a new trace for an unparsable traceparent, and refuses a bad spec inside the wrapper by its path', async () => {
+    const a = await client();
+    const odd = await emitAck(a.socket, SOCKET_EVENTS.start, {
+      spec: { durationMs: 0, steps: 1 },
+      traceparent: 'not-a-traceparent',
+    });
+    expect(odd.ok && odd.task.traceId).toMatch(/^[0-9a-f]{32}$/);
+    const bad = await emitAck(a.socket, SOCKET_EVENTS.start, { spec: { durationMs: -1, steps: 1 } });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+    expect(!bad.ok && bad.error.message).toContain('spec.durationMs');
+    const extra = await emitAck(a.socket, SOCKET_EVENTS.start, {
+      spec: { durationMs: 0, steps: 1 },
+      traceId: TRACE_ID,
+    } as never);
+    expect(extra).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
+  });
+});
+
 describe('malformed socket payloads', () => {
   it('are refused with an error ack, crash nothing, and leave another client’s task untouched', async () => {
     const bystander = await client();

@@ -137,6 +137,8 @@ function noteLateness(lane: LaneRunState, latenessMs: number | undefined): void 
 
 function applyTaskState(lane: LaneRunState, task: TaskState, shownAt: number): void {
   lane.taskId = task.id;
+  // The server's word: its logs and webhook deliveries name this one (the page's, when it adopted it).
+  if (task.traceId) lane.traceId = task.traceId;
   lane.step = task.step;
   lane.steps = task.steps;
   lane.percent = task.percent;

@@ -1,4 +1,4 @@
-import type { LaneId } from '@transport-lab/shared';
+import { type LaneId, newTraceId } from '@transport-lab/shared';
 import type { LaneRun, TransportClient } from '../transports/types.ts';
 import { createFrameBatcher } from './frame-batcher.ts';
 import { appendTo, applyReport, completionMessage, draftOf, runningLane } from './lane-reducer.ts';
@@ -165,7 +165,10 @@ export const createRaceSlice =
         deps.renderGate?.hold();
         startHeldUntil = actionAt + START_RENDER_WAIT_MS;
         const lanes: Partial<Record<LaneId, LaneRunState>> = {};
-        for (const client of clients) lanes[client.id] = runningLane();
+        // One trace per lane's task, chosen here, so that the card shows it before the server answers.
+        const traceIds = new Map(clients.map((client) => [client.id, (deps.newTraceId ?? newTraceId)()]));
+        for (const client of clients)
+          lanes[client.id] = { ...runningLane(), traceId: traceIds.get(client.id) };
         set({
           race: {
             runId,
@@ -201,6 +204,7 @@ export const createRaceSlice =
             const run = client.run(parsed.spec, report, {
               ...runOptions,
               tag: { lane: client.id, runId: runTag },
+              traceId: traceIds.get(client.id),
             });
             runs.set(client.id, run);
             settling.push(run.done);

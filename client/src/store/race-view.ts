@@ -125,6 +125,7 @@ export function raceExport(
       notes: [...lane.notes],
     };
     if (lane.taskId !== undefined) out.taskId = lane.taskId;
+    if (lane.traceId !== undefined) out.traceId = lane.traceId;
     if (lane.endedAt !== undefined) out.endedAt = lane.endedAt;
     if (lane.error) {
       out.error = {

@@ -1,4 +1,10 @@
-import type { ClockSample, LaneId, PublicSettings, TaskSpec } from '@transport-lab/shared';
+import {
+  type ClockSample,
+  type LaneId,
+  type PublicSettings,
+  RaceExport,
+  type TaskSpec,
+} from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from '../testing/async-fakes.ts';
 import {
@@ -14,6 +20,7 @@ import { createRegistry } from '../transports/registry.ts';
 import type { Report, RunOptions, TransportClient } from '../transports/types.ts';
 import { createAppStore } from './index.ts';
 import { bestLanes, laneMetrics } from './metrics.ts';
+import { raceExport } from './race-view.ts';
 
 /** A lane client that records its runs and lets the test speak for the server. */
 function fakeClient(id: LaneId) {
@@ -271,6 +278,32 @@ describe('settings slice', () => {
   });
 });
 
+describe('trace ids', () => {
+  it('gives each lane’s task its own trace-id, shown at once and handed to its run', () => {
+    const { store, rr, ws, lane } = setup();
+    store.getState().startRace(1_000);
+    const rrTrace = rr.last().options?.traceId;
+    const wsTrace = ws.last().options?.traceId;
+    expect(rrTrace).toMatch(/^[0-9a-f]{32}$/);
+    expect(wsTrace).toMatch(/^[0-9a-f]{32}$/);
+    expect(rrTrace).not.toBe(wsTrace);
+    expect(lane('request-response').traceId).toBe(rrTrace);
+    expect(lane('websocket').traceId).toBe(wsTrace);
+  });
+
+  it('takes the server’s trace-id once the task’s state names it, and exports it', () => {
+    const { store, ws, frame, lane } = setup();
+    store.getState().startRace(1_000);
+    const serverTrace = 'aaaabbbbccccddddeeeeffff00001111';
+    ws.last().report({ type: 'task', task: { ...taskState(), traceId: serverTrace }, at: 1_010 });
+    frame(1_016);
+    expect(lane('websocket').traceId).toBe(serverTrace);
+    const state = store.getState();
+    const exported = RaceExport.parse(raceExport(state, state.raceLog(), 2_000));
+    expect(exported.lanes.find((l) => l.lane === 'websocket')?.traceId).toBe(serverTrace);
+  });
+});
+
 describe('lane settings and server settings', () => {
   it('hands each run the validated lane settings and the server’s settings', async () => {
     const { store, ws } = setup(undefined, async () => SETTINGS);
@@ -280,6 +313,7 @@ describe('lane settings and server settings', () => {
     store.getState().startRace(1_000);
     expect(ws.last().options).toEqual({
       tag: { lane: 'websocket', runId: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
       settings: {
         pollIntervalMs: 750,
         longPollWaitMs: 25_000,

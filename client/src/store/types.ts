@@ -91,6 +91,11 @@ export interface LaneRunState {
   /** The status line: what the lane is doing or how it ended. */
   detail: string;
   taskId?: string;
+  /**
+   * The task's correlation id (W3C trace-id): chosen by the page at the start and sent with the
+   * create, then the one the server's state names (the id in its logs and webhook deliveries).
+   */
+  traceId?: string;
   step: number;
   steps?: number;
   percent: number;
@@ -286,6 +291,8 @@ export interface StoreDeps {
   loadSettings?(): Promise<PublicSettings>;
   /** A fresh `RunId` for each race; defaults to 32 random hex digits. */
   newRunId?(): string;
+  /** A new W3C trace-id for each lane's task of a race (tests fix it). */
+  newTraceId?(): string;
   /** `GET /api/wire/{runId}`: the lab's own request, untagged. Without it no server count is shown. */
   loadWireReport?(runId: string): Promise<WireReport>;
   /** Resolves after `ms`: the pause before asking again for a wire report still open. */

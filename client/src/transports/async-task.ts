@@ -23,6 +23,7 @@ import {
   messageOf,
   meteredFetch,
   parseJson,
+  traceHeaders,
 } from './http.ts';
 import { createRetryBudget } from './retry-budget.ts';
 import type { LaneRun, Report } from './types.ts';
@@ -174,6 +175,8 @@ export async function createTask(
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     [HTTP_HEADERS.idempotencyKey]: deps.newIdempotencyKey(),
+    // The task joins the page's trace; a retry (same key) answers the same task, so the same span.
+    ...traceHeaders(deps),
   };
   if (options.prefer) headers[HTTP_HEADERS.prefer] = options.prefer;
   const init: RequestInit = { method: 'POST', headers, body: JSON.stringify(body), cache: 'no-store' };

@@ -1,15 +1,18 @@
 import {
   ERROR_STATUS,
   ErrorEnvelope,
+  formatTraceparent,
   type LabTag,
   labTagHeaders,
   labTagQuery,
+  newSpanId,
   REQUEST_BYTES_HEADER,
   SyncTimeoutDetails,
+  TRACEPARENT_HEADER,
   utf8Bytes,
 } from '@transport-lab/shared';
 import { clientNow } from '../lib/time.ts';
-import type { LaneError, Report } from './types.ts';
+import type { LaneError, Report, RunOptions } from './types.ts';
 import {
   connectionDelta,
   parseRequestBytes,
@@ -38,11 +41,24 @@ export interface HttpDeps {
    * the lab's own requests (settings, the delivery log, the wire report) are no lane's cost.
    */
   tag?: LabTag;
+  /** The run's task's trace-id (`RunOptions.traceId`): the request that creates the task sends it as
+   *  its `traceparent` (`traceHeaders`). */
+  traceId?: string;
 }
 
-/** The same deps, tagging every metered exchange with `tag`. */
-export function withTag<D extends HttpDeps>(deps: D, tag: LabTag | undefined): D {
-  return tag ? { ...deps, tag } : deps;
+/** The same deps for one run: every metered exchange tagged with its `tag`, its create with its trace. */
+export function withTag<D extends HttpDeps>(
+  deps: D,
+  options: Pick<RunOptions, 'tag' | 'traceId'> | undefined,
+): D {
+  const { tag, traceId } = options ?? {};
+  return { ...deps, ...(tag ? { tag } : {}), ...(traceId ? { traceId } : {}) };
+}
+
+/** The `traceparent` header of a request that creates the run's task: its trace-id and a new span
+ *  for this request (W3C Trace Context); none when the run has no trace-id. */
+export function traceHeaders(deps: Pick<HttpDeps, 'traceId'>): Record<string, string> {
+  return deps.traceId ? { [TRACEPARENT_HEADER]: formatTraceparent(deps.traceId, newSpanId()) } : {};
 }
 
 /** `init` with the lab's tag headers added; `init` itself is left as it was. */

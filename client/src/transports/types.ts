@@ -154,6 +154,12 @@ export interface RunOptions {
   server?: PublicSettings;
   /** The lane and race to tag the run's traffic with, for the server's own count. */
   tag?: LabTag;
+  /**
+   * The run's task's correlation id (a W3C trace-id, chosen by the page): the request that creates
+   * the task carries it in a `traceparent` (a socket's `task:start` in its payload), and the server
+   * adopts it, so that the id the page shows is the one in the server's logs and webhook deliveries.
+   */
+  traceId?: string;
 }
 
 /** One interface for every lane, as tRPC's links: the page drives all of them the same way. */

@@ -40,6 +40,7 @@ import {
   SOCKET_EVENTS,
   StartAck,
   StartRaceAck,
+  StartRequest,
   SubscribeAck,
   SubscribeRequest,
   TaskEvent,
@@ -86,9 +87,11 @@ const root: Namespace = {
   description: 'The websocket lane: start, follow and cancel tasks.',
   requests: {
     [SOCKET_EVENTS.start]: {
-      payload: TaskSpec,
+      // Described as the union it is; the lane parses each form with its own schema.
+      payload: z.union([TaskSpec, StartRequest]),
       ack: StartAck,
-      summary: 'Start a task; its events follow as task:event.',
+      summary:
+        'Start a task; its events follow as task:event. The payload is the spec, or {spec, traceparent}: the page’s W3C trace context for the task.',
     },
     [SOCKET_EVENTS.subscribe]: {
       payload: SubscribeRequest,

@@ -45,6 +45,7 @@ import {
   WebhookPayload,
   WireReport,
 } from '@transport-lab/shared';
+import { ServerView } from '@transport-lab/shared/server-view';
 import { z } from 'zod';
 import type { ServerLane } from '../transports/lane.ts';
 import { RECEIVER_ERROR_STATUS } from '../webhooks/receiver.ts';
@@ -193,6 +194,16 @@ function buildRegistry(lanes: readonly ServerLane[]): OpenAPIRegistry {
       },
       ...errors(),
     },
+  });
+  path({
+    method: 'get',
+    path: API_PATHS.serverView,
+    tags: ['observation'],
+    summary:
+      'The server’s own view: tasks, per-lane queue time and end to end, connections, webhook attempts',
+    description:
+      'Read from the same series as `/metrics`. Counts are since the process started; percentiles (nearest rank, ms) are over each lane’s latest `window` tasks. The same view is served to every request within `SERVER_VIEW_MAX_AGE_MS` (1 s) of its build.',
+    responses: { 200: ok('The view.', ServerView), ...errors() },
   });
   path({
     method: 'get',

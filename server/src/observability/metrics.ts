@@ -4,6 +4,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { z } from 'zod';
 import type { TaskEngine } from '../tasks/engine.ts';
 import type { WebhookStats } from '../webhooks/types.ts';
+import { createTaskFigures, type TaskFigures } from './taskFigures.ts';
 import type { WireLedger, WireTotal } from './wireLedger.ts';
 
 /** What the metrics read at a scrape from parts made after them (app.ts): never before one. */
@@ -131,9 +132,13 @@ export function createMetrics(engine: TaskEngine, wire: WireLedger | undefined, 
     else refusals.set(key, { code: body.code, reason, count: 1 });
   };
 
-  const stopCounting = engine.onEvent((event) =>
-    eventsByType.set(event.type, (eventsByType.get(event.type) ?? 0) + 1),
-  );
+  const figures = createTaskFigures();
+  registerTaskFigures(registry, figures);
+
+  const stopCounting = engine.onEvent((event) => {
+    eventsByType.set(event.type, (eventsByType.get(event.type) ?? 0) + 1);
+    figures.observe(event);
+  });
 
   if (wire) registerWireMetrics(registry, wire);
 
@@ -148,7 +153,70 @@ export function createMetrics(engine: TaskEngine, wire: WireLedger | undefined, 
   };
 
   const close = () => stopCounting();
-  return { registry, timeRequests, countRefusal, close };
+  return { registry, timeRequests, countRefusal, close, tagTask: figures.tagTask, window: figures.window };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The task figures' series (taskFigures.ts), built at a scrape from what it kept. */
+function registerTaskFigures(registry: Registry, figures: TaskFigures): void {
+  new Gauge({
+    name: 'transport_lab_tasks_queued',
+    help: 'Tasks this process accepted and has not started yet (counted in transport_lab_tasks_running too).',
+    registers: [registry],
+    collect() {
+      this.set(figures.queuedCount());
+    },
+  });
+  new Counter({
+    name: 'transport_lab_tasks_ended_total',
+    help: 'Tasks this process ran that ended, by the lane that created them (other: untagged or resumed) and outcome.',
+    labelNames: ['lane', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { lane, ended } of figures.snapshot())
+        for (const [outcome, count] of Object.entries(ended)) this.inc({ lane, outcome }, count);
+    },
+  });
+  // Quantiles over each lane's latest tasks, computed at a scrape: nearest rank, each a measured
+  // value (a summary's shape, without prom-client's per-observation t-digest).
+  const quantileGauge = (name: string, help: string, pick: 'queueMs' | 'latencyMs') =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['lane', 'quantile'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const lane of figures.snapshot())
+          for (const { q, value } of lane[pick])
+            this.set({ lane: lane.lane, quantile: String(q) }, value / 1_000);
+      },
+    });
+  quantileGauge(
+    'transport_lab_task_queue_seconds',
+    `Queue time (accepted → started) over each lane’s latest ${figures.window} tasks, by quantile (1 = the largest).`,
+    'queueMs',
+  );
+  quantileGauge(
+    'transport_lab_task_latency_seconds',
+    `End to end on the server (accepted → ended) over each lane’s latest ${figures.window} tasks, by quantile (1 = the largest).`,
+    'latencyMs',
+  );
+  new Gauge({
+    name: 'transport_lab_task_window_tasks',
+    help: 'How many tasks each lane’s quantiles are over, by figure (queue, latency).',
+    labelNames: ['lane', 'figure'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const lane of figures.snapshot()) {
+        this.set({ lane: lane.lane, figure: 'queue' }, lane.queueCount);
+        this.set({ lane: lane.lane, figure: 'latency' }, lane.latencyCount);
+      }
+    },
+  });
 }
 
 /** The wire ledger's series, read from its totals at each scrape. */

@@ -11,6 +11,9 @@ export interface TaskOrigin {
   /** Whose share the task counts against; `peerOf(req)` unless given. A socket passes its handshake's
    *  address and headers, kept by socket.io when the request's own socket may be gone. */
   peer?: Peer;
+  /** The task's `traceparent` when it is not the request's header: a socket's `task:start` carries
+   *  its own (one handshake starts many tasks). */
+  traceparent?: string;
 }
 
 /**
@@ -50,7 +53,7 @@ export interface TaskStarterDeps {
 export function createTaskStarter({ engine, admit, clientLimits, tagTask }: TaskStarterDeps): TaskStarter {
   return {
     admit,
-    async start({ req, peer = peerOf(req) }, spec, prepare) {
+    async start({ req, peer = peerOf(req), traceparent = req.headers[TRACEPARENT_HEADER] }, spec, prepare) {
       const id = engine.newTaskId();
       // A refusal counts the task nowhere (access/clientLimits.ts): nothing to give back yet.
       await clientLimits.admitTask(peer, id, spec);
@@ -59,7 +62,7 @@ export function createTaskStarter({ engine, admit, clientLimits, tagTask }: Task
         const prepared = prepare?.(id);
         if (prepared) await prepared;
         // The page's trace, when its request names one: the task joins it (W3C Trace Context).
-        return await engine.create(spec, id, parseTraceparent(req.headers[TRACEPARENT_HEADER])?.traceId);
+        return await engine.create(spec, id, parseTraceparent(traceparent)?.traceId);
       } catch (error) {
         // Counted for nothing if it was never created (uncounting a created task waits for its end).
         if (!(await engine.get(id))) clientLimits.taskEnded(id);

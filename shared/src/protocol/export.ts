@@ -4,6 +4,7 @@ import { TaskEvent } from './events.ts';
 import { FaultRecord } from './faults.ts';
 import { LaneId } from './lanes.ts';
 import { TaskSpec, TaskState } from './task.ts';
+import { TraceId } from './trace.ts';
 import { RunId, WireReport } from './wire.ts';
 
 /**
@@ -122,6 +123,10 @@ export const LaneExport = z.object({
   lane: LaneId,
   status: z.enum(LANE_STATUSES),
   taskId: z.string().optional(),
+  /** The task's correlation id (W3C trace-id), as the page showed it: the one in the server's logs
+   *  and in the `traceparent` of its webhook deliveries. Optional: added after version 1 without a
+   *  bump, so older files still read. */
+  traceId: TraceId.optional(),
   /** Why the lane could not carry the task to its end. */
   error: ErrorBody.extend({ status: z.int().optional() }).optional(),
   measurements: LaneMeasurements,

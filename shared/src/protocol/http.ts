@@ -24,6 +24,8 @@ export const API_PATHS = {
   settings: '/api/settings',
   health: '/healthz',
   metrics: '/metrics',
+  /** The server's own view as JSON (ServerView), from the same registry as `/metrics`. */
+  serverView: '/api/server-view',
   /** The HTTP API as an OpenAPI 3.1 document, generated from these schemas (server/src/contract). */
   openapi: '/api/openapi.json',
   /** The socket.io namespaces and the webhook deliveries as an AsyncAPI 3.0 document. */

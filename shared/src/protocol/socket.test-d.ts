@@ -13,9 +13,9 @@ import type {
 } from './socket.ts';
 import type { TaskSpec } from './task.ts';
 
-test('task:start takes a TaskSpec and acknowledges with the StartAck schema', () => {
+test('task:start takes a TaskSpec, bare or with its traceparent, and acknowledges with the StartAck schema', () => {
   type Start = ClientToServerEvents['task:start'];
-  expectTypeOf<Parameters<Start>[0]>().toEqualTypeOf<TaskSpec>();
+  expectTypeOf<Parameters<Start>[0]>().toEqualTypeOf<TaskSpec | { spec: TaskSpec; traceparent?: string }>();
   expectTypeOf<Parameters<Parameters<Start>[1]>[0]>().toEqualTypeOf<z.infer<typeof schemas.StartAck>>();
   expectTypeOf<StartAck>().toEqualTypeOf<z.infer<typeof schemas.StartAck>>();
 });

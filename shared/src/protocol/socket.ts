@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { TaskEvent } from './events.ts';
-import { TaskId, type TaskSpec, TaskState } from './task.ts';
+import { TaskId, TaskSpec, TaskState } from './task.ts';
 
 /** socket.io event names, written once. */
 export const SOCKET_EVENTS = {
@@ -21,6 +21,28 @@ export const HandshakeWire = z.object({
   responseBytes: z.int().min(0),
 });
 export type HandshakeWire = z.infer<typeof HandshakeWire>;
+
+/**
+ * `task:start`'s payload with the page's trace context beside the spec: what an HTTP lane sends as
+ * its `traceparent` header (W3C Trace Context, trace.ts), a socket's event carries here, since one
+ * connection starts many tasks and its handshake's headers name none of them. A bare `TaskSpec` is
+ * still a valid payload (clients that send no trace: the server then makes one).
+ */
+export const StartRequest = z.strictObject({
+  spec: TaskSpec,
+  /** `00-<trace-id>-<parent-id>-<flags>`, 55 characters; an unparsable one starts a new trace, as
+   *  the header does (the spec: never an error), so only its length is bounded here. */
+  traceparent: z.string().max(256).optional(),
+});
+export type StartRequest = z.infer<typeof StartRequest>;
+/** What `task:start` carries: the spec, bare or with its trace context. */
+export type StartPayload = TaskSpec | StartRequest;
+
+/** Whether a `task:start` payload is the wrapped form (it names a `spec`): each form is then parsed
+ *  with its own schema, so that a bad one gets that schema's own clear error. */
+export function isStartRequest(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && 'spec' in payload;
+}
 
 const failure = z.object({ ok: z.literal(false), error: ErrorBody });
 
@@ -51,7 +73,7 @@ export type CancelAck = z.infer<typeof CancelAck>;
 
 /** Client → server. Payloads arrive untrusted: the server parses each with the schema above. */
 export interface ClientToServerEvents {
-  [SOCKET_EVENTS.start]: (spec: TaskSpec, ack: (res: StartAck) => void) => void;
+  [SOCKET_EVENTS.start]: (start: StartPayload, ack: (res: StartAck) => void) => void;
   [SOCKET_EVENTS.subscribe]: (req: SubscribeRequest, ack: (res: SubscribeAck) => void) => void;
   [SOCKET_EVENTS.cancel]: (req: CancelRequest, ack: (res: CancelAck) => void) => void;
 }

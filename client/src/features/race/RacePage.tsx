@@ -3,6 +3,7 @@ import { useAppStore } from '../../store/index.ts';
 import { FaultPanel } from '../faults/FaultPanel.tsx';
 import { ScenarioPanel } from '../scenarios/ScenarioPanel.tsx';
 import { ScenarioVerdict } from '../scenarios/ScenarioVerdict.tsx';
+import { ServerViewFold } from '../server-view/ServerViewEntry.tsx';
 import { Announcer } from './Announcer.tsx';
 import { ClockReadout } from './ClockReadout.tsx';
 import { ExportBar } from './ExportBar.tsx';
@@ -46,6 +47,7 @@ export function RacePage() {
         <Timeline />
         <MetricsTable />
         <WireCompare />
+        <ServerViewFold of="page" />
         <ExportBar />
         <Announcer />
       </main>

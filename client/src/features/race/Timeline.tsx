@@ -655,10 +655,49 @@ export function Timeline() {
       <p className="timeline-readout num" aria-live="polite" data-testid="timeline-readout">
         {readout ?? 'Point at a mark, or focus the chart and use the arrow keys, for its exact times.'}
       </p>
+      <TraceIds lanes={lanes} />
       <TimelineSummary id={summaryId} lanes={lanes} />
     </section>
   );
 }
+
+/**
+ * Each lane's task's correlation id (W3C trace-id): the one the server writes in its log lines about
+ * the task and sends in each webhook delivery's `traceparent`, so that a person can follow one task
+ * from this page to the receiver. Chosen at the start, so it changes once per race at most.
+ */
+const TraceIds = memo(function TraceIds({ lanes }: { lanes: readonly LaneId[] }) {
+  const traces = useAppStore(useShallow((s) => lanes.map((lane) => s.race.lanes[lane]?.traceId)));
+  if (!traces.some((trace) => trace !== undefined)) return null;
+  return (
+    <>
+      <p className="hint timeline-traces-title" id="timeline-traces-title">
+        Each task’s trace id (W3C <code>traceparent</code>): the id in the server’s log lines about it and in
+        each of its webhook deliveries.
+      </p>
+      <dl className="timeline-traces" aria-labelledby="timeline-traces-title">
+        {lanes.map((lane, i) => {
+          const trace = traces[i];
+          if (trace === undefined) return null;
+          return (
+            <div key={lane} style={{ '--lane-color': LANES[lane].color } as CSSProperties}>
+              <dt>
+                <span className="lane-swatch" aria-hidden="true" />
+                <span className="lane-mark" aria-hidden="true">
+                  {LANES[lane].mark}
+                </span>{' '}
+                {LANES[lane].name}
+              </dt>
+              <dd className="trace-id" data-testid={`trace-id-${lane}`}>
+                {trace}
+              </dd>
+            </div>
+          );
+        })}
+      </dl>
+    </>
+  );
+});
 
 /**
  * Each row summed up, for screen readers: the chart's content without the chart. It follows the

@@ -185,6 +185,8 @@ function exchangesAt(data: LaneExport, t: number): ExchangeRecord[] {
 function laneAt(prepared: PreparedLane, t: number): { lane: LaneRunState; log: LaneLog } {
   const { data, endAt } = prepared;
   const lane = runningLane();
+  // Chosen before the start, as on the live page: shown from the first moment.
+  if (data.traceId !== undefined) lane.traceId = data.traceId;
   const log = emptyLaneLog();
   for (const item of prepared.shown) {
     if (item.shownAt > t) break;

@@ -5,6 +5,7 @@ import { clientNow } from '../../lib/time.ts';
 import { isLoopbackHost, roomJoinLink } from '../../services/room-link.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { sameScenario, scenarioFromSettings } from '../../store/room-slice.ts';
+import { ServerView } from '../server-view/ServerViewEntry.tsx';
 import { Aggregate } from './Aggregate.tsx';
 import { JoinQr } from './JoinQr.tsx';
 import { PresenceList } from './PresenceList.tsx';
@@ -135,6 +136,7 @@ export function PresenterView() {
       </section>
 
       <Aggregate />
+      <ServerView of="room" />
       <RoomRaceExportButton />
       <PresenceList />
     </div>

@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { distribution, type Participant, type RaceAggregate, type RoomScenario } from '@transport-lab/shared';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { appStore } from '../../store/index.ts';
 import type { RoomSessionState } from '../../store/room-slice.ts';
 import { RoomPage } from './RoomPage.tsx';
@@ -29,8 +29,16 @@ function person(id: string, overrides: Partial<Participant> = {}): Participant {
 const initialRoom = appStore.getState().room;
 const setRoom = (room: Partial<RoomSessionState>) => appStore.setState({ room: { ...initialRoom, ...room } });
 
-beforeEach(() => setRoom({}));
-afterEach(cleanup);
+beforeEach(() => {
+  setRoom({});
+  // The presenter's screen asks for the server's view: here no server answers (its own tests are
+  // in features/server-view), and no answer is what this page's tests need from it.
+  vi.stubGlobal('fetch', () => new Promise<Response>(() => {}));
+});
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
 
 /** The room page of a presenter, once its view (loaded on first need, RoomPage.tsx) has arrived. */
 async function renderPresenting() {

@@ -218,7 +218,7 @@ export function createHttpStreamingClient(deps: AsyncDeps = browserAsyncDeps): T
   return {
     id: 'http-streaming',
     run(spec, report, options) {
-      const tagged = withTag(deps, options?.tag);
+      const tagged = withTag(deps, options);
       return runAsyncLane(tagged, spec, report, {
         follow: (created) =>
           isTerminalState(created.task) ? undefined : followHttpStream(tagged, created.task, report),

@@ -35,7 +35,7 @@ export function createHybridClient(
       const settings = options?.settings ?? DEFAULT_LANE_SETTINGS;
       const push = settings.hybridPushLane;
       const prefer = preferHeader(settings.hybridWaitS);
-      const tagged = withTag(deps, options?.tag);
+      const tagged = withTag(deps, options);
       if (push === 'sse') {
         report({
           type: 'note',

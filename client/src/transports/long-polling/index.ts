@@ -179,7 +179,7 @@ export function createLongPollingClient(deps: AsyncDeps = browserAsyncDeps): Tra
   return {
     id: 'long-polling',
     run(spec, report, options) {
-      const tagged = withTag(deps, options?.tag);
+      const tagged = withTag(deps, options);
       return runAsyncLane(tagged, spec, report, {
         follow: (created) =>
           isTerminalState(created.task)

@@ -14,6 +14,7 @@ import {
   messageOf,
   meteredFetch,
   parseJson,
+  traceHeaders,
   withTag,
 } from '../http.ts';
 import type { ClientLane, LaneError, LaneRun, Report, TransportClient } from '../types.ts';
@@ -38,7 +39,7 @@ export function createRequestResponseClient(deps: RequestResponseDeps = browserH
   return {
     id: 'request-response',
     run(spec, report, options) {
-      return runRequestResponse(withTag(deps, options?.tag), spec, report);
+      return runRequestResponse(withTag(deps, options), spec, report);
     },
   };
 }
@@ -57,7 +58,7 @@ function runRequestResponse(deps: RequestResponseDeps, spec: TaskSpec, report: R
         API_PATHS.run,
         {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...traceHeaders(deps) },
           body: JSON.stringify(spec),
           signal: controller.signal,
         },

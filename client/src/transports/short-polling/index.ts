@@ -186,7 +186,7 @@ export function createShortPollingClient(deps: AsyncDeps = browserAsyncDeps): Tr
     id: 'short-polling',
     run(spec, report, options) {
       const intervalMs = options?.settings.pollIntervalMs;
-      const tagged = withTag(deps, options?.tag);
+      const tagged = withTag(deps, options);
       return runAsyncLane(tagged, spec, report, {
         follow: (created) =>
           created.kind === 'final'

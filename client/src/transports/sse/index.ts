@@ -114,7 +114,7 @@ export function createSseClient(deps: AsyncDeps = browserAsyncDeps): TransportCl
   return {
     id: 'sse',
     run(spec, report, options) {
-      const tagged = withTag(deps, options?.tag);
+      const tagged = withTag(deps, options);
       report({
         type: 'note',
         text: 'An EventSource shows no answer headers: the stream request’s bytes up are not measured.',

@@ -196,7 +196,7 @@ export function createWebhookClient(deps: AsyncDeps = browserAsyncDeps): Transpo
     run(spec, report, options) {
       let settings = options?.server;
       // Tagged: the create and the relay stream. The delivery log is fetched unmetered and untagged.
-      const tagged = withTag(deps, options?.tag);
+      const tagged = withTag(deps, options);
       report({
         type: 'note',
         text: 'Not counted: the deliveries (server → your backend, not through this page) and the delivery log the lab fetches.',

@@ -1,10 +1,12 @@
 import {
   CancelAck,
   type ClientToServerEvents,
+  formatTraceparent,
   HandshakeWire,
   isTerminalEvent,
   type LabTag,
   labTagQuery,
+  newSpanId,
   type ServerToClientEvents,
   StartAck,
   SubscribeAck,
@@ -249,7 +251,7 @@ export function createWebSocketClient(deps: WebSocketDeps = browserWebSocketDeps
       if (spare && !spare.lost && sameTag(spare.tag, tag)) adopted = spare;
       else dropSpare();
       spare = undefined;
-      return runWebSocket(deps, spec, report, tag, adopted);
+      return runWebSocket(deps, spec, report, tag, adopted, options?.traceId);
     },
   };
 }
@@ -260,6 +262,7 @@ function runWebSocket(
   report: Report,
   tag: LabTag | undefined,
   adopted: LaneConnection | undefined,
+  traceId: string | undefined,
 ): LaneRun {
   const orderer = createSeqOrderer();
   /** Events pushed before the start ack named the task: this socket carries only this run's task. */
@@ -404,7 +407,9 @@ function runWebSocket(
   if (adopted && socket.connected) firstConnect();
   else report({ type: 'link', detail: 'Connecting…', at: deps.now() });
   // socket.io holds the emit until connected and sends it as the first packet after the handshake.
-  socket.emit('task:start', spec, (res) => {
+  // With a trace-id, the spec goes with its trace context (a socket's event has no headers of its own).
+  const start = traceId ? { spec, traceparent: formatTraceparent(traceId, newSpanId()) } : spec;
+  socket.emit('task:start', start, (res) => {
     const at = deps.now();
     clearTimeout(ackTimer);
     if (finished) return;

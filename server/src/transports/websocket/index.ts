@@ -2,20 +2,33 @@ import { randomUUID } from 'node:crypto';
 import {
   CancelRequest,
   type ClientToServerEvents,
+  isStartRequest,
   isTerminalEvent,
   type ServerToClientEvents,
   SOCKET_EVENTS,
+  StartRequest,
   SubscribeRequest,
   TaskSpec,
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import type { Socket } from 'socket.io';
+import { z } from 'zod';
+import { parseOrThrow } from '../../errors.ts';
 import { tagOf } from '../../observability/wireLedger.ts';
 import { socketHandler as handle } from '../../socketHandler.ts';
 import type { LaneContext, ServerLane } from '../lane.ts';
 import { measureHandshakes } from './handshakeWire.ts';
 
 type LabSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+/** `task:start`'s payload: `{spec, traceparent?}` when it names a spec, else a bare `TaskSpec`, each
+ *  form parsed with its own schema, so that a bad one gets that schema's own clear error. */
+function parseStart(payload: unknown): StartRequest {
+  const what = `${SOCKET_EVENTS.start} payload`;
+  return isStartRequest(payload)
+    ? parseOrThrow(StartRequest, payload, what)
+    : { spec: parseOrThrow(TaskSpec, payload, what) };
+}
 
 export const taskRoom = (taskId: string) => `task:${taskId}`;
 /** The room of the sockets of one instance that follow a task another instance runs. */
@@ -102,13 +115,16 @@ function register({ io, engine, logger, tasks, ownership, settings }: LaneContex
 
     socket.on(
       SOCKET_EVENTS.start,
-      handle(socket, logger, SOCKET_EVENTS.start, TaskSpec, async (spec) => {
+      // A bare spec, or `{spec, traceparent}`: each form parsed with its own schema (clear errors).
+      handle(socket, logger, SOCKET_EVENTS.start, z.unknown(), async (payload) => {
+        const { spec, traceparent } = parseStart(payload);
         tasks.admit();
         let joined: string | undefined;
         try {
           const task = await tasks.start(
             // The handshake request carries the lane tag (`query: {labLane, labRun}`).
-            { req: socket.request, peer },
+            // Its trace context, when the page sent one, is the payload's (not the handshake's headers).
+            { req: socket.request, peer, ...(traceparent !== undefined ? { traceparent } : {}) },
             spec,
             (id) => {
               // Join the room before the task exists, so that its `queued` event reaches this socket.
