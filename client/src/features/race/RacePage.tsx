@@ -7,6 +7,7 @@ import { Announcer } from './Announcer.tsx';
 import { ClockReadout } from './ClockReadout.tsx';
 import { ExportBar } from './ExportBar.tsx';
 import { Glossary } from './Glossary.tsx';
+import { GuideEntry } from './GuideEntry.tsx';
 import { LinkNotes } from './LinkNotes.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { RaceBoard } from './RaceBoard.tsx';
@@ -47,6 +48,7 @@ export function RacePage() {
         <MetricsTable />
         <WireCompare />
         <ExportBar />
+        {replaying ? null : <GuideEntry />}
         <Announcer />
       </main>
       <footer className="page-foot">

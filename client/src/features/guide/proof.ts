@@ -1,0 +1,137 @@
+import {
+  LANE_IDS,
+  type LaneId,
+  NETWORK_PRESETS,
+  type NetworkPresetId,
+  TASK_LIMITS,
+} from '@transport-lab/shared';
+import {
+  compareWithMeasurement,
+  type Finding,
+  type GuideResult,
+  type MeasuredLane,
+  type ProofRace,
+} from '@transport-lab/shared/guide';
+import type { Scenario, StepOutcome } from '../scenarios/scenarios.ts';
+
+/**
+ * "Prove it": the guide's answers raced on the page's own machinery. The race is a one-step guided
+ * scenario (scenario-runner.ts): it sets the network, warms a fresh page up, presses Start (the fair
+ * start), waits for every lane to end and its counts to settle, and reads each lane's figures as the
+ * cards show them. Its check is the comparison with the rules of thumb (`compareWithMeasurement`).
+ */
+
+export const PROOF_SCENARIO_ID = 'decision-guide-proof';
+
+/** The longest race "Prove it" runs by default, ms: a person waits for it; up to the task limit by hand. */
+export const PROOF_DEFAULT_MAX_MS = 30_000;
+
+export interface ProofSettings {
+  durationMs: number;
+  steps: number;
+  network: NetworkPresetId;
+  lanes: LaneId[];
+}
+
+/**
+ * The race the answers suggest: the typical duration (at most 30 s by default), 10 steps when progress
+ * matters (1 otherwise), the plan's lanes, the next lanes of the ranking and the blocking call as a
+ * baseline, on the network a phone on Slow 4G has (a browser or app) or none (servers on one network).
+ */
+export function defaultProofSettings(result: GuideResult, available: readonly LaneId[]): ProofSettings {
+  const { answers, ranked, plan } = result;
+  const wanted = new Set<LaneId>([
+    ...plan.parts.map((p) => p.lane),
+    ...ranked.filter((r) => r.fit !== 'unsuitable').map((r) => r.lane),
+  ]);
+  const top = [...wanted].slice(0, 3);
+  const lanes = LANE_IDS.filter(
+    (id) => (top.includes(id) || id === 'request-response') && available.includes(id),
+  );
+  const people = answers.consumers.some((c) => c !== 'server');
+  return {
+    durationMs: Math.min(Math.max(answers.typicalMs, 50), PROOF_DEFAULT_MAX_MS),
+    steps: answers.progressMatters ? 10 : 1,
+    network: people ? 'slow-4g' : 'none',
+    lanes,
+  };
+}
+
+/** What is wrong with proof settings, said for a person; undefined when they can race. */
+export function proofProblem(settings: ProofSettings): string | undefined {
+  if (settings.lanes.length === 0) return 'Choose at least one lane to race.';
+  if (
+    !Number.isInteger(settings.durationMs) ||
+    settings.durationMs < 0 ||
+    settings.durationMs > TASK_LIMITS.maxDurationMs
+  )
+    return `The race’s duration must be from 0 to ${TASK_LIMITS.maxDurationMs / 1_000} s.`;
+  if (!Number.isInteger(settings.steps) || settings.steps < 1 || settings.steps > 100)
+    return 'Steps must be a whole number from 1 to 100.';
+  return undefined;
+}
+
+/** The one race's figures, as the scenario runner read them off the cards. */
+export function measuredOf(settings: ProofSettings, outcome: StepOutcome | undefined): ProofRace | undefined {
+  if (!outcome) return undefined;
+  const lanes: MeasuredLane[] = [];
+  for (const id of settings.lanes) {
+    const lane = outcome.lanes[id];
+    if (!lane) continue;
+    lanes.push({
+      lane: id,
+      status: lane.status,
+      ...(lane.firstFeedbackMs !== undefined ? { firstFeedbackMs: lane.firstFeedbackMs } : {}),
+      ...(lane.totalPerceivedMs !== undefined ? { totalPerceivedMs: lane.totalPerceivedMs } : {}),
+      ...(lane.stalenessMeanMs !== undefined ? { stalenessMeanMs: lane.stalenessMeanMs } : {}),
+      progressUpdates: lane.progressUpdates,
+      requests: lane.requests,
+      ...(lane.bytesDown !== undefined ? { bytesDown: lane.bytesDown } : {}),
+      ...(lane.bytesUp !== undefined ? { bytesUp: lane.bytesUp } : {}),
+    });
+  }
+  return {
+    durationMs: settings.durationMs,
+    steps: settings.steps,
+    network: NETWORK_PRESETS[settings.network].label,
+    lanes,
+  };
+}
+
+/** The guided scenario that races the settings, judged by the guide's rules of thumb. */
+export function proofScenario(result: GuideResult, settings: ProofSettings): Scenario {
+  const { answers } = result;
+  // The hybrid waits a little longer than the typical case, so that the typical case is answered in
+  // the request (what the guide recommends it for); seconds, as Prefer: wait=N counts.
+  const hybridWaitS = Math.min(Math.max(Math.ceil((answers.typicalMs * 1.5) / 1_000), 1), 60);
+  return {
+    id: PROOF_SCENARIO_ID,
+    title: 'Prove it: the decision guide’s answers, raced',
+    lesson: 'The guide’s rules of thumb, checked against a race with these numbers.',
+    expectation: 'The ranking holds on the figures the answers weigh most.',
+    sources: [],
+    network: { preset: settings.network },
+    steps: [
+      {
+        label: 'Prove it',
+        spec: { durationMs: settings.durationMs, steps: settings.steps },
+        lanes: settings.lanes,
+        laneSettings: { hybridWaitS },
+      },
+    ],
+    check(outcomes) {
+      const race = measuredOf(settings, outcomes[0]);
+      const findings: Finding[] = race ? compareWithMeasurement(result, race) : [];
+      const against = findings.filter((f) => !f.agrees);
+      return {
+        ok: against.length === 0,
+        because:
+          against.length === 0
+            ? 'As expected: the measurement agrees with the rules of thumb.'
+            : `Not this time, because ${against.length} of ${findings.length} rules of thumb did not hold.`,
+        why: against.map((f) => `${f.claim} ${f.measured}`).join(' '),
+        figures: [],
+      };
+    },
+  };
+}
