@@ -295,7 +295,7 @@ export function rankLanes(input: unknown): GuideResult {
     add('webhook', 2, 'One of the consumers is a server: webhooks are how servers are told.');
   }
   if (hasPeople && !a.offlineForHours) {
-    add(
+    (a.consumers.includes('server') ? add : weaken)(
       'webhook',
       -2,
       'A browser or an app cannot receive a webhook: it needs your backend to receive it and a second hop (a relay) to the screen.',

@@ -141,14 +141,24 @@ export function GuideProof({ input, available, problem, busy, status, proof, onC
               </thead>
               <tbody>
                 {proof.race.lanes.map((l) => (
-                  <tr key={l.lane} data-lane={l.lane}>
+                  <tr key={l.lane} data-lane={l.lane} data-status={l.status}>
                     <th scope="row">{LANES[l.lane].name}</th>
                     <td>{l.status}</td>
-                    <td>{ms(l.firstFeedbackMs)}</td>
-                    <td>{ms(l.totalPerceivedMs)}</td>
-                    <td>{ms(l.stalenessMeanMs)}</td>
-                    <td>{l.progressUpdates}</td>
-                    <td>{l.requests}</td>
+                    <td data-metric="firstFeedbackMs" data-value={l.firstFeedbackMs}>
+                      {ms(l.firstFeedbackMs)}
+                    </td>
+                    <td data-metric="totalPerceivedMs" data-value={l.totalPerceivedMs}>
+                      {ms(l.totalPerceivedMs)}
+                    </td>
+                    <td data-metric="stalenessMeanMs" data-value={l.stalenessMeanMs}>
+                      {ms(l.stalenessMeanMs)}
+                    </td>
+                    <td data-metric="progressUpdates" data-value={l.progressUpdates}>
+                      {l.progressUpdates}
+                    </td>
+                    <td data-metric="requests" data-value={l.requests}>
+                      {l.requests}
+                    </td>
                   </tr>
                 ))}
               </tbody>
