@@ -85,7 +85,7 @@ test.describe('desktop', () => {
     await page.getByTestId('guide').screenshot({ path: join(artifactsDir, 'decision-guide-ranking.png') });
 
     // Prove it: a 2 s task in 5 steps on Fast 4G, the suggested lanes.
-    await typeInto(page, 'Task duration (s)', '2');
+    await typeInto(page, 'Task duration (ms)', '2000');
     await typeInto(page, 'Steps', '5');
     await page.getByTestId('guide').getByRole('combobox', { name: 'Network' }).selectOption('fast-4g');
     const lanesToRace = page.getByRole('group', { name: 'Lanes to race' });

@@ -1,4 +1,3 @@
-import type { LaneId } from '@transport-lab/shared';
 import {
   compareWithMeasurement,
   decisionRecordMarkdown,
@@ -12,6 +11,7 @@ import { useStore } from 'zustand';
 import { download } from '../../lib/download.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
+import { parseSpecInput } from '../../store/settings-slice.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { scenarioRunner } from '../scenarios/scenario-runner.ts';
 import { type AnswersField, answersOf, DEFAULT_ANSWERS_FORM } from './answers-form.ts';
@@ -23,30 +23,18 @@ import {
   measuredOf,
   PROOF_SCENARIO_ID,
   type ProofSettings,
-  proofProblem,
   proofScenario,
 } from './proof.ts';
 import './guide.css';
 
-/** Seconds as typed, to whole ms; NaN when it is not a number (proofProblem says so). */
-const msOf = (text: string) => {
-  const trimmed = text.trim().replace(',', '.');
-  return /^\d*\.?\d+$/.test(trimmed) ? Math.round(Number(trimmed) * 1_000) : Number.NaN;
-};
-
-function settingsOf(input: ProofInput): ProofSettings {
-  return {
-    durationMs: msOf(input.durationS),
-    steps: /^\d+$/.test(input.steps.trim()) ? Number(input.steps.trim()) : Number.NaN,
-    network: input.network,
-    lanes: input.lanes,
-  };
-}
-
+/** The proof's task as the race form holds one: text fields, parsed with the shared schema. */
 function inputOf(settings: ProofSettings): ProofInput {
   return {
-    durationS: String(settings.durationMs / 1_000),
-    steps: String(settings.steps),
+    spec: {
+      durationMs: String(settings.spec.durationMs),
+      steps: String(settings.spec.steps),
+      failAtStep: '',
+    },
     network: settings.network,
     lanes: settings.lanes,
   };
@@ -106,12 +94,21 @@ export function GuidePanel() {
     setMessage('');
   };
 
-  const settings = proofInput ? settingsOf(proofInput) : undefined;
-  const problem = settings ? proofProblem(settings) : undefined;
+  // The task is parsed as the race form's is (the shared TaskSpec, the same messages).
+  const parsedSpec = proofInput ? parseSpecInput(proofInput.spec) : undefined;
+  const settings =
+    proofInput && parsedSpec?.ok
+      ? { spec: parsedSpec.spec, network: proofInput.network, lanes: proofInput.lanes }
+      : undefined;
+  const problem = !parsedSpec?.ok
+    ? 'Correct the task above to race it.'
+    : proofInput?.lanes.length === 0
+      ? 'Choose at least one lane to race.'
+      : undefined;
 
   const prove = () => {
     if (!result || !settings || problem || racing || proving) return;
-    const lanes = settings.lanes.filter((id: LaneId) => available.includes(id));
+    const lanes = settings.lanes.filter((id) => available.includes(id));
     const chosen = { ...settings, lanes };
     setProof(undefined);
     setPending({ result, settings: chosen });
@@ -144,6 +141,7 @@ export function GuidePanel() {
             input={proofInput}
             available={available}
             problem={problem}
+            specErrors={parsedSpec?.ok === false ? parsedSpec.errors : {}}
             busy={racing || proving}
             status={status}
             proof={proof}

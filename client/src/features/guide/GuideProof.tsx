@@ -7,11 +7,12 @@ import {
 } from '@transport-lab/shared';
 import type { Finding, ProofRace } from '@transport-lab/shared/guide';
 import type { CSSProperties, FormEvent } from 'react';
+import type { SpecInput } from '../../store/types.ts';
 import { TextField } from '../race/TextField.tsx';
 
 export interface ProofInput {
-  durationS: string;
-  steps: string;
+  /** The task as the race form holds it (ms), parsed with `parseSpecInput`. */
+  spec: SpecInput;
   network: NetworkPresetId;
   lanes: LaneId[];
 }
@@ -21,6 +22,8 @@ interface Props {
   available: readonly LaneId[];
   /** Why it cannot run as set, said under the button. */
   problem: string | undefined;
+  /** The task's fields that are wrong, each with the race form's message. */
+  specErrors: Partial<Record<'durationMs' | 'steps', string>>;
   /** A race or a scenario is running: nothing can start. */
   busy: boolean;
   /** The runner's progress line ("Step 1 of 1: Prove it"), or what went wrong. */
@@ -33,7 +36,17 @@ interface Props {
 const ms = (n: number | undefined) => (n === undefined ? '—' : `${Math.round(n).toLocaleString('en-US')} ms`);
 
 /** "Prove it": the race's settings (the answers' own numbers), then what it measured and where it disagrees. */
-export function GuideProof({ input, available, problem, busy, status, proof, onChange, onRun }: Props) {
+export function GuideProof({
+  input,
+  available,
+  problem,
+  specErrors,
+  busy,
+  status,
+  proof,
+  onChange,
+  onRun,
+}: Props) {
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     onRun();
@@ -53,19 +66,19 @@ export function GuideProof({ input, available, problem, busy, status, proof, onC
         <div className="fields">
           <TextField
             id="guide-proof-duration"
-            label="Task duration (s)"
-            value={input.durationS}
-            error={undefined}
+            label="Task duration (ms)"
+            value={input.spec.durationMs}
+            error={specErrors.durationMs}
             disabled={busy}
-            onChange={(v) => onChange({ ...input, durationS: v })}
+            onChange={(v) => onChange({ ...input, spec: { ...input.spec, durationMs: v } })}
           />
           <TextField
             id="guide-proof-steps"
             label="Steps"
-            value={input.steps}
-            error={undefined}
+            value={input.spec.steps}
+            error={specErrors.steps}
             disabled={busy}
-            onChange={(v) => onChange({ ...input, steps: v })}
+            onChange={(v) => onChange({ ...input, spec: { ...input.spec, steps: v } })}
           />
           <div className="field">
             <label htmlFor="guide-proof-network">Network</label>

@@ -3,7 +3,7 @@ import {
   type LaneId,
   NETWORK_PRESETS,
   type NetworkPresetId,
-  TASK_LIMITS,
+  type TaskSpec,
 } from '@transport-lab/shared';
 import {
   compareWithMeasurement,
@@ -27,8 +27,8 @@ export const PROOF_SCENARIO_ID = 'decision-guide-proof';
 export const PROOF_DEFAULT_MAX_MS = 30_000;
 
 export interface ProofSettings {
-  durationMs: number;
-  steps: number;
+  /** The task raced, parsed with the shared `TaskSpec` (the race form's `parseSpecInput`). */
+  spec: TaskSpec;
   network: NetworkPresetId;
   lanes: LaneId[];
 }
@@ -50,25 +50,13 @@ export function defaultProofSettings(result: GuideResult, available: readonly La
   );
   const people = answers.consumers.some((c) => c !== 'server');
   return {
-    durationMs: Math.min(Math.max(answers.typicalMs, 50), PROOF_DEFAULT_MAX_MS),
-    steps: answers.progressMatters ? 10 : 1,
+    spec: {
+      durationMs: Math.min(Math.max(answers.typicalMs, 50), PROOF_DEFAULT_MAX_MS),
+      steps: answers.progressMatters ? 10 : 1,
+    },
     network: people ? 'slow-4g' : 'none',
     lanes,
   };
-}
-
-/** What is wrong with proof settings, said for a person; undefined when they can race. */
-export function proofProblem(settings: ProofSettings): string | undefined {
-  if (settings.lanes.length === 0) return 'Choose at least one lane to race.';
-  if (
-    !Number.isInteger(settings.durationMs) ||
-    settings.durationMs < 0 ||
-    settings.durationMs > TASK_LIMITS.maxDurationMs
-  )
-    return `The race’s duration must be from 0 to ${TASK_LIMITS.maxDurationMs / 1_000} s.`;
-  if (!Number.isInteger(settings.steps) || settings.steps < 1 || settings.steps > 100)
-    return 'Steps must be a whole number from 1 to 100.';
-  return undefined;
 }
 
 /** The one race's figures, as the scenario runner read them off the cards. */
@@ -91,8 +79,8 @@ export function measuredOf(settings: ProofSettings, outcome: StepOutcome | undef
     });
   }
   return {
-    durationMs: settings.durationMs,
-    steps: settings.steps,
+    durationMs: settings.spec.durationMs,
+    steps: settings.spec.steps,
     network: NETWORK_PRESETS[settings.network].label,
     lanes,
   };
@@ -114,7 +102,7 @@ export function proofScenario(result: GuideResult, settings: ProofSettings): Sce
     steps: [
       {
         label: 'Prove it',
-        spec: { durationMs: settings.durationMs, steps: settings.steps },
+        spec: settings.spec,
         lanes: settings.lanes,
         laneSettings: { hybridWaitS },
       },
