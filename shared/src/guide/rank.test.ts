@@ -32,6 +32,8 @@ interface Case {
   mustBuild?: Partial<Record<LaneId, SafeguardId[]>>;
   /** A failure mode of this lane contains this text. */
   failureMode?: { lane: LaneId; contains: string };
+  /** No reason of this lane contains this text (a rule that must not apply). */
+  noReason?: { lane: LaneId; contains: string };
 }
 
 const NON_WEBHOOK = LANE_IDS.filter((id) => id !== 'webhook');
@@ -249,6 +251,7 @@ const CASES: Case[] = [
     fit: { 'request-response': 'unsuitable' },
     failureMode: { lane: 'websocket', contains: 'backgrounded' },
     mustBuild: { websocket: ['reconnect-with-jitter', 'resume-cursors'] },
+    noReason: { lane: 'sse', contains: 'built into browsers' },
   },
 ];
 

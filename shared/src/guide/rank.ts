@@ -300,8 +300,9 @@ export function rankLanes(input: unknown): GuideResult {
       -2,
       'A browser or an app cannot receive a webhook: it needs your backend to receive it and a second hop (a relay) to the screen.',
     );
-    add('sse', 1, 'EventSource is built into browsers and reconnects by itself with Last-Event-ID.');
   }
+  if (a.consumers.includes('browser') && !a.offlineForHours)
+    add('sse', 1, 'EventSource is built into browsers and reconnects by itself with Last-Event-ID.');
   if (a.consumers.includes('mobile-app') && a.typicalMs > FLOW_MS * 5) {
     add(
       ['sse', 'http-streaming', 'websocket', 'long-polling'],
