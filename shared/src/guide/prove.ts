@@ -1,4 +1,4 @@
-import { LANES, type LaneId } from '../protocol/lanes.ts';
+import { LANES, type LaneId, type LaneMechanism } from '../protocol/lanes.ts';
 import type { GuideResult } from './rank.ts';
 
 /**
@@ -40,6 +40,11 @@ export interface Finding {
   lanes: LaneId[];
 }
 
+/** Mechanisms that show each step as it happens. */
+const PUSH_MECHANISMS: LaneMechanism[] = ['held-poll', 'event-stream', 'fetch-stream', 'socket'];
+/** One connection for the whole task: a request or two, whatever the steps. */
+const STREAM_MECHANISMS: LaneMechanism[] = ['event-stream', 'fetch-stream', 'socket'];
+
 /** Two times closer than this share a rank, ms or share: a page's frame and a clock's uncertainty. */
 const SAME_TIME_MS = 50;
 const SAME_TIME_SHARE = 0.1;
@@ -78,13 +83,12 @@ export function compareWithMeasurement(result: GuideResult, race: ProofRace): Fi
     const within = answers.feedbackWithinMs;
     for (const lane of finished) {
       if (lane.firstFeedbackMs === undefined) continue;
-      const predicted = lane.lane === 'request-response' ? race.durationMs <= within : true;
+      const blocking = LANES[lane.lane].mechanism === 'blocking';
+      const predicted = blocking ? race.durationMs <= within : true;
       const met = lane.firstFeedbackMs <= within;
       findings.push({
         claim: `${LANES[lane.lane].name} ${predicted ? 'shows' : 'cannot show'} something within ${ms(within)}${
-          lane.lane === 'request-response'
-            ? ` (it shows the answer at the end of a ${ms(race.durationMs)} task)`
-            : ''
+          blocking ? ` (it shows the answer at the end of a ${ms(race.durationMs)} task)` : ''
         }.`,
         measured: `First feedback after ${ms(lane.firstFeedbackMs)}.`,
         agrees: predicted === met,
@@ -96,9 +100,10 @@ export function compareWithMeasurement(result: GuideResult, race: ProofRace): Fi
   // 3. Progress: a blocking call shows none, a push lane shows the steps.
   if (answers.progressMatters && race.steps > 1) {
     for (const lane of finished) {
-      const predicted = lane.lane === 'request-response' ? 'none' : 'some';
+      const { mechanism } = LANES[lane.lane];
+      const predicted = mechanism === 'blocking' ? 'none' : 'some';
       const shown = lane.progressUpdates;
-      const pushLane = ['sse', 'http-streaming', 'websocket', 'long-polling'].includes(lane.lane);
+      const pushLane = PUSH_MECHANISMS.includes(mechanism);
       // A push lane should show most steps; a buffered stream shows one lump.
       const agrees =
         predicted === 'none' ? shown === 0 : pushLane ? shown >= Math.ceil(race.steps / 2) : shown > 0;
@@ -137,17 +142,15 @@ export function compareWithMeasurement(result: GuideResult, race: ProofRace): Fi
   }
 
   // 5. Requests: a push lane sends a couple, short polling one per interval.
-  const polling = raced.get('short-polling');
-  const streams = finished.filter(
-    (l) => l.lane === 'sse' || l.lane === 'websocket' || l.lane === 'http-streaming',
-  );
+  const polling = finished.find((l) => LANES[l.lane].mechanism === 'polling');
+  const streams = finished.filter((l) => STREAM_MECHANISMS.includes(LANES[l.lane].mechanism));
   if (polling?.status === 'succeeded' && streams.length > 0) {
     const most = Math.max(...streams.map((l) => l.requests));
     findings.push({
-      claim: 'Short polling sends more requests than the streams and the socket, which send one or two.',
-      measured: `Short polling ${polling.requests}; ${streams.map((l) => `${said(l.lane)} ${l.requests}`).join(', ')}.`,
+      claim: `${LANES[polling.lane].name} sends more requests than the streams and the socket, which send one or two.`,
+      measured: `${LANES[polling.lane].name} ${polling.requests}; ${streams.map((l) => `${said(l.lane)} ${l.requests}`).join(', ')}.`,
       agrees: polling.requests > most,
-      lanes: ['short-polling', ...streams.map((l) => l.lane)],
+      lanes: [polling.lane, ...streams.map((l) => l.lane)],
     });
   }
   return findings;

@@ -1,4 +1,4 @@
-import { LANE_IDS, LANES, type LaneId } from '../protocol/lanes.ts';
+import { LANE_IDS, LANES, type LaneId, type LaneMechanism } from '../protocol/lanes.ts';
 import { type GuideAnswers, parseGuideAnswers } from './answers.ts';
 import type { SafeguardId } from './safeguards.ts';
 
@@ -26,6 +26,26 @@ export const HEAVY_POLLS_PER_S = 1_000;
 export const MANY_CONNECTIONS = 10_000;
 /** Runs per hour of one client past which a connection kept open beats one set up per task. */
 export const FREQUENT_RUNS_PER_HOUR = 60;
+
+/** The lanes of each mechanism, from the shared lane list (`LANES[id].mechanism`): no list of its own. */
+const lanesOf = (...mechanisms: LaneMechanism[]): LaneId[] =>
+  LANE_IDS.filter((id) => mechanisms.includes(LANES[id].mechanism));
+const BLOCKING = lanesOf('blocking');
+const POLLING = lanesOf('polling');
+const HELD_POLL = lanesOf('held-poll');
+const EVENT_STREAM = lanesOf('event-stream');
+const FETCH_STREAM = lanesOf('fetch-stream');
+const CALLBACK = lanesOf('callback');
+const SOCKET = lanesOf('socket');
+const WAIT_PUSH = lanesOf('wait-then-push');
+/** Lanes that hold a connection open while the task runs. */
+const HELD = lanesOf('held-poll', 'event-stream', 'fetch-stream', 'socket', 'wait-then-push');
+/** Lanes that start with a 202 (or an acknowledgement) and learn the end by another exchange. */
+const ASYNC = LANE_IDS.filter((id) => !BLOCKING.includes(id));
+/** A response read as it arrives: what a buffering proxy holds back. */
+const STREAMS = lanesOf('event-stream', 'fetch-stream');
+/** Lanes that show each step as it happens. */
+const PUSH = lanesOf('held-poll', 'event-stream', 'fetch-stream', 'socket');
 
 export type Fit = 'fits' | 'workable' | 'unsuitable';
 const FIT_ORDER: Record<Fit, number> = { fits: 0, workable: 1, unsuitable: 2 };
@@ -159,36 +179,29 @@ export function rankLanes(input: unknown): GuideResult {
   const mixed = typicalQuick && !allQuick;
   const person = a.feedbackWithinMs !== undefined;
 
-  /** Lanes that hold a connection open while the task runs. */
-  const HELD: LaneId[] = ['long-polling', 'sse', 'http-streaming', 'websocket', 'hybrid'];
-  /** Lanes that start with a 202 (or an acknowledgement) and learn the end by another exchange. */
-  const ASYNC: LaneId[] = LANE_IDS.filter((id) => id !== 'request-response');
-  const STREAMS: LaneId[] = ['sse', 'http-streaming'];
-  const PUSH: LaneId[] = ['long-polling', 'sse', 'http-streaming', 'websocket'];
-
   // What every lane needs, whatever the answers.
   build(ASYNC, 'idempotency-keys');
-  build('request-response', 'timeouts-and-recovery', 'idempotency-keys');
-  build(['long-polling', 'sse', 'http-streaming', 'websocket', 'hybrid'], 'resume-cursors');
-  build(['sse', 'http-streaming', 'websocket'], 'heartbeats');
-  build('websocket', 'reconnect-with-jitter');
-  build('webhook', 'signatures-and-retries', 'reconciliation');
-  build('short-polling', 'back-pressure');
-  fail('request-response', 'A retry after a timeout or a dropped answer starts the operation again.');
-  fail('short-polling', 'Most polls bring nothing new; every client polling on the same beat is a herd.');
-  fail('long-polling', 'A proxy’s idle timeout cuts a held poll; without a cursor the gap is lost.');
+  build(BLOCKING, 'timeouts-and-recovery', 'idempotency-keys');
+  build([...HELD_POLL, ...EVENT_STREAM, ...FETCH_STREAM, ...SOCKET, ...WAIT_PUSH], 'resume-cursors');
+  build([...EVENT_STREAM, ...FETCH_STREAM, ...SOCKET], 'heartbeats');
+  build(SOCKET, 'reconnect-with-jitter');
+  build(CALLBACK, 'signatures-and-retries', 'reconciliation');
+  build(POLLING, 'back-pressure');
+  fail(BLOCKING, 'A retry after a timeout or a dropped answer starts the operation again.');
+  fail(POLLING, 'Most polls bring nothing new; every client polling on the same beat is a herd.');
+  fail(HELD_POLL, 'A proxy’s idle timeout cuts a held poll; without a cursor the gap is lost.');
   fail(STREAMS, 'A proxy’s idle timeout cuts a quiet stream unless a heartbeat keeps it busy.');
-  fail('websocket', 'A network switch can leave the socket “connected” but dead until a heartbeat notices.');
+  fail(SOCKET, 'A network switch can leave the socket “connected” but dead until a heartbeat notices.');
   fail(
-    'webhook',
+    CALLBACK,
     'The receiver is down, slow or forged against: deliveries retry, arrive out of order or twice.',
   );
-  fail('hybrid', 'Two paths to test: the quick answer and the push that takes over after the wait.');
+  fail(WAIT_PUSH, 'Two paths to test: the quick answer and the push that takes over after the wait.');
 
   // 1. How long it takes, against how soon a person must see something.
   if (allQuick) {
     add(
-      'request-response',
+      BLOCKING,
       4,
       `Ends within ${seconds(a.worstMs)}, inside the ${seconds(d.quickMs)} asked: one request brings the answer itself, sooner than any lane that needs a second exchange.`,
     );
@@ -198,24 +211,24 @@ export function rankLanes(input: unknown): GuideResult {
       `At ${seconds(a.worstMs)} at worst, a 202 and then a second exchange (or a connection set up first) only adds round trips.`,
     );
     add(
-      'hybrid',
+      WAIT_PUSH,
       1,
       `Within its wait it answers in one request like a blocking call, but it is two paths to build for one.`,
     );
   } else if (a.worstMs > GATEWAY_CUT_MS) {
     if (typicalQuick)
       weaken(
-        'request-response',
+        BLOCKING,
         -2,
         `Its slow cases (up to ${seconds(a.worstMs)}) outlast a gateway's timeout (≈ 30 s): a blocking call serves only the quick cases.`,
       );
     else
       ruleOut(
-        'request-response',
+        BLOCKING,
         `A request held ${seconds(a.worstMs)} is cut by a gateway or proxy on the way (API Gateway 29 s, Heroku 30 s, nginx and ALB 60 s).`,
       );
     fail(
-      'request-response',
+      BLOCKING,
       'The gateway answers 504 while the operation goes on: the client has no result and no address to find it.',
     );
   }
@@ -223,13 +236,13 @@ export function rankLanes(input: unknown): GuideResult {
     const within = seconds(a.feedbackWithinMs);
     if (typicalQuick) {
       weaken(
-        'request-response',
+        BLOCKING,
         -1,
         `Its slow cases (${seconds(a.worstMs)}) keep a person waiting past ${within} with nothing on screen.`,
       );
     } else {
       ruleOut(
-        'request-response',
+        BLOCKING,
         `A person must see something within ${within}, but a blocking call shows nothing until the end (${seconds(a.typicalMs)} typically).`,
       );
     }
@@ -241,7 +254,7 @@ export function rankLanes(input: unknown): GuideResult {
   }
   if (mixed) {
     add(
-      'hybrid',
+      WAIT_PUSH,
       4,
       `Typically ${seconds(a.typicalMs)} but up to ${seconds(a.worstMs)}: Prefer: respond-async, wait=N answers the quick cases in one request and hands the slow ones to a push lane.`,
     );
@@ -249,23 +262,23 @@ export function rankLanes(input: unknown): GuideResult {
 
   // 2. Progress.
   if (a.progressMatters && a.typicalMs > FLOW_MS) {
-    ruleOut('request-response', 'Progress matters, and a blocking call shows none: one answer at the end.');
+    ruleOut(BLOCKING, 'Progress matters, and a blocking call shows none: one answer at the end.');
     add(PUSH, 3, 'Shows each step as it happens, one trip after the server emits it.');
-    add('hybrid', 2, 'After its wait, its push lane shows each step as it happens.');
+    add(WAIT_PUSH, 2, 'After its wait, its push lane shows each step as it happens.');
     add(
-      'short-polling',
+      POLLING,
       -1,
       `Shows a step only at its next poll: each value is up to one interval old (${seconds(d.pollIntervalMs)} here) and most are skipped.`,
     );
     if (hasPeople)
       add(
-        'webhook',
+        CALLBACK,
         -1,
         'Each step is a signed POST to your backend and then a relay to the page: two hops, and a failed one waits for its retry.',
       );
   } else if (a.progressMatters) {
     add(
-      'request-response',
+      BLOCKING,
       -1,
       'Progress matters but the operation is over in a second: a blocking call shows none, which is short enough to pass.',
     );
@@ -274,7 +287,7 @@ export function rankLanes(input: unknown): GuideResult {
   // 3. Who consumes it.
   if (serverOnly) {
     add(
-      'webhook',
+      CALLBACK,
       4,
       'Server to server: the producer calls you when something happens; nothing is held or polled on your side (the way Stripe and GitHub notify).',
     );
@@ -283,34 +296,34 @@ export function rankLanes(input: unknown): GuideResult {
     else weaken(PUSH, -2, held);
     const browserPath =
       'Its push path is a browser’s; a server does better with a blocking call and a webhook.';
-    if (allQuick) add('hybrid', -2, browserPath);
-    else weaken('hybrid', -2, browserPath);
+    if (allQuick) add(WAIT_PUSH, -2, browserPath);
+    else weaken(WAIT_PUSH, -2, browserPath);
     if (!allQuick)
       weaken(
-        'short-polling',
+        POLLING,
         -1,
         `A server can poll, but needs a scheduler for each task in flight (${count(d.inFlight)} at once) and learns the end up to an interval late.`,
       );
   } else if (a.consumers.includes('server')) {
-    add('webhook', 2, 'One of the consumers is a server: webhooks are how servers are told.');
+    add(CALLBACK, 2, 'One of the consumers is a server: webhooks are how servers are told.');
   }
   if (hasPeople && !a.offlineForHours) {
     (a.consumers.includes('server') ? add : weaken)(
-      'webhook',
+      CALLBACK,
       -2,
       'A browser or an app cannot receive a webhook: it needs your backend to receive it and a second hop (a relay) to the screen.',
     );
   }
   if (a.consumers.includes('browser') && !a.offlineForHours)
-    add('sse', 1, 'EventSource is built into browsers and reconnects by itself with Last-Event-ID.');
+    add(EVENT_STREAM, 1, 'EventSource is built into browsers and reconnects by itself with Last-Event-ID.');
   if (a.consumers.includes('mobile-app') && a.typicalMs > FLOW_MS * 5) {
     add(
-      ['sse', 'http-streaming', 'websocket', 'long-polling'],
+      [...EVENT_STREAM, ...FETCH_STREAM, ...SOCKET, ...HELD_POLL],
       -1,
       'A mobile app loses held connections when it goes to the background: it must resume on return.',
     );
     fail(
-      ['sse', 'http-streaming', 'websocket', 'long-polling'],
+      [...EVENT_STREAM, ...FETCH_STREAM, ...SOCKET, ...HELD_POLL],
       'The app is backgrounded and its connection closed by the OS mid-task.',
     );
   }
@@ -322,12 +335,12 @@ export function rankLanes(input: unknown): GuideResult {
       'Serverless functions cannot hold a connection open while the task runs (and bill for the wait where they can).',
     );
     add(
-      ['short-polling', 'webhook'],
+      [...POLLING, ...CALLBACK],
       2,
       'Each exchange is one short request: what serverless functions do well.',
     );
     if (a.worstMs > GATEWAY_CUT_MS)
-      fail('request-response', 'The function’s own timeout ends the held call before the operation does.');
+      fail(BLOCKING, 'The function’s own timeout ends the held call before the operation does.');
   }
   if (has('buffering-proxy')) {
     weaken(
@@ -336,32 +349,28 @@ export function rankLanes(input: unknown): GuideResult {
       'A proxy that buffers holds the stream’s events until its buffer fills or the stream ends: they arrive in one lump.',
     );
     weaken(
-      'hybrid',
+      WAIT_PUSH,
       -2,
       'Its push lane is a stream (SSE here), which a buffering proxy delivers in one lump.',
     );
-    build([...STREAMS, 'hybrid'], 'no-buffering');
-    fail([...STREAMS, 'hybrid'], 'Every event arrives at once at the end, behind the proxy’s buffer.');
-    add(
-      ['long-polling', 'short-polling'],
-      1,
-      'Each answer is a complete response: buffering delays nothing.',
-    );
+    build([...STREAMS, ...WAIT_PUSH], 'no-buffering');
+    fail([...STREAMS, ...WAIT_PUSH], 'Every event arrives at once at the end, behind the proxy’s buffer.');
+    add([...HELD_POLL, ...POLLING], 1, 'Each answer is a complete response: buffering delays nothing.');
   }
   if (has('firewall')) {
     weaken(
-      'websocket',
+      SOCKET,
       -3,
       'Firewalls and corporate proxies often strip the Upgrade: socket.io then falls back to long polling.',
     );
     add(
-      ['short-polling', 'long-polling', 'sse', 'http-streaming'],
+      [...POLLING, ...HELD_POLL, ...EVENT_STREAM, ...FETCH_STREAM],
       1,
       'Plain HTTP requests out: what every firewall lets pass.',
     );
     if (a.consumers.includes('server'))
       ruleOut(
-        'webhook',
+        CALLBACK,
         'The firewall lets nothing call in: a webhook cannot reach the consuming server (poll from inside instead).',
       );
   }
@@ -369,54 +378,54 @@ export function rankLanes(input: unknown): GuideResult {
   // 5. How often, how many.
   if (a.runsPerHour > FREQUENT_RUNS_PER_HOUR && hasPeople && !allQuick) {
     add(
-      'websocket',
+      SOCKET,
       2,
       `Runs ${count(a.runsPerHour)} times an hour per client: one connection kept open serves every run, with no set-up per task.`,
     );
   }
   if (d.perClientInFlight > HTTP1_CONNECTIONS_PER_ORIGIN && hasPeople) {
     add(
-      ['sse', 'http-streaming', 'long-polling'],
+      [...EVENT_STREAM, ...FETCH_STREAM, ...HELD_POLL],
       -2,
       `About ${count(d.perClientInFlight)} tasks at once per client, each holding a connection: over HTTP/1.1 a browser opens at most ${HTTP1_CONNECTIONS_PER_ORIGIN} per origin and the next waits (HTTP/2 multiplexes them).`,
     );
     fail(
-      ['sse', 'http-streaming', 'long-polling'],
+      [...EVENT_STREAM, ...FETCH_STREAM, ...HELD_POLL],
       'The seventh stream waits for a free connection over HTTP/1.1.',
     );
   }
   if (d.pollsPerSecond > HEAVY_POLLS_PER_S) {
     add(
-      'short-polling',
+      POLLING,
       -2,
       `About ${count(d.pollsPerSecond)} polls a second across clients (${count(d.inFlight)} tasks in flight, polled every ${seconds(d.pollIntervalMs)}).`,
     );
-    fail('short-polling', 'The polls themselves become the load: most answer “nothing new”.');
+    fail(POLLING, 'The polls themselves become the load: most answer “nothing new”.');
   }
   const heldAtOnce = Math.max(d.inFlight, 0);
   if (heldAtOnce > MANY_CONNECTIONS || a.concurrentClients > MANY_CONNECTIONS) {
-    build([...HELD, 'webhook', 'request-response'], 'back-pressure');
+    build([...HELD, ...CALLBACK, ...BLOCKING], 'back-pressure');
     add(
       HELD,
       -1,
       `Holds a connection per task or client: ${count(Math.max(heldAtOnce, a.concurrentClients))} at once needs bounds and several instances.`,
     );
     fail(HELD, 'Connections pile up past what one instance holds; a restart reconnects them all at once.');
-    fail('webhook', 'A burst of deliveries overwhelms the receiver: it must queue them and answer fast.');
+    fail(CALLBACK, 'A burst of deliveries overwhelms the receiver: it must queue them and answer fast.');
   }
 
   // 6. A client away for hours.
   if (a.offlineForHours) {
     ruleOut(
-      LANE_IDS.filter((id) => id !== 'webhook'),
+      LANE_IDS.filter((id) => !CALLBACK.includes(id)),
       'A client away for hours holds no connection and sends no poll: it is not there when the outcome comes.',
     );
     add(
-      'webhook',
+      CALLBACK,
       4,
       'Your backend, always up, receives the outcome (retried for hours if it must) and keeps it; the client reads it from there when it is back.',
     );
-    build('webhook', 'back-pressure');
+    build(CALLBACK, 'back-pressure');
   }
 
   const ranked = LANE_IDS.map(
@@ -449,8 +458,6 @@ function planFor(
   ranked: LaneAssessment[],
   { mixed, hasPeople }: { mixed: boolean; hasPeople: boolean },
 ): GuidePlan {
-  const fitOf = (id: LaneId) => ranked.find((r) => r.lane === id)?.fit ?? 'unsuitable';
-  const usable = (id: LaneId) => fitOf(id) !== 'unsuitable';
   const best = ranked[0];
   if (!best || best.fit === 'unsuitable') {
     return {
@@ -460,41 +467,38 @@ function planFor(
         'No lane serves these answers as they stand: two of them contradict each other (read each lane’s reasons) — change what sits between, or where the outcome is received.',
     };
   }
-  const bestForPeople = ranked.find(
-    (r) => r.lane !== 'webhook' && r.lane !== 'request-response' && usable(r.lane),
-  );
+  /** The best-ranked lane of a mechanism that can serve, if any. */
+  const bestOf = (lanes: readonly LaneId[]) =>
+    ranked.find((r) => lanes.includes(r.lane) && r.fit !== 'unsuitable');
+  const blocking = bestOf(BLOCKING);
+  const callback = bestOf(CALLBACK);
+  const waitThenPush = bestOf(WAIT_PUSH);
+  const bestForPeople = bestOf(LANE_IDS.filter((id) => !CALLBACK.includes(id) && !BLOCKING.includes(id)));
   const serverToo = a.consumers.includes('server');
-  if (mixed && serverToo && usable('webhook') && fitOf('request-response') !== 'unsuitable') {
+  if (mixed && serverToo && callback && blocking) {
     return {
       kind: 'combination',
       parts: [
-        {
-          lane: 'request-response',
-          role: 'the quick cases: answer in the request when done within the wait',
-        },
-        { lane: 'webhook', role: 'the slow cases: 202 at once, then a signed webhook when done' },
+        { lane: blocking.lane, role: 'the quick cases: answer in the request when done within the wait' },
+        { lane: callback.lane, role: 'the slow cases: 202 at once, then a signed webhook when done' },
       ],
       summary: `A quick blocking path and a webhook for the slow one: typically ${seconds(a.typicalMs)}, the answer comes in the request; past that (up to ${seconds(a.worstMs)}), the server answers 202 and calls back.`,
     };
   }
-  if (
-    mixed &&
-    hasPeople &&
-    usable('hybrid') &&
-    ranked.indexOf(ranked.find((r) => r.lane === 'hybrid') as LaneAssessment) < 3
-  ) {
+  // The hybrid, when it ranks among the first three: the quick cases in one request, the rest pushed.
+  if (mixed && hasPeople && waitThenPush && ranked.indexOf(waitThenPush) < 3) {
     return {
       kind: 'single',
-      parts: [{ lane: 'hybrid', role: 'quick cases answered in the request, slow ones pushed' }],
-      summary: `The hybrid: Prefer: respond-async, wait=N with N a little above the typical ${seconds(a.typicalMs)}; the slow cases (up to ${seconds(a.worstMs)}) continue on a push lane.`,
+      parts: [{ lane: waitThenPush.lane, role: 'quick cases answered in the request, slow ones pushed' }],
+      summary: `${LANES[waitThenPush.lane].name}: Prefer: respond-async, wait=N with N a little above the typical ${seconds(a.typicalMs)}; the slow cases (up to ${seconds(a.worstMs)}) continue on a push lane.`,
     };
   }
-  if (hasPeople && serverToo && !a.offlineForHours && usable('webhook') && bestForPeople) {
+  if (hasPeople && serverToo && !a.offlineForHours && callback && bestForPeople) {
     return {
       kind: 'combination',
       parts: [
         { lane: bestForPeople.lane, role: 'the people: browser and app screens' },
-        { lane: 'webhook', role: 'the servers: signed callbacks' },
+        { lane: callback.lane, role: 'the servers: signed callbacks' },
       ],
       summary: `Two audiences, two lanes: ${LANES[bestForPeople.lane].said} for the screens, webhooks for the servers.`,
     };

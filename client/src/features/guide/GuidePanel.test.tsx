@@ -17,7 +17,9 @@ async function openGuide() {
   expect(screen.getByRole('button', { name: 'Close the decision guide' }).getAttribute('aria-expanded')).toBe(
     'true',
   );
-  return screen.findByLabelText('Typical duration (s)');
+  // The first import of the lazy view is transformed on demand by vitest: over a second on a loaded
+  // machine, past findBy's default wait of 1 s.
+  return screen.findByLabelText('Typical duration (s)', {}, { timeout: 10_000 });
 }
 
 const type = (label: string, value: string) =>

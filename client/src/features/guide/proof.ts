@@ -1,5 +1,6 @@
 import {
   LANE_IDS,
+  LANES,
   type LaneId,
   NETWORK_PRESETS,
   type NetworkPresetId,
@@ -46,7 +47,7 @@ export function defaultProofSettings(result: GuideResult, available: readonly La
   ]);
   const top = [...wanted].slice(0, 3);
   const lanes = LANE_IDS.filter(
-    (id) => (top.includes(id) || id === 'request-response') && available.includes(id),
+    (id) => (top.includes(id) || LANES[id].mechanism === 'blocking') && available.includes(id),
   );
   const people = answers.consumers.some((c) => c !== 'server');
   return {
