@@ -146,29 +146,27 @@ export function rankLanes(input: unknown): GuideResult {
     ]),
   ) as unknown as Record<LaneId, Draft>;
 
-  const add = (lanes: LaneId | readonly LaneId[], weight: number, reason: string) => {
-    for (const id of typeof lanes === 'string' ? [lanes] : lanes) {
+  const add = (lanes: readonly LaneId[], weight: number, reason: string) => {
+    for (const id of lanes) {
       drafts[id].score += weight;
       drafts[id].reasons.push({ weight, text: reason });
     }
   };
   /** An answer that makes the lane serve only at a cost: at best `workable`. */
-  const weaken = (lanes: LaneId | readonly LaneId[], weight: number, reason: string) => {
+  const weaken = (lanes: readonly LaneId[], weight: number, reason: string) => {
     add(lanes, weight, reason);
-    for (const id of typeof lanes === 'string' ? [lanes] : lanes)
-      if (drafts[id].fit === 'fits') drafts[id].fit = 'workable';
+    for (const id of lanes) if (drafts[id].fit === 'fits') drafts[id].fit = 'workable';
   };
   /** An answer that rules the lane out. */
-  const ruleOut = (lanes: LaneId | readonly LaneId[], reason: string) => {
+  const ruleOut = (lanes: readonly LaneId[], reason: string) => {
     add(lanes, -4, reason);
-    for (const id of typeof lanes === 'string' ? [lanes] : lanes) drafts[id].fit = 'unsuitable';
+    for (const id of lanes) drafts[id].fit = 'unsuitable';
   };
-  const fail = (lanes: LaneId | readonly LaneId[], mode: string) => {
-    for (const id of typeof lanes === 'string' ? [lanes] : lanes) drafts[id].failureModes.add(mode);
+  const fail = (lanes: readonly LaneId[], mode: string) => {
+    for (const id of lanes) drafts[id].failureModes.add(mode);
   };
-  const build = (lanes: LaneId | readonly LaneId[], ...safeguards: SafeguardId[]) => {
-    for (const id of typeof lanes === 'string' ? [lanes] : lanes)
-      for (const s of safeguards) drafts[id].mustBuild.add(s);
+  const build = (lanes: readonly LaneId[], ...safeguards: SafeguardId[]) => {
+    for (const id of lanes) for (const s of safeguards) drafts[id].mustBuild.add(s);
   };
 
   const hasPeople = a.consumers.includes('browser') || a.consumers.includes('mobile-app');
@@ -182,8 +180,8 @@ export function rankLanes(input: unknown): GuideResult {
   // What every lane needs, whatever the answers.
   build(ASYNC, 'idempotency-keys');
   build(BLOCKING, 'timeouts-and-recovery', 'idempotency-keys');
-  build([...HELD_POLL, ...EVENT_STREAM, ...FETCH_STREAM, ...SOCKET, ...WAIT_PUSH], 'resume-cursors');
-  build([...EVENT_STREAM, ...FETCH_STREAM, ...SOCKET], 'heartbeats');
+  build(HELD, 'resume-cursors');
+  build([...STREAMS, ...SOCKET], 'heartbeats');
   build(SOCKET, 'reconnect-with-jitter');
   build(CALLBACK, 'signatures-and-retries', 'reconciliation');
   build(POLLING, 'back-pressure');
@@ -402,13 +400,14 @@ export function rankLanes(input: unknown): GuideResult {
     );
     fail(POLLING, 'The polls themselves become the load: most answer “nothing new”.');
   }
-  const heldAtOnce = Math.max(d.inFlight, 0);
-  if (heldAtOnce > MANY_CONNECTIONS || a.concurrentClients > MANY_CONNECTIONS) {
+  // A socket is held per client, the other held lanes per task in flight.
+  const heldAtOnce = Math.max(d.inFlight, a.concurrentClients);
+  if (heldAtOnce > MANY_CONNECTIONS) {
     build([...HELD, ...CALLBACK, ...BLOCKING], 'back-pressure');
     add(
       HELD,
       -1,
-      `Holds a connection per task or client: ${count(Math.max(heldAtOnce, a.concurrentClients))} at once needs bounds and several instances.`,
+      `Holds a connection per task or client: ${count(heldAtOnce)} at once needs bounds and several instances.`,
     );
     fail(HELD, 'Connections pile up past what one instance holds; a restart reconnects them all at once.');
     fail(CALLBACK, 'A burst of deliveries overwhelms the receiver: it must queue them and answer fast.');
