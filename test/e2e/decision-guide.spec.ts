@@ -153,6 +153,48 @@ test.describe('desktop', () => {
   });
 });
 
+test.describe('mixed answers', () => {
+  test.use({ viewport: { width: 1280, height: 900 } });
+
+  test('quick typically, slow at worst: the hybrid, and Prove it sees the quick case answered in the request', async ({
+    page,
+  }) => {
+    test.setTimeout(90_000);
+    await openGuide(page);
+    await typeInto(page, 'Typical duration (s)', '0.3');
+    await typeInto(page, 'Worst duration (s)', '60');
+    await page.keyboard.press('Enter');
+    const plan = page.getByTestId('guide-plan');
+    await expect(plan.locator('li[data-lane]')).toHaveCount(1);
+    await expect(plan.locator('li[data-lane]')).toHaveAttribute('data-lane', 'hybrid');
+    await expect(plan).toContainText('Prefer: respond-async, wait=N');
+    // The race the answers suggest: the typical 300 ms, the hybrid waiting 1 s (1.5 × typical, whole s).
+    await expect(page.getByTestId('guide').getByLabel('Task duration (ms)', { exact: true })).toHaveValue(
+      '300',
+    );
+    const lanesToRace = page.getByRole('group', { name: 'Lanes to race' });
+    await expect(lanesToRace.getByRole('checkbox', { name: 'Hybrid' })).toBeChecked();
+    await page.getByRole('button', { name: 'Prove it' }).click();
+    await expect(page.getByTestId('guide-proof-result')).toBeVisible({ timeout: 60_000 });
+    await expect(page.locator('.guide-measured tbody tr[data-lane="hybrid"]')).toHaveAttribute(
+      'data-status',
+      'succeeded',
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export decision record (Markdown)' }).click(),
+    ]);
+    const file = join(artifactsDir, 'decision-record-mixed.md');
+    await download.saveAs(file);
+    const markdown = await readFile(file, 'utf8');
+    const agreed = markdown.slice(markdown.indexOf('### Where it agrees'));
+    expect(markdown).toContain('| worst duration | 60,000 ms |');
+    expect(agreed, markdown).toContain(
+      '- Hybrid answers a 300 ms task in the request itself (it waits 1,000 ms). Measured: It answered in the request.',
+    );
+  });
+});
+
 test.describe('phone', () => {
   test.use({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
 

@@ -92,16 +92,79 @@ describe('compareWithMeasurement: where the race agrees with the rules of thumb'
     expect(ruledOut?.agrees).toBe(true);
   });
 
-  it('says so when short polling sent no more requests than a stream', () => {
-    const race = {
+  it('says so when short polling sent fewer requests than a stream', () => {
+    const withPolls = (requests: number) => ({
       ...RACE,
-      lanes: RACE.lanes.map((l) => (l.lane === 'short-polling' ? { ...l, requests: 2 } : l)),
+      lanes: RACE.lanes.map((l) => (l.lane === 'short-polling' ? { ...l, requests } : l)),
+    });
+    const claim = (race: ProofRace) =>
+      compareWithMeasurement(result, race).find((x) => x.claim.startsWith('Short polling sends at least'));
+    expect(claim(withPolls(1))?.agrees).toBe(false);
+    expect(claim(withPolls(1))?.measured).toContain('Short polling 1');
+    expect(claim(withPolls(2))?.agrees).toBe(true);
+  });
+
+  it('expects polling to show no more steps than the push lanes', () => {
+    const withShown = (progressUpdates: number) => ({
+      ...RACE,
+      lanes: RACE.lanes.map((l) => (l.lane === 'short-polling' ? { ...l, progressUpdates } : l)),
+    });
+    const claim = (race: ProofRace) =>
+      compareWithMeasurement(result, race).find((f) => f.claim.startsWith('Short polling shows no more'));
+    expect(claim(withShown(8))?.agrees).toBe(true);
+    expect(claim(withShown(9))?.agrees).toBe(false);
+  });
+
+  it('expects no progress from a quick task answered in the request by a lane that waits then pushes', () => {
+    const quick: ProofRace = {
+      durationMs: 300,
+      steps: 3,
+      network: 'Slow 4G',
+      waitMs: 1_000,
+      lanes: [lane({ lane: 'hybrid', progressUpdates: 0, path: 'answered' })],
     };
-    const f = compareWithMeasurement(result, race).find((x) =>
-      x.claim.startsWith('Short polling sends more'),
+    const claim = compareWithMeasurement(result, quick).find((f) =>
+      f.claim.startsWith('Hybrid shows no progress'),
     );
-    expect(f?.agrees).toBe(false);
-    expect(f?.measured).toContain('Short polling 2');
+    expect(claim?.agrees).toBe(true);
+  });
+
+  it('claims no "most steps shown" when steps come faster than a screen tells apart (under 100 ms)', () => {
+    const fast = { ...RACE, durationMs: 400, steps: 8 };
+    expect(compareWithMeasurement(result, fast).filter((f) => f.claim.includes('at least half'))).toEqual([]);
+    expect(
+      compareWithMeasurement(result, RACE).filter((f) => f.claim.includes('at least half')),
+    ).toHaveLength(2);
+  });
+});
+
+describe('compareWithMeasurement: the quick path of a lane that waits then pushes', () => {
+  const mixed = rankLanes({ ...ANSWERS, typicalMs: 300, worstMs: 60_000 });
+  const race = (durationMs: number, path: 'answered' | 'pushed'): ProofRace => ({
+    durationMs,
+    steps: 5,
+    network: 'Fast 4G',
+    waitMs: 1_000,
+    lanes: [lane({ lane: 'hybrid', path })],
+  });
+  const claimOf = (r: ProofRace) =>
+    compareWithMeasurement(mixed, r).find(
+      (f) => f.lanes[0] === 'hybrid' && /in the request itself|to its push lane/.test(f.claim),
+    );
+
+  it('expects the answer in the request when the task ends within the wait, and a push past it', () => {
+    expect(claimOf(race(300, 'answered'))?.agrees).toBe(true);
+    expect(claimOf(race(4_000, 'pushed'))?.agrees).toBe(true);
+  });
+
+  it('says so when the quick path did not answer in time', () => {
+    const finding = claimOf(race(300, 'pushed'));
+    expect(finding?.agrees).toBe(false);
+    expect(finding?.measured).toBe('It answered 202 and pushed.');
+  });
+
+  it('makes no claim for a task that ends within half a second of the wait', () => {
+    expect(claimOf(race(1_200, 'pushed'))).toBe(undefined);
   });
 });
 

@@ -20,6 +20,7 @@ import { GuideQuestions } from './GuideQuestions.tsx';
 import { GuideRanking } from './GuideRanking.tsx';
 import {
   defaultProofSettings,
+  hybridWaitSFor,
   measuredOf,
   PROOF_SCENARIO_ID,
   type ProofSettings,
@@ -97,8 +98,13 @@ export function GuidePanel() {
   // The task is parsed as the race form's is (the shared TaskSpec, the same messages).
   const parsedSpec = proofInput ? parseSpecInput(proofInput.spec) : undefined;
   const settings =
-    proofInput && parsedSpec?.ok
-      ? { spec: parsedSpec.spec, network: proofInput.network, lanes: proofInput.lanes }
+    result && proofInput && parsedSpec?.ok
+      ? {
+          spec: parsedSpec.spec,
+          network: proofInput.network,
+          lanes: proofInput.lanes,
+          hybridWaitS: hybridWaitSFor(result),
+        }
       : undefined;
   const problem = !parsedSpec?.ok
     ? 'Correct the task above to race it.'

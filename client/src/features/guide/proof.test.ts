@@ -45,6 +45,18 @@ describe('Prove it: the race the answers suggest, and its figures', () => {
       LANE_IDS,
     );
     expect(long.spec.durationMs).toBe(30_000);
+    // Steps a screen can show apart: 300 ms gives one, 1 s five.
+    const quick = (typicalMs: number) =>
+      defaultProofSettings(rankLanes({ ...ANSWERS, typicalMs, worstMs: 60_000 }), LANE_IDS).spec.steps;
+    expect([quick(300), quick(1_000)]).toEqual([1, 5]);
+  });
+
+  it('lets the hybrid wait 1.5 × the typical case, in whole seconds from 1 to 60', () => {
+    expect(defaultProofSettings(result, LANE_IDS).hybridWaitS).toBe(30);
+    const quick = rankLanes({ ...ANSWERS, typicalMs: 300, worstMs: 60_000 });
+    expect(defaultProofSettings(quick, LANE_IDS).hybridWaitS).toBe(1);
+    const slow = rankLanes({ ...ANSWERS, typicalMs: 600_000, worstMs: 600_000 });
+    expect(defaultProofSettings(slow, LANE_IDS).hybridWaitS).toBe(60);
   });
 
   it('races only the lanes this page has', () => {
@@ -57,10 +69,12 @@ describe('Prove it: the race the answers suggest, and its figures', () => {
       spec: { durationMs: 2_000, steps: 5 },
       network: 'fast-4g' as const,
       lanes: ['request-response' as const, 'sse' as const],
+      hybridWaitS: 3,
     };
     const scenario = proofScenario(result, settings);
     expect(scenario.id).toBe(PROOF_SCENARIO_ID);
     expect(scenario.network).toEqual({ preset: 'fast-4g' });
+    expect(scenario.steps[0]?.laneSettings).toEqual({ hybridWaitS: 3 });
     expect(scenario.steps).toHaveLength(1);
     expect(scenario.steps[0]).toMatchObject({
       spec: { durationMs: 2_000, steps: 5 },
@@ -93,18 +107,24 @@ describe('Prove it: the race the answers suggest, and its figures', () => {
     const settings = {
       spec: { durationMs: 2_000, steps: 5 },
       network: 'slow-4g' as const,
-      lanes: ['sse' as const, 'websocket' as const],
+      lanes: ['sse' as const, 'websocket' as const, 'hybrid' as const],
+      hybridWaitS: 3,
     };
     const race = measuredOf(settings, {
       label: 'Prove it',
       spec: { durationMs: 2_000, steps: 5 },
       faults: [],
-      lanes: { sse: outcome({ requests: 1 }) },
+      lanes: { sse: outcome({ requests: 1 }), hybrid: outcome({ path: 'answered' }) },
     });
-    expect(race).toEqual({
+    expect(race?.lanes.map((l) => [l.lane, l.path])).toEqual([
+      ['sse', undefined],
+      ['hybrid', 'answered'],
+    ]);
+    expect({ ...race, lanes: race?.lanes.slice(0, 1) }).toEqual({
       durationMs: 2_000,
       steps: 5,
       network: 'Slow 4G',
+      waitMs: 3_000,
       lanes: [
         {
           lane: 'sse',

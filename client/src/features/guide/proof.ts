@@ -2,6 +2,7 @@ import {
   LANE_IDS,
   LANES,
   type LaneId,
+  MAX_PREFER_WAIT_S,
   NETWORK_PRESETS,
   type NetworkPresetId,
   type TaskSpec,
@@ -32,11 +33,22 @@ export interface ProofSettings {
   spec: TaskSpec;
   network: NetworkPresetId;
   lanes: LaneId[];
+  /** The hybrid's `Prefer: wait=N`, s (`hybridWaitSFor`). */
+  hybridWaitS: number;
 }
 
 /**
- * The race the answers suggest: the typical duration (at most 30 s by default), 10 steps when progress
- * matters (1 otherwise), the plan's lanes, the next lanes of the ranking and the blocking call as a
+ * The hybrid waits a little longer than the typical case, so that the typical case is answered in the
+ * request (what the guide recommends it for): 1.5 × typical, in whole seconds as Prefer: wait=N counts,
+ * from 1 to 60 s (`MAX_PREFER_WAIT_S`).
+ */
+export function hybridWaitSFor(result: GuideResult): number {
+  return Math.min(Math.max(Math.ceil((result.answers.typicalMs * 1.5) / 1_000), 1), MAX_PREFER_WAIT_S);
+}
+
+/**
+ * The race the answers suggest: the typical duration (at most 30 s by default), up to 10 steps when
+ * progress matters (1 otherwise), the plan's lanes, the next lanes of the ranking and the blocking call as a
  * baseline, on the network a phone on Slow 4G has (a browser or app) or none (servers on one network).
  */
 export function defaultProofSettings(result: GuideResult, available: readonly LaneId[]): ProofSettings {
@@ -50,13 +62,16 @@ export function defaultProofSettings(result: GuideResult, available: readonly La
     (id) => (top.includes(id) || LANES[id].mechanism === 'blocking') && available.includes(id),
   );
   const people = answers.consumers.some((c) => c !== 'server');
+  const durationMs = Math.min(Math.max(answers.typicalMs, 50), PROOF_DEFAULT_MAX_MS);
   return {
     spec: {
-      durationMs: Math.min(Math.max(answers.typicalMs, 50), PROOF_DEFAULT_MAX_MS),
-      steps: answers.progressMatters ? 10 : 1,
+      durationMs,
+      // Steps at least 200 ms apart, so that a screen can show each: at most 10, 1 when only the end matters.
+      steps: answers.progressMatters ? Math.min(Math.max(Math.floor(durationMs / 200), 1), 10) : 1,
     },
     network: people ? 'slow-4g' : 'none',
     lanes,
+    hybridWaitS: hybridWaitSFor(result),
   };
 }
 
@@ -77,22 +92,20 @@ export function measuredOf(settings: ProofSettings, outcome: StepOutcome | undef
       requests: lane.requests,
       ...(lane.bytesDown !== undefined ? { bytesDown: lane.bytesDown } : {}),
       ...(lane.bytesUp !== undefined ? { bytesUp: lane.bytesUp } : {}),
+      ...(lane.path ? { path: lane.path } : {}),
     });
   }
   return {
     durationMs: settings.spec.durationMs,
     steps: settings.spec.steps,
     network: NETWORK_PRESETS[settings.network].label,
+    waitMs: settings.hybridWaitS * 1_000,
     lanes,
   };
 }
 
 /** The guided scenario that races the settings, judged by the guide's rules of thumb. */
 export function proofScenario(result: GuideResult, settings: ProofSettings): Scenario {
-  const { answers } = result;
-  // The hybrid waits a little longer than the typical case, so that the typical case is answered in
-  // the request (what the guide recommends it for); seconds, as Prefer: wait=N counts.
-  const hybridWaitS = Math.min(Math.max(Math.ceil((answers.typicalMs * 1.5) / 1_000), 1), 60);
   return {
     id: PROOF_SCENARIO_ID,
     title: 'Prove it: the decision guide’s answers, raced',
@@ -105,7 +118,7 @@ export function proofScenario(result: GuideResult, settings: ProofSettings): Sce
         label: 'Prove it',
         spec: settings.spec,
         lanes: settings.lanes,
-        laneSettings: { hybridWaitS },
+        laneSettings: { hybridWaitS: settings.hybridWaitS },
       },
     ],
     check(outcomes) {
