@@ -163,6 +163,20 @@ describe('compareWithMeasurement: the quick path of a lane that waits then pushe
     expect(finding?.measured).toBe('It answered 202 and pushed.');
   });
 
+  it('expects its first feedback at the end or at its wait, whichever is sooner', () => {
+    const within = (feedbackWithinMs: number) =>
+      compareWithMeasurement(rankLanes({ ...ANSWERS, typicalMs: 300, worstMs: 60_000, feedbackWithinMs }), {
+        ...race(4_000, 'pushed'),
+        lanes: [lane({ lane: 'hybrid', path: 'pushed', firstFeedbackMs: 1_100 })],
+      }).find((f) => f.claim.includes('something within'));
+    expect(within(1_500)?.claim).toContain(
+      'Hybrid shows something within 1,500 ms (its first thing comes at 1,000 ms',
+    );
+    expect(within(1_500)?.agrees).toBe(true);
+    expect(within(500)?.claim).toContain('Hybrid cannot show something within 500 ms');
+    expect(within(500)?.agrees).toBe(true);
+  });
+
   it('makes no claim for a task that ends within half a second of the wait', () => {
     expect(claimOf(race(1_200, 'pushed'))).toBe(undefined);
   });
