@@ -59,8 +59,9 @@ export function GuideProof({
         Prove it
       </h3>
       <p className="hint">
-        Races the lanes with your numbers on this page (the cards above show it live), then says where the
-        measurement disagrees with the rule of thumb.
+        Races the lanes with your numbers on this page, as a guided scenario does (it sets the page’s task,
+        lanes and network; the cards above show the race live), then says where the measurement disagrees with
+        the rule of thumb.
       </p>
       <form onSubmit={submit} noValidate aria-label="Prove it: race settings">
         <div className="fields">
