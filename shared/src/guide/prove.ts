@@ -1,4 +1,5 @@
-import { LANES, type LaneId, type LaneMechanism } from '../protocol/lanes.ts';
+import { LANES, type LaneId } from '../protocol/lanes.ts';
+import { PUSH, SOCKET, STREAMS } from './mechanisms.ts';
 import type { GuideResult } from './rank.ts';
 
 /**
@@ -44,10 +45,8 @@ export interface Finding {
   lanes: LaneId[];
 }
 
-/** Mechanisms that show each step as it happens. */
-const PUSH_MECHANISMS: LaneMechanism[] = ['held-poll', 'event-stream', 'fetch-stream', 'socket'];
 /** One connection for the whole task: a request or two, whatever the steps. */
-const STREAM_MECHANISMS: LaneMechanism[] = ['event-stream', 'fetch-stream', 'socket'];
+const ONE_CONNECTION = [...STREAMS, ...SOCKET];
 
 /** A task ending this close to the wait may go either way, ms: a round trip and the page's frame. */
 const WAIT_MARGIN_MS = 500;
@@ -121,7 +120,7 @@ export function compareWithMeasurement(result: GuideResult, race: ProofRace): Fi
   const stepMs = race.durationMs / race.steps;
   const answeredInTime = race.waitMs !== undefined && race.durationMs + WAIT_MARGIN_MS <= race.waitMs;
   if (answers.progressMatters && race.steps > 1) {
-    const pushed = finished.filter((l) => PUSH_MECHANISMS.includes(LANES[l.lane].mechanism));
+    const pushed = finished.filter((l) => PUSH.includes(l.lane));
     const mostPushed = Math.max(0, ...pushed.map((l) => l.progressUpdates));
     for (const lane of finished) {
       const { mechanism } = LANES[lane.lane];
@@ -136,7 +135,7 @@ export function compareWithMeasurement(result: GuideResult, race: ProofRace): Fi
           agrees: shown === 0,
           lanes: [lane.lane],
         });
-      } else if (PUSH_MECHANISMS.includes(mechanism) && stepMs >= DISTINCT_STEP_MS) {
+      } else if (PUSH.includes(lane.lane) && stepMs >= DISTINCT_STEP_MS) {
         findings.push({
           claim: `${name} shows the steps as they happen (at least half of ${race.steps}).`,
           measured,
@@ -193,7 +192,7 @@ export function compareWithMeasurement(result: GuideResult, race: ProofRace): Fi
 
   // 6. Requests: a stream or a socket sends a couple, polling one per interval.
   const polling = finished.find((l) => LANES[l.lane].mechanism === 'polling');
-  const streams = finished.filter((l) => STREAM_MECHANISMS.includes(LANES[l.lane].mechanism));
+  const streams = finished.filter((l) => ONE_CONNECTION.includes(l.lane));
   if (polling?.status === 'succeeded' && streams.length > 0) {
     const most = Math.max(...streams.map((l) => l.requests));
     findings.push({

@@ -1,5 +1,21 @@
-import { LANE_IDS, LANES, type LaneId, type LaneMechanism } from '../protocol/lanes.ts';
+import { LANE_IDS, type LaneId } from '../protocol/lanes.ts';
 import { type GuideAnswers, parseGuideAnswers } from './answers.ts';
+import { count, seconds } from './format.ts';
+import {
+  ASYNC,
+  BLOCKING,
+  CALLBACK,
+  EVENT_STREAM,
+  FETCH_STREAM,
+  HELD,
+  HELD_POLL,
+  POLLING,
+  PUSH,
+  SOCKET,
+  STREAMS,
+  WAIT_PUSH,
+} from './mechanisms.ts';
+import { planFor } from './plan.ts';
 import type { SafeguardId } from './safeguards.ts';
 
 /**
@@ -26,26 +42,6 @@ export const HEAVY_POLLS_PER_S = 1_000;
 export const MANY_CONNECTIONS = 10_000;
 /** Runs per hour of one client past which a connection kept open beats one set up per task. */
 export const FREQUENT_RUNS_PER_HOUR = 60;
-
-/** The lanes of each mechanism, from the shared lane list (`LANES[id].mechanism`): no list of its own. */
-const lanesOf = (...mechanisms: LaneMechanism[]): LaneId[] =>
-  LANE_IDS.filter((id) => mechanisms.includes(LANES[id].mechanism));
-const BLOCKING = lanesOf('blocking');
-const POLLING = lanesOf('polling');
-const HELD_POLL = lanesOf('held-poll');
-const EVENT_STREAM = lanesOf('event-stream');
-const FETCH_STREAM = lanesOf('fetch-stream');
-const CALLBACK = lanesOf('callback');
-const SOCKET = lanesOf('socket');
-const WAIT_PUSH = lanesOf('wait-then-push');
-/** Lanes that hold a connection open while the task runs. */
-const HELD = lanesOf('held-poll', 'event-stream', 'fetch-stream', 'socket', 'wait-then-push');
-/** Lanes that start with a 202 (or an acknowledgement) and learn the end by another exchange. */
-const ASYNC = LANE_IDS.filter((id) => !BLOCKING.includes(id));
-/** A response read as it arrives: what a buffering proxy holds back. */
-const STREAMS = lanesOf('event-stream', 'fetch-stream');
-/** Lanes that show each step as it happens. */
-const PUSH = lanesOf('held-poll', 'event-stream', 'fetch-stream', 'socket');
 
 export type Fit = 'fits' | 'workable' | 'unsuitable';
 const FIT_ORDER: Record<Fit, number> = { fits: 0, workable: 1, unsuitable: 2 };
@@ -101,16 +97,6 @@ export interface GuideDerived {
   /** Tasks one client follows at once. */
   perClientInFlight: number;
 }
-
-const seconds = (ms: number) =>
-  ms >= 3_600_000
-    ? `${+(ms / 3_600_000).toFixed(1)} h`
-    : ms >= 60_000
-      ? `${+(ms / 60_000).toFixed(1)} min`
-      : ms >= 1_000
-        ? `${+(ms / 1_000).toFixed(1)} s`
-        : `${Math.round(ms)} ms`;
-const count = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : `${+n.toFixed(1)}`);
 
 export function deriveFigures(a: GuideAnswers): GuideDerived {
   const quickMs = Math.min(a.feedbackWithinMs ?? ATTENTION_MS, ATTENTION_MS);
@@ -443,68 +429,4 @@ export function rankLanes(input: unknown): GuideResult {
       LANE_IDS.indexOf(x.lane) - LANE_IDS.indexOf(y.lane),
   );
   return { answers: a, ranked, plan: planFor(a, ranked, { mixed, hasPeople }), derived: d };
-}
-
-/** The lane's strongest reason for: what a summary says of it. */
-function strongest(assessment: LaneAssessment): string {
-  const pros = assessment.reasons.filter((r) => r.weight > 0).sort((x, y) => y.weight - x.weight);
-  return pros[0]?.text ?? LANES[assessment.lane].summary;
-}
-
-/** One lane, or a combination when the answers are mixed (quick and slow cases; people and servers). */
-function planFor(
-  a: GuideAnswers,
-  ranked: LaneAssessment[],
-  { mixed, hasPeople }: { mixed: boolean; hasPeople: boolean },
-): GuidePlan {
-  const best = ranked[0];
-  if (!best || best.fit === 'unsuitable') {
-    return {
-      kind: 'none',
-      parts: [],
-      summary:
-        'No lane serves these answers as they stand: two of them contradict each other (read each lane’s reasons) — change what sits between, or where the outcome is received.',
-    };
-  }
-  /** The best-ranked lane of a mechanism that can serve, if any. */
-  const bestOf = (lanes: readonly LaneId[]) =>
-    ranked.find((r) => lanes.includes(r.lane) && r.fit !== 'unsuitable');
-  const blocking = bestOf(BLOCKING);
-  const callback = bestOf(CALLBACK);
-  const waitThenPush = bestOf(WAIT_PUSH);
-  const bestForPeople = bestOf(LANE_IDS.filter((id) => !CALLBACK.includes(id) && !BLOCKING.includes(id)));
-  const serverToo = a.consumers.includes('server');
-  if (mixed && serverToo && callback && blocking) {
-    return {
-      kind: 'combination',
-      parts: [
-        { lane: blocking.lane, role: 'the quick cases: answer in the request when done within the wait' },
-        { lane: callback.lane, role: 'the slow cases: 202 at once, then a signed webhook when done' },
-      ],
-      summary: `A quick blocking path and a webhook for the slow one: typically ${seconds(a.typicalMs)}, the answer comes in the request; past that (up to ${seconds(a.worstMs)}), the server answers 202 and calls back.`,
-    };
-  }
-  // The hybrid, when it ranks among the first three: the quick cases in one request, the rest pushed.
-  if (mixed && hasPeople && waitThenPush && ranked.indexOf(waitThenPush) < 3) {
-    return {
-      kind: 'single',
-      parts: [{ lane: waitThenPush.lane, role: 'quick cases answered in the request, slow ones pushed' }],
-      summary: `${LANES[waitThenPush.lane].name}: Prefer: respond-async, wait=N with N a little above the typical ${seconds(a.typicalMs)}; the slow cases (up to ${seconds(a.worstMs)}) continue on a push lane.`,
-    };
-  }
-  if (hasPeople && serverToo && !a.offlineForHours && callback && bestForPeople) {
-    return {
-      kind: 'combination',
-      parts: [
-        { lane: bestForPeople.lane, role: 'the people: browser and app screens' },
-        { lane: callback.lane, role: 'the servers: signed callbacks' },
-      ],
-      summary: `Two audiences, two lanes: ${LANES[bestForPeople.lane].said} for the screens, webhooks for the servers.`,
-    };
-  }
-  return {
-    kind: 'single',
-    parts: [{ lane: best.lane, role: 'every case' }],
-    summary: `${LANES[best.lane].name}: ${strongest(best)}`,
-  };
 }
