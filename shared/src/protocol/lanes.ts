@@ -15,6 +15,23 @@ export const LANE_IDS = [
 export const LaneId = z.enum(LANE_IDS);
 export type LaneId = z.infer<typeof LaneId>;
 
+/**
+ * How a lane learns of progress, the fact the decision guide's rules read (`shared/src/guide`), so that
+ * a new lane is ranked by saying which it is, here: `blocking` (the answer is the request's), `polling`
+ * (a GET at an interval), `held-poll` (a GET held until something happens), `event-stream` (EventSource),
+ * `fetch-stream` (a fetch read as it arrives), `callback` (the server calls a receiver), `socket` (a
+ * WebSocket), `wait-then-push` (the answer if quick, else a push lane).
+ */
+export type LaneMechanism =
+  | 'blocking'
+  | 'polling'
+  | 'held-poll'
+  | 'event-stream'
+  | 'fetch-stream'
+  | 'callback'
+  | 'socket'
+  | 'wait-then-push';
+
 export interface LaneInfo {
   id: LaneId;
   name: string;
@@ -25,6 +42,7 @@ export interface LaneInfo {
   summary: string;
   /** The lane as a sentence says it ("long polling", "the websocket"). */
   said: string;
+  mechanism: LaneMechanism;
 }
 
 export const LANES: Record<LaneId, LaneInfo> = {
@@ -35,6 +53,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     color: '#E69F00',
     summary: 'One HTTP request that blocks until the task is done.',
     said: 'request/response',
+    mechanism: 'blocking',
   },
   'short-polling': {
     id: 'short-polling',
@@ -43,6 +62,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     color: '#56B4E9',
     summary: 'POST → 202 Accepted, then GET at an interval.',
     said: 'short polling',
+    mechanism: 'polling',
   },
   'long-polling': {
     id: 'long-polling',
@@ -51,6 +71,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     color: '#009E73',
     summary: 'GET held open until something new happens.',
     said: 'long polling',
+    mechanism: 'held-poll',
   },
   sse: {
     id: 'sse',
@@ -59,6 +80,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     color: '#F0E442',
     summary: 'One EventSource stream, resumable with Last-Event-ID.',
     said: 'SSE',
+    mechanism: 'event-stream',
   },
   'http-streaming': {
     id: 'http-streaming',
@@ -67,6 +89,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     color: '#000000',
     summary: 'POST → 202, then one fetch read as it arrives: a JSON line per event, resumable with ?after=.',
     said: 'HTTP streaming',
+    mechanism: 'fetch-stream',
   },
   webhook: {
     id: 'webhook',
@@ -75,6 +98,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     color: '#0072B2',
     summary: 'The server POSTs signed events to your backend, which relays them.',
     said: 'the webhook lane',
+    mechanism: 'callback',
   },
   websocket: {
     id: 'websocket',
@@ -83,6 +107,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     color: '#D55E00',
     summary: 'socket.io: start with an acknowledgement, events pushed, recovery.',
     said: 'the websocket',
+    mechanism: 'socket',
   },
   hybrid: {
     id: 'hybrid',
@@ -91,6 +116,7 @@ export const LANES: Record<LaneId, LaneInfo> = {
     color: '#CC79A7',
     summary: 'Prefer: respond-async, wait=N — the answer itself if quick, else 202 and push.',
     said: 'the hybrid',
+    mechanism: 'wait-then-push',
   },
 };
 

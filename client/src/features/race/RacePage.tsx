@@ -8,6 +8,7 @@ import { Announcer } from './Announcer.tsx';
 import { ClockReadout } from './ClockReadout.tsx';
 import { ExportBar } from './ExportBar.tsx';
 import { Glossary } from './Glossary.tsx';
+import { GuideEntry } from './GuideEntry.tsx';
 import { LinkNotes } from './LinkNotes.tsx';
 import { MetricsTable } from './MetricsTable.tsx';
 import { RaceBoard } from './RaceBoard.tsx';
@@ -49,6 +50,7 @@ export function RacePage() {
         <WireCompare />
         <ServerViewFold of="page" />
         <ExportBar />
+        {replaying ? null : <GuideEntry />}
         <Announcer />
       </main>
       <footer className="page-foot">
