@@ -1,11 +1,15 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { PREACT_ALIASES } from './preact-aliases.ts';
 
 /** The server in development (`server/`, PORT 3000); the page talks to it through this proxy. */
 const SERVER = 'http://localhost:3000';
 
 export default defineConfig({
   plugins: [react()],
+  // The page renders with Preact through its React-compatible layer (preact-aliases.ts): a phone's
+  // first load under 100 kB gzipped (issue 16; docs/benchmarks.md, "A phone's first load").
+  resolve: { alias: PREACT_ALIASES },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -9,7 +9,8 @@ export const CONTROLS_LAG_MS = 250;
 /**
  * The race as the page's controls show it (the form, Start and Cancel, the fault and scenario panels,
  * the export buttons, Run alone): none of them is a lane's feedback. A race's start reaches them
- * `CONTROLS_LAG_MS` later, in a transition, so that disabling thirty controls and enabling a dozen
+ * `CONTROLS_LAG_MS` later, from a timer (a task apart; `startTransition` is a plain call under Preact's
+ * compat layer), so that disabling thirty controls and enabling a dozen
  * buttons (a render, a restyle, a layout and a paint of its own) stays out of the frames in which the
  * lanes' first answers come in; the store refuses a second start meanwhile. A race's end, its settling,
  * and any change while no race runs reach them at once; what changes during a race does not.

@@ -13,8 +13,10 @@ import type { RaceState } from './types.ts';
  * A race's start is no exception: these views take it on the first tick, `intervalMs` after the press,
  * not in the frames between the press and the first answers, which wait for whatever the page does
  * then (rendered with the start, the table and the server's count added a render, a layout and a
- * paint of their own in the 50 ms after the press). Each refresh is a transition: React renders these
- * views after the cards, in slices that yield to the page's other work.
+ * paint of their own in the 50 ms after the press). Each refresh comes from a timer of its own, so
+ * these views render in a task apart from the cards' (Preact, which renders the page through
+ * preact/compat, runs `startTransition`'s callback at once and renders in one pass: the timer is
+ * what keeps them out of the cards' frames).
  */
 export function useThrottledRace(intervalMs: number): RaceState {
   const [race, setRace] = useState(() => appStore.getState().race);

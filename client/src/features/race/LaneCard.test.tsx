@@ -1,4 +1,4 @@
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/preact';
 import { LANES } from '@transport-lab/shared';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { idleLane, runningLane } from '../../store/lane-reducer.ts';
