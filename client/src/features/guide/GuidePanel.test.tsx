@@ -1,4 +1,4 @@
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/preact';
 import { LANE_IDS } from '@transport-lab/shared';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GuideEntry } from '../race/GuideEntry.tsx';

@@ -1,4 +1,4 @@
-import { act, cleanup, render, screen, within } from '@testing-library/react';
+import { act, cleanup, render, screen, within } from '@testing-library/preact';
 import { API_PATHS, type RoomScenario } from '@transport-lab/shared';
 import {
   SERVER_VIEW_MAX_AGE_MS,
@@ -131,23 +131,33 @@ describe('ServerViewPanel', () => {
     render(<ServerViewPanel of="room" load={load} />);
     await settle();
     expect(load).toHaveBeenCalledTimes(1);
-    await act(() => vi.advanceTimersByTimeAsync(10 * SERVER_VIEW_REFRESH_MS));
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(10 * SERVER_VIEW_REFRESH_MS);
+    });
     expect(load).toHaveBeenCalledTimes(1);
 
     act(() => roomRace(0)); // the room's race starts: nobody has reported
     await settle();
     expect(load).toHaveBeenCalledTimes(2);
-    await act(() => vi.advanceTimersByTimeAsync(2 * SERVER_VIEW_REFRESH_MS));
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(2 * SERVER_VIEW_REFRESH_MS);
+    });
     expect(load).toHaveBeenCalledTimes(4);
     expect(screen.getByTestId('server-view-succeeded').textContent).toBe('4');
 
     act(() => roomRace(2)); // everyone expected has reported: the race has ended
-    await act(() => vi.advanceTimersByTimeAsync(SERVER_VIEW_MAX_AGE_MS - 1));
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(SERVER_VIEW_MAX_AGE_MS - 1);
+    });
     expect(load).toHaveBeenCalledTimes(4);
-    await act(() => vi.advanceTimersByTimeAsync(1));
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(1);
+    });
     expect(load).toHaveBeenCalledTimes(5);
     expect(screen.getByTestId('server-view-succeeded').textContent).toBe('5');
-    await act(() => vi.advanceTimersByTimeAsync(10 * SERVER_VIEW_REFRESH_MS));
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(10 * SERVER_VIEW_REFRESH_MS);
+    });
     expect(load).toHaveBeenCalledTimes(5);
   });
 
@@ -161,14 +171,20 @@ describe('ServerViewPanel', () => {
     );
     roomRace(1);
     render(<ServerViewPanel of="room" load={load} />);
-    await act(() => vi.advanceTimersByTimeAsync(3 * SERVER_VIEW_REFRESH_MS));
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(3 * SERVER_VIEW_REFRESH_MS);
+    });
     expect(load).toHaveBeenCalledTimes(1); // the first is still on its way
     await act(async () => answer(viewWith(1)));
-    await act(() => vi.advanceTimersByTimeAsync(SERVER_VIEW_REFRESH_MS));
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(SERVER_VIEW_REFRESH_MS);
+    });
     expect(load).toHaveBeenCalledTimes(2);
     for (let i = 0; i < MAX_LIVE_TICKS + 5; i++) {
       await act(async () => answer(viewWith(1)));
-      await act(() => vi.advanceTimersByTimeAsync(SERVER_VIEW_REFRESH_MS));
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(SERVER_VIEW_REFRESH_MS);
+      });
     }
     // The first ask, then one per tick but the three skipped while it was on its way: MAX_LIVE_TICKS
     // ticks (a race's longest), and none after.
