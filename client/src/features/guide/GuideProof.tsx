@@ -6,8 +6,9 @@ import {
   type NetworkPresetId,
 } from '@transport-lab/shared';
 import type { Finding, ProofRace } from '@transport-lab/shared/guide';
-import type { CSSProperties, FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import type { SpecInput } from '../../store/types.ts';
+import { LaneChoices } from '../race/LaneChoices.tsx';
 import { TextField } from '../race/TextField.tsx';
 
 export interface ProofInput {
@@ -97,34 +98,18 @@ export function GuideProof({
             </select>
           </div>
         </div>
-        <fieldset className="lane-picker" disabled={busy}>
-          <legend>Lanes to race</legend>
-          {available.map((id) => (
-            <label
-              key={id}
-              className="lane-choice"
-              style={{ '--lane-color': LANES[id].color } as CSSProperties}
-            >
-              <input
-                type="checkbox"
-                checked={input.lanes.includes(id)}
-                onChange={(e) =>
-                  onChange({
-                    ...input,
-                    lanes: available.filter((x) =>
-                      x === id ? e.currentTarget.checked : input.lanes.includes(x),
-                    ),
-                  })
-                }
-              />
-              <span className="lane-swatch" aria-hidden="true" />
-              <span className="lane-mark" aria-hidden="true">
-                {LANES[id].mark}
-              </span>
-              <span>{LANES[id].name}</span>
-            </label>
-          ))}
-        </fieldset>
+        <LaneChoices
+          legend="Lanes to race"
+          lanes={available}
+          selected={input.lanes}
+          disabled={busy}
+          onToggle={(id, checked) =>
+            onChange({
+              ...input,
+              lanes: available.filter((x) => (x === id ? checked : input.lanes.includes(x))),
+            })
+          }
+        />
         <div className="actions">
           <button type="submit" className="button primary" disabled={busy || problem !== undefined}>
             Prove it

@@ -1,5 +1,5 @@
-import { LANES, NETWORK_PRESETS } from '@transport-lab/shared';
-import type { CSSProperties, FormEvent } from 'react';
+import { NETWORK_PRESETS } from '@transport-lab/shared';
+import type { FormEvent } from 'react';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/shallow';
 import { clientTimeOfEvent } from '../../lib/time.ts';
@@ -10,6 +10,7 @@ import { parseLaneSettings, parseSpecInput } from '../../store/settings-slice.ts
 import type { SpecField } from '../../store/types.ts';
 import { useRaceForControls } from '../../store/use-controls-race.ts';
 import { NetworkPicker } from '../network/NetworkPicker.tsx';
+import { LaneChoices } from './LaneChoices.tsx';
 import { LaneSettingsFields } from './LaneSettingsFields.tsx';
 import { TextField } from './TextField.tsx';
 import { useFoldDuringRace } from './use-fold.ts';
@@ -109,27 +110,13 @@ export function RaceControls() {
 
         <NetworkPicker disabled={running} />
 
-        <fieldset className="lane-picker" disabled={running}>
-          <legend>Lanes</legend>
-          {available.map((id) => (
-            <label
-              key={id}
-              className="lane-choice"
-              style={{ '--lane-color': LANES[id].color } as CSSProperties}
-            >
-              <input
-                type="checkbox"
-                checked={selected.includes(id)}
-                onChange={(event) => setLaneSelected(id, event.currentTarget.checked)}
-              />
-              <span className="lane-swatch" aria-hidden="true" />
-              <span className="lane-mark" aria-hidden="true">
-                {LANES[id].mark}
-              </span>
-              <span>{LANES[id].name}</span>
-            </label>
-          ))}
-        </fieldset>
+        <LaneChoices
+          legend="Lanes"
+          lanes={available}
+          selected={selected}
+          disabled={running}
+          onToggle={setLaneSelected}
+        />
       </details>
     </form>
   );
