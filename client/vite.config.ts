@@ -9,7 +9,8 @@ export default defineConfig({
   plugins: [react()],
   // The page renders with Preact through its React-compatible layer (preact-aliases.ts): a phone's
   // first load under 100 kB gzipped (issue 16; docs/benchmarks.md, "A phone's first load").
-  resolve: { alias: PREACT_ALIASES },
+  // LAB_RENDERER=react builds the same page on React itself, for the benchmark's comparison.
+  resolve: { alias: process.env.LAB_RENDERER === 'react' ? [] : PREACT_ALIASES },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
