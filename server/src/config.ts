@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { BOARD_LIMITS, OperatorToken, ROOM_LIMITS } from '@transport-lab/shared';
 import { z } from 'zod';
 import { MAX_LINKS } from './network/links.ts';
+import { DEFAULT_MAX_DATA_BYTES } from './store/retention.ts';
 import { MIN_COMMIT_INTERVAL_MS } from './store/writeBatch.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -30,7 +31,10 @@ export const Config = z.object({
   /** The SQLite file and its WAL together. An eighth is kept for the WAL; when the pages in use pass
    *  90 % of the rest, the tasks that ended first are deleted, before their time, down to 80 %. Tasks
    *  that have not ended and webhook deliveries still due are never deleted. */
-  MAX_DATA_BYTES: z.coerce.number().pipe(z.int().min(1_048_576).max(1_099_511_627_776)).default(268_435_456),
+  MAX_DATA_BYTES: z.coerce
+    .number()
+    .pipe(z.int().min(1_048_576).max(1_099_511_627_776))
+    .default(DEFAULT_MAX_DATA_BYTES),
   /** Redis (`redis://[user:password@]host:port[/db]`, or `rediss://` for TLS): set, the tasks, their
    *  event logs and the Idempotency-Keys live there, shared by every instance on it (store/index.ts;
    *  what is on Redis and what is not yet: server/src/store/README.md). Unset: SQLite alone. */

@@ -43,6 +43,9 @@ export const SWEEP_INTERVAL_MS = 5_000;
 /** The next sweep after one that stopped with work left: two of the checkpointer's intervals, so that
  *  it has copied what the last one wrote to the WAL. */
 export const SWEEP_CATCH_UP_MS = 2 * CHECKPOINT_INTERVAL_MS;
+/** MAX_DATA_BYTES when unset (config.ts), bytes: 256 MiB. */
+export const DEFAULT_MAX_DATA_BYTES = 268_435_456;
+
 /** The size bound is enforced past this fraction of the database's share of MAX_DATA_BYTES (the
  *  bound less what is kept for the WAL), leaving the rest for what is written between two sweeps… */
 export const SWEEP_HIGH_WATER = 0.9;

@@ -4,6 +4,7 @@ import { TaskEvent, TaskState, TERMINAL_STATUSES } from '@transport-lab/shared';
 import Database from 'better-sqlite3';
 import { type DataDirReport, preparePrivateFiles } from './files.ts';
 import { type MigrationReport, migrate } from './migrations.ts';
+import { DEFAULT_MAX_DATA_BYTES } from './retention.ts';
 import type { TaskStore } from './types.ts';
 import { createWriteBatch, type WriteBatch } from './writeBatch.ts';
 
@@ -129,9 +130,6 @@ const COMPACT_EVERY_ROWS = 256;
  *  progress event is ≈ 150 B of JSON; `queued` carries its spec). */
 const JOURNAL_SHARE = 0.05;
 const JOURNAL_ROW_BYTES = 256;
-/** The journal's bound in rows when none is given: MAX_DATA_BYTES' default, 256 MiB. */
-const DEFAULT_JOURNAL_ROWS = Math.floor((268_435_456 * JOURNAL_SHARE) / JOURNAL_ROW_BYTES);
-
 /** Journal rows kept at most for MAX_DATA_BYTES (openStores passes it; see above). */
 export function journalRowsFor(maxDataBytes: number): number {
   return Math.max(COMPACT_EVERY_ROWS, Math.floor((maxDataBytes * JOURNAL_SHARE) / JOURNAL_ROW_BYTES));
@@ -149,7 +147,7 @@ export function sqliteTaskStore(
   batch: WriteBatch = createWriteBatch(db),
   options: SqliteTaskStoreOptions = {},
 ): TaskStore {
-  const journalRows = options.journalRows ?? DEFAULT_JOURNAL_ROWS;
+  const journalRows = options.journalRows ?? journalRowsFor(DEFAULT_MAX_DATA_BYTES);
   const insertTask = db.prepare('INSERT INTO tasks (id, status, created_at, state) VALUES (?, ?, ?, ?)');
   // finished_at: when the task ended (null while it runs), the retention sweep's order (retention.ts).
   const updateTask = db.prepare('UPDATE tasks SET status = ?, state = ?, finished_at = ? WHERE id = ?');

@@ -47,4 +47,13 @@ describe('W3C traceparent', () => {
     expect(TraceId.safeParse('0'.repeat(32)).success).toBe(false);
     expect(TraceId.safeParse(`${TRACE}0`).success).toBe(false);
   });
+
+  it('draws fresh ids across refills of its pool of random bytes (4 KiB: 256 trace ids)', () => {
+    const ids = Array.from({ length: 1_000 }, () => newTraceId());
+    for (const id of ids) expect(TraceId.safeParse(id).success).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    const spans = Array.from({ length: 1_000 }, () => newSpanId());
+    for (const span of spans) expect(span).toMatch(/^(?!0{16})[0-9a-f]{16}$/);
+    expect(new Set(spans).size).toBe(spans.length);
+  });
 });
