@@ -24,7 +24,7 @@
 // and long-poll event, and for short polling and request/response the events a new state covered.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +84,31 @@ const epochNow = () => performance.timeOrigin + performance.now();
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** utime + stime of the process (every thread), ms. */
+/** CPU time of the server's main thread and of its other threads by name (`comm`: V8's GC workers, libuv's pool,
+ *  the WAL checkpointer's worker), ms: `utime + stime` of /proc/PID/task/TID/stat. */
+function cpuByThreadMs(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const key = tid === String(pid) ? `${name} (main)` : name;
+      // utime and stime apart: on loopback the kernel's TCP work for both ends lands in stime.
+      for (const [mode, field] of [
+        ['user', 11],
+        ['system', 12],
+      ] as const) {
+        const ms = (Number(fields[field]) * 1000) / CLOCK_TICKS;
+        byName.set(`${key} ${mode}`, (byName.get(`${key} ${mode}`) ?? 0) + ms);
+      }
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return byName;
+}
+
 function cpuTimeMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -443,11 +468,13 @@ async function main(): Promise<void> {
     if (warmupPhones > 0) await hall(server.url, warmupPhones, 'warmup');
     const fromMs = performance.now() - server.spawnedAt;
     const cpuBefore = cpuTimeMs(pid);
+    const threadsBefore = cpuByThreadMs(pid);
     const loadCpuBefore = process.cpuUsage();
     const wallStart = performance.now();
     const tally = await hall(server.url, phones, 'hall');
     const wallMs = performance.now() - wallStart;
     const cpuMs = cpuTimeMs(pid) - cpuBefore;
+    const threadsAfter = cpuByThreadMs(pid);
     const loadCpu = process.cpuUsage(loadCpuBefore);
     const toMs = performance.now() - server.spawnedAt;
     const summary = {
@@ -457,6 +484,13 @@ async function main(): Promise<void> {
       spreadMs,
       wallMs: Math.round(wallMs),
       serverCpuMs: Math.round(cpuMs),
+      // Where it went, by thread name (threads that ended during the hall are in serverCpuMs only).
+      serverCpuByThreadMs: Object.fromEntries(
+        [...threadsAfter]
+          .map(([name, ms]) => [name, Math.round(ms - (threadsBefore.get(name) ?? 0))] as const)
+          .filter(([, ms]) => ms > 0)
+          .sort((a, b) => b[1] - a[1]),
+      ),
       events: tally.events,
       serverCpuUsPerEvent: round((cpuMs * 1000) / tally.events),
       // The phones' own CPU: near wallMs, the load itself was the bottleneck.

@@ -14,13 +14,20 @@ import {
   RoomCode,
   SSE,
 } from '@transport-lab/shared';
-import { createSession } from 'better-sse';
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { parseOrThrow } from '../errors.ts';
 import { matchesIfNoneMatch } from '../http/conditional.ts';
+import { openSseSession } from '../http/sseSession.ts';
 import { withoutLabTags } from '../observability/wireLedger.ts';
 import type { BoardService } from './service.ts';
+
+/**
+ * The query's `after` alone, built once: zod 4 compiles each object schema into a parser of its own
+ * (`new Function`) on its first parse, so a `.pick()` made per request paid that compilation on every
+ * stream opened (≈ 0.4 ms of CPU each, 3 % of a 200-phone hall's start burst).
+ */
+const AfterQuery = BoardChangesQuery.pick({ after: true });
 
 const LastEventId = z
   .string()
@@ -129,9 +136,9 @@ export function registerBoardRoutes({ router, boards }: { router: Router; boards
     const from =
       header !== undefined
         ? parseOrThrow(LastEventId, header, 'Last-Event-ID header')
-        : parseOrThrow(BoardChangesQuery.pick({ after: true }), withoutLabTags(req.query), 'query').after;
+        : parseOrThrow(AfterQuery, withoutLabTags(req.query), 'query').after;
     await boards.board(code); // 404 before the stream opens, in the envelope
-    const session = await createSession(req, res, {
+    const session = await openSseSession(req, res, {
       retry: SSE.retryMs,
       keepAlive: SSE.heartbeatMs,
       trustClientEventId: false, // read above, validated

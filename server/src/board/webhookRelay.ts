@@ -11,9 +11,10 @@ import {
   SSE,
   WEBHOOK_HEADERS,
 } from '@transport-lab/shared';
-import { createSession, type Session } from 'better-sse';
+import type { Session } from 'better-sse';
 import { Webhook } from 'standardwebhooks';
 import { decodePathSegment, readBody } from '../http/body.ts';
+import { openSseSession } from '../http/sseSession.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { generateSecret } from '../webhooks/dispatcher.ts';
@@ -227,7 +228,7 @@ export function createBoardRelay(deps: BoardRelayDeps): BoardRelay {
       sendError(res, 404, 'NOT_FOUND', `No room ${code}.`);
       return;
     }
-    const session = await createSession(req, res, {
+    const session = await openSseSession(req, res, {
       headers: { 'access-control-allow-origin': '*', 'timing-allow-origin': '*', 'x-accel-buffering': 'no' },
       retry: SSE.retryMs,
       keepAlive: SSE.heartbeatMs,

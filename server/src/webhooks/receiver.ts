@@ -16,11 +16,12 @@ import {
   WEBHOOK_HEADERS,
   WebhookPayload,
 } from '@transport-lab/shared';
-import { createSession, type Session } from 'better-sse';
+import type { Session } from 'better-sse';
 import { Webhook } from 'standardwebhooks';
 import type { OriginPolicy } from '../access/origins.ts';
 import type { Config } from '../config.ts';
 import { decodePathSegment, readBody } from '../http/body.ts';
+import { openSseSession } from '../http/sseSession.ts';
 import { sendStreamWire, streamWire } from '../http/streamWire.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -287,7 +288,7 @@ export function createReceiver({
       return;
     }
     faults?.trackStream(req, res);
-    const session = await createSession(req, res, {
+    const session = await openSseSession(req, res, {
       // Timing-Allow-Origin lets the page's Resource Timing see this cross-origin stream's sizes.
       headers: { ...relayCors(req), 'x-accel-buffering': 'no' },
       retry: SSE.retryMs,

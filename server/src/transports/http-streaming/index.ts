@@ -13,6 +13,13 @@ import type { Unsubscribe } from '../../tasks/engine.ts';
 import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
 /**
+ * The query's `after` alone, built once: zod 4 compiles each object schema into a parser of its own
+ * (`new Function`) on its first parse, so a `.pick()` made per request paid that compilation on every
+ * stream opened (≈ 0.4 ms of CPU each, 3 % of a 200-phone hall's start burst).
+ */
+const AfterQuery = EventsQuery.pick({ after: true });
+
+/**
  * The HTTP streaming lane: `GET /api/tasks/{id}/ndjson?after=SEQ` answers `200` with a chunked body
  * of newline-delimited JSON, one `TaskEvent` per line (each line its own chunk, written as the event
  * is published), from the stored events after SEQ through the terminal one, then ends. The client
@@ -33,7 +40,7 @@ function register({ router, engine, openStream }: LaneContext): void {
   router.get(HTTP_STREAMING.route, async (req, res) => {
     const id = parseOrThrow(TaskId, req.params.id, 'task id');
     // A lane's tags (LAB_TAGS) may ride on the query: they are not its concern.
-    const { after } = parseOrThrow(EventsQuery.pick({ after: true }), withoutLabTags(req.query), 'query');
+    const { after } = parseOrThrow(AfterQuery, withoutLabTags(req.query), 'query');
     const task = await engine.getOrThrow(id);
     if (TERMINAL_STATUSES.has(task.status) && after >= task.lastSeq) {
       res.status(204).end();
@@ -88,7 +95,7 @@ function describe(route: DescribeRoute): void {
       'A chunked `application/x-ndjson` answer: one TaskEvent per line from after `after` through the terminal event, then the end; a blank line when quiet for 15 s. Resume with `?after=` the last seq applied.',
     request: {
       params: taskIdParams,
-      query: queryOf(EventsQuery.pick({ after: true })),
+      query: queryOf(AfterQuery),
       headers: labTagHeaders,
     },
     responses: {

@@ -1,0 +1,260 @@
+// The server's CPU per request, one kind of request at a time (issue 10: what a hall's start burst
+// costs, request by request):
+//
+//   taskset -c 1 npx tsx test/bench/requestCost.ts [--n 1000] [--server-core 0] [--kinds create,…]
+//
+// Starts the real server (`src/serve.ts`, logs silent) pinned to one core and, per kind, sends N
+// requests one after another (so that the CPU measured is the request's own, with no queueing), and
+// reads the server's `utime + stime` from /proc before and after. Kinds:
+//   create        POST /api/tasks on one keep-alive connection (a 2-minute task: none of its steps
+//                 fall inside the measurement)
+//   create-conn   the same, each on a new TCP connection (a phone's first request)
+//   status        GET /api/tasks/{id} of one task
+//   sse-open      GET …/stream of one task, closed once its head has arrived
+//   socket        a socket.io websocket connect, then close
+//   raw-create    the same as `create` against a bare node:http server that parses the JSON body and
+//                 answers 202 with a small JSON (the floor), in its own process on the same core
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { API_PATHS, labTagHeaders, labTagQuery } from '@transport-lab/shared';
+import { io } from 'socket.io-client';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
+  options: {
+    n: { type: 'string', default: '1000' },
+    /** Requests in flight at once: 1 prices a request alone (with a turn of the event loop, a store
+     *  commit and the timers each); more share those, as a hall's burst does. */
+    concurrency: { type: 'string', default: '1' },
+    'server-core': { type: 'string', default: '0' },
+    'cpu-prof': { type: 'string' },
+    kinds: { type: 'string', default: 'create,create-conn,status,sse-open,socket,raw-create' },
+  },
+});
+const n = Number(values.n);
+const concurrency = Number(values.concurrency);
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+const serverDir = fileURLToPath(new URL('../../server', import.meta.url));
+
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** user and system CPU of the main thread and of the others, ms. */
+function threadsMs(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const who = tid === String(pid) ? 'main' : 'others';
+      out[`${who} user`] = (out[`${who} user`] ?? 0) + (Number(fields[11]) * 1000) / CLOCK_TICKS;
+      out[`${who} sys`] = (out[`${who} sys`] ?? 0) + (Number(fields[12]) * 1000) / CLOCK_TICKS;
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
+async function startChild(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn('taskset', ['-c', values['server-core'], process.execPath, ...args], {
+    cwd: serverDir,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      if (match?.[1]) resolve(match[1].replace('localhost', '127.0.0.1'));
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
+  });
+  return { child, url };
+}
+
+function send(agent: Agent, url: string, method: string, headers: Record<string, string>, body?: unknown) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      url,
+      {
+        method,
+        agent,
+        headers: payload === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const SPEC = { durationMs: 120_000, steps: 1 };
+const tag = (lane: 'short-polling' | 'sse' | 'websocket', i: number) => ({
+  lane,
+  runId: `cost-${lane}-${i % 50}`,
+});
+
+async function measure(pid: number, label: string, one: (i: number) => Promise<void>): Promise<void> {
+  for (let i = 0; i < 50; i += 1) await one(i); // warm the paths up
+  const before = cpuMs(pid);
+  const threadsBefore = threadsMs(pid);
+  const started = performance.now();
+  let chunkCpu = before;
+  const chunks: number[] = [];
+  for (let i = 0; i < n; i += concurrency) {
+    await Promise.all(Array.from({ length: Math.min(concurrency, n - i) }, (_, k) => one(i + k)));
+    if (Math.floor((i + concurrency) / (n / 5)) > Math.floor(i / (n / 5))) {
+      const now = cpuMs(pid);
+      chunks.push(((now - chunkCpu) * 1000) / Math.max(1, Math.floor(n / 5)));
+      chunkCpu = now;
+    }
+  }
+  const wall = performance.now() - started;
+  const cpu = cpuMs(pid) - before;
+  const threadsAfter = threadsMs(pid);
+  const split = Object.entries(threadsAfter)
+    .map(([k, v]) => `${k} ${(((v - (threadsBefore[k] ?? 0)) * 1000) / n).toFixed(0)}`)
+    .join(', ');
+  console.log(
+    `${label.padEnd(12)} ${((cpu * 1000) / n).toFixed(0).padStart(6)} µs CPU/request  ${((wall * 1000) / n).toFixed(0).padStart(6)} µs wall/request  (by fifths: ${chunks.map((c) => c.toFixed(0)).join(', ')} µs; ${split} µs)`,
+  );
+}
+
+async function main(): Promise<void> {
+  const kinds = new Set(values.kinds.split(','));
+  const dataDir = mkdtempSync(join(tmpdir(), 'request-cost-'));
+  const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+  const server = await startChild(['--import', 'tsx', ...profile, 'src/serve.ts'], {
+    HOST: '127.0.0.1',
+    PORT: '0',
+    RECEIVER_PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    STATIC_DIR: join(dataDir, 'no-client'),
+    MAX_RUNNING_TASKS: '1000000',
+    // Sequential requests on a shared machine: the event-loop guard is not what this measures.
+    MAX_EVENT_LOOP_DELAY_MS: '60000',
+  });
+  const pid = server.child.pid as number;
+  const keepAlive = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const create = async (agent: Agent, i: number) => {
+    const answer = await send(
+      agent,
+      `${server.url}${API_PATHS.tasks}`,
+      'POST',
+      labTagHeaders(tag('short-polling', i)),
+      { spec: SPEC },
+    );
+    if (answer.status !== 202) throw new Error(`create: ${answer.status} ${answer.body}`);
+    return (JSON.parse(answer.body) as { task: { id: string } }).task.id;
+  };
+  try {
+    if (kinds.has('create')) await measure(pid, 'create', async (i) => void (await create(keepAlive, i)));
+    if (kinds.has('create-conn'))
+      await measure(pid, 'create-conn', async (i) => {
+        const agent = new Agent({ keepAlive: false });
+        await create(agent, i);
+        agent.destroy();
+      });
+    const id = await create(keepAlive, 0);
+    if (kinds.has('status'))
+      await measure(pid, 'status', async (i) => {
+        // The task's own run: a task is visible to the run that made it.
+        const answer = await send(
+          keepAlive,
+          `${server.url}${API_PATHS.task(id)}`,
+          'GET',
+          labTagHeaders(tag('short-polling', 0)),
+        );
+        if (answer.status !== 200) throw new Error(`status: ${answer.status} ${answer.body}`);
+      });
+    if (kinds.has('sse-open'))
+      await measure(pid, 'sse-open', async (i) => {
+        const query = new URLSearchParams(labTagQuery(tag('sse', i))).toString();
+        await new Promise<void>((resolve, reject) => {
+          const req = request(
+            `${server.url}${API_PATHS.stream(id)}?${query}`,
+            { agent: keepAlive, headers: { accept: 'text/event-stream' } },
+            (res) => {
+              if (res.statusCode !== 200) reject(new Error(`sse: ${res.statusCode}`));
+              res.once('data', () => {
+                req.destroy();
+                resolve();
+              });
+            },
+          );
+          req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+          req.end();
+        });
+      });
+    if (kinds.has('socket'))
+      await measure(pid, 'socket', async () => {
+        const socket = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => resolve());
+          socket.once('connect_error', reject);
+        });
+        socket.close();
+      });
+  } finally {
+    keepAlive.destroy();
+    server.child.kill('SIGTERM');
+    await once(server.child, 'exit');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (kinds.has('raw-create')) {
+    const rawFile = join(tmpdir(), `raw-create-${process.pid}.mjs`);
+    writeFileSync(
+      rawFile,
+      `import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const spec = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const body = JSON.stringify({ id: crypto.randomUUID(), status: 'pending', spec, createdAt: Date.now() });
+    res.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
+`,
+    );
+    const raw = await startChild([rawFile], {});
+    try {
+      const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+      await measure(raw.child.pid as number, 'raw-create', async () => {
+        const answer = await send(agent, `${raw.url}${API_PATHS.tasks}`, 'POST', {}, { spec: SPEC });
+        if (answer.status !== 202) throw new Error(`raw: ${answer.status}`);
+      });
+      agent.destroy();
+    } finally {
+      raw.child.kill('SIGTERM');
+      await once(raw.child, 'exit');
+      rmSync(rawFile, { force: true });
+    }
+  }
+}
+
+await main();
