@@ -25,7 +25,7 @@ describe('runStorm', () => {
     const storm = await runStorm(STORM.jitteredFactor);
     expect(storm.reconnected).toBe(STORM.clients);
     expect(storm.firstMs).toBeGreaterThanOrEqual(STORM.reconnectionDelayMs * (1 - STORM.jitteredFactor));
-    // 150 draws over a 1 s range: all within half of it has a chance of about 150 × 2⁻¹⁴⁹.
+    // 80 draws over a 2 s range: all within half of it has a chance of about 80 × 2⁻⁷⁹.
     expect((storm.lastMs ?? 0) - (storm.firstMs ?? 0)).toBeGreaterThan(STORM.reconnectionDelayMs / 2);
   }, 30_000);
 });

@@ -33,16 +33,23 @@ interface StormServer {
   connections: Set<NetSocket>;
 }
 
-async function startStormServer(port: number, onConnection: () => void): Promise<StormServer> {
+/** What the storm's server reports: each TCP connection it accepts, each socket.io client connected. */
+interface StormCounters {
+  onAccept(): void;
+  onConnection(): void;
+}
+
+async function startStormServer(port: number, counters: StormCounters): Promise<StormServer> {
   const http = createHttpServer();
   const connections = new Set<NetSocket>();
   http.on('connection', (socket) => {
+    counters.onAccept();
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
   });
   // WebSocket only: one TCP connection per client, so an accepted connection is one client back.
   const io = new Server(http, { transports: ['websocket'], serveClient: false });
-  io.on('connection', onConnection);
+  io.on('connection', counters.onConnection);
   http.listen({ port, host: '127.0.0.1', backlog: 1024 });
   await once(http, 'listening');
   return { http, io, connections };
@@ -91,11 +98,17 @@ function connectedWithin(clients: ClientSocket[], limitMs: number): Promise<void
 
 /** Runs one storm: `STORM.clients` clients, a restart, and the new server's count of them coming back. */
 export async function runStorm(randomizationFactor: number): Promise<StormResponse> {
-  /** Accept times since the restart, ms; negative ones (the first connections) are not counted. */
+  // Times since the restart, ms; negative ones (the first connections) are not counted.
+  /** TCP connections accepted: the rate plotted, the load a restarted server meets first. */
   const accepted: number[] = [];
+  /** socket.io clients connected (the handshake done): every client back. */
+  const connected: number[] = [];
   let restartAt = Number.POSITIVE_INFINITY;
-  const onConnection = () => accepted.push(performance.now() - restartAt);
-  let server = await startStormServer(0, onConnection);
+  const counters: StormCounters = {
+    onAccept: () => accepted.push(performance.now() - restartAt),
+    onConnection: () => connected.push(performance.now() - restartAt),
+  };
+  let server = await startStormServer(0, counters);
   const { port } = server.http.address() as AddressInfo;
   const clients: ClientSocket[] = [];
   try {
@@ -116,7 +129,7 @@ export async function runStorm(randomizationFactor: number): Promise<StormRespon
     restartAt = performance.now();
     await crash(server);
     await sleep(STORM.downtimeMs);
-    server = await startStormServer(port, onConnection);
+    server = await startStormServer(port, counters);
     await sleep(restartAt + STORM.windowMs - performance.now());
     const back = accepted.filter((t) => t >= 0);
     return {
@@ -126,7 +139,7 @@ export async function runStorm(randomizationFactor: number): Promise<StormRespon
       downtimeMs: STORM.downtimeMs,
       bucketMs: STORM.bucketMs,
       buckets: bucketsOf(back, STORM.bucketMs, STORM.windowMs),
-      reconnected: back.length,
+      reconnected: connected.filter((t) => t >= 0).length,
       ...(back.length ? { firstMs: Math.min(...back), lastMs: Math.max(...back) } : {}),
     };
   } finally {
