@@ -21,11 +21,11 @@ export function receiverSource(req: IncomingMessage, receiverPort: number): stri
 }
 
 /**
- * The HTTP/2 demo port as the page reaches it: https on the page's hostname (the scheme written, since
- * the page's own is http). Off, a source that names the page's own origin again, which adds nothing.
+ * The HTTP/2 demo port as the page reaches it (`H2_PORT`, server/src/scenes/h2.ts): https on the page's
+ * hostname, the scheme written since the page's own is http. Empty when the port is off.
  */
 export function h2Source(req: IncomingMessage, port: number | undefined): string {
-  if (port === undefined) return "'self'";
+  if (port === undefined) return '';
   const hostname = parseHost(req.headers.host)?.hostname;
   return hostname !== undefined && CSP_HOST.test(hostname)
     ? `https://${hostname}:${port}`
@@ -74,10 +74,10 @@ export function pageSecurityHeaders({
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         fontSrc: ["'self'"],
+        // The receiver, and the HTTP/2 demo port when it listens (one function: an empty source is not allowed).
         connectSrc: [
           "'self'",
-          (req) => receiverSource(req, receiverPort()),
-          (req) => h2Source(req, h2Port()),
+          (req) => [receiverSource(req, receiverPort()), h2Source(req, h2Port())].filter(Boolean).join(' '),
         ],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],

@@ -62,10 +62,15 @@ export function StormPlot({ storms }: { storms: StormResponse[] }) {
         <polyline points={stepPoints(fixed, x, y)} className="line storm-fixed" />
       </svg>
       <figcaption>
-        <span className="storm-key storm-key-fixed" aria-hidden="true" /> without jitter: peak {peakOf(fixed)}{' '}
-        per {fixed.bucketMs} ms; <span className="storm-key storm-key-jittered" aria-hidden="true" />{' '}
-        randomizationFactor {jittered.randomizationFactor}: peak {peakOf(jittered)}. {fixed.clients} clients
-        each.
+        <span className="storm-legend">
+          <span className="storm-key" aria-hidden="true" /> without jitter: peak {peakOf(fixed)} per{' '}
+          {fixed.bucketMs} ms
+        </span>
+        <span className="storm-legend">
+          <span className="storm-key storm-key-jittered" aria-hidden="true" /> randomizationFactor{' '}
+          {jittered.randomizationFactor}: peak {peakOf(jittered)} per {jittered.bucketMs} ms
+        </span>
+        <span className="storm-legend">{fixed.clients} socket.io clients each time.</span>
       </figcaption>
     </figure>
   );

@@ -1,6 +1,7 @@
+import { ms } from './checks.ts';
 import type { StreamsTrial } from './checks-production.ts';
 
-const cell = (ms: number | undefined) => (ms === undefined ? 'never' : `${ms} ms`);
+const cell = (value: number | undefined) => (value === undefined ? 'never' : ms(value));
 
 /**
  * The six-streams experiment's figures, one row a stream: when its first event arrived over HTTP/1.1
