@@ -57,7 +57,7 @@ async function serve(): Promise<void> {
     supervised ? { restart: () => shutdown('restart-server fault', RESTART_EXIT_CODE) } : {},
   );
 
-  const { port, receiverPort } = await listen(app, {
+  const { port, receiverPort, h2Port } = await listen(app, {
     port: config.PORT,
     receiverPort: config.RECEIVER_PORT,
     host: config.HOST,
@@ -85,6 +85,11 @@ async function serve(): Promise<void> {
   const receiver = app.receiver.urls();
   logger.info({ ...receiver, receiverPort }, 'webhook receiver listening');
   console.log(`Built-in webhook receiver ("your backend") at ${receiver?.webhookUrl ?? 'nowhere'}`);
+  // H2_PORT: the six-streams scenario's HTTP/2 port; its certificate is the demo's own, accepted once.
+  if (h2Port !== undefined)
+    console.log(
+      `HTTP/2 demo port at https://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${h2Port}/ (a certificate made at start: open it once and accept it)`,
+    );
 }
 
 serve().catch((error) => {
