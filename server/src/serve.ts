@@ -73,7 +73,13 @@ async function serve(): Promise<void> {
   // The supervisor starts the next process on these ports (PORT=0 would pick new ones, and the
   // page and every lane's reconnection would knock at the old ones), and from now on starts it again
   // after a crash. Told before the lines below: whoever reads them may kill this process at once.
-  if (supervised) process.send?.({ type: 'listening', port, receiverPort } satisfies SupervisorMessage);
+  if (supervised)
+    process.send?.({
+      type: 'listening',
+      port,
+      receiverPort,
+      ...(h2Port !== undefined ? { h2Port } : {}),
+    } satisfies SupervisorMessage);
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info({ port, host: config.HOST, dataDir: config.DATA_DIR }, 'listening');
   // A plain line a person (and the tests that spawn this process) can read.
