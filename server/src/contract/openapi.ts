@@ -172,7 +172,7 @@ function buildRegistry(lanes: readonly ServerLane[]): OpenAPIRegistry {
     path: SCENE_PATHS.storm,
     tags: ['scenes'],
     summary: 'A reconnect storm: socket.io clients of the server’s own reconnect after a restart',
-    description: `The server starts a socket.io server of its own on a loopback port and ${STORM.clients} socket.io clients in its process, drops every connection at once, listens again after ${STORM.downtimeMs} ms, and counts the TCP connections it accepts per ${STORM.bucketMs} ms as the clients come back with the given \`randomizationFactor\` (reconnectionDelay ${STORM.reconnectionDelayMs} ms). Nobody else’s connection is touched. One storm at a time.`,
+    description: `The server starts a socket.io server of its own on a loopback port and ${STORM.clients} socket.io clients (each side a child process), drops every connection at once, listens again after ${STORM.downtimeMs} ms, and counts the TCP connections it accepts per ${STORM.bucketMs} ms as the clients come back with the given \`randomizationFactor\` (reconnectionDelay ${STORM.reconnectionDelayMs} ms). Nobody else’s connection is touched. One storm at a time.`,
     request: { body: { required: true, ...json(StormRequest) } },
     responses: {
       200: ok('The connections accepted per bucket since the restart.', StormResponse),

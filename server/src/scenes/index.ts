@@ -33,7 +33,7 @@ export function createScenes(logger: Logger, h2Port: number | undefined): Scenes
     registerRoutes(router) {
       router.post(SCENE_PATHS.storm, async (req, res) => {
         const { randomizationFactor } = parseOrThrow(StormRequest, req.body, 'storm request');
-        // One storm at a time on the whole server: it is a second of this process's CPU.
+        // One storm at a time on the whole server: two child processes and a second or two of CPU.
         if (storming)
           throw new AppError(
             'UNAVAILABLE',

@@ -1,11 +1,7 @@
-import { once } from 'node:events';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo, Socket as NetSocket } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { STORM, type StormResponse } from '@transport-lab/shared';
-import { Server } from 'socket.io';
-import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
+import { z } from 'zod';
 
 /**
  * A reconnect storm after a restart (issue 15, item 5), measured where it hits: the server.
@@ -13,55 +9,77 @@ import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
  * Why not restart the lab's own server: in a hall it is shared, so a restart breaks every other
  * person's race (it is the operator's restart-server fault for that reason), and the connections
  * that come back would be everyone's pages, a number nobody chose, spread by whatever each lane
- * does. Instead each storm starts a socket.io server of its own on a loopback port and `STORM.clients`
- * socket.io clients (socket.io-client, the library the page uses) in this process, connected to it.
+ * does. Instead each storm starts a socket.io server of its own on a loopback port (stormServer.mjs)
+ * and `STORM.clients` socket.io clients (socket.io-client, the library the page uses) connected to it
+ * (stormClients.mjs), each a child process, so that neither waits behind the other, nor behind the
+ * lab's server (nor, in the e2e, the test runner sharing its loop).
  * The restart is real for them: the storm's server drops every TCP connection at once, as a process
  * that dies does, stops listening for `STORM.downtimeMs`, then listens again on the same port as a
  * new server. Each client reconnects by socket.io's own backoff, with the `randomizationFactor` asked
  * for (0: every client waits exactly `reconnectionDelay`), and the new server counts the connections
- * it accepts per `STORM.bucketMs`. Nobody else's connection is touched; the cost is a second of this
- * process's CPU, so one storm runs at a time.
+ * it accepts per `STORM.bucketMs`. Nobody else's connection is touched; the cost is a second or two of
+ * CPU, so one storm runs at a time.
  *
- * What it cannot show: clients and server share one event loop here, so a spike is accepted as fast
- * as one Node process can handshake (with clients on thousands of machines it would be steeper).
+ * What it cannot show: the clients share one process and the machine's cores, so they notice the drop
+ * one after another (reported as `noticedSpreadMs`), and a lock-step comeback is as wide as that; with
+ * clients on thousands of machines it would be one spike.
  */
 
-/** One life of the storm's server: its listener, its socket.io, and every TCP connection it holds. */
-interface StormServer {
-  http: HttpServer;
-  io: Server;
-  connections: Set<NetSocket>;
-}
+/** How long the children may take to start and connect before the storm gives up, ms. */
+const CONNECT_LIMIT_MS = 20_000;
+/** How long the clients may take to report and stop, ms. */
+const STOP_LIMIT_MS = 5_000;
 
-/** What the storm's server reports: each TCP connection it accepts, each socket.io client connected. */
-interface StormCounters {
-  onAccept(): void;
-  onConnection(): void;
-}
+/** What the storm's children say (stormServer.mjs, stormClients.mjs), parsed as every message from outside is. */
+const ChildMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('listening'), port: z.int().min(1) }),
+  z.object({ type: z.literal('connected') }),
+  z.object({
+    type: z.literal('counted'),
+    acceptedMs: z.array(z.number().min(0)),
+    connectedMs: z.array(z.number().min(0)),
+  }),
+  z.object({ type: z.literal('stopped'), noticedSpreadMs: z.number().min(0) }),
+]);
+type ChildMessage = z.infer<typeof ChildMessage>;
 
-async function startStormServer(port: number, counters: StormCounters): Promise<StormServer> {
-  const http = createHttpServer();
-  const connections = new Set<NetSocket>();
-  http.on('connection', (socket) => {
-    counters.onAccept();
-    connections.add(socket);
-    socket.on('close', () => connections.delete(socket));
+/** A child's next message of this type, or an error when it ends or takes longer than `limitMs`. */
+function nextMessage<T extends ChildMessage['type']>(
+  child: ChildProcess,
+  type: T,
+  limitMs: number,
+): Promise<Extract<ChildMessage, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (raw: unknown) => {
+      const parsed = ChildMessage.safeParse(raw);
+      if (!parsed.success || parsed.data.type !== type) return;
+      done();
+      resolve(parsed.data as Extract<ChildMessage, { type: T }>);
+    };
+    const onExit = (code: number | null) => {
+      done();
+      reject(new Error(`the storm's child process ended (code ${code}) before saying ${type}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`the storm's child process did not say ${type} within ${limitMs} ms`));
+    }, limitMs);
+    child.on('message', onMessage);
+    child.on('exit', onExit);
   });
-  // WebSocket only: one TCP connection per client, so an accepted connection is one client back.
-  const io = new Server(http, { transports: ['websocket'], serveClient: false });
-  io.on('connection', counters.onConnection);
-  http.listen({ port, host: '127.0.0.1', backlog: 1024 });
-  await once(http, 'listening');
-  return { http, io, connections };
 }
 
-/** Dies as a crashed process does: every connection reset, nothing said to the clients. */
-async function crash(server: StormServer): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.http.close(() => resolve()));
-  for (const socket of server.connections) socket.destroy();
-  server.io.engine.close();
-  await closed;
-}
+/** Forks one of the storm's plain-JavaScript children on bare node (the server's loaders, tsx, not needed). */
+const forkChild = (file: string, args: string[]) =>
+  fork(fileURLToPath(new URL(file, import.meta.url)), args, {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 
 /** Connections per bucket of `bucketMs`, from `0` (the restart) over `windowMs`. */
 export function bucketsOf(atMs: number[], bucketMs: number, windowMs: number): number[] {
@@ -73,77 +91,45 @@ export function bucketsOf(atMs: number[], bucketMs: number, windowMs: number): n
   return buckets;
 }
 
-/** How long the clients may take to connect before the storm gives up, ms. */
-const CONNECT_LIMIT_MS = 15_000;
-
-function connectedWithin(clients: ClientSocket[], limitMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let waiting = clients.filter((c) => !c.connected).length;
-    if (waiting === 0) return resolve();
-    const timer = setTimeout(
-      () => reject(new Error(`${waiting} of ${clients.length} storm clients did not connect`)),
-      limitMs,
-    );
-    for (const client of clients) {
-      if (client.connected) continue;
-      client.once('connect', () => {
-        waiting -= 1;
-        if (waiting > 0) return;
-        clearTimeout(timer);
-        resolve();
-      });
-    }
-  });
-}
-
 /** Runs one storm: `STORM.clients` clients, a restart, and the new server's count of them coming back. */
 export async function runStorm(randomizationFactor: number): Promise<StormResponse> {
-  // Times since the restart, ms; negative ones (the first connections) are not counted.
-  /** TCP connections accepted: the rate plotted, the load a restarted server meets first. */
-  const accepted: number[] = [];
-  /** socket.io clients connected (the handshake done): every client back. */
-  const connected: number[] = [];
-  let restartAt = Number.POSITIVE_INFINITY;
-  const counters: StormCounters = {
-    onAccept: () => accepted.push(performance.now() - restartAt),
-    onConnection: () => connected.push(performance.now() - restartAt),
-  };
-  let server = await startStormServer(0, counters);
-  const { port } = server.http.address() as AddressInfo;
-  const clients: ClientSocket[] = [];
+  const server = forkChild('./stormServer.mjs', []);
+  let clients: ChildProcess | undefined;
   try {
-    for (let i = 0; i < STORM.clients; i++) {
-      clients.push(
-        connect(`http://127.0.0.1:${port}`, {
-          transports: ['websocket'],
-          forceNew: true,
-          reconnectionDelay: STORM.reconnectionDelayMs,
-          // The first retry is the one plotted; later ones (none if the downtime is as short as it is)
-          // would double it up to here.
-          reconnectionDelayMax: STORM.reconnectionDelayMs * 4,
-          randomizationFactor,
-        }),
-      );
-    }
-    await connectedWithin(clients, CONNECT_LIMIT_MS);
-    restartAt = performance.now();
-    await crash(server);
-    await sleep(STORM.downtimeMs);
-    server = await startStormServer(port, counters);
-    await sleep(restartAt + STORM.windowMs - performance.now());
-    const back = accepted.filter((t) => t >= 0);
+    const listening = nextMessage(server, 'listening', CONNECT_LIMIT_MS);
+    server.send({ type: 'listen' });
+    const { port } = await listening;
+    clients = forkChild('./stormClients.mjs', [
+      `http://127.0.0.1:${port}`,
+      String(randomizationFactor),
+      String(STORM.clients),
+      String(STORM.reconnectionDelayMs),
+    ]);
+    await nextMessage(clients, 'connected', CONNECT_LIMIT_MS);
+    const counted = nextMessage(server, 'counted', STORM.windowMs * 3 + CONNECT_LIMIT_MS);
+    server.send({
+      type: 'restart',
+      downtimeMs: STORM.downtimeMs,
+      windowMs: STORM.windowMs,
+      clients: STORM.clients,
+    });
+    const { acceptedMs, connectedMs } = await counted;
+    const stopped = nextMessage(clients, 'stopped', STOP_LIMIT_MS);
+    clients.send({ type: 'stop' });
+    const { noticedSpreadMs } = await stopped;
     return {
       clients: STORM.clients,
       randomizationFactor,
       reconnectionDelayMs: STORM.reconnectionDelayMs,
       downtimeMs: STORM.downtimeMs,
       bucketMs: STORM.bucketMs,
-      buckets: bucketsOf(back, STORM.bucketMs, STORM.windowMs),
-      reconnected: connected.filter((t) => t >= 0).length,
-      ...(back.length ? { firstMs: Math.min(...back), lastMs: Math.max(...back) } : {}),
+      buckets: bucketsOf(acceptedMs, STORM.bucketMs, STORM.windowMs),
+      reconnected: connectedMs.length,
+      ...(acceptedMs.length ? { firstMs: Math.min(...acceptedMs), lastMs: Math.max(...acceptedMs) } : {}),
+      noticedSpreadMs,
     };
   } finally {
-    for (const client of clients) client.disconnect();
-    await crash(server);
+    clients?.kill();
+    server.kill();
   }
 }

@@ -60,6 +60,10 @@ export const StormResponse = z.object({
   /** From the restart to the first and to the last TCP connection the server accepted, ms. */
   firstMs: z.number().optional(),
   lastMs: z.number().optional(),
+  /** Over how long the clients noticed the drop, ms: the simulation's own smear of the lock-step
+   *  (clients on thousands of machines notice within a round trip); the clients run in a process of
+   *  their own so that it stays small. */
+  noticedSpreadMs: z.number().min(0),
 });
 export type StormResponse = z.infer<typeof StormResponse>;
 

@@ -1,5 +1,6 @@
 import type { StormResponse } from '@transport-lab/shared';
 import { peakOf } from './checks-production.ts';
+import { PlotAxes } from './PlotAxes.tsx';
 
 const WIDTH = 360;
 const HEIGHT = 170;
@@ -36,20 +37,7 @@ export function StormPlot({ storms }: { storms: StormResponse[] }) {
     <figure className="sweep-plot storm-plot" data-testid="storm-plot">
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={said}>
         <title>{said}</title>
-        <line
-          x1={PAD.left}
-          y1={PAD.top + plotH}
-          x2={WIDTH - PAD.right}
-          y2={PAD.top + plotH}
-          className="axis"
-        />
-        <line x1={PAD.left} y1={PAD.top} x2={PAD.left} y2={PAD.top + plotH} className="axis" />
-        <text x={PAD.left - 6} y={PAD.top + 4} textAnchor="end" className="tick">
-          {max}
-        </text>
-        <text x={PAD.left - 6} y={PAD.top + plotH} textAnchor="end" className="tick">
-          0
-        </text>
+        <PlotAxes width={WIDTH} height={HEIGHT} pad={PAD} max={max} />
         {ticks.map((ms) => (
           <text key={ms} x={x(ms)} y={HEIGHT - 20} textAnchor="middle" className="tick">
             {ms}

@@ -25,6 +25,7 @@ function storm(randomizationFactor: number, backAtMs: number[]): StormResponse {
     reconnected: backAtMs.length,
     firstMs: Math.min(...backAtMs),
     lastMs: Math.max(...backAtMs),
+    noticedSpreadMs: 20,
   };
 }
 

@@ -56,7 +56,7 @@ export function checkReconnectStorm(step: StepOutcome | undefined): Verdict {
   const perSecond = (n: number, bucketMs: number) => Math.round((n * 1000) / bucketMs);
   return j.verdict(
     `without jitter the ${fixed.clients} clients came back together, a peak of ${peakFixed} connections per ${fixed.bucketMs} ms, ${ratio.toFixed(1)}× the jittered peak of ${peakJittered}.`,
-    `${fixed.clients} socket.io clients, reconnection delay ${ms(fixed.reconnectionDelayMs)}, server down ${ms(fixed.downtimeMs)}; without jitter: peak ${peakFixed} per ${fixed.bucketMs} ms (${perSecond(peakFixed, fixed.bucketMs)}/s), back from ${ms(fixed.firstMs)} to ${ms(fixed.lastMs)} after the restart; randomizationFactor ${jittered.randomizationFactor}: peak ${peakJittered} (${perSecond(peakJittered, jittered.bucketMs)}/s), from ${ms(jittered.firstMs)} to ${ms(jittered.lastMs)}; ratio ${ratio.toFixed(1)} (at least ${STORM_PEAK_RATIO} asked).`,
+    `${fixed.clients} socket.io clients, reconnection delay ${ms(fixed.reconnectionDelayMs)}, server down ${ms(fixed.downtimeMs)}; without jitter: peak ${peakFixed} per ${fixed.bucketMs} ms (${perSecond(peakFixed, fixed.bucketMs)}/s), back from ${ms(fixed.firstMs)} to ${ms(fixed.lastMs)} after the restart, the clients having noticed the drop within ${ms(fixed.noticedSpreadMs)}; randomizationFactor ${jittered.randomizationFactor}: peak ${peakJittered} (${perSecond(peakJittered, jittered.bucketMs)}/s), from ${ms(jittered.firstMs)} to ${ms(jittered.lastMs)}; ratio ${ratio.toFixed(1)} (at least ${STORM_PEAK_RATIO} asked).`,
   );
 }
 
