@@ -4,7 +4,7 @@ import { PlotAxes } from './PlotAxes.tsx';
 
 const WIDTH = 360;
 const HEIGHT = 170;
-const PAD = { left: 40, right: 12, top: 12, bottom: 36 };
+const PAD = { left: 40, right: 22, top: 12, bottom: 36 };
 
 /** A storm's buckets as a step line: each bucket's count held across its width. */
 function stepPoints(storm: StormResponse, x: (ms: number) => number, y: (n: number) => number): string {
