@@ -1,9 +1,9 @@
 import { connect } from 'node:http2';
-import { SCENE_PATHS, STORM, StreamDemoHello } from '@transport-lab/shared';
+import { bucketsOf, SCENE_PATHS, STORM, StreamDemoHello } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../observability/logger.ts';
 import { createH2Demo } from './h2.ts';
-import { bucketsOf, runStorm } from './storm.ts';
+import { runStorm } from './storm.ts';
 import { createStreamDemo } from './streamDemo.ts';
 
 describe('bucketsOf', () => {

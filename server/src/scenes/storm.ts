@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { STORM, type StormResponse } from '@transport-lab/shared';
+import { bucketsOf, STORM, type StormResponse } from '@transport-lab/shared';
 import { z } from 'zod';
 
 /**
@@ -80,16 +80,6 @@ const forkChild = (file: string, args: string[]) =>
     execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-
-/** Connections per bucket of `bucketMs`, from `0` (the restart) over `windowMs`. */
-export function bucketsOf(atMs: number[], bucketMs: number, windowMs: number): number[] {
-  const buckets = new Array<number>(Math.ceil(windowMs / bucketMs)).fill(0);
-  for (const t of atMs) {
-    const i = Math.floor(t / bucketMs);
-    if (i >= 0 && i < buckets.length) buckets[i] = (buckets[i] ?? 0) + 1;
-  }
-  return buckets;
-}
 
 /** Runs one storm: `STORM.clients` clients, a restart, and the new server's count of them coming back. */
 export async function runStorm(randomizationFactor: number): Promise<StormResponse> {

@@ -67,6 +67,16 @@ export const StormResponse = z.object({
 });
 export type StormResponse = z.infer<typeof StormResponse>;
 
+/** A storm's connections per bucket of `bucketMs`, from `0` (the restart) over `windowMs`. */
+export function bucketsOf(atMs: number[], bucketMs: number, windowMs: number): number[] {
+  const buckets = new Array<number>(Math.ceil(windowMs / bucketMs)).fill(0);
+  for (const t of atMs) {
+    const i = Math.floor(t / bucketMs);
+    if (i >= 0 && i < buckets.length) buckets[i] = (buckets[i] ?? 0) + 1;
+  }
+  return buckets;
+}
+
 /** The six-streams demo: 7 streams, one more than Chromium's 6 HTTP/1.1 connections per origin. */
 export const STREAM_DEMO = {
   streams: 7,

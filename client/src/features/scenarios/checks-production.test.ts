@@ -1,4 +1,4 @@
-import { STORM, type StormResponse } from '@transport-lab/shared';
+import { bucketsOf, STORM, type StormResponse } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
 import type { StepOutcome } from './checks.ts';
 import {
@@ -8,20 +8,15 @@ import {
   type StreamTiming,
 } from './checks-production.ts';
 
-const BUCKETS = STORM.windowMs / STORM.bucketMs;
-
 /** A storm whose clients came back at these times since the restart, ms. */
 function storm(randomizationFactor: number, backAtMs: number[]): StormResponse {
-  const buckets = new Array<number>(BUCKETS).fill(0);
-  for (const t of backAtMs)
-    buckets[Math.floor(t / STORM.bucketMs)] = (buckets[Math.floor(t / STORM.bucketMs)] ?? 0) + 1;
   return {
     clients: STORM.clients,
     randomizationFactor,
     reconnectionDelayMs: STORM.reconnectionDelayMs,
     downtimeMs: STORM.downtimeMs,
     bucketMs: STORM.bucketMs,
-    buckets,
+    buckets: bucketsOf(backAtMs, STORM.bucketMs, STORM.windowMs),
     reconnected: backAtMs.length,
     firstMs: Math.min(...backAtMs),
     lastMs: Math.max(...backAtMs),
