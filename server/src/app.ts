@@ -55,6 +55,7 @@ import { registerServerView } from './observability/serverView.ts';
 import { watchAckRefusals } from './observability/socketAcks.ts';
 import { createWireLedger, type WireLedger } from './observability/wireLedger.ts';
 import { createRooms, type RoomsHandle } from './rooms/index.ts';
+import { createScenes, type Scenes } from './scenes/index.ts';
 import { joinInstances } from './socketCluster.ts';
 import { openStores, type TaskStore } from './store/index.ts';
 import { sqliteFaultStore } from './store/sqliteFaults.ts';
@@ -100,6 +101,8 @@ export interface AppHandle {
   admission: Admission;
   /** Each client's share of tasks and streams (MAX_*_PER_CLIENT settings; issue 11). */
   clientLimits: ClientLimits;
+  /** The reconnect storm and the six-streams demo (server/src/scenes), with the HTTP/2 demo port. */
+  scenes: Scenes;
   /** Stops accepting, halts task clocks (running tasks stay resumable), closes the store. */
   close(): Promise<void>;
 }
@@ -330,6 +333,9 @@ export async function createServer(
   };
   for (const each of SERVER_LANES) each.register(lane);
   registerWireReport({ router: api, wire });
+  // Scenes people hit in production: `POST /api/scenes/storm`, `GET /api/scenes/stream-demo`.
+  const scenes = createScenes(logger, config.H2_PORT);
+  scenes.registerRoutes(api);
   faults.registerRoutes(api);
   network.registerRoutes(api);
   boards.registerRoutes(api);
@@ -346,6 +352,7 @@ export async function createServer(
     webhookScheduleScale: config.WEBHOOK_SCHEDULE_SCALE,
     faults: config.FAULTS,
     lanUrls: lanUrls(config.HOST, httpServer.address()),
+    ...(scenes.h2.port() !== undefined ? { h2Port: scenes.h2.port() } : {}),
   });
   api.use(commonRoutes({ engine, storeKind: store.kind, startedAt, settings, ownership }));
   api.get(API_PATHS.metrics, async (_req, res) => {
@@ -362,7 +369,12 @@ export async function createServer(
 
   // Past the API: what follows is the page (its file, its assets, the fallback, their errors). Its
   // security headers stop here, off every lane's answer (http/pageHeaders.ts says why).
-  app.use(pageSecurityHeaders({ receiverPort: () => receiver.urls()?.port ?? config.RECEIVER_PORT }));
+  app.use(
+    pageSecurityHeaders({
+      receiverPort: () => receiver.urls()?.port ?? config.RECEIVER_PORT,
+      h2Port: () => scenes.h2.port(),
+    }),
+  );
   if (staticDirIsBuilt(config)) {
     app.use(network.pageLoad);
     app.use(express.static(config.STATIC_DIR, { index: false, maxAge: '1h', immutable: false }));
@@ -419,6 +431,7 @@ export async function createServer(
       await receiver.close();
       rooms.close();
       network.close();
+      await scenes.close();
       await new Promise<void>((resolve) => {
         io.close(() => resolve()); // closes the HTTP server too
         httpServer.closeAllConnections();
@@ -447,6 +460,7 @@ export async function createServer(
     operator,
     admission,
     clientLimits,
+    scenes,
     close,
   };
 }
@@ -455,6 +469,8 @@ export async function createServer(
 export interface Listening {
   port: number;
   receiverPort: number;
+  /** The HTTP/2 demo port, when `H2_PORT` is set. */
+  h2Port?: number;
 }
 
 /**
@@ -495,10 +511,13 @@ export async function listen(
     warm?: boolean;
   },
 ): Promise<Listening> {
-  const listening = {
+  const listening: Listening = {
     port: await listenOne(app.httpServer, port, host),
     receiverPort: await listenOne(app.receiver.httpServer, receiverPort, host),
   };
+  // The HTTP/2 demo port, when H2_PORT is set (server/src/scenes/h2.ts).
+  const h2Port = await app.scenes.listenH2(host);
+  if (h2Port !== undefined) listening.h2Port = h2Port;
   if (warm) {
     const tookMs = await warmUp(`http://${urlHost(host)}:${listening.port}`, app.logger);
     app.logger.info({ tookMs: Math.round(tookMs) }, 'warmed up every lane');

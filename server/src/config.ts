@@ -68,6 +68,9 @@ export const Config = z.object({
   POLL_INTERVAL_MS: positiveMs(60_000).default(1_000),
   /** Port of the built-in webhook receiver ("your backend"), its own HTTP listener; 0 picks one. */
   RECEIVER_PORT: port.default(3001),
+  /** The HTTP/2 demo port (issue 15, the six-streams scene): h2 over TLS with a certificate made at
+   *  start (server/src/scenes/h2.ts), on HOST. Unset: off; 0 picks a free port. */
+  H2_PORT: port.optional(),
   /** Multiplies the Standard Webhooks retry schedule: 1 is the real one (the 4th attempt 35 min
    *  after the first), 0.01 suits demos (the 4th attempt ≈ 21 s after the first). */
   WEBHOOK_SCHEDULE_SCALE: z.coerce.number().pipe(z.number().min(0).max(1)).default(0.01),

@@ -49,6 +49,7 @@ function start(): void {
     listened = true;
     env.PORT = String(message.port);
     env.RECEIVER_PORT = String(message.receiverPort);
+    if (message.h2Port !== undefined) env.H2_PORT = String(message.h2Port);
   });
   started.on('error', (error) => {
     console.error(`transport-lab: could not run the server: ${error.message}`);

@@ -57,7 +57,7 @@ async function serve(): Promise<void> {
     supervised ? { restart: () => shutdown('restart-server fault', RESTART_EXIT_CODE) } : {},
   );
 
-  const { port, receiverPort } = await listen(app, {
+  const { port, receiverPort, h2Port } = await listen(app, {
     port: config.PORT,
     receiverPort: config.RECEIVER_PORT,
     host: config.HOST,
@@ -73,7 +73,13 @@ async function serve(): Promise<void> {
   // The supervisor starts the next process on these ports (PORT=0 would pick new ones, and the
   // page and every lane's reconnection would knock at the old ones), and from now on starts it again
   // after a crash. Told before the lines below: whoever reads them may kill this process at once.
-  if (supervised) process.send?.({ type: 'listening', port, receiverPort } satisfies SupervisorMessage);
+  if (supervised)
+    process.send?.({
+      type: 'listening',
+      port,
+      receiverPort,
+      ...(h2Port !== undefined ? { h2Port } : {}),
+    } satisfies SupervisorMessage);
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   logger.info({ port, host: config.HOST, dataDir: config.DATA_DIR }, 'listening');
   // A plain line a person (and the tests that spawn this process) can read.
@@ -85,6 +91,11 @@ async function serve(): Promise<void> {
   const receiver = app.receiver.urls();
   logger.info({ ...receiver, receiverPort }, 'webhook receiver listening');
   console.log(`Built-in webhook receiver ("your backend") at ${receiver?.webhookUrl ?? 'nowhere'}`);
+  // H2_PORT: the six-streams scenario's HTTP/2 port; its certificate is the demo's own, accepted once.
+  if (h2Port !== undefined)
+    console.log(
+      `HTTP/2 demo port at https://${shownHost === '127.0.0.1' ? 'localhost' : shownHost}:${h2Port}/ (a certificate made at start: open it once and accept it)`,
+    );
 }
 
 serve().catch((error) => {

@@ -2,7 +2,13 @@
 export const RESTART_EXIT_CODE = 75;
 
 /** What the server tells its supervisor over the IPC channel. */
-export type SupervisorMessage = { type: 'listening'; port: number; receiverPort: number };
+export type SupervisorMessage = {
+  type: 'listening';
+  port: number;
+  receiverPort: number;
+  /** The HTTP/2 demo port, when H2_PORT is set: kept across restarts as the others are. */
+  h2Port?: number;
+};
 
 /** The window SUPERVISOR_MAX_RESTARTS_PER_MINUTE counts crashes in, ms. */
 export const RESTART_WINDOW_MS = 60_000;

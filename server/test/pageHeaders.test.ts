@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { API_PATHS, HTTP_HEADERS } from '@transport-lab/shared';
+import { API_PATHS, HTTP_HEADERS, PublicSettings } from '@transport-lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiverSource } from '../src/http/pageHeaders.ts';
 import { startTestServer, type TestServer, tempDataDir } from './harness.ts';
@@ -137,5 +137,29 @@ describe('receiverSource: the receiver as the page reaches it, in CSP’s gramma
     expect(receiverSource(reqWithHost('[::1]:3000'), 3001)).toBe('*:3001');
     expect(receiverSource(reqWithHost(undefined), 3001)).toBe('*:3001');
     expect(receiverSource(reqWithHost("x; script-src 'unsafe-inline'"), 3001)).toBe('*:3001');
+  });
+});
+
+describe('the CSP with the HTTP/2 demo port on (H2_PORT)', () => {
+  it('lets the page connect to it over https on the page’s host, and the settings name it', async () => {
+    const staticDir = tempDataDir();
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>lab</title>');
+    const srv = await startTestServer({ STATIC_DIR: staticDir, H2_PORT: '0' });
+    try {
+      const settings = PublicSettings.parse(
+        await (await fetch(`${srv.baseUrl}${API_PATHS.settings}`)).json(),
+      );
+      expect(settings.h2Port).toBeGreaterThan(0);
+      const res = await fetch(`${srv.baseUrl}/`, { headers: { accept: 'text/html' } });
+      const receiverPort = new URL(srv.receiverUrl).port;
+      expect(directives(res.headers.get('content-security-policy'))['connect-src']).toEqual([
+        "'self'",
+        `127.0.0.1:${receiverPort}`,
+        `https://127.0.0.1:${settings.h2Port}`,
+      ]);
+    } finally {
+      await srv.close();
+      rmSync(staticDir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,6 +2,7 @@
 // beside the first seven (scenarios.spec.ts): the page runs it, checks its stated expectation against
 // what it measured, says why in one line, and leaves a screenshot of its end (lesson-<id>.png).
 import { join } from 'node:path';
+import { runGuidedScenario } from '../fixtures/scenario.ts';
 import { artifactsDir } from '../fixtures/server.ts';
 import { expect, test } from '../fixtures/test.ts';
 
@@ -14,20 +15,7 @@ async function runScenario(
   title: string,
   budgetMs: number,
 ) {
-  await page.goto('/');
-  await page.getByLabel('Scenario', { exact: true }).selectOption(id);
-  await expect(page.getByRole('option', { name: title })).toHaveCount(1);
-  await expect(page.getByTestId('scenario-text')).toContainText('Expected:');
-  await page.getByRole('button', { name: 'Run scenario' }).click();
-  const verdict = page.getByTestId('scenario-verdict');
-  await expect(verdict).toBeVisible({ timeout: budgetMs });
-  const text = (await verdict.textContent()) ?? '';
-  const why = (await page.getByTestId('scenario-why').textContent()) ?? '';
-  console.log(`VERDICT ${id}: ${text}`);
-  console.log(`WHY ${id}: ${why}`);
-  expect(await verdict.getAttribute('data-ok'), `${text}\n${why}`).toBe('true');
-  expect(text).toContain('As expected');
-  expect(why).toMatch(/^Why: .*\d/);
+  const { text, why } = await runGuidedScenario(page, id, title, budgetMs);
   // The panel folds while a scenario runs (the verdict stands above the cards): open it again to read
   // the scenario's text and sources, as a learner would with one click.
   const panel = page.locator('section.scenarios > details.fold');

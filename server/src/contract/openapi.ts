@@ -36,7 +36,12 @@ import {
   RoomCode,
   RunId,
   RunTasksResponse,
+  SCENE_PATHS,
   SetLinkRequest,
+  STORM,
+  StormRequest,
+  StormResponse,
+  StreamDemoQuery,
   StreamTokenRequest,
   StreamTokenResponse,
   TaskResponse,
@@ -159,6 +164,35 @@ function buildRegistry(lanes: readonly ServerLane[]): OpenAPIRegistry {
     responses: {
       201: ok('The token and when it expires (server clock, epoch ms).', StreamTokenResponse),
       ...errors(BODY, ['RATE_LIMITED']),
+    },
+  });
+  // Scenes people hit in production (server/src/scenes).
+  path({
+    method: 'post',
+    path: SCENE_PATHS.storm,
+    tags: ['scenes'],
+    summary: 'A reconnect storm: socket.io clients of the server’s own reconnect after a restart',
+    description: `The server starts a socket.io server of its own on a loopback port and ${STORM.clients} socket.io clients (each side a child process), drops every connection at once, listens again after ${STORM.downtimeMs} ms, and counts the TCP connections it accepts per ${STORM.bucketMs} ms as the clients come back with the given \`randomizationFactor\` (reconnectionDelay ${STORM.reconnectionDelayMs} ms). Nobody else’s connection is touched. One storm at a time.`,
+    request: { body: { required: true, ...json(StormRequest) } },
+    responses: {
+      200: ok('The connections accepted per bucket since the restart.', StormResponse),
+      ...errors(BODY, ['UNAVAILABLE']),
+    },
+  });
+  path({
+    method: 'get',
+    path: SCENE_PATHS.streamDemo,
+    tags: ['scenes'],
+    summary: 'A demo event stream that says hello at once, then holds (the six-streams scene)',
+    description:
+      'One `data:` event (StreamDemoHello: the HTTP version and the browser’s TCP port it came on), then nothing until the browser closes it or 30 s pass. The same route answers over HTTP/2 on `H2_PORT` when set.',
+    request: { query: StreamDemoQuery },
+    responses: {
+      200: {
+        description: 'An event stream: one `data:` line holding a StreamDemoHello.',
+        content: { 'text/event-stream': { schema: z.string() } },
+      },
+      ...errors(['VALIDATION_FAILED', 'UNAVAILABLE']),
     },
   });
   path({

@@ -21,6 +21,18 @@ export function receiverSource(req: IncomingMessage, receiverPort: number): stri
 }
 
 /**
+ * The HTTP/2 demo port as the page reaches it (`H2_PORT`, server/src/scenes/h2.ts): https on the page's
+ * hostname, the scheme written since the page's own is http. Empty when the port is off.
+ */
+export function h2Source(req: IncomingMessage, port: number | undefined): string {
+  if (port === undefined) return '';
+  const hostname = parseHost(req.headers.host)?.hostname;
+  return hostname !== undefined && CSP_HOST.test(hostname)
+    ? `https://${hostname}:${port}`
+    : `https://*:${port}`;
+}
+
+/**
  * Security headers for the page and its static files (index.html, /assets/*, the single-page
  * fallback), and only for them: the API's lane answers, the task stream, socket.io and the
  * receiver's relay keep the headers they had, since each lane's bytes on the wire are measured
@@ -45,7 +57,14 @@ export function receiverSource(req: IncomingMessage, receiverPort: number): stri
  * there. No Cross-Origin-Embedder-Policy: nothing needs cross-origin isolation, and it would demand
  * CORP of the receiver's streams.
  */
-export function pageSecurityHeaders({ receiverPort }: { receiverPort: () => number }): RequestHandler {
+export function pageSecurityHeaders({
+  receiverPort,
+  h2Port = () => undefined,
+}: {
+  receiverPort: () => number;
+  /** The HTTP/2 demo port (`H2_PORT`), when it listens: the six-streams scene opens streams there. */
+  h2Port?: () => number | undefined;
+}): RequestHandler {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -55,7 +74,11 @@ export function pageSecurityHeaders({ receiverPort }: { receiverPort: () => numb
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         fontSrc: ["'self'"],
-        connectSrc: ["'self'", (req) => receiverSource(req, receiverPort())],
+        // The receiver, and the HTTP/2 demo port when it listens (one function: an empty source is not allowed).
+        connectSrc: [
+          "'self'",
+          (req) => [receiverSource(req, receiverPort()), h2Source(req, h2Port())].filter(Boolean).join(' '),
+        ],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],

@@ -165,6 +165,9 @@ export const PublicSettings = z.object({
   lanUrls: z.array(z.string()).optional(),
   /** Whether `POST /api/faults` is open (`FAULTS`); absent from servers older than the faults. */
   faults: z.enum(['on', 'off']).optional(),
+  /** The HTTP/2 demo port (`H2_PORT`, the six-streams scenario), on the host the page came from;
+   *  absent when it is off. */
+  h2Port: z.int().optional(),
 });
 export type PublicSettings = z.infer<typeof PublicSettings>;
 

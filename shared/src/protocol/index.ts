@@ -9,6 +9,7 @@ export * from './network.ts';
 export * from './operator.ts';
 export * from './room.ts';
 export * from './room-export.ts';
+export * from './scenes.ts';
 export * from './socket.ts';
 export * from './task.ts';
 export * from './trace.ts';

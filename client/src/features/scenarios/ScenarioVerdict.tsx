@@ -3,6 +3,8 @@ import type { CSSProperties } from 'react';
 import { useStore } from 'zustand';
 import { useAppStore } from '../../store/index.ts';
 import { RetryTrials } from './RetryTrials.tsx';
+import { StormPlot } from './StormPlot.tsx';
+import { StreamsTable } from './StreamsTable.tsx';
 import { SweepPlot } from './SweepPlot.tsx';
 import { scenarioRunner } from './scenario-runner.ts';
 import { SCENARIOS } from './scenarios.ts';
@@ -67,6 +69,12 @@ export function ScenarioVerdict() {
       ) : null}
       {run.outcomes.flatMap((o) => o.probe?.attacks ?? []).length ? (
         <WebhookAttacks attacks={run.outcomes.flatMap((o) => o.probe?.attacks ?? [])} />
+      ) : null}
+      {run.outcomes.flatMap((o) => o.probe?.storms ?? []).length ? (
+        <StormPlot storms={run.outcomes.flatMap((o) => o.probe?.storms ?? [])} />
+      ) : null}
+      {run.outcomes.flatMap((o) => o.probe?.streams ?? []).length ? (
+        <StreamsTable trials={run.outcomes.flatMap((o) => o.probe?.streams ?? [])} />
       ) : null}
       {scenario.plot && run.outcomes.length > 0 ? (
         <SweepPlot outcomes={run.outcomes} xLabel={scenario.plot.xLabel} />

@@ -1,3 +1,4 @@
+import { PlotAxes } from './PlotAxes.tsx';
 import type { LaneOutcome, StepOutcome } from './scenarios.ts';
 
 interface Series {
@@ -33,20 +34,7 @@ function LinePlot({ xs, xLabel, series }: { xs: number[]; xLabel: string; series
     <figure className="sweep-plot">
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={title}>
         <title>{title}</title>
-        <line
-          x1={PAD.left}
-          y1={PAD.top + plotH}
-          x2={WIDTH - PAD.right}
-          y2={PAD.top + plotH}
-          className="axis"
-        />
-        <line x1={PAD.left} y1={PAD.top} x2={PAD.left} y2={PAD.top + plotH} className="axis" />
-        <text x={PAD.left - 6} y={PAD.top + 4} textAnchor="end" className="tick">
-          {Math.round(max)}
-        </text>
-        <text x={PAD.left - 6} y={PAD.top + plotH} textAnchor="end" className="tick">
-          0
-        </text>
+        <PlotAxes width={WIDTH} height={HEIGHT} pad={PAD} max={max} />
         {xs.map((value, k) => (
           <text key={value} x={x(k)} y={HEIGHT - 18} textAnchor="middle" className="tick">
             {value}

@@ -1,5 +1,6 @@
-import type { LaneId, WebhookAttack } from '@transport-lab/shared';
+import type { LaneId, StormResponse, WebhookAttack } from '@transport-lab/shared';
 import { eventsOf, Judgement, ms, SAY, type StepOutcome, seconds, type Verdict } from './checks.ts';
+import type { StreamsTrial } from './checks-production.ts';
 
 const laneOf = (step: StepOutcome | undefined, id: keyof StepOutcome['lanes']) => step?.lanes[id];
 
@@ -48,6 +49,10 @@ export interface ProbeOutcome {
   retries?: RetryTrial[];
   /** The attack-webhooks fault's record: how the receiver answered each copy an attacker sent. */
   attacks?: WebhookAttack[];
+  /** The reconnect storms, without and with jitter (checks-production.ts). */
+  storms?: StormResponse[];
+  /** The seven streams over HTTP/1.1 and over HTTP/2 (checks-production.ts). */
+  streams?: StreamsTrial[];
 }
 
 const times = (n: number | undefined) => (n === undefined ? 'not counted' : `${n}×`);

@@ -54,4 +54,9 @@ export const LEARN_MORE = {
     url: 'https://socket.io/docs/v4/delivery-guarantees',
   },
   standardWebhooks: { label: 'Standard Webhooks', url: 'https://www.standardwebhooks.com/' },
+  socketIoReconnection: {
+    label: 'socket.io: client options, reconnectionDelay and randomizationFactor',
+    url: 'https://socket.io/docs/v4/client-options/#randomizationfactor',
+  },
+  rfc9113: { label: 'RFC 9113: HTTP/2', url: 'https://www.rfc-editor.org/rfc/rfc9113' },
 } satisfies Record<string, Source>;

@@ -24,6 +24,8 @@ import type { ProbeOutcome } from './checks-lessons.ts';
 import { settledDeliveries } from './delivery-log.ts';
 import { followRunner } from './outline.ts';
 import { EXPIRING_TOKEN_TTL_MS, runExpiringToken, runRetriedPost } from './probes.ts';
+import { isProductionProbe } from './production.ts';
+import { runProductionProbe } from './production-runner.ts';
 import {
   type LaneOutcome,
   laneSettingsOf,
@@ -408,6 +410,7 @@ export const scenarioRunner = createScenarioRunner({
     }
   },
   async runProbe(step) {
+    if (isProductionProbe(step.probe)) return runProductionProbe(step.probe);
     if (step.probe === 'attack-webhooks') {
       // The race before this step made the webhook task: its run and task are the page's to attack.
       const { race } = appStore.getState();

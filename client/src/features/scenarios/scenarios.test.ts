@@ -130,6 +130,8 @@ describe('guided scenarios', () => {
       'cancel',
       'idle-timeout',
       'expiring-token',
+      'reconnect-storm',
+      'six-streams',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);

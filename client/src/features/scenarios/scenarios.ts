@@ -20,6 +20,7 @@ import {
 } from './checks.ts';
 import { LEARN_MORE } from './learn-more.ts';
 import { LESSON_SCENARIOS } from './lessons.ts';
+import { PRODUCTION_SCENARIOS, type ProductionProbe } from './production.ts';
 
 export {
   type CardFigure,
@@ -62,7 +63,7 @@ export interface ScenarioStep {
    * Instead of a race, an experiment of the page's own requests (`probes.ts`): for a lesson that
    * happens between a request and its retry, which no lane's card shows. `lanes` is then empty.
    */
-  probe?: 'retried-post' | 'attack-webhooks' | 'expiring-token';
+  probe?: 'retried-post' | 'attack-webhooks' | 'expiring-token' | ProductionProbe;
   /** The scenario presses Cancel, timed as a fault is (`afterMs`, `whenReady`). */
   cancel?: { afterMs: number; whenReady?: { lanes: LaneId[]; marginMs: number } };
   /**
@@ -469,4 +470,5 @@ export const SCENARIOS: Scenario[] = [
     check: ([step]) => checkBufferingProxy(step, 2_000),
   },
   ...LESSON_SCENARIOS,
+  ...PRODUCTION_SCENARIOS,
 ];
