@@ -130,6 +130,9 @@ describe('guided scenarios', () => {
       'cancel',
       'idle-timeout',
       'expiring-token',
+      // Issue 15's scenes people hit in production (scenes.ts).
+      'background-tab',
+      'dead-socket',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);

@@ -20,6 +20,7 @@ import {
 } from './checks.ts';
 import { LEARN_MORE } from './learn-more.ts';
 import { LESSON_SCENARIOS } from './lessons.ts';
+import { SCENE_SCENARIOS } from './scenes.ts';
 
 export {
   type CardFigure,
@@ -63,6 +64,8 @@ export interface ScenarioStep {
    * happens between a request and its retry, which no lane's card shows. `lanes` is then empty.
    */
   probe?: 'retried-post' | 'attack-webhooks' | 'expiring-token';
+  /** A production scene's figures to read from the race's timeline log after it (`scene-figures.ts`). */
+  observe?: 'dead-socket' | 'background-tab';
   /** The scenario presses Cancel, timed as a fault is (`afterMs`, `whenReady`). */
   cancel?: { afterMs: number; whenReady?: { lanes: LaneId[]; marginMs: number } };
   /**
@@ -100,6 +103,8 @@ export function retakeNote(label: string, spoiled: readonly number[]): string {
 export interface CheckEnv {
   /** WEBHOOK_SCHEDULE_SCALE, from `GET /api/settings`. */
   webhookScheduleScale?: number;
+  /** socket.io's heartbeat (SOCKET_PING_INTERVAL_MS, SOCKET_PING_TIMEOUT_MS), from `GET /api/settings`. */
+  socketHeartbeat?: { pingIntervalMs: number; pingTimeoutMs: number };
 }
 
 export interface Source {
@@ -469,4 +474,5 @@ export const SCENARIOS: Scenario[] = [
     check: ([step]) => checkBufferingProxy(step, 2_000),
   },
   ...LESSON_SCENARIOS,
+  ...SCENE_SCENARIOS,
 ];
