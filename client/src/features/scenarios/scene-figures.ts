@@ -16,7 +16,7 @@ export interface DeadSocketFigures {
   /** The lane's first "Connection lost" after that: when a heartbeat noticed, and socket.io's reason. */
   noticedAtMs?: number;
   reason?: string;
-  /** Frames the page received on the socket between the death and the notice. */
+  /** Frames the page received on the socket between the death (`IN_FLIGHT_MS` after) and the notice. */
   framesDownWhileDead: number;
   /** The lane's next connection after the notice. */
   reconnectedAtMs?: number;
@@ -48,6 +48,10 @@ export interface SceneFigures {
   hidden?: HiddenFigures;
 }
 
+/** Frames arriving this soon after the death were on their way before it (loopback, or the clock
+ *  offset's error: a frame sent in the same millisecond as the fault arrived 0.4 ms after it), ms. */
+export const IN_FLIGHT_MS = 100;
+
 /** What a lost connection's link line starts with (the websocket lane's "Connection lost (ping timeout), …"). */
 const LOST = 'Connection lost (';
 
@@ -73,12 +77,18 @@ export function deadSocketFigures(
   const back = laneLog?.links?.find(
     (l) => lost !== undefined && l.at > lost.at && l.detail.startsWith('Reconnected'),
   );
-  const framesDownWhileDead =
+  // A frame written just before the fault may land a moment after the fault's time on the page's clock
+  // (it was on its way; the clock offset has an error of its own): counted only past IN_FLIGHT_MS.
+  const dead =
     deadFrom === undefined
-      ? 0
+      ? []
       : (laneLog?.frames ?? []).filter(
-          (f) => f.direction === 'down' && f.at > deadFrom && f.at < (lost?.at ?? Number.POSITIVE_INFINITY),
-        ).length;
+          (f) =>
+            f.direction === 'down' &&
+            f.at > deadFrom + IN_FLIGHT_MS &&
+            f.at < (lost?.at ?? Number.POSITIVE_INFINITY),
+        );
+  const framesDownWhileDead = dead.length;
   return {
     ...(deadFrom !== undefined ? { deadFromMs: deadFrom - action } : {}),
     ...(lost ? { noticedAtMs: lost.at - action, reason: lost.detail.slice(LOST.length).split(')')[0] } : {}),
