@@ -137,7 +137,8 @@ export function recordReport(log: LaneLog, report: LaneReport, shownAt: number):
       log.frames.push({ direction: report.direction, bytes: report.bytes, at: report.at });
       return;
     case 'link':
-      (log.links ??= []).push({ detail: report.detail, at: report.at });
+      log.links ??= [];
+      log.links.push({ detail: report.detail, at: report.at });
       return;
     case 'reconnect':
       if (report.count > 0) log.reconnects.push({ count: report.count, at: report.at });
