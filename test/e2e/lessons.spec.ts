@@ -2,6 +2,7 @@
 // beside the first seven (scenarios.spec.ts): the page runs it, checks its stated expectation against
 // what it measured, says why in one line, and leaves a screenshot of its end (lesson-<id>.png).
 import { join } from 'node:path';
+import { runScenarioOnPage } from '../fixtures/scenarioRun.ts';
 import { artifactsDir } from '../fixtures/server.ts';
 import { expect, test } from '../fixtures/test.ts';
 
@@ -14,18 +15,8 @@ async function runScenario(
   title: string,
   budgetMs: number,
 ) {
-  await page.goto('/');
-  await page.getByLabel('Scenario', { exact: true }).selectOption(id);
-  await expect(page.getByRole('option', { name: title })).toHaveCount(1);
-  await expect(page.getByTestId('scenario-text')).toContainText('Expected:');
-  await page.getByRole('button', { name: 'Run scenario' }).click();
-  const verdict = page.getByTestId('scenario-verdict');
-  await expect(verdict).toBeVisible({ timeout: budgetMs });
-  const text = (await verdict.textContent()) ?? '';
-  const why = (await page.getByTestId('scenario-why').textContent()) ?? '';
-  console.log(`VERDICT ${id}: ${text}`);
-  console.log(`WHY ${id}: ${why}`);
-  expect(await verdict.getAttribute('data-ok'), `${text}\n${why}`).toBe('true');
+  const { ok, text, why } = await runScenarioOnPage(page, id, title, budgetMs);
+  expect(ok, `${text}\n${why}`).toBe('true');
   expect(text).toContain('As expected');
   expect(why).toMatch(/^Why: .*\d/);
   // The panel folds while a scenario runs (the verdict stands above the cards): open it again to read

@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchRawChromium } from '../fixtures/rawChromium.ts';
+import { runScenarioOnPage } from '../fixtures/scenarioRun.ts';
 import { artifactsDir } from '../fixtures/server.ts';
 import { expect, test } from '../fixtures/test.ts';
 
@@ -26,23 +27,12 @@ async function runScenario(
   title: string,
   budgetMs: number,
 ) {
-  await page.goto('/');
-  await page.getByLabel('Scenario', { exact: true }).selectOption(id);
-  await expect(page.getByRole('option', { name: title })).toHaveCount(1);
-  await expect(page.getByTestId('scenario-text')).toContainText('Expected:');
-  await expect(page.getByTestId('learn-more').getByRole('link').first()).toBeVisible();
-  await page.getByRole('button', { name: 'Run scenario' }).click();
-  const verdict = page.getByTestId('scenario-verdict');
-  await expect(verdict).toBeVisible({ timeout: budgetMs });
-  const text = (await verdict.textContent()) ?? '';
-  const why = (await page.getByTestId('scenario-why').textContent()) ?? '';
-  console.log(`VERDICT ${id}: ${text}`);
-  console.log(`WHY ${id}: ${why}`);
+  const result = await runScenarioOnPage(page, id, title, budgetMs);
   await page.getByTestId('scenario-result').screenshot({ path: join(artifactsDir, `scenario-${id}.png`) });
   await page
     .getByRole('region', { name: 'Lane results' })
     .screenshot({ path: join(artifactsDir, `scenario-${id}-cards.png`) });
-  return { ok: await verdict.getAttribute('data-ok'), text, why };
+  return result;
 }
 
 test('scenario "dead socket": connected but dead until the heartbeat notices, then resumed without loss', async ({
