@@ -30,7 +30,9 @@ describe('blackhole-connections', () => {
       SOCKET_PING_TIMEOUT_MS: String(PING_TIMEOUT_MS),
     });
   });
-  afterAll(() => srv.close());
+  // Closing takes about 30 s: the server's end of the dead socket waits for the close frame it sent
+  // (`ws`'s closeTimeout) and never hears back, as it would from a peer that is gone.
+  afterAll(() => srv.close(), 60_000);
 
   it('websocket: the socket stays connected while dead, the client’s heartbeat closes it, and it resumes with every event once', async () => {
     const spec: TaskSpec = { durationMs: 6_000, steps: 12 };
