@@ -268,6 +268,10 @@ export async function createServer(
       const refusal = origins.socketRefusal(req);
       callback(refusal ?? null, refusal === undefined);
     },
+    // The heartbeat that notices a dead connection (the blackhole-connections fault shows it): the
+    // server gives both figures to the client in its handshake, so both ends time out alike.
+    pingInterval: config.SOCKET_PING_INTERVAL_MS,
+    pingTimeout: config.SOCKET_PING_TIMEOUT_MS,
     connectionStateRecovery: { maxDisconnectionDuration: config.SOCKET_RECOVERY_MS, skipMiddlewares: true },
     // The largest message a page sends is a few KB (a room's race result: ≤ 8 lanes of ≈ 12 figures;
     // a board note: 140 characters; a task spec: ≈ 100 B). socket.io's default, 1 MB, let one socket
@@ -350,6 +354,10 @@ export async function createServer(
       webhookUrl: `http://127.0.0.1:${config.RECEIVER_PORT}/webhooks`,
     },
     webhookScheduleScale: config.WEBHOOK_SCHEDULE_SCALE,
+    socketHeartbeat: {
+      pingIntervalMs: config.SOCKET_PING_INTERVAL_MS,
+      pingTimeoutMs: config.SOCKET_PING_TIMEOUT_MS,
+    },
     faults: config.FAULTS,
     lanUrls: lanUrls(config.HOST, httpServer.address()),
     ...(scenes.h2.port() !== undefined ? { h2Port: scenes.h2.port() } : {}),

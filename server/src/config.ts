@@ -57,6 +57,13 @@ export const Config = z.object({
     .default(join(repoRoot, 'client', 'dist')),
   /** How long socket.io keeps a dropped connection's state (rooms, missed packets) for recovery. */
   SOCKET_RECOVERY_MS: positiveMs(3_600_000).default(120_000),
+  /** socket.io's heartbeat (engine.io `pingInterval`): the server pings each socket this often. Its
+   *  default, 25 000 ms, is socket.io's own. */
+  SOCKET_PING_INTERVAL_MS: positiveMs(600_000).default(25_000),
+  /** socket.io's heartbeat (engine.io `pingTimeout`): a socket that has not answered a ping this long
+   *  after it is closed by the server, and a client that heard no ping for interval + timeout closes its
+   *  own end. Socket.io's default, 20 000 ms. */
+  SOCKET_PING_TIMEOUT_MS: positiveMs(600_000).default(20_000),
   /** Broadcast packets socket.io keeps per namespace for recovery, whatever SOCKET_RECOVERY_MS says
    *  (≈ 0.5 KB each for a task event); past it the oldest go, and a socket that missed them
    *  re-subscribes from its last seq instead of being recovered. */

@@ -15,7 +15,10 @@ async function runScenario(
   title: string,
   budgetMs: number,
 ) {
-  const { text, why } = await runGuidedScenario(page, id, title, budgetMs);
+  const { text, why } = await runGuidedScenario(page, id, title, budgetMs, async () => {
+    // Every scenario and lesson lists where to read on (learn-more.ts), before it runs.
+    await expect(page.getByTestId('learn-more').getByRole('link').first()).toBeVisible();
+  });
   // The panel folds while a scenario runs (the verdict stands above the cards): open it again to read
   // the scenario's text and sources, as a learner would with one click.
   const panel = page.locator('section.scenarios > details.fold');

@@ -48,8 +48,16 @@ export interface ReconnectRecord {
   at: number;
 }
 
+/** What a lane said of its connection ("Connection lost (ping timeout), reconnecting…"), and when. */
+export interface LinkRecord {
+  detail: string;
+  at: number;
+}
+
 export interface LaneLog {
   exchanges: ExchangeRecord[];
+  /** Its connection's story (lost, reconnected), kept for the scenes that read when a socket noticed. */
+  links?: LinkRecord[];
   frames: FrameRecord[];
   updates: UpdateRecord[];
   reconnects: ReconnectRecord[];
@@ -127,6 +135,10 @@ export function recordReport(log: LaneLog, report: LaneReport, shownAt: number):
     }
     case 'frame':
       log.frames.push({ direction: report.direction, bytes: report.bytes, at: report.at });
+      return;
+    case 'link':
+      log.links ??= [];
+      log.links.push({ detail: report.detail, at: report.at });
       return;
     case 'reconnect':
       if (report.count > 0) log.reconnects.push({ count: report.count, at: report.at });

@@ -28,6 +28,7 @@ import { tagOf, type WireLedger, withoutLabTags } from '../observability/wireLed
 import type { FaultStore } from '../store/sqliteFaults.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
 import { routesRegex, type ServerLane } from '../transports/lane.ts';
+import { blackhole } from './blackhole.ts';
 import { createIdleProxy } from './idle.ts';
 import { createStreamBuffers } from './streams.ts';
 
@@ -131,6 +132,21 @@ export function createFaults({
           affected: sockets.length,
           summary: `Dropped ${plural(sockets.length, 'connection')} of ${LANES[fault.lane].name}.`,
           after: sockets.includes(own) ? () => own.end() : undefined,
+        };
+      }
+      case 'blackhole-connections': {
+        if (config.WIRE_ACCOUNTING === 'off') {
+          throw new AppError(
+            'UNAVAILABLE',
+            'blackhole-connections needs the wire ledger to know which connections are the lane’s, and WIRE_ACCOUNTING is off on this server.',
+          );
+        }
+        // Not the fault's own connection (a shared pool): its answer must reach the page.
+        const sockets = wire.connectionsOf(fault.runId, fault.lane).filter((socket) => socket !== own);
+        for (const socket of sockets) blackhole(socket);
+        return {
+          affected: sockets.length,
+          summary: `The network under ${plural(sockets.length, 'connection')} of ${LANES[fault.lane].name} went dead: open, but every byte either way dropped.`,
         };
       }
       case 'restart-server': {

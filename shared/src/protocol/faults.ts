@@ -18,6 +18,17 @@ export type ReceiverMode = z.infer<typeof ReceiverMode>;
 /** Destroys every TCP connection the lane's traffic of this run uses now (streams, sockets, idle keep-alives). */
 const DropConnections = z.strictObject({ kind: z.literal('drop-connections'), runId: RunId, lane: LaneId });
 /**
+ * A network switch: the path under the lane's connections of this run goes dead without closing them
+ * (a phone moved from Wi-Fi to mobile data, a NAT that forgot the mapping). From now on every byte
+ * either way is dropped silently and nothing ends them: each side learns only from its own timeout
+ * (socket.io's heartbeat). Connections opened later are not touched.
+ */
+const BlackholeConnections = z.strictObject({
+  kind: z.literal('blackhole-connections'),
+  runId: RunId,
+  lane: LaneId,
+});
+/**
  * Ends the server process mid-task; the supervisor (`npm start`) starts it again at once. It touches
  * every run; `runId` (optional, additive) names the race that asked, so that its fault list has it.
  */
@@ -94,6 +105,7 @@ const AttackWebhooks = z.strictObject({
 
 export const Fault = z.discriminatedUnion('kind', [
   DropConnections,
+  BlackholeConnections,
   RestartServer,
   ReceiverFault,
   SlowDownstream,
@@ -111,6 +123,7 @@ export type Fault = z.infer<typeof Fault>;
  */
 export const RaceFaultTemplate = z.discriminatedUnion('kind', [
   DropConnections.omit({ runId: true }),
+  BlackholeConnections.omit({ runId: true }),
   ReceiverFault.omit({ runId: true }),
   SlowDownstream.omit({ runId: true }),
   BufferStreams.omit({ runId: true }),

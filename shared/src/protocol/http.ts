@@ -163,6 +163,11 @@ export const PublicSettings = z.object({
    * link and QR code use the first; absent from older servers.
    */
   lanUrls: z.array(z.string()).optional(),
+  /**
+   * socket.io's heartbeat (`SOCKET_PING_INTERVAL_MS`, `SOCKET_PING_TIMEOUT_MS`): a ping every
+   * `pingIntervalMs`; a socket silent `pingTimeoutMs` after one is closed. Absent from older servers.
+   */
+  socketHeartbeat: z.object({ pingIntervalMs: z.int(), pingTimeoutMs: z.int() }).optional(),
   /** Whether `POST /api/faults` is open (`FAULTS`); absent from servers older than the faults. */
   faults: z.enum(['on', 'off']).optional(),
   /** The HTTP/2 demo port (`H2_PORT`, the six-streams scenario), on the host the page came from;

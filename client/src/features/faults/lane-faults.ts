@@ -1,8 +1,8 @@
 import type { Fault, LaneId, PushLaneId } from '@transport-lab/shared';
 
 /**
- * Whether a fault reaches a lane (issue 12, item 6: faults marked on the cards they hit): a drop, its
- * own lane; a restart or a stalled downstream, every lane; the webhook receiver's faults, the webhook;
+ * Whether a fault reaches a lane (issue 12, item 6: faults marked on the cards they hit): a drop or a
+ * blackhole, its own lane; a restart or a stalled downstream, every lane; the webhook receiver's faults, the webhook;
  * a buffering proxy, the event streams (SSE, the webhook relay, and the hybrid when it pushes by SSE);
  * lost create answers, every lane that creates with `POST /api/tasks`; a proxy's idle timeout, the held
  * answers; forged webhooks, the webhook.
@@ -10,6 +10,7 @@ import type { Fault, LaneId, PushLaneId } from '@transport-lab/shared';
 export function faultHitsLane(fault: Fault, lane: LaneId, hybridPushLane: PushLaneId | undefined): boolean {
   switch (fault.kind) {
     case 'drop-connections':
+    case 'blackhole-connections':
       return fault.lane === lane;
     case 'restart-server':
     case 'slow-downstream':

@@ -738,7 +738,7 @@ const TimelineSummary = memo(function TimelineSummary({
               (e) => e.outcome === 'failed' || e.outcome === 'aborted',
             ).length;
             const faults = log.faults.filter(
-              ({ record }) => record.fault.kind !== 'drop-connections' || record.fault.lane === lane,
+              ({ record }) => !('lane' in record.fault) || record.fault.lane === lane,
             );
             return (
               <tr key={lane}>

@@ -24,6 +24,10 @@ export function faultedCountsNote(kinds: readonly string[]): string | undefined 
     parts.push(
       'connections were cut: a browser re-sends a request by itself when a reused connection closes before any answer (Chromium does, a POST included), and the server counts the copy the page never saw',
     );
+  if (kinds.includes('blackhole-connections'))
+    parts.push(
+      'a connection went dead without closing: what the server wrote into it after that never reached the page',
+    );
   if (kinds.includes('buffer-streams'))
     parts.push(
       'a buffering proxy merged the event stream’s chunks, so the server wrote fewer chunk headers than the page counts, one per message',

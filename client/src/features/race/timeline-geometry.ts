@@ -180,7 +180,7 @@ export function timelineGeometry(
     }
 
     for (const { record, receivedAt } of faults) {
-      if (record.fault.kind === 'drop-connections' && record.fault.lane !== lane) continue;
+      if ('lane' in record.fault && record.fault.lane !== lane) continue;
       // Where it happened: the server's time on the page's clock; without an offset, when the page
       // heard of it (a little later), and said so.
       const emitted = fromServer(record.at);

@@ -11,6 +11,7 @@ import {
 } from '@transport-lab/shared';
 import { WS_RECOVERED_NOTE_PREFIX, WS_RESUBSCRIBED_NOTE_PREFIX } from '../../transports/lane-notes.ts';
 import type { ProbeOutcome } from './checks-lessons.ts';
+import type { SceneFigures } from './scene-figures.ts';
 
 /**
  * The guided scenarios' checks, as pure functions of what the page measured (issue 12): each tests the
@@ -95,6 +96,8 @@ export interface StepOutcome {
   cancelledAtMs?: number;
   /** A cancelled race's tasks as the server holds them after it (`GET /api/runs/{runId}/tasks`). */
   serverTasks?: Array<{ lane: LaneId; task: TaskState }>;
+  /** What a production scene read from the race's timeline log (`scene-figures.ts`). */
+  scene?: SceneFigures;
 }
 
 export interface Verdict {

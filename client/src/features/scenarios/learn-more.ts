@@ -59,4 +59,20 @@ export const LEARN_MORE = {
     url: 'https://socket.io/docs/v4/client-options/#randomizationfactor',
   },
   rfc9113: { label: 'RFC 9113: HTTP/2', url: 'https://www.rfc-editor.org/rfc/rfc9113' },
+  mdnPageVisibility: {
+    label: 'MDN: Page Visibility API',
+    url: 'https://developer.mozilla.org/en-US/docs/Web/API/Page_Visibility_API',
+  },
+  chromeTimerThrottling: {
+    label: 'Chrome for Developers: Heavy throttling of chained JS timers',
+    url: 'https://developer.chrome.com/blog/timer-throttling-in-chrome-88',
+  },
+  socketIoHeartbeat: {
+    label: 'socket.io: How it works (the heartbeat)',
+    url: 'https://socket.io/docs/v4/how-it-works/#disconnection-detection',
+  },
+  socketIoRecovery: {
+    label: 'socket.io: Connection state recovery',
+    url: 'https://socket.io/docs/v4/connection-state-recovery',
+  },
 } satisfies Record<string, Source>;

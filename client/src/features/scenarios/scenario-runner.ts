@@ -36,6 +36,8 @@ import {
   shouldRetake,
   type Verdict,
 } from './scenarios.ts';
+import { deadSocketFigures, hiddenFigures, type SceneFigures } from './scene-figures.ts';
+import { type VisibilityChange, visibilityChanges } from './visibility.ts';
 
 /** A race that has not started this long after Start was asked for has failed to start, ms. */
 const START_GUARD_MS = 5_000;
@@ -120,6 +122,8 @@ export interface ScenarioDeps {
   now(): number;
   /** `GET /api/runs/{runId}/tasks`: each of the run's tasks with its lane, as the server holds it. */
   fetchRunTasks(runId: string): Promise<RunTasksResponse['tasks'] | undefined>;
+  /** When the page was hidden (`visibility.ts`): the background-tab scene reads its race's share. */
+  visibility(): readonly VisibilityChange[];
   /** Runs a step that is an experiment of the page's own requests (`probes.ts`), not a race. */
   runProbe(
     step: ScenarioStep & { probe: NonNullable<ScenarioStep['probe']> },
@@ -343,6 +347,14 @@ export function createScenarioRunner(deps: ScenarioDeps) {
       // A cancelled race: what became of each task on the server, the blocking call's included.
       const serverTasks =
         step.cancel && stepRunTag !== undefined ? await deps.fetchRunTasks(stepRunTag) : undefined;
+      // A production scene's figures, from the race's timeline log (and the page's visibility record).
+      let scene: SceneFigures | undefined;
+      if (step.observe === 'dead-socket')
+        scene = {
+          deadSocket: deadSocketFigures(state.raceLog(), 'websocket', state.clock.estimate?.offsetMs),
+        };
+      if (step.observe === 'background-tab')
+        scene = { hidden: hiddenFigures(state.raceLog(), step.lanes, deps.visibility(), deps.now()) };
       outcomes.push({
         label: step.label,
         ...(step.x !== undefined ? { x: step.x } : {}),
@@ -351,13 +363,19 @@ export function createScenarioRunner(deps: ScenarioDeps) {
         faults,
         ...(cancelledAtMs !== undefined ? { cancelledAtMs } : {}),
         ...(serverTasks ? { serverTasks } : {}),
+        ...(scene ? { scene } : {}),
       });
       store.setState({ outcomes: [...outcomes] });
     }
     const settings = deps.app.getState().server.settings;
     const checked = scenario.check(
       outcomes,
-      settings ? { webhookScheduleScale: settings.webhookScheduleScale } : {},
+      settings
+        ? {
+            webhookScheduleScale: settings.webhookScheduleScale,
+            ...(settings.socketHeartbeat ? { socketHeartbeat: settings.socketHeartbeat } : {}),
+          }
+        : {},
     );
     const verdict = { ...checked, why: `${checked.why}${notes.join('')}` };
     store.setState({
@@ -400,6 +418,7 @@ export const scenarioRunner = createScenarioRunner({
     }
   },
   now: clientNow,
+  visibility: visibilityChanges,
   async fetchRunTasks(runId) {
     try {
       const response = await fetch(API_PATHS.runTasks(runId), OBSERVATION);

@@ -132,6 +132,9 @@ describe('guided scenarios', () => {
       'expiring-token',
       'reconnect-storm',
       'six-streams',
+      // Issue 15's scenes people hit in production (scenes.ts).
+      'background-tab',
+      'dead-socket',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);

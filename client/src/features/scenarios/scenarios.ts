@@ -21,6 +21,7 @@ import {
 import { LEARN_MORE } from './learn-more.ts';
 import { LESSON_SCENARIOS } from './lessons.ts';
 import { PRODUCTION_SCENARIOS, type ProductionProbe } from './production.ts';
+import { SCENE_SCENARIOS } from './scenes.ts';
 
 export {
   type CardFigure,
@@ -64,6 +65,8 @@ export interface ScenarioStep {
    * happens between a request and its retry, which no lane's card shows. `lanes` is then empty.
    */
   probe?: 'retried-post' | 'attack-webhooks' | 'expiring-token' | ProductionProbe;
+  /** A production scene's figures to read from the race's timeline log after it (`scene-figures.ts`). */
+  observe?: 'dead-socket' | 'background-tab';
   /** The scenario presses Cancel, timed as a fault is (`afterMs`, `whenReady`). */
   cancel?: { afterMs: number; whenReady?: { lanes: LaneId[]; marginMs: number } };
   /**
@@ -101,6 +104,8 @@ export function retakeNote(label: string, spoiled: readonly number[]): string {
 export interface CheckEnv {
   /** WEBHOOK_SCHEDULE_SCALE, from `GET /api/settings`. */
   webhookScheduleScale?: number;
+  /** socket.io's heartbeat (SOCKET_PING_INTERVAL_MS, SOCKET_PING_TIMEOUT_MS), from `GET /api/settings`. */
+  socketHeartbeat?: { pingIntervalMs: number; pingTimeoutMs: number };
 }
 
 export interface Source {
@@ -471,4 +476,5 @@ export const SCENARIOS: Scenario[] = [
   },
   ...LESSON_SCENARIOS,
   ...PRODUCTION_SCENARIOS,
+  ...SCENE_SCENARIOS,
 ];
