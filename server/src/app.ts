@@ -116,14 +116,16 @@ export async function createServer(
   const startedAt = epochNow();
   const stores = await openStores(config, logger);
   const store = stores.tasks;
-  const engine = new TaskEngine({ store, logger, remote: stores.remoteEvents });
+  const engine = new TaskEngine({ store, logger, remote: stores.remoteEvents, workers: config.WORKERS });
   const admission = createAdmission({
     limits: {
       maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
       maxRunningTasks: config.MAX_RUNNING_TASKS,
       maxOpenStreams: config.MAX_OPEN_STREAMS,
+      maxQueuedTasks: config.MAX_QUEUED_TASKS,
     },
     runningTasks: () => engine.runningCount,
+    queuedTasks: () => engine.queuedCount,
     // Every socket.io connection (the lanes', the rooms', the boards'): read when a task is asked for.
     otherOpenStreams: () => io.engine.clientsCount,
   });
