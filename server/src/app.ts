@@ -168,6 +168,7 @@ export async function createServer(
     operator,
     // Read when the fault is applied: the webhooks are created below.
     attackReceiver: (taskId) => webhooks.attackReceiver(taskId),
+    admit: admission.admit,
   });
   // Every lane creates its tasks through this one helper: admission, the client's share, a new id,
   // task → run and lane for the wire ledger, the faults and the network link, then the engine.
@@ -183,6 +184,8 @@ export async function createServer(
       // created, by when `metrics` below exists).
       metrics.tagTask(taskId, req);
     },
+    // A run with a busy backend of its own (the busy-backend fault) queues for its own workers.
+    poolOf: (req) => faults.poolOf(req),
   });
   // Read at a scrape only, by when io, rooms and webhooks below exist.
   const metrics = createMetrics(engine, accounting ? wire : undefined, {
