@@ -205,10 +205,20 @@ describe('a server whose workers are busy (WORKERS, MAX_QUEUED_TASKS)', () => {
     const own = await createTask(baseUrl, { spec }, tagged);
     expect(own.json.task).toMatchObject({ status: 'queued', queuePosition: 2 });
     // Another run's task takes one of the process's workers at once.
-    const other = await createTask(baseUrl, { spec }, { 'x-lab-lane': 'short-polling', 'x-lab-run': 'run-other001' });
+    const other = await createTask(
+      baseUrl,
+      { spec },
+      { 'x-lab-lane': 'short-polling', 'x-lab-run': 'run-other001' },
+    );
     expect(other.json.task.queuePosition).toBeUndefined();
     // Once per run.
-    const again = await post(baseUrl, '/api/faults', { kind: 'busy-backend', runId, workers: 2, backlog: 0, backlogTaskMs: 1 });
+    const again = await post(baseUrl, '/api/faults', {
+      kind: 'busy-backend',
+      runId,
+      workers: 2,
+      backlog: 0,
+      backlogTaskMs: 1,
+    });
     expect(again.status).toBe(409);
   });
 });
