@@ -226,6 +226,12 @@ export interface StartOptions {
    * not adopted (a guided scenario about round trips counts the websocket's own connect).
    */
   cold?: boolean;
+  /**
+   * The race's run id, chosen by the caller: a guided scenario that prepares the server for the race
+   * first (a busy backend of its own) names the run before it starts. A connection opened ahead under
+   * another tag is then not adopted.
+   */
+  runTag?: string;
 }
 
 export interface RaceSlice {
