@@ -3,6 +3,7 @@
 // spec checks that the page says "As expected", that a "why" line names the figures the check read and
 // that the cards outline them, and leaves screenshots of each scenario's end: its verdict and why line,
 // shown above the cards (scenario-<id>.png), and the cards (scenario-<id>-cards.png).
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page, Request } from '@playwright/test';
 import {
@@ -11,6 +12,7 @@ import {
   Fault,
   PublicSettings,
   queueTimeMs,
+  RaceExport,
   RunTasksResponse,
 } from '@transport-lab/shared';
 import { RacePage } from '../fixtures/racePage.ts';
@@ -142,6 +144,10 @@ async function expectServersQueueTimes(page: Page, runId: string): Promise<void>
   expect(res.status()).toBe(200);
   const { tasks } = RunTasksResponse.parse(await res.json());
   const settings = PublicSettings.parse(await (await page.request.get(API_PATHS.settings)).json());
+  // The JSON export carries each lane's queue time as the card shows it.
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export JSON' }).click();
+  const exported = RaceExport.parse(JSON.parse(await readFile(await (await download).path(), 'utf8')));
   for (const lane of ASYNC_LANES) {
     const task = tasks.find((t) => t.lane === lane)?.task;
     expect(task?.startedAt, lane).toBeDefined();
@@ -149,6 +155,7 @@ async function expectServersQueueTimes(page: Page, runId: string): Promise<void>
     expect(serverMs).toBeGreaterThan(settings.syncTimeoutMs);
     const card = page.getByTestId(`lane-card-${lane}`);
     await expect(card.getByTestId('metric-queue-time')).toHaveText(`${Math.round(serverMs)} ms`);
+    expect(exported.lanes.find((l) => l.lane === lane)?.measurements.queueMs, lane).toBe(serverMs);
   }
   const blocking = tasks.find((t) => t.lane === 'request-response')?.task;
   expect(queueTimeMs(blocking as NonNullable<typeof blocking>)).toBeGreaterThan(settings.syncTimeoutMs);
@@ -158,4 +165,7 @@ async function expectServersQueueTimes(page: Page, runId: string): Promise<void>
   await page
     .getByTestId('lane-card-websocket')
     .screenshot({ path: join(artifactsDir, 'scenario-busy-backend-queue-time-card.png') });
+  await page
+    .getByTestId('timeline')
+    .screenshot({ path: join(artifactsDir, 'scenario-busy-backend-timeline.png') });
 }

@@ -616,7 +616,8 @@ export function Timeline() {
         <li>
           <span aria-hidden="true">▸</span> retry · <span aria-hidden="true">◇</span> reconnect ·{' '}
           <span aria-hidden="true">| ✓</span> finished, <span aria-hidden="true">✕</span> failed · ticks:
-          WebSocket frames (up sent, down received) · <span aria-hidden="true">⚡</span> fault injected
+          WebSocket frames (up sent, down received) · <span aria-hidden="true">⚡</span> fault injected ·{' '}
+          <span aria-hidden="true">▨</span> queued on the server, waiting for a worker (its queue time)
         </li>
       </ul>
       <div className="timeline-chart">
