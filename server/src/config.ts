@@ -169,7 +169,7 @@ export const Config = z.object({
   WORKERS: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(2_000),
   /** … and while this many wait for a worker, a new task is refused (`503 UNAVAILABLE` + `Retry-After`,
    *  reason `queue-full`; a socket's ack: UNAVAILABLE). Queued tasks count among MAX_RUNNING_TASKS too. */
-  MAX_QUEUED_TASKS: z.coerce.number().pipe(z.int().min(0).max(1_000_000)).default(1_000),
+  MAX_QUEUED_TASKS: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(1_000),
   /** Per client (one address; this machine is exempt: docs/security.md, "Limits"): tasks running at
    *  once, queued ones included; past it `429 RATE_LIMITED` + `Retry-After`. A presenter's desktop
    *  races 7 lanes. */

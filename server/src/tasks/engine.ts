@@ -150,6 +150,7 @@ export class TaskEngine {
       await this.store.createTask(state, queued);
     } catch (error) {
       this.release(id);
+      this.promotedEarly.delete(id);
       throw error;
     }
     const run = this.track(state, 0);
