@@ -2,11 +2,13 @@ import {
   API_PATHS,
   type ErrorBody,
   ErrorEnvelope,
+  HTTP_HEADERS,
   OverloadDetails,
   type OverloadReason,
   SOCKET_EVENTS,
   SSE,
   TaskEvent,
+  TaskResponse,
   type TaskSpec,
 } from '@transport-lab/shared';
 import { createParser } from 'eventsource-parser';
@@ -186,6 +188,26 @@ describe('a server whose workers are busy (WORKERS, MAX_QUEUED_TASKS)', () => {
     expect(log[1]).toMatchObject({ type: 'started', at: third?.startedAt });
     // The queue emptied: a new task is accepted again.
     expect((await createTask(baseUrl, { spec })).res.status).toBe(202);
+  });
+
+  it('changes a queued task’s ETag when its place moves, so a short poll sees it move with no event of its own', async () => {
+    const { baseUrl } = await server({ WORKERS: '1' });
+    const spec: TaskSpec = { durationMs: 10_000, steps: 1 };
+    const running = (await createTask(baseUrl, { spec })).json.task;
+    const ahead = (await createTask(baseUrl, { spec })).json.task;
+    const behind = (await createTask(baseUrl, { spec })).json.task;
+    const url = `${baseUrl}${API_PATHS.task(behind.id)}`;
+    const first = await fetch(url);
+    const etag = first.headers.get('etag') as string;
+    expect(TaskResponse.parse(await first.json()).task.queuePosition).toBe(2);
+    expect((await fetch(url, { headers: { [HTTP_HEADERS.ifNoneMatch]: etag } })).status).toBe(304);
+    // The task ahead leaves the queue: this one moves up, its seq unchanged.
+    expect((await post(baseUrl, API_PATHS.cancel(ahead.id), {})).status).toBe(200);
+    const moved = await fetch(url, { headers: { [HTTP_HEADERS.ifNoneMatch]: etag } });
+    expect(moved.status).toBe(200);
+    const { task } = TaskResponse.parse(await moved.json());
+    expect([task.lastSeq, task.queuePosition]).toEqual([1, 1]);
+    for (const id of [running.id, behind.id]) await post(baseUrl, API_PATHS.cancel(id), {});
   });
 
   it("gives a run with a busy backend its own workers and backlog, leaving other runs' tasks unqueued", async () => {
