@@ -119,14 +119,16 @@ export async function createServer(
   const startedAt = epochNow();
   const stores = await openStores(config, logger);
   const store = stores.tasks;
-  const engine = new TaskEngine({ store, logger, remote: stores.remoteEvents });
+  const engine = new TaskEngine({ store, logger, remote: stores.remoteEvents, workers: config.WORKERS });
   const admission = createAdmission({
     limits: {
       maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY_MS,
       maxRunningTasks: config.MAX_RUNNING_TASKS,
       maxOpenStreams: config.MAX_OPEN_STREAMS,
+      maxQueuedTasks: config.MAX_QUEUED_TASKS,
     },
     runningTasks: () => engine.runningCount,
+    queuedTasks: () => engine.queuedCount,
     // Every socket.io connection (the lanes', the rooms', the boards'): read when a task is asked for.
     otherOpenStreams: () => io.engine.clientsCount,
   });
@@ -169,6 +171,7 @@ export async function createServer(
     operator,
     // Read when the fault is applied: the webhooks are created below.
     attackReceiver: (taskId) => webhooks.attackReceiver(taskId),
+    admit: admission.admit,
   });
   // Every lane creates its tasks through this one helper: admission, the client's share, a new id,
   // task → run and lane for the wire ledger, the faults and the network link, then the engine.
@@ -184,6 +187,8 @@ export async function createServer(
       // created, by when `metrics` below exists).
       metrics.tagTask(taskId, req);
     },
+    // A run with a busy backend of its own (the busy-backend fault) queues for its own workers.
+    poolOf: (req) => faults.poolOf(req),
   });
   // Read at a scrape only, by when io, rooms and webhooks below exist.
   const metrics = createMetrics(engine, accounting ? wire : undefined, {

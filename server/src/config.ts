@@ -173,6 +173,13 @@ export const Config = z.object({
   /** … while this many streams are open: SSE streams, held long polls and socket.io connections. Each
    *  holds a file descriptor: keep it under the process's limit (`ulimit -n`). */
   MAX_OPEN_STREAMS: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(10_000),
+  /** Tasks run at once (tasks/pool.ts); past them a new task waits, `queued`, first in, first out,
+   *  and starts when one ends. A hall of 200 phones racing five lanes runs 1 000 at once: the
+   *  default leaves it, and any normal race, never queueing. */
+  WORKERS: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(2_000),
+  /** … and while this many wait for a worker, a new task is refused (`503 UNAVAILABLE` + `Retry-After`,
+   *  reason `queue-full`; a socket's ack: UNAVAILABLE). Queued tasks count among MAX_RUNNING_TASKS too. */
+  MAX_QUEUED_TASKS: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(1_000),
   /** Per client (one address; this machine is exempt: docs/security.md, "Limits"): tasks running at
    *  once, queued ones included; past it `429 RATE_LIMITED` + `Retry-After`. A presenter's desktop
    *  races 7 lanes. */

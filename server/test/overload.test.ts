@@ -2,11 +2,13 @@ import {
   API_PATHS,
   type ErrorBody,
   ErrorEnvelope,
+  HTTP_HEADERS,
   OverloadDetails,
   type OverloadReason,
   SOCKET_EVENTS,
   SSE,
   TaskEvent,
+  TaskResponse,
   type TaskSpec,
 } from '@transport-lab/shared';
 import { createParser } from 'eventsource-parser';
@@ -142,6 +144,104 @@ describe('a server past MAX_RUNNING_TASKS', () => {
 
     // Both ended: the cap frees, and a new task is accepted again.
     expect((await createTask(baseUrl, { spec })).res.status).toBe(202);
+  });
+});
+
+describe('a server whose workers are busy (WORKERS, MAX_QUEUED_TASKS)', () => {
+  it('queues tasks first in, first out with their place on every lane, and past the queue bound refuses with 503 + Retry-After (socket: UNAVAILABLE)', async () => {
+    const { app, baseUrl } = await server({ WORKERS: '1', MAX_QUEUED_TASKS: '2' });
+    const { socket, seen } = await client(baseUrl);
+    const spec: TaskSpec = { durationMs: 600, steps: 2 };
+
+    // One worker: the first task runs, the next two wait, each told its place.
+    const running = await createTask(baseUrl, { spec });
+    expect(running.json.task.queuePosition).toBeUndefined();
+    const queuedOnHttp = await createTask(baseUrl, { spec });
+    expect(queuedOnHttp.res.status).toBe(202);
+    expect(queuedOnHttp.json.task).toMatchObject({ status: 'queued', queuePosition: 1 });
+    const ack = await emitAck(socket, SOCKET_EVENTS.start, spec);
+    if (!ack.ok) throw new Error(`task:start refused: ${ack.error.code}`);
+    expect(ack.task).toMatchObject({ status: 'queued', queuePosition: 2 });
+    expect(app.engine.queuedCount).toBe(2);
+
+    // The queue is full: every lane is refused, and nothing is created.
+    await expectRefused(await post(baseUrl, API_PATHS.tasks, { spec }), 'queue-full', 2);
+    await expectRefused(await post(baseUrl, API_PATHS.run, spec), 'queue-full', 2);
+    const refused = await emitAck(socket, SOCKET_EVENTS.start, spec);
+    if (refused.ok) throw new Error('task:start was accepted past MAX_QUEUED_TASKS');
+    expectRefusedAck(refused.error, 'queue-full');
+    expect(app.engine.runningCount).toBe(3);
+
+    // The socket's task: its queued event carries its place; it starts only after the HTTP one, which
+    // started only after the first had ended (first in, first out on one worker).
+    const socketEvents = await seen.terminal(ack.task.id);
+    expect(socketEvents[0]).toMatchObject({ type: 'queued', position: 2 });
+    expect(streamBreaches(socketEvents, spec.steps)).toEqual([]);
+    const [first, second, third] = await Promise.all(
+      [running.json.task.id, queuedOnHttp.json.task.id, ack.task.id].map((id) => app.engine.getOrThrow(id)),
+    );
+    expect(second?.startedAt).toBeGreaterThanOrEqual(first?.finishedAt ?? Number.POSITIVE_INFINITY);
+    expect(third?.startedAt).toBeGreaterThanOrEqual(second?.finishedAt ?? Number.POSITIVE_INFINITY);
+    // The stored log says when each was queued and when it started: its queue time.
+    const log = await app.engine.eventsAfter(third?.id as string, 0);
+    expect(log[0]).toMatchObject({ type: 'queued', at: third?.createdAt, position: 2 });
+    expect(log[1]).toMatchObject({ type: 'started', at: third?.startedAt });
+    // The queue emptied: a new task is accepted again.
+    expect((await createTask(baseUrl, { spec })).res.status).toBe(202);
+  });
+
+  it('changes a queued task’s ETag when its place moves, so a short poll sees it move with no event of its own', async () => {
+    const { baseUrl } = await server({ WORKERS: '1' });
+    const spec: TaskSpec = { durationMs: 10_000, steps: 1 };
+    const running = (await createTask(baseUrl, { spec })).json.task;
+    const ahead = (await createTask(baseUrl, { spec })).json.task;
+    const behind = (await createTask(baseUrl, { spec })).json.task;
+    const url = `${baseUrl}${API_PATHS.task(behind.id)}`;
+    const first = await fetch(url);
+    const etag = first.headers.get('etag') as string;
+    expect(TaskResponse.parse(await first.json()).task.queuePosition).toBe(2);
+    expect((await fetch(url, { headers: { [HTTP_HEADERS.ifNoneMatch]: etag } })).status).toBe(304);
+    // The task ahead leaves the queue: this one moves up, its seq unchanged.
+    expect((await post(baseUrl, API_PATHS.cancel(ahead.id), {})).status).toBe(200);
+    const moved = await fetch(url, { headers: { [HTTP_HEADERS.ifNoneMatch]: etag } });
+    expect(moved.status).toBe(200);
+    const { task } = TaskResponse.parse(await moved.json());
+    expect([task.lastSeq, task.queuePosition]).toEqual([1, 1]);
+    for (const id of [running.id, behind.id]) await post(baseUrl, API_PATHS.cancel(id), {});
+  });
+
+  it("gives a run with a busy backend its own workers and backlog, leaving other runs' tasks unqueued", async () => {
+    const { baseUrl } = await server({});
+    const runId = 'run-busy0001';
+    const fault = await post(baseUrl, '/api/faults', {
+      kind: 'busy-backend',
+      runId,
+      workers: 2,
+      backlog: 3,
+      backlogTaskMs: 5_000,
+    });
+    expect(fault.status).toBe(201);
+    const tagged = { 'x-lab-lane': 'short-polling', 'x-lab-run': runId };
+    const spec: TaskSpec = { durationMs: 100, steps: 1 };
+    // Behind the backlog: 2 of it run, 1 waits, so this one is 2nd in the run's queue.
+    const own = await createTask(baseUrl, { spec }, tagged);
+    expect(own.json.task).toMatchObject({ status: 'queued', queuePosition: 2 });
+    // Another run's task takes one of the process's workers at once.
+    const other = await createTask(
+      baseUrl,
+      { spec },
+      { 'x-lab-lane': 'short-polling', 'x-lab-run': 'run-other001' },
+    );
+    expect(other.json.task.queuePosition).toBeUndefined();
+    // Once per run.
+    const again = await post(baseUrl, '/api/faults', {
+      kind: 'busy-backend',
+      runId,
+      workers: 2,
+      backlog: 0,
+      backlogTaskMs: 1,
+    });
+    expect(again.status).toBe(409);
   });
 });
 

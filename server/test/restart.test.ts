@@ -1,5 +1,12 @@
 import { rmSync } from 'node:fs';
-import { API_PATHS, SOCKET_EVENTS, type TaskEvent, TaskResponse } from '@transport-lab/shared';
+import {
+  API_PATHS,
+  queueTimeMs,
+  SOCKET_EVENTS,
+  type TaskEvent,
+  TaskResponse,
+  type TaskState,
+} from '@transport-lab/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   connectClient,
@@ -8,9 +15,11 @@ import {
   killed,
   type LabClient,
   spawnServer,
+  spawnSupervisor,
   streamBreaches,
   tempDataDir,
 } from './harness.ts';
+import { createTask } from './httpClients.ts';
 
 /**
  * The documented choice: a task that was running when the server stopped, however it stopped,
@@ -64,4 +73,48 @@ describe('a server restart mid-task', () => {
       expect(task).toMatchObject({ status: 'succeeded', step: 15, lastSeq: 15 + 3 });
     },
   );
+
+  it('runs the tasks still queued at a SIGTERM after the restart, in the order they were accepted, their queue time spanning it', async () => {
+    const dataDir = tempDataDir();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    // One worker: the first task runs through the restart, the next two wait for it.
+    const env = { WORKERS: '1', MAX_EVENT_LOOP_DELAY_MS: '60000' };
+    const first = spawnSupervisor(dataDir, env);
+    cleanups.push(() => killed(first.child));
+    const { baseUrl } = await first.started(1);
+    const spec = { durationMs: 1_500, steps: 3 };
+    const accepted: TaskState[] = [];
+    for (let i = 0; i < 3; i++) accepted.push((await createTask(baseUrl, { spec })).json.task);
+    expect(accepted.map((task) => task.queuePosition)).toEqual([undefined, 1, 2]);
+    await killed(first.child, 'SIGTERM');
+    // Wall clock, as the server's epoch times are (`performance.timeOrigin + now`).
+    const stoppedAt = Date.now();
+
+    const second = spawnSupervisor(dataDir, env);
+    cleanups.push(() => killed(second.child));
+    const after = await connectClient((await second.started(1)).baseUrl);
+    cleanups.push(() => void after.disconnect());
+    const seen = new EventCollector(after);
+    for (const task of accepted) {
+      const sub = await emitAck(after, SOCKET_EVENTS.subscribe, { taskId: task.id, afterSeq: 0 });
+      if (!sub.ok) throw new Error(sub.error.message);
+      if (!sub.events.some((e) => e.type === 'succeeded')) await seen.terminal(task.id);
+    }
+    const ended = await Promise.all(
+      accepted.map(async (task) => {
+        const res = await fetch(`${(await second.started(1)).baseUrl}${API_PATHS.task(task.id)}`);
+        return TaskResponse.parse(await res.json()).task;
+      }),
+    );
+    const [running, next, last] = ended as [TaskState, TaskState, TaskState];
+    for (const task of ended) expect(task.status).toBe('succeeded');
+    // First in, first out through the restart: each queued task started once the one ahead had ended.
+    expect(next.startedAt).toBeGreaterThanOrEqual(running.finishedAt ?? Number.POSITIVE_INFINITY);
+    expect(last.startedAt).toBeGreaterThanOrEqual(next.finishedAt ?? Number.POSITIVE_INFINITY);
+    // Accepted before the restart (their createdAt kept), started after the first task had resumed and
+    // ended: their queue time spans the restart.
+    expect(ended.map((task) => task.createdAt)).toEqual(accepted.map((task) => task.createdAt));
+    expect(queueTimeMs(next)).toBe((next.startedAt ?? 0) - next.createdAt);
+    expect(next.startedAt).toBeGreaterThan(stoppedAt);
+  });
 });

@@ -1,4 +1,11 @@
-import { LANES, type LaneId, serverLatenessMs, type TaskEvent, type TaskState } from '@transport-lab/shared';
+import {
+  LANES,
+  type LaneId,
+  queueTimeMs,
+  serverLatenessMs,
+  type TaskEvent,
+  type TaskState,
+} from '@transport-lab/shared';
 import type { LaneError, LaneReport } from '../transports/types.ts';
 import { addWire } from '../transports/wire.ts';
 import type { LaneRunState, LaneStatus } from './types.ts';
@@ -71,6 +78,8 @@ export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: num
       if (lane.status === 'running') lane.detail = report.detail;
       return undefined;
     case 'recovered':
+      // The blocking call's recovery learns, at last, when its task was queued and started.
+      noteQueue(lane, report.task);
       lane.recovered = {
         status: report.task.status,
         step: report.task.step,
@@ -129,6 +138,32 @@ export function applyReport(lane: LaneRunState, report: LaneReport, shownAt: num
   }
 }
 
+/** How long the lane's task waited for a worker, ms, as the server stamped it; undefined until known. */
+export function laneQueueMs(
+  lane: Pick<LaneRunState, 'serverQueuedAt' | 'serverStartedAt'>,
+): number | undefined {
+  if (lane.serverQueuedAt === undefined || lane.serverStartedAt === undefined) return undefined;
+  return queueTimeMs({ createdAt: lane.serverQueuedAt, startedAt: lane.serverStartedAt });
+}
+
+/** "Queued, position 3": where a task waiting for a worker stands. */
+export function queuedDetail(position: number | undefined): string {
+  return position === undefined ? 'Queued' : `Queued, position ${position}`;
+}
+
+function notePlace(lane: LaneRunState, position: number): void {
+  lane.queuePosition = position;
+  lane.firstQueuePosition ??= position;
+}
+
+/** Keeps when the task was accepted and started, and its place while it waits. */
+function noteQueue(lane: LaneRunState, task: TaskState): void {
+  lane.serverQueuedAt = task.createdAt;
+  if (task.startedAt !== undefined) lane.serverStartedAt = task.startedAt;
+  if (task.status === 'queued' && task.queuePosition !== undefined) notePlace(lane, task.queuePosition);
+  else delete lane.queuePosition;
+}
+
 /** Keeps the most the server ran behind for this lane's task; a lane's figures all include it. */
 function noteLateness(lane: LaneRunState, latenessMs: number | undefined): void {
   if (latenessMs === undefined) return;
@@ -142,11 +177,15 @@ function applyTaskState(lane: LaneRunState, task: TaskState, shownAt: number): v
   lane.step = task.step;
   lane.steps = task.steps;
   lane.percent = task.percent;
+  noteQueue(lane, task);
   if (task.status === 'succeeded' || task.status === 'failed' || task.status === 'cancelled') {
     if (task.error) lane.failure = { code: task.error.code, message: task.error.message };
     finish(lane, task.status, task.finishedAt, shownAt);
   } else {
-    lane.detail = task.status === 'queued' ? 'Queued' : `Running: step ${task.step} of ${task.steps}`;
+    lane.detail =
+      task.status === 'queued'
+        ? queuedDetail(lane.queuePosition)
+        : `Running: step ${task.step} of ${task.steps}`;
   }
 }
 
@@ -157,9 +196,13 @@ function applyEvent(lane: LaneRunState, event: TaskEvent, shownAt: number): numb
   switch (event.type) {
     case 'queued':
       lane.steps = event.spec.steps;
-      lane.detail = 'Queued';
+      lane.serverQueuedAt = event.at;
+      if (event.position !== undefined) notePlace(lane, event.position);
+      lane.detail = queuedDetail(lane.queuePosition);
       return undefined;
     case 'started':
+      lane.serverStartedAt = event.at;
+      delete lane.queuePosition;
       lane.detail = 'Started';
       return undefined;
     case 'progress':

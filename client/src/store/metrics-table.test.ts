@@ -11,6 +11,8 @@ function shortPollingRun() {
     wastedPolls: 2,
     progressAgeBound: 'upper' as const,
     serverLatenessMs: 31.26,
+    serverQueuedAt: 1_000,
+    serverStartedAt: 1_412.34,
   };
   const metrics = {
     firstFeedbackMs: 12.34,
@@ -63,10 +65,10 @@ describe('metrics table', () => {
     const csv = metricsCsv([{ id: run.id, name: 'Short polling', status: 'succeeded', cells }]);
     const [header, row, end] = csv.split('\r\n');
     expect(header).toBe(
-      'lane,name,status,first reply shown (ms),result shown (ms),completion lag (ms),"delay per update, mean (ms)","delay per update, max (ms)",requests (count),bytes up (B),bytes down (B),wasted polls (count),connections opened (count),connections in use at once (count),"server behind its schedule, max (ms)",bounds',
+      'lane,name,status,first reply shown (ms),result shown (ms),completion lag (ms),"delay per update, mean (ms)","delay per update, max (ms)",requests (count),bytes up (B),bytes down (B),wasted polls (count),connections opened (count),connections in use at once (count),"server behind its schedule, max (ms)",queue time (ms),bounds',
     );
     expect(row).toBe(
-      'short-polling,Short polling,succeeded,12.3,3456.8,251.3,480.0,990.5,5,1210,2345,2,1,2,31.3,stalenessMean at most; stalenessMax at most',
+      'short-polling,Short polling,succeeded,12.3,3456.8,251.3,480.0,990.5,5,1210,2345,2,1,2,31.3,412.3,stalenessMean at most; stalenessMax at most',
     );
     expect(end).toBe('');
   });
@@ -75,7 +77,7 @@ describe('metrics table', () => {
     const run = shortPollingRun();
     const cells = metricsRow({ ...run, lane: { ...runningLane(), status: 'idle' }, metrics: {} }, undefined);
     const csv = metricsCsv([{ id: run.id, name: 'Short, "polling"', status: 'idle', cells }]);
-    expect(csv.split('\r\n')[1]).toBe('short-polling,"Short, ""polling""",idle,,,,,,,,,,,,,');
+    expect(csv.split('\r\n')[1]).toBe('short-polling,"Short, ""polling""",idle,,,,,,,,,,,,,,');
   });
 
   it('marks the lowest measured value best, never a bound nor a lane that did not finish', () => {

@@ -1,4 +1,5 @@
 import { clearlyLowest, type LaneId, maxConcurrent } from '@transport-lab/shared';
+import { laneQueueMs } from './lane-reducer.ts';
 import type { LaneMeasurement } from './metrics.ts';
 import type { LaneLog } from './race-log.ts';
 
@@ -34,6 +35,16 @@ export const TABLE_METRICS = [
     key: 'serverLate',
     label: 'Server behind its schedule, max',
     short: 'Server late',
+    unit: 'ms',
+    band: false,
+    unranked: true,
+  },
+  // Nor this: how long the task waited for a worker (the server's queue), which every time of the row
+  // after it includes.
+  {
+    key: 'queueTime',
+    label: 'Queue time',
+    short: 'Queue time',
     unit: 'ms',
     band: false,
     unranked: true,
@@ -96,6 +107,7 @@ export function metricsRow(m: LaneMeasurement, log: LaneLog | undefined): Metric
     ),
     connectionsAtOnce: cell(connectionsAtOnce(log)),
     serverLate: cell(lane.serverLatenessMs),
+    queueTime: cell(lane.recordedQueueMs ?? laneQueueMs(lane)),
   };
 }
 

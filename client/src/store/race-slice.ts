@@ -144,11 +144,12 @@ export const createRaceSlice =
         const early = preconnecting(ids);
         const adopt =
           !options.cold &&
+          options.runTag === undefined &&
           ahead !== undefined &&
           ahead.epoch === epochNow() &&
           early.length > 0 &&
           early.every((client) => client.preconnected?.()?.runId === ahead?.runTag);
-        const runTag = adopt && ahead ? ahead.runTag : (deps.newRunId ?? randomRunId)();
+        const runTag = options.runTag ?? (adopt && ahead ? ahead.runTag : (deps.newRunId ?? randomRunId)());
         if (early.length > 0) ahead = undefined;
 
         const runId = state.race.runId + 1;

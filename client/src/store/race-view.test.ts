@@ -68,6 +68,6 @@ describe('export', () => {
     const store = await finishedRace();
     const lines = raceCsv(store.getState(), store.getState().raceLog()).trim().split('\r\n');
     expect(lines).toHaveLength(3);
-    expect(lines[2]).toBe('websocket,WebSocket,succeeded,16.0,432.0,32.0,66.0,66.0,1,700,1500,,1,1,,');
+    expect(lines[2]).toBe('websocket,WebSocket,succeeded,16.0,432.0,32.0,66.0,66.0,1,700,1500,,1,1,,0.0,');
   });
 });

@@ -7,7 +7,7 @@ import {
   RACE_EXPORT_VERSION,
   type RaceExport,
 } from '@transport-lab/shared';
-import { idleLane } from './lane-reducer.ts';
+import { idleLane, laneQueueMs } from './lane-reducer.ts';
 import { type LaneMeasurement, laneMetrics } from './metrics.ts';
 import {
   bestPerMetric,
@@ -90,6 +90,7 @@ export function raceExport(
     const metrics = laneMetrics(lane, race.actionAt, state.clock.estimate);
     const { wire } = lane;
     const atOnce = connectionsAtOnce(laneLog);
+    const queueMs = laneQueueMs(lane);
     const measurements: LaneExport['measurements'] = {
       progressShown: lane.progressShown.map((p) => ({ ...p })),
       requests: wire.requests,
@@ -107,6 +108,7 @@ export function raceExport(
       ...(wire.unmeasuredConnections ? { unmeasuredConnections: wire.unmeasuredConnections } : {}),
       ...(atOnce !== undefined ? { connectionsAtOnce: atOnce } : {}),
       ...(lane.serverLatenessMs !== undefined ? { serverLatenessMaxMs: lane.serverLatenessMs } : {}),
+      ...(queueMs !== undefined ? { queueMs } : {}),
     };
     const out: LaneExport = {
       lane: id,

@@ -243,6 +243,23 @@ describe('room slice: building a RaceResult from the page’s finished race', ()
       140,
     );
 
+    // So does its queue time, as the server stamped it (queued → started), for the aggregate.
+    const queued = setup();
+    queued.store.getState().startRace(1_000);
+    const queuedRun = queued.ws.runs[0];
+    if (!queuedRun) throw new Error('websocket did not start');
+    const taskId = succeeded(2, 3_000).taskId;
+    const spec = { durationMs: 1_000, steps: 1 };
+    queuedRun.report({
+      type: 'event',
+      event: { type: 'queued', taskId, seq: 1, at: 1_100, spec, position: 2 },
+      at: 1_101,
+    });
+    queuedRun.report({ type: 'event', event: { type: 'started', taskId, seq: 2, at: 1_850 }, at: 1_851 });
+    queuedRun.report({ type: 'event', event: succeeded(3, 3_000), at: 2_035 });
+    queued.frame(2_040);
+    expect(raceResultOf('race-000001', ['websocket'], queued.store.getState()).lanes[0]?.queueMs).toBe(750);
+
     // A figure past the schema's bounds is left out; the rest of the result still goes.
     const huge = setup();
     huge.store.getState().startRace(1_000);

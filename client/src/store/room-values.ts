@@ -8,6 +8,7 @@ import {
   RoomScenario,
   type TaskSpec,
 } from '@transport-lab/shared';
+import { laneQueueMs } from './lane-reducer.ts';
 import { laneMetrics } from './metrics.ts';
 import type { RoomProblem } from './room-types.ts';
 import { parseLaneSettings, parseSpecInput } from './settings-slice.ts';
@@ -135,6 +136,8 @@ export function raceResultOf(
     if (bytesDown !== undefined) out.bytesDown = bytesDown;
     const serverLatenessMs = nonNegative(lane.serverLatenessMs);
     if (serverLatenessMs !== undefined) out.serverLatenessMs = serverLatenessMs;
+    const queueMs = nonNegative(laneQueueMs(lane));
+    if (queueMs !== undefined) out.queueMs = queueMs;
     const pageBusyMs = nonNegative(state.race.pageBusy?.longestFrameMs);
     if (pageBusyMs !== undefined) out.pageBusyMs = pageBusyMs;
     return withinSchema(out);

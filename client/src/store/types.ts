@@ -135,6 +135,18 @@ export interface LaneRunState {
   /** The most the server ran behind its own schedule for this lane's task, ms, from the events'
    *  `dueAt` or the states' `latenessMs`; absent when the server said nothing of it. */
   serverLatenessMs?: number;
+  /** Server clock: when the server accepted the task (its `queued` event, its state's `createdAt`). */
+  serverQueuedAt?: number;
+  /** Server clock: when a worker took it (its `started` event, its state's `startedAt`). Queue time
+   *  is the one minus the other (`laneQueueMs`): both the server's, so no clock offset enters. */
+  serverStartedAt?: number;
+  /** While it waits for a worker: its place in the queue, 1 = next (the queued event's, or the
+   *  latest state's). */
+  queuePosition?: number;
+  /** The first place the card showed, kept after the task started: what a check reads. */
+  firstQueuePosition?: number;
+  /** A replayed recording's queue time, ms, as the export recorded it (`measurements.queueMs`). */
+  recordedQueueMs?: number;
   /**
    * A replayed recording's figures, as the export recorded them: shown instead of being computed
    * from this state (`laneMetrics`), so that a replay never shows a figure the race did not.
@@ -214,6 +226,12 @@ export interface StartOptions {
    * not adopted (a guided scenario about round trips counts the websocket's own connect).
    */
   cold?: boolean;
+  /**
+   * The race's run id, chosen by the caller: a guided scenario that prepares the server for the race
+   * first (a busy backend of its own) names the run before it starts. A connection opened ahead under
+   * another tag is then not adopted.
+   */
+  runTag?: string;
 }
 
 export interface RaceSlice {

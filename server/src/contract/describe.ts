@@ -39,7 +39,7 @@ export const ADMISSION: ErrorCode[] = ['RATE_LIMITED', 'UNAVAILABLE'];
 const ERROR_DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   RATE_LIMITED: 'past this client’s share: `details` is a ClientLimitDetails, with `Retry-After`',
   UNAVAILABLE:
-    'the server is past what it can serve truthfully (`details`: OverloadDetails, with `Retry-After`), or the feature is off',
+    'the server is past what it can serve truthfully, or its worker pool’s queue is full (`details`: OverloadDetails, its `reason` one of event-loop-delay, running-tasks, open-streams, queue-full; with `Retry-After`), or the feature is off',
   SYNC_TIMEOUT:
     'the task did not end within SYNC_TIMEOUT_MS; it goes on at `Location` (`details`: SyncTimeoutDetails)',
 };

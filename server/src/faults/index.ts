@@ -27,6 +27,7 @@ import type { Logger } from '../observability/logger.ts';
 import { tagOf, type WireLedger, withoutLabTags } from '../observability/wireLedger.ts';
 import type { FaultStore } from '../store/sqliteFaults.ts';
 import type { TaskEngine } from '../tasks/engine.ts';
+import type { WorkerPool } from '../tasks/pool.ts';
 import { routesRegex, type ServerLane } from '../transports/lane.ts';
 import { blackhole } from './blackhole.ts';
 import { createIdleProxy } from './idle.ts';
@@ -54,6 +55,8 @@ export interface FaultsDeps {
   /** The attack-webhooks fault's copies, sent to the built-in receiver (webhooks/attacks.ts); absent
    *  without webhooks. */
   attackReceiver?: (taskId: string) => Promise<WebhookAttack[]>;
+  /** The whole server's admission (tasks/admission.ts): a busy backend's backlog is refused past it. */
+  admit: () => void;
 }
 
 export interface Faults {
@@ -73,6 +76,8 @@ export interface Faults {
    * the caller then cuts the connection instead of answering. Spends one of `count`.
    */
   loseAnswer(req: IncomingMessage): boolean;
+  /** The worker pool of the request's run, if a busy-backend fault gave it one (else the process's). */
+  poolOf(req: IncomingMessage): WorkerPool | undefined;
 }
 
 interface ReceiverFault {
@@ -99,6 +104,7 @@ export function createFaults({
   restart,
   operator,
   attackReceiver,
+  admit,
 }: FaultsDeps): Faults {
   const log = logger.child({ component: 'faults' });
   const streams = createStreamBuffers();
@@ -108,6 +114,8 @@ export function createFaults({
   const attacked = new Set<string>();
   /** run → answers to task creations still to lose. */
   const lostAnswers = new Map<string, number>();
+  /** run → its own worker pool (busy-backend), newest last; at most MAX_RECEIVER_FAULTS runs. */
+  const pools = new Map<string, WorkerPool>();
 
   /** Applies a fault now; returns what it touched and says so in words. */
   async function apply(
@@ -245,6 +253,22 @@ export function createFaults({
           webhookAttacks,
         };
       }
+      case 'busy-backend': {
+        // Once per run: a backlog per request would be a way to make this server run any number of tasks.
+        if (pools.has(fault.runId)) {
+          throw new AppError('FAULT_ALREADY_APPLIED', 'This run has a busy backend already: once per run.');
+        }
+        admit(); // the backlog is tasks like any other: none past what the server can serve truthfully
+        const pool = engine.newPool(fault.workers);
+        pools.set(fault.runId, pool);
+        if (pools.size > MAX_RECEIVER_FAULTS) pools.delete(pools.keys().next().value as string);
+        const spec = { durationMs: fault.backlogTaskMs, steps: 1 };
+        for (let i = 0; i < fault.backlog; i++) await engine.create(spec, undefined, undefined, pool);
+        return {
+          affected: fault.backlog,
+          summary: `A busy backend: this run's tasks now wait for ${plural(fault.workers, 'worker')} of their own, behind ${plural(fault.backlog, 'task')} of ${fault.backlogTaskMs} ms (${pool.running} running, ${pool.queued} queued).`,
+        };
+      }
       case 'idle-timeout': {
         if (!fault.on) {
           const open = idle.stop(fault.runId);
@@ -335,6 +359,11 @@ export function createFaults({
       store.tagTask(taskId, tag.runId, tag.lane).catch((error: unknown) => {
         log.error({ err: error, taskId }, 'task run not stored');
       });
+    },
+
+    poolOf(req) {
+      const tag = tagOf(req);
+      return tag ? pools.get(tag.runId) : undefined;
     },
 
     trackStream(req, res) {

@@ -21,6 +21,8 @@ const RETRY_AFTER_S: Record<OverloadReason, number> = {
   'event-loop-delay': 1,
   'running-tasks': 2,
   'open-streams': 2,
+  // A queued task waits for a task ahead of it to end: a few seconds in a race.
+  'queue-full': 2,
 };
 
 const MESSAGES: Record<OverloadReason, string> = {
@@ -30,6 +32,8 @@ const MESSAGES: Record<OverloadReason, string> = {
     'The server runs as many tasks as it is configured to (MAX_RUNNING_TASKS); tasks already running go on. Try again shortly.',
   'open-streams':
     'The server holds as many open streams as it is configured to (MAX_OPEN_STREAMS); tasks already running go on. Try again shortly.',
+  'queue-full':
+    'Every worker is busy (WORKERS) and as many tasks wait for one as the queue holds (MAX_QUEUED_TASKS); tasks already accepted go on. Try again shortly.',
 };
 
 export interface AdmissionLimits {
@@ -39,12 +43,16 @@ export interface AdmissionLimits {
   maxRunningTasks: number;
   /** SSE streams + held long polls + socket.io connections. */
   maxOpenStreams: number;
+  /** Refuse new tasks while this many wait for a worker (the worker pool's bound, tasks/pool.ts). */
+  maxQueuedTasks: number;
 }
 
 export interface AdmissionDeps {
   limits: AdmissionLimits;
   /** Tasks this process runs now (queued ones included). */
   runningTasks: () => number;
+  /** Tasks waiting for a worker now. */
+  queuedTasks: () => number;
   /** Connections held by something other than this module's own count (socket.io's), read per check. */
   otherOpenStreams?: () => number;
 }
@@ -55,6 +63,7 @@ export interface AdmissionStatus {
   /** Windows in a row whose p99 was above the bound. */
   lateWindows: number;
   runningTasks: number;
+  queuedTasks: number;
   openStreams: number;
   /** Why new tasks are refused now, if they are. */
   refusing?: OverloadReason;
@@ -77,7 +86,12 @@ export interface Admission {
   close(): void;
 }
 
-export function createAdmission({ limits, runningTasks, otherOpenStreams }: AdmissionDeps): Admission {
+export function createAdmission({
+  limits,
+  runningTasks,
+  queuedTasks,
+  otherOpenStreams,
+}: AdmissionDeps): Admission {
   const delay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   delay.enable();
   let delayP99Ms = 0;
@@ -89,6 +103,7 @@ export function createAdmission({ limits, runningTasks, otherOpenStreams }: Admi
 
   function refusing(): OverloadReason | undefined {
     if (lateWindows >= LATE_WINDOWS_TO_REFUSE) return OVERLOAD_REASONS.eventLoopDelay;
+    if (queuedTasks() >= limits.maxQueuedTasks) return OVERLOAD_REASONS.queueFull;
     if (runningTasks() >= limits.maxRunningTasks) return OVERLOAD_REASONS.runningTasks;
     if (openStreams() >= limits.maxOpenStreams) return OVERLOAD_REASONS.openStreams;
     return undefined;
@@ -100,6 +115,7 @@ export function createAdmission({ limits, runningTasks, otherOpenStreams }: Admi
       eventLoopDelayP99Ms: delayP99Ms,
       lateWindows,
       runningTasks: runningTasks(),
+      queuedTasks: queuedTasks(),
       openStreams: openStreams(),
       ...(reason ? { refusing: reason } : {}),
     };

@@ -12,6 +12,7 @@ import { AppError } from '../errors.ts';
 import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RemoteEvents, TaskStore } from '../store/types.ts';
+import { WorkerPool } from './pool.ts';
 import { applyEvent, TaskRun } from './run.ts';
 
 export type EventListener = (event: TaskEvent, state: TaskState) => void;
@@ -28,6 +29,9 @@ export interface EngineDeps {
   now?: () => number;
   /** Tasks other instances run, live (REDIS_URL); absent when every task runs in this process. */
   remote?: RemoteEvents;
+  /** Tasks this process runs at once (`WORKERS`); the others wait, first in, first out. Unbounded
+   *  when absent. */
+  workers?: number;
 }
 
 /** A task this process listens to, as far as its listeners have heard (whichever process runs it). */
@@ -58,6 +62,7 @@ function queuedState(event: Extract<TaskEvent, { type: 'queued' }>): TaskState {
     createdAt: event.at,
     updatedAt: event.at,
     latenessMs: 0,
+    ...(event.position !== undefined ? { queuePosition: event.position } : {}),
   };
 }
 
@@ -82,6 +87,15 @@ export class TaskEngine {
   /** Tasks with listeners here, when on `remote`: how far their listeners have heard. */
   private readonly followed = new Map<string, Followed>();
   private stopped = false;
+  /** The process's workers (`WORKERS`): a task created without a pool of its own waits for one. */
+  private readonly pool: WorkerPool;
+  /** Each task this process runs or queues, and the pool whose worker it holds or waits for. */
+  private readonly poolOf = new Map<string, WorkerPool>();
+  /** Pools with a task (the process's always): the queue-full refusal counts their queues. */
+  private readonly activePools = new Set<WorkerPool>();
+  /** Tasks handed a worker before `create` had tracked them (their store write still in flight),
+   *  with when the worker freed: `create` starts them once tracked. */
+  private readonly promotedEarly = new Map<string, number>();
   /** Aborted by stop(): every blocking wait ends at once, so that its caller can answer before the
    *  connections are cut (a blocking call then learns where its task lives). */
   private readonly stopping = new AbortController();
@@ -91,6 +105,8 @@ export class TaskEngine {
     this.logger = deps.logger;
     this.now = deps.now ?? epochNow;
     this.remote = deps.remote;
+    this.pool = new WorkerPool(deps.workers ?? Number.POSITIVE_INFINITY);
+    this.activePools.add(this.pool);
     // Every blocking wait listens on it (one per request held by the request/response or hybrid
     // lane): hundreds at once in a hall are by design, not the leak Node warns of past 10.
     setMaxListeners(0, this.stopping.signal);
@@ -102,25 +118,91 @@ export class TaskEngine {
   }
 
   /**
-   * Accepts a task: stores it with its `queued` event, then starts it on the next turn of the loop.
-   * `traceId`: its correlation id (the creating request's `traceparent` trace-id), else a new one.
+   * Accepts a task: stores it with its `queued` event, then starts it on the next turn of the loop if
+   * a worker of its pool is free, else when one frees (first in, first out; its `queued` event and
+   * state then carry its place). `traceId`: its correlation id (the creating request's `traceparent`
+   * trace-id), else a new one. `pool`: the workers it waits for, the process's (`WORKERS`) unless a
+   * pool of its own is given (a run's, `newPool`).
    */
-  async create(spec: TaskSpec, id = this.newTaskId(), traceId = newTraceId()): Promise<TaskState> {
+  async create(
+    spec: TaskSpec,
+    id = this.newTaskId(),
+    traceId = newTraceId(),
+    pool: WorkerPool = this.pool,
+  ): Promise<TaskState> {
     if (this.stopped) throw new AppError('UNAVAILABLE', 'The server is shutting down; try again shortly.');
     const createdAt = this.now();
-    const queued = { type: 'queued', taskId: id, seq: 1, at: createdAt, dueAt: createdAt, spec } as const;
+    // Its place is taken now, before the store's write: tasks created in one turn queue in call order.
+    const position = pool.enter(id);
+    this.poolOf.set(id, pool);
+    this.activePools.add(pool);
+    const queued = {
+      type: 'queued',
+      taskId: id,
+      seq: 1,
+      at: createdAt,
+      dueAt: createdAt,
+      spec,
+      ...(position !== undefined ? { position } : {}),
+    } as const;
     const state: TaskState = { ...queuedState(queued), traceId };
-    await this.store.createTask(state, queued);
+    try {
+      await this.store.createTask(state, queued);
+    } catch (error) {
+      this.release(id);
+      this.promotedEarly.delete(id);
+      throw error;
+    }
     const run = this.track(state, 0);
     this.publish(queued, state);
-    setImmediate(() => run.start());
+    // Due when accepted with a worker free; when the worker freed, if it queued (its wait for the
+    // worker is its queue time, not the server running late).
+    const freedAt = this.promotedEarly.get(id);
+    this.promotedEarly.delete(id);
+    if (position === undefined) setImmediate(() => run.start(createdAt));
+    else if (freedAt !== undefined) setImmediate(() => run.start(freedAt));
     return state;
+  }
+
+  /** A pool of `workers` for some tasks alone (a run's, the busy-backend fault): they wait for its
+   *  workers, not the process's, and keep no other task waiting. */
+  newPool(workers: number): WorkerPool {
+    return new WorkerPool(workers);
+  }
+
+  /** Tasks waiting for a worker now, in every pool. */
+  get queuedCount(): number {
+    let queued = 0;
+    for (const pool of this.activePools) queued += pool.queued;
+    return queued;
+  }
+
+  /** The task's worker, or its place, is freed: the next ones in its pool's queue start. */
+  private release(id: string): void {
+    const pool = this.poolOf.get(id);
+    if (!pool) return;
+    this.poolOf.delete(id);
+    const freedAt = this.now();
+    for (const next of pool.leave(id)) {
+      const run = this.runs.get(next);
+      if (run) setImmediate(() => run.start(freedAt));
+      else this.promotedEarly.set(next, freedAt);
+    }
+    if (pool !== this.pool && pool.running + pool.queued === 0) this.activePools.delete(pool);
+  }
+
+  /** The state as read now: a queued task's place is its live one (undefined once a worker took it). */
+  private withPlace(state: TaskState): TaskState {
+    if (state.status !== 'queued') return state;
+    const { queuePosition: _stale, ...rest } = state;
+    const position = this.poolOf.get(state.id)?.position(state.id);
+    return position === undefined ? rest : { ...rest, queuePosition: position };
   }
 
   async get(id: string): Promise<TaskState | undefined> {
     const run = this.runs.get(id);
     // As far as it is stored and published: a poll never shows a step, or an end, a restart would undo.
-    if (run) return run.publishedState;
+    if (run) return this.withPlace(run.publishedState);
     const stored = await this.store.getTask(id);
     // Running on another instance: the snapshot is as of its last change of status, its progress
     // since is in the log (a short poll through this instance then sees every step).
@@ -259,11 +341,16 @@ export class TaskEngine {
   }
 
   /**
-   * After a restart: every task that was accepted and had not ended goes on from its last stored
-   * step (a queued one starts). Nothing accepted is lost. Returns how many were resumed.
+   * After a restart: every task that was accepted and had not ended goes on. Nothing accepted is
+   * lost. Running ones go on from their last stored step and take their workers back first; queued
+   * ones then wait for the process's workers in the order they were accepted (`createdAt`), and each
+   * keeps its `createdAt`, so that its queue time counts the downtime it waited through. A run's own
+   * pool (the busy-backend fault) lives in memory: its queued tasks wait in the process's after a
+   * restart. Returns how many were resumed.
    */
   async recover(): Promise<number> {
     const unfinished = await this.store.unfinishedTasks();
+    const states: TaskState[] = [];
     for (const stored of unfinished) {
       if (this.runs.has(stored.id)) continue;
       // The stored state is as of the task's last change of status; its steps since are in the log.
@@ -271,8 +358,22 @@ export class TaskEngine {
       for (const event of await this.store.eventsAfter(stored.id, stored.lastSeq)) {
         state = applyEvent(state, event);
       }
+      states.push(state);
+    }
+    const waits = (state: TaskState) => (state.status === 'queued' ? 1 : 0);
+    states.sort(
+      (a, b) => waits(a) - waits(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
+    const resumedAt = this.now();
+    for (const state of states) {
       const run = this.track(state, state.lastSeq);
-      run.resume();
+      this.poolOf.set(state.id, this.pool);
+      if (state.status === 'queued') {
+        if (this.pool.enter(state.id) === undefined) run.start(resumedAt);
+      } else {
+        this.pool.resumeRunning(state.id);
+        run.resume();
+      }
       this.logger.info(
         { taskId: state.id, traceId: state.traceId, step: state.step, status: state.status },
         'task resumed after restart',
@@ -317,6 +418,7 @@ export class TaskEngine {
         publish: (event, next) => this.publish(event, next),
         onSettled: (id) => {
           this.runs.delete(id);
+          this.release(id);
           // Halted before its end (a restart, or another instance won its next seq): whoever listens
           // here hears the rest from the log, if another instance runs it.
           const followed = this.followed.get(id);

@@ -51,8 +51,11 @@ export function applyEvent(state: TaskState, event: TaskEvent): TaskState {
   switch (event.type) {
     case 'queued':
       return { ...next, status: 'queued' };
-    case 'started':
-      return { ...next, status: 'running', startedAt: event.at };
+    case 'started': {
+      // A place in the queue means nothing once a worker has the task.
+      const { queuePosition: _place, ...started } = next;
+      return { ...started, status: 'running', startedAt: event.at };
+    }
     case 'progress':
       return { ...next, step: event.step, percent: event.percent };
     case 'succeeded':
@@ -168,12 +171,14 @@ export class TaskRun {
     return this.writes;
   }
 
-  /** Starts a queued task: `started`, then the steps from 1. */
-  start(): void {
-    if (this.ended || this.halted || this.broken) return;
-    // Due when the task was accepted: `create` starts it on the next turn of the loop, so any wait
-    // past that turn is the server's own.
-    void this.emit({ type: 'started' }, this.state.createdAt);
+  /**
+   * Starts a queued task: `started`, then the steps from 1. `dueAt`: when a worker became its (its
+   * acceptance, if one was free; `create` starts it on the next turn of the loop, so any wait past
+   * that turn is the server's own lateness, while its wait for a worker is its queue time).
+   */
+  start(dueAt: number = this.state.createdAt): void {
+    if (this.ended || this.halted || this.broken || this.state.status !== 'queued') return;
+    void this.emit({ type: 'started' }, dueAt);
     // The steps are due from the moment the task started (the started event's `at`): stamping the
     // origin later, after the event's synchronous work, shifted every due time by that work (2.9 ms
     // once, under load).
@@ -185,7 +190,7 @@ export class TaskRun {
    *  the remaining steps keep their pace from now (the downtime adds to the duration). */
   resume(): void {
     if (this.state.status === 'queued') {
-      this.start();
+      this.start(this.deps.now());
       return;
     }
     this.paceOriginAt = this.deps.now() - this.state.step * this.stepIntervalMs;

@@ -3,6 +3,7 @@ import { parseTraceparent, type TaskSpec, type TaskState, TRACEPARENT_HEADER } f
 import { type ClientLimits, type Peer, peerOf } from '../access/index.ts';
 import type { TagTask } from '../observability/wireLedger.ts';
 import type { TaskEngine } from './engine.ts';
+import type { WorkerPool } from './pool.ts';
 
 /** Who asks for a task, as its lane received the request. */
 export interface TaskOrigin {
@@ -48,9 +49,18 @@ export interface TaskStarterDeps {
   clientLimits: Pick<ClientLimits, 'admitTask' | 'taskEnded'>;
   /** Task → run and lane, for everything that counts or shapes a task's later traffic. */
   tagTask: TagTask;
+  /** The worker pool of the request's run, if it has one of its own (the busy-backend fault); the
+   *  engine's, the process's `WORKERS`, otherwise. */
+  poolOf?: (req: IncomingMessage) => WorkerPool | undefined;
 }
 
-export function createTaskStarter({ engine, admit, clientLimits, tagTask }: TaskStarterDeps): TaskStarter {
+export function createTaskStarter({
+  engine,
+  admit,
+  clientLimits,
+  tagTask,
+  poolOf,
+}: TaskStarterDeps): TaskStarter {
   return {
     admit,
     async start({ req, peer = peerOf(req), traceparent = req.headers[TRACEPARENT_HEADER] }, spec, prepare) {
@@ -62,7 +72,7 @@ export function createTaskStarter({ engine, admit, clientLimits, tagTask }: Task
         const prepared = prepare?.(id);
         if (prepared) await prepared;
         // The page's trace, when its request names one: the task joins it (W3C Trace Context).
-        return await engine.create(spec, id, parseTraceparent(traceparent)?.traceId);
+        return await engine.create(spec, id, parseTraceparent(traceparent)?.traceId, poolOf?.(req));
       } catch (error) {
         // Counted for nothing if it was never created (uncounting a created task waits for its end).
         if (!(await engine.get(id))) clientLimits.taskEnded(id);

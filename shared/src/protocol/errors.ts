@@ -62,6 +62,8 @@ export const OVERLOAD_REASONS = {
   eventLoopDelay: 'event-loop-delay',
   runningTasks: 'running-tasks',
   openStreams: 'open-streams',
+  /** The worker pool's queue holds MAX_QUEUED_TASKS tasks waiting for a worker (WORKERS busy). */
+  queueFull: 'queue-full',
 } as const;
 export const OverloadReason = z.enum(OVERLOAD_REASONS);
 export type OverloadReason = z.infer<typeof OverloadReason>;

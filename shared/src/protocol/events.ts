@@ -21,7 +21,17 @@ export function serverLatenessMs(event: { at: number; dueAt?: number | undefined
   return event.dueAt === undefined ? 0 : Math.max(0, event.at - event.dueAt);
 }
 
-export const QueuedEvent = z.object({ ...base, type: z.literal('queued'), spec: TaskSpec });
+/**
+ * The task is accepted. `position`: present when every worker of its pool was busy, so that it waits
+ * in the pool's queue (first in, first out): 1 = next to start. Absent when a worker takes it at once.
+ * Its queue time is its `started` event's `at` minus this one's (`queueTimeMs`).
+ */
+export const QueuedEvent = z.object({
+  ...base,
+  type: z.literal('queued'),
+  spec: TaskSpec,
+  position: z.int().min(1).optional(),
+});
 export const StartedEvent = z.object({ ...base, type: z.literal('started') });
 export const ProgressEvent = z.object({
   ...base,

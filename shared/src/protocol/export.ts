@@ -117,6 +117,9 @@ export const LaneMeasurements = z.object({
   /** The most the server ran behind its own schedule for this lane's task, ms (`at - dueAt`): every
    *  figure above includes it. Optional: absent in files from before it was measured. */
   serverLatenessMaxMs: z.number().min(0).optional(),
+  /** How long the task waited for a worker, ms: its `started` minus its `queued` time, both the
+   *  server's. Optional: absent when the page never learnt when it started, and in older files. */
+  queueMs: z.number().min(0).optional(),
 });
 
 export const LaneExport = z.object({

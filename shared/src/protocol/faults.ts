@@ -103,6 +103,24 @@ const AttackWebhooks = z.strictObject({
   taskId: z.string().min(1).max(200),
 });
 
+/** Bounds of a busy backend: a few workers, a backlog a race can wait through (32 × 60 s at most). */
+export const BUSY_BACKEND_LIMITS = { maxWorkers: 16, maxBacklog: 32, maxBacklogTaskMs: 60_000 } as const;
+
+/**
+ * A busy backend (issue 15): from now on the run's tasks wait for `workers` workers of their own,
+ * first in, first out, and `backlog` tasks of `backlogTaskMs` (one step each) go in first, as other
+ * people's work ahead of the race. Scoped to the run: its pool keeps no one else's task waiting (the
+ * process's own is `WORKERS`). Once per run. In memory: after a restart its queued tasks wait for the
+ * process's workers.
+ */
+const BusyBackend = z.strictObject({
+  kind: z.literal('busy-backend'),
+  runId: RunId,
+  workers: z.int().min(1).max(BUSY_BACKEND_LIMITS.maxWorkers),
+  backlog: z.int().min(0).max(BUSY_BACKEND_LIMITS.maxBacklog),
+  backlogTaskMs: z.int().min(1).max(BUSY_BACKEND_LIMITS.maxBacklogTaskMs),
+});
+
 export const Fault = z.discriminatedUnion('kind', [
   DropConnections,
   BlackholeConnections,
@@ -113,6 +131,7 @@ export const Fault = z.discriminatedUnion('kind', [
   LoseAnswers,
   AttackWebhooks,
   IdleTimeout,
+  BusyBackend,
 ]);
 export type Fault = z.infer<typeof Fault>;
 
@@ -129,6 +148,7 @@ export const RaceFaultTemplate = z.discriminatedUnion('kind', [
   BufferStreams.omit({ runId: true }),
   LoseAnswers.omit({ runId: true }),
   IdleTimeout.omit({ runId: true }),
+  BusyBackend.omit({ runId: true }),
 ]);
 export type RaceFaultTemplate = z.infer<typeof RaceFaultTemplate>;
 

@@ -129,6 +129,7 @@ export const AGGREGATE_METRICS = [
   'bytesDown',
   'serverLatenessMs',
   'pageBusyMs',
+  'queueMs',
 ] as const;
 export const AggregateMetric = z.enum(AGGREGATE_METRICS);
 export type AggregateMetric = z.infer<typeof AggregateMetric>;
@@ -159,6 +160,8 @@ export const LaneResult = z.strictObject({
   /** This phone's longest animation frame during the race, ms (the same on each of its lanes): what
    *  it showed waited that long for its own work. */
   pageBusyMs: figure.optional(),
+  /** How long this lane's task waited for a worker on the server, ms (its queue time). */
+  queueMs: figure.optional(),
 });
 export type LaneResult = z.infer<typeof LaneResult>;
 

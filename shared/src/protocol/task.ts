@@ -59,7 +59,12 @@ export const TaskState = z.object({
   /** Server time of the newest event (its `at`): how fresh this state is. Absent in states
    *  stored before it existed. */
   updatedAt: z.number().optional(),
+  /** When a worker took the task (its `started` event), server epoch ms: `startedAt - createdAt` is
+   *  its queue time (`queueTimeMs`). */
   startedAt: z.number().optional(),
+  /** While it waits for a worker: its place in its pool's queue, 1 = next to start (live in a read
+   *  from the process that runs it; the queued event's in a stored state). Absent once it started. */
+  queuePosition: z.int().min(1).optional(),
   finishedAt: z.number().optional(),
   /** The most this task has run behind its own schedule so far, ms: the largest `at - dueAt` of its
    *  events. A lane that reads states, not events (polling), learns the server's own lateness here.
@@ -72,3 +77,9 @@ export const TaskState = z.object({
   traceId: TraceId.optional(),
 });
 export type TaskState = z.infer<typeof TaskState>;
+
+/** How long the task waited for a worker, ms: from its acceptance (`createdAt`) to its `started`
+ *  event; undefined until it has started. Both times are the server's, so no clock offset enters. */
+export function queueTimeMs(task: Pick<TaskState, 'createdAt' | 'startedAt'>): number | undefined {
+  return task.startedAt === undefined ? undefined : Math.max(0, task.startedAt - task.createdAt);
+}

@@ -5,7 +5,7 @@ import type { Fault, LaneId, PushLaneId } from '@transport-lab/shared';
  * blackhole, its own lane; a restart or a stalled downstream, every lane; the webhook receiver's faults, the webhook;
  * a buffering proxy, the event streams (SSE, the webhook relay, and the hybrid when it pushes by SSE);
  * lost create answers, every lane that creates with `POST /api/tasks`; a proxy's idle timeout, the held
- * answers; forged webhooks, the webhook.
+ * answers; forged webhooks, the webhook; a busy backend, every lane (each task waits for its workers).
  */
 export function faultHitsLane(fault: Fault, lane: LaneId, hybridPushLane: PushLaneId | undefined): boolean {
   switch (fault.kind) {
@@ -14,6 +14,7 @@ export function faultHitsLane(fault: Fault, lane: LaneId, hybridPushLane: PushLa
       return fault.lane === lane;
     case 'restart-server':
     case 'slow-downstream':
+    case 'busy-backend':
       return true;
     case 'receiver':
       return lane === 'webhook';

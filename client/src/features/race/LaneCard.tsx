@@ -1,6 +1,7 @@
 import { type LaneInfo, nielsenBand, type PerceivedMetrics, serverLateSentence } from '@transport-lab/shared';
 import { type CSSProperties, memo, type ReactNode, useSyncExternalStore } from 'react';
 import { subscribeTicks, tickTime } from '../../lib/ticker.ts';
+import { laneQueueMs } from '../../store/lane-reducer.ts';
 import type { MetricKey } from '../../store/metrics.ts';
 import type { LaneRunState } from '../../store/types.ts';
 import type { HopSummary } from '../../transports/relay-hops.ts';
@@ -51,6 +52,7 @@ export function LaneCard({
   const titleId = `lane-title-${lane.id}`;
   const idle = run.status === 'idle';
   const percent = Math.round(run.percent);
+  const queueMs = run.recordedQueueMs ?? laneQueueMs(run);
   return (
     <article
       className="lane-card"
@@ -90,6 +92,11 @@ export function LaneCard({
         <span className="status-dot" aria-hidden="true" />
         {run.detail}
       </p>
+      {run.status === 'running' && run.queuePosition !== undefined ? (
+        <p className="lane-queue" data-testid="lane-queue" data-position={run.queuePosition}>
+          Queued on the server, position {run.queuePosition}: waiting for a worker
+        </p>
+      ) : null}
       {faults && faults.length > 0 ? (
         <ul className="lane-faults" aria-label={`Faults that reached ${lane.name}`} data-testid="lane-faults">
           {faults.map((fault) => (
@@ -141,6 +148,14 @@ export function LaneCard({
           }
           best={best.has('staleness')}
           outlined={out('staleness')}
+        />
+        <Metric
+          term="queueTime"
+          testId="metric-queue-time"
+          value={formatMs(queueMs)}
+          extra={queueMs === undefined && run.firstQueuePosition !== undefined ? 'queued' : undefined}
+          best={false}
+          outlined={out('queueTime')}
         />
         <Metric
           term="requests"

@@ -41,6 +41,7 @@ const TERM_OF: Record<TableMetric, GlossaryKey> = {
   connectionsOpened: 'connectionsOpened',
   connectionsAtOnce: 'connectionsAtOnce',
   serverLate: 'serverLate',
+  queueTime: 'queueTime',
 };
 
 const BOUND_SIGN = { 'at least': '≥', 'at most': '≤' } as const;

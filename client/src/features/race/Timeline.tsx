@@ -12,6 +12,7 @@ import {
 import { useShallow } from 'zustand/shallow';
 import { raceNow } from '../../lib/race-clock.ts';
 import { appStore, useAppStore } from '../../store/index.ts';
+import { laneQueueMs } from '../../store/lane-reducer.ts';
 import { isRaceRunning } from '../../store/race-slice.ts';
 import { useThrottledRace } from '../../store/use-throttled-race.ts';
 import { formatMs, UNMEASURED } from './format.ts';
@@ -247,6 +248,25 @@ function draw(
           ctx.beginPath();
           ctx.arc(shownX, bandY, radius, 0, 2 * Math.PI);
           ctx.fill();
+          ctx.stroke();
+          break;
+        }
+        case 'queue': {
+          // The wait for a worker: a hatched strip under the band of events, open-ended while it waits.
+          const qx0 = x(mark.at);
+          const qx1 = Math.max(qx0 + 2, x(mark.until ?? geometry.endMs));
+          const qy = bandY + 0.45 * rem;
+          const qh = 0.3 * rem;
+          ctx.strokeStyle = color;
+          ctx.lineWidth = 1;
+          ctx.setLineDash(mark.until === undefined ? [3, 2] : []);
+          ctx.strokeRect(qx0 + 0.5, qy + 0.5, qx1 - qx0 - 1, qh);
+          ctx.setLineDash([]);
+          ctx.beginPath();
+          for (let hx = qx0 + 3; hx < qx1; hx += 5) {
+            ctx.moveTo(hx, qy + qh);
+            ctx.lineTo(Math.min(hx + qh, qx1), qy);
+          }
           ctx.stroke();
           break;
         }
@@ -596,7 +616,8 @@ export function Timeline() {
         <li>
           <span aria-hidden="true">▸</span> retry · <span aria-hidden="true">◇</span> reconnect ·{' '}
           <span aria-hidden="true">| ✓</span> finished, <span aria-hidden="true">✕</span> failed · ticks:
-          WebSocket frames (up sent, down received) · <span aria-hidden="true">⚡</span> fault injected
+          WebSocket frames (up sent, down received) · <span aria-hidden="true">⚡</span> fault injected ·{' '}
+          <span aria-hidden="true">▨</span> queued on the server, waiting for a worker (its queue time)
         </li>
       </ul>
       <div className="timeline-chart">
@@ -724,6 +745,7 @@ const TimelineSummary = memo(function TimelineSummary({
             <th scope="col">Exchanges (failed)</th>
             <th scope="col">Events shown</th>
             <th scope="col">First shown</th>
+            <th scope="col">Queue time</th>
             <th scope="col">Reconnects</th>
             <th scope="col">Finished shown</th>
             <th scope="col">Faults</th>
@@ -748,6 +770,7 @@ const TimelineSummary = memo(function TimelineSummary({
                 </td>
                 <td>{laneLog?.updates.length ?? 0}</td>
                 <td>{first ? formatMs(first.shownAt - actionAt) : UNMEASURED}</td>
+                <td>{run ? formatMs(run.recordedQueueMs ?? laneQueueMs(run)) : UNMEASURED}</td>
                 <td>{laneLog?.reconnects.length ?? 0}</td>
                 <td>
                   {run?.finishedShownAt !== undefined

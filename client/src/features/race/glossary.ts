@@ -102,6 +102,13 @@ export const GLOSSARY = {
     json: ['serverLatenessMaxMs'],
     table: ['serverLate'],
   },
+  queueTime: {
+    term: 'Queue time',
+    definition:
+      "How long the lane's task waited for a worker on the server (WORKERS busy): from when the server accepted it to when a worker started it, both on the server's clock. Every later figure of the lane includes it; the blocking call learns it only from its final answer. Not the transport's merit, so never ranked.",
+    json: ['queueMs'],
+    table: ['queueTime'],
+  },
   ageOfInformation: {
     term: 'Age of information, time-averaged',
     definition:

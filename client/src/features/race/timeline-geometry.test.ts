@@ -128,3 +128,32 @@ describe('fault marks', () => {
     ]);
   });
 });
+
+describe('the timeline of a queued task', () => {
+  it("draws its wait for a worker from its acceptance to its start, on the page's clock, open while it waits", () => {
+    // The server is 5 000 ms ahead: accepted at server 6 005 (page 1 005), started at 8 005 (page 3 005).
+    const waiting = { ...runningLane(), serverQueuedAt: 6_005, queuePosition: 3, firstQueuePosition: 3 };
+    const open = timelineGeometry(1_000, [{ lane: 'sse', log: emptyLaneLog(), run: waiting }], 5_000, 1_500);
+    const mark = open.rows[0]?.marks.find((m) => m.kind === 'queue');
+    expect(mark).toMatchObject({ at: 5, label: 'queued on the server, waiting for a worker, position 3' });
+    expect(mark?.until).toBeUndefined();
+    const started = { ...waiting, serverStartedAt: 8_005 };
+    const done = timelineGeometry(1_000, [{ lane: 'sse', log: emptyLaneLog(), run: started }], 5_000);
+    const ended = done.rows[0]?.marks.find((m) => m.kind === 'queue');
+    expect(ended?.until).toBe(2_005);
+    expect(markTimes(ended as NonNullable<typeof ended>)).toContain('queue time 2000.0 ms');
+  });
+
+  it('leaves out the turn of the event loop every task waits, and places nothing without the clock offset', () => {
+    const run = { ...runningLane(), serverQueuedAt: 6_005, serverStartedAt: 6_005.3 };
+    const rows = timelineGeometry(1_000, [{ lane: 'sse', log: emptyLaneLog(), run }], 5_000).rows;
+    expect(rows[0]?.marks.some((m) => m.kind === 'queue')).toBe(false);
+    const queued = { ...run, serverStartedAt: 9_000 };
+    const noClock = timelineGeometry(
+      1_000,
+      [{ lane: 'sse', log: emptyLaneLog(), run: queued }],
+      undefined,
+    ).rows;
+    expect(noClock[0]?.marks.some((m) => m.kind === 'queue')).toBe(false);
+  });
+});

@@ -7,13 +7,18 @@ import type { LaneRunState } from '../../store/types.ts';
  * action (the fair start's frame), so that all lanes share one axis. Server times are moved onto the
  * page's clock with the clock offset; without an estimate they are left out, not guessed.
  */
-export type MarkKind = 'exchange' | 'frame' | 'update' | 'reconnect' | 'end' | 'fault';
+export type MarkKind = 'exchange' | 'frame' | 'update' | 'reconnect' | 'end' | 'fault' | 'queue';
+
+/** A task's wait for a worker is drawn when it was told a place, or waited longer than this, ms: every
+ *  task waits a turn of the server's event loop (a fraction of a ms), which is no queue. */
+export const QUEUE_MARK_MIN_MS = 1;
 
 export interface TimelineMark {
   kind: MarkKind;
   /** ms after the action: sent, received, shown, … — where the mark starts. */
   at: number;
-  /** Exchanges: ms after the action when it ended; undefined while it is still open. */
+  /** Exchanges: ms after the action when it ended; undefined while it is still open. The queue: when
+   *  a worker took the task (clock corrected); undefined while it waits. */
   until?: number;
   /** Streams and sockets: when their connection came up. */
   opened?: number;
@@ -196,6 +201,26 @@ export function timelineGeometry(
       marks.push(mark);
     }
 
+    // The task's wait for a worker, on the server's clock moved onto the page's: from its acceptance to
+    // its start, or still open while it waits.
+    const queuedAt = fromServer(run?.serverQueuedAt);
+    const startedAt = fromServer(run?.serverStartedAt);
+    const waited =
+      run?.firstQueuePosition !== undefined ||
+      (queuedAt !== undefined && startedAt !== undefined && startedAt - queuedAt > QUEUE_MARK_MIN_MS);
+    if (run && queuedAt !== undefined && waited) {
+      const place = run.firstQueuePosition === undefined ? '' : `, position ${run.firstQueuePosition}`;
+      const mark: TimelineMark = {
+        kind: 'queue',
+        at: queuedAt,
+        track: 0,
+        label: `queued on the server, waiting for a worker${place}`,
+      };
+      if (startedAt !== undefined) mark.until = startedAt;
+      reach(mark.until ?? mark.at);
+      marks.push(mark);
+    }
+
     marks.sort((a, b) => a.at - b.at);
     return { lane, marks, tracks: Math.max(1, ...tracks.map((t) => t + 1)) };
   });
@@ -232,6 +257,10 @@ export function markTimes(mark: TimelineMark): string {
       if (mark.emitted !== undefined) parts.push(`age on screen ${ms(mark.at - mark.emitted)}`);
       return parts.join(', ');
     }
+    case 'queue':
+      return mark.until === undefined
+        ? `queued ${ms(mark.at)}, still waiting (server time, clock corrected)`
+        : `queued ${ms(mark.at)}, started ${ms(mark.until)}, queue time ${ms(mark.until - mark.at)} (server time, clock corrected)`;
     case 'fault':
       return mark.approximate
         ? `answered ${ms(mark.at)} (no clock offset: the server's own time could not be placed)`

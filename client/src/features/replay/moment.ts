@@ -212,6 +212,7 @@ function laneAt(prepared: PreparedLane, t: number): { lane: LaneRunState; log: L
   lane.notes = [...data.notes];
   if (m.progressAgeUpperBound) lane.progressAgeBound = 'upper';
   if (m.serverLatenessMaxMs !== undefined) lane.serverLatenessMs = m.serverLatenessMaxMs;
+  if (m.queueMs !== undefined) lane.recordedQueueMs = m.queueMs;
   if (data.taskId !== undefined) lane.taskId = data.taskId;
   if (lane.status !== data.status) {
     // An error or a cancel is not among the recorded reports: the card ends as the export says.

@@ -26,6 +26,7 @@ const TABLE_ROWS: ReadonlyArray<{ metric: AggregateMetric; label: string; format
   { metric: 'bytesDown', label: 'Bytes down', format: bytes },
   { metric: 'serverLatenessMs', label: 'Server behind schedule', format: roundMs },
   { metric: 'pageBusyMs', label: 'Phone busy (longest frame)', format: roundMs },
+  { metric: 'queueMs', label: 'Queue time (server)', format: roundMs },
 ];
 
 /**

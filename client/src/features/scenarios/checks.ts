@@ -31,6 +31,7 @@ export type CardFigure =
   | 'wastedPolls'
   | 'bytesUp'
   | 'bytesDown'
+  | 'queueTime'
   | 'progress';
 
 export interface FigureRef {
@@ -82,6 +83,12 @@ export interface LaneOutcome {
   notes?: string[];
   /** The hybrid's path: answered in its one request, or a 202 handed to push. */
   path?: 'answered' | 'pushed';
+  /** What ended a lane in error, its code alone (SYNC_TIMEOUT, NETWORK, …). */
+  errorCode?: string;
+  /** How long its task waited for a worker, ms, on the server's clock (queued → started). */
+  queueMs?: number;
+  /** The first place in the queue the card showed ("Queued, position N"), if it showed one. */
+  queuePosition?: number;
 }
 
 export interface StepOutcome {
@@ -565,5 +572,43 @@ export function checkBufferingProxy(step: StepOutcome | undefined, heldAtLeastMs
   return j.verdict(
     `SSE's bar stood still until ${seconds(sseFirst)} and showed ${sse?.progressUpdates ?? 0} of ${steps} updates; the websocket's moved from ${seconds(wsFirst)} and showed ${ws?.progressUpdates ?? 0}.`,
     `updates shown: SSE ${sse?.progressUpdates ?? 0} of ${steps}, first at ${seconds(sseFirst)} (its delay per update ${ms(sse?.stalenessMeanMs)} counts only what it showed); the websocket ${ws?.progressUpdates ?? 0} of ${steps}, first at ${seconds(wsFirst)}, ${ms(ws?.stalenessMedianMs)} old on screen (median) against a ${ms(stepMs)} step.`,
+  );
+}
+
+/**
+ * 8. A busy backend (issue 15): `backlog` tasks fill the run's `workers`, so that the race's tasks wait
+ * in the queue. The blocking call's request is held while its task waits: it reaches the server's sync
+ * timeout (504) before a worker takes the task. The asynchronous lanes answer at once and say where the
+ * task stands: each shows its place in the queue, then runs the task to success once a worker frees,
+ * its queue time longer than the blocking call's wait (the task had not started when the blocking call
+ * gave up).
+ */
+export function checkBusyBackend(
+  step: StepOutcome | undefined,
+  options: { asyncLanes: readonly LaneId[]; syncTimeoutMs: number | undefined },
+): Verdict {
+  const j = new Judgement();
+  const blocking = laneOf(step, 'request-response');
+  if (blocking?.errorCode !== 'SYNC_TIMEOUT')
+    j.fail(
+      `${SAY['request-response']} ended ${blocking?.status ?? 'without a status'}${blocking?.error ? ` (${blocking.error})` : ''}, not at the server's sync timeout`,
+    );
+  const places: string[] = [];
+  for (const id of options.asyncLanes) {
+    j.uses(id, 'queueTime');
+    const o = j.succeeded(step, id);
+    if (!o) continue;
+    if (o.queuePosition === undefined) j.fail(`${SAY[id]} never showed its place in the queue`);
+    if (o.queueMs === undefined) j.fail(`${SAY[id]} never learnt when its task started`);
+    else if (options.syncTimeoutMs !== undefined && o.queueMs < options.syncTimeoutMs)
+      j.fail(
+        `${SAY[id]}'s task waited ${seconds(o.queueMs)}, less than the blocking call's ${seconds(options.syncTimeoutMs)}: the blocking call gave up on a task that was running`,
+      );
+    places.push(`${SAY[id]} position ${o.queuePosition ?? '?'}, queued ${seconds(o.queueMs)}`);
+  }
+  const timeout = seconds(options.syncTimeoutMs);
+  return j.verdict(
+    `the blocking call was answered 504 at the server's ${timeout} sync timeout with its task still waiting, while ${options.asyncLanes.map((id) => SAY[id]).join(', ')} showed their place in the queue and then finished.`,
+    `request/response ended ${blocking?.errorCode ?? blocking?.status ?? 'not run'} (the server's SYNC_TIMEOUT_MS: ${timeout}); ${places.join('; ')}.`,
   );
 }

@@ -2,6 +2,18 @@ import type { Source } from './scenarios.ts';
 
 /** Further reading for the scenarios' "Learn more" lists: references a learner can read from start to end. */
 export const LEARN_MORE = {
+  azureAsyncRequestReply: {
+    label: 'Azure Architecture Center: Asynchronous Request-Reply pattern',
+    url: 'https://learn.microsoft.com/en-us/azure/architecture/patterns/async-request-reply',
+  },
+  azureQueueLoadLeveling: {
+    label: 'Azure Architecture Center: Queue-Based Load Leveling pattern',
+    url: 'https://learn.microsoft.com/en-us/azure/architecture/patterns/queue-based-load-leveling',
+  },
+  mdn504: {
+    label: 'MDN: 504 Gateway Timeout',
+    url: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Status/504',
+  },
   mdnHttpOverview: {
     label: 'MDN: An overview of HTTP',
     url: 'https://developer.mozilla.org/en-US/docs/Web/HTTP/Guides/Overview',

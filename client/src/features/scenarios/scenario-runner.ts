@@ -14,6 +14,7 @@ import { clientNow } from '../../lib/time.ts';
 import { fetchWireReport } from '../../lib/wire-report.ts';
 import { injectFault } from '../../services/faults-api.ts';
 import { type AppStore, appStore } from '../../store/index.ts';
+import { laneQueueMs } from '../../store/lane-reducer.ts';
 import { laneMetrics } from '../../store/metrics.ts';
 import { networkStore } from '../../store/network-store.ts';
 import { isRaceRunning, randomRunId } from '../../store/race-slice.ts';
@@ -65,6 +66,7 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
   const wire = state.race.wire;
   const server = wire.status === 'ready' ? serverPageCounts(wire.report?.lanes[id]) : undefined;
   const pollErrors = lane.polls?.filter((p) => p.outcome === 'error').length;
+  const queueMs = laneQueueMs(lane);
   return {
     status: lane.status,
     ...(lane.error ? { error: `${lane.error.code}: ${lane.error.message}` } : {}),
@@ -96,6 +98,9 @@ export function laneOutcomeOf(state: Pick<AppState, 'race' | 'clock'>, id: LaneI
     ...(lane.deliveries ? { deliveries: lane.deliveries.deliveries } : {}),
     notes: [...lane.notes],
     ...(lane.path ? { path: lane.path.kind } : {}),
+    ...(lane.error ? { errorCode: lane.error.code } : {}),
+    ...(queueMs !== undefined ? { queueMs } : {}),
+    ...(lane.firstQueuePosition !== undefined ? { queuePosition: lane.firstQueuePosition } : {}),
   };
 }
 
@@ -245,6 +250,12 @@ export function createScenarioRunner(deps: ScenarioDeps) {
         let cancelledAtMs: number | undefined;
         const timers: Array<() => void> = [];
         const injections: Array<Promise<void>> = [];
+        // A fault the race's tasks must meet from their creation: applied, under the tag the race will
+        // carry, before it starts.
+        const namedRun = step.before?.length ? randomRunId() : undefined;
+        for (const fault of namedRun ? (step.before ?? []) : []) {
+          faults.push(await deps.injectFault(faultForRun(fault, namedRun as string)));
+        }
         try {
           await runRace(
             deps,
@@ -303,7 +314,7 @@ export function createScenarioRunner(deps: ScenarioDeps) {
                 schedule(afterMs, whenReady, inject);
               }
             },
-            scenario.coldStart ? { cold: true } : {},
+            { ...(scenario.coldStart ? { cold: true } : {}), ...(namedRun ? { runTag: namedRun } : {}) },
           );
         } finally {
           for (const cancel of timers) cancel();
@@ -373,6 +384,7 @@ export function createScenarioRunner(deps: ScenarioDeps) {
       settings
         ? {
             webhookScheduleScale: settings.webhookScheduleScale,
+            syncTimeoutMs: settings.syncTimeoutMs,
             ...(settings.socketHeartbeat ? { socketHeartbeat: settings.socketHeartbeat } : {}),
           }
         : {},

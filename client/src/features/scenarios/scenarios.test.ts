@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkBlockingWins,
   checkBufferingProxy,
+  checkBusyBackend,
   checkFlakyNetwork,
   checkIntervalSweep,
   checkPushWins,
@@ -11,6 +12,7 @@ import {
 } from './checks.ts';
 import { LESSON_SCENARIOS } from './lessons.ts';
 import {
+  BUSY_BACKEND,
   eventsOf,
   FLAKY_DROP_AT_MS,
   type LaneOutcome,
@@ -135,6 +137,8 @@ describe('guided scenarios', () => {
       // Issue 15's scenes people hit in production (scenes.ts).
       'background-tab',
       'dead-socket',
+      // Issue 15, item 1 (a bounded worker pool).
+      'busy-backend',
     ]);
     for (const s of SCENARIOS) {
       expect(s.lesson.length).toBeGreaterThan(80);
@@ -612,5 +616,83 @@ describe('a race spoiled by the page itself is run again', () => {
   it('is asked of the blocking call’s scenario, whose margin is half a 3G round trip', () => {
     const blocking = SCENARIOS.find((s) => s.id === 'blocking-wins');
     expect(blocking?.steps[0]?.retakeWhenPageBusyMs).toBeLessThan(NETWORK_PRESETS['3g'].profile.latencyMs);
+  });
+});
+
+describe('8. a busy backend: the blocking call times out while the others queue', () => {
+  const scenario = byId('busy-backend');
+  const asyncLanes = ['short-polling', 'sse', 'websocket'] as const;
+  const env = { syncTimeoutMs: 30_000 };
+  const timedOut: LaneOutcome = {
+    ...done({}),
+    status: 'error',
+    errorCode: 'SYNC_TIMEOUT',
+    error: 'SYNC_TIMEOUT: The task did not end within 30000 ms.',
+  };
+  const queued = (queuePosition: number, queueMs: number) => done({ queuePosition, queueMs });
+  const outcome = (lanes: StepOutcome['lanes']) => step(scenario, lanes);
+
+  it('runs twenty tasks on four workers: sixteen ahead of the race, whose four lanes wait past the sync timeout', () => {
+    const [only] = scenario.steps;
+    expect(only?.lanes).toHaveLength(4);
+    expect(BUSY_BACKEND.backlog + (only?.lanes.length ?? 0)).toBe(20);
+    expect(only?.before).toEqual([{ kind: 'busy-backend', ...BUSY_BACKEND }]);
+    const rounds = Math.ceil(BUSY_BACKEND.backlog / BUSY_BACKEND.workers);
+    expect(rounds * BUSY_BACKEND.backlogTaskMs).toBeGreaterThan(env.syncTimeoutMs);
+  });
+
+  it('passes when the blocking call is answered 504 and each asynchronous lane shows its place, then succeeds', () => {
+    const verdict = scenario.check(
+      [
+        outcome({
+          'request-response': timedOut,
+          'short-polling': queued(14, 35_400),
+          sse: queued(13, 35_400),
+          websocket: queued(16, 35_390),
+        }),
+      ],
+      env,
+    );
+    expect(verdict.ok, verdict.because).toBe(true);
+    expect(verdict.why).toContain('short polling position 14');
+    expect(verdict.figures).toContainEqual({ lane: 'sse', figure: 'queueTime' });
+  });
+
+  it('fails a blocking call that got its answer (a server whose sync timeout outlasts the queue)', () => {
+    const verdict = checkBusyBackend(
+      outcome({
+        'request-response': done({}),
+        'short-polling': queued(14, 35_000),
+        sse: queued(13, 35_000),
+        websocket: queued(15, 35_000),
+      }),
+      { asyncLanes, syncTimeoutMs: 60_000 },
+    );
+    expect(verdict.ok).toBe(false);
+    expect(verdict.because).toContain('not at the server');
+  });
+
+  it('fails an asynchronous lane that never said where its task stood, or whose task started before the blocking call gave up', () => {
+    const silent = checkBusyBackend(
+      outcome({
+        'request-response': timedOut,
+        'short-polling': done({ queueMs: 35_000 }),
+        sse: queued(13, 35_000),
+        websocket: queued(15, 35_000),
+      }),
+      { asyncLanes, ...env },
+    );
+    expect(silent.because).toContain('never showed its place');
+    const early = checkBusyBackend(
+      outcome({
+        'request-response': timedOut,
+        'short-polling': queued(2, 4_000),
+        sse: queued(1, 4_000),
+        websocket: queued(3, 4_000),
+      }),
+      { asyncLanes, ...env },
+    );
+    expect(early.ok).toBe(false);
+    expect(early.because).toContain('gave up on a task that was running');
   });
 });

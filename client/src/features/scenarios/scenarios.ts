@@ -10,6 +10,7 @@ import {
 import {
   checkBlockingWins,
   checkBufferingProxy,
+  checkBusyBackend,
   checkFlakyNetwork,
   checkIntervalSweep,
   checkPushWins,
@@ -58,6 +59,11 @@ export interface ScenarioStep {
     fault: RaceFaultTemplate;
     whenReady?: { lanes: LaneId[]; marginMs: number };
   }>;
+  /**
+   * Faults applied before the race starts, under the run id the race will carry (the runner names it
+   * first): for a fault its tasks must meet from their creation on (a busy backend of the run's own).
+   */
+  before?: RaceFaultTemplate[];
   /** The x of this step on the scenario's plot (the interval sweep). */
   x?: number;
   /**
@@ -106,6 +112,8 @@ export interface CheckEnv {
   webhookScheduleScale?: number;
   /** socket.io's heartbeat (SOCKET_PING_INTERVAL_MS, SOCKET_PING_TIMEOUT_MS), from `GET /api/settings`. */
   socketHeartbeat?: { pingIntervalMs: number; pingTimeoutMs: number };
+  /** SYNC_TIMEOUT_MS, from `GET /api/settings`: how long the blocking call's request is held. */
+  syncTimeoutMs?: number;
 }
 
 export interface Source {
@@ -204,6 +212,10 @@ const SOURCES = {
     label: 'Kaul, Yates, Gruteser: Real-time status: how often should one update? (INFOCOM 2012)',
     url: 'https://doi.org/10.1109/INFCOM.2012.6195689',
   },
+  rfc9110GatewayTimeout: {
+    label: 'RFC 9110 §15.6.5 (504 Gateway Timeout)',
+    url: 'https://www.rfc-editor.org/rfc/rfc9110#section-15.6.5',
+  },
   lighthouseThrottling: {
     label: 'Lighthouse: network throttling (packet- vs request-level)',
     url: 'https://github.com/GoogleChrome/lighthouse/blob/main/docs/throttling.md',
@@ -227,6 +239,13 @@ const RECEIVER_RETRY_AFTER_S = 1;
 export const SWEEP_INTERVALS_MS = [250, 500, 1_000, 2_000] as const;
 /** The sweep's task: 13 steps in 10 s, one every 769 ms, which no interval of the sweep divides. */
 export const SWEEP_TASK: TaskSpec = { durationMs: 10_000, steps: 13 };
+/**
+ * The busy backend: four workers of the race's own, sixteen tasks of 9 s ahead of it (four rounds of
+ * 9 s, 36 s in all), so that the race's four tasks, twenty in all, wait past the server's default
+ * SYNC_TIMEOUT_MS (30 s) with 6 s to spare for a slow start, then run 2 s.
+ */
+export const BUSY_BACKEND = { workers: 4, backlog: 16, backlogTaskMs: 9_000 } as const;
+const BUSY_BACKEND_ASYNC_LANES = ['short-polling', 'sse', 'websocket'] as const;
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -477,4 +496,36 @@ export const SCENARIOS: Scenario[] = [
   ...LESSON_SCENARIOS,
   ...PRODUCTION_SCENARIOS,
   ...SCENE_SCENARIOS,
+  {
+    id: 'busy-backend',
+    title: 'A busy backend: the blocking call times out while the others queue',
+    lesson:
+      'A server runs a few tasks at once, as many as it has workers; the rest wait their turn in a queue, ' +
+      'first in, first out. Here the race has four workers of its own, and sixteen tasks, other people’s ' +
+      'work, reach them first: the race’s four tasks, twenty in all, wait about 36 s before a worker is ' +
+      'free. The blocking call holds its request open all that time and shows nothing; at the server’s sync ' +
+      'timeout (SYNC_TIMEOUT_MS, 30 s) the server gives up waiting and answers 504 with a Location, while ' +
+      'the task goes on waiting, as a proxy in front of a slow backend does (nginx’s proxy_read_timeout, a ' +
+      'load balancer’s idle timeout). The asynchronous lanes answer at once (202 Accepted, an ' +
+      'acknowledgement) and can say where the task stands: "queued, position 14". The queue time, from ' +
+      'acceptance to start, is the server’s own figure, shown on every card, and every figure after it ' +
+      'includes it: not the transport’s doing. A queue has a bound: past MAX_QUEUED_TASKS a new task is ' +
+      'refused at once with 503 and Retry-After, rather than accepted and left to wait for ever.',
+    expectation:
+      'With twenty tasks on four workers (sixteen of 9 s ahead of the race), request/response is answered 504 at the server’s 30 s sync timeout while its task still waits; short polling, SSE and the websocket each show their place in the queue, then succeed, their queue time longer than the blocking call waited.',
+    sources: [SOURCES.rfc9110GatewayTimeout, SOURCES.rfc9110Accepted, SOURCES.rfc9110RetryAfter],
+    learnMore: [LEARN_MORE.azureAsyncRequestReply, LEARN_MORE.azureQueueLoadLeveling, LEARN_MORE.mdn504],
+    network: { preset: 'none' },
+    steps: [
+      {
+        label: '20 tasks on 4 workers',
+        spec: { durationMs: 2_000, steps: 4 },
+        lanes: ['request-response', ...BUSY_BACKEND_ASYNC_LANES],
+        laneSettings: { pollIntervalMs: 1_000 },
+        before: [{ kind: 'busy-backend', ...BUSY_BACKEND }],
+      },
+    ],
+    check: ([step], env) =>
+      checkBusyBackend(step, { asyncLanes: BUSY_BACKEND_ASYNC_LANES, syncTimeoutMs: env.syncTimeoutMs }),
+  },
 ];

@@ -11,9 +11,11 @@ import { parseOrThrow } from '../../errors.ts';
 import { matchesIfNoneMatch } from '../../http/conditional.ts';
 import { ASYNC_TASK_ROUTES, type LaneContext, type ServerLane } from '../lane.ts';
 
-/** Strong ETag: a task's representation is fully determined by its id and its newest seq. */
+/** Strong ETag: a task's representation is fully determined by its id and its newest seq, and, while
+ *  it waits for a worker, its place in the queue (which moves with no event of its own). */
 export function taskEtag(task: TaskState): string {
-  return `"${task.id}.${task.lastSeq}"`;
+  const place = task.queuePosition === undefined ? '' : `.q${task.queuePosition}`;
+  return `"${task.id}.${task.lastSeq}${place}"`;
 }
 
 /**
