@@ -223,11 +223,13 @@ const SOURCES = {
 } satisfies Record<string, Source>;
 
 /**
- * When the flaky-network scenario drops every lane's connections, ms after Start: a second before its
- * task's first step (at 3 s), when every lane has a request or a stream open (long polling's poll is held
+ * When the flaky-network scenario drops every lane's connections, ms after Start: two seconds before its
+ * task's first step (at 4 s), when every lane has a request or a stream open (long polling's poll is held
  * until that step), so the drop reaches each of them, not an idle moment between two polls. On a page
  * its own work slows, the drop waits until the following lanes have had their first feedback, and half a
- * second more (`whenReady`).
+ * second more (`whenReady`). The first step is that far off so that a late first feedback cannot push
+ * the drop past it: on a machine at a load of 14–24, the websocket's first answer came at 2.7 s, the
+ * drop at 3.2 s, after a first step at 3 s, and it found long polling between two polls (no sign of it).
  */
 export const FLAKY_DROP_AT_MS = 2_000;
 /** The poll interval of the 20 s report. */
@@ -360,7 +362,7 @@ export const SCENARIOS: Scenario[] = [
       'not run twice carries an Idempotency-Key, or answers 202 with a Location to ask again, as the other ' +
       "lanes' POSTs here do.",
     expectation:
-      "After every lane's connections are dropped 2 s into a 6 s task, a second before its first step (60 ms round trip, ± 10 ms jitter), long polling, SSE and the websocket each show a sign of the drop, then every event once, in order, and succeed; request/response either fails or starts the task over and answers a whole task after the drop.",
+      "After every lane's connections are dropped 2 s into an 8 s task, two seconds before its first step (60 ms round trip, ± 10 ms jitter), long polling, SSE and the websocket each show a sign of the drop, then every event once, in order, and succeed; request/response either fails or starts the task over and answers a whole task after the drop.",
     sources: [SOURCES.mdnSse, SOURCES.socketIoRecovery, SOURCES.rfc9110Idempotent, SOURCES.idempotencyKey],
     learnMore: [
       LEARN_MORE.whatwgSse,
@@ -371,8 +373,8 @@ export const SCENARIOS: Scenario[] = [
     network: { custom: { latencyMs: 30, jitterMs: 10 } },
     steps: [
       {
-        label: `6 s task, connections dropped at ${FLAKY_DROP_AT_MS / 1000} s`,
-        spec: { durationMs: 6_000, steps: 2 },
+        label: `8 s task, connections dropped at ${FLAKY_DROP_AT_MS / 1000} s`,
+        spec: { durationMs: 8_000, steps: 2 },
         lanes: ['request-response', 'long-polling', 'sse', 'websocket'],
         laneSettings: {},
         faults: (['request-response', 'long-polling', 'sse', 'websocket'] as const).map((lane) => ({
