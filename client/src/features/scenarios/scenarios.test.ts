@@ -375,7 +375,11 @@ describe('4. a flaky network: who resumes and who starts over', () => {
   it('accepts a blocking call the browser re-sent, that started over a whole task after the drop', () => {
     const resent = {
       ...lanes,
-      'request-response': done({ totalPerceivedMs: 8_300, requests: 1, serverRequests: 2 }),
+      'request-response': done({
+        totalPerceivedMs: FLAKY_DROP_AT_MS + spec.durationMs + 300,
+        requests: 1,
+        serverRequests: 2,
+      }),
     };
     const verdict = checkFlakyNetwork(stepOf(spec, resent), FLAKY_DROP_AT_MS);
     expect(verdict.ok, verdict.because).toBe(true);
@@ -383,7 +387,7 @@ describe('4. a flaky network: who resumes and who starts over', () => {
   });
 
   it('fails a blocking call that kept its answer (no drop reached it), and a lane the drop never touched', () => {
-    const kept = { ...lanes, 'request-response': done({ totalPerceivedMs: 6_100 }) };
+    const kept = { ...lanes, 'request-response': done({ totalPerceivedMs: spec.durationMs + 100 }) };
     expect(checkFlakyNetwork(stepOf(spec, kept), FLAKY_DROP_AT_MS).because).toContain(
       'as if its connection had not been dropped',
     );
