@@ -148,6 +148,7 @@ export async function createServer(
   const network = createNetwork({
     enabled: config.NETWORK_SHAPING === 'on',
     maxLinksPerClient: config.MAX_NETWORK_LINKS_PER_CLIENT,
+    linkPrefix: config.NETWORK_LINK_PREFIX,
   });
   // Task → run and lane for the faults too (durable: the receiver and a stalled downstream find a
   // run's tasks by it, whether the wire is counted or not).

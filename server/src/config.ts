@@ -189,6 +189,13 @@ export const Config = z.object({
    *  new choice replaces it, an unused one is forgotten after an hour). Past it a choice answers
    *  `429`, and a page load or an unknown cookie gets no link (no shaping) rather than evict anyone's. */
   MAX_NETWORK_LINKS_PER_CLIENT: z.coerce.number().pipe(z.int().min(1).max(MAX_LINKS)).default(256),
+  /** What every network link id (the `lab-link` cookie) this instance makes starts with. Set by
+   *  `npm run start:cluster` (`i1-`, `i2-`, …): its nginx routes a browser by the prefix back to the
+   *  instance that holds its link (scripts/cluster/nginx.mjs). Empty alone. */
+  NETWORK_LINK_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9]{1,16}-)?$/, 'must be empty, or 1–16 of A–Z a–z 0–9 then -')
+    .default(''),
   /** Comma-separated `host` or `host:port` entries a webhook URL may name besides the built-in
    *  receiver. Names are checked again at connect time: one resolving to a private address is refused. */
   WEBHOOK_ALLOWED_HOSTS: z
