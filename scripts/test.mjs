@@ -1,8 +1,9 @@
 // `npm test`: the one command that takes a machine with only Node and npm to a full check of the project.
 // It checks the Node version, installs the workspace when the lockfile changed since the last install,
 // finds (or installs) a Chromium and nginx when e2e runs (scripts/chromium.mjs, scripts/cluster/nginx.mjs),
-// then runs the stages below in order, stopping at the first that fails (with its exit code). The last line is always `tests: N passed, N failed`
-// (`, N skipped` when some were), counted from vitest's and Playwright's JSON reports.
+// then runs the stages below in order, stopping at the first that fails (with its exit code). The last
+// line is always `tests: N passed, N failed` (`, N skipped` when some were), counted from vitest's and
+// Playwright's JSON reports.
 //
 // Select stages by name after `--`, e.g. `npm test -- e2e` or `npm test -- typecheck lint`; they still run
 // in the order below. `e2e` brings `build` with it, because the specs load the built client/dist.
