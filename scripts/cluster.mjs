@@ -14,7 +14,8 @@
 // (scripts/cluster/nginx.mjs), run as this user with its own prefix under DATA_DIR (default
 // data/cluster), config generated there. Each instance is `npm start`'s supervisor (server/src/main.ts)
 // with its own DATA_DIR (data/cluster/iK: its SQLite holds what is not on Redis yet), the shared
-// REDIS_URL, REDIS_PREFIX and OPERATOR_TOKEN, and NETWORK_LINK_PREFIX=iK-, which nginx routes by.
+// REDIS_URL, REDIS_PREFIX and OPERATOR_TOKEN, NETWORK_LINK_PREFIX=iK- and ROOM_CODE_SHARD=K/N, which
+// nginx routes by (a browser's link cookie; a room's link `?room=CODE`).
 // When everything answers /healthz through nginx it prints `cluster ready: <url>`.
 import './node-version.mjs';
 import { spawn } from 'node:child_process';
@@ -155,7 +156,7 @@ try {
     port: port + 1 + index,
     receiverPort: port + 1 + count + index,
   }));
-  for (const instance of instances) {
+  for (const [index, instance] of instances.entries()) {
     const child = launch(instance.name, process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: join(root, 'server'),
       env: {
@@ -168,6 +169,7 @@ try {
         DATA_DIR: join(dataDir, instance.name),
         REDIS_URL: redis.url,
         NETWORK_LINK_PREFIX: `${instance.name}-`,
+        ROOM_CODE_SHARD: `${index + 1}/${count}`,
         OPERATOR_TOKEN: operatorToken,
         ALLOWED_ORIGINS: allowedOrigins,
       },

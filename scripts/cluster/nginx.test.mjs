@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { instanceName, nginxConfig } from './nginx.mjs';
+import { ROOM_CODE_ALPHABET as SHARED_ALPHABET } from '../../shared/src/protocol/room.ts';
+import { instanceName, nginxConfig, ROOM_CODE_ALPHABET, roomSymbols } from './nginx.mjs';
 
 const instances = [0, 1, 2].map((index) => ({ name: instanceName(index), port: 4001 + index }));
 const base = { listen: { host: '127.0.0.1', port: 4000 }, instances, prefix: '/tmp/lab-nginx' };
@@ -17,7 +18,7 @@ function upstream(config, name) {
 describe('nginxConfig', () => {
   it('sticky: routes each instance-prefixed lab-link cookie to its instance, the others as backups', () => {
     const config = nginxConfig({ ...base, sticky: true });
-    expect(config).toContain('map $http_cookie $lab_upstream {');
+    expect(config).toContain('map $http_cookie $lab_cookie_upstream {');
     for (const { name } of instances) expect(config).toContain(`"~(^|;)\\s*lab-link=${name}-" lab_${name};`);
     expect(upstream(config, 'lab_i2')).toEqual([
       'server 127.0.0.1:4002 max_fails=1 fail_timeout=5s;',
@@ -37,6 +38,30 @@ describe('nginxConfig', () => {
     expect(pattern.test('lab-link=i2-abc')).toBe(false);
     // The generated line holds this very pattern (nginx's regexes are PCRE).
     expect(nginxConfig({ ...base, sticky: true })).toContain(`"~${pattern.source}"`);
+  });
+
+  it("routes a page opened at ?room=CODE by the code's first symbol to the instance whose codes start so", () => {
+    expect(ROOM_CODE_ALPHABET).toBe(SHARED_ALPHABET);
+    const config = nginxConfig({ ...base, sticky: true });
+    const lines = instances.map((instance, index) => {
+      const line = config
+        .split('\n')
+        .find((l) => l.trim().endsWith(` lab_${instance.name};`) && l.includes('~^['));
+      const chars = /\[([^\]]+)\]/.exec(line ?? '')?.[1] ?? '';
+      return { index, chars };
+    });
+    // Every symbol a code may start with, in either case, belongs to exactly one instance: the one
+    // whose ROOM_CODE_SHARD (server/src/rooms/secrets.ts: place modulo N) draws it.
+    for (const [place, symbol] of [...ROOM_CODE_ALPHABET].entries()) {
+      for (const typed of new Set([symbol, symbol.toLowerCase()])) {
+        const owners = lines.filter(({ chars }) => chars.includes(typed)).map(({ index }) => index);
+        expect(owners, `${typed}`).toEqual([place % instances.length]);
+      }
+    }
+    expect(roomSymbols(1, 3)).toContain('IiLl'); // 1 is the second symbol; I and L read as 1
+    // A room's link wins over the cookie; without one, the cookie decides.
+    expect(config).toContain('"" $lab_cookie_upstream;');
+    expect(config).toContain('default $lab_room_upstream;');
   });
 
   it('--no-sticky: round-robin over every instance, the cookie ignored', () => {

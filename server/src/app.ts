@@ -200,6 +200,7 @@ export async function createServer(
       maxSeatsPerClientPercent: config.ROOM_MAX_SEATS_PER_CLIENT_PERCENT,
       maxRoomsPerSocket: config.ROOM_MAX_ROOMS_PER_SOCKET,
       maxRoomsPerClient: config.ROOM_MAX_ROOMS_PER_CLIENT,
+      codeShard: config.ROOM_CODE_SHARD,
       presenceIntervalMs: config.ROOM_PRESENCE_INTERVAL_MS,
       // At most 4 aggregates a second to the presenter while results arrive (issue 6).
       aggregateIntervalMs: 250,

@@ -9,6 +9,7 @@ import { LANE_IDS } from '@transport-lab/shared';
 import { io, type Socket } from 'socket.io-client';
 import { type RunningCluster, startCluster } from '../fixtures/cluster.ts';
 import { RacePage, toBytes, toCount, toMs } from '../fixtures/racePage.ts';
+import { RoomParticipantPage, RoomPresenterPage } from '../fixtures/roomPage.ts';
 import { artifactsDir } from '../fixtures/server.ts';
 import { test as base, expect } from '../fixtures/test.ts';
 
@@ -33,24 +34,28 @@ async function contextOn(
   browser: { newContext(o: object): Promise<BrowserContext> },
   url: string,
   port: number,
+  options: object = { viewport: { width: 1280, height: 900 } },
 ) {
   for (let attempt = 0; attempt < 64; attempt += 1) {
     const userAgent = `Mozilla/5.0 (transport-lab cluster e2e ${attempt}) Chrome`;
     const probe = await fetch(`${url}/healthz`, { headers: { 'user-agent': userAgent } });
     await probe.arrayBuffer();
     if (probe.headers.get('x-lab-upstream') === `127.0.0.1:${port}`) {
-      return browser.newContext({ baseURL: url, userAgent, viewport: { width: 1280, height: 900 } });
+      return browser.newContext({ ...options, baseURL: url, userAgent });
     }
   }
   throw new Error(`no User-Agent of 64 tried is routed to 127.0.0.1:${port}`);
 }
 
-/** Every instance address nginx named (X-Lab-Upstream) for this page's requests to the balancer. */
-function upstreamsOf(page: Page, origin: string): Set<string> {
+/** Every instance address nginx named (X-Lab-Upstream) for this page's requests to the balancer;
+ *  `credentialed: true` counts only those that carried the page's cookies (its lanes, its room), not
+ *  the lab's own observation requests, which are sent without. */
+function upstreamsOf(page: Page, origin: string, { credentialed = false } = {}): Set<string> {
   const seen = new Set<string>();
-  page.on('response', (response) => {
+  page.on('response', async (response) => {
     if (!response.url().startsWith(origin)) return;
     const upstream = response.headers()['x-lab-upstream'];
+    if (credentialed && (await response.request().headerValue('cookie')) === null) return;
     if (upstream) seen.add(upstream);
   });
   return seen;
@@ -144,6 +149,46 @@ test.describe('two instances behind nginx, sticky', () => {
     }
     await races[1]?.race.page.screenshot({ path: join(artifactsDir, 'cluster-race-i2.png'), fullPage: true });
     for (const { context } of races) await context.close();
+  });
+
+  test("a room's link takes a phone the balancer would send elsewhere to the room's instance", async ({
+    browser,
+    cluster,
+  }) => {
+    const [i1, i2] = cluster.instancePorts as [number, number];
+    const presenterContext = await contextOn(browser, cluster.url, i1);
+    // Without the room's link this phone would be on i2 (contextOn checks that).
+    const phoneContext = await contextOn(browser, cluster.url, i2, {
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    try {
+      const presenterPage = await presenterContext.newPage();
+      const presenter = new RoomPresenterPage(presenterPage);
+      await presenter.goto('durationMs=1000&steps=5&lanes=short-polling,sse,websocket');
+      const code = await presenter.create();
+      const phonePage = await phoneContext.newPage();
+      // Its lanes and its room socket carry the link the room's instance gave it; its observation
+      // requests (clock, settings, wire report) carry no cookie and still go by its hash (README,
+      // "Scaling out": what that costs).
+      const phoneUpstreams = upstreamsOf(phonePage, cluster.url, { credentialed: true });
+      const phone = new RoomParticipantPage(phonePage);
+      await phone.openLink(await presenterPage.getByTestId('room-link').inputValue());
+      await expect(phone.codeField).toHaveValue(code);
+      await phone.join('Phone on the other hash');
+      await expect(presenter.presenceSummary).toContainText('2 in the room, 2 connected');
+      await presenter.startButton.click();
+      await expect(phone.status).toHaveAttribute('data-state', 'reported', { timeout: 30_000 });
+      await expect(presenter.reported).toHaveText('1');
+      await expect(presenter.expected).toHaveText('1');
+      expect([...phoneUpstreams], 'the phone: every credentialed request to the room’s instance').toEqual([
+        `127.0.0.1:${i1}`,
+      ]);
+    } finally {
+      await presenterContext.close();
+      await phoneContext.close();
+    }
   });
 
   test("socket.io's long-polling holds its session without a cookie (by address)", async ({ cluster }) => {
