@@ -82,12 +82,20 @@ describe('nginxConfig', () => {
       'proxy_set_header Connection $connection_upgrade;',
       'proxy_buffering off;',
       'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      // The browser's own request bytes, for the instance's wire count (server/src/observability/proxiedBytes.ts).
+      'proxy_set_header X-Lab-Client-Request-Bytes $request_length;',
+      // Which instance answered, but not on a websocket's 101 (whose bytes the instance reports).
+      'add_header X-Lab-Upstream $lab_upstream_header always;',
+      "'' $upstream_addr;",
+      'server_tokens off;',
       'pid /tmp/lab-nginx/nginx.pid;',
       'client_body_temp_path /tmp/lab-nginx/tmp/body;',
     ]) {
       expect(config).toContain(line);
     }
     // Started by root, its workers run as the given user; otherwise no user directive at all.
+    // Bodies buffered whole, so that $request_length counts them (nginx's default: not turned off).
+    expect(config).not.toContain('proxy_request_buffering');
     expect(config).not.toMatch(/^user /m);
     expect(nginxConfig({ ...base, sticky: true, runAsRoot: true, user: 'lab' })).toMatch(/^user lab;$/m);
   });

@@ -12,6 +12,7 @@ import { RacePage, toBytes, toCount, toMs } from '../fixtures/racePage.ts';
 import { RoomParticipantPage, RoomPresenterPage } from '../fixtures/roomPage.ts';
 import { artifactsDir } from '../fixtures/server.ts';
 import { test as base, expect } from '../fixtures/test.ts';
+import { expectWireAgreement } from '../fixtures/wireAgreement.ts';
 
 const test = base.extend<object, { cluster: RunningCluster }>({
   cluster: [
@@ -188,6 +189,21 @@ test.describe('two instances behind nginx, sticky', () => {
     } finally {
       await presenterContext.close();
       await phoneContext.close();
+    }
+  });
+
+  test("through nginx, every lane's requests and bytes agree with Chromium's network log within 2 %", async ({
+    browser,
+    cluster,
+  }) => {
+    // Eight races one after the other (wire-agreement.spec.ts runs them as eight tests).
+    test.setTimeout(300_000);
+    const context = await contextOn(browser, cluster.url, cluster.instancePorts[0] as number);
+    try {
+      const race = new RacePage(await context.newPage());
+      for (const lane of LANE_IDS) await test.step(lane, () => expectWireAgreement(race, lane));
+    } finally {
+      await context.close();
     }
   });
 
