@@ -86,7 +86,9 @@ let redis;
 
 const running = (child) => child.exitCode === null && child.signalCode === null;
 
-/** Stops nginx first (no new requests), then the instances, then a Redis started here. */
+/** Stops nginx first (no new requests), then the instances, then a Redis started here. A signal can
+ *  come while the start is still under way: whatever was launched by then is stopped, and `launch`
+ *  starts nothing more once stopping. */
 async function stopAll(code) {
   if (stopping) return;
   stopping = true;
@@ -110,6 +112,7 @@ process.on('exit', () => {
 });
 
 function launch(name, command, argv, options) {
+  if (stopping) throw new Error(`not starting ${name}: stopping`);
   const child = spawn(command, argv, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   prefixed(child.stdout, name, process.stdout);
   prefixed(child.stderr, name, process.stderr);
@@ -126,7 +129,9 @@ function launch(name, command, argv, options) {
 
 try {
   const nginx = ensureNginx();
-  redis = await ensureRedis();
+  const found = await ensureRedis();
+  if (stopping) await found.stop(); // a signal came meanwhile: stopAll did not know this one
+  redis = found;
   log(`Redis: ${redis.url} (${redis.source})`);
   if (args.build) {
     await ensureWorkspace();
