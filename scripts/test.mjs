@@ -1,8 +1,9 @@
 // `npm test`: the one command that takes a machine with only Node and npm to a full check of the project.
 // It checks the Node version, installs the workspace when the lockfile changed since the last install,
-// finds (or installs) a Chromium when e2e runs (scripts/chromium.mjs), then runs the stages below in order, stopping at
-// the first that fails (with its exit code). The last line is always `tests: N passed, N failed`
-// (`, N skipped` when some were), counted from vitest's and Playwright's JSON reports.
+// finds (or installs) a Chromium and nginx when e2e runs (scripts/chromium.mjs, scripts/cluster/nginx.mjs),
+// then runs the stages below in order, stopping at the first that fails (with its exit code). The last
+// line is always `tests: N passed, N failed` (`, N skipped` when some were), counted from vitest's and
+// Playwright's JSON reports.
 //
 // Select stages by name after `--`, e.g. `npm test -- e2e` or `npm test -- typecheck lint`; they still run
 // in the order below. `e2e` brings `build` with it, because the specs load the built client/dist.
@@ -15,6 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureChromium } from './chromium.mjs';
+import { ensureNginx } from './cluster/nginx.mjs';
 import { ensureWorkspace, root, runPnpm } from './pnpm.mjs';
 
 const artifacts = join(root, 'test', 'artifacts');
@@ -137,6 +139,14 @@ if (stages.some((stage) => stage.name === 'e2e')) {
   const chromium = await ensureChromium();
   header(`Chromium (${chromium.source}): ${chromium.path}`);
   stageEnv.CHROMIUM_PATH = chromium.path;
+  // e2e/cluster.spec.ts runs the lab behind a real nginx: Debian's, installed here when missing (as
+  // Chromium is); without one, and no way to install it, stop now with what to install.
+  try {
+    header(`nginx: ${ensureNginx()}`);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
 }
 
 // Reports from an earlier run must not be counted as this run's.

@@ -153,6 +153,7 @@ export async function createServer(
   const network = createNetwork({
     enabled: config.NETWORK_SHAPING === 'on',
     maxLinksPerClient: config.MAX_NETWORK_LINKS_PER_CLIENT,
+    linkPrefix: config.NETWORK_LINK_PREFIX,
   });
   // Task → run and lane for the faults too (durable: the receiver and a stalled downstream find a
   // run's tasks by it, whether the wire is counted or not).
@@ -207,6 +208,7 @@ export async function createServer(
       maxSeatsPerClientPercent: config.ROOM_MAX_SEATS_PER_CLIENT_PERCENT,
       maxRoomsPerSocket: config.ROOM_MAX_ROOMS_PER_SOCKET,
       maxRoomsPerClient: config.ROOM_MAX_ROOMS_PER_CLIENT,
+      codeShard: config.ROOM_CODE_SHARD,
       presenceIntervalMs: config.ROOM_PRESENCE_INTERVAL_MS,
       // At most 4 aggregates a second to the presenter while results arrive (issue 6).
       aggregateIntervalMs: 250,

@@ -141,6 +141,20 @@ export const Config = z.object({
   ROOM_MAX_ROOMS_PER_SOCKET: z.coerce.number().pipe(z.int().min(1).max(10_000)).default(3),
   /** … and one client (whatever its connections). A room counts until it ends (presenter or idle). */
   ROOM_MAX_ROOMS_PER_CLIENT: z.coerce.number().pipe(z.int().min(1).max(1_000_000)).default(20),
+  /** `k/N`: this instance's room codes start with the symbols whose place in the code alphabet is
+   *  k − 1 modulo N. Set by `npm run start:cluster` (instance iK of N), whose nginx routes a
+   *  `?room=CODE` page load by the code's first symbol to the instance holding the room. Unset: any. */
+  ROOM_CODE_SHARD: z
+    .string()
+    .regex(/^\d{1,2}\/\d{1,2}$/, 'must be k/N, e.g. 1/2')
+    .transform((value) => {
+      const [index, count] = value.split('/').map(Number) as [number, number];
+      return { index, count };
+    })
+    .refine(({ index, count }) => count >= 1 && count <= 32 && index >= 1 && index <= count, {
+      message: 'must be k/N with 1 ≤ k ≤ N ≤ 32',
+    })
+    .optional(),
   /** Least time between two presence broadcasts of one room: the changes of an interval go out as
    *  one `room:presence` batch, so N phones joining or measuring cost O(N) messages a round, not N². */
   ROOM_PRESENCE_INTERVAL_MS: positiveMs(10_000).default(250),
@@ -206,6 +220,13 @@ export const Config = z.object({
    *  new choice replaces it, an unused one is forgotten after an hour). Past it a choice answers
    *  `429`, and a page load or an unknown cookie gets no link (no shaping) rather than evict anyone's. */
   MAX_NETWORK_LINKS_PER_CLIENT: z.coerce.number().pipe(z.int().min(1).max(MAX_LINKS)).default(256),
+  /** What every network link id (the `lab-link` cookie) this instance makes starts with. Set by
+   *  `npm run start:cluster` (`i1-`, `i2-`, …): its nginx routes a browser by the prefix back to the
+   *  instance that holds its link (scripts/cluster/nginx.mjs). Empty alone. */
+  NETWORK_LINK_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9]{1,16}-)?$/, 'must be empty, or 1–16 of A–Z a–z 0–9 then -')
+    .default(''),
   /** Comma-separated `host` or `host:port` entries a webhook URL may name besides the built-in
    *  receiver. Names are checked again at connect time: one resolving to a private address is refused. */
   WEBHOOK_ALLOWED_HOSTS: z

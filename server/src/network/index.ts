@@ -53,6 +53,8 @@ export interface NetworkDeps {
   enabled: boolean;
   /** MAX_NETWORK_LINKS_PER_CLIENT: links one client (address; this machine exempt) may hold. */
   maxLinksPerClient: number;
+  /** NETWORK_LINK_PREFIX: what every new link id starts with (the instance's name in a cluster). */
+  linkPrefix?: string;
   clock?: ShaperClock;
 }
 
@@ -67,8 +69,13 @@ const noneResponse = (): LinkResponse => ({
  * named by the `lab-link` cookie, applied to every connection that browser opens, at the socket,
  * both ways. See server/src/network/README.md.
  */
-export function createNetwork({ enabled, maxLinksPerClient, clock = systemClock }: NetworkDeps): Network {
-  const links = new LinkRegistry(clock, undefined, undefined, maxLinksPerClient);
+export function createNetwork({
+  enabled,
+  maxLinksPerClient,
+  linkPrefix = '',
+  clock = systemClock,
+}: NetworkDeps): Network {
+  const links = new LinkRegistry(clock, undefined, undefined, maxLinksPerClient, linkPrefix);
   const intakes: Intake[] = [];
   const taskLinks = new Map<string, string>();
 

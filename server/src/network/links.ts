@@ -75,6 +75,9 @@ export class LinkRegistry {
     private readonly idleMs = LINK_IDLE_MS,
     private readonly maxLinks = MAX_LINKS,
     private readonly maxPerClient = Number.POSITIVE_INFINITY,
+    /** Starts every id this registry makes (NETWORK_LINK_PREFIX): behind `npm run start:cluster`'s
+     *  nginx it names the instance that holds the link, and routes the browser back to it. */
+    private readonly idPrefix = '',
   ) {}
 
   /** Whether `client` may hold one more link now; a link of its own that the new one replaces
@@ -93,12 +96,12 @@ export class LinkRegistry {
     return 1;
   }
 
-  /** A new link (128 random bits, base64url) with these conditions, for `client`; the caller has
-   *  asked `admits`. */
+  /** A new link (the prefix, then 128 random bits, base64url) with these conditions, for `client`;
+   *  the caller has asked `admits`. */
   create(preset: NetworkPresetId | null, profile: NetworkProfile, client?: string): Link {
     this.sweep();
     return this.add({
-      id: randomBytes(16).toString('base64url'),
+      id: `${this.idPrefix}${randomBytes(16).toString('base64url')}`,
       preset,
       profile,
       shaper: isTransparent(profile) ? undefined : new LinkShaper(profile, this.clock),

@@ -11,6 +11,7 @@ import {
   type WireReport,
   type WireTally,
 } from '@transport-lab/shared';
+import { proxiedRequestBytes } from './proxiedBytes.ts';
 
 /** A run with no open stream and no traffic for this long is forgotten (its report answers 404). */
 export const WIRE_RUN_TTL_MS = 3_600_000;
@@ -474,7 +475,8 @@ export function createWireLedger(options: WireLedgerOptions = {}): WireLedger {
 
     requestBytes(req) {
       const conn = conns.get(req.socket);
-      return conn && req.socket.bytesRead - conn.readAtLastAnswer;
+      // Behind the cluster's nginx: the browser's bytes, as nginx read them (proxiedBytes.ts).
+      return conn && (proxiedRequestBytes(req) ?? req.socket.bytesRead - conn.readAtLastAnswer);
     },
 
     report(runId) {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ParticipantId, RaceId, ROOM_CODE_ALPHABET, RoomCode, RoomSecret } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
-import { newId, newRoomCode, newSecret, proofMatches, secretMatches } from './secrets.ts';
+import { newId, newRoomCode, newSecret, proofMatches, secretMatches, shardSymbols } from './secrets.ts';
 
 describe('room secrets', () => {
   it('draws codes of the contract: 8 Crockford symbols, every symbol in use, parsed unchanged', () => {
@@ -38,5 +38,24 @@ describe('room secrets', () => {
     expect(secretMatches('same-secret-value-12345', 'same-secret-value-12345')).toBe(true);
     expect(secretMatches('same-secret-value-12345', 'same-secret-value-1234')).toBe(false);
     expect(secretMatches('same-secret-value-12345', '')).toBe(false);
+  });
+});
+
+describe('room codes of a shard (ROOM_CODE_SHARD)', () => {
+  it('start with the shard’s symbols only, and the shards share out the alphabet', () => {
+    const owners = new Map<string, number>();
+    for (let index = 1; index <= 3; index += 1) {
+      const symbols = shardSymbols({ index, count: 3 });
+      for (const symbol of symbols) {
+        expect(owners.has(symbol)).toBe(false);
+        owners.set(symbol, index);
+      }
+      for (let i = 0; i < 200; i += 1) {
+        const code = newRoomCode({ index, count: 3 });
+        expect(RoomCode.parse(code)).toBe(code);
+        expect(symbols).toContain(code[0]);
+      }
+    }
+    expect([...owners.keys()].sort().join('')).toBe([...ROOM_CODE_ALPHABET].sort().join(''));
   });
 });

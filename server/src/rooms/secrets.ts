@@ -1,10 +1,26 @@
 import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { ROOM_CODE_ALPHABET, ROOM_CODE_LENGTH } from '@transport-lab/shared';
 
-/** A join code: ROOM_CODE_LENGTH symbols drawn uniformly (crypto.randomInt has no modulo bias). */
-export function newRoomCode(): string {
-  let code = '';
-  for (let i = 0; i < ROOM_CODE_LENGTH; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
+/** Which first symbols an instance's room codes may start with (ROOM_CODE_SHARD `k/N`): those whose
+ *  place in ROOM_CODE_ALPHABET is k − 1 modulo N, so that a balancer can route `?room=CODE` to the
+ *  instance holding the room by the code's first symbol (scripts/cluster/nginx.mjs). */
+export interface RoomCodeShard {
+  /** 1-based, ≤ count. */
+  index: number;
+  count: number;
+}
+
+/** The first symbols of a shard's codes. */
+export function shardSymbols({ index, count }: RoomCodeShard): string[] {
+  return [...ROOM_CODE_ALPHABET].filter((_, place) => place % count === index - 1);
+}
+
+/** A join code: ROOM_CODE_LENGTH symbols drawn uniformly (crypto.randomInt has no modulo bias); the
+ *  first from the shard's symbols when given one (N shards: 32^8 / N codes each). */
+export function newRoomCode(shard?: RoomCodeShard): string {
+  const first = shard ? shardSymbols(shard) : [...ROOM_CODE_ALPHABET];
+  let code = first[randomInt(first.length)] as string;
+  for (let i = 1; i < ROOM_CODE_LENGTH; i++) code += ROOM_CODE_ALPHABET[randomInt(ROOM_CODE_ALPHABET.length)];
   return code;
 }
 

@@ -20,7 +20,7 @@ import { epochNow } from '../observability/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { DEFAULT_ROOM_SCENARIO } from './defaults.ts';
 import { type Member, Room } from './room.ts';
-import { newRoomCode, newSecret, proofMatches, secretMatches } from './secrets.ts';
+import { newRoomCode, newSecret, proofMatches, type RoomCodeShard, secretMatches } from './secrets.ts';
 import { Throttle } from './throttle.ts';
 import type { RoomNamespace, RoomSocket } from './types.ts';
 
@@ -36,6 +36,8 @@ export interface RoomSettings {
   /** Live rooms one connection, and one client, may have created. */
   maxRoomsPerSocket: number;
   maxRoomsPerClient: number;
+  /** ROOM_CODE_SHARD: this instance's share of the codes' first symbols (secrets.ts). */
+  codeShard?: RoomCodeShard;
 }
 
 /** Least time between two presence updates one participant's clock reports cause, ms: every report
@@ -460,7 +462,7 @@ export class RoomService implements RoomsHandle {
   private unusedCode(): RoomCode {
     // 32^8 codes: a collision with a live or recently ended room is rare; drawing again costs nothing.
     for (;;) {
-      const code = newRoomCode();
+      const code = newRoomCode(this.settings.codeShard);
       if (!this.rooms.has(code) && !this.ended.has(code)) return code;
     }
   }

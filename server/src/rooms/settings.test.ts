@@ -43,8 +43,23 @@ describe('room settings', () => {
     ['BOARD_NOTES_PER_PARTICIPANT', '51'],
     ['BOARD_PRESENTER_RESERVED_NOTES', '50'],
     ['MAX_NETWORK_LINKS_PER_CLIENT', '0'],
+    // The cluster's routing settings (npm run start:cluster): k/N with 1 ≤ k ≤ N ≤ 32; a prefix ending in -.
+    ['ROOM_CODE_SHARD', '0/2'],
+    ['ROOM_CODE_SHARD', '3/2'],
+    ['ROOM_CODE_SHARD', '1/33'],
+    ['ROOM_CODE_SHARD', 'i1'],
+    ['NETWORK_LINK_PREFIX', 'i1'],
+    ['NETWORK_LINK_PREFIX', 'i.1-'],
   ])('stop the start-up on %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('read the cluster routing settings (npm run start:cluster)', () => {
+    expect(loadConfig({ ROOM_CODE_SHARD: '2/3', NETWORK_LINK_PREFIX: 'i2-' })).toMatchObject({
+      ROOM_CODE_SHARD: { index: 2, count: 3 },
+      NETWORK_LINK_PREFIX: 'i2-',
+    });
+    expect(loadConfig({})).toMatchObject({ ROOM_CODE_SHARD: undefined, NETWORK_LINK_PREFIX: '' });
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { HandshakeWire } from '@transport-lab/shared';
 import type { Server } from 'socket.io';
+import { proxiedRequestBytes } from '../../observability/proxiedBytes.ts';
 
 const measured = new WeakMap<IncomingMessage, HandshakeWire>();
 
@@ -24,7 +25,9 @@ export function measureHandshakes(io: Server): (req: IncomingMessage) => Handsha
     hooked = upgrades;
     upgrades.on('headers', (lines, req) => {
       const responseBytes = lines.reduce((sum, line) => sum + Buffer.byteLength(line) + 2, 0) + 2;
-      measured.set(req, { requestBytes: req.socket.bytesRead, responseBytes });
+      // Behind the cluster's nginx, the upgrade request as the browser sent it (proxiedBytes.ts).
+      const requestBytes = proxiedRequestBytes(req) ?? req.socket.bytesRead;
+      measured.set(req, { requestBytes, responseBytes });
     });
   };
   hook();
