@@ -24,7 +24,7 @@
 // and long-poll event, and for short polling and request/response the events a new state covered.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,8 @@ import {
   TERMINAL_STATUSES,
 } from '@transport-lab/shared';
 import { io, type Socket } from 'socket.io-client';
+import { send } from './httpSend.ts';
+import { threadCpuMs } from './processes.ts';
 
 /** A lane that has not ended this long after its phone started has failed. */
 const LANE_TIMEOUT_MS = 60_000;
@@ -84,31 +86,6 @@ const epochNow = () => performance.timeOrigin + performance.now();
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** utime + stime of the process (every thread), ms. */
-/** CPU time of the server's main thread and of its other threads by name (`comm`: V8's GC workers, libuv's pool,
- *  the WAL checkpointer's worker), ms: `utime + stime` of /proc/PID/task/TID/stat. */
-function cpuByThreadMs(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const key = tid === String(pid) ? `${name} (main)` : name;
-      // utime and stime apart: on loopback the kernel's TCP work for both ends lands in stime.
-      for (const [mode, field] of [
-        ['user', 11],
-        ['system', 12],
-      ] as const) {
-        const ms = (Number(fields[field]) * 1000) / CLOCK_TICKS;
-        byName.set(`${key} ${mode}`, (byName.get(`${key} ${mode}`) ?? 0) + ms);
-      }
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return byName;
-}
-
 function cpuTimeMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -207,46 +184,6 @@ function received(tally: Tally, event: TaskEvent, receivedAt: number): void {
 }
 
 // ── HTTP on node:http, a keep-alive agent per phone ──────────────────────────────────────────────────
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function send(
-  agent: Agent,
-  url: string,
-  method: 'GET' | 'POST',
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      url,
-      {
-        method,
-        agent,
-        headers: payload === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 interface Phone {
   url: string;
@@ -468,13 +405,13 @@ async function main(): Promise<void> {
     if (warmupPhones > 0) await hall(server.url, warmupPhones, 'warmup');
     const fromMs = performance.now() - server.spawnedAt;
     const cpuBefore = cpuTimeMs(pid);
-    const threadsBefore = cpuByThreadMs(pid);
+    const threadsBefore = threadCpuMs(pid);
     const loadCpuBefore = process.cpuUsage();
     const wallStart = performance.now();
     const tally = await hall(server.url, phones, 'hall');
     const wallMs = performance.now() - wallStart;
     const cpuMs = cpuTimeMs(pid) - cpuBefore;
-    const threadsAfter = cpuByThreadMs(pid);
+    const threadsAfter = threadCpuMs(pid);
     const loadCpu = process.cpuUsage(loadCpuBefore);
     const toMs = performance.now() - server.spawnedAt;
     const summary = {
@@ -484,7 +421,8 @@ async function main(): Promise<void> {
       spreadMs,
       wallMs: Math.round(wallMs),
       serverCpuMs: Math.round(cpuMs),
-      // Where it went, by thread name (threads that ended during the hall are in serverCpuMs only).
+      // Where it went: the main thread and the others (V8's GC helpers, libuv's pool, the WAL
+      // checkpointer's worker), processes.ts; threads that ended during the hall are in serverCpuMs only.
       serverCpuByThreadMs: Object.fromEntries(
         [...threadsAfter]
           .map(([name, ms]) => [name, Math.round(ms - (threadsBefore.get(name) ?? 0))] as const)

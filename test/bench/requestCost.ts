@@ -14,9 +14,9 @@
 //   socket        a socket.io websocket connect, then close
 //   raw-create    the same as `create` against a bare node:http server that parses the JSON body and
 //                 answers 202 with a small JSON (the floor), in its own process on the same core
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { API_PATHS, labTagHeaders, labTagQuery } from '@transport-lab/shared';
 import { io } from 'socket.io-client';
+import { send } from './httpSend.ts';
+import { cpuTimeMs, threadCpuMs } from './processes.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== '--'),
@@ -40,31 +42,7 @@ const { values } = parseArgs({
 });
 const n = Number(values.n);
 const concurrency = Number(values.concurrency);
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const serverDir = fileURLToPath(new URL('../../server', import.meta.url));
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-
-/** user and system CPU of the main thread and of the others, ms. */
-function threadsMs(pid: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const who = tid === String(pid) ? 'main' : 'others';
-      out[`${who} user`] = (out[`${who} user`] ?? 0) + (Number(fields[11]) * 1000) / CLOCK_TICKS;
-      out[`${who} sys`] = (out[`${who} sys`] ?? 0) + (Number(fields[12]) * 1000) / CLOCK_TICKS;
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return out;
-}
 
 async function startChild(
   args: string[],
@@ -86,29 +64,6 @@ async function startChild(
   return { child, url };
 }
 
-function send(agent: Agent, url: string, method: string, headers: Record<string, string>, body?: unknown) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      url,
-      {
-        method,
-        agent,
-        headers: payload === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
 const SPEC = { durationMs: 120_000, steps: 1 };
 const tag = (lane: 'short-polling' | 'sse' | 'websocket', i: number) => ({
   lane,
@@ -117,24 +72,24 @@ const tag = (lane: 'short-polling' | 'sse' | 'websocket', i: number) => ({
 
 async function measure(pid: number, label: string, one: (i: number) => Promise<void>): Promise<void> {
   for (let i = 0; i < 50; i += 1) await one(i); // warm the paths up
-  const before = cpuMs(pid);
-  const threadsBefore = threadsMs(pid);
+  const before = cpuTimeMs(pid);
+  const threadsBefore = threadCpuMs(pid);
   const started = performance.now();
   let chunkCpu = before;
   const chunks: number[] = [];
   for (let i = 0; i < n; i += concurrency) {
     await Promise.all(Array.from({ length: Math.min(concurrency, n - i) }, (_, k) => one(i + k)));
     if (Math.floor((i + concurrency) / (n / 5)) > Math.floor(i / (n / 5))) {
-      const now = cpuMs(pid);
+      const now = cpuTimeMs(pid);
       chunks.push(((now - chunkCpu) * 1000) / Math.max(1, Math.floor(n / 5)));
       chunkCpu = now;
     }
   }
   const wall = performance.now() - started;
-  const cpu = cpuMs(pid) - before;
-  const threadsAfter = threadsMs(pid);
-  const split = Object.entries(threadsAfter)
-    .map(([k, v]) => `${k} ${(((v - (threadsBefore[k] ?? 0)) * 1000) / n).toFixed(0)}`)
+  const cpu = cpuTimeMs(pid) - before;
+  const threadsAfter = threadCpuMs(pid);
+  const split = [...threadsAfter]
+    .map(([k, v]) => `${k} ${(((v - (threadsBefore.get(k) ?? 0)) * 1000) / n).toFixed(0)}`)
     .join(', ');
   console.log(
     `${label.padEnd(12)} ${((cpu * 1000) / n).toFixed(0).padStart(6)} µs CPU/request  ${((wall * 1000) / n).toFixed(0).padStart(6)} µs wall/request  (by fifths: ${chunks.map((c) => c.toFixed(0)).join(', ')} µs; ${split} µs)`,
@@ -179,7 +134,7 @@ async function main(): Promise<void> {
       });
     const id = await create(keepAlive, 0);
     if (kinds.has('status'))
-      await measure(pid, 'status', async (i) => {
+      await measure(pid, 'status', async (_i) => {
         // The task's own run: a task is visible to the run that made it.
         const answer = await send(
           keepAlive,
