@@ -72,7 +72,10 @@ describe('TaskEngine with a bounded worker pool', () => {
     const { engine } = setup(2);
     const events = recordAll(engine);
     const tasks = [];
-    for (let i = 0; i < 6; i++) tasks.push(await engine.create({ durationMs: 30, steps: 1 }));
+    // Each task runs 1 s, longer than the six creations and the reads below can take on a loaded
+    // machine: with 30 ms tasks, CI saw the first two end before the last read, the queue already
+    // moved up (place 2 where 4 was asserted).
+    for (let i = 0; i < 6; i++) tasks.push(await engine.create({ durationMs: 1_000, steps: 1 }));
     // The first two take the workers; the others wait, each told its place.
     expect(tasks.map((task) => task.queuePosition)).toEqual([undefined, undefined, 1, 2, 3, 4]);
     const queuedEvents = events.filter((event) => event.type === 'queued');
