@@ -91,8 +91,12 @@ test.describe('faults, one click each during a race', () => {
     const summary = page.getByRole('table', { name: /Timeline summary/ });
     const sseRow = summary.getByRole('row', { name: /Server-Sent Events/ });
     await expect(sseRow).toContainText('Dropped');
-    // The reconnect shows in the lane's row of the summary (the column after first shown).
-    const reconnects = Number(await sseRow.getByRole('cell').nth(3).textContent());
+    // The reconnect shows in the lane's row of the summary, in its "Reconnects" column, found by its
+    // header: a row's first column is its header (a th), so its cells start at the second column.
+    const headers = await summary.getByRole('columnheader').allTextContents();
+    expect(headers).toContain('Reconnects');
+    const reconnectsCell = headers.indexOf('Reconnects') - 1;
+    const reconnects = Number(await sseRow.getByRole('cell').nth(reconnectsCell).textContent());
     expect(reconnects, 'SSE reconnects after the drop').toBeGreaterThanOrEqual(1);
     await expect(drop).toBeDisabled();
 
