@@ -1,32 +1,13 @@
-// The server's CPU per request, one kind of request at a time (issue 10: what a hall's start burst
-// costs, request by request):
-//
-//   taskset -c 1 npx tsx test/bench/requestCost.ts [--n 1000] [--server-core 0] [--kinds create,…]
-//
-// Starts the real server (`src/serve.ts`, logs silent) pinned to one core and, per kind, sends N
-// requests one after another (so that the CPU measured is the request's own, with no queueing), and
-// reads the server's `utime + stime` from /proc before and after. Kinds:
-//   create        POST /api/tasks on one keep-alive connection (a 2-minute task: none of its steps
-//                 fall inside the measurement)
-//   create-conn   the same, each on a new TCP connection (a phone's first request)
-//   status        GET /api/tasks/{id} of one task
-//   sse-open      GET …/stream of one task, closed once its head has arrived
-//   socket        a socket.io websocket connect, then close
-//   raw-create    the same as `create` against a bare node:http server that parses the JSON body and
-//                 answers 202 with a small JSON (the floor), in its own process on the same core
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { API_PATHS, labTagHeaders, labTagQuery } from '@transport-lab/shared';
 import { io } from 'socket.io-client';
 import { send } from './httpSend.ts';
-import { cpuTimeMs, threadCpuMs } from './processes.ts';
+import { cpuTimeMs, startChildProcess, threadCpuMs } from './processes.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== '--'),
@@ -44,24 +25,16 @@ const n = Number(values.n);
 const concurrency = Number(values.concurrency);
 const serverDir = fileURLToPath(new URL('../../server', import.meta.url));
 
-async function startChild(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn('taskset', ['-c', values['server-core'], process.execPath, ...args], {
+/** A child node process on the server's core, ready once it prints "listening on <url>". */
+function startChild(label: string, args: string[], env: Record<string, string>) {
+  return startChildProcess({
+    label,
+    nodeArgs: args,
     cwd: serverDir,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    pinCore: Number(values['server-core']),
+    ready: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1]?.replace('localhost', '127.0.0.1'),
   });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const url = await new Promise<string>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match?.[1]) resolve(match[1].replace('localhost', '127.0.0.1'));
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
-  });
-  return { child, url };
 }
 
 const SPEC = { durationMs: 120_000, steps: 1 };
@@ -100,7 +73,7 @@ async function main(): Promise<void> {
   const kinds = new Set(values.kinds.split(','));
   const dataDir = mkdtempSync(join(tmpdir(), 'request-cost-'));
   const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
-  const server = await startChild(['--import', 'tsx', ...profile, 'src/serve.ts'], {
+  const server = await startChild('lab server', ['--import', 'tsx', ...profile, 'src/serve.ts'], {
     HOST: '127.0.0.1',
     PORT: '0',
     RECEIVER_PORT: '0',
@@ -111,12 +84,13 @@ async function main(): Promise<void> {
     // Sequential requests on a shared machine: the event-loop guard is not what this measures.
     MAX_EVENT_LOOP_DELAY_MS: '60000',
   });
-  const pid = server.child.pid as number;
+  const pid = server.pid;
+  const serverUrl = server.ready;
   const keepAlive = new Agent({ keepAlive: true, maxSockets: concurrency });
   const create = async (agent: Agent, i: number) => {
     const answer = await send(
       agent,
-      `${server.url}${API_PATHS.tasks}`,
+      `${serverUrl}${API_PATHS.tasks}`,
       'POST',
       labTagHeaders(tag('short-polling', i)),
       { spec: SPEC },
@@ -138,7 +112,7 @@ async function main(): Promise<void> {
         // The task's own run: a task is visible to the run that made it.
         const answer = await send(
           keepAlive,
-          `${server.url}${API_PATHS.task(id)}`,
+          `${serverUrl}${API_PATHS.task(id)}`,
           'GET',
           labTagHeaders(tag('short-polling', 0)),
         );
@@ -149,7 +123,7 @@ async function main(): Promise<void> {
         const query = new URLSearchParams(labTagQuery(tag('sse', i))).toString();
         await new Promise<void>((resolve, reject) => {
           const req = request(
-            `${server.url}${API_PATHS.stream(id)}?${query}`,
+            `${serverUrl}${API_PATHS.stream(id)}?${query}`,
             { agent: keepAlive, headers: { accept: 'text/event-stream' } },
             (res) => {
               if (res.statusCode !== 200) reject(new Error(`sse: ${res.statusCode}`));
@@ -165,7 +139,7 @@ async function main(): Promise<void> {
       });
     if (kinds.has('socket'))
       await measure(pid, 'socket', async () => {
-        const socket = io(server.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+        const socket = io(serverUrl, { transports: ['websocket'], reconnection: false, forceNew: true });
         await new Promise<void>((resolve, reject) => {
           socket.once('connect', () => resolve());
           socket.once('connect_error', reject);
@@ -174,8 +148,7 @@ async function main(): Promise<void> {
       });
   } finally {
     keepAlive.destroy();
-    server.child.kill('SIGTERM');
-    await once(server.child, 'exit');
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
   if (kinds.has('raw-create')) {
@@ -196,17 +169,16 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + server.address().port));
 `,
     );
-    const raw = await startChild([rawFile], {});
+    const raw = await startChild('bare node:http server', [rawFile], {});
     try {
       const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-      await measure(raw.child.pid as number, 'raw-create', async () => {
-        const answer = await send(agent, `${raw.url}${API_PATHS.tasks}`, 'POST', {}, { spec: SPEC });
+      await measure(raw.pid, 'raw-create', async () => {
+        const answer = await send(agent, `${raw.ready}${API_PATHS.tasks}`, 'POST', {}, { spec: SPEC });
         if (answer.status !== 202) throw new Error(`raw: ${answer.status}`);
       });
       agent.destroy();
     } finally {
-      raw.child.kill('SIGTERM');
-      await once(raw.child, 'exit');
+      await raw.stop();
       rmSync(rawFile, { force: true });
     }
   }
