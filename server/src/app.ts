@@ -61,6 +61,7 @@ import { openStores, type TaskStore } from './store/index.ts';
 import { sqliteFaultStore } from './store/sqliteFaults.ts';
 import { type Admission, createAdmission } from './tasks/admission.ts';
 import { TaskEngine } from './tasks/engine.ts';
+import type { TaskLeases } from './tasks/leases.ts';
 import { createTaskStarter } from './tasks/startTask.ts';
 import { type LabServer, type LaneContext, SERVER_LANES } from './transports/index.ts';
 import { warmUp } from './warmup.ts';
@@ -433,13 +434,30 @@ export async function createServer(
   network.attach(httpServer);
   network.attach(receiver.httpServer);
 
-  const resumed = await engine.recover();
-  if (resumed > 0) logger.info({ resumed }, 'resumed tasks that were running before the restart');
+  // On SQLite, this start resumes every task the last one left unfinished. On Redis, each task is held
+  // by the instance that runs it (a BullMQ job, tasks/leases.ts: loaded on Redis alone), and one that is
+  // gone, killed or stopped, hands its tasks to another instance through BullMQ's stalled-job recovery.
+  let leases: TaskLeases | undefined;
+  if (config.REDIS_URL) {
+    const { startTaskLeases } = await import('./tasks/leases.ts');
+    leases = await startTaskLeases({
+      redisUrl: config.REDIS_URL,
+      prefix: config.REDIS_PREFIX,
+      lockMs: config.TASK_LOCK_MS,
+      engine,
+      logger,
+    });
+  } else {
+    const resumed = await engine.recover();
+    if (resumed > 0) logger.info({ resumed }, 'resumed tasks that were running before the restart');
+  }
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       await engine.stop();
+      // Its tasks halted and stored: handed back for another instance (or the next start) to take on.
+      await leases?.close();
       boards.close();
       // No more events now; in-flight attempts end (or are cut and stay pending) before the db closes.
       await webhooks.close();

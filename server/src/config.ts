@@ -44,6 +44,11 @@ export const Config = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1–64 of A–Z a–z 0–9 . _ : -')
     .default('transport-lab:'),
+  /** On Redis (REDIS_URL): how long an instance's hold on a task it runs (its BullMQ job's lock,
+   *  renewed every half of it) outlives the instance. An instance killed mid-task (`kill -9`) leaves
+   *  its tasks to another one within about twice this (tasks/leases.ts); shorter hands over sooner
+   *  and costs Redis a renewal per instance each half of it. */
+  TASK_LOCK_MS: z.coerce.number().pipe(z.int().min(500).max(600_000)).default(10_000),
   /** How long `POST /api/tasks/run` holds the request before answering 504 with a Location. */
   SYNC_TIMEOUT_MS: positiveMs(600_000).default(30_000),
   /** Largest accepted request body; bigger ones answer 413. */

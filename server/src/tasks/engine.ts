@@ -19,6 +19,10 @@ export type EventListener = (event: TaskEvent, state: TaskState) => void;
 export type Unsubscribe = () => void;
 
 /** `stopping`: this process is shutting down (a restart): the task goes on at the next start. */
+/** How a run here ended for `runUntilSettled`: `halted`, before the task's end because a write failed
+ *  (on Redis: another instance took its next seq); `stopping`, this process stops (a restart). */
+export type RunOutcome = 'ended' | 'halted' | 'stopping';
+
 export type WaitOutcome =
   | { ended: true; task: TaskState }
   | { ended: false; reason: 'timeout' | 'aborted' | 'stopping' };
@@ -96,6 +100,8 @@ export class TaskEngine {
   /** Tasks handed a worker before `create` had tracked them (their store write still in flight),
    *  with when the worker freed: `create` starts them once tracked. */
   private readonly promotedEarly = new Map<string, number>();
+  /** Who waits for a run here to settle (`runUntilSettled`: the lease of tasks/leases.ts). */
+  private readonly settleWaiters = new Map<string, Set<(outcome: RunOutcome) => void>>();
   /** Aborted by stop(): every blocking wait ends at once, so that its caller can answer before the
    *  connections are cut (a blocking call then learns where its task lives). */
   private readonly stopping = new AbortController();
@@ -364,22 +370,72 @@ export class TaskEngine {
     states.sort(
       (a, b) => waits(a) - waits(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
-    const resumedAt = this.now();
-    for (const state of states) {
-      const run = this.track(state, state.lastSeq);
-      this.poolOf.set(state.id, this.pool);
-      if (state.status === 'queued') {
-        if (this.pool.enter(state.id) === undefined) run.start(resumedAt);
-      } else {
-        this.pool.resumeRunning(state.id);
-        run.resume();
-      }
-      this.logger.info(
-        { taskId: state.id, traceId: state.traceId, step: state.step, status: state.status },
-        'task resumed after restart',
-      );
-    }
+    for (const state of states) this.resumeHere(state, 'task resumed after restart');
     return unfinished.length;
+  }
+
+  /**
+   * Runs the task here until it settles, taking it on from the store when this process does not run
+   * it (on Redis, its lease came here from an instance that stopped or died: tasks/leases.ts): a
+   * running task goes on from its last stored step, a queued one waits for this process's workers.
+   * Resolves `ended` once its end is stored and published (at once when it had ended already, or is
+   * unknown), `halted` when its run stopped before its end because a write failed (another instance
+   * took its next seq), `stopping` when this process stops. Whoever listens here hears each seq once:
+   * what the log holds beyond what they heard is handed to them before the run's next event.
+   */
+  async runUntilSettled(id: string): Promise<RunOutcome> {
+    if (this.stopped) return 'stopping';
+    if (!this.runs.has(id)) {
+      const stored = await this.store.getTask(id);
+      if (!stored || TERMINAL_STATUSES.has(stored.status)) return 'ended';
+      // The whole log (a task's is ≤ 1 003 events, read once per takeover): its steps since the
+      // snapshot, and what listeners here have not heard yet.
+      const log = await this.store.eventsAfter(id, 0);
+      if (this.stopped) return 'stopping';
+      if (!this.runs.has(id)) {
+        let state = stored;
+        for (const event of log) if (event.seq > state.lastSeq) state = applyEvent(state, event);
+        if (TERMINAL_STATUSES.has(state.status)) return 'ended';
+        const followed = this.followed.get(id);
+        if (followed) {
+          followed.snapshotRead = true;
+          followed.state ??= stored;
+          for (const event of log) this.hearRemote(followed, event);
+        }
+        this.resumeHere(state, 'task taken over from an instance that stopped');
+      }
+    }
+    return new Promise((resolve) => {
+      let waiters = this.settleWaiters.get(id);
+      if (!waiters) {
+        waiters = new Set();
+        this.settleWaiters.set(id, waiters);
+      }
+      waiters.add(resolve);
+    });
+  }
+
+  /** The run of a task that was accepted and had not ended: from its last stored step, or queued. */
+  private resumeHere(state: TaskState, why: string): void {
+    const run = this.track(state, state.lastSeq);
+    this.poolOf.set(state.id, this.pool);
+    if (state.status === 'queued') {
+      if (this.pool.enter(state.id) === undefined) run.start(this.now());
+    } else {
+      this.pool.resumeRunning(state.id);
+      run.resume();
+    }
+    this.logger.info(
+      { taskId: state.id, traceId: state.traceId, step: state.step, status: state.status },
+      why,
+    );
+  }
+
+  private settled(id: string, outcome: RunOutcome): void {
+    const waiters = this.settleWaiters.get(id);
+    if (!waiters) return;
+    this.settleWaiters.delete(id);
+    for (const resolve of waiters) resolve(outcome);
   }
 
   /** Stops every clock; running tasks stay unfinished in the store, to be resumed at next start. */
@@ -389,6 +445,7 @@ export class TaskEngine {
     for (const followed of this.followed.values()) followed.stop?.();
     this.followed.clear();
     await Promise.all([...this.runs.values()].map((run) => run.halt()));
+    for (const id of [...this.settleWaiters.keys()]) this.settled(id, 'stopping');
   }
 
   /**
@@ -423,6 +480,18 @@ export class TaskEngine {
           // here hears the rest from the log, if another instance runs it.
           const followed = this.followed.get(id);
           if (followed && !followed.ended && !followed.stop && !this.stopped) this.readRemote(id, followed);
+          this.settled(id, 'ended');
+        },
+        onBroken: (id) => {
+          // On Redis the task is not lost with this run: another instance runs it (it took the seq
+          // this one was refused), and whoever listens here hears it from the log from now on. On
+          // SQLite the run keeps its worker until the next start, which resumes it.
+          if (!this.remote || this.stopped) return;
+          this.runs.delete(id);
+          this.release(id);
+          const followed = this.followed.get(id);
+          if (followed && !followed.ended && !followed.stop) this.readRemote(id, followed);
+          this.settled(id, 'halted');
         },
       },
       publishedSeq,

@@ -38,6 +38,9 @@ export interface RunDeps {
   publish: (event: TaskEvent, state: TaskState) => void;
   /** Called once the run has ended and its last write is stored. */
   onSettled: (id: string) => void;
+  /** Called once when a write of the run failed and it halted before its end (on Redis: another
+   *  instance took its next seq, or Redis stayed away). */
+  onBroken?: (id: string) => void;
 }
 
 /** Applies an event to the task state: the only place the state changes. */
@@ -163,6 +166,7 @@ export class TaskRun {
           { err: failed.error, taskId: this.id, traceId: this.state.traceId, seq: event.seq },
           'task event not stored; run halted',
         );
+        this.deps.onBroken?.(this.id);
         return;
       }
       this.deps.publish(event, next);
