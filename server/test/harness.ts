@@ -187,7 +187,17 @@ export interface Supervised {
 }
 
 export function spawnSupervisor(dataDir: string, env: Record<string, string> = {}): Supervised {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  return spawnEntry('src/main.ts', dataDir, env);
+}
+
+/** The server itself (`serve.ts`, no supervisor) in a child process: one instance, which a `kill -9`
+ *  ends for good (nothing starts it again). Its `started(1)` says where it listens. */
+export function spawnInstance(dataDir: string, env: Record<string, string> = {}): Supervised {
+  return spawnEntry('src/serve.ts', dataDir, env);
+}
+
+function spawnEntry(entry: string, dataDir: string, env: Record<string, string>): Supervised {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: serverDir,
     env: {
       ...process.env,
