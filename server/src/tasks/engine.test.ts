@@ -316,6 +316,44 @@ describe('TaskEngine with another instance (remote events)', () => {
     expect(everything).toEqual([]);
   });
 
+  it('takes over a task whose instance stopped, its listeners here hearing each seq once, the ones its follow had not brought included', async () => {
+    const { store, engine: a } = setup();
+    // A's events reach B while `hearing`; then the follow falls behind the log (a read in flight when
+    // A died), and A stops.
+    let hearing = true;
+    const remote: RemoteEvents = {
+      follow(taskId, onEvent) {
+        return a.onEvent((event) => {
+          if (event.taskId === taskId && hearing) onEvent(event);
+        });
+      },
+      async close() {},
+    };
+    const b = new TaskEngine({ store, logger, remote });
+    cleanups.push(() => b.stop());
+    const task = await a.create({ durationMs: 400, steps: 8 });
+    const heard: TaskEvent[] = [];
+    const off = await b.subscribe(task.id, 0, (event) => heard.push(event));
+    cleanups.push(off);
+    await new Promise<void>((resolve) => {
+      a.onTaskEvent(task.id, (event) => {
+        if (event.type === 'progress' && event.step === 2) hearing = false;
+        if (event.type === 'progress' && event.step === 4) resolve();
+      });
+    });
+    await a.stop();
+    const storedSeq = (await store.eventsAfter(task.id, 0)).at(-1)?.seq ?? 0;
+    expect(heard.at(-1)?.seq).toBeLessThan(storedSeq);
+
+    expect(await b.runUntilSettled(task.id)).toBe('ended');
+    expect(streamBreaches(heard, 8)).toEqual([]);
+    expect(heard.at(-1)).toMatchObject({ type: 'succeeded', seq: 8 + 3 });
+    // Taken over from the last stored step, not from the beginning: one log, no seq twice.
+    expect(streamBreaches(await store.eventsAfter(task.id, 0), 8)).toEqual([]);
+    // Ended already: nothing more to run.
+    expect(await b.runUntilSettled(task.id)).toBe('ended');
+  });
+
   it('never reads the log of a task it runs itself', async () => {
     const { b, follows } = twoInstances();
     const task = await b.create({ durationMs: 30, steps: 3 });
