@@ -82,7 +82,9 @@ describe('an instance killed mid-task', () => {
     if (!subscribedB.ok) throw new Error(subscribedB.error.message);
     const shortPolled: TaskState[] = [];
     const onB = Promise.all([
-      shortPollToEnd(b.baseUrl, API_PATHS.task(id), 100, { onState: (state) => void shortPolled.push(state) }),
+      shortPollToEnd(b.baseUrl, API_PATHS.task(id), 100, {
+        onState: (state) => void shortPolled.push(state),
+      }),
       longPoll([b.baseUrl], id),
       readSse([b.baseUrl], id),
       readNdjson(b.baseUrl, id),
@@ -250,7 +252,8 @@ async function readSse(baseUrls: string[], id: string) {
     });
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of res.body ?? []) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+      for await (const chunk of res.body ?? [])
+        parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
     } catch (error) {
       if (at + 1 >= baseUrls.length) throw error;
     }

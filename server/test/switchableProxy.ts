@@ -1,4 +1,9 @@
-import { type AddressInfo, connect as connectTcp, createServer as createNetServer, type Socket } from 'node:net';
+import {
+  type AddressInfo,
+  connect as connectTcp,
+  createServer as createNetServer,
+  type Socket,
+} from 'node:net';
 
 /**
  * A TCP proxy whose target can change, as a balancer moving a client to another instance: `cut`

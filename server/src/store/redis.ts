@@ -18,7 +18,9 @@ import { Redis } from 'ioredis';
  *   (redisRemoteEvents.ts) is woken through it when it must read one more log; expires an hour after
  *   its last use;
  * - `socket.io`, `socket.io#…` (pub/sub channels) and `sio:session:<pid>` — socket.io's Redis Streams
- *   adapter (app.ts): its broadcasts, its requests between instances, the sessions kept for recovery.
+ *   adapter (app.ts): its broadcasts, its requests between instances, the sessions kept for recovery;
+ * - `task-queues` and `bull:tasks-<instance>:…` — the tasks each instance holds as BullMQ jobs, and
+ *   their queues' heartbeats (tasks/leases.ts names them).
  */
 export interface RedisKeys {
   readonly prefix: string;

@@ -22,8 +22,8 @@ import type { RunOutcome, TaskEngine } from './engine.ts';
  * gives it to one) and moved into its own queue, where its own Worker runs the task. A queue left
  * empty by its instance is deleted (`obliterate`) with its entry.
  *
- * So a dead instance's task resumes within about TASK_LOCK_MS + TASK_LOCK_MS / 2 (its heartbeat going
- * stale, then a stalled check), and the seq check of the store's write script (`store/redisTasks.ts`)
+ * So a dead instance's task resumes after one to two TASK_LOCK_MS (its heartbeat going stale, checked
+ * every quarter of it, then a stalled check, every half of it), and the seq check of the store's write script (`store/redisTasks.ts`)
  * stays the last line against two runners: one wins each seq and the other halts.
  */
 
