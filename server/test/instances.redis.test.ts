@@ -7,6 +7,7 @@ import {
   SOCKET_EVENTS,
   SSE,
   TaskEvent,
+  TaskResponse,
   type TaskState,
 } from '@transport-lab/shared';
 import { createParser } from 'eventsource-parser';
@@ -137,6 +138,23 @@ describe('two instances on one Redis', () => {
     const events = await seen.terminal(id);
     expect(streamBreaches(events, 16)).toEqual([]);
     expect(events).toHaveLength(16 + 3);
+  });
+
+  it('cancel through B a task A runs: A cancels it, and B answers with its cancelled state', async () => {
+    const a = await server();
+    const b = await server();
+    const { json } = await createTask(a.baseUrl, { spec: { durationMs: 10_000, steps: 10 } });
+    const id = json.task.id;
+    expect(a.app.engine.runsHere(id)).toBe(true);
+    // From this machine: the operator, who may cancel any task (the task's run tag is A's alone).
+    const res = await fetch(`${b.baseUrl}${API_PATHS.cancel(id)}`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const { task } = TaskResponse.parse(await res.json());
+    expect(task).toMatchObject({ id, status: 'cancelled' });
+    expect(await a.app.engine.get(id)).toMatchObject({ status: 'cancelled', lastSeq: task.lastSeq });
+    // Again: it has ended.
+    const again = await fetch(`${b.baseUrl}${API_PATHS.cancel(id)}`, { method: 'POST' });
+    expect(again.status).toBe(409);
   });
 
   it('broadcast to a socket.io room from A reaches its socket on B', async () => {

@@ -20,7 +20,9 @@ import { Redis } from 'ioredis';
  * - `socket.io`, `socket.io#…` (pub/sub channels) and `sio:session:<pid>` — socket.io's Redis Streams
  *   adapter (app.ts): its broadcasts, its requests between instances, the sessions kept for recovery;
  * - `task-queues` and `bull:tasks-<instance>:…` — the tasks each instance holds as BullMQ jobs, and
- *   their queues' heartbeats (tasks/leases.ts names them).
+ *   their queues' heartbeats (tasks/leases.ts names them);
+ * - `task-cancel` (a pub/sub channel) — cancel requests for the instance that runs the task
+ *   (redisRemoteEvents.ts).
  */
 export interface RedisKeys {
   readonly prefix: string;

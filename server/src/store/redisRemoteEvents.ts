@@ -16,6 +16,8 @@ const WAKE_TTL_MS = 3_600_000;
 
 /** The reader connection's name (CLIENT LIST). */
 export const remoteReaderName = (keys: RedisKeys) => `${keys.prefix}remote-events`;
+/** The pub/sub channel of cancel requests (a channel is no key: it is named under the prefix alike). */
+export const cancelChannel = (keys: RedisKeys) => `${keys.prefix}task-cancel`;
 
 interface Follow {
   taskId: string;
@@ -57,6 +59,9 @@ export function redisRemoteEvents(
   let wakeCursor = '0-0';
   /** Resolves the reader's wait for a first follow. */
   let idle: (() => void) | undefined;
+  /** The connection that hears cancel requests (pub/sub takes a connection of its own), once asked. */
+  let cancels: Redis | undefined;
+  const cancelListeners = new Set<(taskId: string) => void>();
 
   function wake(taskId: string): void {
     if (idle) {
@@ -160,8 +165,26 @@ export function redisRemoteEvents(
         if (follows.get(taskId) === follow) follows.delete(taskId);
       };
     },
+    async requestCancel(taskId) {
+      await redis.publish(cancelChannel(keys), taskId);
+    },
+    onCancelRequest(onRequest) {
+      cancelListeners.add(onRequest);
+      if (!cancels) {
+        const connection = redis.duplicate();
+        cancels = connection;
+        connection.on('error', () => {});
+        connection.on('message', (_channel: string, taskId: string) => {
+          for (const listener of cancelListeners) listener(taskId);
+        });
+        connection.subscribe(cancelChannel(keys)).catch(onError);
+      }
+      return () => cancelListeners.delete(onRequest);
+    },
     async close() {
       closed = true;
+      cancels?.disconnect();
+      cancelListeners.clear();
       follows.clear();
       idle?.();
       reader?.disconnect();

@@ -71,5 +71,12 @@ export interface RemoteEvents {
    * One follow per task at a time (the engine keeps one and fans it out).
    */
   follow(taskId: string, onEvent: (event: TaskEvent) => void): () => void;
+  /** Asks the instance that runs the task to cancel it: every instance hears it (`onCancelRequest`),
+   *  the one running it acts. Fire and forget: an instance that runs the task later (a takeover)
+   *  has not heard it, and the caller learns the outcome from the task's log. */
+  requestCancel(taskId: string): Promise<void>;
+  /** Hears every cancel request of every instance, this one's included, until the returned function
+   *  is called. */
+  onCancelRequest(onRequest: (taskId: string) => void): () => void;
   close(): Promise<void>;
 }

@@ -275,6 +275,8 @@ describe('TaskEngine with another instance (remote events)', () => {
           onEvent(event);
         });
       },
+      requestCancel: async () => {},
+      onCancelRequest: () => () => {},
       async close() {},
     };
     const b = new TaskEngine({ store, logger, remote });
@@ -327,6 +329,8 @@ describe('TaskEngine with another instance (remote events)', () => {
           if (event.taskId === taskId && hearing) onEvent(event);
         });
       },
+      requestCancel: async () => {},
+      onCancelRequest: () => () => {},
       async close() {},
     };
     const b = new TaskEngine({ store, logger, remote });

@@ -53,6 +53,10 @@ interface Followed {
   ended: boolean;
 }
 
+/** How long a cancel of a task another instance runs waits for its end, ms: the runner cancels as
+ *  soon as it hears the request (a Redis round trip), the end comes back through its log. */
+const REMOTE_CANCEL_WAIT_MS = 5_000;
+
 /** A new task's state: all of it is in its `queued` event. */
 function queuedState(event: Extract<TaskEvent, { type: 'queued' }>): TaskState {
   return {
@@ -116,6 +120,11 @@ export class TaskEngine {
     // Every blocking wait listens on it (one per request held by the request/response or hybrid
     // lane): hundreds at once in a hall are by design, not the leak Node warns of past 10.
     setMaxListeners(0, this.stopping.signal);
+    // Another instance asks to cancel a task: this one acts if it runs it.
+    this.remote?.onCancelRequest((id) => {
+      const run = this.runs.get(id);
+      if (run && !run.isEnded && !this.stopped) void run.cancel();
+    });
   }
 
   /** A fresh task id; a lane that must subscribe before the first event takes one and passes it in. */
@@ -245,9 +254,18 @@ export class TaskEngine {
       return run.publishedState;
     }
     const task = await this.getOrThrow(id);
-    if (TERMINAL_STATUSES.has(task.status)) {
-      throw new AppError('TASK_FINISHED', `Task ${id} has already ${task.status}.`, { status: task.status });
+    const finished = (status: string) =>
+      new AppError('TASK_FINISHED', `Task ${id} has already ${status}.`, { status });
+    if (TERMINAL_STATUSES.has(task.status)) throw finished(task.status);
+    if (this.remote) {
+      // Another instance runs it: asked through Redis, its end heard from the log (listening first).
+      const ended = this.waitForEnd(id, REMOTE_CANCEL_WAIT_MS);
+      await this.remote.requestCancel(id);
+      const outcome = await ended;
+      if (outcome.ended && outcome.task.status === 'cancelled') return outcome.task;
+      if (outcome.ended) throw finished(outcome.task.status);
     }
+    // No instance acted in time (one being taken over after its instance died hears nothing).
     throw new AppError('UNAVAILABLE', `Task ${id} is not running on this server.`);
   }
 
