@@ -157,6 +157,32 @@ describe('two instances on one Redis', () => {
     expect(again.status).toBe(409);
   });
 
+  it('hand a task over from A stopping to B, and a socket recovered from A onto B hears the rest of it once', async () => {
+    const a = await server();
+    const b = await server();
+    const balancer = await switchableProxy(a.baseUrl);
+    cleanup(() => balancer.close());
+    const socket = await client(balancer.url);
+    const seen = new EventCollector(socket);
+    const ack = await emitAck(socket, SOCKET_EVENTS.start, { durationMs: 1_600, steps: 16 });
+    if (!ack.ok) throw new Error(ack.error.message);
+    const id = ack.task.id;
+    await seen.until(id, (events) => events.filter((e) => e.type === 'progress').length >= 2);
+
+    const reconnected = new Promise<boolean>((resolve) =>
+      socket.once('connect', () => resolve(socket.recovered)),
+    );
+    balancer.hold();
+    // A graceful stop: A keeps the socket's session in Redis and hands the task over at once.
+    await a.close();
+    balancer.release(b.baseUrl);
+    expect(await reconnected).toBe(true);
+
+    const events = await seen.terminal(id);
+    expect(streamBreaches(events, 16)).toEqual([]);
+    expect(events).toHaveLength(16 + 3);
+  });
+
   it('broadcast to a socket.io room from A reaches its socket on B', async () => {
     const a = await server();
     const b = await server();

@@ -104,6 +104,8 @@ export class TaskEngine {
   /** Tasks handed a worker before `create` had tracked them (their store write still in flight),
    *  with when the worker freed: `create` starts them once tracked. */
   private readonly promotedEarly = new Map<string, number>();
+  /** Tasks this process took over from an instance that stopped or died, until they settle here. */
+  private readonly takenOver = new Set<string>();
   /** Who waits for a run here to settle (`runUntilSettled`: the lease of tasks/leases.ts). */
   private readonly settleWaiters = new Map<string, Set<(outcome: RunOutcome) => void>>();
   /** Aborted by stop(): every blocking wait ends at once, so that its caller can answer before the
@@ -225,6 +227,12 @@ export class TaskEngine {
     let state = stored;
     for (const event of await this.store.eventsAfter(id, stored.lastSeq)) state = applyEvent(state, event);
     return state;
+  }
+
+  /** Whether this process runs the task because it took it over from an instance that stopped or
+   *  died (`runUntilSettled`): sockets recovered from there are in its room, and no one here knew. */
+  takenOverHere(id: string): boolean {
+    return this.takenOver.has(id);
   }
 
   /** Whether this process runs the task (else another instance does, or none now). */
@@ -420,6 +428,7 @@ export class TaskEngine {
           followed.state ??= stored;
           for (const event of log) this.hearRemote(followed, event);
         }
+        this.takenOver.add(id);
         this.resumeHere(state, 'task taken over from an instance that stopped');
       }
     }
@@ -450,6 +459,7 @@ export class TaskEngine {
   }
 
   private settled(id: string, outcome: RunOutcome): void {
+    this.takenOver.delete(id);
     const waiters = this.settleWaiters.get(id);
     if (!waiters) return;
     this.settleWaiters.delete(id);

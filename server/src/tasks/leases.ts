@@ -43,7 +43,7 @@ export interface TaskLeaseOptions {
 export interface TaskLeases {
   /** This instance's queue. */
   readonly queueName: string;
-  /** Stops holding: the tasks held are handed back at once (their jobs moved back to waiting, the
+  /** Stops holding: the tasks held are handed back (their jobs moved back to waiting, the
    *  queue marked gone), for another instance, or the next start, to take. Call after engine.stop(). */
   close(): Promise<void>;
 }

@@ -97,7 +97,9 @@ function register({ io, engine, logger, tasks, ownership, settings }: LaneContex
   };
 
   engine.onEvent((event) => {
-    if (!followed.has(event.taskId)) return;
+    // A task taken over from an instance that stopped: sockets recovered from there (onto any
+    // instance) are in its room, though none subscribed here.
+    if (!followed.has(event.taskId) && !engine.takenOverHere(event.taskId)) return;
     io.to(taskRoom(event.taskId)).emit(SOCKET_EVENTS.event, event);
     if (isTerminalEvent(event)) followed.delete(event.taskId);
   });
