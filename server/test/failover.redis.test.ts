@@ -12,7 +12,7 @@ import {
   type TaskState,
 } from '@transport-lab/shared';
 import { createParser } from 'eventsource-parser';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   connectClient,
   EventCollector,
@@ -24,7 +24,7 @@ import {
   tempDataDir,
 } from './harness.ts';
 import { createTask, shortPollToEnd } from './httpClients.ts';
-import { deleteTestKeys, redisForTests, requireRedis, TEST_REDIS_URL } from './redisForTests.ts';
+import { serversOnOneRedis } from './redisServers.ts';
 import { switchableProxy } from './switchableProxy.ts';
 
 /**
@@ -39,26 +39,17 @@ const LOCK_MS = 1_500;
 const STEPS = 30;
 
 describe('an instance killed mid-task', () => {
-  const prefix = `transport-lab-test:${crypto.randomUUID()}:`;
-  const cleanups: Array<() => Promise<void> | void> = [];
-  beforeEach(async (context) => {
-    await requireRedis(context);
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    if ((await redisForTests()).available) await deleteTestKeys(prefix);
-  });
+  const { env, cleanup } = serversOnOneRedis();
 
   async function instance() {
     const dataDir = tempDataDir();
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    cleanup(() => rmSync(dataDir, { recursive: true, force: true }));
     const started = spawnInstance(dataDir, {
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
+      ...env,
       TASK_LOCK_MS: String(LOCK_MS),
       MAX_EVENT_LOOP_DELAY_MS: '60000',
     });
-    cleanups.push(() => killed(started.child));
+    cleanup(() => killed(started.child));
     const { baseUrl } = await started.started(1);
     return { child: started.child, baseUrl };
   }
@@ -72,7 +63,7 @@ describe('an instance killed mid-task', () => {
 
     // On B from the start: every lane that follows a task.
     const socketB = await connectClient(b.baseUrl);
-    cleanups.push(() => void socketB.disconnect());
+    cleanup(() => void socketB.disconnect());
     const pushedB = new EventCollector(socketB);
     let endedAt = Number.POSITIVE_INFINITY;
     socketB.on(SOCKET_EVENTS.event, (event) => {
@@ -92,9 +83,9 @@ describe('an instance killed mid-task', () => {
 
     // On A, until it dies, then on B: a socket behind a balancer, an SSE stream and a long poll.
     const balancer = await switchableProxy(a.baseUrl);
-    cleanups.push(() => balancer.close());
+    cleanup(() => balancer.close());
     const moved = await movingSocket(balancer.url, id);
-    cleanups.push(() => void moved.socket.disconnect());
+    cleanup(() => void moved.socket.disconnect());
     const fromA = Promise.all([longPoll([a.baseUrl, b.baseUrl], id), readSse([a.baseUrl, b.baseUrl], id)]);
 
     await pushedB.until(id, (events) => events.filter((event) => event.type === 'progress').length >= 3);

@@ -26,6 +26,23 @@ import { switchableProxy } from './switchableProxy.ts';
 describe('two instances on one Redis', () => {
   const { server, client, cleanup } = serversOnOneRedis();
 
+  /** Instances A and B, and a socket behind a balancer (one address for the client; a test moves it
+   *  from A to B) that started a task on A of 16 steps, 100 ms apart (several are broadcast while the
+   *  socket is away), two of which it has seen. */
+  async function socketTaskOnA() {
+    const a = await server();
+    const b = await server();
+    const balancer = await switchableProxy(a.baseUrl);
+    cleanup(() => balancer.close());
+    const socket = await client(balancer.url);
+    const seen = new EventCollector(socket);
+    const ack = await emitAck(socket, SOCKET_EVENTS.start, { durationMs: 1_600, steps: 16 });
+    if (!ack.ok) throw new Error(ack.error.message);
+    const id = ack.task.id;
+    await seen.until(id, (events) => events.filter((e) => e.type === 'progress').length >= 2);
+    return { a, b, balancer, socket, seen, id };
+  }
+
   it('serve a task run on A through every lane of B, live, each event once and in order', async () => {
     const a = await server();
     const b = await server();
@@ -107,19 +124,8 @@ describe('two instances on one Redis', () => {
   });
 
   it('recover a socket dropped from A onto B, which replays what it missed, each event once', async () => {
-    const a = await server();
-    const b = await server();
-    // One address for the client, as behind a balancer; the test moves it from A to B.
-    const balancer = await switchableProxy(a.baseUrl);
-    cleanup(() => balancer.close());
-    const socket = await client(balancer.url);
-    const seen = new EventCollector(socket);
-    // Steps every 100 ms: several are broadcast while the socket is away.
-    const ack = await emitAck(socket, SOCKET_EVENTS.start, { durationMs: 1_600, steps: 16 });
-    if (!ack.ok) throw new Error(ack.error.message);
-    const id = ack.task.id;
+    const { a, b, balancer, socket, seen, id } = await socketTaskOnA();
     expect(a.app.engine.runsHere(id)).toBe(true);
-    await seen.until(id, (events) => events.filter((e) => e.type === 'progress').length >= 2);
 
     // A keeps the session in Redis when it sees the transport go; only then may the client reach B.
     const onA = [...a.app.io.of('/').sockets.values()][0];
@@ -158,16 +164,7 @@ describe('two instances on one Redis', () => {
   });
 
   it('hand a task over from A stopping to B, and a socket recovered from A onto B hears the rest of it once', async () => {
-    const a = await server();
-    const b = await server();
-    const balancer = await switchableProxy(a.baseUrl);
-    cleanup(() => balancer.close());
-    const socket = await client(balancer.url);
-    const seen = new EventCollector(socket);
-    const ack = await emitAck(socket, SOCKET_EVENTS.start, { durationMs: 1_600, steps: 16 });
-    if (!ack.ok) throw new Error(ack.error.message);
-    const id = ack.task.id;
-    await seen.until(id, (events) => events.filter((e) => e.type === 'progress').length >= 2);
+    const { a, b, balancer, socket, seen, id } = await socketTaskOnA();
 
     const reconnected = new Promise<boolean>((resolve) =>
       socket.once('connect', () => resolve(socket.recovered)),
