@@ -163,6 +163,7 @@ export async function startTaskLeases({
   }
 
   function watch(name: string): void {
+    if (closed) return;
     if (watchers.has(name)) {
       void drain(name);
       return;
@@ -179,14 +180,25 @@ export async function startTaskLeases({
 
   let closed = false;
   async function beat(): Promise<void> {
-    const now = Date.now();
+    // Redis's clock, not this host's: every instance's heartbeat is judged on the same one.
+    const [seconds, micros] = await connection.time();
+    const now = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
     await connection.zadd(registry, now, queueName);
     const entries = await connection.zrange(registry, 0, -1, 'WITHSCORES');
     for (let i = 0; i < entries.length; i += 2) {
       const name = entries[i] as string;
       if (closed || name === queueName) continue;
       if (Number(entries[i + 1]) < now - lockMs) watch(name);
+      else unwatch(name);
     }
+  }
+
+  /** Its instance beats again (it froze past TASK_LOCK_MS and came back): its queue is its own. */
+  function unwatch(name: string): void {
+    const entry = watchers.get(name);
+    if (!entry || entry.draining) return;
+    watchers.delete(name);
+    entry.watcher.close(true).catch(() => {});
   }
   const tick = () =>
     beat().catch((error: unknown) => logger.error({ err: error }, 'task lease heartbeat failed'));
