@@ -18,11 +18,11 @@ import { applyEvent, TaskRun } from './run.ts';
 export type EventListener = (event: TaskEvent, state: TaskState) => void;
 export type Unsubscribe = () => void;
 
-/** `stopping`: this process is shutting down (a restart): the task goes on at the next start. */
 /** How a run here ended for `runUntilSettled`: `halted`, before the task's end because a write failed
  *  (on Redis: another instance took its next seq); `stopping`, this process stops (a restart). */
 export type RunOutcome = 'ended' | 'halted' | 'stopping';
 
+/** `stopping`: this process is shutting down (a restart): the task goes on at the next start. */
 export type WaitOutcome =
   | { ended: true; task: TaskState }
   | { ended: false; reason: 'timeout' | 'aborted' | 'stopping' };
