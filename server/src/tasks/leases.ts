@@ -88,7 +88,14 @@ export async function startTaskLeases({
     queueName,
     async (job: Job) => {
       const id = job.id as string;
-      let outcome: RunOutcome = await engine.runUntilSettled(id);
+      let outcome: RunOutcome | undefined;
+      // A failed job would be a lost task (removeOnFail): a store read that fails is tried again.
+      while (outcome === undefined) {
+        outcome = await engine.runUntilSettled(id).catch((error: unknown) => {
+          logger.error({ err: error, taskId: id }, 'could not take a task on; trying again');
+          return new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), lockMs / 4));
+        });
+      }
       // Another instance took its next seq, hence runs it under a lease of its own: this one is done
       // once the task has ended there.
       while (outcome === 'halted') {
@@ -200,8 +207,18 @@ export async function startTaskLeases({
     watchers.delete(name);
     entry.watcher.close(true).catch(() => {});
   }
-  const tick = () =>
-    beat().catch((error: unknown) => logger.error({ err: error }, 'task lease heartbeat failed'));
+
+  let beating = false;
+  // One beat at a time: while Redis is away its commands wait (BullMQ's connection retries for ever).
+  const tick = () => {
+    if (beating) return;
+    beating = true;
+    beat()
+      .catch((error: unknown) => logger.error({ err: error }, 'task lease heartbeat failed'))
+      .finally(() => {
+        beating = false;
+      });
+  };
   await beat();
   const timer = setInterval(tick, Math.max(100, Math.round(lockMs / 4)));
   timer.unref();
