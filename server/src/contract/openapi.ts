@@ -124,7 +124,9 @@ function buildRegistry(lanes: readonly ServerLane[]): OpenAPIRegistry {
     request: { params: taskIdParams, headers: labTagHeaders },
     responses: {
       200: ok('The task, cancelled.', TaskResponse),
-      ...errors(BODY, ['FORBIDDEN', 'NOT_FOUND', 'TASK_FINISHED']),
+      // UNAVAILABLE: the server is stopping, or (several instances on Redis) no instance ran the task
+      // to cancel it within 5 s (one taking it over from an instance that died).
+      ...errors(BODY, ['FORBIDDEN', 'NOT_FOUND', 'TASK_FINISHED', 'UNAVAILABLE']),
     },
   });
 
