@@ -518,7 +518,7 @@ export class TaskEngine {
           this.runs.delete(id);
           this.release(id);
           const followed = this.followed.get(id);
-          if (followed && !followed.ended && !followed.stop) this.readRemote(id, followed);
+          if (followed && !followed.ended && !followed.stop) this.readRemote(id, followed, true);
           this.settled(id, 'halted');
         },
       },
@@ -546,19 +546,30 @@ export class TaskEngine {
     if (!this.runs.has(id)) this.readRemote(id, followed);
   }
 
-  private readRemote(id: string, followed: Followed): void {
+  /** `catchUp`: the log holds events past what the listeners heard (a run here halted because another
+   *  instance wrote its next seq first): they are read after the follow begins, and handed over before
+   *  anything the follow brings. */
+  private readRemote(id: string, followed: Followed, catchUp = false): void {
     if (!this.remote) return;
+    if (catchUp) followed.snapshotRead = false;
     followed.stop = this.remote.follow(id, (event) => {
       if (this.followed.get(id) !== followed || this.runs.has(id)) return;
       if (followed.snapshotRead) this.hearRemote(followed, event);
       else followed.early.push(event);
     });
     if (followed.snapshotRead) return;
-    // After the follow began (the store reads in order): the state its events are folded onto.
-    this.store.getTask(id).then(
-      (stored) => {
+    // After the follow began (the store reads in order): the state its events are folded onto, or
+    // the events the follow will not bring.
+    const read = catchUp
+      ? this.store.eventsAfter(id, followed.lastSeq).then((events) => {
+          for (const event of events) this.hearRemote(followed, event);
+        })
+      : this.store.getTask(id).then((stored) => {
+          followed.state ??= stored;
+        });
+    read.then(
+      () => {
         followed.snapshotRead = true;
-        followed.state ??= stored;
         for (const event of followed.early.splice(0)) this.hearRemote(followed, event);
       },
       (error) => {
