@@ -142,8 +142,9 @@ describe('an instance killed mid-task', () => {
         `longest silence ${Math.round(handover.gapMs)} ms after seq ${handover.afterSeq}; replayed to the moved ` +
         `clients on B: websocket ${moved.replayed()}, long poll ${longPolledMoved.replayed}, SSE ${sseMoved.replayed} events (received on B)`,
     );
-    // Taken over within the lock's lapse, a stalled check and the heartbeat's quarter-lock ticks.
-    expect(handover.gapMs).toBeLessThan(LOCK_MS * 4);
+    // Taken over after the heartbeat went stale (one lock), a tick (a quarter) and a stalled check (a
+    // half): about 1.3 locks here, 2.4 on a loaded 2-core machine; 8 leaves room for a slower one.
+    expect(handover.gapMs).toBeLessThan(LOCK_MS * 8);
     expect(handover.afterSeq).toBeGreaterThanOrEqual(lastSeqAtKill);
   }, 60_000);
 });
