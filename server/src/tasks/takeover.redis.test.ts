@@ -42,18 +42,25 @@ describe('a task taken over on Redis (engine.runUntilSettled)', () => {
     return { engine, store };
   }
 
-  it('while its instance still runs it: one run wins each seq, the other halts, and the listeners here hear each seq once to the end', async () => {
+  /** A task of `steps` steps, 100 ms apart, run by A and heard on B from its start, once A has
+   *  published step `step`. */
+  async function runOnAHeardOnB(steps: number, step: number) {
     const a = await instance();
     const b = await instance();
-    const task = await a.engine.create({ durationMs: 1_200, steps: 12 });
+    const task = await a.engine.create({ durationMs: steps * 100, steps });
     const heard: TaskEvent[] = [];
     const off = await b.engine.subscribe(task.id, 0, (event) => heard.push(event));
     cleanups.push(async () => off());
     await new Promise<void>((resolve) => {
       a.engine.onTaskEvent(task.id, (event) => {
-        if (event.type === 'progress' && event.step === 2) resolve();
+        if (event.type === 'progress' && event.step === step) resolve();
       });
     });
+    return { a, b, task, heard };
+  }
+
+  it('while its instance still runs it: one run wins each seq, the other halts, and the listeners here hear each seq once to the end', async () => {
+    const { a, b, task, heard } = await runOnAHeardOnB(12, 2);
     const outcome = await b.engine.runUntilSettled(task.id);
     // B ran it to its end, or lost a seq to A and halted (then it follows A's writes again).
     expect(['ended', 'halted']).toContain(outcome);
@@ -66,17 +73,7 @@ describe('a task taken over on Redis (engine.runUntilSettled)', () => {
   });
 
   it('after its instance stopped: taken on from the last stored step, heard once here', async () => {
-    const a = await instance();
-    const b = await instance();
-    const task = await a.engine.create({ durationMs: 800, steps: 8 });
-    const heard: TaskEvent[] = [];
-    const off = await b.engine.subscribe(task.id, 0, (event) => heard.push(event));
-    cleanups.push(async () => off());
-    await new Promise<void>((resolve) => {
-      a.engine.onTaskEvent(task.id, (event) => {
-        if (event.type === 'progress' && event.step === 3) resolve();
-      });
-    });
+    const { a, b, task, heard } = await runOnAHeardOnB(8, 3);
     await a.engine.stop();
     const storedSeq = (await b.store.eventsAfter(task.id, 0)).at(-1)?.seq ?? 0;
     expect(await b.engine.runUntilSettled(task.id)).toBe('ended');
