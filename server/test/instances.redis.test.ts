@@ -157,7 +157,11 @@ describe('two instances on one Redis', () => {
     expect(res.status).toBe(200);
     const { task } = TaskResponse.parse(await res.json());
     expect(task).toMatchObject({ id, status: 'cancelled' });
-    expect(await a.app.engine.get(id)).toMatchObject({ status: 'cancelled', lastSeq: task.lastSeq });
+    // A publishes its own end once its write has settled, a moment after B read it from the log.
+    expect(await a.app.engine.waitForEnd(id, 5_000)).toMatchObject({
+      ended: true,
+      task: { status: 'cancelled', lastSeq: task.lastSeq },
+    });
     // Again: it has ended.
     const again = await fetch(`${b.baseUrl}${API_PATHS.cancel(id)}`, { method: 'POST' });
     expect(again.status).toBe(409);

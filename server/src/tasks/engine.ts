@@ -56,6 +56,8 @@ interface Followed {
 /** How long a cancel of a task another instance runs waits for its end, ms: the runner cancels as
  *  soon as it hears the request (a Redis round trip), the end comes back through its log. */
 const REMOTE_CANCEL_WAIT_MS = 5_000;
+/** … asking again this often meanwhile, ms (a request is heard by the instances running then). */
+const REMOTE_CANCEL_REPEAT_MS = 500;
 
 /** A new task's state: all of it is in its `queued` event. */
 function queuedState(event: Extract<TaskEvent, { type: 'queued' }>): TaskState {
@@ -269,7 +271,11 @@ export class TaskEngine {
       // Another instance runs it: asked through Redis, its end heard from the log (listening first).
       const ended = this.waitForEnd(id, REMOTE_CANCEL_WAIT_MS);
       await this.remote.requestCancel(id);
-      const outcome = await ended;
+      // Asked again meanwhile: an instance taking the task over (its instance died) hears a later one.
+      const again = setInterval(() => {
+        this.remote?.requestCancel(id).catch(() => {});
+      }, REMOTE_CANCEL_REPEAT_MS);
+      const outcome = await ended.finally(() => clearInterval(again));
       if (outcome.ended && outcome.task.status === 'cancelled') return outcome.task;
       if (outcome.ended) throw finished(outcome.task.status);
     }
