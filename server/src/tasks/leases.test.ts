@@ -95,8 +95,9 @@ describe('task leases (BullMQ, on Redis)', () => {
     const job = `${bullPrefix(keys.prefix)}:${a.leases.queueName}:task-1`;
     expect(await redis.exists(job)).toBe(1);
     a.settle('task-1', 'ended');
-    // removeOnComplete: the job's hash goes once BullMQ has completed it.
-    for (let polls = 0; (await redis.exists(job)) === 1 && polls < 200; polls++) {
+    // removeOnComplete: the job's hash goes once BullMQ has completed it (polled, up to 10 s: BullMQ
+    // tells its own Worker only).
+    for (let polls = 0; (await redis.exists(job)) === 1 && polls < 1_000; polls++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(await redis.exists(job)).toBe(0);
@@ -123,7 +124,7 @@ describe('task leases (BullMQ, on Redis)', () => {
     // The stopped instance's queue is deleted once empty, and its entry with it.
     for (
       let polls = 0;
-      (await redis.zscore(taskQueuesKey(keys.prefix), a.leases.queueName)) !== null && polls < 500;
+      (await redis.zscore(taskQueuesKey(keys.prefix), a.leases.queueName)) !== null && polls < 1_000;
       polls++
     ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
