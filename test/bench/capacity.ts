@@ -46,6 +46,7 @@ import {
 import {
   type CapacityTopology,
   type HallServer,
+  NON_NODE_PARTS,
   startBaseline,
   startProject,
   totalCpuMs,
@@ -468,12 +469,18 @@ const ms = (v: number) =>
   Number.isNaN(v) ? 'n/a' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0);
 const pair = (p: Percentiles, limit: number) => `${ms(p.p50)} / ${ms(p.p99)} ${mark(p.p99 <= limit)}`;
 
-/** The server's CPU per event by part, where it has more than one. */
+/** The server's CPU per event by part, where it has more than one: node (every instance and the
+ *  cluster's launcher; in a cluster, each instance's in brackets), nginx, redis. */
 const byPart = (r: CapacityRow) => {
-  const parts = ['node', 'nginx', 'redis'].map((part) => r.cpuUsPerEventByPart[part]);
-  return parts.filter((v) => v !== undefined).length > 1
-    ? parts.map((v) => (v === undefined ? '—' : v.toFixed(1))).join(' / ')
-    : '—';
+  const entries = Object.entries(r.cpuUsPerEventByPart);
+  if (entries.length < 2) return '—';
+  const node = entries.filter(([part]) => !NON_NODE_PARTS.has(part));
+  const instances = node.filter(([part]) => /^i\d+$/.test(part));
+  const nodeSum = node.reduce((sum, [, v]) => sum + v, 0);
+  const each =
+    instances.length > 1 ? ` (${instances.map(([p, v]) => `${p} ${v.toFixed(0)}`).join(', ')})` : '';
+  const of = (part: string) => r.cpuUsPerEventByPart[part]?.toFixed(1) ?? '—';
+  return `${nodeSum.toFixed(1)}${each} / ${of('nginx')} / ${of('redis')}`;
 };
 
 export function capacityTable(result: CapacityResult): string {

@@ -3,13 +3,15 @@
 //   sqlite      one instance, the embedded default (`npm start` without REDIS_URL);
 //   redis       one instance on a Redis of the bench's own (REDIS_URL): its tasks, logs and socket.io
 //               adapter on Redis;
-//   clusterN    `npm run start:cluster -- --instances N` on that Redis: N instances behind nginx.
+//   clusterN    `npm run start:cluster -- --instances N` on that Redis: N instances behind nginx;
+//   clusterN-i1 the same cluster, every phone sent to instance i1 directly (nginx idle): what the
+//               other instances spend on i1's events alone, through socket.io's Redis adapter.
 // The bench starts its own redis-server (Debian's, on a free port, nothing kept on disk) rather than
 // the machine's shared one at 6379, so that Redis's CPU is this run's alone and nobody else's keys or
 // clients are in it. A server's CPU is read by part (`node`, `nginx`, `redis`) from /proc.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,22 +32,28 @@ import { startChild } from './serverCost.ts';
 export type CapacityTopology =
   | { kind: 'sqlite' }
   | { kind: 'redis' }
-  | { kind: 'cluster'; instances: number };
+  | { kind: 'cluster'; instances: number; direct: boolean };
 
 export function topologyLabel(topology: CapacityTopology): string {
-  return topology.kind === 'cluster' ? `cluster${topology.instances}` : topology.kind;
+  if (topology.kind !== 'cluster') return topology.kind;
+  return `cluster${topology.instances}${topology.direct ? '-i1' : ''}`;
 }
 
-/** `sqlite`, `redis`, `cluster:N` (N instances, 1–8). */
+/** `sqlite`, `redis`, `cluster:N` (N instances, 1–8), `cluster:N:i1` (the phones straight to i1). */
 export function parseTopology(raw: string): CapacityTopology {
   if (raw === 'sqlite' || raw === 'redis') return { kind: raw };
-  const match = /^cluster:(\d+)$/.exec(raw);
+  const match = /^cluster:(\d+)(:i1)?$/.exec(raw);
   const instances = Number(match?.[1]);
   if (match && Number.isInteger(instances) && instances >= 1 && instances <= 8) {
-    return { kind: 'cluster', instances };
+    return { kind: 'cluster', instances, direct: match[2] !== undefined };
   }
-  throw new Error(`--capacity-topology: "${raw}" is not sqlite, redis or cluster:N (N from 1 to 8)`);
+  throw new Error(
+    `--capacity-topology: "${raw}" is not sqlite, redis, cluster:N or cluster:N:i1 (N from 1 to 8)`,
+  );
 }
+
+/** The parts a CPU figure is summed from, beside the instances: `node` is every other part. */
+export const NON_NODE_PARTS: ReadonlySet<string> = new Set(['nginx', 'redis']);
 
 export interface HallServer {
   side: Side;
@@ -57,7 +65,9 @@ export interface HallServer {
   pid: number;
   url: string;
   pinned: boolean;
-  /** CPU ms so far by part: `node` (the lab's instances, or the baseline), `nginx`, `redis`. */
+  /** CPU ms so far by part: `node` (the lab's instance, or the baseline), or in a cluster each
+   *  instance (`i1`, `i2`, …, supervisor and server) and `launcher` (scripts/cluster.mjs); `nginx`;
+   *  `redis`. */
   cpuByPartMs(): Record<string, number>;
   /** Resets every process's VmHWM; false when the kernel refused one. */
   resetPeakRss(): boolean;
@@ -201,6 +211,19 @@ async function startBenchRedis(core: number): Promise<BenchRedis> {
   return { url: `redis://127.0.0.1:${port}`, pid: child.pid as number, stop };
 }
 
+/** The parent's pid, from /proc/<pid>/stat. */
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** A cluster's instance by the NETWORK_LINK_PREFIX in its environment (`i2-` → `i2`). */
+function instanceOf(pid: number): string {
+  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const prefix = environ.find((entry) => entry.startsWith('NETWORK_LINK_PREFIX='));
+  return prefix?.slice('NETWORK_LINK_PREFIX='.length).replace(/-$/, '') || `pid${pid}`;
+}
+
 // ── The project ──────────────────────────────────────────────────────────────────────────────────────
 
 const clusterScript = fileURLToPath(new URL('../../scripts/cluster.mjs', import.meta.url));
@@ -274,17 +297,21 @@ export async function startProject(
       ready: (line) => /^cluster ready: (\S+)/.exec(line)?.[1],
     });
     // Read once, now that every instance and nginx's workers run: the launcher itself (node, which
-    // only relays its children's log lines), each instance's supervisor and server, nginx's processes.
-    const byPart: Record<string, number[]> = { node: [], nginx: [] };
-    for (const pid of processTree(started.pid)) {
-      (commandName(pid).startsWith('nginx') ? byPart.nginx : byPart.node)?.push(pid);
+    // only relays its children's log lines), each instance's supervisor and server (named by the
+    // NETWORK_LINK_PREFIX the launcher gave it), nginx's processes.
+    const byPart: Record<string, number[]> = { launcher: [started.pid], nginx: [] };
+    const launched = processTree(started.pid).filter((pid) => pid !== started.pid);
+    for (const top of launched.filter((pid) => parentOf(pid) === started.pid)) {
+      const part = commandName(top).startsWith('nginx') ? 'nginx' : instanceOf(top);
+      byPart[part] = [...(byPart[part] ?? []), ...processTree(top)];
     }
     return {
       side: 'project',
       label,
       spawnedAt,
       pid: started.pid,
-      url: started.ready,
+      // nginx's port, or i1's (PORT + 1) when the phones go to it directly.
+      url: topology.direct ? `http://127.0.0.1:${port + 1}` : started.ready,
       pinned: started.pinned,
       ...partsOf(() => ({ ...byPart, ...redisParts() })),
       async stop() {
