@@ -114,6 +114,10 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings, b
           !rooms.speaksIn(socket, req.code);
         if (fresh) await limits.takeJoin(client);
         try {
+          // The budgets may have waited for Redis: a connection that closed meanwhile (its disconnect
+          // handled already) must not become a connected participant that nothing would release.
+          if (socket.disconnected)
+            throw new AppError('UNAVAILABLE', 'This connection closed while it was joining.');
           return rooms.join(socket, req, afterAck, client);
         } catch (error) {
           if (fresh) await limits.giveJoinBack(client);
