@@ -196,6 +196,25 @@ describe.each(BUDGET_STORES)('tasks per client, the rate budgets in %s', (store)
   });
 });
 
+describe('tasks per client across instances on one Redis', () => {
+  const env = onStore('redis');
+
+  it('counts one MAX_TASKS_PER_CLIENT_PER_MINUTE for a client over two instances: the task past it, on either, is refused with its retry time', async () => {
+    const shared = env({ MAX_TASKS_PER_CLIENT_PER_MINUTE: '4' });
+    const [one, two] = [await server(shared), await server(shared)];
+    const quick: TaskSpec = { durationMs: 0, steps: 1 };
+    for (const { baseUrl } of [one, two, one, two])
+      expect((await createTask(baseUrl, { spec: quick }, BOT)).res.status).toBe(202);
+    for (const { baseUrl } of [one, two]) {
+      const details = await expectLimited(await post(baseUrl, API_PATHS.run, quick, BOT), 'tasks-per-minute');
+      expect(details.limit).toBe(4);
+      expect(details.retryAfterS).toBeGreaterThanOrEqual(1);
+      expect(details.retryAfterS).toBeLessThanOrEqual(60);
+    }
+    await anotherClientsRace(two.baseUrl);
+  });
+});
+
 /** Lets the event loop turn (the in-process server with it) until `done()` holds; fails past `max`
  *  turns. What it waits for is the server's own count, not an amount of time. */
 async function turnsUntil(done: () => boolean, max = 10_000): Promise<void> {
