@@ -27,8 +27,8 @@ import { memoryBudgets, type RateBudgets } from './rateBudgets.ts';
  * lane's. Only a refusal says something: `429 RATE_LIMITED` + `Retry-After`, with a sentence for
  * the person at the page.
  *
- * The per-minute budgets are `budgets`' (access/rateBudgets.ts): in memory, or with REDIS_URL on
- * Redis, one budget per client for every instance. The gauges (tasks running, streams open) count
+ * The per-minute budgets count where `createClientLimits`' `store` says (access/rateBudgets.ts): in
+ * memory, or with REDIS_URL on Redis, one budget per client for every instance. The gauges (tasks running, streams open) count
  * what this instance holds, and stay here: a task runs, and a stream is open, on one instance, and a
  * count kept elsewhere would outlive an instance that died holding them.
  */
