@@ -18,7 +18,11 @@ import { Redis } from 'ioredis';
  *   (redisRemoteEvents.ts) is woken through it when it must read one more log; expires an hour after
  *   its last use;
  * - `socket.io`, `socket.io#…` (pub/sub channels) and `sio:session:<pid>` — socket.io's Redis Streams
- *   adapter (app.ts): its broadcasts, its requests between instances, the sessions kept for recovery.
+ *   adapter (app.ts): its broadcasts, its requests between instances, the sessions kept for recovery;
+ * - `rate:<budget>:<client>` — string: the points a client (an address) has spent of a per-client rate
+ *   budget (access/rateBudgets.ts: `client-tasks`, `client-task-events`, `client-result-bytes`,
+ *   `room-failed-join`, `room-client-joins`), shared by every instance; it expires at the end of the
+ *   budget's window (a minute from the first point spent).
  */
 export interface RedisKeys {
   readonly prefix: string;
@@ -30,6 +34,8 @@ export interface RedisKeys {
   /** socket.io's adapter: its stream (and the prefix of its channels), its sessions' keys. */
   socketIoStream: string;
   socketIoSessions: string;
+  /** rate-limiter-flexible's key prefix for one rate budget (it adds `:<client>`). */
+  rateBudget(name: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -42,6 +48,7 @@ export function redisKeys(prefix: string): RedisKeys {
     wake: (instance) => `${prefix}wake:${instance}`,
     socketIoStream: `${prefix}socket.io`,
     socketIoSessions: `${prefix}sio:session:`,
+    rateBudget: (name) => `${prefix}rate:${name}`,
   };
 }
 
