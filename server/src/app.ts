@@ -16,8 +16,10 @@ import {
   createClientLimits,
   createOperatorGate,
   createTaskOwnership,
+  memoryBudgets,
   type OperatorGate,
   peerOf,
+  redisBudgets,
 } from './access/index.ts';
 import { createOriginPolicy } from './access/origins.ts';
 import {
@@ -133,14 +135,22 @@ export async function createServer(
     // Every socket.io connection (the lanes', the rooms', the boards'): read when a task is asked for.
     otherOpenStreams: () => io.engine.clientsCount,
   });
+  // The per-client rate budgets (tasks, events, bytes, room joins a minute): with REDIS_URL on Redis,
+  // one budget per client for every instance on REDIS_PREFIX; else each instance's own memory.
+  const budgets = stores.redis
+    ? redisBudgets(stores.redis.connection, stores.redis.keys.rateBudget)
+    : memoryBudgets;
   // Each client's share (docs/security.md, "Limits"): refused before the whole server's bounds are.
-  const clientLimits = createClientLimits({
-    maxTasksRunning: config.MAX_TASKS_PER_CLIENT,
-    tasksPerMinute: config.MAX_TASKS_PER_CLIENT_PER_MINUTE,
-    taskEventsPerMinute: config.MAX_TASK_EVENTS_PER_CLIENT_PER_MINUTE,
-    resultBytesPerMinute: config.MAX_RESULT_BYTES_PER_CLIENT_PER_MINUTE,
-    maxStreams: config.MAX_STREAMS_PER_CLIENT,
-  });
+  const clientLimits = createClientLimits(
+    {
+      maxTasksRunning: config.MAX_TASKS_PER_CLIENT,
+      tasksPerMinute: config.MAX_TASKS_PER_CLIENT_PER_MINUTE,
+      taskEventsPerMinute: config.MAX_TASK_EVENTS_PER_CLIENT_PER_MINUTE,
+      resultBytesPerMinute: config.MAX_RESULT_BYTES_PER_CLIENT_PER_MINUTE,
+      maxStreams: config.MAX_STREAMS_PER_CLIENT,
+    },
+    budgets,
+  );
   engine.onEvent((event) => {
     if (isTerminalEvent(event)) clientLimits.taskEnded(event.taskId);
   });
@@ -200,6 +210,7 @@ export async function createServer(
   });
   const rooms = createRooms({
     logger,
+    budgets,
     settings: {
       idleMs: config.ROOM_IDLE_MS,
       maxParticipants: config.ROOM_MAX_PARTICIPANTS,

@@ -7,8 +7,9 @@ import {
   type TaskSpec,
 } from '@transport-lab/shared';
 import { io as connect } from 'socket.io-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../src/config.ts';
+import { BUDGET_STORES, type BudgetStore } from './budgetStores.ts';
 import {
   EventCollector,
   emitAck,
@@ -19,6 +20,7 @@ import {
 } from './harness.ts';
 import { createTask, readSse } from './httpClients.ts';
 import { BOT, expectLimited as expectLimitedAnswer, PHONE } from './limitsHarness.ts';
+import { deleteTestKeys, requireRedis, TEST_REDIS_URL, testRedisKeys } from './redisForTests.ts';
 
 /**
  * Issue 11, item 2: every resource bounded per client. One client past a bound is refused (429 +
@@ -31,10 +33,27 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function server(env: Partial<Record<keyof Config, string>> = {}): Promise<TestServer> {
+type Env = Partial<Record<keyof Config, string>>;
+
+async function server(env: Env = {}): Promise<TestServer> {
+  // A Redis prefix's keys go once its server has closed (cleanups run newest first).
+  const prefix = env.REDIS_PREFIX;
+  if (prefix) cleanups.push(() => deleteTestKeys(prefix));
   const started = await startTestServer(env);
   cleanups.push(() => started.close());
   return started;
+}
+
+/** The settings of a server whose rate budgets count in `store`: on Redis (required there), each
+ *  test under a prefix of its own. */
+function onStore(store: BudgetStore): (env?: Env) => Env {
+  let redis: Env = {};
+  beforeEach(async (context) => {
+    if (store === 'memory') return;
+    await requireRedis(context);
+    redis = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: testRedisKeys().prefix };
+  });
+  return (env = {}) => ({ ...env, ...redis });
 }
 
 /** A socket.io client (websocket transport) speaking as `headers` says. */
@@ -82,9 +101,11 @@ async function anotherClientsRace(baseUrl: string): Promise<void> {
   expect(streamBreaches(onSse.events, spec.steps)).toEqual([]);
 }
 
-describe('tasks per client', () => {
+describe.each(BUDGET_STORES)('tasks per client, the rate budgets in %s', (store) => {
+  const env = onStore(store);
+
   it('refuses a client past MAX_TASKS_PER_CLIENT running at once on every task-creating route, and frees its share as its tasks end', async () => {
-    const { app, baseUrl } = await server({ MAX_TASKS_PER_CLIENT: '3' });
+    const { app, baseUrl } = await server(env({ MAX_TASKS_PER_CLIENT: '3' }));
     const long: TaskSpec = { durationMs: 1_500, steps: 3 };
     const held: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -121,7 +142,7 @@ describe('tasks per client', () => {
   });
 
   it('refuses a client past MAX_TASKS_PER_CLIENT_PER_MINUTE with the seconds until its minute frees', async () => {
-    const { baseUrl } = await server({ MAX_TASKS_PER_CLIENT_PER_MINUTE: '5' });
+    const { baseUrl } = await server(env({ MAX_TASKS_PER_CLIENT_PER_MINUTE: '5' }));
     const quick: TaskSpec = { durationMs: 0, steps: 1 };
     for (let i = 0; i < 5; i++)
       expect((await createTask(baseUrl, { spec: quick }, BOT)).res.status).toBe(202);
@@ -133,7 +154,10 @@ describe('tasks per client', () => {
   });
 
   it('bounds what one client’s tasks cost: 100 tasks of 1 000 steps and 64 KiB from one client are refused past the events budget, and another client’s race is true', async () => {
-    const { baseUrl } = await server();
+    // Room for all 100 at once in the running gauge: on Redis a request is counted running while its
+    // budgets' round trips are under way, and past MAX_TASKS_PER_CLIENT (50) such requests would be
+    // refused `tasks-running` before the events budget this test is about ever saw them.
+    const { baseUrl } = await server(env({ MAX_TASKS_PER_CLIENT: '100' }));
     const heavy: TaskSpec = { durationMs: 0, steps: 1_000, resultBytes: 65_536 };
     // All at once, as the probe sent them. What froze /healthz was writing every task's events; the
     // refusals are what bound it (a wall-clock figure belongs to the benchmark: here the load's own
@@ -151,10 +175,9 @@ describe('tasks per client', () => {
   });
 
   it('refuses a client past MAX_RESULT_BYTES_PER_CLIENT_PER_MINUTE, and a refused task costs none of its other budgets', async () => {
-    const { baseUrl } = await server({
-      MAX_RESULT_BYTES_PER_CLIENT_PER_MINUTE: '131072',
-      MAX_TASKS_PER_CLIENT_PER_MINUTE: '3',
-    });
+    const { baseUrl } = await server(
+      env({ MAX_RESULT_BYTES_PER_CLIENT_PER_MINUTE: '131072', MAX_TASKS_PER_CLIENT_PER_MINUTE: '3' }),
+    );
     const big: TaskSpec = { durationMs: 0, steps: 1, resultBytes: 65_536 };
     expect((await createTask(baseUrl, { spec: big }, BOT)).res.status).toBe(202);
     expect((await createTask(baseUrl, { spec: big }, BOT)).res.status).toBe(202);
@@ -170,6 +193,25 @@ describe('tasks per client', () => {
       'tasks-per-minute',
     );
     await anotherClientsRace(baseUrl);
+  });
+});
+
+describe('tasks per client across instances on one Redis', () => {
+  const env = onStore('redis');
+
+  it('counts one MAX_TASKS_PER_CLIENT_PER_MINUTE for a client over two instances: the task past it, on either, is refused with its retry time', async () => {
+    const shared = env({ MAX_TASKS_PER_CLIENT_PER_MINUTE: '4' });
+    const [one, two] = [await server(shared), await server(shared)];
+    const quick: TaskSpec = { durationMs: 0, steps: 1 };
+    for (const { baseUrl } of [one, two, one, two])
+      expect((await createTask(baseUrl, { spec: quick }, BOT)).res.status).toBe(202);
+    for (const { baseUrl } of [one, two]) {
+      const details = await expectLimited(await post(baseUrl, API_PATHS.run, quick, BOT), 'tasks-per-minute');
+      expect(details.limit).toBe(4);
+      expect(details.retryAfterS).toBeGreaterThanOrEqual(1);
+      expect(details.retryAfterS).toBeLessThanOrEqual(60);
+    }
+    await anotherClientsRace(two.baseUrl);
   });
 });
 

@@ -1,7 +1,9 @@
 import { type Participant, ROOM_EVENTS, type StartRaceAck } from '@transport-lab/shared';
 import { describe, expect, it } from 'vitest';
+import { BUDGET_STORES } from './budgetStores.ts';
 import type { TestServer } from './harness.ts';
 import { BOT, expectLimitedAck, PHONE } from './limitsHarness.ts';
+import { requireRedis, TEST_REDIS_URL, testRedisKeys } from './redisForTests.ts';
 import { connectPeers, type RoomPeer, roomSuite, SCENARIO } from './roomsHarness.ts';
 
 /**
@@ -70,9 +72,14 @@ describe("a room's seats per client", () => {
   });
 });
 
-describe('joins per client a minute', () => {
-  it('refuses new participants past the budget, not resumes or repeated joins, while a phone joins and races', async () => {
-    const server = await serverWith({ ROOM_JOINS_PER_CLIENT_PER_MINUTE: '3' });
+describe.each(BUDGET_STORES)('joins per client a minute, counted in %s', (store) => {
+  it('refuses new participants past the budget, not resumes or repeated joins, while a phone joins and races', async (context) => {
+    let onStore = {};
+    if (store === 'redis') {
+      await requireRedis(context);
+      onStore = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: testRedisKeys().prefix };
+    }
+    const server = await serverWith({ ...onStore, ROOM_JOINS_PER_CLIENT_PER_MINUTE: '3' });
     const { presenter, code } = await roomOf(server);
     const bots = await Promise.all(Array.from({ length: 4 }, () => peerOf(server, BOT)));
     // A refused join costs nothing from the budget.

@@ -13,6 +13,7 @@ import {
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, afterEach } from 'vitest';
 import { startTestServer, type TestServer } from './harness.ts';
+import { deleteTestKeys } from './redisForTests.ts';
 
 export type RoomClient = Socket<RoomServerToClientEvents, RoomClientToServerEvents>;
 type PushEvent = keyof RoomServerToClientEvents;
@@ -180,11 +181,15 @@ export function roomSuite() {
     for (const peer of peers) peer.close();
     peers = [];
   });
+  const redisPrefixes: string[] = [];
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
+    // A server on Redis (a test's own REDIS_PREFIX) leaves its keys: they go once it has closed.
+    for (const prefix of redisPrefixes.splice(0)) await deleteTestKeys(prefix);
   });
   return {
     async serverWith(env: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
+      if (env.REDIS_PREFIX) redisPrefixes.push(env.REDIS_PREFIX);
       const server = await startTestServer(env);
       servers.push(server);
       return server;

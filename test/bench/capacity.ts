@@ -24,10 +24,8 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import {
   API_PATHS,
   type ClockEstimate,
@@ -45,17 +43,16 @@ import {
   runPhone,
   type Side,
 } from './capacityLoad.ts';
-import { clockOf } from './fanout.ts';
 import {
-  coreBusyMs,
-  cpuTimeMs,
-  peakRssKiB,
-  pinProcess,
-  resetPeakRss,
-  startChildProcess,
-  TASKSET_AVAILABLE,
-} from './processes.ts';
-import { startChild } from './serverCost.ts';
+  type CapacityTopology,
+  type HallServer,
+  NON_NODE_PARTS,
+  startBaseline,
+  startProject,
+  totalCpuMs,
+} from './capacityServers.ts';
+import { clockOf } from './fanout.ts';
+import { coreBusyMs, pinProcess, TASKSET_AVAILABLE } from './processes.ts';
 import { textTable } from './textTable.ts';
 
 /** Issue 10's targets, for 200 phones on one core. */
@@ -99,6 +96,8 @@ export interface Percentiles {
 export interface CapacityRow {
   n: number;
   side: Side;
+  /** `baseline`, or the project's topology: `sqlite`, `redis`, `clusterN` (capacityServers.ts). */
+  label: string;
   lanes: number;
   completedLanes: number;
   /** Events delivered (see HallRecorder.delivered), of `expectedEvents` (N × 5 lanes × 23). */
@@ -115,8 +114,11 @@ export interface CapacityRow {
   /** HTTP requests answered, and the TCP connections they took (each phone also opens one websocket). */
   requests: number;
   httpConnections: number;
+  /** Every process of the server's: the instances, nginx and Redis where the topology has them. */
   serverCpuMs: number;
   cpuUsPerEvent: number;
+  /** The same by part: `node` (the instances, or the baseline), `nginx`, `redis`. */
+  cpuUsPerEventByPart: Record<string, number>;
   /** Project ÷ baseline at the same N (project rows only). */
   cpuRatio?: number;
   peakRssMiB: number;
@@ -152,83 +154,38 @@ export interface CapacityResult {
     targets: typeof CAPACITY_TARGETS;
     /** Where each process ran; `pinned: false` says why the figures may share a core. */
     placement: { pinned: boolean; note: string };
+    /** The project's topologies, in the order measured. */
+    topologies: string[];
     projectEnv: Record<string, string>;
   };
   rows: CapacityRow[];
-  clock: Record<Side, ClockEstimate[]>;
-  /** When the warm-up began, ms after each server was started: a CPU profile before it is start-up. */
+  /** Each server's clock minus the bench's, before and after, by label. */
+  clock: Record<string, ClockEstimate[]>;
+  /** When the warm-up began, ms after each server was started (the project: its first topology): a
+   *  CPU profile before it is start-up. */
   measuredFromMs: Record<Side, number>;
   wallSeconds: number;
 }
 
 export interface CapacityOptions {
   ns: number[];
-  /** Write V8 CPU profiles of both servers into `<dir>/capacity-project` and `<dir>/capacity-baseline`. */
+  /** The lab's topologies, each measured beside the same baseline (default: sqlite alone). */
+  topologies?: CapacityTopology[];
+  /** Write V8 CPU profiles of both servers into `<dir>/capacity-project` and `<dir>/capacity-baseline`
+   *  (a single-instance Redis topology: `<dir>/capacity-redis`). */
   cpuProfDir?: string;
   log(line: string): void;
 }
 
-// ── The servers ─────────────────────────────────────────────────────────────────────────────────────
-
-interface HallServer {
-  side: Side;
-  /** When it was asked to start (epoch ms). */
-  spawnedAt: number;
-  pid: number;
-  url: string;
-  pinned: boolean;
-  stop(): Promise<void>;
-}
-
-async function startProject(cpuProfDir: string | undefined): Promise<HallServer> {
-  const spawnedAt = epochNow();
-  // Its defaults but for the logs (silent) and the ports: WIRE_ACCOUNTING, NETWORK_SHAPING on.
-  const server = await startChild('on', 'on', cpuProfDir, {
-    pinCore: SERVER_CORE,
-    profileName: 'capacity-project',
-  });
-  return {
-    side: 'project',
-    spawnedAt,
-    pid: server.pid,
-    url: server.url,
-    pinned: server.pinned,
-    stop: server.stop,
-  };
-}
-
-const rawHallScript = fileURLToPath(new URL('./rawHallServer.ts', import.meta.url));
-
-async function startBaseline(cpuProfDir: string | undefined): Promise<HallServer> {
-  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, 'capacity-baseline')}`] : [];
-  const spawnedAt = epochNow();
-  const started = await startChildProcess({
-    label: 'raw hall server',
-    nodeArgs: ['--import', 'tsx', ...profile, rawHallScript],
-    cwd: fileURLToPath(new URL('.', import.meta.url)),
-    pinCore: SERVER_CORE,
-    ready: (line) => {
-      const match = /^listening (\d+)$/.exec(line);
-      return match?.[1] ? Number(match[1]) : undefined;
-    },
-  });
-  return {
-    side: 'baseline',
-    spawnedAt,
-    pid: started.pid,
-    url: `http://127.0.0.1:${started.ready}`,
-    pinned: started.pinned,
-    stop: () => started.stop(),
-  };
-}
+// ── Quiet before a block ────────────────────────────────────────────────────────────────────────────
 
 /** Waits until `server` is idle and other processes leave the machine quiet (or QUIET_WAIT_MS has
  *  passed); the last window's figures. `all`: every process of ours (the servers; this one is added). */
 async function untilQuiet(server: HallServer, all: HallServer[]): Promise<CapacityRow['before']> {
   const started = performance.now();
-  const ours = () => all.reduce((sum, s) => sum + cpuTimeMs(s.pid), 0);
+  const ours = () => all.reduce((sum, s) => sum + totalCpuMs(s), 0);
   for (;;) {
-    const serverBefore = cpuTimeMs(server.pid);
+    const serverBefore = totalCpuMs(server);
     const oursBefore = ours();
     const benchBefore = process.cpuUsage();
     const coresBefore = coreBusyMs();
@@ -238,7 +195,7 @@ async function untilQuiet(server: HallServer, all: HallServer[]): Promise<Capaci
     const busy = cores.reduce((sum, ms, core) => sum + ms - (coresBefore[core] ?? 0), 0);
     const othersMs = busy - (ours() - oursBefore) - (bench.user + bench.system) / 1000;
     const figures = {
-      serverCpuMs: cpuTimeMs(server.pid) - serverBefore,
+      serverCpuMs: totalCpuMs(server) - serverBefore,
       othersPercent: Math.max(0, Math.round((othersMs / (QUIET_WINDOW_MS * cores.length)) * 100)),
       waitedMs: Math.round(performance.now() - started),
     };
@@ -308,9 +265,9 @@ async function block(
   blockCounter += 1;
   const rec = new HallRecorder();
   const loop = monitorEventLoopDelay({ resolution: 5 });
-  const rssReset = resetPeakRss(server.pid);
+  const rssReset = server.resetPeakRss();
   const netBefore = listenCounters();
-  const cpuBefore = cpuTimeMs(server.pid);
+  const cpuBefore = server.cpuByPartMs();
   const benchBefore = process.cpuUsage();
   const coresBefore = coreBusyMs();
   const signal = AbortSignal.timeout(BLOCK_BOUND_MS);
@@ -337,7 +294,13 @@ async function block(
   await sleep(SETTLE_MS);
   loop.disable();
   const wallMs = epochNow() - startAt;
-  const serverCpuMs = cpuTimeMs(server.pid) - cpuBefore;
+  const cpuAfter = server.cpuByPartMs();
+  const cpuByPartMs = Object.fromEntries(
+    Object.entries(cpuAfter).map(([part, ms]) => [part, ms - (cpuBefore[part] ?? 0)]),
+  );
+  const serverCpuMs = Object.values(cpuByPartMs).reduce((sum, ms) => sum + ms, 0);
+  const perEvent = (cpuMs: number) =>
+    rec.delivered > 0 ? Math.round((cpuMs * 1000 * 10) / rec.delivered) / 10 : Number.NaN;
   const bench = process.cpuUsage(benchBefore);
   const netAfter = listenCounters();
   const cores = coreBusyMs().map((ms, core) => ms - (coresBefore[core] ?? 0));
@@ -361,6 +324,7 @@ async function block(
   return {
     n,
     side: server.side,
+    label: server.label,
     lanes: n * HALL_LANES.length,
     completedLanes: rec.completed,
     events: rec.delivered,
@@ -376,9 +340,11 @@ async function block(
     requests: rec.requests,
     httpConnections: rec.httpConnections,
     serverCpuMs,
-    cpuUsPerEvent:
-      rec.delivered > 0 ? Math.round((serverCpuMs * 1000 * 10) / rec.delivered) / 10 : Number.NaN,
-    peakRssMiB: Math.round((peakRssKiB(server.pid) / 1024) * 10) / 10,
+    cpuUsPerEvent: perEvent(serverCpuMs),
+    cpuUsPerEventByPart: Object.fromEntries(
+      Object.entries(cpuByPartMs).map(([part, ms]) => [part, perEvent(ms)]),
+    ),
+    peakRssMiB: Math.round((server.peakRssKiB() / 1024) * 10) / 10,
     peakRssScope: rssReset ? 'block' : 'process',
     failures: rec.failures.length,
     dropped: rec.failures.filter((f) => f.dropped).length,
@@ -404,13 +370,22 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
   const servers: HallServer[] = [];
   const cores = cpus().length;
   const canPin = TASKSET_AVAILABLE && cores >= 2;
+  const topologies = options.topologies ?? [{ kind: 'sqlite' }];
   try {
     const benchPinned = canPin && pinProcess(process.pid, String(BENCH_CORE));
-    const baseline = await startBaseline(options.cpuProfDir);
+    const baseline = await startBaseline(options.cpuProfDir, SERVER_CORE);
     servers.push(baseline);
-    const project = await startProject(options.cpuProfDir);
-    servers.push(project);
-    const pinned = benchPinned && baseline.pinned && project.pinned;
+    // Started one after the other and all kept running: an idle server costs no CPU (a block waits
+    // for every other one to be idle), and each block then meets a warm server.
+    const projects: HallServer[] = [];
+    for (const topology of topologies) {
+      const project = await startProject(topology, options.cpuProfDir, SERVER_CORE);
+      projects.push(project);
+      servers.push(project);
+      options.log(`  started ${project.label}: ${project.url}`);
+    }
+    const first = projects[0] as HallServer;
+    const pinned = benchPinned && servers.every((server) => server.pinned);
     const note = pinned
       ? `servers on core ${SERVER_CORE} (taskset -c), this load generator on core ${BENCH_CORE}`
       : !TASKSET_AVAILABLE
@@ -420,40 +395,46 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
           : 'NOT PINNED: taskset refused; servers and load generator share every core';
     options.log(
       `capacity: N = ${options.ns.join(', ')} phones × ${HALL_LANES.length} lanes, task ` +
-        `${CAPACITY_SPEC.durationMs} ms × ${CAPACITY_SPEC.steps} steps, started over ${START_SPREAD_MS} ms; ${note}`,
+        `${CAPACITY_SPEC.durationMs} ms × ${CAPACITY_SPEC.steps} steps, started over ${START_SPREAD_MS} ms, ` +
+        `lab as ${projects.map((p) => p.label).join(', ')}; ${note}`,
     );
-    const clockBefore = {
-      project: await serverClock(project.url),
-      baseline: await serverClock(baseline.url),
-    };
+    const clockBefore = new Map<string, ClockEstimate>();
+    for (const server of servers) clockBefore.set(server.label, await serverClock(server.url));
 
     const warmupAt = epochNow();
-    for (const server of [baseline, project]) {
+    for (const server of servers) {
       const warm = await block(server, WARMUP_PHONES, servers, pinned);
       options.log(
-        `  warm-up ${server.side}: ${WARMUP_PHONES} phones, ${warm.failures} failures, ${warm.wallMs} ms`,
+        `  warm-up ${server.label}: ${WARMUP_PHONES} phones, ${warm.failures} failures, ${warm.wallMs} ms`,
       );
     }
 
     const rows: CapacityRow[] = [];
     for (const [i, n] of options.ns.entries()) {
-      // Alternating which side goes first: neither always follows the other's load.
-      const order = i % 2 === 0 ? [baseline, project] : [project, baseline];
-      const pair: CapacityRow[] = [];
+      // Alternating the order: the baseline first, then last, … so that no side always follows
+      // another's load.
+      const order = i % 2 === 0 ? [baseline, ...projects] : [...projects, baseline];
+      const group: CapacityRow[] = [];
       for (const server of order) {
         const row = await block(server, n, servers, pinned);
-        pair.push(row);
+        group.push(row);
         options.log(
-          `  N = ${n} ${server.side.padEnd(8)}: ${row.events}/${row.expectedEvents} events, ` +
+          `  N = ${n} ${server.label.padEnd(9)}: ${row.events}/${row.expectedEvents} events, ` +
             `${row.failures} failures, ${row.serverCpuMs.toFixed(0)} ms server CPU, ${row.wallMs} ms`,
         );
       }
-      const base = pair.find((r) => r.side === 'baseline') as CapacityRow;
-      const proj = pair.find((r) => r.side === 'project') as CapacityRow;
-      proj.cpuRatio = Math.round((proj.cpuUsPerEvent / base.cpuUsPerEvent) * 100) / 100;
-      rows.push(base, proj);
+      const base = group.find((r) => r.side === 'baseline') as CapacityRow;
+      rows.push(base);
+      for (const project of projects) {
+        const row = group.find((r) => r.label === project.label) as CapacityRow;
+        row.cpuRatio = Math.round((row.cpuUsPerEvent / base.cpuUsPerEvent) * 100) / 100;
+        rows.push(row);
+      }
     }
-    const clockAfter = { project: await serverClock(project.url), baseline: await serverClock(baseline.url) };
+    const clock: CapacityResult['clock'] = {};
+    for (const server of servers) {
+      clock[server.label] = [clockBefore.get(server.label) as ClockEstimate, await serverClock(server.url)];
+    }
     return {
       settings: {
         ns: options.ns,
@@ -464,15 +445,13 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
         warmupPhones: WARMUP_PHONES,
         targets: CAPACITY_TARGETS,
         placement: { pinned, note },
+        topologies: projects.map((p) => p.label),
         projectEnv: { LOG_LEVEL: process.env.BENCH_SERVER_LOG ?? 'silent', WIRE_ACCOUNTING: 'on' },
       },
       rows,
-      clock: {
-        project: [clockBefore.project, clockAfter.project],
-        baseline: [clockBefore.baseline, clockAfter.baseline],
-      },
+      clock,
       measuredFromMs: {
-        project: Math.round(warmupAt - project.spawnedAt),
+        project: Math.round(warmupAt - first.spawnedAt),
         baseline: Math.round(warmupAt - baseline.spawnedAt),
       },
       wallSeconds: Math.round((performance.now() - started) / 100) / 10,
@@ -490,17 +469,32 @@ const ms = (v: number) =>
   Number.isNaN(v) ? 'n/a' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0);
 const pair = (p: Percentiles, limit: number) => `${ms(p.p50)} / ${ms(p.p99)} ${mark(p.p99 <= limit)}`;
 
+/** The server's CPU per event by part, where it has more than one: node (every instance and the
+ *  cluster's launcher; in a cluster, each instance's in brackets), nginx, redis. */
+const byPart = (r: CapacityRow) => {
+  const entries = Object.entries(r.cpuUsPerEventByPart);
+  if (entries.length < 2) return '—';
+  const node = entries.filter(([part]) => !NON_NODE_PARTS.has(part));
+  const instances = node.filter(([part]) => /^i\d+$/.test(part));
+  const nodeSum = node.reduce((sum, [, v]) => sum + v, 0);
+  const each =
+    instances.length > 1 ? ` (${instances.map(([p, v]) => `${p} ${v.toFixed(0)}`).join(', ')})` : '';
+  const of = (part: string) => r.cpuUsPerEventByPart[part]?.toFixed(1) ?? '—';
+  return `${nodeSum.toFixed(1)}${each} / ${of('nginx')} / ${of('redis')}`;
+};
+
 export function capacityTable(result: CapacityResult): string {
   const t = CAPACITY_TARGETS;
   const header = [
     'N',
-    'side',
+    'server',
     'events',
     `lag p50/p99 ms (≤${t.lagP99Ms})`,
     `lateness p50/p99 ms (≤${t.latenessP99Ms})`,
     `POST p50/p99 ms (≤${t.postP99Ms})`,
     `ws connect p50/p99 ms (≤${t.connectP99Ms})`,
     'server CPU µs/event',
+    'of which node / nginx / redis',
     `× baseline (≤${t.cpuRatio})`,
     'peak RSS MiB',
     'failures',
@@ -508,13 +502,14 @@ export function capacityTable(result: CapacityResult): string {
   ];
   const body = result.rows.map((r) => [
     String(r.n),
-    r.side,
+    r.label,
     `${r.events}/${r.expectedEvents}`,
     pair(r.lagMs, t.lagP99Ms),
     pair(r.latenessMs, t.latenessP99Ms),
     pair(r.postMs, t.postP99Ms),
     pair(r.connectMs, t.connectP99Ms),
     r.cpuUsPerEvent.toFixed(1),
+    byPart(r),
     r.cpuRatio === undefined ? '—' : `${r.cpuRatio.toFixed(2)}× ${mark(r.cpuRatio <= t.cpuRatio)}`,
     r.peakRssMiB.toFixed(1),
     `${r.failures} ${mark(r.failures === 0)}`,
@@ -523,7 +518,7 @@ export function capacityTable(result: CapacityResult): string {
   const diagnostics = textTable(
     [
       'N',
-      'side',
+      'server',
       'wall ms',
       'server CPU ms',
       'before: server ms, others %, waited s',
@@ -537,7 +532,7 @@ export function capacityTable(result: CapacityResult): string {
     ],
     result.rows.map((r) => [
       String(r.n),
-      r.side,
+      r.label,
       String(r.wallMs),
       r.serverCpuMs.toFixed(0),
       `${r.before.serverCpuMs.toFixed(0)}, ${r.before.othersPercent}, ${(r.before.waitedMs / 1000).toFixed(1)}`,
@@ -551,19 +546,19 @@ export function capacityTable(result: CapacityResult): string {
     ]),
   );
   const byLane = textTable(
-    ['N', 'side', ...HALL_LANES.map((lane) => `${lane} p50/p99`)],
+    ['N', 'server', ...HALL_LANES.map((lane) => `${lane} p50/p99`)],
     result.rows.map((r) => [
       String(r.n),
-      r.side,
+      r.label,
       ...HALL_LANES.map((lane) => `${ms(r.lagByLaneMs[lane].p50)} / ${ms(r.lagByLaneMs[lane].p99)}`),
     ]),
   );
   const lateTypes = ['started', 'progress', 'succeeded'] as const;
   const lateness = textTable(
-    ['N', 'side', ...lateTypes.map((type) => `${type} p50/p99`)],
+    ['N', 'server', ...lateTypes.map((type) => `${type} p50/p99`)],
     result.rows.map((r) => [
       String(r.n),
-      r.side,
+      r.label,
       ...lateTypes.map((type) => {
         const p = r.latenessByTypeMs[type];
         return p ? `${ms(p.p50)} / ${ms(p.p99)}` : 'n/a';
@@ -575,7 +570,7 @@ export function capacityTable(result: CapacityResult): string {
       .slice(0, 5)
       .map(
         (f) =>
-          `  N = ${r.n} ${r.side} ${f.lane}: ${f.count} × ${f.reason}${f.dropped ? ' (dropped connection)' : ''}`,
+          `  N = ${r.n} ${r.label} ${f.lane}: ${f.count} × ${f.reason}${f.dropped ? ' (dropped connection)' : ''}`,
       ),
   );
   const offsets = (estimates: ClockEstimate[]) =>
@@ -588,8 +583,12 @@ export function capacityTable(result: CapacityResult): string {
       `headers; ws connect: io() / new WebSocket() → connect / open; events: delivered to phones, each task's ` +
       `once per lane (as events or inside a state), of N × ${HALL_LANES.length} × ${CAPACITY_SPEC.steps + 3}. ` +
       `Peak RSS: VmHWM over the block${result.rows.some((r) => r.peakRssScope === 'process') ? ' (or, where it could not be reset, since the process started)' : ''}.`,
-    `${result.settings.placement.note}; children's clocks minus the bench's, ms: project ${offsets(result.clock.project)}; ` +
-      `baseline ${offsets(result.clock.baseline)}; section ${result.wallSeconds} s.`,
+    `${result.settings.placement.note}; children's clocks minus the bench's, ms: ` +
+      `${Object.entries(result.clock)
+        .map(([label, estimates]) => `${label} ${offsets(estimates)}`)
+        .join('; ')}; section ${result.wallSeconds} s. server: baseline, or the lab as one instance ` +
+      `(sqlite), one on Redis (redis: the instance and Redis), or N instances on Redis behind nginx ` +
+      `(clusterN), every process of it on the server's core.`,
     '',
     ...diagnostics,
     '',

@@ -199,6 +199,9 @@ interface Exchange {
 
 interface Call {
   agent: Agent;
+  /** Each phone's own, as real phones differ: a balancer that hashes address + User-Agent (the
+   *  cluster's nginx, for a client without a cookie) spreads the hall as it would spread a real one. */
+  userAgent: string;
   signal: AbortSignal;
   rec: HallRecorder;
 }
@@ -215,7 +218,11 @@ function send(
       method,
       agent: call.agent,
       signal: call.signal,
-      headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+      headers: {
+        ...headers,
+        'user-agent': call.userAgent,
+        ...(body === undefined ? {} : { 'content-length': Buffer.byteLength(body) }),
+      },
     });
     req.once('response', (res) => {
       const headersAt = epochNow();
@@ -424,6 +431,7 @@ function socketIoLane(ctx: LaneContext): Promise<void> {
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
+      extraHeaders: { 'user-agent': ctx.userAgent },
       query: labTagQuery(ctx.tag),
     });
     let settled = false;
@@ -475,7 +483,9 @@ function socketIoLane(ctx: LaneContext): Promise<void> {
 function rawWsLane(ctx: LaneContext): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = epochNow();
-    const socket = new WebSocket(`${ctx.url.replace(/^http/, 'ws')}/ws`);
+    const socket = new WebSocket(`${ctx.url.replace(/^http/, 'ws')}/ws`, {
+      headers: { 'user-agent': ctx.userAgent },
+    });
     let settled = false;
     const end = (error?: unknown) => {
       if (settled) return;
@@ -544,7 +554,14 @@ export async function runPhone(options: PhoneOptions): Promise<void> {
     await Promise.all(
       HALL_LANES.map(async (lane) => {
         const followed = new Followed(options.rec, lane, expectedEvents);
-        const ctx: LaneContext = { ...options, agent, lane, tag: { lane, runId: options.runId }, followed };
+        const ctx: LaneContext = {
+          ...options,
+          agent,
+          userAgent: `transport-lab-hall phone-${options.phone}`,
+          lane,
+          tag: { lane, runId: options.runId },
+          followed,
+        };
         try {
           await LANE_RUNNERS[lane](ctx);
           followed.finish();

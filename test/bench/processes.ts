@@ -58,6 +58,36 @@ export function resetPeakRss(pid: number): boolean {
   }
 }
 
+/** The process's command name (`comm`: "node", "nginx", "redis-server"). */
+export function commandName(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+}
+
+/** `pid` and every process descending from it now (a launcher's servers: the cluster's supervisors,
+ *  their servers, nginx's master and workers), from each process's parent in /proc/<pid>/stat. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // it ended between the listing and the read
+    }
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const tree: number[] = [];
+  const visit = (id: number) => {
+    tree.push(id);
+    for (const child of children.get(id) ?? []) visit(child);
+  };
+  visit(pid);
+  return tree;
+}
+
 /** Busy time of each core since boot, ms, from /proc/stat (user, nice, system, irq, softirq, steal:
  *  everything but idle and iowait), whoever it was for. */
 export function coreBusyMs(): number[] {

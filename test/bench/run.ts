@@ -2,6 +2,7 @@
 //                 `[--cost-blocks N] [--cost-races N] [--cost-concurrency N] [--cost-lanes a,b]`
 //                 `[--cpu-prof DIR] [--cost-control on|off] [--frame-races N]`
 //                 `[--fanout-n N] [--fanout-seconds S] [--capacity-n 25,50,100]`
+//                 `[--capacity-topology sqlite,redis,cluster:2]`
 //                 `[--start-races N] [--start-slowdown K]`
 //                 `[--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--skip-capacity]`
 //                 `[--skip-race-start]`
@@ -44,6 +45,9 @@
 // lateness, POST and websocket connect times, server CPU per delivered event and its ratio to the
 // baseline, peak RSS, failures and dropped connections, each beside issue 10's target (capacity.ts).
 // With --cpu-prof DIR, both servers' profiles go to DIR/capacity-project and DIR/capacity-baseline.
+// --capacity-topology measures the lab as one instance on SQLite (sqlite, the default), one on a Redis
+// of the bench's own (redis), or N instances on it behind nginx (cluster:N), each beside the same
+// baseline, every process of it (Redis and nginx too) on core 0 (issue 14, item 6: capacityServers.ts).
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -66,6 +70,7 @@ import { io, type Socket } from 'socket.io-client';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type RunningServer, startServer } from '../fixtures/server.ts';
 import { type CapacityResult, capacityTable, measureCapacity } from './capacity.ts';
+import { parseTopology } from './capacityServers.ts';
 import { type FanoutResult, fanoutTable, measureFanout } from './fanout.ts';
 import { measurePageCost, type PageCostResult } from './pageCost.ts';
 import { type FrameStats, measurePageFrames, type PageFramesResult } from './pageFrames.ts';
@@ -79,7 +84,7 @@ const USAGE = `usage: npm run bench -- [--runs N (default 200)] [--duration-ms D
     [--cost-blocks N off blocks, N+1 on (default 8)] [--cost-races N (default 80)] [--cost-concurrency N (default 6)]
     [--cost-lanes ${COST_LANES.join(',')} (default: all four)] [--cpu-prof DIR] [--cost-control on|off]
     [--frame-races N (default 3)] [--fanout-n N receivers (default 1000)] [--fanout-seconds S (default 10)]
-    [--capacity-n N,N,… phones (default 25,50,100)] [--start-races N (default 6)] [--start-slowdown K (default 4)]
+    [--capacity-n N,N,… phones (default 25,50,100)] [--capacity-topology sqlite,redis,cluster:N (default sqlite)] [--start-races N (default 6)] [--start-slowdown K (default 4)]
     [--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--skip-capacity] [--skip-race-start]
     [--json FILE]`;
 
@@ -107,6 +112,7 @@ const { values } = parseArgs({
     'fanout-seconds': { type: 'string', default: '10' },
     'skip-fanout': { type: 'boolean', default: false },
     'capacity-n': { type: 'string', default: '25,50,100' },
+    'capacity-topology': { type: 'string', default: 'sqlite' },
     'skip-capacity': { type: 'boolean', default: false },
     'start-races': { type: 'string', default: '6' },
     'start-slowdown': { type: 'string', default: '4' },
@@ -190,6 +196,15 @@ const START_SPEC = { durationMs: 1_000, steps: 10 };
 const CAPACITY_NS = [
   ...new Set(values['capacity-n'].split(',').map((raw) => wholeNumber('capacity-n', raw.trim(), 1, 1_000))),
 ].sort((a, b) => a - b);
+/** The lab's topologies the capacity measures, in this order (capacityServers.ts). */
+const CAPACITY_TOPOLOGIES = (() => {
+  try {
+    return values['capacity-topology'].split(',').map((raw) => parseTopology(raw.trim()));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+})();
 
 // ── The baselines: the bare transports, answering after D ms ───────────────────────────────────────
 
@@ -662,12 +677,13 @@ async function main(): Promise<void> {
     ? undefined
     : await measureCapacity({
         ns: CAPACITY_NS,
+        topologies: CAPACITY_TOPOLOGIES,
         ...(values['cpu-prof'] ? { cpuProfDir: typedPath(values['cpu-prof']) } : {}),
         log: (line) => console.log(line),
       });
   const loadAfterCapacity = loadavg()[0] ?? 0;
   const capacityProfile: Record<'project' | 'baseline', ProfileTop> | undefined =
-    capacityResult && values['cpu-prof']
+    capacityResult && values['cpu-prof'] && capacityResult.settings.topologies[0] === 'sqlite'
       ? {
           // Less 200 ms: a profile begins a little after its process was asked to start.
           project: profileTop(join(typedPath(values['cpu-prof']), 'capacity-project'), {

@@ -134,6 +134,8 @@ export interface ChildServerOptions {
   pinCore?: number;
   /** The --cpu-prof subfolder of `cpuProfDir` (default: `accounting`). */
   profileName?: string;
+  /** More settings of the server's (REDIS_URL, REDIS_PREFIX for the capacity's Redis topology). */
+  env?: Record<string, string>;
 }
 
 /** `setting` is the server's WIRE_ACCOUNTING: `accounting` itself, except in an A/A control.
@@ -164,6 +166,7 @@ export async function startChild(
       LOG_LEVEL: process.env.BENCH_SERVER_LOG ?? 'silent',
       STATIC_DIR: join(dataDir, 'no-client'),
       WIRE_ACCOUNTING: setting,
+      ...options.env,
     },
     ...(options.pinCore !== undefined ? { pinCore: options.pinCore } : {}),
     onStderr(chunk) {

@@ -4,10 +4,11 @@ import {
   type ClientLimitReason,
   type TaskSpec,
 } from '@transport-lab/shared';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors.ts';
 import { normalizedAddress } from './addresses.ts';
 import { forwardedFor, isLocal, isLoopbackAddress, type Peer } from './operator.ts';
+import { memoryBudgets, type RateBudgets } from './rateBudgets.ts';
 
 /**
  * Every resource one client may hold, bounded (issue 11, item 2; docs/security.md, "Limits"). The
@@ -25,6 +26,11 @@ import { forwardedFor, isLocal, isLoopbackAddress, type Peer } from './operator.
  * The counts add no header to any answer (no `RateLimit-*`): a lane's measured bytes stay the
  * lane's. Only a refusal says something: `429 RATE_LIMITED` + `Retry-After`, with a sentence for
  * the person at the page.
+ *
+ * The per-minute budgets count where `createClientLimits`' `store` says (access/rateBudgets.ts): in
+ * memory, or with REDIS_URL on Redis, one budget per client for every instance. The gauges (tasks running, streams open) count
+ * what this instance holds, and stay here: a task runs, and a stream is open, on one instance, and a
+ * count kept elsewhere would outlive an instance that died holding them.
  */
 export interface ClientLimitSettings {
   /** Tasks one client may have running at once (queued ones included). */
@@ -115,12 +121,13 @@ export function clientOf(peer: Peer): string | undefined {
   return normalizedAddress(address ?? 'unknown');
 }
 
-/** A per-minute budget of rate-limiter-flexible's memory store, keyed by client. */
-function perMinute(keyPrefix: string, points: number) {
-  return new RateLimiterMemory({ keyPrefix, points, duration: 60 });
-}
-
-export function createClientLimits(settings: ClientLimitSettings): ClientLimits {
+export function createClientLimits(
+  settings: ClientLimitSettings,
+  /** Where the per-minute budgets count: memory (each instance its own) or Redis (shared). */
+  store: RateBudgets = memoryBudgets,
+): ClientLimits {
+  // A per-minute budget keyed by client.
+  const perMinute = (name: string, points: number) => store({ name, points, durationS: 60 });
   const running = new Map<string, number>(); // client → tasks running
   const taskClient = new Map<string, string>(); // task id → its client, while it runs
   const streams = new Map<string, number>(); // client → streams open
@@ -128,7 +135,7 @@ export function createClientLimits(settings: ClientLimitSettings): ClientLimits 
   const budgets: Array<{
     reason: ClientLimitReason;
     limit: number;
-    limiter: RateLimiterMemory;
+    limiter: RateLimiterAbstract;
     cost: (spec: TaskSpec) => number;
   }> = [
     {
@@ -189,7 +196,7 @@ export function createClientLimits(settings: ClientLimitSettings): ClientLimits 
         throw clientLimitError('tasks-running', settings.maxTasksRunning, GAUGE_RETRY_AFTER_S);
       adjust(running, client, 1);
       taskClient.set(taskId, client);
-      const spent: Array<{ limiter: RateLimiterMemory; points: number }> = [];
+      const spent: Array<{ limiter: RateLimiterAbstract; points: number }> = [];
       for (const budget of budgets) {
         const points = budget.cost(spec);
         if (points === 0) continue;

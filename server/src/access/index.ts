@@ -15,3 +15,4 @@ export {
   peerOf,
 } from './operator.ts';
 export { createTaskOwnership, type Requester, type TaskOwnership } from './ownership.ts';
+export { memoryBudgets, type RateBudgetOptions, type RateBudgets, redisBudgets } from './rateBudgets.ts';

@@ -10,7 +10,7 @@ import {
   SetScenarioRequest,
 } from '@transport-lab/shared';
 import type { Server } from 'socket.io';
-import { clientOf, peerOf } from '../access/index.ts';
+import { clientOf, peerOf, type RateBudgets } from '../access/index.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { socketHandler as handle, refusePacket } from '../socketHandler.ts';
@@ -23,6 +23,8 @@ export type { RoomEndedListener, RoomsHandle } from './service.ts';
 export interface RoomsDeps {
   logger: Logger;
   settings: RoomSettings & RoomLimitSettings;
+  /** Where the per-address join budgets count (limits.ts): memory, or Redis shared by the instances. */
+  budgets?: RateBudgets;
 }
 
 export interface Rooms {
@@ -40,21 +42,21 @@ export interface Rooms {
  * Rooms on the `/room` namespace (shared/src/protocol/room.ts), in this process's memory. Made
  * before the socket.io server so that other features (the board) can be handed `handle` at start-up.
  */
-export function createRooms({ logger, settings }: RoomsDeps): Rooms {
-  const rooms = new RoomService(settings, logger);
+export function createRooms(deps: RoomsDeps): Rooms {
+  const rooms = new RoomService(deps.settings, deps.logger);
   return {
     handle: rooms,
-    register: (io) => registerNamespace(io, rooms, { logger, settings }),
+    register: (io) => registerNamespace(io, rooms, deps),
     close: () => rooms.close(),
     counts: () => ({ rooms: rooms.size, participants: rooms.participantCounts() }),
   };
 }
 
-function registerNamespace(io: Server, rooms: RoomService, { logger, settings }: RoomsDeps): void {
+function registerNamespace(io: Server, rooms: RoomService, { logger, settings, budgets }: RoomsDeps): void {
   // socket.io types a namespace with the server's own event maps; `/room` has its own.
   const nsp = io.of(ROOM_NAMESPACE) as unknown as RoomNamespace;
   rooms.bind(nsp);
-  const limits = createRoomLimits(settings);
+  const limits = createRoomLimits(settings, budgets);
   const tooFast: ErrorBody = {
     code: 'RATE_LIMITED',
     message: `More than ${settings.messagesPerSecond} room messages a second: this one was refused.`,
@@ -112,6 +114,10 @@ function registerNamespace(io: Server, rooms: RoomService, { logger, settings }:
           !rooms.speaksIn(socket, req.code);
         if (fresh) await limits.takeJoin(client);
         try {
+          // The budgets may have waited for Redis: a connection that closed meanwhile (its disconnect
+          // handled already) must not become a connected participant that nothing would release.
+          if (socket.disconnected)
+            throw new AppError('UNAVAILABLE', 'This connection closed while it was joining.');
           return rooms.join(socket, req, afterAck, client);
         } catch (error) {
           if (fresh) await limits.giveJoinBack(client);

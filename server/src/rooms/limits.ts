@@ -1,5 +1,5 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { clientLimitError } from '../access/index.ts';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { clientLimitError, memoryBudgets, type RateBudgets } from '../access/index.ts';
 
 export interface RoomLimitSettings {
   failedJoinsPerMinute: number;
@@ -8,7 +8,7 @@ export interface RoomLimitSettings {
 }
 
 /**
- * The room's rate limits, in memory (this process holds the rooms too).
+ * The room's rate limits.
  *
  * - Failed joins per address: only refused attempts (an unknown code, a wrong presenter proof or
  *   resume token) are counted, never successful joins, because a whole audience behind one NAT
@@ -24,29 +24,20 @@ export interface RoomLimitSettings {
  *   one that pushes the participant away the longest (a real phone whose screen locked) out of the
  *   room. Its share of the seats at once is the room's own bound (service.ts).
  *
- * rate-limiter-flexible's memory store resolves synchronously inside its promises and unrefs its
- * expiry timers, so order of packets is kept and nothing holds the process open.
+ * The two budgets per address (failed joins, new participants) are `budgets`' (access/rateBudgets.ts):
+ * with REDIS_URL on Redis, shared by every instance, so that a guesser or a churning bot spreading
+ * its joins over the instances gets each budget once. The messages are counted per socket, and a
+ * socket lives on one instance, so that budget stays in this process's memory whatever the store:
+ * rate-limiter-flexible's memory store resolves inside its promises without I/O, so the per-packet
+ * check costs no round trip and packets pass it in the order they came.
  */
-export function createRoomLimits({
-  failedJoinsPerMinute,
-  messagesPerSecond,
-  joinsPerClientPerMinute,
-}: RoomLimitSettings) {
-  const failedJoins = new RateLimiterMemory({
-    keyPrefix: 'room-failed-join',
-    points: failedJoinsPerMinute,
-    duration: 60,
-  });
-  const messages = new RateLimiterMemory({
-    keyPrefix: 'room-message',
-    points: messagesPerSecond,
-    duration: 1,
-  });
-  const joins = new RateLimiterMemory({
-    keyPrefix: 'room-client-joins',
-    points: joinsPerClientPerMinute,
-    duration: 60,
-  });
+export function createRoomLimits(
+  { failedJoinsPerMinute, messagesPerSecond, joinsPerClientPerMinute }: RoomLimitSettings,
+  budgets: RateBudgets = memoryBudgets,
+) {
+  const failedJoins = budgets({ name: 'room-failed-join', points: failedJoinsPerMinute, durationS: 60 });
+  const messages = memoryBudgets({ name: 'room-message', points: messagesPerSecond, durationS: 1 });
+  const joins = budgets({ name: 'room-client-joins', points: joinsPerClientPerMinute, durationS: 60 });
 
   return {
     /** Ms until this address may try again, or 0 when it may join now. */

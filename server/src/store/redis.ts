@@ -19,6 +19,10 @@ import { Redis } from 'ioredis';
  *   its last use;
  * - `socket.io`, `socket.io#…` (pub/sub channels) and `sio:session:<pid>` — socket.io's Redis Streams
  *   adapter (app.ts): its broadcasts, its requests between instances, the sessions kept for recovery;
+ * - `rate:<budget>:<client>` — string: the points a client (an address) has spent of a per-client rate
+ *   budget (access/rateBudgets.ts: `client-tasks`, `client-task-events`, `client-result-bytes`,
+ *   `room-failed-join`, `room-client-joins`), shared by every instance; it expires at the end of the
+ *   budget's window (a minute from the first point spent);
  * - `task-queues` and `bull:tasks-<instance>:…` — the tasks each instance holds as BullMQ jobs, and
  *   their queues' heartbeats (tasks/leases.ts names them);
  * - `task-cancel` (a pub/sub channel) — cancel requests for the instance that runs the task
@@ -34,6 +38,8 @@ export interface RedisKeys {
   /** socket.io's adapter: its stream (and the prefix of its channels), its sessions' keys. */
   socketIoStream: string;
   socketIoSessions: string;
+  /** rate-limiter-flexible's key prefix for one rate budget (it adds `:<client>`). */
+  rateBudget(name: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -46,6 +52,7 @@ export function redisKeys(prefix: string): RedisKeys {
     wake: (instance) => `${prefix}wake:${instance}`,
     socketIoStream: `${prefix}socket.io`,
     socketIoSessions: `${prefix}sio:session:`,
+    rateBudget: (name) => `${prefix}rate:${name}`,
   };
 }
 
