@@ -12,11 +12,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+// The cluster's own helpers: the same free port and PING as `npm run start:cluster` uses.
+import { answersPing, freePort } from '../../scripts/cluster/redis.mjs';
 import { epochNow, type Side } from './capacityLoad.ts';
 import {
   commandName,
@@ -133,17 +135,6 @@ interface BenchRedis {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
 /** Whether every port from `first` to `first + count − 1` can be listened on now. */
 async function portsFree(first: number, count: number): Promise<boolean> {
   for (let port = first; port < first + count; port += 1) {
@@ -155,20 +146,6 @@ async function portsFree(first: number, count: number): Promise<boolean> {
     if (!free) return false;
   }
   return true;
-}
-
-function answersPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (chunk) => done(chunk.toString('latin1').startsWith('+PONG')));
-  });
 }
 
 /** Debian's redis-server on a free port and `core`, keeping nothing on disk; `noeviction` as the
@@ -195,7 +172,7 @@ async function startBenchRedis(core: number): Promise<BenchRedis> {
   };
   const ready = (async () => {
     for (let tries = 0; tries < 50; tries += 1) {
-      if (await answersPing(port)) return;
+      if (await answersPing('127.0.0.1', port, 500)) return;
       if (child.exitCode !== null) break;
       await sleep(100);
     }
