@@ -152,9 +152,13 @@ describe('a server whose workers are busy (WORKERS, MAX_QUEUED_TASKS)', () => {
     const { app, baseUrl } = await server({ WORKERS: '1', MAX_QUEUED_TASKS: '2' });
     const { socket, seen } = await client(baseUrl);
     const spec: TaskSpec = { durationMs: 600, steps: 2 };
+    // The first task holds the worker until the test cancels it, so that the queue stays full through
+    // the refusals however slow the machine (a 600 ms first task sometimes ended before them on a
+    // loaded CI machine, a place freed, and a refused POST would have been queued).
+    const blocker: TaskSpec = { durationMs: 120_000, steps: 1 };
 
     // One worker: the first task runs, the next two wait, each told its place.
-    const running = await createTask(baseUrl, { spec });
+    const running = await createTask(baseUrl, { spec: blocker });
     expect(running.json.task.queuePosition).toBeUndefined();
     const queuedOnHttp = await createTask(baseUrl, { spec });
     expect(queuedOnHttp.res.status).toBe(202);
@@ -171,6 +175,8 @@ describe('a server whose workers are busy (WORKERS, MAX_QUEUED_TASKS)', () => {
     if (refused.ok) throw new Error('task:start was accepted past MAX_QUEUED_TASKS');
     expectRefusedAck(refused.error, 'queue-full');
     expect(app.engine.runningCount).toBe(3);
+    expect(app.engine.queuedCount).toBe(2);
+    expect((await post(baseUrl, API_PATHS.cancel(running.json.task.id), {})).status).toBe(200);
 
     // The socket's task: its queued event carries its place; it starts only after the HTTP one, which
     // started only after the first had ended (first in, first out on one worker).
@@ -249,8 +255,13 @@ describe('a server past MAX_OPEN_STREAMS', () => {
   it('counts SSE streams, held long polls and sockets, and refuses new tasks while they are at the cap', async () => {
     const { app, baseUrl } = await server({ MAX_OPEN_STREAMS: '3' });
     const { socket } = await client(baseUrl); // one socket.io connection: 1 open stream
+    // A task whose next step is a minute away, so that no stream the test holds ends by the clock
+    // while the refusals are checked (a short task's next step released the held long poll, or its
+    // end closed the SSE stream, before a POST on a loaded CI machine, and the POST was admitted).
+    // The test ends it by cancelling it.
+    const held: TaskSpec = { durationMs: 120_000, steps: 2 };
     const spec: TaskSpec = { durationMs: 800, steps: 4 };
-    const { json } = await createTask(baseUrl, { spec });
+    const { json } = await createTask(baseUrl, { spec: held });
     const id = json.task.id;
 
     // An SSE stream (2), read from its first chunk on, so that the server has opened it.
@@ -262,16 +273,20 @@ describe('a server past MAX_OPEN_STREAMS', () => {
 
     // A long poll held after the last event (3): the refusal comes while it is held.
     const lastSeq = (await app.engine.getOrThrow(id)).lastSeq;
-    const held = fetch(`${baseUrl}${API_PATHS.events(id)}?after=${lastSeq}&waitMs=5000`);
+    const longPoll = fetch(`${baseUrl}${API_PATHS.events(id)}?after=${lastSeq}&waitMs=30000`);
     await turnsUntil(() => app.admission.status().openStreams === 3);
     await expectRefused(await post(baseUrl, API_PATHS.tasks, { spec }), 'open-streams', 2);
     await expectRefused(await post(baseUrl, API_PATHS.run, spec), 'open-streams', 2);
     const ack = await emitAck(socket, SOCKET_EVENTS.start, spec);
     if (ack.ok) throw new Error('task:start was accepted past MAX_OPEN_STREAMS');
     expectRefusedAck(ack.error, 'open-streams');
-    expect((await held).status).toBe(200);
+    expect(app.admission.status().openStreams).toBe(3);
 
-    // The running task still reaches its SSE stream with every event, and the stream ends.
+    // Cancelling the running task releases the held long poll and ends its SSE stream, each with
+    // every event once.
+    expect((await post(baseUrl, API_PATHS.cancel(id), {})).status).toBe(200);
+    const released = await longPoll;
+    expect(released.status).toBe(200);
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
       text += decoder.decode(chunk.value, { stream: true });
     }
@@ -281,7 +296,8 @@ describe('a server past MAX_OPEN_STREAMS', () => {
         if (message.event !== SSE.wireEvent) events.push(TaskEvent.parse(JSON.parse(message.data)));
       },
     }).feed(text);
-    expect(streamBreaches(events, spec.steps)).toEqual([]);
+    expect(streamBreaches(events, held.steps)).toEqual([]);
+    expect(events.at(-1)?.type).toBe('cancelled');
     expect(app.admission.status().openStreams).toBe(1); // the socket alone
     expect((await createTask(baseUrl, { spec })).res.status).toBe(202);
   });
