@@ -211,6 +211,7 @@ export async function createServer(
   const rooms = createRooms({
     logger,
     budgets,
+    clustered: stores.redis !== undefined,
     settings: {
       idleMs: config.ROOM_IDLE_MS,
       maxParticipants: config.ROOM_MAX_PARTICIPANTS,

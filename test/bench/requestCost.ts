@@ -81,6 +81,9 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'silent',
     STATIC_DIR: join(dataDir, 'no-client'),
     MAX_RUNNING_TASKS: '1000000',
+    // Every created task runs (120 s) through the measurement: none may wait for a worker.
+    WORKERS: '1000000',
+    MAX_QUEUED_TASKS: '1000000',
     // Sequential requests on a shared machine: the event-loop guard is not what this measures.
     MAX_EVENT_LOOP_DELAY_MS: '60000',
   });

@@ -26,6 +26,9 @@ export interface Member {
   /** The client (address) of the socket that speaks for them now or last did; undefined for this
    *  machine, which is never bounded (access/clientLimits.ts). Their seat counts against it. */
   client: string | undefined;
+  /** Their socket now has presenter rights (created the room, or proved them on it): it gets the
+   *  aggregate. Kept here because that socket may be on another instance (relay.ts). */
+  presenterRights?: boolean;
   /** Paces the presence updates their clock reports cause (made on the first report). */
   clockThrottle?: Throttle;
 }

@@ -22,7 +22,7 @@ import { DEFAULT_ROOM_SCENARIO } from './defaults.ts';
 import { type Member, Room } from './room.ts';
 import { newRoomCode, newSecret, proofMatches, type RoomCodeShard, secretMatches } from './secrets.ts';
 import { Throttle } from './throttle.ts';
-import type { RoomNamespace, RoomSocket } from './types.ts';
+import type { RoomConnection, RoomNamespace } from './types.ts';
 
 export interface RoomSettings {
   idleMs: number;
@@ -87,6 +87,7 @@ export class RoomService implements RoomsHandle {
   private readonly endedListeners = new Set<RoomEndedListener>();
 
   private nsp: RoomNamespace | undefined;
+  private clustered = false;
 
   /** Made before the socket.io server exists, so that other features can be given it at start-up;
    *  `bind` gives it its namespace before any client can speak. */
@@ -95,8 +96,17 @@ export class RoomService implements RoomsHandle {
     private readonly logger: Logger,
   ) {}
 
-  bind(nsp: RoomNamespace): void {
+  /** `clustered`: other instances share socket.io through Redis, so a member's socket may be on
+   *  another instance (reached through the adapter) and a socket here may speak in a room there
+   *  (relay.ts). */
+  bind(nsp: RoomNamespace, clustered = false): void {
     this.nsp = nsp;
+    this.clustered = clustered;
+  }
+
+  /** A live room with exactly this (parsed) code lives on this instance. */
+  has(code: RoomCode): boolean {
+    return this.rooms.has(code);
   }
 
   private get io(): RoomNamespace {
@@ -121,7 +131,7 @@ export class RoomService implements RoomsHandle {
   // --- what clients ask -------------------------------------------------------------------------
 
   /** A fresh nonce for this connection's presenter proof; it replaces any earlier one. */
-  hello(socket: RoomSocket): { nonce: string } {
+  hello(socket: RoomConnection): { nonce: string } {
     const nonce = newSecret();
     socket.data.nonce = nonce;
     return { nonce };
@@ -129,7 +139,7 @@ export class RoomService implements RoomsHandle {
 
   /** `client`: the socket's client (clientOf), undefined for this machine. */
   create(
-    socket: RoomSocket,
+    socket: RoomConnection,
     req: CreateRoomRequest,
     client: string | undefined,
   ): { room: RoomState; self: string; presenterSecret: string; participantToken: string } {
@@ -176,7 +186,7 @@ export class RoomService implements RoomsHandle {
    * against the address; the others are not. `client`: the socket's client, whose seats are bounded.
    */
   join(
-    socket: RoomSocket,
+    socket: RoomConnection,
     req: JoinRoomRequest,
     afterAck: (fn: () => void) => void,
     client: string | undefined,
@@ -241,7 +251,7 @@ export class RoomService implements RoomsHandle {
         connected: true,
       };
       // A second tab or a reload whose old socket is not gone yet: the newest speaks for them.
-      if (previous && previous !== socket.id) this.release(this.io.sockets.get(previous), room);
+      if (previous && previous !== socket.id) this.release(this.connectionById(previous), room);
       this.attach(socket, room, member, rights);
       this.presence(room, member, 'updated');
     } else {
@@ -277,12 +287,12 @@ export class RoomService implements RoomsHandle {
   }
 
   /** This socket speaks for a participant of the room with this code now. */
-  speaksIn(socket: RoomSocket, code: RoomCode): boolean {
+  speaksIn(socket: RoomConnection, code: RoomCode): boolean {
     return this.membership(socket)?.room.code === code;
   }
 
   /** Leaves for good: the participant is removed (their result for the current race stays). */
-  leave(socket: RoomSocket): Record<string, never> {
+  leave(socket: RoomConnection): Record<string, never> {
     const found = this.membership(socket);
     if (!found) return {};
     const { room, member } = found;
@@ -293,7 +303,7 @@ export class RoomService implements RoomsHandle {
     return {};
   }
 
-  clock(socket: RoomSocket, report: ClockReport): Record<string, never> {
+  clock(socket: RoomConnection, report: ClockReport): Record<string, never> {
     const { room, member } = this.requireMembership(socket);
     member.participant = { ...member.participant, clock: report };
     member.clockThrottle ??= new Throttle(CLOCK_PRESENCE_INTERVAL_MS, () => {
@@ -304,14 +314,14 @@ export class RoomService implements RoomsHandle {
     return {};
   }
 
-  setScenario(socket: RoomSocket, scenario: RoomScenario): Record<string, never> {
+  setScenario(socket: RoomConnection, scenario: RoomScenario): Record<string, never> {
     const room = this.requirePresenter(socket, 'change the scenario');
     room.scenario = scenario;
     this.io.to(channel(room.code)).emit('room:scenario', scenario);
     return {};
   }
 
-  startRace(socket: RoomSocket): { race: RoomRace } {
+  startRace(socket: RoomConnection): { race: RoomRace } {
     const room = this.requirePresenter(socket, 'start a race');
     const race = room.startRace(epochNow());
     this.io.to(channel(room.code)).emit('room:race', race);
@@ -325,7 +335,7 @@ export class RoomService implements RoomsHandle {
    * Stores a participant's figures for the current race. One entry per participant: a second report
    * replaces the first (a page that lost the ack may resend; nobody is counted twice).
    */
-  result(socket: RoomSocket, result: RaceResult): Record<string, never> {
+  result(socket: RoomConnection, result: RaceResult): Record<string, never> {
     const { room, member } = this.requireMembership(socket);
     if (member.participant.role === 'presenter')
       throw new AppError('FORBIDDEN', "The presenter's page watches the race; it does not report a result.");
@@ -356,7 +366,7 @@ export class RoomService implements RoomsHandle {
   }
 
   /** Presenter only, during a race: every audience page applies the fault to its own run. */
-  injectFault(socket: RoomSocket, fault: RoomFault): Record<string, never> {
+  injectFault(socket: RoomConnection, fault: RoomFault): Record<string, never> {
     const room = this.requirePresenter(socket, 'inject faults');
     const race = room.race;
     if (!race) throw new AppError('NOT_FOUND', 'Start a race for everyone before injecting a fault into it.');
@@ -366,14 +376,14 @@ export class RoomService implements RoomsHandle {
     return {};
   }
 
-  end(socket: RoomSocket): Record<string, never> {
+  end(socket: RoomConnection): Record<string, never> {
     const room = this.requirePresenter(socket, 'end the room');
     this.endRoom(room, 'presenter');
     return {};
   }
 
   /** Any accepted message from a member keeps their room alive. */
-  touch(socket: RoomSocket | string): void {
+  touch(socket: RoomConnection | string): void {
     const code = typeof socket === 'string' ? socket : socket.data.code;
     const room = code ? this.rooms.get(code) : undefined;
     if (room) room.lastActivityAt = performance.now();
@@ -381,7 +391,7 @@ export class RoomService implements RoomsHandle {
 
   /** The socket went away: its participant keeps their place and results, marked away. socket.data
    *  is left as it is: socket.io's connection state recovery keeps it for the socket's return. */
-  disconnected(socket: RoomSocket): void {
+  disconnected(socket: RoomConnection): void {
     const found = this.membership(socket);
     if (!found) return;
     const { room, member } = found;
@@ -395,7 +405,7 @@ export class RoomService implements RoomsHandle {
    * A socket restored by connection state recovery comes back with its channels and data: it speaks
    * for its participant again if nobody else took over meanwhile; otherwise it is in no room.
    */
-  recovered(socket: RoomSocket): void {
+  recovered(socket: RoomConnection): void {
     const code = socket.data.code;
     const room = code ? this.rooms.get(code) : undefined;
     const member =
@@ -408,6 +418,7 @@ export class RoomService implements RoomsHandle {
     member.socketId = socket.id;
     member.awaySince = null;
     member.participant = { ...member.participant, connected: true };
+    member.presenterRights = socket.data.presenter === true;
     this.presence(room, member, 'updated');
     // Aggregates are not kept for recovery (see sendAggregate): a returning presenter gets the current one.
     const aggregate = socket.data.presenter === true ? room.aggregate() : undefined;
@@ -467,12 +478,13 @@ export class RoomService implements RoomsHandle {
     }
   }
 
-  private wasEnded(code: RoomCode): boolean {
+  /** This instance ended a room with this code within the hour (it answers ROOM_ENDED for it). */
+  wasEnded(code: RoomCode): boolean {
     const at = this.ended.get(code);
     return at !== undefined && performance.now() - at < ENDED_REMEMBERED_MS;
   }
 
-  private membership(socket: RoomSocket): { room: Room; member: Member } | undefined {
+  private membership(socket: RoomConnection): { room: Room; member: Member } | undefined {
     const { code, participantId } = socket.data;
     const room = code ? this.rooms.get(code) : undefined;
     const member = room && participantId ? room.members.get(participantId) : undefined;
@@ -480,29 +492,30 @@ export class RoomService implements RoomsHandle {
     return { room, member };
   }
 
-  private requireMembership(socket: RoomSocket): { room: Room; member: Member } {
+  private requireMembership(socket: RoomConnection): { room: Room; member: Member } {
     const found = this.membership(socket);
     if (!found) throw new AppError('NOT_FOUND', 'This connection is in no room: join one first.');
     return found;
   }
 
-  private requirePresenter(socket: RoomSocket, what: string): Room {
+  private requirePresenter(socket: RoomConnection, what: string): Room {
     const found = this.membership(socket);
     if (!found || socket.data.presenter !== true)
       throw new AppError('FORBIDDEN', `Only the room's presenter may ${what}.`);
     return found.room;
   }
 
-  private attach(socket: RoomSocket, room: Room, member: Member, presenter: boolean): void {
+  private attach(socket: RoomConnection, room: Room, member: Member, presenter: boolean): void {
     socket.data.code = room.code;
     socket.data.participantId = member.participant.id;
     socket.data.presenter = presenter;
+    member.presenterRights = presenter;
     socket.join(channel(room.code));
     room.lastActivityAt = performance.now();
   }
 
   /** Takes a live socket out of its room, marking its participant away if it still spoke for them. */
-  private detach(socket: RoomSocket): void {
+  detach(socket: RoomConnection): void {
     const found = this.membership(socket);
     if (found) {
       this.disconnected(socket);
@@ -515,13 +528,13 @@ export class RoomService implements RoomsHandle {
   }
 
   /** The socket leaves the room's channels; its participant record is not touched. */
-  private release(socket: RoomSocket | undefined, room: Room): void {
+  private release(socket: RoomConnection | undefined, room: Room): void {
     if (!socket) return;
     socket.leave(channel(room.code));
     this.clearSocket(socket);
   }
 
-  private clearSocket(socket: RoomSocket): void {
+  private clearSocket(socket: RoomConnection): void {
     for (const name of socket.rooms) if (name.startsWith('room:')) socket.leave(name);
     socket.data.code = undefined;
     socket.data.participantId = undefined;
@@ -545,7 +558,7 @@ export class RoomService implements RoomsHandle {
 
   /** Refuses a new room past the live rooms this connection, or this client, has created. The
    *  refusal says when the soonest of them would end idle. */
-  private admitRoom(socket: RoomSocket, client: string | undefined): void {
+  private admitRoom(socket: RoomConnection, client: string | undefined): void {
     const bounds = [
       {
         reason: 'rooms-per-connection',
@@ -584,13 +597,36 @@ export class RoomService implements RoomsHandle {
     if (aggregate) for (const socket of presenters) socket.emit('room:aggregate', aggregate);
   }
 
-  private presenterSockets(room: Room): RoomSocket[] {
-    const sockets: RoomSocket[] = [];
+  private presenterSockets(room: Room): RoomConnection[] {
+    const sockets: RoomConnection[] = [];
     for (const member of room.members.values()) {
-      const socket = member.socketId ? this.io.sockets.get(member.socketId) : undefined;
-      if (socket?.data.presenter === true) sockets.push(socket);
+      const socket =
+        member.socketId && member.presenterRights ? this.connectionById(member.socketId) : undefined;
+      if (socket) sockets.push(socket);
     }
     return sockets;
+  }
+
+  /**
+   * A member's socket by its id: this instance's own, or, in a cluster, one on another instance,
+   * reached through socket.io's adapter (its channels joined and left there, pushes sent to it by
+   * its id). Its data is its instance's: what the service writes to it here is dropped, which is
+   * safe because a membership is always checked against the member's socket id (membership()).
+   */
+  private connectionById(id: string): RoomConnection | undefined {
+    const local = this.io.sockets.get(id);
+    if (local || !this.clustered) return local;
+    const io = this.io;
+    const emit = (event: string, ...args: unknown[]) =>
+      (io.to(id).emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
+    return {
+      id,
+      data: {},
+      rooms: new Set<string>(),
+      join: (channel: string) => void io.in(id).socketsJoin(channel),
+      leave: (channel: string) => void io.in(id).socketsLeave(channel),
+      emit: emit as RoomConnection['emit'],
+    };
   }
 
   /**
@@ -613,7 +649,7 @@ export class RoomService implements RoomsHandle {
     this.io.to(channel(room.code)).emit('room:ended', { reason });
     for (const member of room.members.values()) {
       member.clockThrottle?.cancel();
-      if (member.socketId) this.release(this.io.sockets.get(member.socketId), room);
+      if (member.socketId) this.release(this.connectionById(member.socketId), room);
     }
     this.rooms.delete(room.code);
     clearTimeout(this.idleTimers.get(room.code));
