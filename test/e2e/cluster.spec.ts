@@ -192,6 +192,46 @@ test.describe('two instances behind nginx, sticky', () => {
     }
   });
 
+  test("a phone on the other instance types the room's code: it joins, races and is counted once, staying on its own instance", async ({
+    browser,
+    cluster,
+  }) => {
+    const [i1, i2] = cluster.instancePorts as [number, number];
+    const presenterContext = await contextOn(browser, cluster.url, i1);
+    const phoneContext = await contextOn(browser, cluster.url, i2, {
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    try {
+      const presenterPage = await presenterContext.newPage();
+      const presenter = new RoomPresenterPage(presenterPage);
+      await presenter.goto('durationMs=1000&steps=5&lanes=short-polling,sse,websocket');
+      const code = await presenter.create();
+      const phonePage = await phoneContext.newPage();
+      const phoneUpstreams = upstreamsOf(phonePage, cluster.url);
+      const phone = new RoomParticipantPage(phonePage);
+      // Typed on a page i2 served: i2 relays the room messages to the room's home, i1.
+      await phone.joinByCode(code.toLowerCase(), 'Phone on i2');
+      await expect(presenter.presenceSummary).toContainText('2 in the room, 2 connected');
+      await presenter.startButton.click();
+      await expect(phone.status).toHaveAttribute('data-state', 'reported', { timeout: 30_000 });
+      await expect(presenter.reported).toHaveText('1');
+      await expect(presenter.expected).toHaveText('1');
+      // The phone's lanes ran on its own instance: the room reached it, it did not move.
+      expect([...phoneUpstreams], 'the phone: every request to its own instance').toEqual([
+        `127.0.0.1:${i2}`,
+      ]);
+      await phonePage.screenshot({
+        path: join(artifactsDir, 'cluster-room-typed-code-i2.png'),
+        fullPage: true,
+      });
+    } finally {
+      await presenterContext.close();
+      await phoneContext.close();
+    }
+  });
+
   test("through nginx, every lane's requests and bytes agree with Chromium's network log within 2 %", async ({
     browser,
     cluster,
