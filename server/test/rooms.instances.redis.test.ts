@@ -77,7 +77,9 @@ describe('a room across two instances on one Redis', () => {
       };
       expect(ack.ok).toBe(true);
     }
-    const reportedOnA = (await onA.ask(ROOM_EVENTS.result, { raceId, lanes: figures(20) })) as { ok: boolean };
+    const reportedOnA = (await onA.ask(ROOM_EVENTS.result, { raceId, lanes: figures(20) })) as {
+      ok: boolean;
+    };
     expect(reportedOnA.ok).toBe(true);
 
     const aggregate = await presenter.next(ROOM_EVENTS.aggregate, (agg) => agg.reported === 2);
@@ -155,6 +157,9 @@ describe('a room across two instances on one Redis', () => {
     expect(after).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     // A late joiner on B is told by A that the room has ended, as A's own phones are.
     expect(await phone.join({ code })).toMatchObject({ ok: false, error: { code: 'ROOM_ENDED' } });
-    expect(await phone.join({ code: 'ZZZZ-ZZZZ' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await phone.join({ code: 'ZZZZ-ZZZZ' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
   });
 });
