@@ -34,8 +34,8 @@ export function roomSymbols(index, count) {
  * The nginx config of a cluster, as text.
  * - listen: `{host, port}` the balancer listens on;
  * - instances: `[{name, port}]`, each instance's app port on 127.0.0.1;
- * - sticky: true routes a page opened at `?room=CODE` to the instance holding the room (by the code's
- *   first symbol: ROOM_CODE_SHARD), then a browser by its `lab-link` cookie to the instance that made it (the cookie
+ * - sticky: true routes a page opened at `?room=CODE`, and a board's routes (`/api/boards/CODE…`), to
+ *   the instance holding the room (by the code's first symbol: ROOM_CODE_SHARD), then a browser by its `lab-link` cookie to the instance that made it (the cookie
  *   starts with the instance's name), and a request without one by a consistent hash of its address
  *   and User-Agent: a browser's first page load, which makes its link, and the page's own observation
  *   requests (settings, clock, wire report, delivery log: sent without credentials, so that its link
@@ -82,8 +82,20 @@ export function nginxConfig({ listen, instances, sticky, prefix, runAsRoot = fal
       : []),
     '    default "";',
     '  }',
+    // A board's HTTP lanes (`/api/boards/CODE…`: its state, long poll, SSE stream, edits and reports)
+    // go to the instance holding its room too, whatever instance the page is on: the board lives
+    // beside its room (its websocket lane reaches it through the instances' relay instead).
+    '  map $uri $lab_board_upstream {',
+    ...(sticky
+      ? instances.map(
+          (instance, index) =>
+            `    "~^/api/boards/[${roomSymbols(index, instances.length)}]" lab_${instance.name};`,
+        )
+      : []),
+    '    default $lab_cookie_upstream;',
+    '  }',
     '  map $lab_room_upstream $lab_upstream {',
-    '    "" $lab_cookie_upstream;',
+    '    "" $lab_board_upstream;',
     '    default $lab_room_upstream;',
     '  }',
   ];

@@ -46,7 +46,7 @@ describe('nginxConfig', () => {
     const lines = instances.map((instance, index) => {
       const line = config
         .split('\n')
-        .find((l) => l.trim().endsWith(` lab_${instance.name};`) && l.includes('~^['));
+        .find((l) => l.trim().endsWith(` lab_${instance.name};`) && l.includes('"~^['));
       const chars = /\[([^\]]+)\]/.exec(line ?? '')?.[1] ?? '';
       return { index, chars };
     });
@@ -59,9 +59,21 @@ describe('nginxConfig', () => {
       }
     }
     expect(roomSymbols(1, 3)).toContain('IiLl'); // 1 is the second symbol; I and L read as 1
-    // A room's link wins over the cookie; without one, the cookie decides.
-    expect(config).toContain('"" $lab_cookie_upstream;');
+    // A room's link wins over the board's path, which wins over the cookie; with neither, the cookie
+    // decides.
+    expect(config).toContain('"" $lab_board_upstream;');
     expect(config).toContain('default $lab_room_upstream;');
+    expect(config).toContain('default $lab_cookie_upstream;');
+  });
+
+  it("routes a board's routes (/api/boards/CODE…) by the code's first symbol, as a room's link", () => {
+    const config = nginxConfig({ ...base, sticky: true });
+    for (const [index, instance] of instances.entries()) {
+      expect(config).toContain(
+        `"~^/api/boards/[${roomSymbols(index, instances.length)}]" lab_${instance.name};`,
+      );
+    }
+    expect(nginxConfig({ ...base, sticky: false })).not.toContain('~^/api/boards/');
   });
 
   it('--no-sticky: round-robin over every instance, the cookie ignored', () => {

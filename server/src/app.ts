@@ -229,6 +229,7 @@ export async function createServer(
   });
   const boards = createBoards({
     rooms: deps.rooms ?? rooms.handle,
+    clustered: stores.redis !== undefined,
     logger,
     receiverOrigin: () => {
       const urls = receiver.urls();

@@ -1,11 +1,18 @@
 import {
   aggregateRace,
+  BOARD_EVENTS,
+  BOARD_NAMESPACE,
+  BOARD_PATHS,
+  type BoardChange,
+  type BoardSubscribeAck,
   type LaneResult,
   type ParticipantId,
   ROOM_EVENTS,
   type StartRaceAck,
 } from '@transport-lab/shared';
+import { io as connect } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
+import { postJson } from './boardClients.ts';
 import { serversOnOneRedis } from './redisServers.ts';
 import { RoomPeer, SCENARIO } from './roomsHarness.ts';
 
@@ -108,6 +115,66 @@ describe('a room across two instances on one Redis', () => {
       (c) => c.kind === 'updated' && c.participant.id === joinedOnB.self && !c.participant.connected,
     );
     expect(a.app.rooms.participants(code)?.find((p) => p.id === joinedOnB.self)?.connected).toBe(false);
+  });
+
+  it("follows the board of A's room from a /board socket on B: catch-up, each change live once, the presenter's map, the end", async () => {
+    const a = await server();
+    const b = await server();
+    const presenter = await peer(a.baseUrl);
+    const created = await presenter.create({ device: 'desktop', scenario: SCENARIO });
+    const code = created.room.code;
+    const phone = await peer(b.baseUrl);
+    const joined = await phone.joinOk({ code });
+    const credentials = { participantId: joined.self, token: joined.participantToken };
+    const presenterCredentials = { participantId: created.self, token: created.participantToken };
+    // The board's HTTP routes are the room's home's (the cluster's nginx routes them there by code).
+    const edit = (editId: string, value: number) =>
+      postJson(`${a.baseUrl}${BOARD_PATHS.edits(code)}`, {
+        ...credentials,
+        editId,
+        op: { type: 'slider.set', value },
+      });
+    expect((await edit('edit-one', 10)).status).toBe(200);
+
+    const board = connect(`${b.baseUrl}${BOARD_NAMESPACE}`, { forceNew: true, transports: ['websocket'] });
+    cleanup(() => void board.disconnect());
+    const changes: BoardChange[] = [];
+    board.on(BOARD_EVENTS.change, (change: BoardChange) => changes.push(change));
+    const propagation: unknown[] = [];
+    board.on(BOARD_EVENTS.propagation, (update: unknown) => propagation.push(update));
+    const subscribe = (request: object) =>
+      new Promise<BoardSubscribeAck>((resolve) => board.emit(BOARD_EVENTS.subscribe, request, resolve));
+    // The audience's token does not bring the map; the presenter's does, over B.
+    const refused = await subscribe({ code, after: 0, presenter: credentials });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    const ack = await subscribe({ code, after: 0, presenter: presenterCredentials });
+    if (!ack.ok) throw new Error(`board:subscribe refused: ${JSON.stringify(ack)}`);
+    expect(ack.catchUp.changes.map((c) => c.version)).toEqual([1]);
+    expect(ack.map?.code).toBe(code);
+
+    for (const [index, value] of [20, 30, 40].entries()) {
+      expect((await edit(`edit-next-${index}`, value)).status).toBe(200);
+    }
+    await expect.poll(() => changes.map((c) => c.version), { timeout: 10_000 }).toEqual([2, 3, 4]);
+    // A page's report of when it showed a change reaches the presenter's map on B.
+    const report = await postJson(`${a.baseUrl}${BOARD_PATHS.reports(code)}`, {
+      ...credentials,
+      lane: 'websocket',
+      clockUncertaintyMs: 1,
+      shown: [{ version: 4, delayMs: 12 }],
+    });
+    expect(report.status).toBe(200);
+    await expect.poll(() => propagation.length, { timeout: 10_000 }).toBeGreaterThan(0);
+
+    // Unknown boards are refused through the relay as here.
+    const unknown = await subscribe({ code: 'ZZZZZZZZ', after: 0 });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+
+    // The room ends on A: B's board socket is told.
+    const ended = new Promise<void>((resolve) => board.once(BOARD_EVENTS.ended, () => resolve()));
+    expect(((await presenter.ask(ROOM_EVENTS.end)) as { ok: boolean }).ok).toBe(true);
+    await ended;
+    expect(changes.map((c) => c.version)).toEqual([2, 3, 4]);
   });
 
   it('gives presenter rights on B to a proof made for A’s room, and ends the room for a phone on B', async () => {

@@ -203,6 +203,7 @@ test.describe('two instances behind nginx, sticky', () => {
       isMobile: true,
       hasTouch: true,
     });
+    const cleanups: Array<() => Promise<void>> = [];
     try {
       const presenterPage = await presenterContext.newPage();
       const presenter = new RoomPresenterPage(presenterPage);
@@ -222,11 +223,45 @@ test.describe('two instances behind nginx, sticky', () => {
       expect([...phoneUpstreams], 'the phone: every request to its own instance').toEqual([
         `127.0.0.1:${i2}`,
       ]);
+
+      // The room's board lives on i1. A second phone joins by the link (so on i1); both open the
+      // board, the phone on i2 by the websocket lane (relayed from i1), and each sees the other's note.
+      const boardUpstreams = upstreamsOf(phonePage, `${cluster.url}/api/boards/`);
+      const otherContext = await contextOn(browser, cluster.url, i1, {
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+      });
+      cleanups.push(() => otherContext.close());
+      const other = new RoomParticipantPage(await otherContext.newPage());
+      await other.openLink(await presenterPage.getByTestId('room-link').inputValue());
+      await other.join('Phone on i1');
+      for (const page of [phonePage, other.page]) {
+        await page.getByRole('button', { name: 'Open the shared board' }).click();
+        await page.getByRole('radio', { name: /WebSocket/ }).check();
+      }
+      const addNote = async (page: Page, text: string) => {
+        const form = page.getByRole('form', { name: 'Add a note' });
+        await form.getByLabel('Note text').fill(text);
+        await form.getByRole('button', { name: 'Add note' }).click();
+      };
+      await addNote(other.page, 'written on i1');
+      await expect(phonePage.getByRole('list', { name: 'Notes' })).toContainText('written on i1', {
+        timeout: 15_000,
+      });
+      await addNote(phonePage, 'written on i2');
+      await expect(other.page.getByRole('list', { name: 'Notes' })).toContainText('written on i2', {
+        timeout: 15_000,
+      });
+      expect([...boardUpstreams], "the board's HTTP routes: the room's instance").toEqual([
+        `127.0.0.1:${i1}`,
+      ]);
       await phonePage.screenshot({
         path: join(artifactsDir, 'cluster-room-typed-code-i2.png'),
         fullPage: true,
       });
     } finally {
+      for (const cleanup of cleanups) await cleanup();
       await presenterContext.close();
       await phoneContext.close();
     }

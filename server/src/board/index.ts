@@ -13,6 +13,9 @@ export type { BoardRelay } from './webhookRelay.ts';
 
 export interface BoardDeps {
   rooms: RoomDirectory;
+  /** Other instances share socket.io through Redis (REDIS_URL): a `/board` socket here may follow
+   *  the board of a room that lives on another instance (socketRelay.ts). */
+  clustered?: boolean;
   logger: Logger;
   receiverOrigin: () => string | undefined;
   scheduleScale: number;
@@ -40,7 +43,14 @@ export function createBoards(deps: BoardDeps): Boards {
     service,
     relay,
     registerRoutes: (router) => registerBoardRoutes({ router, boards: service }),
-    registerSocket: (io) => registerBoardSocket({ io, boards: service, logger: deps.logger }),
+    registerSocket: (io) =>
+      registerBoardSocket({
+        io,
+        boards: service,
+        logger: deps.logger,
+        clustered: deps.clustered ?? false,
+        roomHere: (code) => deps.rooms.exists(code),
+      }),
     close() {
       relay.close();
       service.close();

@@ -10,6 +10,7 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { refusePacket, socketHandler } from '../socketHandler.ts';
 import type { BoardService } from './service.ts';
+import { createBoardSocketRelay } from './socketRelay.ts';
 
 type BoardNamespace = Namespace<BoardClientToServerEvents, BoardServerToClientEvents>;
 type BoardSocket = Socket<BoardClientToServerEvents, BoardServerToClientEvents>;
@@ -32,19 +33,28 @@ export function registerBoardSocket({
   io,
   boards,
   logger,
+  clustered = false,
+  roomHere = () => true,
 }: {
   // The lab's server is typed with the task lane's events; the namespace has its own.
   io: Server;
   boards: BoardService;
   logger: Logger;
+  /** On Redis with other instances: a board whose room is elsewhere is followed through the relay. */
+  clustered?: boolean;
+  roomHere?: (code: string) => boolean | Promise<boolean>;
 }): void {
   const nsp: BoardNamespace = io.of(BOARD_NAMESPACE);
   boards.onChange((code, change) => nsp.to(boardRoom(code)).emit(BOARD_EVENTS.change, change));
+  const relay = clustered ? createBoardSocketRelay({ nsp, boards, roomHere, logger, boardRoom }) : undefined;
 
   nsp.on('connection', (socket: BoardSocket) => {
     const unwatch: (() => void)[] = [];
+    /** It followed a board of another instance: that instance holds listeners for it. */
+    let relayed = false;
     socket.on('disconnect', () => {
       for (const off of unwatch.splice(0)) off();
+      if (relayed) relay?.forget(socket.id);
     });
 
     // Counted before anything is parsed, junk included: each subscription costs a listener until
@@ -71,6 +81,19 @@ export function registerBoardSocket({
         BOARD_EVENTS.subscribe,
         BoardSubscribeRequest,
         async ({ code, after, presenter }) => {
+          if (relay && !(await roomHere(code))) {
+            // The room's home instance holds the board: join its channel first, then ask (no gap).
+            const channel = boardRoom(code);
+            const wasIn = socket.rooms.has(channel);
+            socket.join(channel);
+            relayed = true;
+            try {
+              return await relay.subscribe(socket.id, { code, after, ...(presenter ? { presenter } : {}) });
+            } catch (error) {
+              if (!wasIn) socket.leave(channel);
+              throw error;
+            }
+          }
           let map: Awaited<ReturnType<BoardService['propagation']>> | undefined;
           if (presenter) {
             const role = await boards.authorize(code, presenter);
