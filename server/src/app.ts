@@ -67,6 +67,7 @@ import type { TaskLeases } from './tasks/leases.ts';
 import { createTaskStarter } from './tasks/startTask.ts';
 import { type LabServer, type LaneContext, SERVER_LANES } from './transports/index.ts';
 import { warmUp } from './warmup.ts';
+import { redisWebhookHandover } from './webhooks/handover.ts';
 import { createReceiver, createWebhooks, type Receiver, type Webhooks } from './webhooks/index.ts';
 
 export type { Config } from './config.ts';
@@ -271,6 +272,7 @@ export async function createServer(
     onAttemptSocket: accounting ? (taskId, socket) => wire.trackOutgoing(taskId, socket) : undefined,
     attemptConnection: network.attemptConnection,
     runOfTask: (taskId) => faultStore.runOfTask(taskId),
+    ...(stores.redis ? { handover: redisWebhookHandover(stores.redis.connection, stores.redis.keys) } : {}),
   });
 
   const app = express();
@@ -459,6 +461,13 @@ export async function createServer(
       lockMs: config.TASK_LOCK_MS,
       engine,
       logger,
+      onTakeover: (taskId) => {
+        webhooks
+          .adopt(taskId)
+          .catch((error: unknown) =>
+            logger.error({ err: error, taskId }, 'could not go on with the webhooks of a task taken over'),
+          );
+      },
     });
   } else {
     const resumed = await engine.recover();

@@ -1,4 +1,6 @@
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   API_PATHS,
@@ -12,6 +14,7 @@ import {
   type TaskState,
 } from '@transport-lab/shared';
 import { createParser } from 'eventsource-parser';
+import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import {
   connectClient,
@@ -41,13 +44,14 @@ const STEPS = 30;
 describe('an instance killed mid-task', () => {
   const { env, cleanup } = serversOnOneRedis();
 
-  async function instance() {
+  async function instance(extra: Record<string, string> = {}) {
     const dataDir = tempDataDir();
     cleanup(() => rmSync(dataDir, { recursive: true, force: true }));
     const started = spawnInstance(dataDir, {
       ...env,
       TASK_LOCK_MS: String(LOCK_MS),
       MAX_EVENT_LOOP_DELAY_MS: '60000',
+      ...extra,
     });
     cleanup(() => killed(started.child));
     const { baseUrl } = await started.started(1);
@@ -55,11 +59,19 @@ describe('an instance killed mid-task', () => {
   }
 
   it('ends the task on the other instance, and every lane there sees each event once and the end exactly once', async () => {
-    const [a, b] = [await instance(), await instance()];
+    // "Your backend": a webhook receiver of the test's own, which both instances may send to.
+    const backend = await webhookBackend();
+    cleanup(() => backend.close());
+    const allowed = { WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${backend.port}` };
+    const [a, b] = [await instance(allowed), await instance(allowed)];
     // 200 ms a step: several steps before the kill, most of them after the takeover.
-    const { res, json } = await createTask(a.baseUrl, { spec: { durationMs: STEPS * 200, steps: STEPS } });
+    const { res, json } = await createTask(a.baseUrl, {
+      spec: { durationMs: STEPS * 200, steps: STEPS },
+      webhook: { url: backend.url },
+    });
     expect(res.status).toBe(202);
     const id = json.task.id;
+    backend.verifyWith(json.webhook?.secret ?? '');
 
     // On B from the start: every lane that follows a task.
     const socketB = await connectClient(b.baseUrl);
@@ -121,6 +133,17 @@ describe('an instance killed mid-task', () => {
       expect(streamBreaches(events, STEPS), lane).toEqual([]);
       expect(events.at(-1), lane).toMatchObject({ type: 'succeeded', seq: STEPS + 3 });
     }
+    // The webhook lane: A's deliveries until the kill, B's after it (from the last one A settled);
+    // each event reached the backend, signed with the task's secret, under one id per event, so a
+    // backend that deduplicates by webhook-id processed each event once and the end exactly once.
+    await expect
+      .poll(() => backend.seqs().length, { timeout: 30_000, message: 'webhooks of every event' })
+      .toBe(STEPS + 3);
+    expect(backend.seqs()).toEqual(Array.from({ length: STEPS + 3 }, (_, i) => i + 1));
+    expect(backend.ids()).toEqual(backend.seqs().map((seq) => `msg_${id}_${seq}`));
+    expect(backend.badSignatures, 'every delivery signed with the task’s secret').toBe(0);
+    expect(backend.deliveries.filter((d) => d.type === 'task.succeeded').length).toBeGreaterThanOrEqual(1);
+
     // The moved clients did move: the long poll and the stream resumed on B from where A left them.
     expect(longPolledMoved.resumedAfter, 'long poll resumed on B').toBeGreaterThan(0);
     expect(sseMoved.resumedAfter, 'SSE resumed on B').toBeGreaterThan(0);
@@ -138,7 +161,9 @@ describe('an instance killed mid-task', () => {
       if (gapMs > handover.gapMs) handover = { gapMs, afterSeq: events[i - 1]?.seq ?? 0 };
     }
     console.info(
-      `kill -9 at seq ${lastSeqAtKill}; task ended ${Math.round(endedAt - killedAt)} ms after the kill; ` +
+      `webhooks: ${backend.deliveries.length} deliveries of ${STEPS + 3} events (sent again after the takeover: ` +
+        `${backend.deliveries.length - (STEPS + 3)}); ` +
+        `kill -9 at seq ${lastSeqAtKill}; task ended ${Math.round(endedAt - killedAt)} ms after the kill; ` +
         `longest silence ${Math.round(handover.gapMs)} ms after seq ${handover.afterSeq}; replayed to the moved ` +
         `clients on B: websocket ${moved.replayed()}, long poll ${longPolledMoved.replayed}, SSE ${sseMoved.replayed} events (received on B)`,
     );
@@ -148,6 +173,53 @@ describe('an instance killed mid-task', () => {
     expect(handover.afterSeq).toBeGreaterThanOrEqual(lastSeqAtKill);
   }, 60_000);
 });
+
+/** A webhook receiver: answers 204 to every POST, keeps each delivery's id, seq and type, and checks
+ *  its Standard Webhooks signature once given the secret. */
+async function webhookBackend() {
+  const deliveries: Array<{ id: string; seq: number; type: string }> = [];
+  let verifier: Webhook | undefined;
+  let badSignatures = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const headers = {
+        'webhook-id': String(req.headers['webhook-id']),
+        'webhook-timestamp': String(req.headers['webhook-timestamp']),
+        'webhook-signature': String(req.headers['webhook-signature']),
+      };
+      try {
+        verifier?.verify(body, headers);
+      } catch {
+        badSignatures += 1;
+      }
+      const payload = JSON.parse(body) as { type: string; data: TaskEvent };
+      deliveries.push({ id: headers['webhook-id'], seq: payload.data.seq, type: payload.type });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const distinct = () =>
+    [...new Map(deliveries.map((d) => [d.id, d])).values()].sort((x, y) => x.seq - y.seq);
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/hooks`,
+    deliveries,
+    get badSignatures() {
+      return badSignatures;
+    },
+    verifyWith(secret: string) {
+      verifier = new Webhook(secret);
+    },
+    /** The seqs and ids of the distinct deliveries (by webhook-id), in seq order. */
+    seqs: () => distinct().map((d) => d.seq),
+    ids: () => distinct().map((d) => d.id),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
 
 /**
  * A socket that follows the task through `url` (a balancer); when it comes back unrecovered (its

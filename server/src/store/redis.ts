@@ -40,6 +40,8 @@ export interface RedisKeys {
   socketIoSessions: string;
   /** rate-limiter-flexible's key prefix for one rate budget (it adds `:<client>`). */
   rateBudget(name: string): string;
+  /** A task's webhook subscriber and the last seq its deliveries settled (webhooks/handover.ts). */
+  webhookHandover(taskId: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -53,6 +55,7 @@ export function redisKeys(prefix: string): RedisKeys {
     socketIoStream: `${prefix}socket.io`,
     socketIoSessions: `${prefix}sio:session:`,
     rateBudget: (name) => `${prefix}rate:${name}`,
+    webhookHandover: (taskId) => `${prefix}webhook:${taskId}`,
   };
 }
 

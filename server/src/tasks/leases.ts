@@ -38,6 +38,9 @@ export interface TaskLeaseOptions {
   lockMs: number;
   engine: LeaseEngine;
   logger: Logger;
+  /** Told of each task this instance takes over from one that is gone, once it holds it (the
+   *  webhooks go on from here: webhooks/handover.ts). */
+  onTakeover?: (taskId: string) => void;
 }
 
 export interface TaskLeases {
@@ -66,6 +69,7 @@ export async function startTaskLeases({
   lockMs,
   engine,
   logger,
+  onTakeover,
 }: TaskLeaseOptions): Promise<TaskLeases> {
   // BullMQ's own connection: its blocking reads need `maxRetriesPerRequest: null` (they wait for Redis
   // through an outage instead of failing).
@@ -136,6 +140,7 @@ export async function startTaskLeases({
         if (!job?.id) break;
         await queue.add(JOB_NAME, {}, { ...JOB_OPTIONS, jobId: job.id });
         await job.moveToCompleted('taken over', token, false);
+        onTakeover?.(job.id);
         logger.info(
           { taskId: job.id, from: name, to: queueName },
           'task taken over from an instance that is gone',

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import {
   type DeliveriesResponse,
@@ -23,6 +23,7 @@ import { type DeliveryRow, type SubscriberRow, sqliteDeliveryStore } from '../st
 import type { TaskEngine, Unsubscribe } from '../tasks/engine.ts';
 import { attackReceiver, type CapturedDelivery } from './attacks.ts';
 import { createFairShare, type DeliveryOwner } from './fairShare.ts';
+import type { WebhookHandover } from './handover.ts';
 import { MAX_ATTEMPTS, parseRetryAfterMs, RETRY_AFTER_STATUSES, retryDelayMs } from './retry.ts';
 import { type SendOptions, type SendResult, sendOnce } from './send.ts';
 import { type Resolve, UrlGuard, type WebhookTarget } from './ssrf.ts';
@@ -66,6 +67,9 @@ export interface WebhooksDeps {
   /** The run a task was tagged with (task_runs): whose the deliveries left pending by the previous
    *  process are, since only `subscribe` hears the device and run of a new one. */
   runOfTask?: (taskId: string) => Promise<string | undefined>;
+  /** On Redis: where a task's subscriber and settled seq are kept for an instance that takes the
+   *  task over (handover.ts). */
+  handover?: WebhookHandover;
 }
 
 export interface Webhooks extends WebhookService {
@@ -79,6 +83,12 @@ export interface Webhooks extends WebhookService {
    * built-in receiver is refused), and how it answered each (`attacks.ts`).
    */
   attackReceiver(taskId: string): Promise<WebhookAttack[]>;
+  /**
+   * This instance took over a task another instance accepted (tasks/leases.ts): its webhooks go on
+   * from here, from the delivery after the last one that settled there (handover.ts). Does nothing
+   * without a handover record (no webhook, or SQLite alone).
+   */
+  adopt(taskId: string): Promise<void>;
 }
 
 /** `whsec_` + base64 of 32 random bytes (256 bits, the size of the HMAC-SHA256 key). */
@@ -133,7 +143,9 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     const subscriber = store.subscriber(event.taskId);
     if (!subscriber || subscriber.disabledAt !== undefined) return;
     const queued = store.enqueue({
-      id: `msg_${randomUUID()}`,
+      // The delivery's id is its task's and seq's, the same on every instance: a delivery sent again
+      // by an instance that took the task over (handover.ts) is one a receiver deduplicates.
+      id: `msg_${event.taskId}_${event.seq}`,
       taskId: event.taskId,
       eventSeq: event.seq,
       eventType: event.type,
@@ -333,6 +345,14 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     const record: typeof store.recordAttempt = (entry) => {
       store.recordAttempt(entry);
       attempts[entry.attempt.outcome]++;
+      if (!deps.handover || entry.state === 'pending') return;
+      const kept =
+        entry.state === 'disabled'
+          ? deps.handover.disabled(delivery.taskId, endedAt)
+          : deps.handover.settled(delivery.taskId, delivery.eventSeq);
+      kept.catch((error: unknown) =>
+        log.error({ err: error, taskId: delivery.taskId }, 'could not keep the webhook handover in Redis'),
+      );
     };
     if (status !== undefined && status >= 200 && status < 300) {
       record({
@@ -409,6 +429,12 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       });
       if (owner) owners.set(taskId, owner);
       listen(taskId);
+      // Kept for an instance that takes the task over; without it, the webhooks end with this one.
+      await deps.handover
+        ?.subscribed(taskId, { url, secret, builtin: target.kind === 'builtin', createdAt: epochNow() })
+        .catch((error: unknown) =>
+          log.error({ err: error, taskId }, 'could not keep the webhook handover in Redis'),
+        );
       return generated ? { url, secret } : { url };
     },
 
@@ -495,6 +521,27 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         },
         epochNow(),
       );
+    },
+
+    async adopt(taskId) {
+      if (closed || !deps.handover) return;
+      const kept = await deps.handover.read(taskId);
+      if (!kept || kept.disabledAt !== undefined || closed) return;
+      if (!store.subscriber(taskId)) {
+        store.insertSubscriber({
+          taskId,
+          url: kept.url,
+          secret: kept.secret,
+          builtin: kept.builtin,
+          createdAt: kept.createdAt,
+        });
+      }
+      // Listen first, then read the log after the settled seq: an event in between is queued both
+      // ways, once (the queue ignores a (task, seq) it holds).
+      listen(taskId);
+      for (const event of await engine.eventsAfter(taskId, kept.settledSeq)) enqueue(event);
+      log.info({ taskId, afterSeq: kept.settledSeq }, 'webhooks of a task taken over go on from here');
+      schedulePump();
     },
 
     async close() {
