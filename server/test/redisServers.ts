@@ -10,12 +10,14 @@ import { deleteTestKeys, redisForTests, requireRedis, TEST_REDIS_URL } from './r
  * `requireRedis`); after each, what the test registered is closed, newest first, and the prefix's keys
  * are deleted.
  */
-export function serversOnOneRedis() {
+export function serversOnOneRedis({ redisRequired = true }: { redisRequired?: boolean } = {}) {
   const prefix = `transport-lab-test:${randomUUID()}:`;
   const env = { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix };
   const cleanups: Array<() => Promise<void> | void> = [];
+  // `redisRequired: false`: a suite that runs the same tests on SQLite too (describe.each) uses the
+  // cleanups alone there.
   beforeEach(async (context) => {
-    await requireRedis(context);
+    if (redisRequired) await requireRedis(context);
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
