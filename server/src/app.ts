@@ -60,6 +60,7 @@ import { createRooms, type RoomsHandle } from './rooms/index.ts';
 import { createScenes, type Scenes } from './scenes/index.ts';
 import { joinInstances } from './socketCluster.ts';
 import { openStores, type TaskStore } from './store/index.ts';
+import { redisFaultStore } from './store/redisFaults.ts';
 import { sqliteFaultStore } from './store/sqliteFaults.ts';
 import { type Admission, createAdmission } from './tasks/admission.ts';
 import { TaskEngine } from './tasks/engine.ts';
@@ -69,6 +70,10 @@ import { type LabServer, type LaneContext, SERVER_LANES } from './transports/ind
 import { warmUp } from './warmup.ts';
 import { redisWebhookHandover } from './webhooks/handover.ts';
 import { createReceiver, createWebhooks, type Receiver, type Webhooks } from './webhooks/index.ts';
+
+/** Fault records and run tags on Redis outlive the tasks they name (kept RETENTION_HOURS after they
+ *  end) by a day: a run's timeline never loses its faults before its tasks. */
+const FAULT_RECORDS_MARGIN_MS = 86_400_000;
 
 export type { Config } from './config.ts';
 export { loadConfig } from './config.ts';
@@ -172,7 +177,14 @@ export async function createServer(
   // Who may do what (docs/security.md): the operator (this machine, or OPERATOR_TOKEN) for what
   // reaches everyone; a task's run (its lab tag, a capability only its page knows) for the task.
   const operator = createOperatorGate(config.OPERATOR_TOKEN);
-  const faultStore = sqliteFaultStore(stores.db, stores.batch);
+  // On Redis, shared by the instances: a task's run is known wherever its cancel or its takeover comes.
+  const faultStore = stores.redis
+    ? redisFaultStore(
+        stores.redis.connection,
+        stores.redis.keys,
+        config.RETENTION_HOURS * 3_600_000 + FAULT_RECORDS_MARGIN_MS,
+      )
+    : sqliteFaultStore(stores.db, stores.batch);
   const ownership = createTaskOwnership({ operator, runOfTask: (taskId) => faultStore.runOfTask(taskId) });
   const faults = createFaults({
     config,

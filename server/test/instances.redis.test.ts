@@ -4,6 +4,7 @@ import {
   EventsResponse,
   HTTP_STREAMING,
   isTerminalEvent,
+  labTagHeaders,
   SOCKET_EVENTS,
   SSE,
   TaskEvent,
@@ -149,11 +150,27 @@ describe('two instances on one Redis', () => {
   it('cancel through B a task A runs: A cancels it, and B answers with its cancelled state', async () => {
     const a = await server();
     const b = await server();
-    const { json } = await createTask(a.baseUrl, { spec: { durationMs: 10_000, steps: 10 } });
+    // A phone behind a proxy on this machine (not the operator), its task tagged with its run.
+    const phone = { 'x-forwarded-for': '203.0.113.9' };
+    const tag = { lane: 'short-polling', runId: 'run-of-the-phone-0001' } as const;
+    const { json } = await createTask(
+      a.baseUrl,
+      { spec: { durationMs: 10_000, steps: 10 } },
+      { ...phone, ...labTagHeaders(tag) },
+    );
     const id = json.task.id;
     expect(a.app.engine.runsHere(id)).toBe(true);
-    // From this machine: the operator, who may cancel any task (the task's run tag is A's alone).
-    const res = await fetch(`${b.baseUrl}${API_PATHS.cancel(id)}`, { method: 'POST' });
+    // The run tags are shared on Redis: B knows whose the task is. Another run is refused there…
+    const stranger = await fetch(`${b.baseUrl}${API_PATHS.cancel(id)}`, {
+      method: 'POST',
+      headers: { ...phone, ...labTagHeaders({ ...tag, runId: 'run-of-someone-else-02' }) },
+    });
+    expect(stranger.status).toBe(403);
+    // …and the task's own run may cancel it through B.
+    const res = await fetch(`${b.baseUrl}${API_PATHS.cancel(id)}`, {
+      method: 'POST',
+      headers: { ...phone, ...labTagHeaders(tag) },
+    });
     expect(res.status).toBe(200);
     const { task } = TaskResponse.parse(await res.json());
     expect(task).toMatchObject({ id, status: 'cancelled' });
@@ -163,7 +180,10 @@ describe('two instances on one Redis', () => {
       task: { status: 'cancelled', lastSeq: task.lastSeq },
     });
     // Again: it has ended.
-    const again = await fetch(`${b.baseUrl}${API_PATHS.cancel(id)}`, { method: 'POST' });
+    const again = await fetch(`${b.baseUrl}${API_PATHS.cancel(id)}`, {
+      method: 'POST',
+      headers: { ...phone, ...labTagHeaders(tag) },
+    });
     expect(again.status).toBe(409);
   });
 

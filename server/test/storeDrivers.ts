@@ -3,9 +3,11 @@ import { afterEach, beforeEach } from 'vitest';
 import { epochNow } from '../src/observability/clock.ts';
 import { IDEMPOTENCY_LIFETIMES, type IdempotencyLifetimes } from '../src/store/idempotency.ts';
 import { closeRedis, connectRedis } from '../src/store/redis.ts';
+import { redisFaultStore } from '../src/store/redisFaults.ts';
 import { redisIdempotencyStore } from '../src/store/redisIdempotency.ts';
 import { redisTaskStore } from '../src/store/redisTasks.ts';
 import { openSqliteDatabase, openSqliteStore } from '../src/store/sqlite.ts';
+import { type FaultStore, sqliteFaultStore } from '../src/store/sqliteFaults.ts';
 import { sqliteIdempotencyStore } from '../src/store/sqliteIdempotency.ts';
 import type { IdempotencyStore, TaskStore } from '../src/store/types.ts';
 import { createWriteBatch } from '../src/store/writeBatch.ts';
@@ -26,6 +28,8 @@ import { deleteTestKeys, requireRedis, TEST_REDIS_URL, testRedisKeys } from './r
 export interface StoreWorld {
   tasks(options?: { retentionMs?: number }): Promise<TaskStore>;
   idempotency(lifetimes?: IdempotencyLifetimes): Promise<IdempotencyStore>;
+  /** The fault records and run tags. */
+  faults(): Promise<FaultStore>;
   close(): Promise<void>;
 }
 
@@ -60,6 +64,15 @@ const sqliteDriver: StoreDriver = {
         });
         return sqliteIdempotencyStore(db, batch, epochNow, lifetimes);
       },
+      async faults() {
+        const db = openSqliteDatabase(dir);
+        const batch = createWriteBatch(db);
+        closers.push(() => {
+          batch.close();
+          db.close();
+        });
+        return sqliteFaultStore(db, batch);
+      },
       async close() {
         for (const close of closers.splice(0).reverse()) await close();
         rmSync(dir, { recursive: true, force: true });
@@ -88,6 +101,9 @@ const redisDriver: StoreDriver = {
       },
       async idempotency(lifetimes = IDEMPOTENCY_LIFETIMES) {
         return redisIdempotencyStore(await connect(), keys, lifetimes);
+      },
+      async faults() {
+        return redisFaultStore(await connect(), keys, 3_600_000);
       },
       async close() {
         for (const close of closers.splice(0).reverse()) await close();

@@ -42,6 +42,11 @@ export interface RedisKeys {
   rateBudget(name: string): string;
   /** A task's webhook subscriber and the last seq its deliveries settled (webhooks/handover.ts). */
   webhookHandover(taskId: string): string;
+  /** Fault records and run tags (redisFaults.ts). */
+  faultsOfRun(runId: string): string;
+  faultsWithoutRun: string;
+  taskRun(taskId: string): string;
+  runTasks(runId: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -56,6 +61,10 @@ export function redisKeys(prefix: string): RedisKeys {
     socketIoSessions: `${prefix}sio:session:`,
     rateBudget: (name) => `${prefix}rate:${name}`,
     webhookHandover: (taskId) => `${prefix}webhook:${taskId}`,
+    faultsOfRun: (runId) => `${prefix}faults:run:${runId}`,
+    faultsWithoutRun: `${prefix}faults:norun`,
+    taskRun: (taskId) => `${prefix}task-run:${taskId}`,
+    runTasks: (runId) => `${prefix}run-tasks:${runId}`,
   };
 }
 
