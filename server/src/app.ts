@@ -480,6 +480,7 @@ export async function createServer(
             logger.error({ err: error, taskId }, 'could not go on with the webhooks of a task taken over'),
           );
       },
+      webhooksSettled: (taskId) => webhooks.whenSettled(taskId),
     });
   } else {
     const resumed = await engine.recover();

@@ -172,14 +172,48 @@ describe('an instance killed mid-task', () => {
     expect(handover.gapMs).toBeLessThan(LOCK_MS * 8);
     expect(handover.afterSeq).toBeGreaterThanOrEqual(lastSeqAtKill);
   }, 60_000);
+
+  it('takes over the webhooks of a task that had ended but whose backend was down, and delivers each event once', async () => {
+    const backend = await webhookBackend();
+    cleanup(() => backend.close());
+    backend.answer(503); // down: every delivery is retried (WEBHOOK_SCHEDULE_SCALE 0.01: 50 ms, 3 s, 18 s…)
+    const allowed = { WEBHOOK_ALLOWED_HOSTS: `127.0.0.1:${backend.port}` };
+    const [a, b] = [await instance(allowed), await instance(allowed)];
+    const steps = 2;
+    const { json } = await createTask(a.baseUrl, {
+      spec: { durationMs: 200, steps },
+      webhook: { url: backend.url },
+    });
+    const id = json.task.id;
+    backend.verifyWith(json.webhook?.secret ?? '');
+    await shortPollToEnd(a.baseUrl, API_PATHS.task(id), 50);
+    // Ended on A, its first delivery tried and retried (deliveries go in seq order: the rest wait
+    // behind it): A holds the task's lease for its webhooks.
+    await expect.poll(() => backend.attempts(), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    expect(backend.seqs()).toEqual([]);
+
+    await killed(a.child, 'SIGKILL');
+    backend.answer(204);
+    // B takes the lease over (one to two TASK_LOCK_MS) and sends what A had not delivered.
+    await expect
+      .poll(() => backend.seqs().length, { timeout: 30_000, message: 'webhooks delivered by B' })
+      .toBe(steps + 3);
+    expect(backend.seqs()).toEqual(Array.from({ length: steps + 3 }, (_, i) => i + 1));
+    expect(backend.ids()).toEqual(backend.seqs().map((seq) => `msg_${id}_${seq}`));
+    expect(backend.badSignatures).toBe(0);
+    expect(b.baseUrl).not.toBe(a.baseUrl);
+  }, 60_000);
 });
 
-/** A webhook receiver: answers 204 to every POST, keeps each delivery's id, seq and type, and checks
+/** A webhook receiver: answers 204 (or what it is told to), keeps each accepted delivery's id, seq and type, and checks
  *  its Standard Webhooks signature once given the secret. */
 async function webhookBackend() {
+  /** Deliveries it accepted (2xx). */
   const deliveries: Array<{ id: string; seq: number; type: string }> = [];
   let verifier: Webhook | undefined;
   let badSignatures = 0;
+  let status = 204;
+  let attempts = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -195,9 +229,14 @@ async function webhookBackend() {
       } catch {
         badSignatures += 1;
       }
+      attempts += 1;
+      if (status >= 300) {
+        res.writeHead(status).end();
+        return;
+      }
       const payload = JSON.parse(body) as { type: string; data: TaskEvent };
       deliveries.push({ id: headers['webhook-id'], seq: payload.data.seq, type: payload.type });
-      res.writeHead(204).end();
+      res.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -214,6 +253,12 @@ async function webhookBackend() {
     verifyWith(secret: string) {
       verifier = new Webhook(secret);
     },
+    /** The status it answers from now on (204 by default; 503: down). */
+    answer(next: number) {
+      status = next;
+    },
+    /** Every POST it got, refused ones included. */
+    attempts: () => attempts,
     /** The seqs and ids of the distinct deliveries (by webhook-id), in seq order. */
     seqs: () => distinct().map((d) => d.seq),
     ids: () => distinct().map((d) => d.id),

@@ -71,6 +71,8 @@ export interface DeliveryStore {
   pendingHeads(): DeliveryRow[];
   /** How many deliveries are pending (queued or waiting for a retry): the queue's depth. */
   pendingCount(): number;
+  /** The task has a delivery still pending. */
+  hasPending(taskId: string): boolean;
   /** Records an attempt and the delivery's new state (and a 410's disabling: the subscriber and
    *  every pending delivery of its task), atomically. */
   recordAttempt(record: AttemptRecord): void;
@@ -172,6 +174,9 @@ export function sqliteDeliveryStore(db: Database.Database): DeliveryStore {
   const countPending = db.prepare<[], { n: number }>(
     "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'pending'",
   );
+  const selectTaskPending = db.prepare<[string], { one: number }>(
+    "SELECT 1 AS one FROM webhook_deliveries WHERE task_id = ? AND state = 'pending' LIMIT 1",
+  );
   const insertAttempt = db.prepare(
     `INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, http_status, outcome, error)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -253,6 +258,9 @@ export function sqliteDeliveryStore(db: Database.Database): DeliveryStore {
     },
     pendingCount() {
       return countPending.get()?.n ?? 0;
+    },
+    hasPending(taskId) {
+      return selectTaskPending.get(taskId) !== undefined;
     },
     recordAttempt,
     postpone(deliveryId, at) {

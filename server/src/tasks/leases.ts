@@ -38,9 +38,13 @@ export interface TaskLeaseOptions {
   lockMs: number;
   engine: LeaseEngine;
   logger: Logger;
-  /** Told of each task this instance takes over from one that is gone, once it holds it (the
+  /** Told of each task this instance takes over from one that is gone, as it takes it (the
    *  webhooks go on from here: webhooks/handover.ts). */
   onTakeover?: (taskId: string) => void;
+  /** Resolves once the task's webhooks have nothing left to send here; rejects when they never will
+   *  (the dispatcher closed). A task's job is held until then, so that webhooks still retrying when
+   *  the instance dies are taken over with it. */
+  webhooksSettled?: (taskId: string) => Promise<void>;
 }
 
 export interface TaskLeases {
@@ -70,6 +74,7 @@ export async function startTaskLeases({
   engine,
   logger,
   onTakeover,
+  webhooksSettled,
 }: TaskLeaseOptions): Promise<TaskLeases> {
   // BullMQ's own connection: its blocking reads need `maxRetriesPerRequest: null` (they wait for Redis
   // through an outage instead of failing).
@@ -107,6 +112,14 @@ export async function startTaskLeases({
         if (waited.ended) outcome = 'ended';
         else if (waited.reason === 'stopping') outcome = 'stopping';
       }
+      // Ended: held on until its webhooks are settled here (a closing dispatcher: stopping).
+      if (outcome === 'ended' && webhooksSettled) {
+        const settled = await webhooksSettled(id).then(
+          () => true,
+          () => false,
+        );
+        if (!settled) outcome = 'stopping';
+      }
       // Stopping: the job stays active until close() hands it back (the Worker is closed without
       // waiting for it).
       if (outcome === 'stopping') await new Promise(() => {});
@@ -138,9 +151,11 @@ export async function startTaskLeases({
       for (;;) {
         const job = (await entry.watcher.getNextJob(token, { block: false })) as Job | undefined;
         if (!job?.id) break;
+        // Told first, so that the task's webhooks are being taken over (webhooks.adopt) before this
+        // instance's Worker can run the job and ask whether they settled.
+        onTakeover?.(job.id);
         await queue.add(JOB_NAME, {}, { ...JOB_OPTIONS, jobId: job.id });
         await job.moveToCompleted('taken over', token, false);
-        onTakeover?.(job.id);
         logger.info(
           { taskId: job.id, from: name, to: queueName },
           'task taken over from an instance that is gone',

@@ -89,6 +89,13 @@ export interface Webhooks extends WebhookService {
    * without a handover record (no webhook, or SQLite alone).
    */
   adopt(taskId: string): Promise<void>;
+  /**
+   * Resolves once this instance has nothing more to send for the task: no listener (its last event
+   * is queued), no delivery pending or in flight. Rejects when the dispatcher closes first. What the
+   * task's lease waits for after the task ended, so that webhooks still retrying when the instance
+   * dies are taken over with it (tasks/leases.ts).
+   */
+  whenSettled(taskId: string): Promise<void>;
 }
 
 /** `whsec_` + base64 of 32 random bytes (256 bits, the size of the HMAC-SHA256 key). */
@@ -134,6 +141,18 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   const ownerOf = (taskId: string): DeliveryOwner =>
     owners.get(taskId) ?? { client: `task:${taskId}`, run: `task:${taskId}` };
   const shutdown = new AbortController();
+  /** Tasks being adopted (their handover read, their events queued), and who waits for each task's
+   *  webhooks to settle. */
+  const adopting = new Map<string, Promise<void>>();
+  const settledWaiters = new Map<string, Array<{ resolve: () => void; reject: (error: Error) => void }>>();
+  const hasWork = (taskId: string) =>
+    adopting.has(taskId) || listening.has(taskId) || inFlight.has(taskId) || store.hasPending(taskId);
+  function checkSettled(taskId: string): void {
+    const waiters = settledWaiters.get(taskId);
+    if (!waiters || hasWork(taskId)) return;
+    settledWaiters.delete(taskId);
+    for (const { resolve } of waiters) resolve();
+  }
   let closed = false;
   let started = false;
   let timer: NodeJS.Timeout | undefined;
@@ -168,6 +187,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       if (isTerminalEvent(event)) {
         off();
         listening.delete(taskId);
+        checkSettled(taskId);
       }
     });
     listening.set(taskId, off);
@@ -264,6 +284,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       .finally(() => {
         inFlight.delete(delivery.taskId);
         fairShare.release(owner);
+        checkSettled(delivery.taskId);
         schedulePump();
       });
     inFlight.set(delivery.taskId, run);
@@ -403,6 +424,34 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     );
   }
 
+  async function adoptTask(taskId: string): Promise<void> {
+    if (closed || !deps.handover) return;
+    const kept = await deps.handover.read(taskId);
+    if (!kept || kept.disabledAt !== undefined || closed) return;
+    if (!store.subscriber(taskId)) {
+      store.insertSubscriber({
+        taskId,
+        url: kept.url,
+        secret: kept.secret,
+        builtin: kept.builtin,
+        createdAt: kept.createdAt,
+      });
+    }
+    // Listen first, then read the log after the settled seq: an event in between is queued both
+    // ways, once (the queue ignores a (task, seq) it holds).
+    listen(taskId);
+    const events = await engine.eventsAfter(taskId, kept.settledSeq);
+    for (const event of events) enqueue(event);
+    // A task that had ended (its webhooks still retrying when its instance died): its last event is
+    // queued, so nothing is left to listen for.
+    if (events.some(isTerminalEvent)) {
+      listening.get(taskId)?.();
+      listening.delete(taskId);
+    }
+    log.info({ taskId, afterSeq: kept.settledSeq }, 'webhooks of a task taken over go on from here');
+    schedulePump();
+  }
+
   return {
     ready,
 
@@ -523,30 +572,32 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       );
     },
 
-    async adopt(taskId) {
-      if (closed || !deps.handover) return;
-      const kept = await deps.handover.read(taskId);
-      if (!kept || kept.disabledAt !== undefined || closed) return;
-      if (!store.subscriber(taskId)) {
-        store.insertSubscriber({
-          taskId,
-          url: kept.url,
-          secret: kept.secret,
-          builtin: kept.builtin,
-          createdAt: kept.createdAt,
-        });
-      }
-      // Listen first, then read the log after the settled seq: an event in between is queued both
-      // ways, once (the queue ignores a (task, seq) it holds).
-      listen(taskId);
-      for (const event of await engine.eventsAfter(taskId, kept.settledSeq)) enqueue(event);
-      log.info({ taskId, afterSeq: kept.settledSeq }, 'webhooks of a task taken over go on from here');
-      schedulePump();
+    adopt(taskId) {
+      const running = adoptTask(taskId).finally(() => {
+        adopting.delete(taskId);
+        checkSettled(taskId);
+      });
+      adopting.set(taskId, running);
+      return running;
+    },
+
+    whenSettled(taskId) {
+      if (closed) return Promise.reject(new Error('the webhook dispatcher is closed'));
+      if (!hasWork(taskId)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const waiters = settledWaiters.get(taskId) ?? [];
+        waiters.push({ resolve, reject });
+        settledWaiters.set(taskId, waiters);
+      });
     },
 
     async close() {
       if (closed) return;
       closed = true;
+      for (const [taskId, waiters] of settledWaiters) {
+        settledWaiters.delete(taskId);
+        for (const { reject } of waiters) reject(new Error('the webhook dispatcher closed'));
+      }
       for (const off of listening.values()) off();
       listening.clear();
       if (timer) clearTimeout(timer);

@@ -11,7 +11,9 @@ import type { RedisKeys } from '../store/redis.ts';
  * after that seq again. A delivery in flight when the instance died is sent again: at least once, as
  * webhooks always are, and a receiver that deduplicates by `webhook-id` sees it once, because a
  * delivery's id is its task's and seq's (`msg_<task>_<seq>`, dispatcher.ts), the same on every
- * instance. A key lives a week past its last write (a task's webhooks settle within ≈ 33 h × the
+ * instance. The task's lease is held until its webhooks have settled on the instance (leases.ts,
+ * `webhooksSettled`), so a task that ended while its deliveries were still retrying is taken over
+ * for them. A key lives a week past its last write (a task's webhooks settle within ≈ 33 h × the
  * schedule's scale), so nothing is left behind by a task that ended.
  */
 const HANDOVER_TTL_S = 7 * 24 * 3_600;
