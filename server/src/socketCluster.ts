@@ -1,6 +1,6 @@
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Redis } from 'ioredis';
-import type { Server } from 'socket.io';
+import type { Namespace, Server } from 'socket.io';
 import type { RedisKeys } from './store/redis.ts';
 
 /** How long the adapter's reader blocks on its stream: a closed server lets its connection go within
@@ -28,4 +28,29 @@ export function joinInstances(io: Server, redis: Redis, keys: RedisKeys, maxPack
       blockTimeInMs: ADAPTER_BLOCK_MS,
     }),
   );
+}
+
+/**
+ * Asks every other instance of a cluster (socket.io's `serverSideEmit` with an acknowledgement, over
+ * the adapter) and resolves with the first answer that is not null: the one instance that holds what
+ * was asked for (a room's home: rooms/relay.ts, board/socketRelay.ts), or undefined when none does.
+ * The adapter waits for every instance's answer up to its request timeout (5 s), then gives those it
+ * has; an instance that died before the heartbeats noticed only delays the answer.
+ */
+export function askOtherInstances<Request, Answer>(
+  // biome-ignore lint/suspicious/noExplicitAny: any namespace, whatever its event maps
+  nsp: Namespace<any, any, any, any>,
+  event: string,
+  request: Request,
+): Promise<Answer | undefined> {
+  const emit = nsp.serverSideEmit as unknown as (
+    event: string,
+    request: Request,
+    ack: (error: Error | null, answers: Array<Answer | null> | undefined) => void,
+  ) => void;
+  return new Promise((resolve) => {
+    emit.call(nsp, event, request, (_error, answers) =>
+      resolve((answers ?? []).find((answer): answer is Answer => answer !== null && answer !== undefined)),
+    );
+  });
 }

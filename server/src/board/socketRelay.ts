@@ -8,6 +8,7 @@ import {
 import type { Namespace } from 'socket.io';
 import { AppError, errorBody } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { askOtherInstances } from '../socketCluster.ts';
 import type { BoardService } from './service.ts';
 
 /**
@@ -111,16 +112,8 @@ export function createBoardSocketRelay({
     });
   });
 
-  function ask(request: BoardRelayRequest): Promise<Array<BoardRelayAnswer | null>> {
-    return new Promise((resolve) => {
-      const emit = nsp.serverSideEmit as unknown as (
-        event: string,
-        request: BoardRelayRequest,
-        ack: (error: Error | null, answers: Array<BoardRelayAnswer | null> | undefined) => void,
-      ) => void;
-      emit.call(nsp, RELAY_EVENT, request, (_error, answers) => resolve(answers ?? []));
-    });
-  }
+  const ask = (request: BoardRelayRequest) =>
+    askOtherInstances<BoardRelayRequest, BoardRelayAnswer>(nsp, RELAY_EVENT, request);
 
   return {
     /** Subscribes a socket of this instance to a board of another (the caller joined it to the
@@ -129,9 +122,7 @@ export function createBoardSocketRelay({
       socketId: string,
       request: BoardSubscribeRequest,
     ): Promise<{ catchUp: BoardChanges; map?: PropagationMap }> {
-      const answer = (await ask({ op: 'subscribe', socketId, request })).find(
-        (a): a is BoardRelayAnswer => a !== null && a !== undefined,
-      );
+      const answer = await ask({ op: 'subscribe', socketId, request });
       if (!answer) throw new AppError('NOT_FOUND', `No room ${request.code}.`);
       if (answer.error)
         throw new AppError(answer.error.code as ErrorCode, answer.error.message, answer.error.details);

@@ -9,6 +9,7 @@ import {
 } from '@transport-lab/shared';
 import { AppError, errorBody } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { askOtherInstances } from '../socketCluster.ts';
 import type { RoomService } from './service.ts';
 import type {
   RelayAnswer,
@@ -194,18 +195,8 @@ export interface Relay {
 
 /** On every instance of a cluster: the sending side. */
 export function createRelay(nsp: RoomNamespace, rooms: RoomService): Relay {
-  async function ask(request: RelayRequest): Promise<RelayAnswer | undefined> {
-    const answers = await new Promise<Array<RelayAnswer | null>>((resolve) => {
-      // The adapter answers with every instance's reply, or, past its timeout, those it has.
-      const emit = nsp.serverSideEmit as unknown as (
-        event: string,
-        request: RelayRequest,
-        ack: (error: Error | null, answers: Array<RelayAnswer | null> | undefined) => void,
-      ) => void;
-      emit.call(nsp, RELAY_EVENT, request, (_error, replies) => resolve(replies ?? []));
-    });
-    return answers.find((answer): answer is RelayAnswer => answer !== null && answer !== undefined);
-  }
+  const ask = (request: RelayRequest) =>
+    askOtherInstances<RelayRequest, RelayAnswer>(nsp, RELAY_EVENT, request);
 
   return {
     elsewhere: (code): code is RoomCode => code !== undefined && !rooms.has(code),
