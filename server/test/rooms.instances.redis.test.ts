@@ -117,6 +117,47 @@ describe('a room across two instances on one Redis', () => {
     expect(a.app.rooms.participants(code)?.find((p) => p.id === joinedOnB.self)?.connected).toBe(false);
   });
 
+  it('recovers a phone on B that dropped: A marks it away, then back, and it gets the pushes it missed', async () => {
+    const a = await server();
+    const b = await server();
+    const presenter = await peer(a.baseUrl);
+    const created = await presenter.create({ device: 'desktop', scenario: SCENARIO });
+    const code = created.room.code;
+    const phone = await peer(b.baseUrl);
+    const joined = await phone.joinOk({ code, name: 'on B' });
+    const onA = () => a.app.rooms.participants(code)?.filter((p) => p.id === joined.self) ?? [];
+    // A first broadcast, so that the client has an offset to recover from.
+    expect(await presenter.ask(ROOM_EVENTS.setScenario, { scenario: SCENARIO })).toEqual({ ok: true });
+    await phone.next(ROOM_EVENTS.scenario);
+
+    // Its network drops: B sees the disconnect and tells A, which marks the participant away. (The
+    // page reconnects at once; this client waits, so that the away state can be seen on A first.)
+    phone.socket.io.engine.close();
+    await phone.disconnected();
+    await expect.poll(() => onA().map((p) => p.connected), { timeout: 10_000 }).toEqual([false]);
+    const whileAway = { ...SCENARIO, lanes: ['sse' as const] };
+    expect(await presenter.ask(ROOM_EVENTS.setScenario, { scenario: whileAway })).toEqual({ ok: true });
+
+    // Back on B: recovered there, B tells A, and the participant is connected again, the same one.
+    const back = new Promise<void>((resolve) => phone.socket.once('connect', () => resolve()));
+    phone.socket.connect();
+    await back;
+    expect(phone.socket.recovered).toBe(true);
+    await expect.poll(() => onA().map((p) => p.connected), { timeout: 10_000 }).toEqual([true]);
+    await presenter.next(
+      ROOM_EVENTS.presence,
+      (c) => c.kind === 'updated' && c.participant.id === joined.self && c.participant.connected,
+    );
+    expect(await phone.next(ROOM_EVENTS.scenario, (scenario) => scenario.lanes.length === 1)).toEqual(
+      whileAway,
+    );
+    // It speaks in the room again, through B.
+    const clock = (await phone.ask(ROOM_EVENTS.clock, { offsetMs: 0, uncertaintyMs: 1, rttMs: 2 })) as {
+      ok: boolean;
+    };
+    expect(clock.ok).toBe(true);
+  });
+
   it("follows the board of A's room from a /board socket on B: catch-up, each change live once, the presenter's map, the end", async () => {
     const a = await server();
     const b = await server();

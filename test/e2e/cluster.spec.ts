@@ -31,6 +31,9 @@ const test = base.extend<object, { cluster: RunningCluster }>({
 
 /** A browser context that nginx routes to the instance on `port`: without a cookie the balancer
  *  hashes address and User-Agent, so a User-Agent is tried until the balancer answers from there. */
+/** A phone's browser context: its viewport, touch and mobile user agent hints. */
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
 async function contextOn(
   browser: { newContext(o: object): Promise<BrowserContext> },
   url: string,
@@ -159,11 +162,7 @@ test.describe('two instances behind nginx, sticky', () => {
     const [i1, i2] = cluster.instancePorts as [number, number];
     const presenterContext = await contextOn(browser, cluster.url, i1);
     // Without the room's link this phone would be on i2 (contextOn checks that).
-    const phoneContext = await contextOn(browser, cluster.url, i2, {
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-    });
+    const phoneContext = await contextOn(browser, cluster.url, i2, PHONE);
     try {
       const presenterPage = await presenterContext.newPage();
       const presenter = new RoomPresenterPage(presenterPage);
@@ -198,11 +197,7 @@ test.describe('two instances behind nginx, sticky', () => {
   }) => {
     const [i1, i2] = cluster.instancePorts as [number, number];
     const presenterContext = await contextOn(browser, cluster.url, i1);
-    const phoneContext = await contextOn(browser, cluster.url, i2, {
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      hasTouch: true,
-    });
+    const phoneContext = await contextOn(browser, cluster.url, i2, PHONE);
     const cleanups: Array<() => Promise<void>> = [];
     try {
       const presenterPage = await presenterContext.newPage();
@@ -227,11 +222,7 @@ test.describe('two instances behind nginx, sticky', () => {
       // The room's board lives on i1. A second phone joins by the link (so on i1); both open the
       // board, the phone on i2 by the websocket lane (relayed from i1), and each sees the other's note.
       const boardUpstreams = upstreamsOf(phonePage, `${cluster.url}/api/boards/`);
-      const otherContext = await contextOn(browser, cluster.url, i1, {
-        viewport: { width: 390, height: 844 },
-        isMobile: true,
-        hasTouch: true,
-      });
+      const otherContext = await contextOn(browser, cluster.url, i1, PHONE);
       cleanups.push(() => otherContext.close());
       const other = new RoomParticipantPage(await otherContext.newPage());
       await other.openLink(await presenterPage.getByTestId('room-link').inputValue());

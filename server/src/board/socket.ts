@@ -10,9 +10,14 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { refusePacket, socketHandler } from '../socketHandler.ts';
 import type { BoardService } from './service.ts';
-import { createBoardSocketRelay } from './socketRelay.ts';
+import { type BoardServerSideEvents, createBoardSocketRelay } from './socketRelay.ts';
 
-type BoardNamespace = Namespace<BoardClientToServerEvents, BoardServerToClientEvents>;
+/** The board's namespace, with the relay's server-side events (socketRelay.ts). */
+export type BoardNamespace = Namespace<
+  BoardClientToServerEvents,
+  BoardServerToClientEvents,
+  BoardServerSideEvents
+>;
 type BoardSocket = Socket<BoardClientToServerEvents, BoardServerToClientEvents>;
 
 export const boardRoom = (code: string) => `board:${code}`;

@@ -5,11 +5,11 @@ import {
   type ErrorCode,
   type PropagationMap,
 } from '@transport-lab/shared';
-import type { Namespace } from 'socket.io';
 import { AppError, errorBody } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import { askOtherInstances } from '../socketCluster.ts';
 import type { BoardService } from './service.ts';
+import type { BoardNamespace } from './socket.ts';
 
 /**
  * The board's websocket lane across instances (REDIS_URL). A board lives beside its room, on the
@@ -42,9 +42,6 @@ export interface BoardServerSideEvents {
   [RELAY_EVENT]: (request: BoardRelayRequest, reply: (answer: BoardRelayAnswer | null) => void) => void;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the namespace's client events are the board's own; only the server-side ones matter here
-type AnyBoardNamespace = Namespace<any, any, any>;
-
 /** On every instance of a cluster: serves the subscriptions of other instances' sockets to boards
  *  whose room lives here, and sends this instance's to theirs. */
 export function createBoardSocketRelay({
@@ -54,7 +51,7 @@ export function createBoardSocketRelay({
   logger,
   boardRoom,
 }: {
-  nsp: AnyBoardNamespace;
+  nsp: BoardNamespace;
   boards: BoardService;
   /** The room lives on this instance. */
   roomHere: (code: string) => boolean | Promise<boolean>;
