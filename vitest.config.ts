@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // this file and fail with "Projects definition references a non-existing file".
 export default defineConfig({
   test: {
-    projects: ['shared', 'server', 'client', 'scripts'],
+    projects: ['shared', 'server', 'client', 'scripts', 'test'],
   },
 });

@@ -7,7 +7,7 @@
 //
 // Select stages by name after `--`, e.g. `npm test -- e2e` or `npm test -- typecheck lint`; they still run
 // in the order below. `e2e` brings `build` with it, because the specs load the built client/dist.
-// Stages: typecheck, lint, unit (vitest: shared, server, client, scripts), build, e2e (Playwright in test/).
+// Stages: typecheck, lint, unit (vitest: shared, server, client, scripts, and the bench's arithmetic in test/), build, e2e (Playwright in test/).
 // The build stage ends with scripts/bundle-budget.mjs: it fails when a phone's first load of scripts
 // (the entry and its static imports, gzipped) is over the budget set there.
 // First: it stops with what to install when this Node is not a tested one.
@@ -29,7 +29,7 @@ const STAGES = [
   { name: 'lint', title: 'lint: biome check .', args: ['exec', 'biome', 'check', '.'] },
   {
     name: 'unit',
-    title: 'unit + integration: vitest run (shared, server, client, scripts)',
+    title: 'unit + integration: vitest run (shared, server, client, scripts, bench)',
     args: [
       'exec',
       'vitest',

@@ -43,6 +43,7 @@ import {
   runPhone,
   type Side,
 } from './capacityLoad.ts';
+import { roundsTable, summariseRounds } from './capacityRounds.ts';
 import {
   type CapacityTopology,
   type HallServer,
@@ -95,6 +96,8 @@ export interface Percentiles {
 
 export interface CapacityRow {
   n: number;
+  /** 1 to the run's rounds (`--capacity-rounds`): every N is measured once per round. */
+  round: number;
   side: Side;
   /** `baseline`, or the project's topology: `sqlite`, `redis`, `clusterN` (capacityServers.ts). */
   label: string;
@@ -146,6 +149,8 @@ export interface CapacityRow {
 export interface CapacityResult {
   settings: {
     ns: number[];
+    /** Each N measured this many times (capacityRounds.ts). */
+    rounds: number;
     spec: TaskSpec;
     lanes: readonly HallLane[];
     startSpreadMs: number;
@@ -169,6 +174,8 @@ export interface CapacityResult {
 
 export interface CapacityOptions {
   ns: number[];
+  /** Each N this many times, rounds interleaved in time (default 1). */
+  rounds?: number;
   /** The lab's topologies, each measured beside the same baseline (default: sqlite alone). */
   topologies?: CapacityTopology[];
   /** Write V8 CPU profiles of both servers into `<dir>/capacity-project` and `<dir>/capacity-baseline`
@@ -258,6 +265,7 @@ let blockCounter = 0;
 async function block(
   server: HallServer,
   n: number,
+  round: number,
   all: HallServer[],
   pinned: boolean,
 ): Promise<CapacityRow> {
@@ -323,6 +331,7 @@ async function block(
   ) as Record<HallLane, Percentiles>;
   return {
     n,
+    round,
     side: server.side,
     label: server.label,
     lanes: n * HALL_LANES.length,
@@ -403,23 +412,29 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
 
     const warmupAt = epochNow();
     for (const server of servers) {
-      const warm = await block(server, WARMUP_PHONES, servers, pinned);
+      const warm = await block(server, WARMUP_PHONES, 0, servers, pinned);
       options.log(
         `  warm-up ${server.label}: ${WARMUP_PHONES} phones, ${warm.failures} failures, ${warm.wallMs} ms`,
       );
     }
 
     const rows: CapacityRow[] = [];
-    for (const [i, n] of options.ns.entries()) {
+    const rounds = options.rounds ?? 1;
+    // Round 1 of every N, then round 2, …: a round samples the shared machine at one time, and a slow
+    // spell then touches one round of each N rather than every round of one.
+    const plan = Array.from({ length: rounds }, (_, r) =>
+      options.ns.map((n) => ({ n, round: r + 1 })),
+    ).flat();
+    for (const [i, { n, round }] of plan.entries()) {
       // Alternating the order: the baseline first, then last, … so that no side always follows
       // another's load.
       const order = i % 2 === 0 ? [baseline, ...projects] : [...projects, baseline];
       const group: CapacityRow[] = [];
       for (const server of order) {
-        const row = await block(server, n, servers, pinned);
+        const row = await block(server, n, round, servers, pinned);
         group.push(row);
         options.log(
-          `  N = ${n} ${server.label.padEnd(9)}: ${row.events}/${row.expectedEvents} events, ` +
+          `  N = ${n}${rounds > 1 ? ` round ${round}` : ''} ${server.label.padEnd(9)}: ${row.events}/${row.expectedEvents} events, ` +
             `${row.failures} failures, ${row.serverCpuMs.toFixed(0)} ms server CPU, ${row.wallMs} ms`,
         );
       }
@@ -438,6 +453,7 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
     return {
       settings: {
         ns: options.ns,
+        rounds,
         spec: CAPACITY_SPEC,
         lanes: HALL_LANES,
         startSpreadMs: START_SPREAD_MS,
@@ -485,9 +501,13 @@ const byPart = (r: CapacityRow) => {
 
 export function capacityTable(result: CapacityResult): string {
   const t = CAPACITY_TARGETS;
+  // With rounds, each block's row by N, then round; the rounds' medians follow the tables.
+  const multi = result.settings.rounds > 1;
+  const rows = [...result.rows].sort((a, b) => a.n - b.n || a.round - b.round);
+  const whoHeader = multi ? ['N', 'round', 'server'] : ['N', 'server'];
+  const who = (r: CapacityRow) => (multi ? [String(r.n), String(r.round), r.label] : [String(r.n), r.label]);
   const header = [
-    'N',
-    'server',
+    ...whoHeader,
     'events',
     `lag p50/p99 ms (≤${t.lagP99Ms})`,
     `lateness p50/p99 ms (≤${t.latenessP99Ms})`,
@@ -500,9 +520,8 @@ export function capacityTable(result: CapacityResult): string {
     'failures',
     'dropped',
   ];
-  const body = result.rows.map((r) => [
-    String(r.n),
-    r.label,
+  const body = rows.map((r) => [
+    ...who(r),
     `${r.events}/${r.expectedEvents}`,
     pair(r.lagMs, t.lagP99Ms),
     pair(r.latenessMs, t.latenessP99Ms),
@@ -517,8 +536,7 @@ export function capacityTable(result: CapacityResult): string {
   ]);
   const diagnostics = textTable(
     [
-      'N',
-      'server',
+      ...whoHeader,
       'wall ms',
       'server CPU ms',
       'before: server ms, others %, waited s',
@@ -530,9 +548,8 @@ export function capacityTable(result: CapacityResult): string {
       'listen overflows/drops',
       'load 1 min',
     ],
-    result.rows.map((r) => [
-      String(r.n),
-      r.label,
+    rows.map((r) => [
+      ...who(r),
       String(r.wallMs),
       r.serverCpuMs.toFixed(0),
       `${r.before.serverCpuMs.toFixed(0)}, ${r.before.othersPercent}, ${(r.before.waitedMs / 1000).toFixed(1)}`,
@@ -546,31 +563,29 @@ export function capacityTable(result: CapacityResult): string {
     ]),
   );
   const byLane = textTable(
-    ['N', 'server', ...HALL_LANES.map((lane) => `${lane} p50/p99`)],
-    result.rows.map((r) => [
-      String(r.n),
-      r.label,
+    [...whoHeader, ...HALL_LANES.map((lane) => `${lane} p50/p99`)],
+    rows.map((r) => [
+      ...who(r),
       ...HALL_LANES.map((lane) => `${ms(r.lagByLaneMs[lane].p50)} / ${ms(r.lagByLaneMs[lane].p99)}`),
     ]),
   );
   const lateTypes = ['started', 'progress', 'succeeded'] as const;
   const lateness = textTable(
-    ['N', 'server', ...lateTypes.map((type) => `${type} p50/p99`)],
-    result.rows.map((r) => [
-      String(r.n),
-      r.label,
+    [...whoHeader, ...lateTypes.map((type) => `${type} p50/p99`)],
+    rows.map((r) => [
+      ...who(r),
       ...lateTypes.map((type) => {
         const p = r.latenessByTypeMs[type];
         return p ? `${ms(p.p50)} / ${ms(p.p99)}` : 'n/a';
       }),
     ]),
   );
-  const failures = result.rows.flatMap((r) =>
+  const failures = rows.flatMap((r) =>
     r.failureReasons
       .slice(0, 5)
       .map(
         (f) =>
-          `  N = ${r.n} ${r.label} ${f.lane}: ${f.count} × ${f.reason}${f.dropped ? ' (dropped connection)' : ''}`,
+          `  N = ${r.n}${multi ? ` round ${r.round}` : ''} ${r.label} ${f.lane}: ${f.count} × ${f.reason}${f.dropped ? ' (dropped connection)' : ''}`,
       ),
   );
   const offsets = (estimates: ClockEstimate[]) =>
@@ -599,5 +614,13 @@ export function capacityTable(result: CapacityResult): string {
       'start burst; a step is due on its task’s own schedule):',
     ...lateness,
     ...(failures.length > 0 ? ['', 'Failures (most frequent reasons):', ...failures] : []),
+    ...(multi
+      ? [
+          '',
+          `Over the ${result.settings.rounds} rounds: the median round's p99 (the lower middle of an even count), ` +
+            'the range, ✓/✗ for the median, and in how many rounds the target held:',
+          ...roundsTable(summariseRounds(result.rows)),
+        ]
+      : []),
   ].join('\n');
 }

@@ -2,7 +2,7 @@
 //                 `[--cost-blocks N] [--cost-races N] [--cost-concurrency N] [--cost-lanes a,b]`
 //                 `[--cpu-prof DIR] [--cost-control on|off] [--frame-races N]`
 //                 `[--fanout-n N] [--fanout-seconds S] [--capacity-n 25,50,100]`
-//                 `[--capacity-topology sqlite,redis,cluster:2]`
+//                 `[--capacity-topology sqlite,redis,cluster:2] [--capacity-rounds K]`
 //                 `[--start-races N] [--start-slowdown K]`
 //                 `[--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--skip-capacity]`
 //                 `[--skip-race-start]`
@@ -48,6 +48,8 @@
 // --capacity-topology measures the lab as one instance on SQLite (sqlite, the default), one on a Redis
 // of the bench's own (redis), or N instances on it behind nginx (cluster:N), each beside the same
 // baseline, every process of it (Redis and nginx too) on core 0 (issue 14, item 6: capacityServers.ts).
+// --capacity-rounds K measures each N K times, rounds interleaved in time, and adds the rounds' medians,
+// ranges and how many rounds met each target (capacityRounds.ts): one block is one sample of a shared host.
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -84,7 +86,7 @@ const USAGE = `usage: npm run bench -- [--runs N (default 200)] [--duration-ms D
     [--cost-blocks N off blocks, N+1 on (default 8)] [--cost-races N (default 80)] [--cost-concurrency N (default 6)]
     [--cost-lanes ${COST_LANES.join(',')} (default: all four)] [--cpu-prof DIR] [--cost-control on|off]
     [--frame-races N (default 3)] [--fanout-n N receivers (default 1000)] [--fanout-seconds S (default 10)]
-    [--capacity-n N,N,… phones (default 25,50,100)] [--capacity-topology sqlite,redis,cluster:N (default sqlite)] [--start-races N (default 6)] [--start-slowdown K (default 4)]
+    [--capacity-n N,N,… phones (default 25,50,100)] [--capacity-topology sqlite,redis,cluster:N (default sqlite)] [--capacity-rounds K (default 1)] [--start-races N (default 6)] [--start-slowdown K (default 4)]
     [--skip-latency] [--skip-cost] [--skip-frames] [--skip-fanout] [--skip-capacity] [--skip-race-start]
     [--json FILE]`;
 
@@ -113,6 +115,7 @@ const { values } = parseArgs({
     'skip-fanout': { type: 'boolean', default: false },
     'capacity-n': { type: 'string', default: '25,50,100' },
     'capacity-topology': { type: 'string', default: 'sqlite' },
+    'capacity-rounds': { type: 'string', default: '1' },
     'skip-capacity': { type: 'boolean', default: false },
     'start-races': { type: 'string', default: '6' },
     'start-slowdown': { type: 'string', default: '4' },
@@ -196,6 +199,8 @@ const START_SPEC = { durationMs: 1_000, steps: 10 };
 const CAPACITY_NS = [
   ...new Set(values['capacity-n'].split(',').map((raw) => wholeNumber('capacity-n', raw.trim(), 1, 1_000))),
 ].sort((a, b) => a - b);
+/** Each capacity N measured this many times, the rounds interleaved (capacityRounds.ts). */
+const CAPACITY_ROUNDS = wholeNumber('capacity-rounds', values['capacity-rounds'], 1, 20);
 /** The lab's topologies the capacity measures, in this order (capacityServers.ts). */
 const CAPACITY_TOPOLOGIES = (() => {
   try {
@@ -677,6 +682,7 @@ async function main(): Promise<void> {
     ? undefined
     : await measureCapacity({
         ns: CAPACITY_NS,
+        rounds: CAPACITY_ROUNDS,
         topologies: CAPACITY_TOPOLOGIES,
         ...(values['cpu-prof'] ? { cpuProfDir: typedPath(values['cpu-prof']) } : {}),
         log: (line) => console.log(line),
