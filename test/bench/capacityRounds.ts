@@ -4,7 +4,7 @@
 // 117 and 175 µs/event, and POST p99 0.14 and 1.39 s, five minutes apart (docs/benchmarks.md,
 // 2026-12-06 11:21–11:36). A verdict is then the median round's, with the spread and how many rounds
 // met each target beside it.
-import { CAPACITY_TARGETS, type CapacityRow } from './capacity.ts';
+import { CAPACITY_TARGETS, type CapacityRow, type Percentiles } from './capacity.ts';
 import { textTable } from './textTable.ts';
 
 /** One figure over the rounds: its median (nearest rank, the lower middle of an even count), its
@@ -57,26 +57,19 @@ export function summariseRounds(
   return [...groups.values()].map((group) => {
     const first = group[0] as CapacityRow;
     const ratios = group.flatMap((r) => (r.cpuRatio === undefined ? [] : [r.cpuRatio]));
+    const p99 = (of: (row: CapacityRow) => Percentiles, limit: number) =>
+      figure(
+        group.map((r) => of(r).p99),
+        limit,
+      );
     return {
       n: first.n,
       label: first.label,
       rounds: group.length,
-      lagP99Ms: figure(
-        group.map((r) => r.lagMs.p99),
-        targets.lagP99Ms,
-      ),
-      latenessP99Ms: figure(
-        group.map((r) => r.latenessMs.p99),
-        targets.latenessP99Ms,
-      ),
-      postP99Ms: figure(
-        group.map((r) => r.postMs.p99),
-        targets.postP99Ms,
-      ),
-      connectP99Ms: figure(
-        group.map((r) => r.connectMs.p99),
-        targets.connectP99Ms,
-      ),
+      lagP99Ms: p99((r) => r.lagMs, targets.lagP99Ms),
+      latenessP99Ms: p99((r) => r.latenessMs, targets.latenessP99Ms),
+      postP99Ms: p99((r) => r.postMs, targets.postP99Ms),
+      connectP99Ms: p99((r) => r.connectMs, targets.connectP99Ms),
       cpuUsPerEvent: figure(group.map((r) => r.cpuUsPerEvent)),
       ...(ratios.length > 0 ? { cpuRatio: figure(ratios, targets.cpuRatio) } : {}),
       failures: group.reduce((sum, r) => sum + r.failures, 0),
