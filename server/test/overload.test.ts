@@ -264,15 +264,24 @@ describe('a server past MAX_OPEN_STREAMS', () => {
     const { json } = await createTask(baseUrl, { spec: held });
     const id = json.task.id;
 
-    // An SSE stream (2), read from its first chunk on, so that the server has opened it.
+    // An SSE stream (2), read until the task's `started` event: after it nothing comes for a minute.
+    // The long poll below is held after the last event published; read before `started` was (its
+    // commit waits for the store's spacing, ≤ 5 ms, longer on a loaded machine), it was `queued`,
+    // and `started` released the poll before the POSTs below, which were then rightly admitted.
     const sse = await fetch(`${baseUrl}${API_PATHS.stream(id)}?after=0`);
     const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
-    let text = decoder.decode((await reader.read()).value, { stream: true });
+    let text = '';
+    while (!text.includes('"type":"started"')) {
+      const chunk = await reader.read();
+      if (chunk.done) throw new Error(`the SSE stream ended before the task started: ${text}`);
+      text += decoder.decode(chunk.value, { stream: true });
+    }
     expect(app.admission.status().openStreams).toBe(2);
 
     // A long poll held after the last event (3): the refusal comes while it is held.
     const lastSeq = (await app.engine.getOrThrow(id)).lastSeq;
+    expect(lastSeq).toBe(2);
     const longPoll = fetch(`${baseUrl}${API_PATHS.events(id)}?after=${lastSeq}&waitMs=30000`);
     await turnsUntil(() => app.admission.status().openStreams === 3);
     await expectRefused(await post(baseUrl, API_PATHS.tasks, { spec }), 'open-streams', 2);
