@@ -43,7 +43,7 @@ import {
   runPhone,
   type Side,
 } from './capacityLoad.ts';
-import { roundsTable, summariseRounds } from './capacityRounds.ts';
+import { capacityPlan, roundsTable, summariseRounds } from './capacityRounds.ts';
 import {
   type CapacityTopology,
   type HallServer,
@@ -420,12 +420,7 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
 
     const rows: CapacityRow[] = [];
     const rounds = options.rounds ?? 1;
-    // Round 1 of every N, then round 2, …: a round samples the shared machine at one time, and a slow
-    // spell then touches one round of each N rather than every round of one.
-    const plan = Array.from({ length: rounds }, (_, r) =>
-      options.ns.map((n) => ({ n, round: r + 1 })),
-    ).flat();
-    for (const [i, { n, round }] of plan.entries()) {
+    for (const [i, { n, round }] of capacityPlan(options.ns, rounds).entries()) {
       // Alternating the order: the baseline first, then last, … so that no side always follows
       // another's load.
       const order = i % 2 === 0 ? [baseline, ...projects] : [...projects, baseline];
@@ -481,7 +476,7 @@ export async function measureCapacity(options: CapacityOptions): Promise<Capacit
 // ── The table ───────────────────────────────────────────────────────────────────────────────────────
 
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
-const ms = (v: number) =>
+export const ms = (v: number) =>
   Number.isNaN(v) ? 'n/a' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0);
 const pair = (p: Percentiles, limit: number) => `${ms(p.p50)} / ${ms(p.p99)} ${mark(p.p99 <= limit)}`;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CapacityRow, Percentiles } from './capacity.ts';
-import { roundsTable, summariseRounds } from './capacityRounds.ts';
+import { capacityPlan, roundsTable, summariseRounds } from './capacityRounds.ts';
 
 const p99 = (value: number): Percentiles => ({ count: 100, p50: value / 2, p99: value, max: value });
 
@@ -32,6 +32,23 @@ function row(
     dropped: fields.dropped ?? 0,
   } as CapacityRow;
 }
+
+describe('capacityPlan', () => {
+  it('runs round 1 of every N before round 2 of any, N ascending as given', () => {
+    expect(capacityPlan([50, 200], 3)).toEqual([
+      { n: 50, round: 1 },
+      { n: 200, round: 1 },
+      { n: 50, round: 2 },
+      { n: 200, round: 2 },
+      { n: 50, round: 3 },
+      { n: 200, round: 3 },
+    ]);
+  });
+
+  it('is one block per N when there is one round', () => {
+    expect(capacityPlan([25, 50, 100], 1).map((b) => `${b.n}/${b.round}`)).toEqual(['25/1', '50/1', '100/1']);
+  });
+});
 
 describe('summariseRounds', () => {
   it('gives each figure its median round, its range and how many rounds met the target', () => {

@@ -4,7 +4,8 @@
 // 117 and 175 µs/event, and POST p99 0.14 and 1.39 s, five minutes apart (docs/benchmarks.md,
 // 2026-12-06 11:21–11:36). A verdict is then the median round's, with the spread and how many rounds
 // met each target beside it.
-import { CAPACITY_TARGETS, type CapacityRow, type Percentiles } from './capacity.ts';
+import { nearestRank } from '@transport-lab/shared';
+import { CAPACITY_TARGETS, type CapacityRow, ms, type Percentiles } from './capacity.ts';
 import { textTable } from './textTable.ts';
 
 /** One figure over the rounds: its median (nearest rank, the lower middle of an even count), its
@@ -32,16 +33,21 @@ export interface RoundsSummary {
   dropped: number;
 }
 
-const lowerMedian = (sorted: number[]) => sorted[Math.floor((sorted.length - 1) / 2)] ?? Number.NaN;
-
 function figure(values: number[], limit?: number): RoundFigure {
   const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   return {
-    median: lowerMedian(sorted),
+    // Nearest rank: the lower middle of an even count, a round that was measured, never an average.
+    median: nearestRank(sorted, 50),
     min: sorted[0] ?? Number.NaN,
     max: sorted.at(-1) ?? Number.NaN,
     ...(limit === undefined ? {} : { met: values.filter((v) => v <= limit).length }),
   };
+}
+
+/** The blocks' order: round 1 of every N (ascending), then round 2, …, so that a slow spell of the
+ *  shared machine touches one round of each N rather than every round of one. */
+export function capacityPlan(ns: readonly number[], rounds: number): Array<{ n: number; round: number }> {
+  return Array.from({ length: rounds }, (_, r) => ns.map((n) => ({ n, round: r + 1 }))).flat();
 }
 
 /** Per N and server, in the order the rows first appear. */
@@ -78,14 +84,11 @@ export function summariseRounds(
   });
 }
 
-const num = (v: number) =>
-  Number.isNaN(v) ? 'n/a' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0);
-
 /** `median (min–max) ✓ k/K`: the mark is the median round's; k rounds of K met the target. */
 function cell(f: RoundFigure, rounds: number, limit?: number, unit = ''): string {
   const mark = limit === undefined ? '' : f.median <= limit ? ' ✓' : ' ✗';
   const met = f.met === undefined ? '' : ` ${f.met}/${rounds}`;
-  return `${num(f.median)}${unit} (${num(f.min)}–${num(f.max)})${mark}${met}`;
+  return `${ms(f.median)}${unit} (${ms(f.min)}–${ms(f.max)})${mark}${met}`;
 }
 
 export function roundsTable(
