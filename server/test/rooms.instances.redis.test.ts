@@ -31,6 +31,15 @@ describe('a room across two instances on one Redis', () => {
     return connected;
   }
 
+  /** Two instances and a room created on A by a presenter there. */
+  async function roomOnA() {
+    const a = await server();
+    const b = await server();
+    const presenter = await peer(a.baseUrl);
+    const created = await presenter.create({ device: 'desktop', scenario: SCENARIO });
+    return { a, b, presenter, created, code: created.room.code };
+  }
+
   const figures = (firstFeedbackMs: number): LaneResult[] =>
     SCENARIO.lanes.map((lane) => ({
       lane,
@@ -43,11 +52,7 @@ describe('a room across two instances on one Redis', () => {
     }));
 
   it('lets a participant on B join a room on A, hear the race started through A, and be counted once', async () => {
-    const a = await server();
-    const b = await server();
-    const presenter = await peer(a.baseUrl);
-    const created = await presenter.create({ device: 'desktop', scenario: SCENARIO });
-    const code = created.room.code;
+    const { a, b, presenter, created, code } = await roomOnA();
     expect(b.app.rooms.exists(code)).toBe(false);
 
     const onB = await peer(b.baseUrl);
@@ -118,11 +123,7 @@ describe('a room across two instances on one Redis', () => {
   });
 
   it('recovers a phone on B that dropped: A marks it away, then back, and it gets the pushes it missed', async () => {
-    const a = await server();
-    const b = await server();
-    const presenter = await peer(a.baseUrl);
-    const created = await presenter.create({ device: 'desktop', scenario: SCENARIO });
-    const code = created.room.code;
+    const { a, b, presenter, code } = await roomOnA();
     const phone = await peer(b.baseUrl);
     const joined = await phone.joinOk({ code, name: 'on B' });
     const onA = () => a.app.rooms.participants(code)?.filter((p) => p.id === joined.self) ?? [];
@@ -159,11 +160,7 @@ describe('a room across two instances on one Redis', () => {
   });
 
   it("follows the board of A's room from a /board socket on B: catch-up, each change live once, the presenter's map, the end", async () => {
-    const a = await server();
-    const b = await server();
-    const presenter = await peer(a.baseUrl);
-    const created = await presenter.create({ device: 'desktop', scenario: SCENARIO });
-    const code = created.room.code;
+    const { a, b, presenter, created, code } = await roomOnA();
     const phone = await peer(b.baseUrl);
     const joined = await phone.joinOk({ code });
     const credentials = { participantId: joined.self, token: joined.participantToken };
