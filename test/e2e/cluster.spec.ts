@@ -29,11 +29,11 @@ const test = base.extend<object, { cluster: RunningCluster }>({
   },
 });
 
-/** A browser context that nginx routes to the instance on `port`: without a cookie the balancer
- *  hashes address and User-Agent, so a User-Agent is tried until the balancer answers from there. */
 /** A phone's browser context: its viewport, touch and mobile user agent hints. */
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
 
+/** A browser context that nginx routes to the instance on `port`: without a cookie the balancer
+ *  hashes address and User-Agent, so a User-Agent is tried until the balancer answers from there. */
 async function contextOn(
   browser: { newContext(o: object): Promise<BrowserContext> },
   url: string,
